@@ -1,0 +1,119 @@
+"""Joining judgments to the bank: one analysis-ready row per judgment.
+
+Judgments arrive in the CSV layout of the judgment store::
+
+    rater, pair_id, choice, confidence, left, answered_at, seconds
+
+``choice`` and ``left`` name responses by identity (``"A"``/``"B"``), whichever
+side they were shown on; ``confidence`` is in [0.5, 1]. ``confidence``,
+``left``, ``answered_at`` and ``seconds`` may be absent or empty: statistics that
+need them then report "not estimable" instead of inventing values.
+
+:func:`prepare` returns these columns (one row per judgment):
+
+=====================  ==============================================================
+column                 meaning
+=====================  ==============================================================
+``rater``              rater id (str)
+``pair_id``            pair id (str)
+``choice``             ``"A"`` or ``"B"``
+``confidence``         float in [0.5, 1] or NaN
+``left``               ``"A"``, ``"B"`` or ``None`` (side shown on the left unknown)
+``answered_at``        timestamp (UTC) or NaT
+``seconds``            float or NaN: time spent on the item
+``gold``               ``"A"``, ``"B"`` or ``"tie"``
+``tie``                True when gold is ``"tie"``: such judgments have no right
+                       answer and are left out of accuracy, calibration and bias
+                       (see :func:`split_ties`)
+``correct``            1.0 when ``choice == gold``, 0.0 when not, NaN on ties
+``tags``               tuple of the pair's trap kinds
+``length_doublings``   ``log2((words_a + 1) / (words_b + 1))``, A minus B
+``polish_diff``        ``(polish_a - polish_b) / (polish_a + polish_b + 1)``
+``longer``             ``"A"``, ``"B"`` or ``""`` (same word count)
+``more_polished``      ``"A"``, ``"B"`` or ``""`` (same polish)
+=====================  ==============================================================
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pairs.features import pair_features
+
+JUDGMENT_COLUMNS = ["rater", "pair_id", "choice", "confidence", "left", "answered_at", "seconds"]
+
+
+def prepare(bank: pd.DataFrame, judgments: pd.DataFrame) -> pd.DataFrame:
+    """Join judgments to their pairs' gold, tags and features.
+
+    Parameters
+    ----------
+    bank : DataFrame
+        A pair bank (``pairs.bank`` columns).
+    judgments : DataFrame
+        Columns ``rater``, ``pair_id``, ``choice`` and optionally ``confidence``,
+        ``left``, ``answered_at``, ``seconds``. Values are assumed valid (see
+        ``pairs.judgments.validate_judgments``).
+
+    Returns
+    -------
+    DataFrame
+        Columns as in the module docstring, in the judgments' order.
+
+    Raises
+    ------
+    ValueError
+        If a judgment names a pair that is not in the bank.
+    """
+    missing_cols = {"rater", "pair_id", "choice"} - set(judgments.columns)
+    if missing_cols:
+        raise ValueError(f"judgments lack the column(s) {sorted(missing_cols)}.")
+    j = pd.DataFrame(
+        {
+            "rater": judgments["rater"].astype(str).to_numpy(),
+            "pair_id": judgments["pair_id"].astype(str).to_numpy(),
+            "choice": judgments["choice"].astype(str).str.upper().to_numpy(),
+        }
+    )
+    j["confidence"] = _optional(judgments, "confidence", float)
+    if "left" in judgments.columns:
+        left = judgments["left"].to_numpy(dtype=object)
+        j["left"] = [v.upper() if isinstance(v, str) and v.upper() in ("A", "B") else None for v in left]
+    else:
+        j["left"] = None
+    if "answered_at" in judgments.columns:
+        j["answered_at"] = pd.to_datetime(judgments["answered_at"].to_numpy(), utc=True, errors="coerce")
+    else:
+        j["answered_at"] = pd.NaT
+    j["seconds"] = _optional(judgments, "seconds", float)
+
+    feats = pair_features(bank)
+    info = bank.set_index(bank["id"].astype(str))[["gold", "tags"]]
+    unknown = ~j["pair_id"].isin(info.index)
+    if unknown.any():
+        ids = j.loc[unknown, "pair_id"].unique()[:5]
+        raise ValueError(f"{int(unknown.sum())} judgment(s) name pairs not in the bank, e.g. {list(ids)}.")
+    j["gold"] = info["gold"].reindex(j["pair_id"]).to_numpy()
+    j["tie"] = j["gold"].eq("tie").to_numpy()
+    j["correct"] = np.where(j["tie"], np.nan, (j["choice"] == j["gold"]).astype(float))
+    j["tags"] = info["tags"].reindex(j["pair_id"]).to_numpy()
+    for col in ("length_doublings", "polish_diff", "longer", "more_polished"):
+        j[col] = feats[col].reindex(j["pair_id"]).to_numpy()
+    return j
+
+
+def split_ties(prepared: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split prepared judgments into (decided, ties).
+
+    Judgments on gold ties have no right answer, so accuracy, calibration, bias
+    and the leaderboard use only the decided ones; reports count ties apart.
+    """
+    tie = prepared["tie"].to_numpy(dtype=bool)
+    return prepared[~tie], prepared[tie]
+
+
+def _optional(frame: pd.DataFrame, column: str, dtype) -> np.ndarray:
+    if column not in frame.columns:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=dtype)

@@ -1,0 +1,263 @@
+"""The pair bank: what a pair is, how it is validated, and stable ids.
+
+A bank is a :class:`pandas.DataFrame` with one row per pair and the columns in
+:data:`COLUMNS`:
+
+========================  ==========================================================
+column                    meaning
+========================  ==========================================================
+``id``                    stable identifier (from the source, or a content hash)
+``prompt``                what the user asked
+``response_a``            the first response
+``response_b``            the second response
+``gold``                  the expert judgment: ``"A"``, ``"B"`` or ``"tie"``
+``rationale``             the expert's reason, shown to a rater after answering
+``tags``                  tuple of trap kinds (``length``, ``polish``, ``constraint``,
+                          ``factual``, ``sycophancy``, ``control``, ...)
+``domain``                optional subject area (``coding``, ``math``, ...) or ``""``
+``source``                optional origin (``llmbar``, ``paircal-starter``, ...) or ``""``
+``gold_confidence``       optional expert certainty in [0.5, 1], NaN when unknown
+``line``                  line in the source file the pair came from (not stored)
+========================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from pairs.errors import Problem, raise_if_any
+
+COLUMNS = [
+    "id",
+    "prompt",
+    "response_a",
+    "response_b",
+    "gold",
+    "rationale",
+    "tags",
+    "domain",
+    "source",
+    "gold_confidence",
+]
+REQUIRED = ["prompt", "response_a", "response_b", "gold"]
+GOLD_VALUES = ("A", "B", "tie")
+KNOWN_TAGS = ("length", "polish", "constraint", "factual", "sycophancy", "control")
+MAX_TEXT_CHARS = 200_000
+
+
+def content_id(prompt: str, response_a: str, response_b: str) -> str:
+    """Stable id for a pair whose source has none: a hash of its texts.
+
+    The id does not depend on gold, rationale or tags, so re-importing the
+    same texts with a corrected gold keeps the id (and the judgments on it).
+
+    >>> content_id("Say hi", "hi", "hello")
+    'p-46f874c67015'
+    """
+    digest = hashlib.sha256(
+        json.dumps([prompt, response_a, response_b], ensure_ascii=False).encode("utf-8")
+    ).hexdigest()
+    return "p-" + digest[:12]
+
+
+def _text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, str):
+        return value
+    return None
+
+
+def _parse_tags(value: Any) -> tuple[tuple[str, ...], str | None]:
+    """Tags come as a list (JSON) or a string separated by ``,``, ``;`` or ``|`` (CSV)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return (), None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                return (), "not a list of tags"
+        else:
+            for sep in ";|":
+                text = text.replace(sep, ",")
+            return tuple(t.strip().lower() for t in text.split(",") if t.strip()), None
+    if isinstance(value, (list, tuple)):
+        if not all(isinstance(t, str) for t in value):
+            return (), "every tag must be a string"
+        return tuple(t.strip().lower() for t in value if t.strip()), None
+    return (), "must be a list of strings"
+
+
+def _parse_gold(value: Any) -> str | None:
+    if isinstance(value, str):
+        v = value.strip()
+        if v.upper() in ("A", "B"):
+            return v.upper()
+        if v.lower() == "tie":
+            return "tie"
+    return None
+
+
+def _parse_confidence(value: Any) -> tuple[float, str | None]:
+    if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
+        return math.nan, None
+    if isinstance(value, bool):
+        return math.nan, "must be a number in [0.5, 1]"
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return math.nan, f"must be a number in [0.5, 1], got {value!r}"
+    if not 0.5 <= x <= 1.0:
+        return math.nan, f"must be in [0.5, 1], got {x:g}"
+    return x, None
+
+
+def validate_records(
+    records: Iterable[tuple[int | None, Any]], file: str
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check raw pair records and build a bank.
+
+    Parameters
+    ----------
+    records : iterable of (line, dict)
+        Each record with the line it starts on in ``file``.
+    file : str
+        File name used in problem messages.
+
+    Returns
+    -------
+    bank : DataFrame
+        The valid pairs, columns :data:`COLUMNS` plus ``line``.
+    problems : list of Problem
+        Every problem found; when not empty the bank must not be imported.
+    """
+    problems: list[Problem] = []
+    rows: list[dict[str, Any]] = []
+    seen: dict[str, tuple[int | None, tuple]] = {}
+
+    def bad(line: int | None, field: str, message: str) -> None:
+        problems.append(Problem(file, line, field, message))
+
+    for line, rec in records:
+        if not isinstance(rec, dict):
+            bad(line, "pair", f"must be an object, got {type(rec).__name__}")
+            continue
+        ok = True
+        texts: dict[str, str] = {}
+        for field in ("prompt", "response_a", "response_b"):
+            raw = rec.get(field)
+            if field not in rec or raw is None or (isinstance(raw, float) and math.isnan(raw)):
+                bad(line, field, "missing")
+                ok = False
+                continue
+            value = _text(raw)
+            if value is None:
+                bad(line, field, f"must be text, got {type(raw).__name__}")
+                ok = False
+            elif not value.strip():
+                bad(line, field, "empty")
+                ok = False
+            elif len(value) > MAX_TEXT_CHARS:
+                bad(line, field, f"longer than {MAX_TEXT_CHARS:,} characters")
+                ok = False
+            else:
+                texts[field] = value
+        if "gold" not in rec or rec.get("gold") is None:
+            bad(line, "gold", "missing")
+            ok = False
+            gold = None
+        else:
+            gold = _parse_gold(rec["gold"])
+            if gold is None:
+                bad(line, "gold", f"must be A, B or tie, got {rec['gold']!r}")
+                ok = False
+        tags, tag_error = _parse_tags(rec.get("tags"))
+        if tag_error:
+            bad(line, "tags", tag_error)
+            ok = False
+        conf, conf_error = _parse_confidence(rec.get("gold_confidence"))
+        if conf_error:
+            bad(line, "gold_confidence", conf_error)
+            ok = False
+        optional: dict[str, str] = {}
+        for field in ("rationale", "domain", "source"):
+            raw = rec.get(field)
+            if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+                optional[field] = ""
+            elif isinstance(raw, str):
+                optional[field] = raw.strip()
+            else:
+                bad(line, field, f"must be text, got {type(raw).__name__}")
+                ok = False
+        raw_id = rec.get("id")
+        if raw_id is None or (isinstance(raw_id, float) and math.isnan(raw_id)) or raw_id == "":
+            pid = None
+        elif isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool):
+            pid = str(raw_id).strip()
+            if not pid:
+                pid = None
+        else:
+            bad(line, "id", f"must be text, got {type(raw_id).__name__}")
+            ok = False
+            pid = None
+        if not ok:
+            continue
+        if pid is None:
+            pid = content_id(texts["prompt"], texts["response_a"], texts["response_b"])
+        row = {
+            "id": pid,
+            **texts,
+            "gold": gold,
+            "rationale": optional["rationale"],
+            "tags": tags,
+            "domain": optional["domain"].lower(),
+            "source": optional["source"],
+            "gold_confidence": conf,
+            "line": line,
+        }
+        key = tuple(row[c] for c in COLUMNS if c not in ("id", "gold_confidence")) + (
+            None if math.isnan(conf) else conf,
+        )
+        if pid in seen:
+            first_line, first_key = seen[pid]
+            if first_key != key:
+                bad(line, "id", f"duplicate id {pid!r} with different content (first on line {first_line})")
+            # an exact repeat of a pair is harmless: keep the first
+            continue
+        seen[pid] = (line, key)
+        rows.append(row)
+    bank = pd.DataFrame(rows, columns=COLUMNS + ["line"])
+    if not rows and not problems:
+        problems.append(Problem(file, None, "pairs", "no pairs found"))
+    return bank, problems
+
+
+def build_bank(records: Iterable[tuple[int | None, Any]], file: str) -> pd.DataFrame:
+    """Like :func:`validate_records` but raise :class:`~pairs.errors.InputError` on any problem."""
+    bank, problems = validate_records(records, file)
+    raise_if_any(problems)
+    return bank
+
+
+def bank_to_records(bank: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of a bank as JSON-ready dicts in the native format (no ``line``)."""
+    out = []
+    for row in bank[COLUMNS].itertuples(index=False):
+        rec = dict(zip(COLUMNS, row, strict=True))
+        rec["tags"] = list(rec["tags"])
+        conf = rec["gold_confidence"]
+        if conf is None or (isinstance(conf, float) and math.isnan(conf)):
+            del rec["gold_confidence"]
+        for field in ("domain", "source", "rationale"):
+            if not rec[field]:
+                rec[field] = ""
+        out.append(rec)
+    return out

@@ -1,0 +1,46 @@
+"""Problems found in input files, reported as ``FILE:LINE: field: message``.
+
+Every importer and validator in PairCal collects *all* problems in a file
+before it gives up, so a user can fix a bank in one pass. An import with any
+problem imports nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in an input file.
+
+    ``line`` is 1-based; it is ``None`` for problems that concern the whole file
+    (for example "no pairs").
+    """
+
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        line = "" if self.line is None else str(self.line)
+        return f"{self.file}:{line}: {self.field}: {self.message}"
+
+
+class InputError(ValueError):
+    """Raised when an input file has one or more problems.
+
+    ``problems`` lists every problem found; ``str(error)`` has one per line.
+    """
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def raise_if_any(problems: list[Problem]) -> None:
+    """Raise :class:`InputError` when ``problems`` is not empty."""
+    if problems:
+        raise InputError(problems)

@@ -1,0 +1,159 @@
+"""Text features: how long and how polished each response is.
+
+Counting follows the style features of Chatbot Arena's style control: fenced
+code blocks are removed first, then Markdown headers, list items and bold spans
+are counted in what remains. PairCal adds code blocks, tables, links and emojis.
+
+Per response (:func:`response_features`), one row per text:
+
+==================  ==============================================================
+column              meaning
+==================  ==============================================================
+``words``           whitespace-separated tokens
+``chars``           characters
+``tokens``          approximate LLM tokens: ``ceil(chars / 4)``, the usual rule
+                    of thumb for English text with BPE tokenizers
+``headers``         lines starting with 1-6 ``#`` and a space (outside code)
+``list_items``      lines starting with ``-``, ``*``, ``+`` or ``1.`` / ``1)``
+                    and a space, indented or not (outside code)
+``bold``            ``**bold**`` and ``__bold__`` spans (outside code)
+``code_blocks``     fenced code blocks (```` ``` ```` or ``~~~``)
+``tables``          Markdown tables (counted by their ``|---|`` separator row)
+``links``           ``[text](url)`` links and bare ``http(s)://`` URLs
+``emojis``          pictographic emoji characters
+``polish``          sum of the seven markdown counts above
+==================  ==============================================================
+
+Per pair (:func:`pair_features`), indexed by pair ``id``: every column above
+with suffix ``_a`` and ``_b``, and the differences the bias model uses, all
+signed as A minus B:
+
+=====================  ==========================================================
+column                 meaning
+=====================  ==========================================================
+``log_word_ratio``     ``ln((words_a + 1) / (words_b + 1))``; ``ln 2`` = A is
+                       twice as long
+``length_doublings``   ``log2((words_a + 1) / (words_b + 1))``: +1 = A twice as
+                       long, -1 = B twice as long
+``<count>_diff``       ``(A - B) / (A + B + 1)`` for each markdown count and for
+                       ``polish``: in (-1, 1), 0 when equal
+``longer``             ``"A"``, ``"B"`` or ``""`` (equal word counts)
+``more_polished``      ``"A"``, ``"B"`` or ``""`` (equal polish)
+=====================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+import pandas as pd
+
+MARKDOWN_COUNTS = ["headers", "list_items", "bold", "code_blocks", "tables", "links", "emojis"]
+RESPONSE_COLUMNS = ["words", "chars", "tokens", *MARKDOWN_COUNTS, "polish"]
+
+_FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)[^\n]*\n.*?(?:^[ \t]{0,3}\1[ \t]*$|\Z)", re.M | re.S)
+_HEADER = r"(?m)^[ \t]{0,3}#{1,6}[ \t]+\S"
+_LIST = r"(?m)^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+\S"
+_BOLD = r"\*\*[^*\n]+?\*\*|__[^_\n]+?__"
+_TABLE = r"(?m)^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)+\|?[ \t]*$"
+_LINK = r"\[[^\]\n]+\]\([^)\s]+[^)]*\)|(?<!\()https?://[^\s)>\]]+"
+_EMOJI = (
+    "["
+    "\U0001f300-\U0001f5ff"  # symbols & pictographs
+    "\U0001f600-\U0001f64f"  # emoticons
+    "\U0001f680-\U0001f6ff"  # transport & map
+    "\U0001f900-\U0001f9ff"  # supplemental symbols & pictographs
+    "\U0001fa70-\U0001faff"  # symbols & pictographs extended-A
+    "\u2600-\u26ff"  # miscellaneous symbols
+    "\u2700-\u27bf"  # dingbats
+    "\u2b50\u2b55\u2705\u274c"
+    "]"
+)
+
+
+def response_features(texts: pd.Series) -> pd.DataFrame:
+    """Length and markdown polish counts for each text.
+
+    Parameters
+    ----------
+    texts : Series of str
+
+    Returns
+    -------
+    DataFrame
+        Same index as ``texts``, columns :data:`RESPONSE_COLUMNS` (int64).
+
+    Examples
+    --------
+    >>> f = response_features(pd.Series(["# Title\\n- **one**\\n- two", "plain answer"]))
+    >>> f[["words", "headers", "list_items", "bold", "polish"]].to_dict("list")
+    {'words': [6, 2], 'headers': [1, 0], 'list_items': [2, 0], 'bold': [1, 0], 'polish': [4, 0]}
+    """
+    s = texts.fillna("").astype(str)
+    out = pd.DataFrame(index=texts.index)
+    out["words"] = s.str.split().str.len().fillna(0)
+    out["chars"] = s.str.len()
+    out["tokens"] = np.ceil(out["chars"] / 4)
+    out["code_blocks"] = s.str.count(_FENCE.pattern, flags=_FENCE.flags)
+    prose = s.str.replace(_FENCE, "\n", regex=True)
+    out["headers"] = prose.str.count(_HEADER)
+    out["list_items"] = prose.str.count(_LIST)
+    out["bold"] = prose.str.count(_BOLD)
+    out["tables"] = prose.str.count(_TABLE)
+    out["links"] = prose.str.count(_LINK)
+    out["emojis"] = prose.str.count(_EMOJI)
+    out["polish"] = out[MARKDOWN_COUNTS].sum(axis=1)
+    return out[RESPONSE_COLUMNS].astype("int64")
+
+
+def normalized_difference(a: pd.Series | np.ndarray, b: pd.Series | np.ndarray):
+    """``(a - b) / (a + b + 1)``: a bounded, signed difference of two counts."""
+    return (a - b) / (a + b + 1)
+
+
+def pair_features(bank: pd.DataFrame) -> pd.DataFrame:
+    """Per-pair feature table for a bank (see the module docstring for columns).
+
+    Results are cached by the bank's content, so repeated calls on the same
+    bank (as a Streamlit page rerun makes) cost a hash, not a recount.
+    """
+    key = _bank_key(bank)
+    cached = _CACHE.get(key)
+    if cached is None:
+        cached = _compute_pair_features(bank)
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = cached
+    return cached.copy()
+
+
+_CACHE: dict[str, pd.DataFrame] = {}
+_CACHE_SIZE = 16
+
+
+def _bank_key(bank: pd.DataFrame) -> str:
+    h = hashlib.sha256()
+    hashed = pd.util.hash_pandas_object(bank[["id", "response_a", "response_b"]].astype(str), index=False)
+    h.update(hashed.to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def _compute_pair_features(bank: pd.DataFrame) -> pd.DataFrame:
+    fa = response_features(bank["response_a"].reset_index(drop=True)).add_suffix("_a")
+    fb = response_features(bank["response_b"].reset_index(drop=True)).add_suffix("_b")
+    out = pd.concat([fa, fb], axis=1)
+    out.index = pd.Index(bank["id"].astype(str).to_numpy(), name="id")
+    ratio = (out["words_a"] + 1) / (out["words_b"] + 1)
+    out["log_word_ratio"] = np.log(ratio)
+    out["length_doublings"] = np.log2(ratio)
+    for col in [*MARKDOWN_COUNTS, "polish"]:
+        out[f"{col}_diff"] = normalized_difference(out[f"{col}_a"], out[f"{col}_b"])
+    out["longer"] = np.select(
+        [out["words_a"] > out["words_b"], out["words_a"] < out["words_b"]], ["A", "B"], ""
+    )
+    out["more_polished"] = np.select(
+        [out["polish_a"] > out["polish_b"], out["polish_a"] < out["polish_b"]], ["A", "B"], ""
+    )
+    return out

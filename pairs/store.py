@@ -1,0 +1,553 @@
+"""The judgment store: every bank, pair, cohort, rater, drill and judgment.
+
+All storage goes through this module (SQLAlchemy 2 Core, bound parameters
+only). The database is named by a SQLAlchemy URL:
+
+* ``PAIRCAL_DB_URL`` when set, e.g. ``postgresql+psycopg://user@host/paircal``;
+* otherwise an SQLite file, ``data/paircal.db`` under the project root, created
+  on first use in WAL mode with a busy timeout, so several processes (two
+  Streamlit servers, a CLI import) can write at once.
+
+A rater answers a given pair in a given drill once: the table ``judgments`` has
+a unique key on (rater, bank, pair, drill), so a double-clicked or replayed
+submit stores nothing the second time, whatever the UI does.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+
+from pairs.bank import COLUMNS as BANK_COLUMNS
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB_PATH = ROOT / "data" / "paircal.db"
+STARTER_BANK_PATH = Path(__file__).resolve().parent / "data" / "starter_bank.jsonl"
+STARTER_BANK_NAME = "starter"
+JUDGMENT_CSV_COLUMNS = ["rater", "pair_id", "choice", "confidence", "left", "answered_at", "seconds"]
+IMPORTED_COHORT = "imported"
+
+metadata = sa.MetaData()
+
+banks = sa.Table(
+    "banks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("source_file", sa.String(500), nullable=False, default=""),
+)
+
+pairs_table = sa.Table(
+    "pairs",
+    metadata,
+    sa.Column("bank_id", sa.Integer, sa.ForeignKey("banks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("pair_id", sa.String(200), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("prompt", sa.Text, nullable=False),
+    sa.Column("response_a", sa.Text, nullable=False),
+    sa.Column("response_b", sa.Text, nullable=False),
+    sa.Column("gold", sa.String(3), nullable=False),
+    sa.Column("rationale", sa.Text, nullable=False, default=""),
+    sa.Column("tags", sa.Text, nullable=False, default="[]"),
+    sa.Column("domain", sa.String(100), nullable=False, default=""),
+    sa.Column("source", sa.String(200), nullable=False, default=""),
+    sa.Column("gold_confidence", sa.Float, nullable=True),
+    sa.CheckConstraint("gold IN ('A', 'B', 'tie')", name="gold_value"),
+)
+
+cohorts = sa.Table(
+    "cohorts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("invite_code", sa.String(64), nullable=False, unique=True),
+    sa.Column("bank_id", sa.Integer, sa.ForeignKey("banks.id"), nullable=True),
+    sa.Column("drill_size", sa.Integer, nullable=False, default=10),
+    sa.Column("simulated", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+raters = sa.Table(
+    "raters",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("cohort_id", sa.Integer, sa.ForeignKey("cohorts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(10), nullable=False, default="rater"),
+    sa.Column("password_hash", sa.String(300), nullable=True),
+    sa.Column("failed_logins", sa.Integer, nullable=False, default=0),
+    sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("simulated", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("cohort_id", "name", name="rater_name_in_cohort"),
+    sa.CheckConstraint("role IN ('rater', 'lead')", name="role_value"),
+)
+
+drill_items = sa.Table(
+    "drill_items",
+    metadata,
+    sa.Column("rater_id", sa.Integer, sa.ForeignKey("raters.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("drill", sa.String(64), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("bank_id", sa.Integer, nullable=False),
+    sa.Column("pair_id", sa.String(200), nullable=False),
+    sa.Column("left", sa.String(1), nullable=False),
+    sa.Column("shown_at", sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(["bank_id", "pair_id"], ["pairs.bank_id", "pairs.pair_id"]),
+)
+
+judgments = sa.Table(
+    "judgments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("rater_id", sa.Integer, sa.ForeignKey("raters.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("bank_id", sa.Integer, nullable=False),
+    sa.Column("pair_id", sa.String(200), nullable=False),
+    sa.Column("drill", sa.String(64), nullable=False),
+    sa.Column("drill_date", sa.Date, nullable=True),
+    sa.Column("left", sa.String(1), nullable=True),
+    sa.Column("choice", sa.String(1), nullable=False),
+    sa.Column("confidence", sa.Float, nullable=True),
+    sa.Column("shown_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("seconds", sa.Float, nullable=True),
+    sa.ForeignKeyConstraint(["bank_id", "pair_id"], ["pairs.bank_id", "pairs.pair_id"]),
+    sa.UniqueConstraint("rater_id", "bank_id", "pair_id", "drill", name="one_answer_per_drill"),
+    sa.CheckConstraint("choice IN ('A', 'B')", name="choice_value"),
+    sa.CheckConstraint("\"left\" IS NULL OR \"left\" IN ('A', 'B')", name="left_value"),
+    sa.CheckConstraint(
+        "confidence IS NULL OR (confidence >= 0.5 AND confidence <= 1)", name="confidence_range"
+    ),
+)
+sa.Index("judgments_by_rater", judgments.c.rater_id, judgments.c.answered_at)
+sa.Index("judgments_by_pair", judgments.c.bank_id, judgments.c.pair_id)
+
+settings = sa.Table(
+    "settings",
+    metadata,
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL in use: the argument, else ``PAIRCAL_DB_URL``, else the SQLite default."""
+    if url:
+        return url
+    env = os.environ.get("PAIRCAL_DB_URL", "").strip()
+    if env:
+        return env
+    return f"sqlite:///{DEFAULT_DB_PATH}"
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """Create an engine; for SQLite, WAL mode, a busy timeout and explicit ``BEGIN IMMEDIATE`` writes."""
+    url = database_url(url)
+    sa_url = sa.engine.make_url(url)
+    if sa_url.get_backend_name() != "sqlite":
+        return sa.create_engine(url, pool_pre_ping=True, future=True)
+    if sa_url.database and sa_url.database != ":memory:":
+        Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every test
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # pragma: no cover - exercised by every test
+        # A write transaction takes the write lock up front, so two writers never
+        # deadlock upgrading a read lock; reads begin deferred and never block.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+
+    return engine
+
+
+class Store:
+    """The PairCal database.
+
+    Parameters
+    ----------
+    url : str, optional
+        SQLAlchemy URL; default ``PAIRCAL_DB_URL`` or ``data/paircal.db``.
+    """
+
+    def __init__(self, url: str | None = None, *, engine: Engine | None = None):
+        self.url = database_url(url)
+        self.engine = engine or make_engine(self.url)
+        self.dialect = self.engine.dialect.name
+        metadata.create_all(self.engine)
+
+    # -- transactions ---------------------------------------------------------------
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _write_once(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn.info["write"] = True
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                conn.info.pop("write", None)
+
+    def write(self, fn, *, attempts: int = 8):
+        """Run ``fn(conn)`` in one write transaction, retrying when the database is locked.
+
+        Everything ``fn`` does commits together or not at all.
+        """
+        for attempt in range(attempts):
+            try:
+                with self._write_once() as conn:
+                    return fn(conn)
+            except OperationalError as exc:
+                locked = "locked" in str(exc).lower() or "could not serialize" in str(exc).lower()
+                if not locked or attempt == attempts - 1:
+                    raise
+                time.sleep(0.05 * (2**attempt) * (0.5 + random.random()))
+        raise AssertionError("unreachable")
+
+    def insert_ignore(self, table: sa.Table, index_elements: list[str]):
+        """``INSERT ... ON CONFLICT (index_elements) DO NOTHING`` for this database."""
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        elif self.dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+            raise ValueError(f"unsupported database {self.dialect!r}; use SQLite or PostgreSQL.")
+        return insert(table).on_conflict_do_nothing(index_elements=index_elements)
+
+    # -- settings -------------------------------------------------------------------
+
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        with self.read() as conn:
+            value = conn.execute(sa.select(settings.c.value).where(settings.c.key == key)).scalar()
+        return default if value is None else value
+
+    def set_setting(self, key: str, value: str) -> None:
+        def fn(conn):
+            conn.execute(sa.delete(settings).where(settings.c.key == key))
+            conn.execute(sa.insert(settings).values(key=key, value=value))
+
+        self.write(fn)
+
+    # -- banks ----------------------------------------------------------------------
+
+    def bank_names(self) -> list[str]:
+        with self.read() as conn:
+            return list(conn.execute(sa.select(banks.c.name).order_by(banks.c.id)).scalars())
+
+    def bank_id(self, name: str, conn: Connection | None = None) -> int:
+        query = sa.select(banks.c.id).where(banks.c.name == name)
+        if conn is not None:
+            found = conn.execute(query).scalar()
+        else:
+            with self.read() as c:
+                found = c.execute(query).scalar()
+        if found is None:
+            raise KeyError(f"no bank named {name!r}")
+        return int(found)
+
+    def import_bank(self, name: str, bank: pd.DataFrame, *, source_file: str = "") -> dict[str, int]:
+        """Add a validated bank's pairs to bank ``name`` (created if new), all in one transaction.
+
+        A pair whose id is already in the bank is updated (a lead correcting a
+        gold keeps the judgments made on it). Returns counts ``added`` and ``updated``.
+        """
+        if not name or not name.strip():
+            raise ValueError("bank name must not be empty.")
+        records = [_pair_row(rec) for rec in bank[BANK_COLUMNS].to_dict("records")]
+
+        def fn(conn):
+            bid = conn.execute(sa.select(banks.c.id).where(banks.c.name == name)).scalar()
+            if bid is None:
+                bid = conn.execute(
+                    sa.insert(banks).values(name=name, created_at=now(), source_file=source_file)
+                ).inserted_primary_key[0]
+            existing = set(
+                conn.execute(sa.select(pairs_table.c.pair_id).where(pairs_table.c.bank_id == bid)).scalars()
+            )
+            start = conn.execute(
+                sa.select(sa.func.coalesce(sa.func.max(pairs_table.c.position), -1)).where(
+                    pairs_table.c.bank_id == bid
+                )
+            ).scalar()
+            new, old = [], []
+            for rec in records:
+                (old if rec["pair_id"] in existing else new).append(rec)
+            for i, rec in enumerate(new):
+                rec.update(bank_id=bid, position=start + 1 + i)
+            if new:
+                conn.execute(sa.insert(pairs_table), new)
+            for rec in old:
+                conn.execute(
+                    sa.update(pairs_table)
+                    .where(pairs_table.c.bank_id == bid, pairs_table.c.pair_id == rec["pair_id"])
+                    .values({k: v for k, v in rec.items() if k != "pair_id"})
+                )
+            return {"added": len(new), "updated": len(old)}
+
+        return self.write(fn)
+
+    def load_bank(self, name: str) -> pd.DataFrame:
+        """The bank's pairs in import order, in the :mod:`pairs.bank` columns."""
+        with self.read() as conn:
+            bid = self.bank_id(name, conn)
+            rows = conn.execute(
+                sa.select(pairs_table).where(pairs_table.c.bank_id == bid).order_by(pairs_table.c.position)
+            ).mappings()
+            frame = pd.DataFrame([dict(r) for r in rows])
+        if frame.empty:
+            return pd.DataFrame(columns=BANK_COLUMNS)
+        frame = frame.rename(columns={"pair_id": "id"})
+        frame["tags"] = [tuple(json.loads(t)) for t in frame["tags"]]
+        frame["gold_confidence"] = pd.to_numeric(frame["gold_confidence"], errors="coerce")
+        return frame[BANK_COLUMNS].reset_index(drop=True)
+
+    def ensure_starter_bank(self) -> bool:
+        """Load the shipped starter bank if no bank of that name exists; True if it was loaded."""
+        if STARTER_BANK_NAME in self.bank_names():
+            return False
+        from pairs.importers import read_bank
+
+        bank = read_bank(STARTER_BANK_PATH, "jsonl")
+        self.import_bank(STARTER_BANK_NAME, bank, source_file=STARTER_BANK_PATH.name)
+        return True
+
+    # -- cohorts and raters ---------------------------------------------------------
+
+    def ensure_cohort(self, name: str, *, bank: str | None = None, conn: Connection | None = None) -> int:
+        """Id of cohort ``name``, creating it (with a random invite code) if needed."""
+        import secrets
+
+        def fn(c):
+            cid = c.execute(sa.select(cohorts.c.id).where(cohorts.c.name == name)).scalar()
+            if cid is None:
+                bank_id = self.bank_id(bank, c) if bank else None
+                cid = c.execute(
+                    sa.insert(cohorts).values(
+                        name=name,
+                        invite_code=secrets.token_urlsafe(9),
+                        bank_id=bank_id,
+                        drill_size=10,
+                        simulated=False,
+                        created_at=now(),
+                    )
+                ).inserted_primary_key[0]
+            return int(cid)
+
+        return fn(conn) if conn is not None else self.write(fn)
+
+    def ensure_raters(self, conn: Connection, cohort_id: int, names: list[str]) -> dict[str, int]:
+        """Ids of raters ``names`` in a cohort, creating those that are missing (no password)."""
+        conn.execute(
+            self.insert_ignore(raters, ["cohort_id", "name"]),
+            [
+                {
+                    "cohort_id": cohort_id,
+                    "name": n,
+                    "role": "rater",
+                    "failed_logins": 0,
+                    "simulated": False,
+                    "created_at": now(),
+                }
+                for n in names
+            ],
+        )
+        rows = conn.execute(
+            sa.select(raters.c.name, raters.c.id).where(raters.c.cohort_id == cohort_id)
+        ).all()
+        wanted = set(names)
+        return {n: int(i) for n, i in rows if n in wanted}
+
+    # -- judgments ------------------------------------------------------------------
+
+    def import_judgments(
+        self, frame: pd.DataFrame, *, bank: str, cohort: str = IMPORTED_COHORT
+    ) -> dict[str, int]:
+        """Store judgments in the CSV layout (already validated), all in one transaction.
+
+        Each imported judgment's drill key is ``import:`` plus its ``answered_at``
+        (or, without one, its row content), so importing the same file twice, or
+        from two processes at once, stores each judgment once. Returns counts
+        ``added`` and ``already_present``.
+        """
+        frame = frame.reset_index(drop=True)
+        answered = (
+            pd.to_datetime(frame.get("answered_at"), utc=True, errors="coerce")
+            if "answered_at" in frame
+            else None
+        )
+
+        def fn(conn):
+            bid = self.bank_id(bank, conn)
+            cid = self.ensure_cohort(cohort, conn=conn)
+            ids = self.ensure_raters(conn, cid, sorted(frame["rater"].astype(str).unique()))
+            rows = []
+            for i, rec in enumerate(frame.to_dict("records")):
+                at = (
+                    None
+                    if answered is None or pd.isna(answered.iloc[i])
+                    else answered.iloc[i].to_pydatetime()
+                )
+                key = at.isoformat() if at else _row_key(rec)
+                rows.append(
+                    {
+                        "rater_id": ids[str(rec["rater"])],
+                        "bank_id": bid,
+                        "pair_id": str(rec["pair_id"]),
+                        "drill": f"import:{key}"[:64],
+                        "drill_date": at.date() if at else None,
+                        "left": _opt_side(rec.get("left")),
+                        "choice": str(rec["choice"]).upper(),
+                        "confidence": _opt_float(rec.get("confidence")),
+                        "shown_at": None,
+                        "answered_at": at,
+                        "seconds": _opt_float(rec.get("seconds")),
+                    }
+                )
+            added = 0
+            stmt = self.insert_ignore(judgments, ["rater_id", "bank_id", "pair_id", "drill"]).returning(
+                judgments.c.id
+            )
+            for start in range(0, len(rows), 5000):
+                added += len(conn.execute(stmt, rows[start : start + 5000]).all())
+            return {"added": added, "already_present": len(rows) - added}
+
+        return self.write(fn)
+
+    def record_judgment(
+        self,
+        *,
+        rater_id: int,
+        bank_id: int,
+        pair_id: str,
+        drill: str,
+        choice: str,
+        confidence: float | None,
+        left: str | None,
+        shown_at: datetime | None = None,
+        answered_at: datetime | None = None,
+        drill_date=None,
+    ) -> bool:
+        """Store one judgment; False (and nothing stored) if this drill already has it."""
+        answered_at = answered_at or now()
+        seconds = (answered_at - shown_at).total_seconds() if shown_at else None
+        row = {
+            "rater_id": rater_id,
+            "bank_id": bank_id,
+            "pair_id": pair_id,
+            "drill": drill,
+            "drill_date": drill_date or answered_at.date(),
+            "left": left,
+            "choice": choice,
+            "confidence": confidence,
+            "shown_at": shown_at,
+            "answered_at": answered_at,
+            "seconds": seconds,
+        }
+        stmt = self.insert_ignore(judgments, ["rater_id", "bank_id", "pair_id", "drill"]).returning(
+            judgments.c.id
+        )
+        return self.write(lambda conn: conn.execute(stmt, row).first() is not None)
+
+    def export_judgments(self, *, bank: str | None = None, cohort: str | None = None) -> pd.DataFrame:
+        """All judgments (optionally of one bank / cohort) in the CSV layout, oldest first."""
+        q = (
+            sa.select(
+                raters.c.name.label("rater"),
+                judgments.c.pair_id,
+                judgments.c.choice,
+                judgments.c.confidence,
+                judgments.c.left,
+                judgments.c.answered_at,
+                judgments.c.seconds,
+            )
+            .join(raters, raters.c.id == judgments.c.rater_id)
+            .join(cohorts, cohorts.c.id == raters.c.cohort_id)
+            .join(banks, banks.c.id == judgments.c.bank_id)
+            .order_by(judgments.c.answered_at, judgments.c.id)
+        )
+        if bank is not None:
+            q = q.where(banks.c.name == bank)
+        if cohort is not None:
+            q = q.where(cohorts.c.name == cohort)
+        with self.read() as conn:
+            frame = pd.DataFrame(conn.execute(q).all(), columns=JUDGMENT_CSV_COLUMNS)
+        if not frame.empty:
+            frame["answered_at"] = pd.to_datetime(frame["answered_at"], utc=True)
+        return frame
+
+    def count_judgments(self) -> int:
+        with self.read() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(judgments)).scalar())
+
+
+def _pair_row(rec: dict[str, Any]) -> dict[str, Any]:
+    conf = rec.get("gold_confidence")
+    return {
+        "pair_id": str(rec["id"]),
+        "prompt": rec["prompt"],
+        "response_a": rec["response_a"],
+        "response_b": rec["response_b"],
+        "gold": rec["gold"],
+        "rationale": rec.get("rationale") or "",
+        "tags": json.dumps(list(rec.get("tags") or ())),
+        "domain": rec.get("domain") or "",
+        "source": rec.get("source") or "",
+        "gold_confidence": None
+        if conf is None or (isinstance(conf, float) and math.isnan(conf))
+        else float(conf),
+    }
+
+
+def _opt_float(value) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(x) else x
+
+
+def _opt_side(value) -> str | None:
+    return value.upper() if isinstance(value, str) and value.upper() in ("A", "B") else None
+
+
+def _row_key(rec: dict[str, Any]) -> str:
+    import hashlib
+
+    text = json.dumps({k: str(v) for k, v in sorted(rec.items())}, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]

@@ -1,0 +1,45 @@
+"""Pair bank: browse the pairs of a bank, with their gold and trap kinds."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from views.common import get_store, load_bank
+
+store = get_store()
+st.title("Pair bank")
+names = store.bank_names()
+if not names:
+    st.info("No bank yet.")
+    st.stop()
+name = st.selectbox("Bank", names, key="bank_name")
+bank = load_bank(name)
+st.caption(f"{len(bank)} pairs")
+
+tags = sorted({t for ts in bank["tags"] for t in ts})
+domains = sorted(d for d in bank["domain"].unique() if d)
+c1, c2 = st.columns(2)
+chosen_tags = c1.multiselect("Trap kinds", tags, key="bank_tags")
+chosen_domains = c2.multiselect("Domains", domains, key="bank_domains")
+view = bank
+if chosen_tags:
+    view = view[view["tags"].map(lambda ts: any(t in ts for t in chosen_tags))]
+if chosen_domains:
+    view = view[view["domain"].isin(chosen_domains)]
+
+table = view[["id", "domain", "gold", "prompt"]].assign(tags=view["tags"].map(", ".join))
+st.dataframe(table, hide_index=True, width="stretch")
+
+if len(view):
+    pid = st.selectbox("Show pair", list(view["id"]), key="bank_pair")
+    pair = view.set_index("id").loc[pid]
+    st.markdown("**Prompt**")
+    st.text(pair["prompt"])
+    left, right = st.columns(2)
+    with left.container(border=True):
+        st.caption("Response A")
+        st.markdown(pair["response_a"])
+    with right.container(border=True):
+        st.caption("Response B")
+        st.markdown(pair["response_b"])
+    st.success(f"Gold: {pair['gold']}. {pair['rationale']}")
