@@ -200,6 +200,7 @@ class Store:
 
     def __init__(self, url: str | None = None, *, engine: Engine | None = None):
         self.url = database_url(url)
+        self.url_for_display = sa.engine.make_url(self.url).render_as_string(hide_password=True)
         self.engine = engine or make_engine(self.url)
         self.dialect = self.engine.dialect.name
         metadata.create_all(self.engine)

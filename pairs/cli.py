@@ -1,0 +1,379 @@
+"""The ``python -m pairs`` command line: a thin layer over :mod:`pairs.importers` and :mod:`pairs.balance`.
+
+Bank files::
+
+    python -m pairs validate FILE [--from FORMAT]
+    python -m pairs convert INPUT [--from FORMAT] --out BANK.jsonl
+    python -m pairs stats FILE [--from FORMAT] [--json]
+
+The database (``--db URL``, default ``PAIRCAL_DB_URL`` or ``data/paircal.db``)::
+
+    python -m pairs import FILE --bank NAME [--from FORMAT]
+    python -m pairs export --bank NAME --out BANK.jsonl
+    python -m pairs judgments import J.csv --bank NAME [--cohort NAME]
+    python -m pairs judgments export --out J.csv [--bank NAME] [--cohort NAME]
+
+Exit codes: 0 success; 1 the input has problems (every one printed to stderr as
+``FILE:LINE: field: message``, one per line, and a one-line summary to stdout);
+2 a file cannot be read or written, or the command line is wrong.
+
+Adding a command: write ``_add_<name>(subparsers)`` that adds a subparser with
+``set_defaults(run=<function taking the parsed args and returning an exit code>)``
+and list it in :data:`COMMANDS`. :func:`main` turns :class:`~pairs.errors.InputError`
+into exit 1 and ``OSError`` into exit 2 for every command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pairs.balance import MIN_TRAPS, SHARE_RANGE, balance_problems, bank_stats
+from pairs.bank import bank_to_records
+from pairs.errors import InputError, Problem
+from pairs.files import atomic_write
+from pairs.importers import FORMATS, check_bank, read_bank
+from pairs.judgments import read_judgments
+from pairs.judgments import to_csv as judgments_to_csv
+from pairs.store import IMPORTED_COHORT, Store
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_UNREADABLE = 2
+
+FORMAT_HELP = {
+    "auto": "decide by the file name and the keys of the first record (default)",
+    "jsonl": "native bank, one pair per line",
+    "csv": "native columns with a header row",
+    "llmbar": "LLMBar JSON list {input, output_1, output_2, label}",
+    "chosen-rejected": "preference pairs {prompt, chosen, rejected} or HH-RLHF dialogues",
+    "mt-bench": "MT-Bench human judgments, several votes per pair",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a command and return its exit code (never raises for bad input or files)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, or a usage error already explained by argparse
+        return stop.code if isinstance(stop.code, int) else EXIT_UNREADABLE
+    try:
+        return args.run(args)
+    except InputError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        out = getattr(args, "out", None)
+        nothing = f"; nothing written to {out}" if out else ""
+        subject = getattr(args, "file", None) or "input"
+        print(f"{subject}: not valid, {_count(len(error.problems), 'problem')}{nothing}")
+        return EXIT_INVALID
+    except OSError as error:
+        print(f"error: {_describe(error)}", file=sys.stderr)
+        return EXIT_UNREADABLE
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with one subparser per entry of :data:`COMMANDS`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m pairs",
+        description="Check, convert and summarize banks of response pairs for PairCal.",
+        epilog="Exit codes: 0 success, 1 the input has problems, 2 unreadable file or bad usage.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in COMMANDS:
+        add(subparsers)
+    return parser
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check a bank file; print a summary, and every problem to stderr."""
+    bank, problems = check_bank(args.file, args.fmt)
+    if problems:
+        raise InputError(problems)
+    gold = bank["gold"].value_counts()
+    print(
+        f"{args.file}: valid, {_count(len(bank), 'pair')} ({bank.attrs['format']}); "
+        f"gold A {gold.get('A', 0)}, B {gold.get('B', 0)}, tie {gold.get('tie', 0)}"
+    )
+    return EXIT_OK
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    """Import a file in any format and write it as a native JSONL bank."""
+    bank = read_bank(args.file, args.fmt)
+    write_bank_jsonl(bank, args.out)
+    print(f"{args.file}: wrote {_count(len(bank), 'pair')} ({bank.attrs['format']}) to {args.out}")
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """Print counts by gold, tag and domain and the balance figures of a bank."""
+    bank = read_bank(args.file, args.fmt)
+    stats = bank_stats(bank)
+    problems = balance_problems(stats)
+    if args.json:
+        report = {"file": str(args.file), "format": bank.attrs["format"], **stats}
+        print(json.dumps(_json_ready({**report, "balance_problems": problems}), indent=2))
+    else:
+        print(format_stats(stats, problems, title=f"{args.file} ({bank.attrs['format']})"))
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Validate a bank file and add its pairs to a bank in the database, all or nothing."""
+    bank = read_bank(args.file, args.fmt)
+    counts = Store(args.db).import_bank(args.bank, bank, source_file=Path(args.file).name)
+    print(f"{args.file}: bank {args.bank!r}: {counts['added']} pairs added, {counts['updated']} updated")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write a bank from the database as native JSONL."""
+    bank = _stored_bank(Store(args.db), args.bank)
+    write_bank_jsonl(bank, args.out)
+    print(f"bank {args.bank!r}: wrote {_count(len(bank), 'pair')} to {args.out}")
+    return EXIT_OK
+
+
+def cmd_judgments_import(args: argparse.Namespace) -> int:
+    """Validate a judgments CSV against a stored bank and store it in one transaction."""
+    store = Store(args.db)
+    bank = _stored_bank(store, args.bank)
+    frame = read_judgments(args.file, pair_ids=bank["id"])
+    counts = store.import_judgments(frame, bank=args.bank, cohort=args.cohort)
+    print(
+        f"{args.file}: {_count(counts['added'], 'judgment')} imported, "
+        f"{counts['already_present']} already present"
+    )
+    return EXIT_OK
+
+
+def cmd_judgments_export(args: argparse.Namespace) -> int:
+    """Write judgments from the database as CSV."""
+    frame = Store(args.db).export_judgments(bank=args.bank, cohort=args.cohort)
+    atomic_write(args.out, [judgments_to_csv(frame)])
+    print(f"wrote {_count(len(frame), 'judgment')} to {args.out}")
+    return EXIT_OK
+
+
+def _stored_bank(store: Store, name: str) -> pd.DataFrame:
+    try:
+        return store.load_bank(name)
+    except KeyError:
+        known = ", ".join(store.bank_names()) or "none"
+        raise InputError(
+            [Problem(store.url_for_display, None, "bank", f"no bank named {name!r} (banks: {known})")]
+        ) from None
+
+
+def write_bank_jsonl(bank: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write ``bank`` as native JSONL atomically; on any error ``path`` is left as it was."""
+    records = bank_to_records(bank)
+    atomic_write(path, (json.dumps(_json_ready(r), ensure_ascii=False) + "\n" for r in records))
+
+
+def format_stats(stats: dict[str, Any], problems: list[str], *, title: str = "bank") -> str:
+    """A readable table of :func:`pairs.balance.bank_stats` and its balance problems."""
+    gold = stats["gold"]
+    low, high = (round(x * 100) for x in SHARE_RANGE)
+    lines = [
+        f"{title}: {_count(stats['pairs'], 'pair')}; gold A {gold['A']}, B {gold['B']}, tie {gold['tie']}",
+        "",
+        f"{'tag':<28}{'pairs':>7}",
+        *(f"{tag:<28}{n:>7}" for tag, n in stats["tags"].items()),
+        *([] if stats["tags"] else [f"{'(none)':<28}{0:>7}"]),
+        "",
+        f"{'domain':<28}{'pairs':>7}",
+        *(f"{domain or '(none)':<28}{n:>7}" for domain, n in stats["domains"].items()),
+        "",
+        f"{'balance (decided pairs)':<28}{'share':>7}{'n':>6}   required",
+    ]
+    figures = {"shorter_gold": "shorter response is gold", "plainer_gold": "plainer response is gold"}
+    for key, label in figures.items():
+        figure = stats[key]
+        share = "-" if math.isnan(figure["share"]) else f"{figure['share']:.1%}"
+        lines.append(f"{label:<28}{share:>7}{figure['n']:>6}   {low}-{high}%")
+    lines += ["", f"{'trap':<28}{'pairs':>7}   required"]
+    lines += [f"{kind:<28}{n:>7}   >= {MIN_TRAPS}" for kind, n in stats["traps"].items()]
+    lines.append("")
+    if problems:
+        lines.append(f"starter-bank requirements: {_count(len(problems), 'not met', plural='not met')}")
+        lines += [f"  - {problem}" for problem in problems]
+    else:
+        lines.append("starter-bank requirements: all met")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- parser pieces
+
+
+def _add_format_option(parser: argparse.ArgumentParser) -> None:
+    formats = ["auto", *FORMATS]
+    parser.add_argument(
+        "--from",
+        dest="fmt",
+        choices=formats,
+        default="auto",
+        metavar="FORMAT",
+        help="input format: " + "; ".join(f"{name}: {FORMAT_HELP.get(name, '')}" for name in formats),
+    )
+
+
+def _add_validate(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "validate",
+        help="check a bank file and report every problem",
+        description="Check a bank file. Exit 0 with a one-line summary when it is valid; exit 1 with "
+        "every problem on stderr, one per line as FILE:LINE: field: message, when it is not.",
+    )
+    parser.add_argument("file", metavar="FILE", help="the bank file to check")
+    _add_format_option(parser)
+    parser.set_defaults(run=cmd_validate)
+
+
+def _add_convert(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "convert",
+        help="import a file in any supported format and write a native JSONL bank",
+        description="Import INPUT and write it as a native JSONL bank. The output is written to a "
+        "temporary file and renamed, so nothing is written when INPUT has problems (exit 1).",
+    )
+    parser.add_argument("file", metavar="INPUT", help="the file to convert")
+    _add_format_option(parser)
+    parser.add_argument("--out", required=True, metavar="BANK.jsonl", help="where to write the bank")
+    parser.set_defaults(run=cmd_convert)
+
+
+def _add_stats(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "stats",
+        help="counts by gold, tag and domain, and how balanced the bank is",
+        description="Print the number of pairs, gold counts, counts by tag and domain, the share of "
+        "pairs where the shorter or the plainer response is gold, trap counts, and which "
+        "starter-bank requirements are not met. The exit code does not depend on balance.",
+    )
+    parser.add_argument("file", metavar="FILE", help="the bank file to summarize")
+    _add_format_option(parser)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.set_defaults(run=cmd_stats)
+
+
+def _add_db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", metavar="URL", help="SQLAlchemy database URL (default: PAIRCAL_DB_URL, else data/paircal.db)"
+    )
+
+
+def _add_import(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "import",
+        help="import a bank file into the database, all or nothing",
+        description="Validate FILE and add its pairs to bank NAME in the database (created if new). "
+        "With any problem, every problem is listed (exit 1) and nothing is imported. Pairs whose "
+        "id is already in the bank are updated, so judgments made on them are kept.",
+    )
+    parser.add_argument("file", metavar="FILE", help="the bank file to import")
+    parser.add_argument("--bank", required=True, metavar="NAME", help="the bank to add the pairs to")
+    _add_format_option(parser)
+    _add_db_option(parser)
+    parser.set_defaults(run=cmd_import)
+
+
+def _add_export(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "export",
+        help="write a bank from the database as native JSONL",
+        description="Write bank NAME from the database to OUT as a native JSONL bank (atomically).",
+    )
+    parser.add_argument("--bank", required=True, metavar="NAME", help="the bank to export")
+    parser.add_argument("--out", required=True, metavar="BANK.jsonl", help="where to write it")
+    _add_db_option(parser)
+    parser.set_defaults(run=cmd_export)
+
+
+def _add_judgments(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "judgments",
+        help="import or export judgments as CSV",
+        description="Judgments in the CSV layout rater,pair_id,choice,confidence,left,answered_at,seconds "
+        "(choice and left are A or B; confidence in [0.5, 1]).",
+    )
+    sub = parser.add_subparsers(dest="judgments_command", required=True, metavar="{import,export}")
+    imp = sub.add_parser(
+        "import",
+        help="import judgments on a stored bank, all or nothing",
+        description="Validate J.csv against bank NAME (every problem listed, exit 1, nothing imported) "
+        "and store its judgments in one transaction. A judgment already stored (same rater, pair "
+        "and answered_at) is skipped, so the same file may be imported twice or from several "
+        "processes at once.",
+    )
+    imp.add_argument("file", metavar="J.csv", help="the judgments file")
+    imp.add_argument("--bank", required=True, metavar="NAME", help="the bank the pairs belong to")
+    imp.add_argument(
+        "--cohort",
+        default=IMPORTED_COHORT,
+        metavar="NAME",
+        help=f"cohort of new raters (default: {IMPORTED_COHORT})",
+    )
+    _add_db_option(imp)
+    imp.set_defaults(run=cmd_judgments_import)
+    exp = sub.add_parser(
+        "export",
+        help="write judgments from the database as CSV",
+        description="Write all judgments, or one bank's or cohort's, to OUT as CSV (atomically). Cells a "
+        "spreadsheet would run as a formula (starting =, +, -, @) are prefixed with an apostrophe.",
+    )
+    exp.add_argument("--out", required=True, metavar="J.csv", help="where to write them")
+    exp.add_argument("--bank", metavar="NAME", help="only judgments on this bank")
+    exp.add_argument("--cohort", metavar="NAME", help="only judgments by this cohort")
+    _add_db_option(exp)
+    exp.set_defaults(run=cmd_judgments_export)
+
+
+COMMANDS: list[Callable[[Any], None]] = [
+    _add_validate,
+    _add_convert,
+    _add_stats,
+    _add_import,
+    _add_export,
+    _add_judgments,
+]
+"""Functions that each add one subcommand to the parser, in the order ``--help`` lists them."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _count(n: int, noun: str, *, plural: str | None = None) -> str:
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def _describe(error: OSError) -> str:
+    if error.filename is not None and error.strerror:
+        return f"{error.filename}: {error.strerror}"
+    return str(error)
+
+
+def _json_ready(value: Any) -> Any:
+    """``value`` with NaN as None and numpy scalars as Python numbers, for strict JSON."""
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(item) for item in value]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return _json_ready(value.item())
+    return value

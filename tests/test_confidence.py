@@ -1,0 +1,217 @@
+"""calibration.confidence: per-rater summaries, their batch form, exclusions and simulated cohorts."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import brier_score_loss
+
+from calibration import scoring
+from calibration.confidence import SUMMARY_FIELDS, calibration_by_rater, calibration_summary
+from calibration.data import prepare
+from calibration.reliability import reliability_bins
+from pairs.bank import build_bank
+
+GRID = np.arange(50, 101) / 100
+STARTER = Path(__file__).resolve().parent.parent / "pairs" / "data" / "starter_bank.jsonl"
+
+
+def cohort(n_raters, n_judgments, *, seed=0, shift=None, tie_rate=0.05, missing_rate=0.02):
+    """Prepared-like rows: rater i states p and is right with probability p - shift[i]."""
+    rng = np.random.default_rng(seed)
+    n = n_raters * n_judgments
+    shift = np.zeros(n_raters) if shift is None else np.asarray(shift, dtype=float)
+    p = rng.choice(GRID, size=n)
+    correct = (rng.random(n) < p - np.repeat(shift, n_judgments)).astype(float)
+    tie = rng.random(n) < tie_rate
+    correct[tie] = np.nan
+    confidence = np.where(rng.random(n) < missing_rate, np.nan, p)
+    return pd.DataFrame(
+        {
+            "rater": np.repeat([f"r{i:04d}" for i in range(n_raters)], n_judgments),
+            "pair_id": [f"p{i}" for i in rng.integers(0, 5000, n)],
+            "confidence": confidence,
+            "correct": correct,
+            "tie": tie,
+        }
+    )
+
+
+def scored(frame):
+    keep = frame["confidence"].notna() & frame["correct"].notna() & ~frame["tie"]
+    return frame.loc[keep, "correct"].to_numpy(), frame.loc[keep, "confidence"].to_numpy()
+
+
+def test_summary_keys_and_values_match_scoring_functions():
+    frame = cohort(1, 300, shift=[0.1])
+    s = calibration_summary(frame)
+    assert list(s) == [*SUMMARY_FIELDS, "bins"]
+    y, p = scored(frame)
+    assert s["n"] == len(y)
+    assert s["n_excluded"] == len(frame) - len(y) > 0
+    assert s["brier"] == pytest.approx(brier_score_loss(y, p), abs=1e-15)
+    assert s["brier_skill"] == pytest.approx(scoring.brier_skill_score(y, p))
+    assert s["log_score"] == pytest.approx(scoring.log_score(y, p))
+    assert (s["reliability"], s["resolution"], s["uncertainty"]) == pytest.approx(
+        tuple(scoring.murphy_decomposition(y, p))
+    )
+    assert s["ece"] == pytest.approx(scoring.expected_calibration_error(y, p, n_bins=10))
+    oc = scoring.overconfidence(y, p)
+    assert (s["overconfidence"], s["overconfidence_ci_low"], s["overconfidence_ci_high"]) == pytest.approx(
+        (oc.overconfidence, oc.ci_low, oc.ci_high)
+    )
+    assert s["calibration"] == oc.verdict == "overconfident"
+    fit = scoring.calibration_slope_intercept(y, p)
+    assert (s["slope"], s["intercept"]) == pytest.approx((fit.slope, fit.intercept), abs=1e-9)
+    assert s["slope_reason"] == ""
+    assert s["verdict"].startswith("Overconfident: mean confidence ")
+    bins = reliability_bins(y, p)
+    assert [b["n"] for b in s["bins"]] == bins["n"].tolist()
+    assert set(s["bins"][0]) == {"bin", "confidence", "accuracy", "n", "ci_low", "ci_high"}
+    json.dumps({k: v for k, v in s.items()})  # plain Python types only
+
+
+def test_by_rater_equals_summary_of_each_rater():
+    frame = cohort(40, 60, seed=2, shift=np.linspace(-0.2, 0.3, 40))
+    # degenerate raters next to ordinary ones
+    extra = pd.DataFrame(
+        {
+            "rater": ["all_ties"] * 3 + ["one"] + ["all_right"] * 35 + ["all_100"] * 35,
+            "pair_id": "x",
+            "confidence": [0.8] * 3 + [0.9] + list(np.resize(GRID, 35)) + [1.0] * 35,
+            "correct": [np.nan] * 3 + [1.0] + [1.0] * 35 + [1.0, 0.0] * 17 + [1.0],
+            "tie": [True] * 3 + [False] * 71,
+        }
+    )
+    frame = pd.concat([frame, extra], ignore_index=True)
+    table = calibration_by_rater(frame)
+    assert list(table.columns) == ["rater", *SUMMARY_FIELDS]
+    assert table["rater"].tolist() == sorted(frame["rater"].unique())
+    for rater, rows in frame.groupby("rater"):
+        s = calibration_summary(rows)
+        row = table.set_index("rater").loc[rater]
+        for field in SUMMARY_FIELDS:
+            if isinstance(s[field], str):
+                assert row[field] == s[field], (rater, field)
+            else:
+                assert row[field] == pytest.approx(s[field], nan_ok=True, abs=1e-9), (rater, field)
+
+
+def test_exclusions_are_counted_and_said():
+    frame = pd.DataFrame(
+        {
+            "rater": "ana",
+            "confidence": [0.8, np.nan, 0.9, 0.7],
+            "correct": [1.0, 1.0, np.nan, 0.0],
+            "tie": [False, False, True, False],
+        }
+    )
+    s = calibration_summary(frame)
+    assert (s["n"], s["n_excluded"]) == (2, 2)
+    assert s["verdict"] == (
+        "Not enough data yet: 2 judgment(s) with a confidence on pairs with a right answer "
+        "(2 on ties or without a confidence left out); a verdict needs at least 30."
+    )
+
+
+@pytest.mark.parametrize(
+    ("confidence", "correct", "slope_reason"),
+    [
+        ([], [], "no judgments"),
+        ([0.8], [1.0], "every answer is right: the slope is not estimable"),
+        ([0.6, 0.9, 1.0] * 20, [1.0] * 60, "every answer is right: the slope is not estimable"),
+        ([1.0] * 60, [1.0, 0.0] * 30, "every judgment has the same confidence: the slope is not estimable"),
+        ([np.nan, np.nan], [1.0, 0.0], "no judgments"),
+    ],
+)
+def test_degenerate_raters_give_nan_with_reasons(confidence, correct, slope_reason):
+    frame = pd.DataFrame({"rater": "ana", "confidence": confidence, "correct": correct, "tie": False})
+    frame = frame.astype({"confidence": float, "correct": float, "tie": bool})
+    s = calibration_summary(frame)
+    assert math.isnan(s["slope"]) and math.isnan(s["intercept"])
+    assert s["slope_reason"] == slope_reason
+    assert isinstance(s["verdict"], str) and s["verdict"]
+    if s["n"] == 0:
+        assert all(math.isnan(s[k]) for k in ("brier", "log_score", "ece", "overconfidence", "reliability"))
+        assert s["calibration"] == "not enough data yet"
+    table = calibration_by_rater(frame)
+    assert len(table) == (1 if len(frame) else 0)
+
+
+def test_all_right_at_100_percent_is_well_calibrated():
+    frame = pd.DataFrame({"rater": "ana", "confidence": 1.0, "correct": np.ones(40), "tie": False})
+    s = calibration_summary(frame)
+    assert (s["brier"], s["brier_skill"], s["ece"], s["overconfidence"]) == (0.0, 1.0, 0.0, 0.0)
+    assert s["calibration"] == "well calibrated"
+    assert s["verdict"].startswith("Well calibrated: mean confidence 100 % against accuracy 100 %, +0 points")
+
+
+def test_simulated_cohort_flags():
+    # 1,000 calibrated raters (200 judgments) and 200 overconfident ones (right 20 points less often)
+    shift = np.r_[np.zeros(1000), np.full(200, 0.2)]
+    table = calibration_by_rater(cohort(1200, 200, seed=9, shift=shift))
+    calibrated, over = table.iloc[:1000], table.iloc[1000:]
+    false_flags = calibrated["calibration"].isin(["overconfident", "underconfident"]).mean()
+    assert false_flags <= 0.06  # measured 0.035
+    assert (over["calibration"] == "overconfident").mean() >= 0.99
+    assert calibrated["slope"].median() == pytest.approx(1, abs=0.1)
+
+
+def test_works_on_prepare_output():
+    with STARTER.open() as f:
+        bank = build_bank(((i + 1, json.loads(line)) for i, line in enumerate(f)), STARTER.name)
+    rng = np.random.default_rng(0)
+    ids = np.tile(bank["id"].to_numpy(), 2)
+    judgments = pd.DataFrame(
+        {
+            "rater": np.repeat(["ana", "bo"], len(bank)),
+            "pair_id": ids,
+            "choice": rng.choice(["A", "B"], size=len(ids)),
+            "confidence": rng.choice(GRID, size=len(ids)),
+        }
+    )
+    prepared = prepare(bank, judgments)
+    table = calibration_by_rater(prepared)
+    n_ties = int(prepared["tie"].sum())
+    assert table["n"].sum() + table["n_excluded"].sum() == len(prepared)
+    assert table["n_excluded"].sum() == n_ties
+    s = calibration_summary(prepared[prepared["rater"] == "ana"])
+    assert s["n"] == table.loc[table["rater"] == "ana", "n"].item()
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (
+            pd.DataFrame({"rater": ["a"], "correct": [1.0]}),
+            "prepared_one_rater lacks the column(s) ['confidence'].",
+        ),
+        (
+            pd.DataFrame({"rater": ["a", "b"], "confidence": [0.6, 0.7], "correct": [1.0, 0.0]}),
+            "prepared_one_rater holds judgments of 2 raters; "
+            "pass one rater's rows or use calibration_by_rater.",
+        ),
+        (
+            pd.DataFrame({"rater": ["a"], "pair_id": ["p9"], "confidence": [0.3], "correct": [1.0]}),
+            "confidence 0.3 of rater 'a' on pair 'p9' is outside [0.5, 1] (1 such judgment(s)).",
+        ),
+        (
+            pd.DataFrame({"rater": ["a"], "confidence": [0.6], "correct": [2.0]}),
+            "correct has values other than 0, 1 and NaN.",
+        ),
+    ],
+)
+def test_summary_errors(frame, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        calibration_summary(frame)
+
+
+def test_by_rater_errors():
+    with pytest.raises(ValueError, match=re.escape("prepared lacks the column(s) ['rater', 'correct'].")):
+        calibration_by_rater(pd.DataFrame({"confidence": [0.6]}))
