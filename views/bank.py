@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pairs.balance import bank_stats
 from views.common import get_store, load_bank
 
 store = get_store()
@@ -14,7 +15,22 @@ if not names:
     st.stop()
 name = st.selectbox("Bank", names, key="bank_name")
 bank = load_bank(name)
-st.caption(f"{len(bank)} pairs")
+stats = bank_stats(bank)
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Pairs", stats["pairs"])
+c2.metric("Gold A / B / tie", " / ".join(str(stats["gold"].get(g, 0)) for g in ("A", "B", "tie")))
+for col, key, label in (
+    (c3, "shorter_gold", "Shorter answer is gold"),
+    (c4, "plainer_gold", "Plainer answer is gold"),
+):
+    fig = stats[key]
+    value = "n/a" if not fig["n"] else f"{fig['share']:.0%}"
+    col.metric(
+        label,
+        value,
+        help=f"{fig['count']} of {fig['n']} pairs; about 50 % means the surface feature "
+        "tells a rater nothing about which answer is better.",
+    )
 
 tags = sorted({t for ts in bank["tags"] for t in ts})
 domains = sorted(d for d in bank["domain"].unique() if d)

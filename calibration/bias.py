@@ -1,0 +1,843 @@
+"""Length, polish and position bias of each rater, and the plain rates behind them.
+
+The bias model (:func:`bias_by_rater`, :func:`pooled_bias`) is a logistic
+regression per rater of ``y`` = "picked the answer shown on the left" on
+
+=============  ================================================================
+covariate      meaning (oriented left minus right)
+=============  ================================================================
+``position``   1 (the intercept): the log odds of picking the left answer
+               when everything else is equal, i.e. position bias
+``gold``       +1 when gold is the left answer, -1 when it is the right one:
+               the rater's skill, not reported here
+``length``     ``length_doublings`` (log2 word ratio): +1 = left twice as long
+``polish``     ``polish_diff / 0.5``: +1 = the left answer has clearly more
+               formatting, e.g. 4 markdown elements against 1
+=============  ================================================================
+
+so ``exp(coefficient)`` is the odds ratio in the unit a rater reads in the
+verdict. Judgments on gold ties are left out (:func:`calibration.data.split_ties`).
+Where the side shown on the left is unknown, the row is oriented A minus B
+with ``y`` = "picked A" and no intercept (position then says nothing about it);
+a rater's position bias is reported only when at least ``min_n`` decided
+judgments have ``left`` recorded.
+
+All three effects share one output layout (one row per rater and effect):
+
+================  ================================================================
+column            meaning
+================  ================================================================
+``rater``         rater id, or ``"cohort"`` for :func:`pooled_bias`
+``effect``        ``"length"``, ``"polish"`` or ``"position"``
+``n``             decided judgments behind the estimate (for ``position``: those
+                  with the left side recorded)
+``odds_ratio``    ``exp(coefficient)`` in the unit of ``unit``; NaN when not estimable
+``ci_low``        lower end of the 95 % confidence interval of ``odds_ratio``
+``ci_high``       upper end
+``p_value``       two-sided Wald p-value for "odds ratio = 1" (normal per rater,
+                  Student t over raters for the cohort)
+``significant``   ``p_value < 0.05`` (False when not estimable)
+``estimable``     False when there is too little data or no variation; the
+                  reason is then in ``summary`` and the numbers are NaN
+``unit``          what one unit of the odds ratio means
+``summary``       the verdict sentence, or why there is none
+================  ================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from calibration.data import split_ties
+from calibration.firth import firth_logistic
+from calibration.intervals import wilson_interval
+
+__all__ = [
+    "BIAS_COLUMNS",
+    "EFFECTS",
+    "MIN_JUDGMENTS",
+    "bias_by_rater",
+    "plain_rates",
+    "pooled_bias",
+    "tag_accuracy",
+]
+
+#: Decided (non-tie) judgments a rater needs before any bias is estimated. With
+#: fewer, four parameters rest on too few judgments: estimates are dominated by
+#: Firth's shrinkage and intervals span most of the plausible range. At 30 the
+#: Wald tests are conservative (simulated false-positive rates 0.4-1.7 %, see
+#: :func:`bias_by_rater`), so a bias flagged this early is rarely a false alarm.
+MIN_JUDGMENTS = 30
+
+#: Effects reported, in output order.
+EFFECTS = ("length", "polish", "position")
+
+#: Normalized polish difference that counts as one unit: (4 - 1) / (4 + 1 + 1) = 0.5.
+POLISH_UNIT = 0.5
+
+#: Word ratio (of ``words + 1``) from which :func:`plain_rates` calls one answer longer.
+LENGTH_RATIO = 1.5
+
+#: Significance level of every test in this module.
+ALPHA = 0.05
+
+#: :func:`tag_accuracy` flags a tag when accuracy on it is at least this much
+#: below accuracy on the rater's other judgments (and the difference is significant).
+WEAK_SPOT_GAP = 0.10
+
+BIAS_COLUMNS = [
+    "rater",
+    "effect",
+    "n",
+    "odds_ratio",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "significant",
+    "estimable",
+    "unit",
+    "summary",
+]
+
+UNITS = {
+    "length": "per doubling: one answer twice as long as the other",
+    "polish": "per 0.5 normalized polish difference: e.g. 4 markdown elements against 1",
+    "position": "left answer against right answer, all else equal",
+}
+
+_DESIGN = ("position", "gold", "length", "polish")  # columns of the design matrix
+_COLUMN = {effect: _DESIGN.index(effect) for effect in EFFECTS}
+_Z = stats.norm.ppf(1 - ALPHA / 2)
+_NEEDED = ("rater", "choice", "gold", "tie", "left", "length_doublings", "polish_diff")
+#: Raters per batched fit; with the padding to the largest group in a batch this
+#: bounds memory to a few arrays of this many rows times the judgments per rater.
+_BATCH_CELLS = 1_000_000
+
+
+def bias_by_rater(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS) -> pd.DataFrame:
+    r"""Length, polish and position bias of each rater, from one batched Firth fit.
+
+    For rater :math:`r` and decided judgment :math:`i`,
+
+    .. math::
+
+        \operatorname{logit} P(\text{picked left}) = \beta_{pos}
+            + \beta_{gold} g_i + \beta_{len} \ell_i + \beta_{pol} \pi_i / 0.5,
+
+    with :math:`g_i = \pm 1` the side of gold, :math:`\ell_i` the log2 word
+    ratio and :math:`\pi_i` the normalized polish difference, all left minus
+    right (A minus B, without :math:`\beta_{pos}`, where ``left`` is unknown).
+    It is fitted by Firth's penalized likelihood
+    (:func:`calibration.firth.firth_logistic`), which stays finite for raters
+    who always agree with gold (complete separation) and removes the small-sample
+    bias of maximum likelihood.
+
+    Odds ratios are :math:`e^{\beta}`; the 95 % interval and the p-value are
+    Wald's, :math:`e^{\beta \pm 1.96\,se}` and :math:`2\Phi(-|\beta|/se)`, with
+    :math:`se` from the inverse Fisher information at the penalized estimate.
+    Wald rather than penalized likelihood ratio because (a) the interval and the
+    test then agree, so a verdict never calls an effect significant while its
+    interval covers 1; (b) it needs one fit, not one more per effect; (c) the
+    tested coefficients are continuous covariates that are not separated even
+    when ``gold`` is, so the Hauck-Donner failure of Wald tests under separation
+    (Heinze & Schemper 2002) concerns the skill coefficient, which is not tested.
+
+    Validation (``tests/test_bias.py``; 1,000 simulated raters of skill
+    0.5-2.5 on a synthetic bank, 200 judgments each): with no planted bias the
+    share flagged significant was 3.6 % (length), 3.6 % (polish) and 5.2 %
+    (position); with 30 judgments 1.1 %, 1.7 % and 0.4 % (conservative). With a
+    planted odds ratio of 2 per doubling, length bias was flagged for 99.6 % of
+    raters, and the 95 % intervals covered the planted length, polish and
+    position odds ratios for 94.8 %, 95.5 % and 94.5 % of them. Estimates agree
+    with statsmodels ``Logit`` to within a tenth of a standard error on 2,500
+    judgments.
+
+    Parameters
+    ----------
+    prepared : DataFrame
+        Output of :func:`calibration.data.prepare` (one row per judgment).
+    min_n : int, default :data:`MIN_JUDGMENTS`
+        Decided judgments a rater needs; below it the numbers are NaN and the
+        verdict says "not enough data yet".
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`BIAS_COLUMNS` (see the module docstring), three rows per
+        rater (``length``, ``polish``, ``position``), raters in order of first
+        appearance. Raters whose judgments are all on ties are included with
+        ``n = 0``.
+
+    References
+    ----------
+    Firth, D. (1993). Bias reduction of maximum likelihood estimates.
+    Biometrika 80(1), 27-38.
+
+    Heinze, G. and Schemper, M. (2002). A solution to the problem of separation
+    in logistic regression. Statistics in Medicine 21(16), 2409-2419.
+
+    Examples
+    --------
+    >>> from calibration.data import prepare
+    >>> from calibration.simulate import RaterSpec, simulate_judgments, synthetic_bank
+    >>> bank = synthetic_bank(400, seed=1)
+    >>> spec = RaterSpec("sim-long", skill=1.5, length_bias=float(np.log(2)))
+    >>> judgments = simulate_judgments(bank, [spec], n_per_rater=400, seed=2)
+    >>> out = bias_by_rater(prepare(bank, judgments))
+    >>> out[["effect", "n", "significant"]].to_dict("list")
+    {'effect': ['length', 'polish', 'position'], 'n': [400, 400, 400], 'significant': [True, False, False]}
+    """
+    min_n = _check_min_n(min_n)
+    design = _design(prepared)
+    raters = design["raters"]
+    n_raters = len(raters)
+    n, n_left = design["n"], design["n_left"]
+    fit_ok = n >= min_n
+    with_position = fit_ok & (n_left >= min_n)
+    design["X"][:, 0] *= with_position[design["code"]]
+
+    coef = np.full((n_raters, len(_DESIGN)), np.nan)
+    se = np.full((n_raters, len(_DESIGN)), np.nan)
+    converged = np.zeros(n_raters, dtype=bool)
+    for batch in _batches(np.flatnonzero(fit_ok), n):
+        X, y, w = _stack(design, batch)
+        fit = firth_logistic(X, y, w)
+        coef[batch] = fit.coef
+        se[batch] = np.sqrt(np.diagonal(fit.cov, axis1=1, axis2=2))
+        converged[batch] = fit.converged
+
+    columns = {effect: _COLUMN[effect] for effect in EFFECTS}
+    estimates = {effect: (coef[:, j], se[:, j]) for effect, j in columns.items()}
+    reasons = _reasons_by_rater(design, fit_ok, with_position, converged, coef, min_n)
+    counts = {"length": n, "polish": n, "position": n_left}
+    return _assemble(raters, estimates, counts, reasons, _wald, subject="you")
+
+
+def pooled_bias(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS, min_raters: int = 2) -> pd.DataFrame:
+    r"""The cohort's bias: one model on every rater's decided judgments.
+
+    The model is that of :func:`bias_by_rater`, fitted once (Firth) on all
+    raters' judgments with a common coefficient for every term. Judgments of
+    one rater are not independent (each rater has their own skill and biases),
+    so the covariance is the cluster-robust sandwich over raters,
+
+    .. math::
+
+        V = c\, I^{-1} \Big(\sum_g s_g s_g^\top\Big) I^{-1}, \qquad
+        s_g = \sum_{i \in g} x_i (y_i - \hat\mu_i), \qquad
+        c = \frac{G}{G - 1} \frac{N - 1}{N - K},
+
+    with :math:`G` raters, :math:`N` judgments and :math:`K` coefficients (the
+    CR1 correction statsmodels and Stata use). The estimate is a
+    population-averaged effect (a GEE with an independence working correlation,
+    Liang & Zeger 1986). Intervals and p-values use Student's t with
+    :math:`G - 1` degrees of freedom, as advised for few clusters (Cameron &
+    Miller 2015). Firth's penalty is O(1) against an O(N) likelihood here, so the
+    sandwich uses the ordinary score.
+
+    Parameters
+    ----------
+    prepared : DataFrame
+        Output of :func:`calibration.data.prepare`.
+    min_n : int, default :data:`MIN_JUDGMENTS`
+        Decided judgments the cohort needs in all (for position: with ``left``
+        recorded).
+    min_raters : int, default 2
+        Raters needed for a cluster-robust interval (at least 2).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`BIAS_COLUMNS`, three rows with ``rater = "cohort"``.
+
+    References
+    ----------
+    Liang, K.-Y. and Zeger, S. L. (1986). Longitudinal data analysis using
+    generalized linear models. Biometrika 73(1), 13-22.
+
+    Cameron, A. C. and Miller, D. L. (2015). A practitioner's guide to
+    cluster-robust inference. Journal of Human Resources 50(2), 317-372.
+    """
+    min_n = _check_min_n(min_n)
+    if isinstance(min_raters, bool) or not isinstance(min_raters, (int, np.integer)) or min_raters < 2:
+        raise ValueError(f"min_raters must be an integer >= 2; got {min_raters!r}.")
+    design = _design(prepared)
+    code, X, y = design["code"], design["X"], design["y"]
+    total = len(y)
+    raters_with = np.bincount(code, minlength=len(design["raters"])) > 0
+    raters_left = design["n_left"] > 0
+    n_left = int(design["n_left"].sum())
+    with_position = n_left >= min_n and raters_left.sum() >= min_raters
+    X[:, 0] *= with_position
+
+    reason = None
+    if total < min_n:
+        reason = f"Not enough data yet: {total} decided judgments in the cohort, at least {min_n} needed."
+    elif raters_with.sum() < min_raters:
+        reason = (
+            f"Not estimable for the cohort: judgments from {int(raters_with.sum())} rater(s); "
+            f"a cluster-robust interval needs at least {min_raters}."
+        )
+    coef = np.full(len(_DESIGN), np.nan)
+    cov = np.full((len(_DESIGN), len(_DESIGN)), np.nan)
+    groups = 0
+    if reason is None:
+        fit = firth_logistic(X[None], y[None])
+        if not fit.converged[0]:
+            reason = "Not estimable for the cohort: the model did not converge."
+        else:
+            coef = fit.coef[0]
+            cov, groups = _cluster_cov(X, y, code, coef, fit.cov[0])
+
+    estimates = {e: (coef[[_COLUMN[e]]], np.sqrt(np.diag(cov))[[_COLUMN[e]]]) for e in EFFECTS}
+    reasons = {e: np.array([reason], dtype=object) for e in EFFECTS}
+    if reason is None:
+        if not with_position:
+            reasons["position"][0] = (
+                "Position bias not estimable for the cohort: the side each answer was shown on "
+                f"was recorded for {n_left} decided judgments from {int(raters_left.sum())} rater(s) "
+                f"(at least {min_n} judgments from {min_raters} raters needed)."
+            )
+        for effect in ("length", "polish"):
+            if not np.any(X[:, _COLUMN[effect]] != 0):
+                reasons[effect][0] = _NO_VARIATION[effect].format(who="the cohort judged")
+    counts = {"length": np.array([total]), "polish": np.array([total]), "position": np.array([n_left])}
+
+    def t_test(beta, se):
+        return _wald(beta, se, df=max(groups - 1, 1))
+
+    return _assemble(np.array(["cohort"], dtype=object), estimates, counts, reasons, t_test, subject="cohort")
+
+
+def plain_rates(prepared: pd.DataFrame) -> pd.DataFrame:
+    """How often each rater picks the longer (more polished) answer, split by gold.
+
+    Among decided judgments on pairs whose answers clearly differ (length: the
+    word ratio of ``words + 1`` is at least :data:`LENGTH_RATIO`, i.e.
+    ``|length_doublings| >= log2 1.5``; polish: the polish counts differ), the
+    rate of picking the longer (more polished) answer when the expert preferred
+    the other one, and when the expert preferred it, each with its Wilson 95 %
+    interval.
+
+    An unbiased rater is as accurate in both situations: they pick the longer
+    answer at rate :math:`1 - a` when it is wrong and :math:`a` when it is right.
+    A length bias makes them more accurate when gold is the longer answer. So
+    ``p_value`` is Fisher's exact test (two-sided, ``scipy.stats.fisher_exact``)
+    of the 2x2 table ``[[right, wrong] when gold is the other answer, [right,
+    wrong] when gold is the longer one]``: that accuracy is the same in both
+    situations. (The two raw "picked longer" rates differ for any rater who
+    follows gold at all, so a test of their difference would measure skill.)
+
+    Parameters
+    ----------
+    prepared : DataFrame
+        Output of :func:`calibration.data.prepare`, one rater or many.
+
+    Returns
+    -------
+    DataFrame
+        One row per rater and ``dimension`` (``"length"``, ``"polish"``):
+
+        ==========================  ===========================================
+        column                      meaning
+        ==========================  ===========================================
+        ``rater``                   rater id
+        ``dimension``               ``"length"`` or ``"polish"``
+        ``n_gold_less``             judgments where gold is the shorter (plainer)
+                                    answer
+        ``picked_more_gold_less``   of those, how many times the rater picked
+                                    the longer (more polished) one
+        ``rate_gold_less``          their ratio (NaN when ``n_gold_less == 0``)
+        ``ci_low_gold_less``        Wilson 95 % interval of ``rate_gold_less``
+        ``ci_high_gold_less``
+        ``n_gold_more``             judgments where gold is the longer (more
+                                    polished) answer
+        ``picked_more_gold_more``   of those, picks of the longer (more polished)
+        ``rate_gold_more``          their ratio
+        ``ci_low_gold_more``        Wilson 95 % interval of ``rate_gold_more``
+        ``ci_high_gold_more``
+        ``p_value``                 Fisher's exact test of equal accuracy (see
+                                    above); NaN when either situation has no pair
+        ``summary``                 a sentence for the rater
+        ==========================  ===========================================
+
+    References
+    ----------
+    Fisher, R. A. (1922). On the interpretation of chi-square from contingency
+    tables, and the calculation of P. JRSS 85(1), 87-94.
+
+    Examples
+    --------
+    >>> prepared = pd.DataFrame({
+    ...     "rater": "r1", "choice": ["A", "A", "B", "A"], "gold": ["A", "B", "B", "B"],
+    ...     "tie": False, "length_doublings": [1.0, 1.0, 1.0, 0.0], "more_polished": "",
+    ... })
+    >>> row = plain_rates(prepared).iloc[0]
+    >>> print(row["summary"])  # doctest: +NORMALIZE_WHITESPACE
+    When the expert preferred the shorter answer, you picked the longer one 50 % of the time (n = 2);
+    when the expert preferred the longer answer, you picked it 100 % of the time (n = 1).
+    """
+    _require(prepared, ("rater", "choice", "gold", "tie", "length_doublings", "more_polished"))
+    decided, _ = split_ties(prepared)
+    raters, code = _rater_codes(prepared, decided)
+    ld = decided["length_doublings"].to_numpy(dtype=float)
+    bigger = {
+        "length": np.where(np.abs(ld) < np.log2(LENGTH_RATIO), "", np.where(ld > 0, "A", "B")),
+        "polish": decided["more_polished"].fillna("").to_numpy(dtype=object).astype(str),
+    }
+    choice = decided["choice"].to_numpy(dtype=object)
+    gold = decided["gold"].to_numpy(dtype=object)
+    frames = []
+    for dimension, side in bigger.items():
+        differ = side != ""
+        gold_more = (gold == side) & differ
+        picked_more = (choice == side) & differ
+        counts = {}
+        for label, where in (("less", differ & ~gold_more), ("more", gold_more)):
+            n = np.bincount(code[where], minlength=len(raters))
+            k = np.bincount(code[where & picked_more], minlength=len(raters))
+            low, high = wilson_interval(k, n)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rate = np.where(n > 0, k / np.maximum(n, 1), np.nan)
+            counts[label] = (n, k, rate, low, high)
+        frame = pd.DataFrame({"rater": raters, "dimension": dimension})
+        for label, (n, k, rate, low, high) in counts.items():
+            frame[f"n_gold_{label}"] = n
+            frame[f"picked_more_gold_{label}"] = k
+            frame[f"rate_gold_{label}"] = rate
+            frame[f"ci_low_gold_{label}"] = low
+            frame[f"ci_high_gold_{label}"] = high
+        (n1, k1, *_), (n2, k2, *_) = counts["less"], counts["more"]
+        frame["p_value"] = _fisher_two_sided(n1 - k1, k1, k2, n2 - k2)
+        frame["summary"] = [_plain_sentence(dimension, *row) for row in zip(n1, k1, n2, k2, strict=True)]
+        frames.append(frame)
+    out = pd.concat(frames, ignore_index=True)
+    order = np.argsort(np.r_[np.arange(len(raters)), np.arange(len(raters))], kind="stable")
+    return out.iloc[order].reset_index(drop=True)
+
+
+def tag_accuracy(prepared: pd.DataFrame) -> pd.DataFrame:
+    """Accuracy of each rater on each trap tag, with the tags they clearly miss.
+
+    For each rater and tag, accuracy on decided judgments of pairs with that tag
+    (a pair with several tags counts for each), its Wilson 95 % interval, and
+    the rater's accuracy on their other decided judgments. A tag is a
+    ``weak_spot`` when accuracy on it is at least :data:`WEAK_SPOT_GAP` (10
+    percentage points) below accuracy on the rater's other judgments *and*
+    Fisher's exact test (one-sided, alternative "less") rejects equality at
+    :data:`ALPHA`: a gap large enough to matter and too large to be chance.
+    The comparison is with the *other* judgments, not the overall accuracy,
+    which contains the tag's own judgments and would hide the gap. The
+    one-sided p-value is the hypergeometric tail ``P(X <= correct)``, which is
+    exactly what ``scipy.stats.fisher_exact(..., alternative="less")`` returns,
+    computed for all rows at once. No correction for testing several tags is
+    made; the flag points to where to practise, it is not a finding.
+
+    Parameters
+    ----------
+    prepared : DataFrame
+        Output of :func:`calibration.data.prepare`.
+
+    Returns
+    -------
+    DataFrame
+        One row per rater and tag seen in their decided judgments, sorted by
+        rater (first appearance) and tag:
+
+        ====================  ===================================================
+        column                meaning
+        ====================  ===================================================
+        ``rater``             rater id
+        ``tag``               trap kind
+        ``n``                 decided judgments on pairs with this tag
+        ``correct``           of those, how many agree with gold
+        ``accuracy``          ``correct / n``
+        ``ci_low``            Wilson 95 % interval of ``accuracy``
+        ``ci_high``
+        ``n_other``           the rater's decided judgments without this tag
+        ``accuracy_other``    accuracy on those (NaN when ``n_other == 0``)
+        ``overall_accuracy``  accuracy on all the rater's decided judgments
+        ``p_value``           one-sided Fisher exact test that ``accuracy`` is
+                              below ``accuracy_other`` (NaN when ``n_other == 0``)
+        ``weak_spot``         the flag described above
+        ====================  ===================================================
+
+    Examples
+    --------
+    >>> prepared = pd.DataFrame({
+    ...     "rater": "r1", "tie": False, "correct": [1.0, 0.0, 1.0, 1.0],
+    ...     "tags": [("length",), ("length", "polish"), ("control",), ()],
+    ... })
+    >>> out = tag_accuracy(prepared)
+    >>> out[["tag", "n", "accuracy", "n_other", "accuracy_other"]].round(2).to_dict("list")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'tag': ['control', 'length', 'polish'], 'n': [1, 2, 1], 'accuracy': [1.0, 0.5, 0.0],
+     'n_other': [3, 2, 3], 'accuracy_other': [0.67, 1.0, 1.0]}
+    """
+    _require(prepared, ("rater", "tie", "correct", "tags"))
+    decided, _ = split_ties(prepared)
+    raters, code = _rater_codes(prepared, decided)
+    correct = decided["correct"].to_numpy(dtype=float)
+    n_all = np.bincount(code, minlength=len(raters))
+    k_all = np.bincount(code, weights=correct, minlength=len(raters))
+    tags = [tuple(t) if isinstance(t, (tuple, list, np.ndarray)) else () for t in decided["tags"]]
+    lengths = np.fromiter((len(set(t)) for t in tags), dtype=int, count=len(tags))
+    flat = [tag for t in tags for tag in sorted(set(t))]
+    row_code = np.repeat(code, lengths)
+    row_correct = np.repeat(correct, lengths)
+    long = pd.DataFrame({"code": row_code, "tag": pd.Series(flat, dtype=object), "correct": row_correct})
+    grouped = long.groupby(["code", "tag"], sort=True)["correct"].agg(["size", "sum"]).reset_index()
+    rater_code = grouped["code"].to_numpy(dtype=int)
+    n = grouped["size"].to_numpy(dtype=int)
+    k = grouped["sum"].to_numpy(dtype=float).round().astype(int)
+    n_other = n_all[rater_code] - n
+    k_other = np.rint(k_all[rater_code]).astype(int) - k
+    low, high = wilson_interval(k, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        accuracy = k / n
+        accuracy_other = np.where(n_other > 0, k_other / np.maximum(n_other, 1), np.nan)
+        overall = k_all[rater_code] / n_all[rater_code]
+    # Fisher "less" on [[k, n - k], [k_other, n_other - k_other]]: P(X <= k), X hypergeometric
+    p_value = np.where(n_other > 0, stats.hypergeom.cdf(k, n + n_other, k + k_other, n), np.nan)
+    weak = (accuracy_other - accuracy >= WEAK_SPOT_GAP) & (p_value < ALPHA)
+    return pd.DataFrame(
+        {
+            "rater": raters[rater_code],
+            "tag": grouped["tag"].to_numpy(dtype=object),
+            "n": n,
+            "correct": k,
+            "accuracy": accuracy,
+            "ci_low": low,
+            "ci_high": high,
+            "n_other": n_other,
+            "accuracy_other": accuracy_other,
+            "overall_accuracy": overall,
+            "p_value": p_value,
+            "weak_spot": weak,
+        }
+    )
+
+
+# --- the design ---------------------------------------------------------------------------
+
+
+def _design(prepared: pd.DataFrame) -> dict:
+    """Decided judgments as a design matrix oriented left minus right (A minus B if unknown).
+
+    Returns a dict with ``raters`` (ids, first-appearance order), ``code`` (rater
+    index per row), ``X`` (N, 4) in :data:`_DESIGN` order, ``y`` (N,), ``n`` and
+    ``n_left`` (decided judgments, and those with ``left`` known, per rater).
+    """
+    _require(prepared, _NEEDED)
+    decided, _ = split_ties(prepared)
+    raters, code = _rater_codes(prepared, decided)
+    left = decided["left"].to_numpy(dtype=object)
+    known = (left == "A") | (left == "B")
+    first = np.where(known, left, "A")  # the side the row is oriented towards
+    sign = np.where(first == "A", 1.0, -1.0)
+    X = np.column_stack(
+        [
+            known.astype(float),
+            np.where(decided["gold"].to_numpy(dtype=object) == first, 1.0, -1.0),
+            sign * decided["length_doublings"].to_numpy(dtype=float),
+            sign * decided["polish_diff"].to_numpy(dtype=float) / POLISH_UNIT,
+        ]
+    )
+    if not np.all(np.isfinite(X)):
+        raise ValueError("prepared has missing length_doublings or polish_diff on decided judgments.")
+    y = (decided["choice"].to_numpy(dtype=object) == first).astype(float)
+    n = np.bincount(code, minlength=len(raters))
+    n_left = np.bincount(code[known], minlength=len(raters))
+    return {"raters": raters, "code": code, "X": X, "y": y, "n": n, "n_left": n_left}
+
+
+def _rater_codes(prepared: pd.DataFrame, decided: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Rater ids of ``prepared`` in first-appearance order, and each decided row's index."""
+    raters = pd.unique(prepared["rater"].astype(str).to_numpy())
+    code = pd.Index(raters).get_indexer(decided["rater"].astype(str).to_numpy())
+    return np.asarray(raters, dtype=object), code
+
+
+def _batches(raters: np.ndarray, n: np.ndarray):
+    """Split raters, sorted by judgment count, into batches of bounded padded size."""
+    order = raters[np.argsort(n[raters], kind="stable")]
+    start = 0
+    while start < len(order):
+        stop = start + 1
+        while stop < len(order) and (stop + 1 - start) * n[order[stop]] <= _BATCH_CELLS:
+            stop += 1
+        yield order[start:stop]
+        start = stop
+
+
+def _stack(design: dict, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Padded (r, n_max, 4), (r, n_max), (r, n_max) arrays for the raters in ``batch``."""
+    code = design["code"]
+    local = np.full(len(design["raters"]), -1)
+    local[batch] = np.arange(len(batch))
+    rows = np.flatnonzero(local[code] >= 0)
+    slot = local[code[rows]]
+    order = np.argsort(slot, kind="stable")
+    rows, slot = rows[order], slot[order]
+    counts = np.bincount(slot, minlength=len(batch))
+    pos = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+    n_max = int(counts.max())
+    X = np.zeros((len(batch), n_max, design["X"].shape[1]))
+    y = np.zeros((len(batch), n_max))
+    w = np.zeros((len(batch), n_max))
+    X[slot, pos] = design["X"][rows]
+    y[slot, pos] = design["y"][rows]
+    w[slot, pos] = 1.0
+    return X, y, w
+
+
+def _cluster_cov(X, y, code, coef, bread) -> tuple[np.ndarray, int]:
+    """CR1 cluster-robust covariance over raters, restricted to the fitted coefficients."""
+    free = np.isfinite(np.diag(bread))
+    Xf = X[:, free]
+    mu = 1.0 / (1.0 + np.exp(-(Xf @ coef[free])))
+    scores = Xf * (y - mu)[:, None]
+    used = np.unique(code)
+    per_rater = np.zeros((code.max() + 1, free.sum()))
+    np.add.at(per_rater, code, scores)
+    per_rater = per_rater[used]
+    groups, total, k = len(used), len(y), int(free.sum())
+    meat = per_rater.T @ per_rater
+    B = bread[np.ix_(free, free)]
+    correction = groups / (groups - 1) * (total - 1) / max(total - k, 1)
+    cov = np.full_like(bread, np.nan)
+    cov[np.ix_(free, free)] = correction * B @ meat @ B
+    return cov, groups
+
+
+# --- tests and reporting -----------------------------------------------------------------
+
+
+def _wald(beta: np.ndarray, se: np.ndarray, df: float | None = None):
+    """Odds ratio, CI and two-sided p-value from a coefficient and its standard error."""
+    dist = stats.norm if df is None else stats.t(df)
+    crit = dist.ppf(1 - ALPHA / 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        stat = beta / se
+        p = 2 * dist.sf(np.abs(stat))
+    return np.exp(beta), np.exp(beta - crit * se), np.exp(beta + crit * se), p
+
+
+_SUBJECTS = {
+    "you": {"favour": "You favour", "odds": "your odds"},
+    "cohort": {"favour": "The cohort favours", "odds": "raters' odds"},
+}
+
+
+def _verdict_length(ratio, low, high, significant, s) -> str:
+    return _trait_verdict(
+        "length", "longer", "shorter", "when one answer is twice as long", ratio, low, high, significant, s
+    )
+
+
+def _verdict_polish(ratio, low, high, significant, s) -> str:
+    return _trait_verdict(
+        "polish",
+        "more polished",
+        "plainer",
+        "when one answer has clearly more formatting (e.g. 4 markdown elements against 1)",
+        ratio,
+        low,
+        high,
+        significant,
+        s,
+    )
+
+
+def _trait_verdict(name, more, less, when, ratio, low, high, significant, s) -> str:
+    if not significant:
+        r, lo, hi = _numbers(ratio, low, high, significant)
+        return (
+            f"No clear {name} bias: {when}, {s['odds']} of picking it are {r}x as high "
+            f"(95 % CI {lo}-{hi}), consistent with no effect."
+        )
+    if ratio > 1:
+        r, lo, hi = _numbers(ratio, low, high, significant)
+        return (
+            f"{s['favour']} {more} answers: {when}, {s['odds']} of picking it rise {r}x "
+            f"(95 % CI {lo}-{hi}) beyond what answer quality explains."
+        )
+    r, lo, hi = _numbers(1 / ratio, 1 / high, 1 / low, significant)
+    return (
+        f"{s['favour']} {less} answers: {when}, {s['odds']} of picking the {less} one rise "
+        f"{r}x (95 % CI {lo}-{hi}) beyond what answer quality explains."
+    )
+
+
+def _verdict_position(ratio, low, high, significant, s) -> str:
+    if not significant:
+        r, lo, hi = _numbers(ratio, low, high, significant)
+        return (
+            f"No clear position bias: {s['odds']} of picking the left answer over the right one are "
+            f"{r}x (95 % CI {lo}-{hi}), consistent with no preference."
+        )
+    side, other = ("left", "right") if ratio > 1 else ("right", "left")
+    if ratio < 1:
+        ratio, low, high = 1 / ratio, 1 / high, 1 / low
+    r, lo, hi = _numbers(ratio, low, high, significant)
+    return (
+        f"{s['favour']} the answer shown on the {side}: {s['odds']} of picking the {side} answer are "
+        f"{r}x those of picking the {other} one (95 % CI {lo}-{hi}), all else equal."
+    )
+
+
+_VERDICTS: dict[str, Callable[..., str]] = {
+    "length": _verdict_length,
+    "polish": _verdict_polish,
+    "position": _verdict_position,
+}
+
+
+def _numbers(ratio: float, low: float, high: float, significant: bool) -> tuple[str, str, str]:
+    """Odds ratio and CI for a sentence, with the fewest decimals (1 to 3) that keep them honest.
+
+    More decimals are used while the two ends of the interval look the same, or
+    while a significant interval would look as if it touched 1.
+    """
+    for digits in (1, 2, 3):
+        shown = [f"{v:.{digits}f}" if v < 10 else f"{v:.0f}" for v in (ratio, low, high)]
+        one = f"{1:.{digits}f}"
+        if shown[1] != shown[2] and not (significant and one in shown[1:]):
+            break
+    return shown[0], shown[1], shown[2]
+
+
+_NO_VARIATION = {
+    "length": "Length bias not estimable: every pair {who} has answers of equal length.",
+    "polish": "Polish bias not estimable: no pair {who} differs in formatting.",
+}
+
+
+def _reasons_by_rater(design, fit_ok, with_position, converged, coef, min_n) -> dict[str, np.ndarray]:
+    """Why each rater's effect is not estimable (None where it is)."""
+    n, n_left, code, X = design["n"], design["n_left"], design["code"], design["X"]
+    n_raters = len(n)
+    reasons = {e: np.full(n_raters, None, dtype=object) for e in EFFECTS}
+    for effect in ("length", "polish"):
+        varies = np.bincount(code, weights=X[:, _COLUMN[effect]] != 0, minlength=n_raters) > 0
+        reasons[effect][~varies] = _NO_VARIATION[effect].format(who="you judged")
+    unknown = n_left == 0
+    reasons["position"][unknown] = (
+        "Position bias not estimable: the side each answer was shown on was not recorded."
+    )
+    partial = ~unknown & ~with_position
+    reasons["position"][partial] = [
+        f"Position bias not estimable: the side each answer was shown on was recorded for only "
+        f"{a} of your {b} decided judgments (at least {min_n} needed)."
+        for a, b in zip(n_left[partial], n[partial], strict=True)
+    ]
+    failed = fit_ok & ~converged
+    collinear = failed & np.isnan(coef).all(axis=1)
+    for effect in EFFECTS:
+        reasons[effect][failed] = "Not estimable: the model did not converge."
+        reasons[effect][collinear] = "Not estimable: your judgments cannot tell these effects apart."
+        reasons[effect][~fit_ok] = [
+            f"Not enough data yet: {k} decided judgments, at least {min_n} needed." for k in n[~fit_ok]
+        ]
+    return reasons
+
+
+def _assemble(raters, estimates, counts, reasons, test, *, subject: str) -> pd.DataFrame:
+    """Long frame in :data:`BIAS_COLUMNS` order: raters outer, effects inner."""
+    frames = []
+    for effect in EFFECTS:
+        beta, se = estimates[effect]
+        ok = np.array([r is None for r in reasons[effect]], dtype=bool)
+        beta = np.where(ok, beta, np.nan)
+        se = np.where(ok, se, np.nan)
+        ratio, low, high, p = test(beta, se)
+        significant = ok & (p < ALPHA)
+        verdict = _VERDICTS[effect]
+        summary = [
+            verdict(*vals, _SUBJECTS[subject]) if good else reason
+            for good, reason, *vals in zip(ok, reasons[effect], ratio, low, high, significant, strict=True)
+        ]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "rater": raters,
+                    "effect": effect,
+                    "n": counts[effect].astype(int),
+                    "odds_ratio": ratio,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "p_value": p,
+                    "significant": significant,
+                    "estimable": ok,
+                    "unit": UNITS[effect],
+                    "summary": pd.Series(summary, dtype=object),
+                }
+            )
+        )
+    out = pd.concat(frames, ignore_index=True)
+    order = np.argsort(np.tile(np.arange(len(raters)), len(EFFECTS)), kind="stable")
+    return out.iloc[order].reset_index(drop=True)[BIAS_COLUMNS]
+
+
+# --- plain rates -------------------------------------------------------------------------
+
+_PLAIN_WORDS = {
+    "length": ("shorter", "longer"),
+    "polish": ("plainer", "more polished"),
+}
+
+
+def _plain_sentence(dimension: str, n1: int, k1: int, n2: int, k2: int) -> str:
+    less, more = _PLAIN_WORDS[dimension]
+    first = (
+        f"When the expert preferred the {less} answer, you picked the {more} one "
+        f"{_pct(k1, n1)} of the time (n = {n1})"
+        if n1
+        else f"No pairs yet where the expert preferred the {less} answer"
+    )
+    second = (
+        f"when the expert preferred the {more} answer, you picked it {_pct(k2, n2)} of the time (n = {n2})"
+        if n2
+        else f"no pairs yet where the expert preferred the {more} one"
+    )
+    return f"{first}; {second}."
+
+
+def _pct(k: int, n: int) -> str:
+    return f"{100 * k / n:.0f} %"
+
+
+def _fisher_two_sided(a, b, c, d) -> np.ndarray:
+    """Two-sided Fisher exact p-value of each 2x2 table ``[[a, b], [c, d]]``; NaN for an empty row.
+
+    Each distinct table is tested once with ``scipy.stats.fisher_exact``.
+    """
+    tables = np.column_stack([a, b, c, d]).astype(int)
+    p = np.full(len(tables), np.nan)
+    full = (tables[:, 0] + tables[:, 1] > 0) & (tables[:, 2] + tables[:, 3] > 0)
+    if full.any():
+        unique, inverse = np.unique(tables[full], axis=0, return_inverse=True)
+        tested = np.array([stats.fisher_exact(t.reshape(2, 2)).pvalue for t in unique])
+        p[full] = tested[inverse.ravel()]
+    return p
+
+
+# --- validation --------------------------------------------------------------------------
+
+
+def _require(prepared: pd.DataFrame, columns) -> None:
+    if not isinstance(prepared, pd.DataFrame):
+        raise ValueError(f"prepared must be a DataFrame from calibration.data.prepare; got {type(prepared)}.")
+    missing = [c for c in columns if c not in prepared.columns]
+    if missing:
+        raise ValueError(f"prepared lacks the column(s) {missing}; build it with calibration.data.prepare.")
+
+
+def _check_min_n(min_n) -> int:
+    if isinstance(min_n, bool) or not isinstance(min_n, (int, np.integer)) or min_n < 1:
+        raise ValueError(f"min_n must be a positive integer; got {min_n!r}.")
+    return int(min_n)

@@ -1,0 +1,238 @@
+"""The ``python -m calibration`` command line, for judgments collected anywhere.
+
+::
+
+    python -m calibration report --bank BANK --judgments J.csv [--rater ID] --format json|md|html [--out FILE]
+    python -m calibration leaderboard --bank BANK --judgments J.csv --format csv|json [--out FILE]
+    python -m calibration simulate --bank BANK --out J.csv [--raters N] [--per-rater N] [--seed S]
+        [--length-bias OR] [--polish-bias OR] [--position-bias OR] [--confidence-scale G]
+
+With ``--judgments`` the bank is a file (any format ``python -m pairs`` reads).
+Without it the judgments come from the app's database (``--db URL``, default
+``PAIRCAL_DB_URL`` or ``data/paircal.db``) and ``--bank`` names a bank there.
+
+Exit codes: 0 success; 1 the input has problems (each printed to stderr as
+``FILE:LINE: field: message``); 2 a file cannot be read or the command line is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+
+import pandas as pd
+
+from pairs.errors import InputError, Problem
+from pairs.files import atomic_write
+from pairs.judgments import neutralize_formula, read_judgments
+from pairs.judgments import to_csv as judgments_to_csv
+
+EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a command and return its exit code (never a traceback for bad input)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else EXIT_UNREADABLE
+    try:
+        return args.run(args)
+    except InputError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        print(f"not valid: {len(error.problems)} problem(s); nothing written", file=sys.stderr)
+        return EXIT_INVALID
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"error: {where}{error.strerror or error}", file=sys.stderr)
+        return EXIT_UNREADABLE
+
+
+def load_inputs(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The bank and the judgments, from files or from the database."""
+    from pairs.importers import read_bank
+
+    if args.judgments:
+        bank = read_bank(args.bank, getattr(args, "bank_format", "auto"))
+        judgments = read_judgments(args.judgments, pair_ids=bank["id"])
+        return bank, judgments
+    from pairs.store import Store
+
+    store = Store(args.db)
+    try:
+        bank = store.load_bank(args.bank)
+    except KeyError:
+        known = ", ".join(store.bank_names()) or "none"
+        raise InputError(
+            [Problem(store.url_for_display, None, "bank", f"no bank named {args.bank!r} (banks: {known})")]
+        ) from None
+    judgments = store.export_judgments(bank=args.bank, cohort=args.cohort)
+    if judgments.empty:
+        raise InputError(
+            [Problem(store.url_for_display, None, "judgments", f"no judgments on bank {args.bank!r}")]
+        )
+    return bank, judgments
+
+
+def _prepared(args: argparse.Namespace) -> pd.DataFrame:
+    from calibration.data import prepare
+
+    bank, judgments = load_inputs(args)
+    return prepare(bank, judgments)
+
+
+def _write(args: argparse.Namespace, text: str) -> None:
+    if args.out:
+        atomic_write(args.out, [text])
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from calibration.report import FORMATS, build_report
+
+    prepared = _prepared(args)
+    if args.rater is not None and args.rater not in set(prepared["rater"]):
+        source = args.judgments or "the database"
+        raise InputError([Problem(str(source), None, "rater", f"no judgments by rater {args.rater!r}")])
+    report = build_report(prepared, rater=args.rater, n_boot=args.bootstrap)
+    _write(args, FORMATS[args.format](report))
+    return EXIT_OK
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from calibration.leaderboard import leaderboard
+
+    board = leaderboard(_prepared(args), k=args.prior, min_n=args.min_n)
+    if args.format == "csv":
+        board = board.assign(rater=board["rater"].map(neutralize_formula))
+        text = board.to_csv(index=False, lineterminator="\n")
+    else:
+        text = board.to_json(orient="records", indent=2)
+    _write(args, text)
+    return EXIT_OK
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from calibration.simulate import RaterSpec, simulate_judgments
+    from pairs.importers import read_bank
+
+    bank = read_bank(args.bank, "auto")
+    width = len(str(args.raters))
+    raters = [
+        RaterSpec(
+            rater=f"sim-{i + 1:0{width}d}",
+            skill=args.skill,
+            length_bias=math.log(args.length_bias),
+            polish_bias=math.log(args.polish_bias),
+            position_bias=math.log(args.position_bias),
+            confidence_scale=args.confidence_scale,
+        )
+        for i in range(args.raters)
+    ]
+    judgments = simulate_judgments(bank, raters, n_per_rater=args.per_rater, seed=args.seed)
+    atomic_write(args.out, [judgments_to_csv(judgments)])
+    print(
+        f"wrote {len(judgments)} simulated judgments by {args.raters} raters to {args.out}", file=sys.stderr
+    )
+    return EXIT_OK
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _inputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--bank",
+        required=True,
+        metavar="BANK",
+        help="bank file (with --judgments) or bank name in the database",
+    )
+    parser.add_argument("--judgments", metavar="J.csv", help="judgments CSV; without it, read the database")
+    parser.add_argument(
+        "--db", metavar="URL", help="database URL (default: PAIRCAL_DB_URL, else data/paircal.db)"
+    )
+    parser.add_argument("--cohort", metavar="NAME", help="with the database: only this cohort's judgments")
+    parser.add_argument("--out", metavar="FILE", help="write here (atomically) instead of standard output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m calibration",
+        description="Measure raters' length, polish and position bias and confidence calibration "
+        "against gold.",
+        epilog="Exit codes: 0 success, 1 the input has problems, 2 unreadable file or bad usage.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "report",
+        help="bias and calibration report for one rater or a whole cohort",
+        description="Per rater: accuracy, length/polish/position odds ratios with 95 %% CIs and p-values, "
+        "plain "
+        "rates, calibration (Brier and its decomposition, log score, ECE, overconfidence, reliability bins), "
+        "Krippendorff's alpha against gold, accuracy per trap kind. Without --rater, also the cohort: pooled "
+        "bias, cohort alpha, leaderboard, gold audit. JSON gives one object with --rater, else "
+        '{"raters": [...], "cohort": {...}}; HTML is one self-contained file with inline SVG charts.',
+    )
+    _inputs(p)
+    p.add_argument("--rater", metavar="ID", help="report only this rater")
+    p.add_argument("--format", choices=["json", "md", "html"], default="json")
+    p.add_argument(
+        "--bootstrap", type=int, default=1000, metavar="N", help="resamples for alpha CIs (default 1000)"
+    )
+    p.set_defaults(run=cmd_report)
+
+    p = sub.add_parser(
+        "leaderboard",
+        help="rank raters by a proper score of their confidence",
+        description="Rank by Brier skill over the coin, shrunk toward the cohort mean with a prior of "
+        "--prior "
+        "pseudo-judgments; raters with fewer than --min-n scored judgments are listed unranked.",
+    )
+    _inputs(p)
+    p.add_argument("--format", choices=["csv", "json"], default="csv")
+    p.add_argument(
+        "--prior", type=float, default=30, metavar="K", help="prior weight in judgments (default 30)"
+    )
+    p.add_argument(
+        "--min-n", type=int, default=20, metavar="N", help="judgments needed to be ranked (default 20)"
+    )
+    p.set_defaults(run=cmd_leaderboard)
+
+    p = sub.add_parser(
+        "simulate",
+        help="write judgments of simulated raters with planted biases (ids start with sim-)",
+        description="Simulated raters answer BANK with the planted skill and biases; odds ratios are per "
+        "doubling of length, per 0.5 normalized polish difference, and left over right.",
+    )
+    p.add_argument("--bank", required=True, metavar="BANK", help="bank file")
+    p.add_argument("--out", required=True, metavar="J.csv")
+    p.add_argument("--raters", type=int, default=20, metavar="N")
+    p.add_argument("--per-rater", type=int, default=200, metavar="N")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--skill", type=float, default=1.5, help="log odds of picking gold (default 1.5)")
+    p.add_argument("--length-bias", type=_positive_float, default=1.0, metavar="OR")
+    p.add_argument("--polish-bias", type=_positive_float, default=1.0, metavar="OR")
+    p.add_argument("--position-bias", type=_positive_float, default=1.0, metavar="OR")
+    p.add_argument(
+        "--confidence-scale",
+        type=_positive_float,
+        default=1.0,
+        metavar="G",
+        help=">1 overconfident, <1 under",
+    )
+    p.set_defaults(run=cmd_simulate)
+    return parser
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,392 @@
+"""Bias model, plain rates and tag accuracy, against statsmodels, hand counts and planted raters."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+from statsmodels.stats.proportion import proportion_confint
+
+from calibration.bias import (
+    BIAS_COLUMNS,
+    MIN_JUDGMENTS,
+    bias_by_rater,
+    plain_rates,
+    pooled_bias,
+    tag_accuracy,
+)
+from calibration.data import prepare
+from calibration.simulate import RaterSpec, demo_cohort, simulate_judgments, synthetic_bank
+
+PLANTED = {"length_bias": math.log(2.0), "polish_bias": 0.5, "position_bias": 0.3}
+EFFECT_OF = {"length": "length_bias", "polish": "polish_bias", "position": "position_bias"}
+
+
+@pytest.fixture(scope="module")
+def bank() -> pd.DataFrame:
+    return synthetic_bank(3_000, seed=21)
+
+
+def _cohort(bank, n_raters, n_per_rater, seed, **planted):
+    """Raters with skill spread over 0.5-2.5 (accuracy 62-92 %) and the planted biases."""
+    skill = np.random.default_rng(seed).uniform(0.5, 2.5, n_raters)
+    specs = [RaterSpec(f"sim-{i:04d}", skill=float(s), **planted) for i, s in enumerate(skill)]
+    return prepare(bank, simulate_judgments(bank, specs, n_per_rater=n_per_rater, seed=seed + 1))
+
+
+def _outside_design(p: pd.DataFrame):
+    """The bias model's design built by hand from prepared rows that all have ``left``."""
+    sign = np.where(p["left"] == "A", 1.0, -1.0)
+    X = np.column_stack(
+        [
+            np.ones(len(p)),
+            np.where(p["gold"] == p["left"], 1.0, -1.0),
+            sign * p["length_doublings"],
+            sign * p["polish_diff"] / 0.5,
+        ]
+    )
+    return X, (p["choice"] == p["left"]).to_numpy(float)
+
+
+def _by_effect(out: pd.DataFrame, effect: str) -> pd.DataFrame:
+    return out[out["effect"] == effect]
+
+
+# --- layout --------------------------------------------------------------------------------
+
+
+def test_long_layout_three_rows_per_rater(bank):
+    p = prepare(bank, demo_cohort(bank, n_raters=5, n_per_rater=60))
+    out = bias_by_rater(p)
+    assert list(out.columns) == BIAS_COLUMNS
+    assert out["rater"].tolist() == [r for r in p["rater"].unique() for _ in range(3)]
+    assert out["effect"].tolist() == ["length", "polish", "position"] * 5
+    assert out["estimable"].all() and (out["n"] == 60).all()
+    assert out["significant"].dtype == bool and out["estimable"].dtype == bool
+    assert (out["ci_low"] < out["odds_ratio"]).all() and (out["odds_ratio"] < out["ci_high"]).all()
+    assert out["unit"].str.len().gt(0).all()
+
+
+# --- simulation studies ----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_no_planted_bias_flags_about_five_percent(bank):
+    p = _cohort(bank, 1_000, 200, seed=100)
+    out = bias_by_rater(p)
+    rates = out.groupby("effect")["significant"].mean()
+    # 1,000 raters: the standard error of a 5 % rate is 0.7 points, so 7.5 % tells 5 % from 10 %
+    assert (rates <= 0.075).all(), rates.to_dict()
+    assert (rates >= 0.025).all(), rates.to_dict()  # not uselessly conservative either
+
+
+@pytest.mark.slow
+def test_few_judgments_do_not_inflate_false_positives(bank):
+    p = _cohort(bank, 1_000, MIN_JUDGMENTS, seed=200)
+    rates = bias_by_rater(p).groupby("effect")["significant"].mean()
+    assert (rates <= 0.075).all(), rates.to_dict()
+
+
+@pytest.mark.slow
+def test_planted_biases_are_found_and_covered(bank):
+    p = _cohort(bank, 1_000, 200, seed=300, **PLANTED)
+    out = bias_by_rater(p)
+    length = _by_effect(out, "length")
+    assert length["significant"].mean() >= 0.80  # odds ratio 2 per doubling, 200 judgments
+    assert length["summary"].str.startswith("You favour longer answers").mean() >= 0.80
+    for effect, key in EFFECT_OF.items():
+        rows = _by_effect(out, effect)
+        true = math.exp(PLANTED[key])
+        coverage = ((rows["ci_low"] <= true) & (true <= rows["ci_high"])).mean()
+        assert 0.92 <= coverage <= 0.975, (effect, coverage)
+        # the estimator is nearly unbiased on the log scale
+        assert abs(np.log(rows["odds_ratio"]).mean() - PLANTED[key]) < 0.03
+
+
+def test_per_rater_estimates_match_statsmodels_logit(bank):
+    specs = [
+        RaterSpec("sim-a", skill=1.0, length_bias=0.5, polish_bias=-0.3, position_bias=0.2),
+        RaterSpec("sim-b", skill=2.0, length_bias=-0.4, polish_bias=0.6),
+        RaterSpec("sim-c", skill=0.7, position_bias=-0.5),
+    ]
+    p = prepare(bank, simulate_judgments(bank, specs, n_per_rater=2_500, seed=7))
+    out = bias_by_rater(p)
+    for rater, one in p.groupby("rater"):
+        X, y = _outside_design(one)
+        ml = sm.Logit(y, X).fit(disp=0)
+        ci = np.exp(ml.conf_int())
+        for effect, j in (("position", 0), ("length", 2), ("polish", 3)):
+            row = out[(out["rater"] == rater) & (out["effect"] == effect)].iloc[0]
+            # Firth and ML differ by O(1/n): well under a tenth of a standard error here
+            assert abs(math.log(row["odds_ratio"]) - ml.params[j]) < 0.1 * ml.bse[j]
+            assert row["ci_low"] == pytest.approx(ci[j, 0], rel=0.01)
+            assert row["ci_high"] == pytest.approx(ci[j, 1], rel=0.01)
+            assert row["p_value"] == pytest.approx(ml.pvalues[j], rel=0.1, abs=1e-4)
+
+
+def test_pooled_bias_matches_statsmodels_cluster_robust(bank):
+    specs = [
+        RaterSpec(f"sim-{i}", skill=0.8 + 0.05 * i, length_bias=0.3 + 0.02 * i, position_bias=0.1 * (i % 3))
+        for i in range(30)
+    ]
+    p = prepare(bank, simulate_judgments(bank, specs, n_per_rater=300, seed=8))
+    out = pooled_bias(p)
+    assert list(out.columns) == BIAS_COLUMNS and (out["rater"] == "cohort").all()
+    X, y = _outside_design(p)
+    ml = sm.Logit(y, X).fit(
+        disp=0, cov_type="cluster", cov_kwds={"groups": pd.factorize(p["rater"])[0]}, use_t=True
+    )
+    ci = np.exp(ml.conf_int())
+    for effect, j in (("position", 0), ("length", 2), ("polish", 3)):
+        row = out[out["effect"] == effect].iloc[0]
+        assert math.log(row["odds_ratio"]) == pytest.approx(ml.params[j], abs=0.02 * ml.bse[j] + 1e-3)
+        assert row["ci_low"] == pytest.approx(ci[j, 0], rel=0.005)
+        assert row["ci_high"] == pytest.approx(ci[j, 1], rel=0.005)
+        assert row["p_value"] == pytest.approx(ml.pvalues[j], rel=0.05, abs=1e-6)
+    assert out.set_index("effect").loc["length", "summary"].startswith("The cohort favours longer answers")
+
+
+def test_pooled_bias_needs_two_raters(bank):
+    p = prepare(bank, simulate_judgments(bank, [RaterSpec("sim-solo")], n_per_rater=100, seed=9))
+    out = pooled_bias(p)
+    assert not out["estimable"].any() and out["odds_ratio"].isna().all()
+    assert out["summary"].str.contains("a cluster-robust interval needs at least 2").all()
+    with pytest.raises(ValueError, match=re.escape("min_raters must be an integer >= 2; got 1.")):
+        pooled_bias(p, min_raters=1)
+
+
+# --- verdicts ------------------------------------------------------------------------------
+
+
+def test_verdicts_name_the_direction(bank):
+    specs = [
+        RaterSpec("sim-long", skill=1.5, length_bias=math.log(3)),
+        RaterSpec("sim-short", skill=1.5, length_bias=-math.log(3), polish_bias=-1.0, position_bias=-1.0),
+        RaterSpec("sim-fancy", skill=1.5, polish_bias=1.0, position_bias=1.0),
+    ]
+    p = prepare(bank, simulate_judgments(bank, specs, n_per_rater=400, seed=10))
+    said = bias_by_rater(p).set_index(["rater", "effect"])["summary"]
+    assert said["sim-long", "length"].startswith(
+        "You favour longer answers: when one answer is twice as long, your odds of picking it rise "
+    )
+    assert said["sim-long", "length"].endswith("beyond what answer quality explains.")
+    assert said["sim-short", "length"].startswith("You favour shorter answers:")
+    assert "odds of picking the shorter one rise" in said["sim-short", "length"]
+    assert said["sim-short", "polish"].startswith("You favour plainer answers:")
+    assert said["sim-short", "position"].startswith("You favour the answer shown on the right:")
+    assert said["sim-fancy", "polish"].startswith("You favour more polished answers:")
+    assert said["sim-fancy", "position"].startswith("You favour the answer shown on the left:")
+    assert said["sim-long", "polish"].startswith("No clear polish bias")
+    assert re.search(r"rise \d+\.\dx \(95 % CI \d+\.\d+-\d+\.\d+\)", said["sim-long", "length"])
+
+
+# --- missing data and degenerate raters ----------------------------------------------------
+
+
+def test_unknown_left_makes_position_not_estimable_but_keeps_length(bank):
+    specs = [
+        RaterSpec("sim-old", skill=1.5, length_bias=math.log(2), records_left=False),
+        RaterSpec("sim-new", skill=1.5, length_bias=math.log(2)),
+    ]
+    judgments = simulate_judgments(bank, specs, n_per_rater=400, seed=11)
+    partly = judgments["rater"].eq("sim-new") & (np.arange(len(judgments)) % 400 >= 20)
+    judgments.loc[partly, "left"] = None  # sim-new: left known for only 20 judgments
+    out = bias_by_rater(prepare(bank, judgments)).set_index(["rater", "effect"])
+    for rater in ("sim-old", "sim-new"):
+        row = out.loc[(rater, "position")]
+        assert not row["estimable"] and np.isnan(row["odds_ratio"]) and np.isnan(row["p_value"])
+        assert not row["significant"]
+        assert out.loc[(rater, "length"), "estimable"]
+        assert out.loc[(rater, "length"), "ci_low"] < 2 < out.loc[(rater, "length"), "ci_high"]
+    assert out.loc[("sim-old", "position"), "summary"] == (
+        "Position bias not estimable: the side each answer was shown on was not recorded."
+    )
+    assert out.loc[("sim-new", "position"), "summary"] == (
+        "Position bias not estimable: the side each answer was shown on was recorded for only "
+        "20 of your 400 decided judgments (at least 30 needed)."
+    )
+    assert out.loc[("sim-old", "position"), "n"] == 0
+
+
+def test_no_left_column_at_all(bank):
+    judgments = simulate_judgments(bank, [RaterSpec("sim-a"), RaterSpec("sim-b")], n_per_rater=60, seed=12)
+    p = prepare(bank, judgments.drop(columns=["left"]))
+    assert bias_by_rater(p)["estimable"].tolist() == [True, True, False] * 2
+    pooled = pooled_bias(p).set_index("effect")
+    assert pooled["estimable"].tolist() == [True, True, False]
+    assert pooled.loc["position", "summary"] == (
+        "Position bias not estimable for the cohort: the side each answer was shown on was recorded "
+        "for 0 decided judgments from 0 rater(s) (at least 30 judgments from 2 raters needed)."
+    )
+
+
+def test_few_judgments_all_ties_and_no_judgments(bank):
+    tied_bank = synthetic_bank(50, seed=13, tie_share=1.0)
+    both = pd.concat([bank, tied_bank.assign(id=tied_bank["id"].str.replace("syn", "tie"))])
+    specs = [RaterSpec("sim-few"), RaterSpec("sim-ties")]
+    few = simulate_judgments(bank, specs[:1], n_per_rater=12, seed=14)
+    ties = simulate_judgments(both[both["gold"] == "tie"], specs[1:], n_per_rater=20, seed=15)
+    p = prepare(both, pd.concat([few, ties], ignore_index=True))
+    out = bias_by_rater(p)
+    assert len(out) == 6 and not out["estimable"].any()
+    assert out[["odds_ratio", "ci_low", "ci_high", "p_value"]].isna().all().all()
+    assert (
+        out.loc[out["rater"] == "sim-few", "summary"]
+        == ("Not enough data yet: 12 decided judgments, at least 30 needed.")
+    ).all()
+    assert out.loc[out["rater"] == "sim-ties", "n"].eq(0).all()
+    assert out.loc[out["rater"] == "sim-ties", "summary"].str.startswith("Not enough data yet: 0").all()
+    empty = bias_by_rater(p.iloc[:0])
+    assert list(empty.columns) == BIAS_COLUMNS and empty.empty
+    assert plain_rates(p.iloc[:0]).empty and tag_accuracy(p.iloc[:0]).empty
+
+
+def test_always_right_rater_is_finite(bank):
+    judgments = simulate_judgments(bank, [RaterSpec("sim-perfect", skill=1.0)], n_per_rater=100, seed=16)
+    p = prepare(bank, judgments)
+    p["choice"] = p["gold"]  # complete separation on gold
+    p["correct"] = 1.0
+    out = bias_by_rater(p)
+    assert out["estimable"].all()
+    assert np.isfinite(out[["odds_ratio", "ci_low", "ci_high", "p_value"]].to_numpy()).all()
+    assert not out["significant"].any()
+
+
+def test_no_polish_variation_is_not_estimable():
+    plain = pd.DataFrame(
+        {
+            "id": [f"p{i}" for i in range(40)],
+            "prompt": "q",
+            "response_a": [" ".join(["word"] * (5 + i)) for i in range(40)],
+            "response_b": [" ".join(["word"] * (45 - i)) for i in range(40)],
+            "gold": ["A", "B"] * 20,
+            "tags": [()] * 40,
+        }
+    )
+    judgments = simulate_judgments(plain, [RaterSpec("sim-a")], n_per_rater=40, seed=17)
+    out = bias_by_rater(prepare(plain, judgments)).set_index("effect")
+    assert not out.loc["polish", "estimable"] and out.loc["length", "estimable"]
+    assert out.loc["polish", "summary"] == (
+        "Polish bias not estimable: no pair you judged differs in formatting."
+    )
+
+
+def test_bad_arguments(bank):
+    p = prepare(bank, simulate_judgments(bank, [RaterSpec("sim-a")], n_per_rater=10, seed=18))
+    with pytest.raises(ValueError, match=re.escape("min_n must be a positive integer; got 0.")):
+        bias_by_rater(p, min_n=0)
+    with pytest.raises(ValueError, match=re.escape("prepared lacks the column(s) ['polish_diff']")):
+        bias_by_rater(p.drop(columns=["polish_diff"]))
+
+
+# --- plain rates ---------------------------------------------------------------------------
+
+
+def _toy(choice, gold, doublings):
+    n = len(choice)
+    return pd.DataFrame(
+        {
+            "rater": "r1",
+            "choice": choice,
+            "gold": gold,
+            "tie": [g == "tie" for g in gold],
+            "length_doublings": doublings,
+            "more_polished": [""] * n,
+        }
+    )
+
+
+def test_plain_rates_fisher_is_the_lady_tasting_tea():
+    # A is longer in every pair. Gold shorter (B) 4 times: right 3, wrong 1; gold
+    # longer (A) 4 times: right 1, wrong 3. Table [[3, 1], [1, 3]]: Fisher's
+    # two-sided p = (C(4,1)C(4,3) + C(4,3)C(4,1) + 2 C(4,0)C(4,4)) / C(8,4) = 34/70.
+    choice = ["B", "B", "B", "A", "A", "B", "B", "B"]
+    gold = ["B"] * 4 + ["A"] * 4
+    row = plain_rates(_toy(choice, gold, [1.0] * 8)).iloc[0]
+    by_hand = (2 * math.comb(4, 1) * math.comb(4, 3) + 2) / math.comb(8, 4)
+    assert row["p_value"] == pytest.approx(by_hand, rel=1e-12) == pytest.approx(34 / 70)
+    assert (row["n_gold_less"], row["picked_more_gold_less"]) == (4, 1)
+    assert (row["n_gold_more"], row["picked_more_gold_more"]) == (4, 1)
+    assert row["summary"] == (
+        "When the expert preferred the shorter answer, you picked the longer one 25 % of the time "
+        "(n = 4); when the expert preferred the longer answer, you picked it 25 % of the time (n = 4)."
+    )
+
+
+def test_plain_rates_only_counts_clear_differences_and_decided_pairs():
+    choice = ["A", "A", "A", "B", "A"]
+    gold = ["A", "B", "tie", "B", "B"]
+    doublings = [1.0, math.log2(1.4), 1.0, -2.0, 0.0]  # 1.4x is not clearly longer; 0 is equal
+    row = plain_rates(_toy(choice, gold, doublings)).iloc[0]
+    assert (row["n_gold_less"], row["n_gold_more"]) == (0, 2)
+    assert row["picked_more_gold_more"] == 2 and row["rate_gold_more"] == 1.0
+    assert np.isnan(row["rate_gold_less"]) and np.isnan(row["p_value"])
+    assert row["summary"].startswith("No pairs yet where the expert preferred the shorter answer")
+
+
+def test_plain_rates_wilson_matches_statsmodels(bank):
+    p = _cohort(bank, 20, 150, seed=19, length_bias=0.7)
+    out = plain_rates(p)
+    assert out["dimension"].tolist() == ["length", "polish"] * 20
+    for label in ("less", "more"):
+        k = out[f"picked_more_gold_{label}"].to_numpy()
+        n = out[f"n_gold_{label}"].to_numpy()
+        low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
+        np.testing.assert_allclose(out[f"ci_low_gold_{label}"], low, atol=1e-12)
+        np.testing.assert_allclose(out[f"ci_high_gold_{label}"], high, atol=1e-12)
+    for row in out.itertuples():
+        table = [
+            [row.n_gold_less - row.picked_more_gold_less, row.picked_more_gold_less],
+            [row.picked_more_gold_more, row.n_gold_more - row.picked_more_gold_more],
+        ]
+        assert row.p_value == pytest.approx(stats.fisher_exact(table).pvalue, rel=1e-12)
+    length = out[out["dimension"] == "length"]
+    # a length-biased rater picks the longer answer more often than 1 - accuracy when it is wrong
+    assert (length["rate_gold_less"] + length["rate_gold_more"]).mean() > 1.1
+
+
+# --- tag accuracy --------------------------------------------------------------------------
+
+
+def test_tag_accuracy_against_statsmodels_and_scipy(bank):
+    specs = [
+        RaterSpec("sim-long", skill=1.5, length_bias=math.log(4)),
+        RaterSpec("sim-fair", skill=1.5),
+    ]
+    p = prepare(bank, simulate_judgments(bank, specs, n_per_rater=400, seed=20))
+    out = tag_accuracy(p)
+    low, high = proportion_confint(out["correct"], out["n"], alpha=0.05, method="wilson")
+    np.testing.assert_allclose(out["ci_low"], low, atol=1e-12)
+    np.testing.assert_allclose(out["ci_high"], high, atol=1e-12)
+    for row in out.itertuples():
+        k_other = round(row.accuracy_other * row.n_other)
+        table = [[row.correct, row.n - row.correct], [k_other, row.n_other - k_other]]
+        assert row.p_value == pytest.approx(stats.fisher_exact(table, alternative="less").pvalue, rel=1e-9)
+    flagged = out[out["weak_spot"]]
+    assert ("sim-long", "length") in set(zip(flagged["rater"], flagged["tag"], strict=True))
+    assert "sim-fair" not in set(flagged["rater"])
+    decided = p[~p["tie"]]
+    overall = decided.groupby("rater")["correct"].mean()
+    np.testing.assert_allclose(out["overall_accuracy"], overall.reindex(out["rater"]).to_numpy())
+
+
+# --- speed ---------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_bias_by_rater_is_fast(bank):
+    p = _cohort(bank, 1_000, 200, seed=400)
+    bias_by_rater(p.iloc[:2_000])  # warm up
+    elapsed = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        out = bias_by_rater(p)
+        elapsed.append(time.perf_counter() - t0)
+    assert out["estimable"].all()
+    assert np.median(elapsed) < 2.0

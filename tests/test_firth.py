@@ -1,0 +1,203 @@
+"""Firth logistic regression against closed forms, statsmodels and itself one group at a time."""
+
+from __future__ import annotations
+
+import re
+import time
+import tracemalloc
+
+import numpy as np
+import pytest
+import statsmodels.api as sm
+from scipy.special import expit
+
+from calibration.firth import firth_logistic
+
+
+def _table_design(tables: np.ndarray):
+    """2x2 tables (R, 4) of counts [x=0,y=0], [x=0,y=1], [x=1,y=0], [x=1,y=1] as weighted rows."""
+    R = len(tables)
+    x = np.array([0.0, 0.0, 1.0, 1.0])
+    X = np.stack([np.ones((R, 4)), np.tile(x, (R, 1))], axis=2)
+    y = np.tile([0.0, 1.0, 0.0, 1.0], (R, 1))
+    return X, y, tables.astype(float)
+
+
+def _simulated(R, n, beta, seed):
+    rng = np.random.default_rng(seed)
+    X = np.concatenate(
+        [
+            np.ones((R, n, 1)),
+            rng.choice([-1.0, 1.0], (R, n, 1)),
+            rng.normal(0, 1.5, (R, n, 1)),
+            rng.uniform(-2, 2, (R, n, 1)),
+        ],
+        axis=2,
+    )
+    y = (rng.random((R, n)) < expit(X @ np.asarray(beta))).astype(float)
+    return X, y
+
+
+def test_two_by_two_table_is_the_log_odds_ratio_with_half_added_to_each_cell():
+    # Firth's estimate in a saturated 2x2 model is the empirical log odds ratio
+    # of the table with 0.5 added to each cell (Firth 1993; Heinze & Schemper 2002).
+    rng = np.random.default_rng(0)
+    tables = rng.integers(0, 15, (200, 4))
+    tables[:20, 1] = 0  # quasi-separation: an empty cell
+    tables[20:30, [1, 2]] = 0  # complete separation
+    tables = tables[(tables[:, :2].sum(1) > 0) & (tables[:, 2:].sum(1) > 0)]
+    X, y, w = _table_design(tables)
+    fit = firth_logistic(X, y, w)
+    a, b, c, d = (tables + 0.5).T  # a: x=0,y=0  b: x=0,y=1  c: x=1,y=0  d: x=1,y=1
+    assert fit.converged.all()
+    np.testing.assert_allclose(fit.coef[:, 1], np.log(d * a / (c * b)), atol=1e-7)
+    np.testing.assert_allclose(fit.coef[:, 0], np.log(b / a), atol=1e-7)
+
+
+def test_intercept_only_is_k_plus_half_over_n_plus_one():
+    n = 12
+    k = np.arange(n + 1)
+    y = (np.arange(n)[None, :] < k[:, None]).astype(float)
+    fit = firth_logistic(np.ones((n + 1, n, 1)), y)
+    np.testing.assert_allclose(expit(fit.coef[:, 0]), (k + 0.5) / (n + 1), atol=1e-9)
+    # and its variance is the inverse information n p (1 - p) at that estimate
+    p = (k + 0.5) / (n + 1)
+    np.testing.assert_allclose(fit.cov[:, 0, 0], 1 / (n * p * (1 - p)), rtol=1e-7)
+
+
+@pytest.mark.filterwarnings("ignore::statsmodels.tools.sm_exceptions.PerfectSeparationWarning")
+def test_finite_under_complete_and_quasi_complete_separation():
+    X, y = _simulated(4, 60, [0.0, 1.0, 0.0, 0.0], seed=1)
+    y[0] = 1.0  # always "agrees": intercept separated
+    y[1] = (X[1, :, 1] > 0).astype(float)  # gold direction separates completely
+    y[2] = (X[2, :, 2] > 0).astype(float)  # a continuous covariate separates completely
+    y[3] = (X[3, :, 1] > 0).astype(float)
+    y[3, 0] = 1.0 - y[3, 0]  # quasi-complete
+    fit = firth_logistic(X, y)
+    assert fit.converged.all()
+    assert np.isfinite(fit.coef).all() and np.isfinite(fit.cov).all() and np.isfinite(fit.loglik).all()
+    assert (np.abs(fit.coef) < 20).all()
+    # maximum likelihood diverges on the same data: the penalty is what keeps it finite
+    ml = sm.Logit(y[1], X[1]).fit(disp=0, maxiter=200, warn_convergence=False)
+    assert np.abs(ml.params[1]) > 2 * np.abs(fit.coef[1, 1])
+
+
+def test_close_to_maximum_likelihood_on_a_large_sample():
+    X, y = _simulated(1, 20_000, [0.2, 1.0, 0.5, -0.3], seed=2)
+    fit = firth_logistic(X, y)
+    ml = sm.Logit(y[0], X[0]).fit(disp=0)
+    # Firth differs from ML by O(1/n): far below one standard error here
+    np.testing.assert_allclose(fit.coef[0], ml.params, atol=0.05 * ml.bse.min())
+    np.testing.assert_allclose(np.sqrt(np.diag(fit.cov[0])), ml.bse, rtol=1e-3)
+
+
+def test_batched_equals_one_at_a_time_with_ragged_groups():
+    X, y = _simulated(30, 150, [0.3, 1.2, 0.4, 0.2], seed=3)
+    rng = np.random.default_rng(4)
+    sizes = rng.integers(20, 151, 30)
+    w = (np.arange(150)[None, :] < sizes[:, None]).astype(float)
+    y[0] = X[0, :, 1] > 0
+    X[np.arange(150)[None, :] >= sizes[:, None]] = rng.normal(size=4) * 50  # padding must not matter
+    batched = firth_logistic(X, y, w, chunk_size=7)
+    for r in range(30):
+        n = sizes[r]
+        single = firth_logistic(X[r : r + 1, :n], y[r : r + 1, :n])
+        np.testing.assert_allclose(batched.coef[r], single.coef[0], atol=1e-8)
+        np.testing.assert_allclose(batched.cov[r], single.cov[0], rtol=1e-6, atol=1e-10)
+        np.testing.assert_allclose(batched.loglik[r], single.loglik[0], rtol=1e-10)
+
+
+def test_frequency_weights_equal_repeated_rows():
+    X, y = _simulated(1, 40, [0.0, 1.0, 0.5, 0.0], seed=5)
+    counts = np.random.default_rng(6).integers(1, 4, 40)
+    weighted = firth_logistic(X, y, counts[None].astype(float))
+    repeated = firth_logistic(np.repeat(X, counts, axis=1), np.repeat(y, counts, axis=1))
+    np.testing.assert_allclose(weighted.coef, repeated.coef, atol=1e-8)
+    np.testing.assert_allclose(weighted.cov, repeated.cov, rtol=1e-6)
+
+
+def test_all_zero_column_is_left_out():
+    X, y = _simulated(2, 100, [0.2, 1.0, 0.5, 0.3], seed=7)
+    X[0, :, 3] = 0.0
+    fit = firth_logistic(X, y)
+    alone = firth_logistic(X[:1, :, :3], y[:1])
+    assert fit.converged.all()
+    assert fit.coef[0, 3] == 0 and np.isnan(fit.cov[0, 3]).all() and np.isnan(fit.cov[0, :, 3]).all()
+    np.testing.assert_allclose(fit.coef[0, :3], alone.coef[0], atol=1e-8)
+    np.testing.assert_allclose(fit.cov[0, :3, :3], alone.cov[0], rtol=1e-6)
+    np.testing.assert_allclose(fit.loglik[0], alone.loglik[0], rtol=1e-10)
+    assert np.isfinite(fit.cov[1]).all()
+
+
+def test_collinear_design_gives_nan_not_a_crash():
+    X, y = _simulated(2, 50, [0.0, 1.0, 0.0, 0.0], seed=8)
+    X[0, :, 3] = 2 * X[0, :, 2]
+    fit = firth_logistic(X, y)
+    assert not fit.converged[0] and np.isnan(fit.coef[0]).all() and np.isnan(fit.loglik[0])
+    assert fit.converged[1] and np.isfinite(fit.coef[1]).all()
+
+
+def test_fixed_coefficient_gives_a_likelihood_ratio_close_to_maximum_likelihood():
+    # With x3 held at 0, 2 (l*_full - l*_held) is the penalized likelihood-ratio
+    # statistic; on a large sample it approaches statsmodels' nested-model LR.
+    X, y = _simulated(1, 5_000, [0.2, 1.0, 0.5, 0.15], seed=9)
+    full = firth_logistic(X, y)
+    held = firth_logistic(X, y, fixed=[False, False, False, True])
+    assert held.converged[0] and held.coef[0, 3] == 0 and np.isnan(held.cov[0, 3, 3])
+    lr = 2 * (full.loglik[0] - held.loglik[0])
+    ml_lr = 2 * (sm.Logit(y[0], X[0]).fit(disp=0).llf - sm.Logit(y[0], X[0, :, :3]).fit(disp=0).llf)
+    assert lr > 0
+    assert lr == pytest.approx(ml_lr, rel=0.02)
+
+
+def test_matches_statsmodels_per_group_without_separation():
+    X, y = _simulated(5, 3_000, [-0.2, 0.8, 0.4, 0.3], seed=10)
+    fit = firth_logistic(X, y)
+    for r in range(5):
+        ml = sm.Logit(y[r], X[r]).fit(disp=0)
+        np.testing.assert_allclose(fit.coef[r], ml.params, atol=0.1 * ml.bse.min())
+        np.testing.assert_allclose(np.sqrt(np.diag(fit.cov[r])), ml.bse, rtol=0.01)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"X": np.ones((3, 2))}, "X must have shape (R, n, p); got 2 dimension(s)."),
+        ({"y": np.ones((2, 4))}, "y must have shape (2, 5) to match X; got (2, 4)."),
+        ({"weights": np.ones(10)}, "weights must have shape (2, 5) to match X; got (10,)."),
+        ({"weights": -np.ones((2, 5))}, "weights must be finite and non-negative."),
+        ({"y": np.full((2, 5), 2.0)}, "y has values outside [0, 1]."),
+        ({"X": np.full((2, 5, 2), np.nan)}, "X has missing or infinite values."),
+        ({"fixed": [True]}, "fixed must have shape (2,) or (2, 2); got (1,)."),
+    ],
+)
+def test_bad_input_raises_value_error_naming_the_argument(kwargs, message):
+    args = {"X": np.ones((2, 5, 2)), "y": np.ones((2, 5)), **kwargs}
+    X, y = args.pop("X"), args.pop("y")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        firth_logistic(X, y, **args)
+
+
+def test_fast_enough_for_a_thousand_raters():
+    X, y = _simulated(1_000, 200, [0.2, 1.0, 0.5, 0.3], seed=11)
+    y[:10] = X[:10, :, 1] > 0  # a few separated raters
+    firth_logistic(X[:10], y[:10])  # warm up
+    elapsed = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        fit = firth_logistic(X, y)
+        elapsed.append(time.perf_counter() - t0)
+    assert fit.converged.all()
+    assert np.median(elapsed) < 1.0
+
+
+@pytest.mark.slow
+def test_memory_is_bounded_by_chunks():
+    X, y = _simulated(5_000, 200, [0.2, 1.0, 0.5, 0.3], seed=12)
+    tracemalloc.start()
+    fit = firth_logistic(X, y, chunk_size=1_000)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert fit.converged.all()
+    chunk_bytes = 1_000 * 200 * 4 * 8  # one (chunk, n, p) array of floats
+    assert peak < 8 * chunk_bytes  # a few chunk-sized arrays, not a multiple of the 32 MB input

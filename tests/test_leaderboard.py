@@ -1,0 +1,95 @@
+"""The leaderboard: a proper score, shrinkage, ranking rules and streaks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import brier_score_loss
+
+from calibration.data import prepare
+from calibration.leaderboard import LEADERBOARD_COLUMNS, leaderboard, streaks
+from calibration.simulate import RaterSpec, simulate_judgments, synthetic_bank
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return synthetic_bank(400, seed=3)
+
+
+def test_raw_score_is_brier_skill_over_the_coin(bank):
+    raters = [RaterSpec(f"r{i}", skill=1.0 + i / 2) for i in range(4)]
+    prepared = prepare(bank, simulate_judgments(bank, raters, n_per_rater=150, seed=1))
+    board = leaderboard(prepared, with_bias=False).set_index("rater")
+    for rater, rows in prepared[~prepared["tie"]].groupby("rater"):
+        expected = 1 - brier_score_loss(rows["correct"], rows["confidence"]) / 0.25
+        assert board.loc[rater, "raw_score"] == pytest.approx(expected, abs=1e-12)
+        scores = 1 - (rows["confidence"] - rows["correct"]) ** 2 / 0.25
+        low, high = stats_t_interval(scores.to_numpy())
+        assert board.loc[rater, "ci_low"] == pytest.approx(low) and board.loc[
+            rater, "ci_high"
+        ] == pytest.approx(high)
+
+
+def stats_t_interval(x):
+    from statsmodels.stats.weightstats import DescrStatsW
+
+    return DescrStatsW(x).tconfint_mean(alpha=0.05)
+
+
+def test_shrinkage_toward_cohort_mean_and_minimum_to_rank(bank):
+    raters = [RaterSpec("many", skill=2.5), RaterSpec("few", skill=2.5), RaterSpec("mid", skill=0.5)]
+    j = simulate_judgments(bank, raters, n_per_rater=200, seed=2)
+    j = j[(j["rater"] != "few") | (j.groupby("rater").cumcount() < 12)]
+    prepared = prepare(bank, j)
+    board = leaderboard(prepared, k=30, min_n=20, with_bias=False).set_index("rater")
+    d = prepared[~prepared["tie"] & prepared["confidence"].notna()]
+    points = 1 - (d["confidence"] - d["correct"]) ** 2 / 0.25
+    mean = points.mean()
+    for rater in ("many", "few", "mid"):
+        p = points[d["rater"] == rater]
+        assert board.loc[rater, "score"] == pytest.approx((p.sum() + 30 * mean) / (len(p) + 30))
+    assert not board.loc["few", "ranked"] and np.isnan(board.loc["few", "rank"])
+    assert board.loc["many", "rank"] == 1 and board.loc["mid", "rank"] == 2
+    assert list(leaderboard(prepared, with_bias=False).columns) == LEADERBOARD_COLUMNS
+
+
+@pytest.mark.slow
+def test_honest_confidence_ranks_above_over_and_underconfidence(bank):
+    """The score is proper: at equal skill, stating true probabilities scores best on average."""
+    specs = []
+    for i in range(60):
+        for label, gamma in (("honest", 1.0), ("over", 2.5), ("under", 0.4)):
+            specs.append(RaterSpec(f"{label}-{i}", skill=1.2, confidence_scale=gamma))
+    prepared = prepare(bank, simulate_judgments(bank, specs, n_per_rater=200, seed=4))
+    board = leaderboard(prepared, with_bias=False)
+    kind = board["rater"].str.split("-").str[0]
+    mean_rank = board.groupby(kind)["rank"].mean()
+    assert mean_rank["honest"] < mean_rank["under"] and mean_rank["honest"] < mean_rank["over"]
+    raw = board.groupby(kind)["raw_score"].mean()
+    assert raw["honest"] > raw["over"] and raw["honest"] > raw["under"]
+
+
+def test_bias_columns_come_from_the_bias_model(bank):
+    raters = [RaterSpec("long", skill=1.5, length_bias=np.log(3)), RaterSpec("fair", skill=1.5)]
+    prepared = prepare(bank, simulate_judgments(bank, raters, n_per_rater=300, seed=5))
+    board = leaderboard(prepared).set_index("rater")
+    assert board.loc["long", "length_or"] > 2 and 0.6 < board.loc["fair", "length_or"] < 1.6
+
+
+def test_streak_counts_consecutive_finished_days():
+    def day(d, n):
+        return [pd.Timestamp(d, tz="UTC") + pd.Timedelta(minutes=i) for i in range(n)]
+
+    at = day("2026-11-15", 10) + day("2026-11-17", 10) + day("2026-11-18", 10) + day("2026-11-19", 9)
+    j = pd.DataFrame({"rater": "r", "answered_at": at})
+    # the 19th is unfinished (9 of 10): the streak 17-18 is alive on the 19th, dead on the 20th
+    assert streaks(j, as_of=pd.Timestamp("2026-11-19", tz="UTC"))["r"] == 2
+    assert streaks(j, as_of=pd.Timestamp("2026-11-20", tz="UTC"))["r"] == 0
+    assert streaks(j.assign(answered_at=pd.NaT))["r"] == 0
+
+
+def test_negative_prior_is_refused(bank):
+    prepared = prepare(bank, simulate_judgments(bank, [RaterSpec("a")], n_per_rater=10, seed=0))
+    with pytest.raises(ValueError, match="k must be >= 0."):
+        leaderboard(prepared, k=-1)

@@ -1,0 +1,222 @@
+"""The bias report (JSON schema, Markdown, offline HTML) and ``python -m calibration``."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from calibration.cli import main
+from calibration.data import prepare
+from calibration.report import build_report, to_html, to_json, to_markdown
+from calibration.simulate import RaterSpec, simulate_judgments, synthetic_bank
+from pairs.bank import bank_to_records
+from pairs.judgments import to_csv
+
+ROOT = Path(__file__).resolve().parent.parent
+BIAS_KEYS = {"odds_ratio", "ci_low", "ci_high", "p_value", "significant", "unit", "summary"}
+BIN_KEYS = {"confidence", "accuracy", "n", "ci_low", "ci_high"}
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("report")
+    bank = synthetic_bank(300, seed=7)
+    raters = [
+        RaterSpec("sim-long", skill=1.5, length_bias=np.log(2.5)),
+        RaterSpec("sim-over", skill=1.0, confidence_scale=3.0),
+        RaterSpec("sim-fair", skill=1.5),
+    ]
+    judgments = simulate_judgments(bank, raters, n_per_rater=250, seed=7)
+    bank_path = tmp / "bank.jsonl"
+    bank_path.write_text("".join(json.dumps(r) + "\n" for r in bank_to_records(bank)))
+    j_path = tmp / "j.csv"
+    j_path.write_text(to_csv(judgments))
+    return bank_path, j_path, bank, judgments
+
+
+def check_rater_object(obj):
+    assert {"rater", "n", "accuracy", "bias", "calibration", "verdict", "agreement"} <= set(obj)
+    assert set(obj["bias"]) == {"length", "polish", "position"}
+    for effect in obj["bias"].values():
+        assert BIAS_KEYS <= set(effect)
+    cal = obj["calibration"]
+    assert {"brier", "log_score", "ece", "overconfidence", "bins", "verdict"} <= set(cal)
+    assert all(BIN_KEYS <= set(b) for b in cal["bins"])
+    assert "alpha_vs_gold" in obj["agreement"]
+
+
+def test_json_schema_for_one_rater_and_for_a_cohort(files, capsys):
+    bank_path, j_path, *_ = files
+    assert main(["report", "--bank", str(bank_path), "--judgments", str(j_path), "--rater", "sim-long"]) == 0
+    one = json.loads(capsys.readouterr().out)
+    check_rater_object(one)
+    assert one["rater"] == "sim-long" and one["n"] == 250
+    assert main(["report", "--bank", str(bank_path), "--judgments", str(j_path), "--format", "json"]) == 0
+    everyone = json.loads(capsys.readouterr().out)
+    assert set(everyone) == {"raters", "cohort"}
+    assert [r["rater"] for r in everyone["raters"]] == ["sim-long", "sim-over", "sim-fair"]
+    for r in everyone["raters"]:
+        check_rater_object(r)
+    assert {"bias", "calibration", "agreement", "leaderboard", "gold_audit"} <= set(everyone["cohort"])
+
+
+def test_report_flags_the_planted_biases(files):
+    _, _, bank, judgments = files
+    report = build_report(prepare(bank, judgments), n_boot=200)
+    by = {r["rater"]: r for r in report["raters"]}
+    assert by["sim-long"]["bias"]["length"]["significant"]
+    assert by["sim-long"]["bias"]["length"]["odds_ratio"] > 1.5
+    assert by["sim-over"]["calibration"]["calibration"] == "overconfident"
+    assert not by["sim-fair"]["bias"]["length"]["significant"]
+    assert any("longer" in s for s in by["sim-long"]["verdict"])
+    # the numbers in the report are those of the statistics modules
+    from calibration.scoring import brier_loss
+
+    rows = prepare(bank, judgments).query("rater == 'sim-over' and not tie")
+    assert by["sim-over"]["calibration"]["brier"] == pytest.approx(
+        brier_loss(rows["correct"], rows["confidence"])
+    )
+
+
+def test_json_is_strict_and_html_is_self_contained(files):
+    _, _, bank, judgments = files
+    report = build_report(prepare(bank, judgments), n_boot=100)
+    text = to_json(report)
+    json.loads(text)  # no NaN: strict JSON
+    assert "NaN" not in text
+    page = to_html(report)
+    assert page.count("<svg") >= 6
+    # nothing that would load or run: no script, no stylesheet link, no remote src/href/url()
+    fetches = r"<script|<link|<iframe|(?:src|href)\s*=\s*[\"']?(?:https?:|//)|url\(\s*[\"']?(?:https?:|//)"
+    assert not re.search(fetches, page, flags=re.I)
+    md = to_markdown(report)
+    assert md.startswith("# PairCal bias report") and "| length |" in md
+
+
+def test_html_escapes_rater_names(files):
+    _, _, bank, judgments = files
+    j = judgments.replace({"rater": {"sim-fair": "<script>alert(1)</script>"}})
+    page = to_html(build_report(prepare(bank, j), n_boot=0))
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+
+
+def test_leaderboard_csv_and_json(files, capsys):
+    bank_path, j_path, *_ = files
+    assert main(["leaderboard", "--bank", str(bank_path), "--judgments", str(j_path), "--format", "csv"]) == 0
+    board = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
+    assert list(board["rank"]) == [1, 2, 3]
+    assert (
+        main(["leaderboard", "--bank", str(bank_path), "--judgments", str(j_path), "--format", "json"]) == 0
+    )
+    rows = json.loads(capsys.readouterr().out)
+    assert {
+        "rank",
+        "rater",
+        "n",
+        "score",
+        "ci_low",
+        "ci_high",
+        "accuracy",
+        "overconfidence",
+        "length_or",
+        "polish_or",
+        "streak",
+    } <= set(rows[0])
+
+
+def test_bad_judgments_exit_1_with_every_problem(files, tmp_path, capsys):
+    bank_path, *_ = files
+    bad = tmp_path / "bad.csv"
+    bad.write_text("rater,pair_id,choice,confidence\na,syn-00001,A,0.7\nb,nope,C,1.2\n")
+    assert (
+        main(["report", "--bank", str(bank_path), "--judgments", str(bad), "--out", str(tmp_path / "r.json")])
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert f"{bad}:3: pair_id: unknown pair 'nope' (not in the bank)" in err
+    assert f"{bad}:3: choice: must be A or B, got 'C'" in err
+    assert f"{bad}:3: confidence: must be in [0.5, 1] (a probability, not a percentage), got 1.2" in err
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_unknown_rater_and_missing_file(files, capsys):
+    bank_path, j_path, *_ = files
+    assert main(["report", "--bank", str(bank_path), "--judgments", str(j_path), "--rater", "ghost"]) == 1
+    assert "no judgments by rater 'ghost'" in capsys.readouterr().err
+    assert main(["report", "--bank", str(bank_path), "--judgments", "/nonexistent.csv"]) == 2
+    assert "No such file" in capsys.readouterr().err
+
+
+def test_reads_the_app_database(files, tmp_path, capsys):
+    bank_path, j_path, *_ = files
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    from pairs.cli import main as pairs_main
+
+    assert pairs_main(["import", str(bank_path), "--bank", "syn", "--db", db]) == 0
+    assert pairs_main(["judgments", "import", str(j_path), "--bank", "syn", "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["report", "--bank", "syn", "--db", db, "--rater", "sim-long"]) == 0
+    from_db = json.loads(capsys.readouterr().out)
+    assert main(["report", "--bank", str(bank_path), "--judgments", str(j_path), "--rater", "sim-long"]) == 0
+    from_files = json.loads(capsys.readouterr().out)
+    assert from_db["bias"] == from_files["bias"] and from_db["calibration"] == from_files["calibration"]
+    assert main(["leaderboard", "--bank", "nope", "--db", db]) == 1
+    assert "no bank named 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_llmbar_bank_with_a_simulated_cohort_flags_planted_length_bias(llmbar_dir, tmp_path):
+    """The issue's check: the CLI on the real LLMBar bank and a simulated cohort."""
+    bank = tmp_path / "llmbar.jsonl"
+    run = [sys.executable, "-m"]
+    subprocess.run(
+        [*run, "pairs", "convert", str(llmbar_dir / "natural.json"), "--out", str(bank)], cwd=ROOT, check=True
+    )
+    j = tmp_path / "j.csv"
+    subprocess.run(
+        [
+            *run,
+            "calibration",
+            "simulate",
+            "--bank",
+            str(bank),
+            "--out",
+            str(j),
+            "--raters",
+            "10",
+            "--per-rater",
+            "100",
+            "--length-bias",
+            "3",
+            "--seed",
+            "1",
+        ],
+        cwd=ROOT,
+        check=True,
+    )
+    out = subprocess.run(
+        [*run, "calibration", "report", "--bank", str(bank), "--judgments", str(j), "--format", "json"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    report = json.loads(out)
+    flagged = [
+        r["bias"]["length"]["significant"] and r["bias"]["length"]["odds_ratio"] > 1 for r in report["raters"]
+    ]
+    assert sum(flagged) >= 8
+    assert report["cohort"]["bias"]["length"]["significant"]
+
+
+def test_every_command_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    for command in ("report", "leaderboard", "simulate"):
+        assert f"python -m calibration {command}" in readme, command
