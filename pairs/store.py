@@ -137,6 +137,15 @@ judgments = sa.Table(
 sa.Index("judgments_by_rater", judgments.c.rater_id, judgments.c.answered_at)
 sa.Index("judgments_by_pair", judgments.c.bank_id, judgments.c.pair_id)
 
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("rater_id", sa.Integer, sa.ForeignKey("raters.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 settings = sa.Table(
     "settings",
     metadata,
