@@ -415,7 +415,7 @@ class Store:
         """
         frame = frame.reset_index(drop=True)
         answered = (
-            pd.to_datetime(frame.get("answered_at"), utc=True, errors="coerce")
+            pd.to_datetime(frame["answered_at"], utc=True, errors="coerce").dt.floor("us")
             if "answered_at" in frame
             else None
         )
@@ -518,6 +518,21 @@ class Store:
         if not frame.empty:
             frame["answered_at"] = pd.to_datetime(frame["answered_at"], utc=True)
         return frame
+
+    def judgments_version(self, *, cohort: str | None = None) -> tuple[int, int]:
+        """(count, largest id) of the judgments, of one cohort if given: changes with every new one."""
+        q = sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(judgments.c.id), 0)).select_from(
+            judgments
+        )
+        if cohort is not None:
+            q = (
+                q.join(raters, raters.c.id == judgments.c.rater_id)
+                .join(cohorts, cohorts.c.id == raters.c.cohort_id)
+                .where(cohorts.c.name == cohort)
+            )
+        with self.read() as conn:
+            count, largest = conn.execute(q).one()
+        return int(count), int(largest)
 
     def count_judgments(self) -> int:
         with self.read() as conn:

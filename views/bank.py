@@ -1,13 +1,14 @@
-"""Pair bank: browse the pairs of a bank, with their gold and trap kinds."""
+"""Pair bank (leads only: it shows every gold): browse a bank's pairs, gold and trap kinds."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from pairs.balance import bank_stats
-from views.common import get_store, load_bank
+from views.common import get_store, load_bank, require_lead, safe_markdown
 
 store = get_store()
+require_lead()
 st.title("Pair bank")
 names = store.bank_names()
 if not names:
@@ -54,8 +55,8 @@ if len(view):
     left, right = st.columns(2)
     with left.container(border=True):
         st.caption("Response A")
-        st.markdown(pair["response_a"])
+        st.markdown(safe_markdown(pair["response_a"]))
     with right.container(border=True):
         st.caption("Response B")
-        st.markdown(pair["response_b"])
+        st.markdown(safe_markdown(pair["response_b"]))
     st.success(f"Gold: {pair['gold']}. {pair['rationale']}")

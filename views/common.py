@@ -1,11 +1,32 @@
-"""What every page shares: the store connection and the loaded banks."""
+"""What every page shares: the store, the signed-in user, cached data, safe rendering.
+
+Session-state keys are named here, once. Everything a user does is written to
+the database at once; session state holds only the sign-in token and what the
+page is showing, so a reload or a second server loses nothing.
+
+Signing in survives a reload: the session token (random, stored hashed in the
+database, 30 days) is kept in the page URL as ``?s=...``, because Streamlit has
+no API to set a cookie. Anyone holding that URL is signed in as you: do not
+share the address bar. ``Sign out`` ends the session in the database.
+"""
 
 from __future__ import annotations
+
+import re
 
 import pandas as pd
 import streamlit as st
 
+from pairs import accounts
 from pairs.store import Store
+
+TOKEN = "paircal_token"
+"""Session-state key of the sign-in token (mirrored in the URL as ``?s=``)."""
+REVEAL = "paircal_reveal"
+"""Session-state key: (drill key, position) whose feedback the drill page is showing."""
+FLASH = "paircal_flash"
+"""Session-state key: a one-line message to show after the next rerun."""
+URL_PARAM = "s"
 
 
 @st.cache_resource(show_spinner=False)
@@ -16,6 +37,82 @@ def get_store() -> Store:
     return store
 
 
-@st.cache_data(show_spinner=False, ttl=60)
-def load_bank(name: str, _version: int = 0) -> pd.DataFrame:
+def current_user() -> accounts.Rater | None:
+    """The signed-in rater, checked against the database on every run (never trusted from the browser)."""
+    token = st.session_state.get(TOKEN) or st.query_params.get(URL_PARAM)
+    if not token:
+        return None
+    user = accounts.resolve_session(get_store(), token)
+    if user is None:
+        st.session_state.pop(TOKEN, None)
+        if URL_PARAM in st.query_params:
+            del st.query_params[URL_PARAM]
+        return None
+    st.session_state[TOKEN] = token
+    if st.query_params.get(URL_PARAM) != token:
+        st.query_params[URL_PARAM] = token  # navigation clears query params; put it back for reloads
+    return user
+
+
+def sign_in(user: accounts.Rater) -> None:
+    token = accounts.start_session(get_store(), user.id)
+    st.session_state[TOKEN] = token
+    st.query_params[URL_PARAM] = token
+
+
+def sign_out() -> None:
+    token = st.session_state.pop(TOKEN, None) or st.query_params.get(URL_PARAM)
+    if token:
+        accounts.end_session(get_store(), token)
+    st.query_params.clear()
+    st.session_state.clear()
+
+
+def require_user() -> accounts.Rater:
+    """The signed-in user, or stop the page with a message."""
+    user = current_user()
+    if user is None:
+        st.warning("Please sign in first.")
+        st.stop()
+    return user
+
+
+def require_lead() -> accounts.Rater:
+    """The signed-in lead; anyone else is refused here, on the server, whatever the menu shows."""
+    user = require_user()
+    if not user.is_lead:
+        st.error("The lead console is for cohort leads only.")
+        st.stop()
+    return user
+
+
+def judgments_version(cohort: str) -> tuple[int, int]:
+    """Changes whenever a judgment is added: the cache key of the cohort's data."""
+    return get_store().judgments_version(cohort=cohort)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_bank(name: str) -> pd.DataFrame:
     return get_store().load_bank(name)
+
+
+@st.cache_data(show_spinner="Loading judgments...", max_entries=32)
+def cohort_prepared(cohort: str, bank: str, _version: tuple[int, int]) -> pd.DataFrame:
+    """The cohort's judgments on a bank, joined to gold and features (cached until a new judgment)."""
+    from calibration.data import prepare
+
+    judgments = get_store().export_judgments(bank=bank, cohort=cohort)
+    return prepare(load_bank(bank), judgments)
+
+
+_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(([^)\n]*)\)")
+
+
+def safe_markdown(text: str) -> str:
+    """Markdown as a rater would see it, minus anything that would fetch from elsewhere.
+
+    Streamlit already shows HTML as text (``unsafe_allow_html`` is off); images
+    are the one Markdown construct a browser loads by itself, so they become a
+    plain ``[image: alt]`` note.
+    """
+    return _IMAGE.sub(lambda m: f"\\[image: {m.group(1) or 'no description'}\\]", text)

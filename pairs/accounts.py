@@ -1,0 +1,876 @@
+"""Accounts: cohorts, raters, passwords, sign-in and sessions.
+
+A lead creates a cohort and shares its invite code; the code admits raters to
+that one cohort. People sign in with the cohort name, their name and a
+password. Everything is stored through :class:`pairs.store.Store`.
+
+Security, in brief:
+
+* Passwords are hashed with scrypt (``hashlib.scrypt``; n=2**14, r=8, p=1, a
+  random 16-byte salt each time) and compared in constant time. The stored
+  string carries its parameters, so stronger ones can come later: a sign-in
+  with an older hash rehashes it.
+* A wrong password and an unknown account give the same message, take the
+  same scrypt work, and are locked out alike: after 5 failures in a row,
+  30 s, doubling with each further failure up to 15 min. (Failures for
+  unknown names are counted in this process only; see :func:`login`.)
+* A session token is random (``secrets.token_urlsafe(32)``); the database
+  keeps only its SHA-256, so reading the table does not let anyone sign in.
+* Simulated and imported raters have no password and can never sign in.
+
+:class:`AccountError` messages are plain sentences meant for the user; they
+never contain a password or a hash.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import math
+import re
+import secrets
+import threading
+import unicodedata
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from pairs.store import Store, banks, cohorts, raters, sessions
+
+SCRYPT_N = 2**14
+SCRYPT_R = 8
+SCRYPT_P = 1
+SCRYPT_DKLEN = 32
+SALT_BYTES = 16
+MIN_PASSWORD = 8
+MAX_PASSWORD = 256
+MAX_NAME = 60
+MIN_DRILL_SIZE, MAX_DRILL_SIZE = 1, 50
+MAX_FAILURES = 5
+"""Failed sign-ins in a row before an account is locked."""
+FIRST_LOCK_SECONDS = 30
+MAX_LOCK_SECONDS = 15 * 60
+SESSION_DAYS = 30
+SIMULATED_PREFIX = "sim-"
+"""Names of simulated raters start with this (as ``calibration.report.SIMULATED_PREFIX``)."""
+
+WRONG_LOGIN = "Wrong cohort, name or password."
+BAD_INVITE = "That invite code is not valid."
+
+_MAX_LOOKUP = 200  # the width of the name columns: nothing longer can exist
+_INVITE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,256}")
+
+
+class AccountError(ValueError):
+    """A refused account action; the message is shown to the user as it is."""
+
+
+@dataclass(frozen=True)
+class Rater:
+    """A signed-in person (or a simulated rater) and their cohort.
+
+    Attributes
+    ----------
+    id : int
+        Row id in ``raters``.
+    name : str
+        Display name, unique within the cohort.
+    role : str
+        ``"rater"`` or ``"lead"``.
+    cohort_id : int
+        Row id in ``cohorts``.
+    cohort : str
+        Cohort name.
+    simulated : bool
+        True for the simulated raters of a demo cohort.
+    """
+
+    id: int
+    name: str
+    role: str
+    cohort_id: int
+    cohort: str
+    simulated: bool
+
+    @property
+    def is_lead(self) -> bool:
+        """True when this rater leads the cohort."""
+        return self.role == "lead"
+
+
+# -- passwords -------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with scrypt, for storage.
+
+    Parameters
+    ----------
+    password : str
+        8 to 256 characters (after Unicode NFC normalization, which is also
+        applied when verifying, so the same text typed on any keyboard matches).
+
+    Returns
+    -------
+    str
+        ``scrypt$<n>$<r>$<p>$<salt base64>$<hash base64>`` with a fresh random salt.
+
+    Raises
+    ------
+    AccountError
+        If the password is too short or too long.
+
+    References
+    ----------
+    C. Percival and S. Josefsson, "The scrypt Password-Based Key Derivation
+    Function", RFC 7914, 2016.
+
+    Examples
+    --------
+    >>> stored = hash_password("correct horse battery")
+    >>> stored.startswith("scrypt$16384$8$1$")
+    True
+    >>> verify_password("correct horse battery", stored), verify_password("wrong horse", stored)
+    (True, False)
+    """
+    if not isinstance(password, str):
+        raise AccountError("The password must be text.")
+    text = _normalize(password)
+    if len(text) < MIN_PASSWORD:
+        raise AccountError(f"The password must have at least {MIN_PASSWORD} characters.")
+    if len(text) > MAX_PASSWORD:
+        raise AccountError(f"The password must have at most {MAX_PASSWORD} characters.")
+    salt = secrets.token_bytes(SALT_BYTES)
+    digest = _scrypt(text, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_DKLEN)
+    return "$".join(["scrypt", str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P), _b64(salt), _b64(digest)])
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Whether ``password`` matches a string made by :func:`hash_password`.
+
+    The scrypt parameters and salt are read from ``stored``; the digests are
+    compared in constant time. A malformed ``stored`` string, or parameters
+    outside sane bounds, give False rather than an error.
+
+    Parameters
+    ----------
+    password : str
+        The password typed.
+    stored : str
+        ``scrypt$<n>$<r>$<p>$<salt base64>$<hash base64>``.
+
+    Returns
+    -------
+    bool
+    """
+    if not isinstance(password, str) or len(password) > 4 * MAX_PASSWORD:
+        return False
+    parsed = _parse_hash(stored)
+    if parsed is None:
+        return False
+    n, r, p, salt, expected = parsed
+    digest = _scrypt(_normalize(password), salt, n, r, p, len(expected))
+    return hmac.compare_digest(digest, expected)
+
+
+def _normalize(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _scrypt(text: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
+    return hashlib.scrypt(
+        text.encode("utf-8", "surrogatepass"),
+        salt=salt,
+        n=n,
+        r=r,
+        p=p,
+        dklen=dklen,
+        maxmem=128 * r * (n + p + 2) + 2**20,
+    )
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _parse_hash(stored: Any) -> tuple[int, int, int, bytes, bytes] | None:
+    """(n, r, p, salt, digest) of a stored hash, or None when it is not one we can check."""
+    if not isinstance(stored, str) or len(stored) > 300:
+        return None
+    parts = stored.split("$")
+    if len(parts) != 6 or parts[0] != "scrypt" or not all(x.isdigit() for x in parts[1:4]):
+        return None
+    n, r, p = (int(x) for x in parts[1:4])
+    # Bounds keep a corrupted row from asking for gigabytes or minutes of work.
+    if not (2 <= n <= 2**20 and n & (n - 1) == 0 and 1 <= r <= 32 and 1 <= p <= 16):
+        return None
+    if 128 * r * n > 2**27:
+        return None
+    try:
+        salt = base64.b64decode(parts[4], validate=True)
+        digest = base64.b64decode(parts[5], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if not (8 <= len(salt) <= 64 and 16 <= len(digest) <= 64):
+        return None
+    return n, r, p, salt, digest
+
+
+def _needs_rehash(stored: str) -> bool:
+    parsed = _parse_hash(stored)
+    return parsed is None or parsed[:3] != (SCRYPT_N, SCRYPT_R, SCRYPT_P) or len(parsed[4]) != SCRYPT_DKLEN
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash of a random password: unknown accounts cost the same scrypt work as real ones."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
+# -- names and time --------------------------------------------------------------------
+
+
+def _clean_name(value: Any, what: str) -> str:
+    """A cohort or rater name, trimmed and NFC-normalized, or an AccountError naming ``what``."""
+    if not isinstance(value, str):
+        raise AccountError(f"The {what} must be text.")
+    name = _normalize(value.strip())
+    if not name:
+        raise AccountError(f"The {what} must not be empty.")
+    if len(name) > MAX_NAME:
+        raise AccountError(f"The {what} must have at most {MAX_NAME} characters.")
+    if any(unicodedata.category(ch).startswith("C") for ch in name):
+        raise AccountError(f"The {what} must not contain control characters.")
+    return name
+
+
+def _lookup_name(value: Any) -> str | None:
+    """A name as typed at sign-in, normalized like stored names; None if no stored name can match."""
+    if not isinstance(value, str):
+        return None
+    name = _normalize(value.strip())
+    if not name or len(name) > _MAX_LOOKUP or "\x00" in name:
+        return None
+    return name
+
+
+def _person_name(value: Any) -> str:
+    name = _clean_name(value, "name")
+    if name.lower().startswith(SIMULATED_PREFIX):
+        raise AccountError(f"Names starting with '{SIMULATED_PREFIX}' are kept for simulated raters.")
+    return name
+
+
+def _utc(moment: datetime | None) -> datetime:
+    """``moment`` (default: now) as an aware UTC datetime; naive values are taken as UTC.
+
+    SQLite returns the stored UTC times without a zone; PostgreSQL returns them aware.
+    """
+    if moment is None:
+        return datetime.now(UTC)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _bank_id(store: Store, conn: Connection, bank: str) -> int:
+    try:
+        return store.bank_id(bank, conn)
+    except KeyError:
+        raise AccountError(f"There is no pair bank named '{bank}'.") from None
+
+
+def _drill_size(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not MIN_DRILL_SIZE <= value <= MAX_DRILL_SIZE:
+        raise AccountError(
+            f"The drill size must be a whole number from {MIN_DRILL_SIZE} to {MAX_DRILL_SIZE}."
+        )
+    return value
+
+
+_RATER_COLUMNS = (
+    raters.c.id,
+    raters.c.name,
+    raters.c.role,
+    raters.c.cohort_id,
+    cohorts.c.name.label("cohort"),
+    raters.c.simulated,
+)
+
+
+def _rater_query() -> sa.Select:
+    return sa.select(*_RATER_COLUMNS).join(cohorts, cohorts.c.id == raters.c.cohort_id)
+
+
+def _rater(row: Any) -> Rater:
+    return Rater(
+        id=int(row.id),
+        name=row.name,
+        role=row.role,
+        cohort_id=int(row.cohort_id),
+        cohort=row.cohort,
+        simulated=bool(row.simulated),
+    )
+
+
+def _load_rater(conn: Connection, rater_id: int) -> Rater:
+    return _rater(conn.execute(_rater_query().where(raters.c.id == rater_id)).one())
+
+
+# -- cohorts and joining ---------------------------------------------------------------
+
+
+def create_cohort(
+    store: Store,
+    name: str,
+    lead_name: str,
+    lead_password: str,
+    *,
+    bank: str | None = "starter",
+    drill_size: int = 10,
+) -> tuple[Rater, str]:
+    """Create a cohort and its lead account.
+
+    Parameters
+    ----------
+    store : Store
+    name : str
+        Cohort name, unique, at most 60 characters (trimmed).
+    lead_name : str
+        The lead's display name, at most 60 characters.
+    lead_password : str
+        8 to 256 characters.
+    bank : str or None, default "starter"
+        The pair bank for drills; it must exist. None leaves it unset.
+    drill_size : int, default 10
+        Pairs per daily drill, 1 to 50.
+
+    Returns
+    -------
+    (Rater, str)
+        The lead, and the cohort's invite code for raters.
+
+    Raises
+    ------
+    AccountError
+        If a name is empty or too long, the cohort name is taken (also by a
+        cohort made by an import, which has no lead), the bank is unknown or the
+        password is refused.
+    """
+    cohort_name = _clean_name(name, "cohort name")
+    lead = _person_name(lead_name)
+    size = _drill_size(drill_size)
+    password_hash = hash_password(lead_password)  # before the transaction: scrypt is slow
+    taken = AccountError(f"A cohort named '{cohort_name}' already exists; choose another name.")
+
+    def fn(conn: Connection) -> tuple[Rater, str]:
+        if conn.execute(sa.select(cohorts.c.id).where(cohorts.c.name == cohort_name)).first():
+            raise taken
+        bank_id = _bank_id(store, conn, bank) if bank is not None else None
+        invite = secrets.token_urlsafe(9)
+        moment = _utc(None)
+        cohort_id = conn.execute(
+            sa.insert(cohorts).values(
+                name=cohort_name,
+                invite_code=invite,
+                bank_id=bank_id,
+                drill_size=size,
+                simulated=False,
+                created_at=moment,
+            )
+        ).inserted_primary_key[0]
+        rater_id = conn.execute(
+            sa.insert(raters).values(
+                cohort_id=cohort_id,
+                name=lead,
+                role="lead",
+                password_hash=password_hash,
+                failed_logins=0,
+                simulated=False,
+                created_at=moment,
+            )
+        ).inserted_primary_key[0]
+        return _load_rater(conn, int(rater_id)), invite
+
+    try:
+        return store.write(fn)
+    except IntegrityError:
+        # Another process created the same name between our check and insert.
+        with store.read() as conn:
+            if conn.execute(sa.select(cohorts.c.id).where(cohorts.c.name == cohort_name)).first():
+                raise taken from None
+        raise
+
+
+def join_cohort(store: Store, invite_code: str, name: str, password: str) -> Rater:
+    """Join the one cohort an invite code belongs to, as a rater.
+
+    Parameters
+    ----------
+    store : Store
+    invite_code : str
+        The code the lead shared.
+    name : str
+        Display name, unique in the cohort, at most 60 characters.
+    password : str
+        8 to 256 characters.
+
+    Returns
+    -------
+    Rater
+        The new rater (role ``"rater"``).
+
+    Raises
+    ------
+    AccountError
+        ``"That invite code is not valid."``, a taken name, or a refused password.
+    """
+    code = invite_code.strip() if isinstance(invite_code, str) else ""
+    if not _INVITE.fullmatch(code):
+        raise AccountError(BAD_INVITE)
+    rater_name = _person_name(name)
+    password_hash = hash_password(password)
+    taken = AccountError(f"The name '{rater_name}' is already taken in this cohort; choose another.")
+
+    def fn(conn: Connection) -> Rater:
+        cohort_id = conn.execute(sa.select(cohorts.c.id).where(cohorts.c.invite_code == code)).scalar()
+        if cohort_id is None:
+            raise AccountError(BAD_INVITE)
+        exists = conn.execute(
+            sa.select(raters.c.id).where(raters.c.cohort_id == cohort_id, raters.c.name == rater_name)
+        ).first()
+        if exists:
+            raise taken
+        rater_id = conn.execute(
+            sa.insert(raters).values(
+                cohort_id=cohort_id,
+                name=rater_name,
+                role="rater",
+                password_hash=password_hash,
+                failed_logins=0,
+                simulated=False,
+                created_at=_utc(None),
+            )
+        ).inserted_primary_key[0]
+        return _load_rater(conn, int(rater_id))
+
+    try:
+        return store.write(fn)
+    except IntegrityError:
+        raise taken from None  # the only unique key the insert can break: (cohort, name)
+
+
+def cohort_info(store: Store, cohort_id: int) -> dict[str, Any]:
+    """A cohort's settings.
+
+    Returns
+    -------
+    dict
+        ``id``, ``name``, ``invite_code``, ``bank`` (bank name or None),
+        ``drill_size`` and ``simulated``.
+
+    Raises
+    ------
+    AccountError
+        If there is no such cohort.
+    """
+    query = (
+        sa.select(
+            cohorts.c.id,
+            cohorts.c.name,
+            cohorts.c.invite_code,
+            banks.c.name.label("bank"),
+            cohorts.c.drill_size,
+            cohorts.c.simulated,
+        )
+        .select_from(cohorts)
+        .outerjoin(banks, banks.c.id == cohorts.c.bank_id)
+        .where(cohorts.c.id == cohort_id)
+    )
+    with store.read() as conn:
+        row = conn.execute(query).first()
+    if row is None:
+        raise AccountError("That cohort does not exist.")
+    return {
+        "id": int(row.id),
+        "name": row.name,
+        "invite_code": row.invite_code,
+        "bank": row.bank,
+        "drill_size": int(row.drill_size),
+        "simulated": bool(row.simulated),
+    }
+
+
+def set_drill_settings(
+    store: Store, cohort_id: int, *, drill_size: int | None = None, bank: str | None = None
+) -> None:
+    """Change a cohort's drill size (1 to 50) and/or bank (which must exist); None keeps a setting.
+
+    Raises
+    ------
+    AccountError
+        If the size is out of range, the bank is unknown or the cohort does not exist.
+    """
+    values: dict[str, Any] = {}
+    if drill_size is not None:
+        values["drill_size"] = _drill_size(drill_size)
+
+    def fn(conn: Connection) -> None:
+        if bank is not None:
+            values["bank_id"] = _bank_id(store, conn, bank)
+        found = conn.execute(sa.select(cohorts.c.id).where(cohorts.c.id == cohort_id)).first()
+        if found is None:
+            raise AccountError("That cohort does not exist.")
+        if values:
+            conn.execute(sa.update(cohorts).where(cohorts.c.id == cohort_id).values(**values))
+
+    store.write(fn)
+
+
+def list_raters(store: Store, cohort_id: int) -> pd.DataFrame:
+    """The cohort's raters (lead included), oldest first.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``id`` (int), ``name``, ``role``, ``simulated`` (bool) and
+        ``created_at`` (UTC datetime). No password data.
+    """
+    columns = ["id", "name", "role", "simulated", "created_at"]
+    query = (
+        sa.select(raters.c.id, raters.c.name, raters.c.role, raters.c.simulated, raters.c.created_at)
+        .where(raters.c.cohort_id == cohort_id)
+        .order_by(raters.c.id)
+    )
+    with store.read() as conn:
+        frame = pd.DataFrame([tuple(r) for r in conn.execute(query)], columns=columns)
+    frame["id"] = frame["id"].astype("int64")
+    frame["simulated"] = frame["simulated"].astype(bool)
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+    return frame
+
+
+def add_simulated_raters(store: Store, cohort_id: int, names: list[str]) -> dict[str, int]:
+    """Add simulated raters (no password: they can never sign in) to a cohort.
+
+    Names already held by simulated raters of the cohort are reused, so loading
+    a demo twice adds nobody new.
+
+    Parameters
+    ----------
+    store : Store
+    cohort_id : int
+    names : list of str
+        Each starts with ``"sim-"`` (so the app always labels them simulated).
+
+    Returns
+    -------
+    dict
+        Rater id by name, for every name given.
+
+    Raises
+    ------
+    AccountError
+        If a name does not start with ``"sim-"``, is held by a real rater of
+        the cohort, or the cohort does not exist.
+    """
+    wanted = list(dict.fromkeys(_clean_name(n, "simulated rater name") for n in names))
+    for name in wanted:
+        if not name.startswith(SIMULATED_PREFIX):
+            raise AccountError(f"Simulated rater names must start with '{SIMULATED_PREFIX}'; got '{name}'.")
+
+    def fn(conn: Connection) -> dict[str, int]:
+        if conn.execute(sa.select(cohorts.c.id).where(cohorts.c.id == cohort_id)).first() is None:
+            raise AccountError("That cohort does not exist.")
+        existing = {
+            row.name: row
+            for row in conn.execute(
+                sa.select(raters.c.id, raters.c.name, raters.c.simulated).where(
+                    raters.c.cohort_id == cohort_id, raters.c.name.in_(wanted)
+                )
+            )
+        }
+        for name, row in existing.items():
+            if not row.simulated:
+                raise AccountError(
+                    f"'{name}' is a real rater in this cohort; simulated raters need other names."
+                )
+        moment = _utc(None)
+        new = [
+            {
+                "cohort_id": cohort_id,
+                "name": name,
+                "role": "rater",
+                "password_hash": None,
+                "failed_logins": 0,
+                "simulated": True,
+                "created_at": moment,
+            }
+            for name in wanted
+            if name not in existing
+        ]
+        if new:
+            conn.execute(sa.insert(raters), new)
+        rows = conn.execute(
+            sa.select(raters.c.name, raters.c.id).where(
+                raters.c.cohort_id == cohort_id, raters.c.name.in_(wanted)
+            )
+        )
+        return {name: int(rater_id) for name, rater_id in rows}
+
+    if not wanted:
+        return {}
+    return store.write(fn)
+
+
+# -- signing in ------------------------------------------------------------------------
+
+
+def _lock_seconds(failures: int) -> int:
+    """Lock after ``failures`` failures in a row: 0 below 5, then 30 s doubling, at most 15 min."""
+    if failures < MAX_FAILURES:
+        return 0
+    return min(FIRST_LOCK_SECONDS * 2 ** min(failures - MAX_FAILURES, 10), MAX_LOCK_SECONDS)
+
+
+def _locked_message(until: datetime, moment: datetime) -> str:
+    seconds = max(1, math.ceil((until - moment).total_seconds()))
+    return f"Too many failed attempts; try again in {seconds} seconds."
+
+
+class _UnknownFailures:
+    """Failures for names that have no account, counted like real ones but in memory.
+
+    Without this, an unknown name would never be locked while a real one would,
+    which tells which names exist. Bounded (oldest forgotten first) and shared
+    by the threads of one process; another process or a restart starts afresh.
+    """
+
+    def __init__(self, capacity: int = 10_000):
+        self.capacity = capacity
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[str, tuple[int, datetime | None]] = OrderedDict()
+
+    def fail(self, key: str, moment: datetime) -> str:
+        """Record one attempt; the message to show."""
+        with self._lock:
+            failures, until = self._entries.pop(key, (0, None))
+            if until is not None and until > moment:
+                message = _locked_message(until, moment)
+            else:
+                failures += 1
+                seconds = _lock_seconds(failures)
+                until = moment + timedelta(seconds=seconds) if seconds else None
+                message = WRONG_LOGIN
+            self._entries[key] = (failures, until)
+            while len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+            return message
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_unknown_failures = _UnknownFailures()
+
+
+def login(store: Store, cohort: str, name: str, password: str, *, now: datetime | None = None) -> Rater:
+    """Sign in with cohort name, rater name and password.
+
+    After 5 failures in a row an account is refused for 30 s, then 60 s,
+    120 s, ... (at most 15 min) after each further failure; attempts while it
+    is locked are refused without counting. A success resets the count.
+
+    Parameters
+    ----------
+    store : Store
+    cohort, name : str
+        As registered (surrounding spaces ignored).
+    password : str
+    now : datetime, optional
+        The current time (for tests); default the clock.
+
+    Returns
+    -------
+    Rater
+
+    Raises
+    ------
+    AccountError
+        ``"Wrong cohort, name or password."`` for a wrong password and for an
+        unknown cohort or name alike; ``"Too many failed attempts; try again in
+        N seconds."`` while locked.
+
+    Notes
+    -----
+    An unknown account costs the same scrypt work (against a dummy hash) and
+    is locked out the same way, so neither the message nor the time taken
+    tells which names exist. The failures of unknown names are kept in this
+    process's memory only, so with several server processes, or across a
+    restart, an attacker could still tell them apart after 5 tries.
+    """
+    moment = _utc(now)
+    cohort_name, rater_name = _lookup_name(cohort), _lookup_name(name)
+    row = None
+    if cohort_name is not None and rater_name is not None:
+        query = (
+            sa.select(raters.c.id, raters.c.password_hash, raters.c.locked_until)
+            .join(cohorts, cohorts.c.id == raters.c.cohort_id)
+            .where(cohorts.c.name == cohort_name, raters.c.name == rater_name)
+        )
+        with store.read() as conn:
+            row = conn.execute(query).first()
+    if row is None or row.password_hash is None:
+        verify_password(password, _dummy_hash())
+        key = hashlib.sha256(f"{cohort_name}\x00{rater_name}".encode("utf-8", "surrogatepass")).hexdigest()
+        raise AccountError(_unknown_failures.fail(key, moment))
+
+    correct = verify_password(password, row.password_hash)  # always: a locked account takes as long
+    if row.locked_until is not None and _utc(row.locked_until) > moment:
+        raise AccountError(_locked_message(_utc(row.locked_until), moment))
+    new_hash = None
+    if correct and _needs_rehash(row.password_hash):
+        try:
+            new_hash = hash_password(password)
+        except AccountError:  # a password from before today's length rules: keep its hash
+            new_hash = None
+
+    def fn(conn: Connection) -> str | None:
+        # Re-read under a row lock: attempts racing each other cannot get past a lock just set.
+        current = conn.execute(
+            sa.select(raters.c.failed_logins, raters.c.locked_until, raters.c.password_hash)
+            .where(raters.c.id == row.id)
+            .with_for_update()
+        ).first()
+        if current is None or current.password_hash != row.password_hash:
+            return WRONG_LOGIN  # deleted, or its password changed meanwhile
+        if current.locked_until is not None and _utc(current.locked_until) > moment:
+            return _locked_message(_utc(current.locked_until), moment)
+        if correct:
+            values: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
+            if new_hash:
+                values["password_hash"] = new_hash
+            conn.execute(sa.update(raters).where(raters.c.id == row.id).values(**values))
+            return None
+        failures = int(current.failed_logins) + 1
+        seconds = _lock_seconds(failures)
+        conn.execute(
+            sa.update(raters)
+            .where(raters.c.id == row.id)
+            .values(
+                failed_logins=failures,
+                locked_until=moment + timedelta(seconds=seconds) if seconds else current.locked_until,
+            )
+        )
+        return WRONG_LOGIN
+
+    refusal = store.write(fn)
+    if refusal is not None:
+        raise AccountError(refusal)
+    with store.read() as conn:
+        return _load_rater(conn, int(row.id))
+
+
+# -- sessions --------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def start_session(
+    store: Store, rater_id: int, *, days: float = SESSION_DAYS, now: datetime | None = None
+) -> str:
+    """Start a session for a rater who has just signed in.
+
+    Parameters
+    ----------
+    store : Store
+    rater_id : int
+    days : float, default 30
+        Lifetime of the session.
+    now : datetime, optional
+        The current time (for tests); default the clock.
+
+    Returns
+    -------
+    str
+        A new random token. Only its SHA-256 is stored, so the token itself
+        exists only in the user's hands.
+
+    Raises
+    ------
+    AccountError
+        If the rater does not exist or cannot sign in (no password: simulated
+        or imported).
+    """
+    if isinstance(days, bool) or not isinstance(days, int | float) or not 0 < days <= 366:
+        raise ValueError("days must be a number of days from more than 0 to 366.")
+    moment = _utc(now)
+    token = secrets.token_urlsafe(32)
+
+    def fn(conn: Connection) -> None:
+        row = conn.execute(sa.select(raters.c.password_hash).where(raters.c.id == rater_id)).first()
+        if row is None:
+            raise AccountError("That account does not exist.")
+        if row.password_hash is None:
+            raise AccountError("This account cannot sign in.")
+        # Housekeeping: this rater's expired sessions go.
+        conn.execute(
+            sa.delete(sessions).where(sessions.c.rater_id == rater_id, sessions.c.expires_at <= moment)
+        )
+        conn.execute(
+            sa.insert(sessions).values(
+                token_hash=_token_hash(token),
+                rater_id=rater_id,
+                created_at=moment,
+                expires_at=moment + timedelta(days=days),
+            )
+        )
+
+    store.write(fn)
+    return token
+
+
+def resolve_session(store: Store, token: str, *, now: datetime | None = None) -> Rater | None:
+    """The rater a session token belongs to, or None if it is unknown, expired or malformed.
+
+    Never raises for bad input: anything from a URL may arrive here.
+
+    Examples
+    --------
+    >>> resolve_session(None, "not a token") is None
+    True
+    """
+    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+        return None
+    query = (
+        _rater_query()
+        .add_columns(sessions.c.expires_at)
+        .join(sessions, sessions.c.rater_id == raters.c.id)
+        .where(sessions.c.token_hash == _token_hash(token))
+    )
+    with store.read() as conn:
+        row = conn.execute(query).first()
+    if row is None or _utc(row.expires_at) <= _utc(now):
+        return None
+    return _rater(row)
+
+
+def end_session(store: Store, token: str) -> None:
+    """End a session (sign out); unknown or malformed tokens are ignored."""
+    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+        return
+    digest = _token_hash(token)
+    store.write(lambda conn: conn.execute(sa.delete(sessions).where(sessions.c.token_hash == digest)))

@@ -1,0 +1,165 @@
+"""Every page under AppTest, as a rater and as a lead; the drill's submit rules; access checks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from pairs import accounts, drills
+from pairs.store import Store
+from views.common import TOKEN
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    monkeypatch.setenv("PAIRCAL_DB_URL", url)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    store = Store(url)
+    store.ensure_starter_bank()
+    lead, invite = accounts.create_cohort(store, "alpha", "lena", "lead-password")
+    rater = accounts.join_cohort(store, invite, "ravi", "rater-password")
+    yield store, lead, rater, invite
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def app_as(store: Store, user: accounts.Rater | None, page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    if user is not None:
+        at.session_state[TOKEN] = accounts.start_session(store, user.id)
+    at.run()
+    if page is not None:
+        at.switch_page(page).run()
+    return at
+
+
+def text_of(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [m.value for m in at.caption] + [m.value for m in at.subheader]
+    parts += [e.value for kind in (at.success, at.error, at.warning, at.info) for e in kind]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_signed_out_sees_the_sign_in_page(env):
+    at = app_as(env[0], None)
+    assert not at.exception
+    assert [t.label for t in at.tabs] == ["Sign in", "Join a cohort", "Create a cohort"]
+
+
+def test_join_through_the_form_signs_in(env):
+    store, _, _, invite = env
+    at = app_as(store, None)
+    at.text_input(key="join_code").input(invite)
+    at.text_input(key="join_name").input("nora")
+    at.text_input(key="join_password").input("nora-password")
+    at.text_input(key="join_password2").input("nora-password")
+    at.button[1].click().run()  # the Join form's submit button
+    assert not at.exception
+    assert at.session_state[TOKEN]
+    assert "Pair 1 of 10" in text_of(at)
+
+
+def test_create_cohort_through_the_form(env):
+    store = env[0]
+    at = app_as(store, None)
+    at.text_input(key="create_cohort").input("beta")
+    at.text_input(key="create_name").input("bo")
+    at.text_input(key="create_password").input("bo-password")
+    at.button[2].click().run()
+    assert not at.exception
+    user = accounts.login(store, "beta", "bo", "bo-password")
+    assert user.is_lead
+
+
+@pytest.mark.parametrize("page", ["views/drill.py", "views/report.py", "views/leaderboard.py"])
+def test_rater_pages_render(env, page):
+    store, _, rater, _ = env
+    at = app_as(store, rater, page)
+    assert not at.exception, at.exception
+
+
+@pytest.mark.parametrize(
+    "page", ["views/drill.py", "views/report.py", "views/leaderboard.py", "views/lead.py", "views/bank.py"]
+)
+def test_lead_pages_render_with_a_demo_cohort(env, page):
+    store, lead, _, _ = env
+    at = app_as(store, lead, "views/lead.py")
+    at.button(key="load_demo").click().run()
+    assert not at.exception, at.exception
+    assert store.count_judgments() > 1000
+    at = app_as(store, lead, page)
+    assert not at.exception, at.exception
+
+
+def answer_current_item(at: AppTest, pick: str = "Response 1 (left)", confidence: int = 80) -> AppTest:
+    at.radio(key="pick").set_value(pick)
+    at.slider(key="confidence").set_value(confidence)
+    submit = [b for b in at.button if b.label == "Submit"][0]
+    return submit.click().run()
+
+
+def test_drill_submit_stores_one_judgment_and_reveals_the_gold(env):
+    store, _, rater, _ = env
+    at = app_as(store, rater, "views/drill.py")
+    drill = drills.get_or_create_drill(store, rater.id, "starter", datetime.now(UTC).date(), size=10)
+    pair = store.load_bank("starter").set_index("id").loc[drill.items[0].pair_id]
+    assert pair["rationale"] not in text_of(at)  # nothing of the answer before submitting
+    at = answer_current_item(at)
+    assert not at.exception
+    assert store.count_judgments() == 1
+    shown = text_of(at)
+    assert pair["rationale"] in shown and "expert" in shown
+    stored = store.export_judgments().iloc[0]
+    assert stored["confidence"] == 0.8 and stored["left"] == drill.items[0].left
+    assert stored["choice"] == drill.items[0].left  # Response 1 is the left one
+
+
+def test_a_second_submit_of_the_same_item_stores_nothing(env):
+    store, _, rater, _ = env
+    first = app_as(store, rater, "views/drill.py")
+    second = app_as(store, rater, "views/drill.py")  # the same item open in a second tab
+    answer_current_item(first, "Response 1 (left)")
+    second = answer_current_item(second, "Response 2 (right)")
+    assert store.count_judgments() == 1
+    assert "already answered" in text_of(second)
+    drill = drills.get_or_create_drill(store, rater.id, "starter", datetime.now(UTC).date(), size=10)
+    assert store.export_judgments().iloc[0]["choice"] == drill.items[0].left  # the first answer stands
+
+
+def test_drill_resumes_after_a_restart(env):
+    store, _, rater, _ = env
+    at = app_as(store, rater, "views/drill.py")
+    at = answer_current_item(at)
+    [b for b in at.button if b.label == "Next pair"][0].click().run()
+    at = answer_current_item(at)
+    st.cache_resource.clear()  # a new server process: nothing but the database survives
+    st.cache_data.clear()
+    again = app_as(store, rater, "views/drill.py")
+    assert "Pair 3 of 10" in text_of(again)
+
+
+def test_a_rater_is_refused_the_lead_console_and_the_bank(env):
+    store, _, rater, _ = env
+    for script in ("views/lead.py", "views/bank.py"):
+        at = AppTest.from_file(str(ROOT / script), default_timeout=60)
+        at.session_state[TOKEN] = accounts.start_session(store, rater.id)
+        at.run()
+        assert not at.exception
+        assert any("for cohort leads only" in e.value for e in at.error)
+        assert not at.tabs and not at.dataframe  # nothing of the console was drawn
+
+
+def test_a_stale_or_forged_token_is_signed_out(env):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[TOKEN] = "forged-token"
+    at.run()
+    assert not at.exception
+    assert [t.label for t in at.tabs] == ["Sign in", "Join a cohort", "Create a cohort"]

@@ -1,0 +1,156 @@
+"""Today's drill: a prompt, two responses side by side, pick one and say how sure you are.
+
+The gold, the rationale and the trap kind are read from the database only
+after the judgment is stored, so nothing about the answer reaches the browser
+before the rater submits.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from pairs import accounts, drills
+from views.common import FLASH, REVEAL, get_store, load_bank, require_user, safe_markdown
+
+MODE = "paircal_drill_mode"
+SHOWN = "paircal_drill_shown"
+store = get_store()
+user = require_user()
+info = accounts.cohort_info(store, user.cohort_id)
+bank_name = info["bank"]
+if not bank_name:
+    st.info("Your cohort has no pair bank yet; ask your lead to choose one.")
+    st.stop()
+bank = load_bank(bank_name).set_index("id")
+today = datetime.now(UTC).date()
+
+st.session_state.setdefault(MODE, "daily")
+daily = drills.get_or_create_drill(store, user.id, bank_name, today, size=info["drill_size"])
+if st.session_state[MODE] == "practice" and daily.finished:
+    round_no = max(drills.latest_round(store, user.id, today), 1)
+    drill = drills.get_or_create_drill(
+        store, user.id, bank_name, today, size=info["drill_size"], kind="practice", round=round_no
+    )
+    title = f"Practice round {round_no}"
+else:
+    drill, title = daily, "Today's drill"
+
+top = st.columns([3, 1])
+top[0].title(title)
+top[1].metric(
+    "Streak",
+    f"{drills.streak(store, user.id, today)} days",
+    help="Days in a row with a finished daily drill.",
+)
+st.progress(drill.answered / drill.size, text=f"{drill.answered} of {drill.size} pairs done")
+if flash := st.session_state.pop(FLASH, None):
+    st.warning(flash)
+
+
+def show_pair(item: drills.DrillItem) -> None:
+    pair = bank.loc[item.pair_id]
+    right = "B" if item.left == "A" else "A"
+    st.markdown("**Prompt**")
+    with st.container(border=True):
+        st.markdown(safe_markdown(pair["prompt"]))
+    left_col, right_col = st.columns(2)
+    for col, label, side in ((left_col, "Response 1", item.left), (right_col, "Response 2", right)):
+        with col.container(border=True):
+            st.caption(label)
+            st.markdown(safe_markdown(pair[f"response_{side.lower()}"]))
+
+
+def label_of(item: drills.DrillItem, identity: str) -> str:
+    return "Response 1 (left)" if identity == item.left else "Response 2 (right)"
+
+
+reveal = st.session_state.get(REVEAL)
+if reveal and reveal[0] == drill.key:
+    item = drill.items[reveal[1]]
+    feedback = drills.feedback_for(store, user.id, drill.key, item.position)
+    if feedback is not None:
+        show_pair(item)
+        with st.container(border=True):
+            if feedback.correct is None:
+                st.info("The expert rated these two responses as equally good.")
+            elif feedback.correct:
+                st.success(f"You agreed with the expert: {label_of(item, feedback.gold)} is better.")
+            else:
+                st.error(f"The expert preferred {label_of(item, feedback.gold)}.")
+            st.markdown(f"**Why:** {feedback.rationale or 'No reason was given for this pair.'}")
+            if feedback.tags:
+                st.markdown("**Trap:** " + ", ".join(feedback.tags))
+            if feedback.note:
+                st.warning(feedback.note)
+            st.caption(f"You said {label_of(item, item.choice)} with {item.confidence:.0%} confidence.")
+        if st.button("Next pair" if not drill.finished else "Finish", type="primary", key="next_pair"):
+            st.session_state.pop(REVEAL, None)
+            st.rerun()
+        st.stop()
+
+if drill.finished:
+    st.success(
+        "Today's drill is done. Come back tomorrow to keep your streak."
+        if drill is daily
+        else "Practice round done."
+    )
+    c1, c2 = st.columns(2)
+    if c1.button("Practice more pairs", key="practice_more"):
+        drills.get_or_create_drill(
+            store,
+            user.id,
+            bank_name,
+            today,
+            size=info["drill_size"],
+            kind="practice",
+            round=drills.latest_round(store, user.id, today) + 1,
+        )
+        st.session_state[MODE] = "practice"
+        st.rerun()
+    c2.page_link("views/report.py", label="See my report", icon=":material/insights:")
+    st.stop()
+
+item = drill.items[drill.next_position]
+shown = st.session_state.get(SHOWN)
+drills.mark_shown(store, user.id, drill.key, item.position)
+st.subheader(f"Pair {item.position + 1} of {drill.size}")
+show_pair(item)
+with st.form(f"judge_{drill.key}"):
+    pick = st.radio(
+        "Which response is better?",
+        ["Response 1 (left)", "Response 2 (right)"],
+        index=None,
+        horizontal=True,
+        key="pick",
+    )
+    confidence = st.slider(
+        "How sure are you?",
+        min_value=50,
+        max_value=100,
+        value=70,
+        step=5,
+        format="%d%%",
+        key="confidence",
+        help="50 % = a coin flip, 100 % = certain. Honest confidence scores best on the leaderboard.",
+    )
+    submitted = st.form_submit_button("Submit", type="primary")
+if not submitted:
+    st.session_state[SHOWN] = (drill.key, item.position)
+elif pick is None:
+    st.error("Pick the better response first.")
+else:
+    # The answer is for the pair that was on screen when Submit was pressed, which may not be
+    # the next unanswered one if another tab answered it meanwhile.
+    position = shown[1] if shown and shown[0] == drill.key else item.position
+    target = drill.items[position]
+    other = "B" if target.left == "A" else "A"
+    choice = target.left if pick.startswith("Response 1") else other
+    result = drills.submit(store, user.id, drill.key, position, choice, confidence / 100)
+    if result is None:
+        st.session_state[FLASH] = "You already answered this pair; an answer cannot be changed."
+    st.session_state[REVEAL] = (drill.key, position)
+    for widget in ("pick", "confidence"):
+        st.session_state.pop(widget, None)
+    st.rerun()

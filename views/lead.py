@@ -1,0 +1,217 @@
+"""Lead console: import banks, watch the cohort, audit doubtful gold, drill settings, export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from calibration.items import item_table
+from calibration.leaderboard import leaderboard
+from calibration.report import build_report, to_html, to_json
+from calibration.simulate import demo_cohort
+from pairs import accounts
+from pairs.balance import balance_problems, bank_stats
+from pairs.importers import FORMATS, check_bank_bytes
+from pairs.judgments import to_csv
+from views.common import cohort_prepared, get_store, judgments_version, load_bank, require_lead, safe_markdown
+from views.components import show_rater_report
+
+store = get_store()
+lead = require_lead()
+info = accounts.cohort_info(store, lead.cohort_id)
+st.title(f"Lead console: {lead.cohort}")
+st.caption(f"Invite code for raters: `{info['invite_code']}` (admits to this cohort only).")
+
+overview, audit, banks_tab, settings, export = st.tabs(
+    ["Cohort", "Gold audit", "Import a bank", "Drill settings", "Export"]
+)
+bank_name = info["bank"]
+prepared = (
+    cohort_prepared(lead.cohort, bank_name, judgments_version(lead.cohort)) if bank_name else pd.DataFrame()
+)
+
+
+@st.cache_data(show_spinner="Ranking the cohort...", max_entries=16)
+def cohort_table(frame: pd.DataFrame) -> pd.DataFrame:
+    return leaderboard(frame)
+
+
+@st.cache_data(show_spinner="Auditing gold...", max_entries=16)
+def audit_table(frame: pd.DataFrame) -> pd.DataFrame:
+    return item_table(frame)
+
+
+@st.cache_data(show_spinner="Building the cohort report...", max_entries=8)
+def cohort_report(frame: pd.DataFrame) -> dict:
+    return build_report(frame, n_boot=300)
+
+
+with overview:
+    if prepared.empty:
+        st.info(
+            "No judgments yet. Share the invite code, or load a simulated demo cohort under Drill settings."
+        )
+    else:
+        board = cohort_table(prepared)
+        c = st.columns(3)
+        c[0].metric("Raters", prepared["rater"].nunique())
+        c[1].metric("Judgments", len(prepared))
+        c[2].metric("Cohort agreement with experts", f"{prepared['correct'].mean():.0%}")
+        st.dataframe(
+            board,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "accuracy": st.column_config.NumberColumn("accuracy", format="percent"),
+                "score": st.column_config.NumberColumn(format="%.3f"),
+                "raw_score": st.column_config.NumberColumn(format="%.3f"),
+                "ci_low": st.column_config.NumberColumn(format="%.3f"),
+                "ci_high": st.column_config.NumberColumn(format="%.3f"),
+                "overconfidence": st.column_config.NumberColumn(format="%+.3f"),
+                "length_or": st.column_config.NumberColumn(format="%.2f"),
+                "polish_or": st.column_config.NumberColumn(format="%.2f"),
+            },
+        )
+        who = st.selectbox(
+            "Open a rater's report", sorted(prepared["rater"].unique()), index=None, key="lead_rater"
+        )
+        if who:
+            show_rater_report(prepared[prepared["rater"] == who], key=f"lead_{who}")
+
+with audit:
+    if prepared.empty:
+        st.info("No judgments yet.")
+    else:
+        items = audit_table(prepared)
+        doubtful = items[items["gold_doubtful"]]
+        st.write(
+            "A pair is listed when strong raters contradict its gold more than their skill and the pair's "
+            "length, polish and side pull predict (binomial test, false discovery rate 10 %). Review it: "
+            "the gold may be wrong."
+        )
+        if doubtful.empty:
+            st.success("No gold is in doubt.")
+        bank = load_bank(bank_name).set_index("id")
+        for row in doubtful.itertuples():
+            pair = bank.loc[row.pair_id]
+            with st.expander(
+                f"{row.pair_id}: gold {row.gold}, votes A {row.votes_a} / B {row.votes_b}, "
+                f"strong raters against gold {row.strong_against} of {row.strong_n}"
+            ):
+                st.markdown("**Prompt**")
+                st.markdown(safe_markdown(pair["prompt"]))
+                a, b = st.columns(2)
+                a.caption("Response A")
+                a.markdown(safe_markdown(pair["response_a"]))
+                b.caption("Response B")
+                b.markdown(safe_markdown(pair["response_b"]))
+                st.markdown(f"**Gold {pair['gold']}**: {pair['rationale']}")
+        st.subheader("All pairs, hardest first")
+        st.dataframe(items, hide_index=True, width="stretch")
+
+with banks_tab:
+    upload = st.file_uploader("Pair bank file", type=["jsonl", "ndjson", "json", "csv"], key="bank_upload")
+    fmt = st.selectbox("Format", ["auto", *FORMATS], key="bank_format")
+    default_name = Path(upload.name).stem if upload else ""
+    new_name = st.text_input("Bank name", value=default_name, key="bank_new_name")
+    if st.button("Import", type="primary", disabled=upload is None, key="bank_import"):
+        bar = st.progress(0.0, text="Reading and validating...")
+        bank, problems = check_bank_bytes(
+            upload.getvalue(),
+            upload.name,
+            fmt,
+            progress=lambda done, total: bar.progress(done / max(total, 1)),
+        )
+        bar.empty()
+        if problems:
+            st.error(f"{len(problems)} problem(s) found; nothing was imported. Fix them and upload again.")
+            st.dataframe(
+                pd.DataFrame([{"line": p.line, "field": p.field, "message": p.message} for p in problems]),
+                hide_index=True,
+                width="stretch",
+            )
+        elif not new_name.strip():
+            st.error("Give the bank a name.")
+        else:
+            with st.spinner(f"Storing {len(bank)} pairs..."):
+                counts = store.import_bank(new_name.strip(), bank, source_file=upload.name)
+            load_bank.clear()
+            st.success(
+                f"Bank {new_name.strip()!r}: {counts['added']} pairs added, {counts['updated']} updated."
+            )
+    shown = st.selectbox("Bank statistics", store.bank_names(), key="bank_stats_name")
+    if shown:
+        stats = bank_stats(load_bank(shown))
+        c = st.columns(4)
+        c[0].metric("Pairs", stats["pairs"])
+        c[1].metric("Gold A / B / tie", " / ".join(str(stats["gold"].get(g, 0)) for g in ("A", "B", "tie")))
+        for col, key, label in (
+            (c[2], "shorter_gold", "Shorter is gold"),
+            (c[3], "plainer_gold", "Plainer is gold"),
+        ):
+            fig = stats[key]
+            col.metric(
+                label,
+                "n/a" if not fig["n"] else f"{fig['share']:.0%}",
+                help=f"{fig['count']} of {fig['n']} pairs",
+            )
+        t1, t2 = st.columns(2)
+        t1.dataframe(pd.Series(stats["tags"], name="pairs").rename_axis("tag"), width="stretch")
+        t2.dataframe(pd.Series(stats["domains"], name="pairs").rename_axis("domain"), width="stretch")
+        for problem in balance_problems(stats):
+            st.caption(f"Balance: {problem}")
+
+with settings:
+    with st.form("drill_settings"):
+        size = st.number_input("Pairs per daily drill", 1, 50, value=int(info["drill_size"]), key="set_size")
+        names = store.bank_names()
+        chosen = st.selectbox(
+            "Bank for drills",
+            names,
+            index=names.index(bank_name) if bank_name in names else 0,
+            key="set_bank",
+        )
+        if st.form_submit_button("Save"):
+            accounts.set_drill_settings(store, lead.cohort_id, drill_size=int(size), bank=chosen)
+            st.success("Saved. New drills use these settings; drills already started keep their pairs.")
+    st.subheader("Simulated demo cohort")
+    st.write(
+        "Adds 24 simulated raters (names start with `sim-`, always labelled as simulated) with planted "
+        "length, polish and position biases and over- or underconfidence, so you can explore the console."
+    )
+    if st.button("Load simulated demo cohort", disabled=not bank_name, key="load_demo"):
+        with st.spinner("Simulating..."):
+            judgments = demo_cohort(load_bank(bank_name), seed=lead.cohort_id)
+            accounts.add_simulated_raters(store, lead.cohort_id, sorted(judgments["rater"].unique()))
+            counts = store.import_judgments(judgments, bank=bank_name, cohort=lead.cohort)
+        st.success(f"Loaded {counts['added']} simulated judgments.")
+        st.rerun()
+
+with export:
+    if prepared.empty:
+        st.info("No judgments to export yet.")
+    else:
+        if st.button("Build the cohort report", key="build_cohort_report"):
+            st.session_state["cohort_report_ready"] = True
+        if st.session_state.get("cohort_report_ready"):
+            report = cohort_report(prepared)
+            c = st.columns(3)
+            c[0].download_button(
+                "Cohort report (HTML)",
+                to_html(report),
+                "paircal-cohort-report.html",
+                "text/html",
+                key="dl_html",
+            )
+            c[1].download_button(
+                "Report data (JSON)",
+                to_json(report),
+                "paircal-cohort-report.json",
+                "application/json",
+                key="dl_json",
+            )
+            c[2].download_button(
+                "Judgments (CSV)", to_csv(prepared), "paircal-judgments.csv", "text/csv", key="dl_csv"
+            )

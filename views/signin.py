@@ -1,0 +1,68 @@
+"""Sign in, join a cohort with an invite code, or create a cohort (and become its lead)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pairs import accounts
+from views.common import get_store, sign_in
+
+store = get_store()
+st.title("PairCal")
+st.caption(
+    "Daily calibration drills for people who judge AI responses: learn when length, polish or "
+    "position sway you, and whether your confidence is right."
+)
+
+signin, join, create = st.tabs(["Sign in", "Join a cohort", "Create a cohort"])
+
+with signin:
+    with st.form("signin_form"):
+        cohort = st.text_input("Cohort", key="signin_cohort")
+        name = st.text_input("Your name", key="signin_name")
+        password = st.text_input("Password", type="password", key="signin_password")
+        if st.form_submit_button("Sign in", type="primary"):
+            try:
+                user = accounts.login(store, cohort.strip(), name.strip(), password)
+            except accounts.AccountError as exc:
+                st.error(str(exc))
+            else:
+                sign_in(user)
+                st.rerun()
+
+with join:
+    st.write("Your cohort lead gives you an invite code.")
+    with st.form("join_form"):
+        code = st.text_input("Invite code", key="join_code")
+        name = st.text_input("Display name", key="join_name", max_chars=60)
+        password = st.text_input("Password (at least 8 characters)", type="password", key="join_password")
+        again = st.text_input("Password again", type="password", key="join_password2")
+        if st.form_submit_button("Join", type="primary"):
+            if password != again:
+                st.error("The two passwords differ.")
+            else:
+                try:
+                    user = accounts.join_cohort(store, code.strip(), name.strip(), password)
+                except accounts.AccountError as exc:
+                    st.error(str(exc))
+                else:
+                    sign_in(user)
+                    st.rerun()
+
+with create:
+    st.write("Leads create a cohort, share its invite code, and watch the leaderboard.")
+    with st.form("create_form"):
+        cohort = st.text_input("Cohort name", key="create_cohort", max_chars=60)
+        name = st.text_input("Your name (lead)", key="create_name", max_chars=60)
+        password = st.text_input("Password (at least 8 characters)", type="password", key="create_password")
+        bank = st.selectbox("Pair bank", store.bank_names(), key="create_bank")
+        if st.form_submit_button("Create cohort", type="primary"):
+            try:
+                user, invite = accounts.create_cohort(
+                    store, cohort.strip(), name.strip(), password, bank=bank
+                )
+            except accounts.AccountError as exc:
+                st.error(str(exc))
+            else:
+                sign_in(user)
+                st.rerun()
