@@ -192,15 +192,29 @@ def _rater_verdict(obj: dict[str, Any]) -> list[str]:
             f"(95 % CI {obj['accuracy_ci_low']:.0%}-{obj['accuracy_ci_high']:.0%})."
         )
     significant = [e for e in EFFECTS if obj["bias"].get(e, {}).get("significant")]
-    for effect in significant + [e for e in EFFECTS if e not in significant]:
-        summary = obj["bias"].get(effect, {}).get("summary")
-        if summary:
-            lines.append(summary)
+    lines += _bias_lines(obj["bias"], significant + [e for e in EFFECTS if e not in significant])
     if obj["calibration"].get("verdict"):
         lines.append(obj["calibration"]["verdict"])
     weak = [t["tag"] for t in obj["tags"] if t.get("weak_spot")]
     if weak:
         lines.append("You miss these trap kinds more than others: " + ", ".join(weak) + ".")
+    return lines
+
+
+def _bias_lines(bias: dict[str, Any], order: list[str]) -> list[str]:
+    """One sentence per effect; effects sharing a sentence (e.g. "not enough data yet") share one line."""
+    by_summary: dict[str, list[str]] = {}
+    for effect in order:
+        summary = bias.get(effect, {}).get("summary")
+        if summary:
+            by_summary.setdefault(summary, []).append(effect)
+    lines = []
+    for summary, effects in by_summary.items():
+        if len(effects) == 1:
+            lines.append(summary)
+        else:
+            names = ", ".join(effects[:-1]) + " and " + effects[-1]
+            lines.append(f"{names.capitalize()} bias: {summary[0].lower()}{summary[1:]}")
     return lines
 
 
@@ -213,10 +227,7 @@ def _cohort_verdict(obj: dict[str, Any]) -> list[str]:
     ]
     if obj["simulated_raters"]:
         lines.append(f"{obj['simulated_raters']} of the raters are simulated (demo data).")
-    for effect in EFFECTS:
-        summary = obj["bias"].get(effect, {}).get("summary")
-        if summary:
-            lines.append("Cohort: " + summary)
+    lines += ["Cohort: " + line for line in _bias_lines(obj["bias"], list(EFFECTS))]
     if obj["gold_audit"]:
         lines.append(f"{len(obj['gold_audit'])} pair(s) have a gold that strong raters dispute: review them.")
     return lines

@@ -472,11 +472,17 @@ def demo_raters(n_raters: int = 24, *, seed: int = 0) -> list[RaterSpec]:
 
 
 def demo_cohort(
-    bank: pd.DataFrame, *, n_raters: int = 24, n_per_rater: int = 120, seed: int = 0
+    bank: pd.DataFrame,
+    *,
+    n_raters: int = 24,
+    n_per_rater: int = 120,
+    seed: int = 0,
+    start: str | pd.Timestamp = "2025-01-06",
 ) -> pd.DataFrame:
     """Judgments of :func:`demo_raters` on ``bank``, for the app's demo.
 
     Rater ids start with ``sim-`` so the app always labels them as simulated.
+    ``start`` is the day of the first drill (see :func:`simulate_judgments`).
 
     Examples
     --------
@@ -484,4 +490,5 @@ def demo_cohort(
     >>> len(sim), sim["rater"].str.startswith("sim-").all()
     (240, np.True_)
     """
-    return simulate_judgments(bank, demo_raters(n_raters, seed=seed), n_per_rater=n_per_rater, seed=seed + 1)
+    raters = demo_raters(n_raters, seed=seed)
+    return simulate_judgments(bank, raters, n_per_rater=n_per_rater, seed=seed + 1, start=start)

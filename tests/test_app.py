@@ -163,3 +163,15 @@ def test_a_stale_or_forged_token_is_signed_out(env):
     at.run()
     assert not at.exception
     assert [t.label for t in at.tabs] == ["Sign in", "Join a cohort", "Create a cohort"]
+
+
+def test_a_new_judgment_reaches_the_cached_report_and_leaderboard(env):
+    """Cached cohort data is keyed by the judgments' version: a new answer shows on the next run."""
+    store, _, rater, _ = env
+    at = app_as(store, rater, "views/report.py")
+    assert any("No judgments yet" in i.value for i in at.info)
+    drill = drills.get_or_create_drill(store, rater.id, "starter", datetime.now(UTC).date(), size=10)
+    drills.submit(store, rater.id, drill.key, 0, "A", 0.9)
+    at = app_as(store, rater, "views/report.py")  # caches are not cleared in between
+    assert not at.exception
+    assert [m.value for m in at.metric][0] == "1"

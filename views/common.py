@@ -97,8 +97,13 @@ def load_bank(name: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner="Loading judgments...", max_entries=32)
-def cohort_prepared(cohort: str, bank: str, _version: tuple[int, int]) -> pd.DataFrame:
-    """The cohort's judgments on a bank, joined to gold and features (cached until a new judgment)."""
+def cohort_prepared(cohort: str, bank: str, version: tuple[int, int]) -> pd.DataFrame:
+    """The cohort's judgments on a bank, joined to gold and features.
+
+    ``version`` (from :func:`judgments_version`) is part of the cache key, so a
+    new judgment invalidates it. (Streamlit leaves ``_``-prefixed arguments out
+    of the key: this one must not have that prefix.)
+    """
     from calibration.data import prepare
 
     judgments = get_store().export_judgments(bank=bank, cohort=cohort)

@@ -55,7 +55,7 @@ def show_rater_report(prepared_rater: pd.DataFrame, *, key: str) -> None:
     else:
         st.altair_chart(
             charts.forest_plot(estimable.astype({"odds_ratio": float, "ci_low": float, "ci_high": float})),
-            use_container_width=True,
+            width="stretch",
         )
     for row in report["plain_rates"]:
         if row.get("summary"):
@@ -69,7 +69,7 @@ def show_rater_report(prepared_rater: pd.DataFrame, *, key: str) -> None:
             charts.reliability_diagram(
                 bins.astype({"confidence": float, "accuracy": float, "ci_low": float, "ci_high": float})
             ),
-            use_container_width=True,
+            width="stretch",
         )
     right.markdown(cal.get("verdict") or "")
     decomposition = pd.DataFrame(
@@ -106,7 +106,7 @@ def show_rater_report(prepared_rater: pd.DataFrame, *, key: str) -> None:
     if series.empty or series["period"].nunique() < 2:
         st.info("Not enough days yet to show a trend.")
     else:
-        st.altair_chart(charts.trend_chart(series, title="Is the bias shrinking?"), use_container_width=True)
+        st.altair_chart(charts.trend_chart(series, title="Is the bias shrinking?"), width="stretch")
 
     st.subheader("Accuracy by trap kind")
     tags = pd.DataFrame(report["tags"])
@@ -115,7 +115,7 @@ def show_rater_report(prepared_rater: pd.DataFrame, *, key: str) -> None:
     else:
         st.altair_chart(
             charts.tag_accuracy_chart(tags.astype({"accuracy": float, "ci_low": float, "ci_high": float})),
-            use_container_width=True,
+            width="stretch",
         )
         weak = tags.loc[tags["weak_spot"].astype(bool), "tag"].tolist()
         if weak:

@@ -115,7 +115,13 @@ with banks_tab:
     upload = st.file_uploader("Pair bank file", type=["jsonl", "ndjson", "json", "csv"], key="bank_upload")
     fmt = st.selectbox("Format", ["auto", *FORMATS], key="bank_format")
     default_name = Path(upload.name).stem if upload else ""
-    new_name = st.text_input("Bank name", value=default_name, key="bank_new_name")
+    typed = st.text_input(
+        "Bank name",
+        placeholder=default_name or "e.g. llmbar-natural",
+        key="bank_new_name",
+        help="Leave empty to use the file's name. Importing into an existing bank adds or updates its pairs.",
+    )
+    new_name = typed.strip() or default_name
     if st.button("Import", type="primary", disabled=upload is None, key="bank_import"):
         bar = st.progress(0.0, text="Reading and validating...")
         bank, problems = check_bank_bytes(
@@ -183,7 +189,12 @@ with settings:
     )
     if st.button("Load simulated demo cohort", disabled=not bank_name, key="load_demo"):
         with st.spinner("Simulating..."):
-            judgments = demo_cohort(load_bank(bank_name), seed=lead.cohort_id)
+            # drills of the last five weeks, none in the future
+            now = pd.Timestamp.now(tz="UTC")
+            judgments = demo_cohort(
+                load_bank(bank_name), seed=lead.cohort_id, start=now - pd.Timedelta(days=36)
+            )
+            judgments = judgments[judgments["answered_at"] <= now]
             accounts.add_simulated_raters(store, lead.cohort_id, sorted(judgments["rater"].unique()))
             counts = store.import_judgments(judgments, bank=bank_name, cohort=lead.cohort)
         st.success(f"Loaded {counts['added']} simulated judgments.")
