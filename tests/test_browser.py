@@ -133,9 +133,9 @@ def test_join_drill_three_items_then_download_report(server, browser, tmp_path):
         body = page.inner_text("body")
         assert rationale[:60] not in body, "the rationale was on the page before submitting"
         assert "Why:" not in body
-        if position == 0:
-            SCREENSHOT.parent.mkdir(exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
+        if position == 0:  # the README's screenshot, refreshed with PAIRCAL_UPDATE_SCREENSHOT=1
+            update = os.environ.get("PAIRCAL_UPDATE_SCREENSHOT") == "1"
+            page.screenshot(path=str(SCREENSHOT if update else tmp_path / "drill.png"), full_page=True)
         page.get_by_text("Response 1 (left)", exact=True).click()
         page.get_by_role("button", name="Submit").click()
         page.get_by_text("Why:").wait_for(timeout=30_000)
