@@ -144,6 +144,7 @@ with banks_tab:
             with st.spinner(f"Storing {len(bank)} pairs..."):
                 counts = store.import_bank(new_name.strip(), bank, source_file=upload.name)
             load_bank.clear()
+            st.session_state["bank_stats_name"] = new_name.strip()  # show the new bank's statistics below
             st.success(
                 f"Bank {new_name.strip()!r}: {counts['added']} pairs added, {counts['updated']} updated."
             )
