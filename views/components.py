@@ -10,8 +10,6 @@ from calibration.report import build_report, to_html, to_json
 from calibration.trend import trend
 from pairs.judgments import to_csv
 
-_BIAS_LABEL = {"length": "Length", "polish": "Polish", "position": "Position (left)"}
-
 
 @st.cache_data(show_spinner="Computing the report...", max_entries=64)
 def rater_report(prepared_rater: pd.DataFrame) -> dict:
@@ -122,24 +120,25 @@ def show_rater_report(prepared_rater: pd.DataFrame, *, key: str) -> None:
             st.warning("You miss these trap kinds more than others: " + ", ".join(weak) + ".")
 
     st.subheader("Download")
+    # The files are built when a button is clicked, not on every rerun (the HTML renders its charts).
     d = st.columns(3)
     d[0].download_button(
         "Bias report (HTML)",
-        to_html(report),
+        lambda: to_html(report),
         file_name=f"paircal-report-{name}.html",
         mime="text/html",
         key=f"{key}_html",
     )
     d[1].download_button(
         "Report data (JSON)",
-        to_json(report),
+        lambda: to_json(report),
         file_name=f"paircal-report-{name}.json",
         mime="application/json",
         key=f"{key}_json",
     )
     d[2].download_button(
         "My judgments (CSV)",
-        to_csv(prepared_rater),
+        lambda: to_csv(prepared_rater),
         file_name=f"paircal-judgments-{name}.csv",
         mime="text/csv",
         key=f"{key}_csv",

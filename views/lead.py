@@ -212,18 +212,18 @@ with export:
             c = st.columns(3)
             c[0].download_button(
                 "Cohort report (HTML)",
-                to_html(report),
+                lambda: to_html(report),
                 "paircal-cohort-report.html",
                 "text/html",
                 key="dl_html",
             )
             c[1].download_button(
                 "Report data (JSON)",
-                to_json(report),
+                lambda: to_json(report),
                 "paircal-cohort-report.json",
                 "application/json",
                 key="dl_json",
             )
             c[2].download_button(
-                "Judgments (CSV)", to_csv(prepared), "paircal-judgments.csv", "text/csv", key="dl_csv"
+                "Judgments (CSV)", lambda: to_csv(prepared), "paircal-judgments.csv", "text/csv", key="dl_csv"
             )
