@@ -7,6 +7,7 @@ server. Run with ``streamlit run app.py``.
 
 import streamlit as st
 
+from pairs.markdown import escape_markdown
 from views.common import current_user, sign_out
 
 st.set_page_config(page_title="PairCal", page_icon="⚖️", layout="wide")
@@ -26,7 +27,8 @@ else:
             st.Page("views/bank.py", title="Pair bank", icon=":material/library_books:"),
         ]
     with st.sidebar:
-        st.markdown(f"**{user.name}** · {user.cohort}" + (" · lead" if user.is_lead else ""))
+        role = " · lead" if user.is_lead else ""
+        st.markdown(f"**{escape_markdown(user.name)}** · {escape_markdown(user.cohort)}{role}")
         if st.button("Sign out", key="sign_out"):
             sign_out()
             st.rerun()

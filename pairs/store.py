@@ -16,6 +16,7 @@ submit stores nothing the second time, whatever the UI does.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import random
@@ -168,15 +169,32 @@ def database_url(url: str | None = None) -> str:
     return f"sqlite:///{DEFAULT_DB_PATH}"
 
 
+class _NoRowLogging(logging.Filter):
+    """Drop SQLAlchemy's DEBUG log of result rows: rows hold password and token hashes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith("Row "))
+
+
+logging.getLogger("sqlalchemy.engine.Engine").addFilter(_NoRowLogging())
+
+
 def make_engine(url: str | None = None) -> Engine:
-    """Create an engine; for SQLite, WAL mode, a busy timeout and explicit ``BEGIN IMMEDIATE`` writes."""
+    """Create an engine; for SQLite, WAL mode, a busy timeout and explicit ``BEGIN IMMEDIATE`` writes.
+
+    Statement parameters are never logged or put into error messages
+    (``hide_parameters``), nor are result rows: they include password hashes
+    and session tokens.
+    """
     url = database_url(url)
     sa_url = sa.engine.make_url(url)
     if sa_url.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True, future=True)
+        return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if sa_url.database and sa_url.database != ":memory:":
         Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+    engine = sa.create_engine(
+        url, connect_args={"timeout": 60, "check_same_thread": False}, hide_parameters=True
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every test

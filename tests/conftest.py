@@ -118,3 +118,24 @@ def db_url(request, tmp_path):
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     engine.dispose()
     return base.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture
+def app_store(db_url, monkeypatch):
+    """The store the app under AppTest will use (SQLite, then PostgreSQL), with the starter bank.
+
+    The app's cached store and data are cleared before and after, as if each test
+    started a new server.
+    """
+    import streamlit as st
+
+    from pairs.store import Store
+
+    monkeypatch.setenv("PAIRCAL_DB_URL", db_url)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    store = Store(db_url)
+    store.ensure_starter_bank()
+    yield store
+    st.cache_resource.clear()
+    st.cache_data.clear()

@@ -18,18 +18,11 @@ APP = str(ROOT / "app.py")
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    monkeypatch.setenv("PAIRCAL_DB_URL", url)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    store = Store(url)
-    store.ensure_starter_bank()
+def env(app_store):
+    store = app_store
     lead, invite = accounts.create_cohort(store, "alpha", "lena", "lead-password")
     rater = accounts.join_cohort(store, invite, "ravi", "rater-password")
-    yield store, lead, rater, invite
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    return store, lead, rater, invite
 
 
 def app_as(store: Store, user: accounts.Rater | None, page: str | None = None) -> AppTest:

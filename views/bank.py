@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from pairs.balance import bank_stats
-from views.common import get_store, load_bank, require_lead, safe_markdown
+from pairs.markdown import safe_markdown
+from views.common import get_store, load_bank, require_lead
 
 store = get_store()
 require_lead()

@@ -12,8 +12,6 @@ share the address bar. ``Sign out`` ends the session in the database.
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import streamlit as st
 
@@ -108,16 +106,3 @@ def cohort_prepared(cohort: str, bank: str, version: tuple[int, int]) -> pd.Data
 
     judgments = get_store().export_judgments(bank=bank, cohort=cohort)
     return prepare(load_bank(bank), judgments)
-
-
-_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(([^)\n]*)\)")
-
-
-def safe_markdown(text: str) -> str:
-    """Markdown as a rater would see it, minus anything that would fetch from elsewhere.
-
-    Streamlit already shows HTML as text (``unsafe_allow_html`` is off); images
-    are the one Markdown construct a browser loads by itself, so they become a
-    plain ``[image: alt]`` note.
-    """
-    return _IMAGE.sub(lambda m: f"\\[image: {m.group(1) or 'no description'}\\]", text)

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from pairs import accounts, drills
-from views.common import FLASH, REVEAL, get_store, load_bank, require_user, safe_markdown
+from pairs.markdown import escape_markdown, safe_markdown
+from views.common import FLASH, REVEAL, get_store, load_bank, require_user
 
 MODE = "paircal_drill_mode"
 SHOWN = "paircal_drill_shown"
@@ -79,9 +80,10 @@ if reveal and reveal[0] == drill.key:
                 st.success(f"You agreed with the expert: {label_of(item, feedback.gold)} is better.")
             else:
                 st.error(f"The expert preferred {label_of(item, feedback.gold)}.")
-            st.markdown(f"**Why:** {feedback.rationale or 'No reason was given for this pair.'}")
+            why = feedback.rationale or "No reason was given for this pair."
+            st.markdown("**Why:** " + safe_markdown(why))
             if feedback.tags:
-                st.markdown("**Trap:** " + ", ".join(feedback.tags))
+                st.markdown("**Trap:** " + escape_markdown(", ".join(feedback.tags)))
             if feedback.note:
                 st.warning(feedback.note)
             st.caption(f"You said {label_of(item, item.choice)} with {item.confidence:.0%} confidence.")

@@ -15,13 +15,14 @@ from pairs import accounts
 from pairs.balance import balance_problems, bank_stats
 from pairs.importers import FORMATS, check_bank_bytes
 from pairs.judgments import to_csv
-from views.common import cohort_prepared, get_store, judgments_version, load_bank, require_lead, safe_markdown
+from pairs.markdown import escape_markdown, safe_markdown
+from views.common import cohort_prepared, get_store, judgments_version, load_bank, require_lead
 from views.components import show_rater_report
 
 store = get_store()
 lead = require_lead()
 info = accounts.cohort_info(store, lead.cohort_id)
-st.title(f"Lead console: {lead.cohort}")
+st.title(f"Lead console: {escape_markdown(lead.cohort)}")
 st.caption(f"Invite code for raters: `{info['invite_code']}` (admits to this cohort only).")
 
 overview, audit, banks_tab, settings, export = st.tabs(
@@ -97,7 +98,7 @@ with audit:
         for row in doubtful.itertuples():
             pair = bank.loc[row.pair_id]
             with st.expander(
-                f"{row.pair_id}: gold {row.gold}, votes A {row.votes_a} / B {row.votes_b}, "
+                f"{escape_markdown(row.pair_id)}: gold {row.gold}, votes A {row.votes_a} / B {row.votes_b}, "
                 f"strong raters against gold {row.strong_against} of {row.strong_n}"
             ):
                 st.markdown("**Prompt**")
@@ -107,12 +108,19 @@ with audit:
                 a.markdown(safe_markdown(pair["response_a"]))
                 b.caption("Response B")
                 b.markdown(safe_markdown(pair["response_b"]))
-                st.markdown(f"**Gold {pair['gold']}**: {pair['rationale']}")
+                st.markdown(f"**Gold {pair['gold']}**: " + safe_markdown(pair["rationale"]))
         st.subheader("All pairs, hardest first")
         st.dataframe(items, hide_index=True, width="stretch")
 
 with banks_tab:
-    upload = st.file_uploader("Pair bank file", type=["jsonl", "ndjson", "json", "csv"], key="bank_upload")
+    limit_mb = st.get_option("server.maxUploadSize")
+    upload = st.file_uploader(
+        "Pair bank file",
+        type=["jsonl", "ndjson", "json", "csv"],
+        key="bank_upload",
+        help=f"Files up to {limit_mb} MB: the whole file is read and checked in the server's memory before "
+        "anything is stored. Import larger banks with `python -m pairs import FILE --bank NAME`.",
+    )
     fmt = st.selectbox("Format", ["auto", *FORMATS], key="bank_format")
     default_name = Path(upload.name).stem if upload else ""
     typed = st.text_input(

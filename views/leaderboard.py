@@ -9,12 +9,13 @@ import streamlit as st
 
 from calibration.leaderboard import LEADERBOARD_COLUMNS, MIN_RANKED, PRIOR_JUDGMENTS, leaderboard
 from pairs import accounts
+from pairs.markdown import escape_markdown
 from views.common import cohort_prepared, get_store, judgments_version, require_user
 
 store = get_store()
 user = require_user()
 info = accounts.cohort_info(store, user.cohort_id)
-st.title(f"Leaderboard: {user.cohort}")
+st.title(f"Leaderboard: {escape_markdown(user.cohort)}")
 st.caption(
     "Each answer scores 1 - (confidence - right)^2 / 0.25: +1 for a sure right answer, 0 for a coin "
     "flip, -3 for a sure wrong one. Saying exactly how sure you are is the best strategy, so honest "
