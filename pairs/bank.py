@@ -26,12 +26,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
 
-from pairs.errors import Problem, raise_if_any
+from pairs.errors import Problem, raise_if_any, shown
 
 COLUMNS = [
     "id",
@@ -49,6 +50,26 @@ REQUIRED = ["prompt", "response_a", "response_b", "gold"]
 GOLD_VALUES = ("A", "B", "tie")
 KNOWN_TAGS = ("length", "polish", "constraint", "factual", "sycophancy", "control")
 MAX_TEXT_CHARS = 200_000
+# The widths of the store's columns pairs.pair_id, pairs.domain and pairs.source
+# (PostgreSQL refuses a longer value; tests/test_fuzz.py checks they agree).
+MAX_ID_CHARS = 200
+MAX_DOMAIN_CHARS = 100
+MAX_SOURCE_CHARS = 200
+_NOT_STORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be stored as text, or None.
+
+    A NUL character (PostgreSQL refuses it) or a lone surrogate (from a JSON
+    escape such as ``\\ud800``: not Unicode, so it cannot be encoded as UTF-8).
+    """
+    found = _NOT_STORABLE.search(value)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return "contains a NUL character (\\u0000)"
+    return f"not valid Unicode: a lone surrogate {found.group()!r}"
 
 
 def content_id(prompt: str, response_a: str, response_b: str) -> str:
@@ -83,7 +104,7 @@ def _parse_tags(value: Any) -> tuple[tuple[str, ...], str | None]:
         if text.startswith("["):
             try:
                 value = json.loads(text)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # JSONDecodeError, a number too long, nesting too deep
                 return (), "not a list of tags"
         else:
             for sep in ";|":
@@ -92,6 +113,9 @@ def _parse_tags(value: Any) -> tuple[tuple[str, ...], str | None]:
     if isinstance(value, (list, tuple)):
         if not all(isinstance(t, str) for t in value):
             return (), "every tag must be a string"
+        for t in value:
+            if problem := text_problem(t):
+                return (), f"tag {shown(t)}: {problem}"
         return tuple(t.strip().lower() for t in value if t.strip()), None
     return (), "must be a list of strings"
 
@@ -113,8 +137,8 @@ def _parse_confidence(value: Any) -> tuple[float, str | None]:
         return math.nan, "must be a number in [0.5, 1]"
     try:
         x = float(value)
-    except (TypeError, ValueError):
-        return math.nan, f"must be a number in [0.5, 1], got {value!r}"
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer of 400 digits
+        return math.nan, f"must be a number in [0.5, 1], got {shown(value)}"
     if not 0.5 <= x <= 1.0:
         return math.nan, f"must be in [0.5, 1], got {x:g}"
     return x, None
@@ -168,6 +192,9 @@ def validate_records(
             elif len(value) > MAX_TEXT_CHARS:
                 bad(line, field, f"longer than {MAX_TEXT_CHARS:,} characters")
                 ok = False
+            elif problem := text_problem(value):
+                bad(line, field, problem)
+                ok = False
             else:
                 texts[field] = value
         if "gold" not in rec or rec.get("gold") is None:
@@ -177,7 +204,7 @@ def validate_records(
         else:
             gold = _parse_gold(rec["gold"])
             if gold is None:
-                bad(line, "gold", f"must be A, B or tie, got {rec['gold']!r}")
+                bad(line, "gold", f"must be A, B or tie, got {shown(rec['gold'])}")
                 ok = False
         tags, tag_error = _parse_tags(rec.get("tags"))
         if tag_error:
@@ -188,22 +215,33 @@ def validate_records(
             bad(line, "gold_confidence", conf_error)
             ok = False
         optional: dict[str, str] = {}
-        for field in ("rationale", "domain", "source"):
+        for field, limit in (("rationale", None), ("domain", MAX_DOMAIN_CHARS), ("source", MAX_SOURCE_CHARS)):
             raw = rec.get(field)
             if raw is None or (isinstance(raw, float) and math.isnan(raw)):
                 optional[field] = ""
-            elif isinstance(raw, str):
-                optional[field] = raw.strip()
-            else:
+            elif not isinstance(raw, str):
                 bad(line, field, f"must be text, got {type(raw).__name__}")
                 ok = False
+            else:
+                value = raw.strip().lower() if field == "domain" else raw.strip()
+                if limit is not None and len(value) > limit:
+                    bad(line, field, f"longer than {limit} characters")
+                    ok = False
+                elif problem := text_problem(value):
+                    bad(line, field, problem)
+                    ok = False
+                optional[field] = value
         raw_id = rec.get("id")
         if raw_id is None or (isinstance(raw_id, float) and math.isnan(raw_id)) or raw_id == "":
             pid = None
         elif isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool):
-            pid = str(raw_id).strip()
-            if not pid:
-                pid = None
+            pid = str(raw_id).strip() or None
+            if pid is not None and len(pid) > MAX_ID_CHARS:
+                bad(line, "id", f"longer than {MAX_ID_CHARS} characters")
+                ok = False
+            elif pid is not None and (problem := text_problem(pid)):
+                bad(line, "id", problem)
+                ok = False
         else:
             bad(line, "id", f"must be text, got {type(raw_id).__name__}")
             ok = False
@@ -218,7 +256,7 @@ def validate_records(
             "gold": gold,
             "rationale": optional["rationale"],
             "tags": tags,
-            "domain": optional["domain"].lower(),
+            "domain": optional["domain"],
             "source": optional["source"],
             "gold_confidence": conf,
             "line": line,

@@ -7,6 +7,7 @@ problem imports nothing.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -38,6 +39,32 @@ class InputError(ValueError):
     def __init__(self, problems: Iterable[Problem]):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def _short_repr() -> reprlib.Repr:
+    r = reprlib.Repr()
+    r.maxstring = r.maxother = r.maxlong = 60
+    r.maxlevel, r.maxlist, r.maxdict = 2, 4, 4
+    return r
+
+
+_SHORT_REPR = _short_repr()
+
+
+def shown(value: object) -> str:
+    """``repr(value)`` shortened to about 60 characters, for quoting input in a message.
+
+    A message stays on one short line whatever the file holds (a 5 MB string,
+    a list nested a thousand deep).
+
+    >>> shown("tie")
+    "'tie'"
+    >>> shown("x" * 100)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxx...xxxxxxxxxxxxxxxxxxxxxxxxxxxx'"
+    >>> shown([[[["deep"]]]])
+    '[[[...]]]'
+    """
+    return _SHORT_REPR.repr(value)
 
 
 def raise_if_any(problems: list[Problem]) -> None:

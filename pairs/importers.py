@@ -49,6 +49,8 @@ import io
 import json
 import os
 import re
+import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +59,7 @@ from typing import Any
 import pandas as pd
 
 from pairs.bank import COLUMNS, MAX_TEXT_CHARS, REQUIRED, validate_records
-from pairs.errors import InputError, Problem
+from pairs.errors import InputError, Problem, shown
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: characters of the decoded file processed so far, and in all."""
@@ -244,7 +246,8 @@ def detect_format(text: str, name: str) -> tuple[str | None, str]:
             if keys & record.keys():
                 return fmt, ""
         return None, (
-            f"not a known format: the first record (line {line}) has the keys {sorted(record)[:12]}; "
+            f"not a known format: the first record (line {line}) has the keys "
+            f"[{', '.join(shown(key) for key in sorted(record)[:12])}]; "
             f"expected the keys of one of {', '.join(_SIGNATURES)}"
         )
     if suffix in (".jsonl", ".ndjson"):
@@ -352,7 +355,7 @@ def _first_record(text: str) -> tuple[Record | None, str]:
             try:
                 record, _ = json.JSONDecoder().raw_decode(text, pos)
                 return (text.count("\n", 0, pos) + 1, record), ""
-            except (json.JSONDecodeError, RecursionError) as e:
+            except (ValueError, RecursionError) as e:
                 first_error = first_error or f"the first record is not valid JSON ({_json_reason(e)})"
                 pos = _resync(text, pos, pos + 1)
                 if pos is None:
@@ -366,7 +369,7 @@ def _first_record(text: str) -> tuple[Record | None, str]:
         if line.strip():
             try:
                 return (number, json.loads(line)), ""
-            except (json.JSONDecodeError, RecursionError) as e:
+            except (ValueError, RecursionError) as e:
                 first_error = first_error or f"line {number} is not valid JSON ({_json_reason(e)})"
         if end < 0:
             break
@@ -375,18 +378,58 @@ def _first_record(text: str) -> tuple[Record | None, str]:
 
 
 def _json_reason(error: Exception) -> str:
+    """Why JSON did not parse: a syntax error (``JSONDecodeError``), nesting too deep
+    (``RecursionError``) or an integer too long to convert (``ValueError``)."""
     if isinstance(error, json.JSONDecodeError):
         return f"{error.msg.removesuffix(' at')} at column {error.colno}"
-    return "nested too deeply"
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    return f"a number of more than {sys.get_int_max_str_digits()} digits"
 
 
 def _json_records(source: _Source) -> Iterator[Record]:
-    """Records of a JSON list (when the text starts with ``[``) or of JSONL, with their lines."""
+    """Records of a JSON list (when the text starts with ``[``) or of JSONL, with their lines.
+
+    A record holding a lone surrogate (an escape such as ``"\\ud800"`` not
+    paired with a low one) is reported and dropped: it is not Unicode text, and
+    hashing or storing it would fail.
+    """
     start = _skip_ws(source.text, 0)
     if source.text.startswith("[", start):
-        yield from _json_list(source, start)
+        records = _json_list(source, start)
     else:
-        yield from _json_lines(source)
+        records = _json_lines(source)
+    if _SURROGATE_ESCAPE.search(source.text) is None:  # the only way a surrogate gets in
+        yield from records
+        return
+    for line, record in records:
+        found = _lone_surrogate(record)
+        if found is None:
+            yield line, record
+        else:
+            char, key = found
+            where = "" if key is None else f" in {shown(key)}"
+            source.problem(line, "encoding", f"not valid Unicode: a lone surrogate {char!r}{where}")
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _lone_surrogate(record: Any) -> tuple[str, str | None] | None:
+    """The first lone surrogate in the strings (keys too) of a JSON value, and its top-level key."""
+    for top, value in record.items() if isinstance(record, dict) else [(None, record)]:
+        stack = [value] if top is None else [top, value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                if found := _SURROGATE.search(item):
+                    return found.group(), top
+            elif isinstance(item, dict):
+                stack.extend(part for pair in item.items() for part in pair)
+            elif isinstance(item, list):
+                stack.extend(item)
+    return None
 
 
 def _json_lines(source: _Source) -> Iterator[Record]:
@@ -398,7 +441,7 @@ def _json_lines(source: _Source) -> Iterator[Record]:
             continue
         try:
             record = json.loads(line)
-        except (json.JSONDecodeError, RecursionError) as e:
+        except (ValueError, RecursionError) as e:
             source.problem(number, "json", f"not valid JSON ({_json_reason(e)})")
             continue
         yield number, record
@@ -430,7 +473,7 @@ def _json_list(source: _Source, start: int) -> Iterator[Record]:
         element_start = pos
         try:
             record, end = decoder.raw_decode(text, pos)
-        except (json.JSONDecodeError, RecursionError) as e:
+        except (ValueError, RecursionError) as e:
             line = e.lineno if isinstance(e, json.JSONDecodeError) else lines.at(pos)
             pos = _resync(text, element_start, pos + 1)
             rest = "" if pos is not None else "; the rest of the file was not checked"
@@ -525,7 +568,8 @@ def _read_csv(source: _Source) -> Iterator[Record]:
             continue
         if header is None:
             header = [cell.strip().lower() for cell in row]
-            for column in sorted({c for c in header if header.count(c) > 1 and c}):
+            counts = Counter(header)
+            for column in [c for c in COLUMNS if counts[c] > 1]:  # other columns are not read
                 source.problem(line, column, "column appears more than once")
             missing = [c for c in REQUIRED if c not in header]
             for column in missing:
@@ -546,11 +590,13 @@ def _read_llmbar(source: _Source) -> Iterator[Record]:
             continue
         texts = _texts(source, line, record, ("input", "output_1", "output_2"))
         label = record.get("label")
-        gold = None if isinstance(label, bool) else {1: "A", 2: "B", "1": "A", "2": "B"}.get(label)
+        gold = None
+        if isinstance(label, (int, float, str)) and not isinstance(label, bool):  # not a list: unhashable
+            gold = {1: "A", 2: "B", "1": "A", "2": "B"}.get(label)
         if label is None:
             source.problem(line, "label", "missing")
         elif gold is None:
-            source.problem(line, "label", f"must be 1 or 2, got {label!r}")
+            source.problem(line, "label", f"must be 1 or 2, got {shown(label)}")
         if texts is None or gold is None:
             continue
         prompt, output_1, output_2 = texts
@@ -743,14 +789,14 @@ def _mt_bench_vote(source: _Source, line: int | None, record: dict) -> tuple | N
     if winner is None:
         source.problem(line, "winner", "missing")
     elif not isinstance(winner, str) or winner.strip().lower() not in _WINNERS:
-        source.problem(line, "winner", f"must be model_a, model_b, tie or tie (bothbad), got {winner!r}")
+        source.problem(line, "winner", f"must be model_a, model_b, tie or tie (bothbad), got {shown(winner)}")
     turn = record.get("turn")
-    if isinstance(turn, str) and turn.strip().isdigit():
+    if isinstance(turn, str) and re.fullmatch(r"[0-9]{1,9}", turn.strip()):  # not "²": isdigit() but no int
         turn = int(turn)
     if turn is None:
         source.problem(line, "turn", "missing")
     elif isinstance(turn, bool) or not isinstance(turn, int) or turn < 1:
-        source.problem(line, "turn", f"must be a whole number from 1, got {turn!r}")
+        source.problem(line, "turn", f"must be a whole number from 1, got {shown(turn)}")
         turn = None
     exchanges = {}
     for key in ("conversation_a", "conversation_b"):

@@ -5,27 +5,33 @@ Columns: ``rater, pair_id, choice, confidence, left, answered_at, seconds``.
 or empty. ``choice`` and ``left`` are ``A`` or ``B`` (the response by identity,
 not by side); ``confidence`` is in [0.5, 1] (a percentage such as ``85`` is
 refused rather than guessed at); ``answered_at`` is an ISO 8601 time;
-``seconds`` is a non-negative number.
+``seconds`` is a non-negative number. A rater's name and a pair id have at
+most :data:`MAX_NAME_CHARS` characters. Two rows of one rater on one pair at
+the same ``answered_at`` must give the same answer (the store keeps one).
 
-Validation collects every problem as ``FILE:LINE: field: message`` (the header
-is line 1); a file with any problem is refused whole.
+Validation collects every problem as ``FILE:LINE: field: message``, where LINE
+is the physical line a record starts on (the header is line 1 unless blank
+lines come first); a file with any problem is refused whole.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from pairs.errors import InputError, Problem
+from pairs.errors import InputError, Problem, shown
 
 COLUMNS = ["rater", "pair_id", "choice", "confidence", "left", "answered_at", "seconds"]
 REQUIRED = ["rater", "pair_id", "choice"]
 MAX_PROBLEMS = 1000
+MAX_NAME_CHARS = 200
+"""Longest rater name or pair id: the width of the store's ``raters.name`` and ``pairs.pair_id``."""
 
 
 def read_judgments(path: str | Path, *, pair_ids: Iterable[str] | None = None) -> pd.DataFrame:
@@ -61,21 +67,68 @@ def parse_judgments(data: bytes, file: str, *, pair_ids: Iterable[str] | None = 
         ) from None
     if not text.strip():
         raise InputError([Problem(file, None, "file", "empty: no header and no judgments")])
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
-    except (pd.errors.ParserError, csv.Error) as exc:
-        raise InputError([Problem(file, None, "csv", f"not a readable CSV file ({exc})")]) from None
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    missing = [c for c in REQUIRED if c not in frame.columns]
-    if missing:
-        raise InputError(
-            [Problem(file, 1, c, "missing column (the header needs rater, pair_id, choice)") for c in missing]
-        )
-    lines = _record_lines(text, len(frame))
-    problems = validate_judgments(frame, file, lines=lines, pair_ids=pair_ids)
+    frame, lines, header_problems, problems = _read_csv(text, file)
+    if not header_problems and (len(frame) or not problems):  # rows to check, or none at all
+        problems += _problems(frame, file, lines=lines, pair_ids=pair_ids)
+    problems = sorted(header_problems + problems, key=lambda p: (p.line is None, p.line or 0))
     if problems:
-        raise InputError(problems)
+        raise InputError(_capped(problems, file))
     return normalize(frame)
+
+
+def _read_csv(text: str, file: str) -> tuple[pd.DataFrame, np.ndarray, list[Problem], list[Problem]]:
+    """The known columns of a CSV text as strings, each record's first line, and the problems
+    of its header and of its rows.
+
+    Blank rows are skipped; a row with more cells than the header, or one the
+    CSV reader cannot parse (an unclosed quote), is a problem; missing cells at
+    the end of a row are empty.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    header_problems: list[Problem] = []
+    problems: list[Problem] = []
+    start = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(Problem(file, start, "csv", f"not valid CSV ({exc})"))
+            start = reader.line_num + 1
+            continue
+        line, start = start, reader.line_num + 1
+        if not any(cell.strip() for cell in row):
+            continue
+        if header is None:
+            header = [cell.strip().lower() for cell in row]
+            counts = Counter(header)
+            header_problems += [
+                Problem(file, line, c, "column appears more than once") for c in COLUMNS if counts[c] > 1
+            ]
+            header_problems += [
+                Problem(file, line, c, "missing column (the header needs rater, pair_id, choice)")
+                for c in REQUIRED
+                if c not in counts
+            ]
+        elif len(row) > len(header):
+            problems.append(Problem(file, line, "csv", f"{len(row)} fields but the header has {len(header)}"))
+        else:
+            rows.append(row)
+            lines.append(line)
+    if header is None and not problems:  # only blank rows
+        header_problems.append(Problem(file, None, "file", "empty: no header and no judgments"))
+    header = header or []
+    where = {c: header.index(c) for c in COLUMNS if c in header}
+    frame = pd.DataFrame(
+        {c: [row[i] if i < len(row) else "" for row in rows] for c, i in where.items()},
+        columns=list(where),
+        dtype=str,
+    )
+    return frame, np.asarray(lines, dtype=int), header_problems, problems
 
 
 def validate_judgments(
@@ -85,13 +138,33 @@ def validate_judgments(
     lines: np.ndarray | None = None,
     pair_ids: Iterable[str] | None = None,
 ) -> list[Problem]:
-    """Every problem in a frame of judgments (strings as read from CSV), vectorized."""
+    """Every problem in a frame of judgments (strings as read from CSV), vectorized.
+
+    At most :data:`MAX_PROBLEMS` are listed, then one saying how many more there are.
+    """
+    return _capped(_problems(frame, file, lines=lines, pair_ids=pair_ids), file)
+
+
+def _capped(problems: list[Problem], file: str) -> list[Problem]:
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    more = Problem(file, None, "judgments", f"... and {len(problems) - MAX_PROBLEMS} more problems")
+    return problems[:MAX_PROBLEMS] + [more]
+
+
+def _problems(
+    frame: pd.DataFrame,
+    file: str,
+    *,
+    lines: np.ndarray | None = None,
+    pair_ids: Iterable[str] | None = None,
+) -> list[Problem]:
     n = len(frame)
     if lines is None:
         lines = np.arange(2, n + 2)
     if n == 0:
         return [Problem(file, None, "judgments", "no judgments found")]
-    checks: list[tuple[str, np.ndarray, pd.Series]] = []
+    checks: list[tuple[str, np.ndarray, pd.Series | str]] = []
 
     def col(name: str) -> pd.Series:
         if name in frame.columns:
@@ -99,20 +172,25 @@ def validate_judgments(
         return pd.Series([""] * n, index=frame.index)
 
     rater, pair, choice = col("rater"), col("pair_id"), col("choice").str.upper()
-    checks.append(("rater", (rater == "").to_numpy(), pd.Series("empty", index=frame.index)))
-    checks.append(("pair_id", (pair == "").to_numpy(), pd.Series("empty", index=frame.index)))
+    checks.append(("rater", (rater == "").to_numpy(), "empty"))
+    checks.append(("pair_id", (pair == "").to_numpy(), "empty"))
+    for field, name in (("rater", rater), ("pair_id", pair)):  # what the store's columns hold
+        too_long = (name.str.len() > MAX_NAME_CHARS).to_numpy()
+        checks.append((field, too_long, f"longer than {MAX_NAME_CHARS} characters"))
+        has_nul = name.str.contains("\x00", regex=False).to_numpy()
+        checks.append((field, has_nul, "contains a NUL character (\\u0000)"))
     if pair_ids is not None:
         known = pd.Index(list(pair_ids))
         unknown = (pair != "") & ~pair.isin(known)
         checks.append(
-            ("pair_id", unknown.to_numpy(), "unknown pair " + pair.map(repr) + " (not in the bank)")
+            ("pair_id", unknown.to_numpy(), "unknown pair " + pair.map(shown) + " (not in the bank)")
         )
     bad_choice = ~choice.isin(["A", "B"])
-    checks.append(("choice", bad_choice.to_numpy(), "must be A or B, got " + col("choice").map(repr)))
+    checks.append(("choice", bad_choice.to_numpy(), "must be A or B, got " + col("choice").map(shown)))
 
     left = col("left").str.upper()
     bad_left = (left != "") & ~left.isin(["A", "B"])
-    checks.append(("left", bad_left.to_numpy(), "must be A, B or empty, got " + col("left").map(repr)))
+    checks.append(("left", bad_left.to_numpy(), "must be A, B or empty, got " + col("left").map(shown)))
 
     conf_text = col("confidence")
     conf = pd.to_numeric(conf_text, errors="coerce")
@@ -120,8 +198,8 @@ def validate_judgments(
     out_of_range = conf.notna() & ~conf.between(0.5, 1.0)
     conf_msg = np.where(
         not_number,
-        "must be a number in [0.5, 1], got " + conf_text.map(repr),
-        "must be in [0.5, 1] (a probability, not a percentage), got " + conf_text,
+        "must be a number in [0.5, 1], got " + conf_text.map(shown),
+        "must be in [0.5, 1] (a probability, not a percentage), got " + conf_text.str.slice(0, 60),
     )
     checks.append(
         ("confidence", (not_number | out_of_range).to_numpy(), pd.Series(conf_msg, index=frame.index))
@@ -129,15 +207,33 @@ def validate_judgments(
 
     secs_text = col("seconds")
     secs = pd.to_numeric(secs_text, errors="coerce")
-    bad_secs = ((secs_text != "") & secs.isna()) | (secs < 0)
+    bad_secs = ((secs_text != "") & secs.isna()) | (secs < 0) | np.isinf(secs)
     checks.append(
-        ("seconds", bad_secs.to_numpy(), "must be a number of seconds >= 0, got " + secs_text.map(repr))
+        ("seconds", bad_secs.to_numpy(), "must be a number of seconds >= 0, got " + secs_text.map(shown))
     )
 
     at_text = col("answered_at")
     at = pd.to_datetime(at_text.where(at_text != ""), utc=True, errors="coerce", format="ISO8601")
     bad_at = ((at_text != "") & at.isna()).to_numpy()
-    checks.append(("answered_at", bad_at, "not an ISO 8601 time: " + at_text.map(repr)))
+    checks.append(("answered_at", bad_at, "not an ISO 8601 time: " + at_text.map(shown)))
+
+    # The store keeps one answer per rater, pair and answered_at (to the microsecond):
+    # a second, different answer would be dropped without a word.
+    when = at.dt.floor("us")
+    timed = (when.notna() & (rater != "") & (pair != "")).to_numpy()
+    if timed.any():
+        # numbers as text through numpy: pandas' str dtype would keep NaN missing, and NaN != NaN
+        conf_str, secs_str = (
+            pd.Series(x.to_numpy(float).astype(str), index=frame.index) for x in (conf, secs)
+        )
+        answer = (choice + "|" + conf_str + "|" + left + "|" + secs_str)[timed]
+        keys = [rater[timed], pair[timed], when[timed]]
+        first_answer = answer.groupby(keys, sort=False).transform("first")
+        first_line = pd.Series(lines, index=frame.index)[timed].groupby(keys, sort=False).transform("first")
+        conflict = np.zeros(n, dtype=bool)
+        conflict[timed] = (answer != first_answer).to_numpy()
+        message = "a different answer than line " + first_line.astype(str) + " for this rater, pair and time"
+        checks.append(("answered_at", conflict, message.reindex(frame.index, fill_value="")))
 
     problems: list[tuple[int, int, Problem]] = []
     for order, (field, mask, message) in enumerate(checks):
@@ -145,12 +241,7 @@ def validate_judgments(
             msg = message if isinstance(message, str) else message.iloc[i]
             problems.append((int(lines[i]), order, Problem(file, int(lines[i]), field, str(msg))))
     problems.sort(key=lambda t: (t[0], t[1]))
-    listed = [p for _, _, p in problems[:MAX_PROBLEMS]]
-    if len(problems) > MAX_PROBLEMS:
-        listed.append(
-            Problem(file, None, "judgments", f"... and {len(problems) - MAX_PROBLEMS} more problems")
-        )
-    return listed
+    return [p for _, _, p in problems]
 
 
 def normalize(frame: pd.DataFrame) -> pd.DataFrame:
@@ -189,23 +280,3 @@ def neutralize_formula(value):
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
-
-
-def _record_lines(text: str, n_records: int) -> np.ndarray:
-    """File line on which each CSV record starts (header = line 1)."""
-    physical = text.count("\n") + (0 if text.endswith("\n") else 1)
-    if physical == n_records + 1:
-        return np.arange(2, n_records + 2)
-    # Quoted newlines or blank lines: walk the file with the csv module.
-    starts = []
-    reader = csv.reader(io.StringIO(text))
-    previous_end = 0
-    for i, row in enumerate(reader):
-        start = previous_end + 1
-        previous_end = reader.line_num
-        if i == 0 or not row:
-            continue
-        starts.append(start)
-    starts = starts[:n_records]
-    starts += [starts[-1] if starts else 2] * (n_records - len(starts))
-    return np.asarray(starts)

@@ -98,3 +98,14 @@ def test_neutralize_formula(cell):
 
 def test_neutralize_leaves_plain_text():
     assert neutralize_formula("ann") == "ann" and neutralize_formula(3) == 3
+
+
+def test_two_different_answers_at_one_time_are_refused_and_exact_repeats_are_not():
+    at = "2026-11-01T10:00:00Z"
+    repeated = HEADER + f"ann,p1,A,,,{at},\nann,p1,A,,,{at},\nbob,p1,B,0.7,A,{at},3\nbob,p1,B,0.7,A,{at},3\n"
+    assert len(parse_judgments(repeated.encode(), "j.csv")) == 4  # the store keeps one of each
+    changed = HEADER + f"ann,p1,A,,,{at},\nann,p1,B,,,{at},\nann,p2,A,0.6,,{at},\nann,p2,A,0.9,,{at},\n"
+    assert problems(changed) == [
+        "j.csv:3: answered_at: a different answer than line 2 for this rater, pair and time",
+        "j.csv:5: answered_at: a different answer than line 4 for this rater, pair and time",
+    ]
