@@ -67,6 +67,7 @@ the same drill.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -709,9 +710,8 @@ def feedback(pair: Mapping, choice: str) -> Feedback:
     correct = None if gold == "tie" else choice == gold
     note = None
     if correct is False:
-        feats = response_features(pd.Series([pair["response_a"], pair["response_b"]]))
         mine, other = (0, 1) if choice == "A" else (1, 0)
-        words, polish = feats["words"].tolist(), feats["polish"].tolist()
+        words, polish = _words_and_polish(pair["response_a"], pair["response_b"])
         traits, preferred = [], []
         ratio = words[mine] / max(words[other], 1)
         if ratio >= LENGTH_NOTE_RATIO:
@@ -733,6 +733,17 @@ def feedback(pair: Mapping, choice: str) -> Feedback:
         correct=correct,
         note=note,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _words_and_polish(response_a: str, response_b: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Word and markdown-element counts of a pair's two responses, remembered by their texts.
+
+    The drill page asks for the feedback on the same pair at submit and again
+    when it draws it; counting costs milliseconds, looking up a few hundred texts nothing.
+    """
+    feats = response_features(pd.Series([response_a, response_b]))
+    return tuple(feats["words"].tolist()), tuple(feats["polish"].tolist())
 
 
 # -- history and progress ----------------------------------------------------------------------

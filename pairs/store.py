@@ -11,6 +11,14 @@ only). The database is named by a SQLAlchemy URL:
 A rater answers a given pair in a given drill once: the table ``judgments`` has
 a unique key on (rater, bank, pair, drill), so a double-clicked or replayed
 submit stores nothing the second time, whatever the UI does.
+
+Many writers at once (threads of one Streamlit server, several servers, a CLI
+import) are safe on both databases: every write is one transaction
+(:meth:`Store.write`) that is retried, after a random back-off, when the
+database reports a lock or a serialization conflict; creating the schema,
+the starter bank and a cohort are race-free, so servers may start together on
+a fresh database. ``tests/test_concurrency.py`` checks this with 16 processes
+and 16 threads of 500 double-submitted judgments each.
 """
 
 from __future__ import annotations
@@ -31,9 +39,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pairs.bank import COLUMNS as BANK_COLUMNS
+from pairs.errors import InputError, Problem
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = ROOT / "data" / "paircal.db"
@@ -43,6 +52,7 @@ JUDGMENT_CSV_COLUMNS = ["rater", "pair_id", "choice", "confidence", "left", "ans
 IMPORTED_COHORT = "imported"
 
 metadata = sa.MetaData()
+_SCHEMA_LOCK = 0x50414952  # PostgreSQL advisory lock key ("PAIR") held while creating the tables
 
 banks = sa.Table(
     "banks",
@@ -230,7 +240,19 @@ class Store:
         self.url_for_display = sa.engine.make_url(self.url).render_as_string(hide_password=True)
         self.engine = engine or make_engine(self.url)
         self.dialect = self.engine.dialect.name
-        metadata.create_all(self.engine)
+        self._create_schema()
+
+    def _create_schema(self) -> None:
+        """Create missing tables, one process at a time (servers may start together on a new database)."""
+        if set(metadata.tables) <= set(sa.inspect(self.engine).get_table_names()):
+            return
+
+        def fn(conn: Connection) -> None:
+            if self.dialect == "postgresql":  # SQLite's BEGIN IMMEDIATE already serializes this
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
+            metadata.create_all(conn)
+
+        self.write(fn)
 
     # -- transactions ---------------------------------------------------------------
 
@@ -253,18 +275,35 @@ class Store:
     def write(self, fn, *, attempts: int = 8):
         """Run ``fn(conn)`` in one write transaction, retrying when the database is locked.
 
-        Everything ``fn`` does commits together or not at all.
+        Everything ``fn`` does commits together or not at all. A transaction
+        that fails because of other writers (SQLite "database is locked" after
+        the busy timeout; PostgreSQL serialization failure or deadlock) is run
+        again from the start after a random back-off of about 0.05 s, doubling
+        each time (at most ``attempts`` runs, about 20 s of waiting in all).
         """
         for attempt in range(attempts):
             try:
                 with self._write_once() as conn:
                     return fn(conn)
             except OperationalError as exc:
-                locked = "locked" in str(exc).lower() or "could not serialize" in str(exc).lower()
-                if not locked or attempt == attempts - 1:
+                if not _is_contention(exc) or attempt == attempts - 1:
                     raise
                 time.sleep(0.05 * (2**attempt) * (0.5 + random.random()))
         raise AssertionError("unreachable")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A read-only transaction that sees one consistent state of the whole database.
+
+        On PostgreSQL it is ``REPEATABLE READ`` (each statement of a plain
+        :meth:`read` sees the data committed when *it* starts); an SQLite read
+        transaction in WAL mode is a snapshot already.
+        """
+        with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            with conn.begin():
+                yield conn
 
     def insert_ignore(self, table: sa.Table, index_elements: list[str]):
         """``INSERT ... ON CONFLICT (index_elements) DO NOTHING`` for this database."""
@@ -313,49 +352,62 @@ class Store:
         A pair whose id is already in the bank is updated (a lead correcting a
         gold keeps the judgments made on it). Returns counts ``added`` and ``updated``.
         """
+        return self.write(lambda conn: self.add_pairs(conn, name, bank, source_file=source_file))
+
+    def add_pairs(
+        self,
+        conn: Connection,
+        name: str,
+        bank: pd.DataFrame,
+        *,
+        source_file: str = "",
+        created_at: datetime | None = None,
+    ) -> dict[str, int]:
+        """:meth:`import_bank` inside the caller's write transaction ``conn``.
+
+        ``created_at`` dates a new bank (default now).
+        """
         if not name or not name.strip():
             raise ValueError("bank name must not be empty.")
         records = [_pair_row(rec) for rec in bank[BANK_COLUMNS].to_dict("records")]
-
-        def fn(conn):
-            bid = conn.execute(sa.select(banks.c.id).where(banks.c.name == name)).scalar()
-            if bid is None:
-                bid = conn.execute(
-                    sa.insert(banks).values(name=name, created_at=now(), source_file=source_file)
-                ).inserted_primary_key[0]
-            existing = set(
-                conn.execute(sa.select(pairs_table.c.pair_id).where(pairs_table.c.bank_id == bid)).scalars()
+        bid = conn.execute(sa.select(banks.c.id).where(banks.c.name == name)).scalar()
+        if bid is None:
+            bid = conn.execute(
+                sa.insert(banks).values(name=name, created_at=created_at or now(), source_file=source_file)
+            ).inserted_primary_key[0]
+        existing = set(
+            conn.execute(sa.select(pairs_table.c.pair_id).where(pairs_table.c.bank_id == bid)).scalars()
+        )
+        start = conn.execute(
+            sa.select(sa.func.coalesce(sa.func.max(pairs_table.c.position), -1)).where(
+                pairs_table.c.bank_id == bid
             )
-            start = conn.execute(
-                sa.select(sa.func.coalesce(sa.func.max(pairs_table.c.position), -1)).where(
-                    pairs_table.c.bank_id == bid
-                )
-            ).scalar()
-            new, old = [], []
-            for rec in records:
-                (old if rec["pair_id"] in existing else new).append(rec)
-            for i, rec in enumerate(new):
-                rec.update(bank_id=bid, position=start + 1 + i)
-            if new:
-                conn.execute(sa.insert(pairs_table), new)
-            for rec in old:
-                conn.execute(
-                    sa.update(pairs_table)
-                    .where(pairs_table.c.bank_id == bid, pairs_table.c.pair_id == rec["pair_id"])
-                    .values({k: v for k, v in rec.items() if k != "pair_id"})
-                )
-            return {"added": len(new), "updated": len(old)}
+        ).scalar()
+        new, old = [], []
+        for rec in records:
+            (old if rec["pair_id"] in existing else new).append(rec)
+        for i, rec in enumerate(new):
+            rec.update(bank_id=bid, position=start + 1 + i)
+        if new:
+            conn.execute(sa.insert(pairs_table), new)
+        for rec in old:
+            conn.execute(
+                sa.update(pairs_table)
+                .where(pairs_table.c.bank_id == bid, pairs_table.c.pair_id == rec["pair_id"])
+                .values({k: v for k, v in rec.items() if k != "pair_id"})
+            )
+        return {"added": len(new), "updated": len(old)}
 
-        return self.write(fn)
-
-    def load_bank(self, name: str) -> pd.DataFrame:
-        """The bank's pairs in import order, in the :mod:`pairs.bank` columns."""
-        with self.read() as conn:
-            bid = self.bank_id(name, conn)
-            rows = conn.execute(
-                sa.select(pairs_table).where(pairs_table.c.bank_id == bid).order_by(pairs_table.c.position)
-            ).mappings()
-            frame = pd.DataFrame([dict(r) for r in rows])
+    def load_bank(self, name: str, conn: Connection | None = None) -> pd.DataFrame:
+        """The bank's pairs in import order, in the :mod:`pairs.bank` columns (``KeyError`` if unknown)."""
+        if conn is None:
+            with self.read() as c:
+                return self.load_bank(name, c)
+        bid = self.bank_id(name, conn)
+        rows = conn.execute(
+            sa.select(pairs_table).where(pairs_table.c.bank_id == bid).order_by(pairs_table.c.position)
+        ).mappings()
+        frame = pd.DataFrame([dict(r) for r in rows])
         if frame.empty:
             return pd.DataFrame(columns=BANK_COLUMNS)
         frame = frame.rename(columns={"pair_id": "id"})
@@ -364,27 +416,45 @@ class Store:
         return frame[BANK_COLUMNS].reset_index(drop=True)
 
     def ensure_starter_bank(self) -> bool:
-        """Load the shipped starter bank if no bank of that name exists; True if it was loaded."""
+        """Load the shipped starter bank if no bank of that name exists; True if it was loaded.
+
+        Safe when several servers start at once: one loads it, the others find it.
+        """
         if STARTER_BANK_NAME in self.bank_names():
             return False
         from pairs.importers import read_bank
 
         bank = read_bank(STARTER_BANK_PATH, "jsonl")
-        self.import_bank(STARTER_BANK_NAME, bank, source_file=STARTER_BANK_PATH.name)
-        return True
+
+        def fn(conn: Connection) -> bool:
+            if conn.execute(sa.select(banks.c.id).where(banks.c.name == STARTER_BANK_NAME)).first():
+                return False
+            self.add_pairs(conn, STARTER_BANK_NAME, bank, source_file=STARTER_BANK_PATH.name)
+            return True
+
+        try:
+            return self.write(fn)
+        except IntegrityError:
+            # PostgreSQL: another server inserted it between our check and our insert.
+            if STARTER_BANK_NAME in self.bank_names():
+                return False
+            raise
 
     # -- cohorts and raters ---------------------------------------------------------
 
     def ensure_cohort(self, name: str, *, bank: str | None = None, conn: Connection | None = None) -> int:
-        """Id of cohort ``name``, creating it (with a random invite code) if needed."""
+        """Id of cohort ``name``, creating it (with a random invite code) if needed.
+
+        Two processes ensuring the same new cohort at once get the same one.
+        """
         import secrets
 
         def fn(c):
             cid = c.execute(sa.select(cohorts.c.id).where(cohorts.c.name == name)).scalar()
             if cid is None:
                 bank_id = self.bank_id(bank, c) if bank else None
-                cid = c.execute(
-                    sa.insert(cohorts).values(
+                c.execute(
+                    self.insert_ignore(cohorts, ["name"]).values(
                         name=name,
                         invite_code=secrets.token_urlsafe(9),
                         bank_id=bank_id,
@@ -392,7 +462,8 @@ class Store:
                         simulated=False,
                         created_at=now(),
                     )
-                ).inserted_primary_key[0]
+                )
+                cid = c.execute(sa.select(cohorts.c.id).where(cohorts.c.name == name)).scalar_one()
             return int(cid)
 
         return fn(conn) if conn is not None else self.write(fn)
@@ -419,17 +490,44 @@ class Store:
         wanted = set(names)
         return {n: int(i) for n, i in rows if n in wanted}
 
+    def people(self, conn: Connection, cohort_id: int) -> set[str]:
+        """Names of a cohort's people: leads, raters with a password, and raters who did a drill.
+
+        Simulated raters and raters created by a judgments import are not people.
+        """
+        did_a_drill = sa.exists().where(drill_items.c.rater_id == raters.c.id)
+        query = sa.select(raters.c.name).where(
+            raters.c.cohort_id == cohort_id,
+            raters.c.simulated.is_(False),
+            sa.or_(raters.c.role == "lead", raters.c.password_hash.is_not(None), did_a_drill),
+        )
+        return set(conn.execute(query).scalars())
+
     # -- judgments ------------------------------------------------------------------
 
     def import_judgments(
-        self, frame: pd.DataFrame, *, bank: str, cohort: str = IMPORTED_COHORT
+        self,
+        frame: pd.DataFrame,
+        *,
+        bank: str,
+        cohort: str = IMPORTED_COHORT,
+        source: str = "judgments",
     ) -> dict[str, int]:
         """Store judgments in the CSV layout (already validated), all in one transaction.
 
         Each imported judgment's drill key is ``import:`` plus its ``answered_at``
         (or, without one, its row content), so importing the same file twice, or
-        from two processes at once, stores each judgment once. Returns counts
-        ``added`` and ``already_present``.
+        from two processes at once, stores each judgment once. Raters new to the
+        cohort are created without a password; a name already held in the cohort
+        by a person's account (a lead, someone with a password, or someone who
+        has done a drill in the app) is refused, so an import never credits a
+        real person with judgments they did not make. Returns counts ``added``
+        and ``already_present``.
+
+        Raises
+        ------
+        InputError
+            Naming ``source`` and every such rater; nothing is imported.
         """
         frame = frame.reset_index(drop=True)
         answered = (
@@ -441,7 +539,20 @@ class Store:
         def fn(conn):
             bid = self.bank_id(bank, conn)
             cid = self.ensure_cohort(cohort, conn=conn)
-            ids = self.ensure_raters(conn, cid, sorted(frame["rater"].astype(str).unique()))
+            names = sorted(frame["rater"].astype(str).unique())
+            taken = sorted(set(names) & self.people(conn, cid))
+            if taken:
+                raise InputError(
+                    Problem(
+                        source,
+                        None,
+                        "rater",
+                        f"{name!r} is a person's account in cohort {cohort!r}; imported judgments "
+                        "must not be credited to it (rename the rater or import into another cohort)",
+                    )
+                    for name in taken
+                )
+            ids = self.ensure_raters(conn, cid, names)
             rows = []
             for i, rec in enumerate(frame.to_dict("records")):
                 at = (
@@ -594,3 +705,13 @@ def _row_key(rec: dict[str, Any]) -> str:
 
     text = json.dumps({k: str(v) for k, v in sorted(rec.items())}, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+_CONTENTION_SQLSTATES = {"40001", "40P01"}  # PostgreSQL serialization failure, deadlock detected
+
+
+def _is_contention(error: OperationalError) -> bool:
+    """True when a transaction failed only because of concurrent writers, so running it again may work."""
+    if getattr(error.orig, "sqlstate", None) in _CONTENTION_SQLSTATES:
+        return True
+    return "locked" in str(error.orig).lower()  # SQLite: "database is locked", "database table is locked"

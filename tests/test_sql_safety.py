@@ -48,7 +48,11 @@ def _built_text(node: ast.expr) -> bool:
     """An f-string, a concatenation, ``%`` or ``.format``: SQL made from values."""
     if isinstance(node, ast.JoinedStr | ast.BinOp):
         return True
-    return isinstance(node, ast.Call) and getattr(node.func, "attr", "") in ("format", "join")
+    if not isinstance(node, ast.Call):
+        return False
+    method, receiver = getattr(node.func, "attr", ""), getattr(node.func, "value", None)
+    # "...".format(...) on anything; str.join only on a string ("; ".join(parts)), not select().join()
+    return method == "format" or (method == "join" and receiver is not None and _constant_text(receiver))
 
 
 def sql_offenders(paths: list[Path]) -> list[str]:
@@ -85,8 +89,11 @@ def test_the_code_check_catches_built_sql(tmp_path):
         "    conn.execute(sa.text('SELECT 1'))\n"
         "    cur.execute('SELECT ' + name)\n"
         "    cur.execute('SELECT 1')\n"
+        "    cur.execute(' AND '.join(clauses))\n"
+        "    cur.execute('SELECT {}'.format(name))\n"
+        "    conn.execute(sa.select(raters).join(cohorts))\n"
     )
-    assert sorted(o.split(":")[1] for o in sql_offenders([bad])) == ["2", "3", "4"]
+    assert sorted(o.split(":")[1] for o in sql_offenders([bad])) == ["2", "3", "4", "6", "7"]
 
 
 def _bank_file(path: Path) -> Path:
