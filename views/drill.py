@@ -13,10 +13,9 @@ import streamlit as st
 
 from pairs import accounts, drills
 from pairs.markdown import escape_markdown, safe_markdown
-from views.common import FLASH, REVEAL, get_store, load_bank, require_user
+from views.common import FLASH, REVEAL, current_user, get_store, load_bank, require_user
 
 MODE = "paircal_drill_mode"
-SHOWN = "paircal_drill_shown"
 store = get_store()
 user = require_user()
 info = accounts.cohort_info(store, user.cohort_id)
@@ -67,6 +66,34 @@ def label_of(item: drills.DrillItem, identity: str) -> str:
     return "Response 1 (left)" if identity == item.left else "Response 2 (right)"
 
 
+# Submit and Next act in callbacks, which Streamlit runs before the page's next run: one run per
+# click draws the result, where acting in the page and then calling st.rerun() would take two.
+
+
+def store_answer(rater_id: int, key: str, position: int, left: str) -> None:
+    """Submit: store the answer to the pair that was on screen (bound when the form was drawn).
+
+    That may not be the next unanswered pair if another tab answered it meanwhile. Without a
+    pick, nothing happens here and the page says what is missing.
+    """
+    pick = st.session_state.get("pick")
+    signed_in = current_user()  # checked again: the session may have ended since the form was drawn
+    if pick is None or signed_in is None or signed_in.id != rater_id:
+        return
+    choice = left if pick.startswith("Response 1") else ("B" if left == "A" else "A")
+    confidence = st.session_state["confidence"] / 100
+    if drills.submit(get_store(), rater_id, key, position, choice, confidence) is None:
+        st.session_state[FLASH] = "You already answered this pair; an answer cannot be changed."
+    st.session_state[REVEAL] = (key, position)
+    for widget in ("pick", "confidence"):
+        st.session_state.pop(widget, None)
+
+
+def hide_feedback() -> None:
+    """Next pair: the page goes on to the next unanswered pair."""
+    st.session_state.pop(REVEAL, None)
+
+
 reveal = st.session_state.get(REVEAL)
 if reveal and reveal[0] == drill.key:
     item = drill.items[reveal[1]]
@@ -87,9 +114,8 @@ if reveal and reveal[0] == drill.key:
             if feedback.note:
                 st.warning(feedback.note)
             st.caption(f"You said {label_of(item, item.choice)} with {item.confidence:.0%} confidence.")
-        if st.button("Next pair" if not drill.finished else "Finish", type="primary", key="next_pair"):
-            st.session_state.pop(REVEAL, None)
-            st.rerun()
+        label = "Next pair" if not drill.finished else "Finish"
+        st.button(label, type="primary", key="next_pair", on_click=hide_feedback)
         st.stop()
 
 if drill.finished:
@@ -115,8 +141,8 @@ if drill.finished:
     st.stop()
 
 item = drill.items[drill.next_position]
-shown = st.session_state.get(SHOWN)
-drills.mark_shown(store, user.id, drill.key, item.position)
+if item.shown_at is None:  # set once, never overwritten: no write on later runs
+    drills.mark_shown(store, user.id, drill.key, item.position)
 st.subheader(f"Pair {item.position + 1} of {drill.size}")
 show_pair(item)
 with st.form(f"judge_{drill.key}"):
@@ -127,7 +153,7 @@ with st.form(f"judge_{drill.key}"):
         horizontal=True,
         key="pick",
     )
-    confidence = st.slider(
+    st.slider(
         "How sure are you?",
         min_value=50,
         max_value=100,
@@ -137,22 +163,11 @@ with st.form(f"judge_{drill.key}"):
         key="confidence",
         help="50 % = a coin flip, 100 % = certain. Honest confidence scores best on the leaderboard.",
     )
-    submitted = st.form_submit_button("Submit", type="primary")
-if not submitted:
-    st.session_state[SHOWN] = (drill.key, item.position)
-elif pick is None:
+    submitted = st.form_submit_button(
+        "Submit",
+        type="primary",
+        on_click=store_answer,
+        args=(user.id, drill.key, item.position, item.left),
+    )
+if submitted and pick is None:  # store_answer stored nothing
     st.error("Pick the better response first.")
-else:
-    # The answer is for the pair that was on screen when Submit was pressed, which may not be
-    # the next unanswered one if another tab answered it meanwhile.
-    position = shown[1] if shown and shown[0] == drill.key else item.position
-    target = drill.items[position]
-    other = "B" if target.left == "A" else "A"
-    choice = target.left if pick.startswith("Response 1") else other
-    result = drills.submit(store, user.id, drill.key, position, choice, confidence / 100)
-    if result is None:
-        st.session_state[FLASH] = "You already answered this pair; an answer cannot be changed."
-    st.session_state[REVEAL] = (drill.key, position)
-    for widget in ("pick", "confidence"):
-        st.session_state.pop(widget, None)
-    st.rerun()
