@@ -535,21 +535,26 @@ def _design(prepared: pd.DataFrame) -> dict:
     _require(prepared, _NEEDED)
     decided, _ = split_ties(prepared)
     raters, code = _rater_codes(prepared, decided)
-    left = decided["left"].to_numpy(dtype=object)
-    known = (left == "A") | (left == "B")
-    first = np.where(known, left, "A")  # the side the row is oriented towards
-    sign = np.where(first == "A", 1.0, -1.0)
+    # the side each row is oriented towards ("first"): the left one, or A when unknown;
+    # whole-column comparisons, no per-row Python strings (slow at a million judgments)
+    left_a, left_b = _equals(decided["left"], "A"), _equals(decided["left"], "B")
+    known = left_a | left_b
+    sign = np.where(left_b, -1.0, 1.0)  # first is "B" exactly when B was shown on the left
+
+    def is_first(column: str) -> np.ndarray:
+        return np.where(left_b, _equals(decided[column], "B"), _equals(decided[column], "A"))
+
     X = np.column_stack(
         [
             known.astype(float),
-            np.where(decided["gold"].to_numpy(dtype=object) == first, 1.0, -1.0),
+            np.where(is_first("gold"), 1.0, -1.0),
             sign * decided["length_doublings"].to_numpy(dtype=float),
             sign * decided["polish_diff"].to_numpy(dtype=float) / POLISH_UNIT,
         ]
     )
     if not np.all(np.isfinite(X)):
         raise ValueError("prepared has missing length_doublings or polish_diff on decided judgments.")
-    y = (decided["choice"].to_numpy(dtype=object) == first).astype(float)
+    y = is_first("choice").astype(float)
     n = np.bincount(code, minlength=len(raters))
     n_left = np.bincount(code[known], minlength=len(raters))
     return {"raters": raters, "code": code, "X": X, "y": y, "n": n, "n_left": n_left}
@@ -557,9 +562,15 @@ def _design(prepared: pd.DataFrame) -> dict:
 
 def _rater_codes(prepared: pd.DataFrame, decided: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Rater ids of ``prepared`` in first-appearance order, and each decided row's index."""
-    raters = pd.unique(prepared["rater"].astype(str).to_numpy())
-    code = pd.Index(raters).get_indexer(decided["rater"].astype(str).to_numpy())
+    _, raters = pd.factorize(prepared["rater"].astype(str), use_na_sentinel=False)
+    local, seen = pd.factorize(decided["rater"].astype(str), use_na_sentinel=False)
+    code = pd.Index(raters).get_indexer(seen)[local]  # hashing, not per-row lookups
     return np.asarray(raters, dtype=object), code
+
+
+def _equals(column: pd.Series, value: str) -> np.ndarray:
+    """``column == value`` as a bool array; missing values compare False."""
+    return column.eq(value).to_numpy(dtype=bool, na_value=False)
 
 
 def _batches(raters: np.ndarray, n: np.ndarray):

@@ -69,37 +69,45 @@ def prepare(bank: pd.DataFrame, judgments: pd.DataFrame) -> pd.DataFrame:
     missing_cols = {"rater", "pair_id", "choice"} - set(judgments.columns)
     if missing_cols:
         raise ValueError(f"judgments lack the column(s) {sorted(missing_cols)}.")
+    # Whole-column operations throughout: at a million judgments a Python loop
+    # over rows, or converting tz-aware timestamps to an object array, costs
+    # seconds (see bench/bench_stats.py).
     j = pd.DataFrame(
         {
-            "rater": judgments["rater"].astype(str).to_numpy(),
-            "pair_id": judgments["pair_id"].astype(str).to_numpy(),
-            "choice": judgments["choice"].astype(str).str.upper().to_numpy(),
+            "rater": judgments["rater"].astype(str).array,
+            "pair_id": judgments["pair_id"].astype(str).array,
+            "choice": judgments["choice"].astype(str).str.upper().array,
         }
     )
     j["confidence"] = _optional(judgments, "confidence", float)
     if "left" in judgments.columns:
-        left = judgments["left"].to_numpy(dtype=object)
-        j["left"] = [v.upper() if isinstance(v, str) and v.upper() in ("A", "B") else None for v in left]
+        left = judgments["left"].astype(str).str.upper()
+        j["left"] = left.where(left.isin(["A", "B"])).array
     else:
         j["left"] = None
     if "answered_at" in judgments.columns:
-        j["answered_at"] = pd.to_datetime(judgments["answered_at"].to_numpy(), utc=True, errors="coerce")
+        j["answered_at"] = pd.to_datetime(judgments["answered_at"], utc=True, errors="coerce").array
     else:
         j["answered_at"] = pd.NaT
     j["seconds"] = _optional(judgments, "seconds", float)
 
-    feats = pair_features(bank)
-    info = bank.set_index(bank["id"].astype(str))[["gold", "tags"]]
-    unknown = ~j["pair_id"].isin(info.index)
+    ids = pd.Index(bank["id"].astype(str))
+    feats = pair_features(bank).reindex(ids)
+    # each judgment's row in the bank: distinct pair ids are looked up once, by hashing
+    codes, pair_ids = pd.factorize(j["pair_id"])
+    row = ids.get_indexer(pair_ids)[codes]
+    unknown = row < 0
     if unknown.any():
-        ids = j.loc[unknown, "pair_id"].unique()[:5]
-        raise ValueError(f"{int(unknown.sum())} judgment(s) name pairs not in the bank, e.g. {list(ids)}.")
-    j["gold"] = info["gold"].reindex(j["pair_id"]).to_numpy()
+        missing = pd.unique(j["pair_id"].to_numpy()[unknown])[:5]
+        raise ValueError(
+            f"{int(unknown.sum())} judgment(s) name pairs not in the bank, e.g. {list(missing)}."
+        )
+    j["gold"] = bank["gold"].array.take(row)
     j["tie"] = j["gold"].eq("tie").to_numpy()
     j["correct"] = np.where(j["tie"], np.nan, (j["choice"] == j["gold"]).astype(float))
-    j["tags"] = info["tags"].reindex(j["pair_id"]).to_numpy()
+    j["tags"] = bank["tags"].to_numpy(dtype=object)[row]
     for col in ("length_doublings", "polish_diff", "longer", "more_polished"):
-        j[col] = feats[col].reindex(j["pair_id"]).to_numpy()
+        j[col] = feats[col].array.take(row)
     return j
 
 

@@ -222,18 +222,21 @@ def _fit_chunk(X, y, w, fix, out, sl, max_iter, max_step, max_halvings, tol) -> 
     full_rank = eig[:, 0] > RANK_TOLERANCE * np.maximum(eig[:, -1], 1e-300)
     free = ~(dropped | fix)
     pad = _diag(dropped)  # identity on dropped columns keeps I invertible
+    # (r, p, n) copy: batched matmuls over the long n axis are several times faster
+    # than einsum or (n, p) @ (p, p) products (profiled on 1,000 raters x 200).
+    Xt = np.ascontiguousarray(X.transpose(0, 2, 1))
 
     def evaluate(idx, beta, exact=False) -> _State:
-        Xi, wi, yi, fr = X[idx], w[idx], y[idx], free[idx]
-        eta = np.einsum("rnp,rp->rn", Xi, beta)
+        Xi, Xti, wi, yi, fr = X[idx], Xt[idx], w[idx], y[idx], free[idx]
+        eta = (beta[:, None, :] @ Xti)[:, 0]
         mu = expit(eta)
         m = mu * (1.0 - mu)
-        info = _weighted_gram(Xi, wi * m) + pad[idx]
+        info = (Xti * (wi * m)[:, None, :]) @ Xi + pad[idx]
         logdet, info_inv, root_inv = _factor(info)
-        q = np.square(Xi @ root_inv.transpose(0, 2, 1)).sum(axis=2)  # x_i' I^-1 x_i
+        q = np.square(root_inv @ Xti).sum(axis=1)  # x_i' I^-1 x_i = |L^-1 x_i|^2
         h = wi * m * q
-        loglik = np.einsum("rn,rn->r", wi, yi * eta - np.logaddexp(0.0, eta)) + 0.5 * logdet
-        score = np.einsum("rnp,rn->rp", Xi, wi * (yi - mu) + h * (0.5 - mu)) * fr
+        loglik = np.einsum("rn,rn->r", wi, yi * eta - _log1pexp(eta)) + 0.5 * logdet
+        score = ((wi * (yi - mu) + h * (0.5 - mu))[:, None, :] @ Xi)[:, 0] * fr
         curvature = info
         if exact:
             curvature = info - _penalty_hessian(Xi, wi, mu, m, q, info_inv)
@@ -294,6 +297,11 @@ def _fit_chunk(X, y, w, fix, out, sl, max_iter, max_step, max_halvings, tol) -> 
     out.loglik[sl][final] = last.loglik
     out.converged[sl] = converged
     out.n_iter[sl] = n_iter
+
+
+def _log1pexp(eta: np.ndarray) -> np.ndarray:
+    """``log(1 + exp(eta))`` without overflow; several times faster than ``np.logaddexp(0, eta)``."""
+    return np.maximum(eta, 0.0) + np.log1p(np.exp(-np.abs(eta)))
 
 
 def _weighted_gram(X: np.ndarray, v: np.ndarray) -> np.ndarray:

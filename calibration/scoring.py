@@ -33,6 +33,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import special
 
@@ -181,10 +182,26 @@ def _bin_index(y_prob: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 
 def _cells(codes: np.ndarray, n_groups: int, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cells of (group, distinct key): ``(cell_group, cell_key, inverse)``, sorted by group then key."""
-    values, key_code = np.unique(keys, return_inverse=True)
+    """Cells of (group, distinct key): ``(cell_group, cell_key, inverse)``, sorted by group then key.
+
+    Same result as ``np.unique`` on (group, key) pairs, without sorting every row:
+    keys are hashed (``pd.factorize``) and only the distinct ones sorted; when the
+    table of all (group, key) cells is not much larger than the data, cells are
+    found by counting into it.
+    """
+    key_code, values = pd.factorize(np.asarray(keys), use_na_sentinel=False)
+    order = np.argsort(values, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    values, key_code = values[order], rank[key_code]
     n_values = max(len(values), 1)
-    cell, inverse = np.unique(codes.astype(np.int64) * n_values + key_code, return_inverse=True)
+    ids = codes.astype(np.int64) * n_values + key_code
+    if n_groups * n_values <= 4 * len(ids) + 1_000_000:
+        present = np.bincount(ids, minlength=n_groups * n_values) > 0
+        cell = np.flatnonzero(present)
+        inverse = (np.cumsum(present) - 1)[ids]
+    else:
+        cell, inverse = np.unique(ids, return_inverse=True)
     return cell // n_values, values[cell % n_values], inverse
 
 
