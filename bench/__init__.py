@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print figures against the targets of the performance issue."""
