@@ -16,7 +16,9 @@ Security, in brief:
   unknown names are counted in this process only; see :func:`login`.)
 * A session token is random (``secrets.token_urlsafe(32)``); the database
   keeps only its SHA-256, so reading the table does not let anyone sign in.
-* Simulated and imported raters have no password and can never sign in.
+* Simulated and imported raters have no password and cannot sign in; an
+  administrator can give a non-simulated one a password with :func:`set_password`
+  (``python -m pairs accounts set-password``), as after moving a store.
 
 :class:`AccountError` messages are plain sentences meant for the user; they
 never contain a password or a hash.
@@ -630,6 +632,54 @@ def add_simulated_raters(store: Store, cohort_id: int, names: list[str]) -> dict
 
     if not wanted:
         return {}
+    return store.write(fn)
+
+
+def set_password(store: Store, cohort: str, name: str, password: str) -> Rater:
+    """Give a rater a new password (an administrator's action, e.g. after ``python -m pairs store import``).
+
+    The rater's failed sign-ins and lock are cleared and their sessions end.
+
+    Parameters
+    ----------
+    store : Store
+    cohort, name : str
+        The cohort and the rater, as registered (surrounding spaces ignored).
+    password : str
+        8 to 256 characters.
+
+    Returns
+    -------
+    Rater
+
+    Raises
+    ------
+    AccountError
+        If there is no such rater, the rater is simulated, or the password is refused.
+    """
+    password_hash = hash_password(password)
+    cohort_name, rater_name = _lookup_name(cohort), _lookup_name(name)
+
+    def fn(conn: Connection) -> Rater:
+        row = conn.execute(
+            sa.select(raters.c.id, raters.c.simulated)
+            .join(cohorts, cohorts.c.id == raters.c.cohort_id)
+            .where(cohorts.c.name == cohort_name, raters.c.name == rater_name)
+        ).first()
+        if row is None:
+            raise AccountError(f"There is no rater '{name}' in a cohort '{cohort}'.")
+        if row.simulated:
+            raise AccountError(f"'{rater_name}' is a simulated rater; simulated raters never sign in.")
+        conn.execute(
+            sa.update(raters)
+            .where(raters.c.id == row.id)
+            .values(password_hash=password_hash, failed_logins=0, locked_until=None)
+        )
+        conn.execute(sa.delete(sessions).where(sessions.c.rater_id == row.id))
+        return _load_rater(conn, int(row.id))
+
+    if cohort_name is None or rater_name is None:
+        raise AccountError(f"There is no rater '{name}' in a cohort '{cohort}'.")
     return store.write(fn)
 
 

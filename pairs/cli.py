@@ -12,6 +12,9 @@ The database (``--db URL``, default ``PAIRCAL_DB_URL`` or ``data/paircal.db``)::
     python -m pairs export --bank NAME --out BANK.jsonl
     python -m pairs judgments import J.csv --bank NAME [--cohort NAME]
     python -m pairs judgments export --out J.csv [--bank NAME] [--cohort NAME]
+    python -m pairs store export DIR
+    python -m pairs store import DIR
+    python -m pairs accounts set-password --cohort NAME --rater NAME [--stdin]
 
 Exit codes: 0 success; 1 the input has problems (every one printed to stderr as
 ``FILE:LINE: field: message``, one per line, and a one-line summary to stdout);
@@ -29,15 +32,17 @@ import argparse
 import json
 import math
 import os
+import secrets
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import sqlalchemy as sa
 
+from pairs.backup import NotEmptyError, bank_jsonl_lines, export_store, import_store, json_ready
 from pairs.balance import MIN_TRAPS, SHARE_RANGE, balance_problems, bank_stats
-from pairs.bank import bank_to_records
 from pairs.errors import InputError, Problem
 from pairs.files import atomic_write
 from pairs.importers import FORMATS, check_bank, read_bank
@@ -152,7 +157,7 @@ def cmd_judgments_import(args: argparse.Namespace) -> int:
     store = Store(args.db)
     bank = _stored_bank(store, args.bank)
     frame = read_judgments(args.file, pair_ids=bank["id"])
-    counts = store.import_judgments(frame, bank=args.bank, cohort=args.cohort)
+    counts = store.import_judgments(frame, bank=args.bank, cohort=args.cohort, source=args.file)
     print(
         f"{args.file}: {_count(counts['added'], 'judgment')} imported, "
         f"{counts['already_present']} already present"
@@ -168,6 +173,63 @@ def cmd_judgments_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_store_export(args: argparse.Namespace) -> int:
+    """Write the whole store to a new directory of plain files."""
+    counts = export_store(Store(args.db), args.out)
+    print(f"wrote {_summary(counts)} to {args.out}")
+    return EXIT_OK
+
+
+def cmd_store_import(args: argparse.Namespace) -> int:
+    """Import a directory written by ``store export`` into an empty database, all or nothing."""
+    store = Store(args.db)
+    try:
+        counts = import_store(store, args.file)
+    except NotEmptyError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    except (sa.exc.IntegrityError, sa.exc.DataError) as error:  # e.g. two rows with one key: nothing imported
+        print(f"{args.file}: not consistent, nothing imported: {error.orig}", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"{args.file}: imported {_summary(counts)} into {store.url_for_display}")
+    if counts["raters"]:
+        print(
+            "No passwords were imported: give each person a new one with "
+            "python -m pairs accounts set-password --cohort NAME --rater NAME"
+        )
+    return EXIT_OK
+
+
+def cmd_accounts_set_password(args: argparse.Namespace) -> int:
+    """Give a rater a new password: a random temporary one printed once, or one read from stdin."""
+    from pairs.accounts import AccountError, set_password
+
+    if args.stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = secrets.token_urlsafe(12)
+    try:
+        rater = set_password(Store(args.db), args.cohort, args.rater, password)
+    except AccountError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    who = f"{rater.name!r} in cohort {rater.cohort!r}"
+    if args.stdin:
+        print(f"password set for {who}")
+    else:
+        print(f"temporary password for {who} (shown only now; give it to them privately): {password}")
+    return EXIT_OK
+
+
+def _summary(counts: dict[str, int]) -> str:
+    return (
+        f"{_count(counts['banks'], 'bank')} ({_count(counts['pairs'], 'pair')}), "
+        f"{_count(counts['cohorts'], 'cohort')}, {_count(counts['raters'], 'rater')}, "
+        f"{_count(counts['drill_items'], 'drill item')}, {_count(counts['judgments'], 'judgment')}, "
+        f"{_count(counts['settings'], 'setting')}"
+    )
+
+
 def _stored_bank(store: Store, name: str) -> pd.DataFrame:
     try:
         return store.load_bank(name)
@@ -180,8 +242,7 @@ def _stored_bank(store: Store, name: str) -> pd.DataFrame:
 
 def write_bank_jsonl(bank: pd.DataFrame, path: str | os.PathLike) -> None:
     """Write ``bank`` as native JSONL atomically; on any error ``path`` is left as it was."""
-    records = bank_to_records(bank)
-    atomic_write(path, (json.dumps(_json_ready(r), ensure_ascii=False) + "\n" for r in records))
+    atomic_write(path, bank_jsonl_lines(bank))
 
 
 def format_stats(stats: dict[str, Any], problems: list[str], *, title: str = "bank") -> str:
@@ -342,6 +403,67 @@ def _add_judgments(subparsers: Any) -> None:
     exp.set_defaults(run=cmd_judgments_export)
 
 
+def _add_store(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "store",
+        help="export the whole database to a directory of plain files, or import one",
+        description="Move or back up a whole PairCal database, e.g. from SQLite to PostgreSQL: export, "
+        "then import into an empty database; exporting that again gives identical files. The directory "
+        "holds paircal-store.json (format, version, row counts), settings.csv, banks.csv with "
+        "banks/NNN-NAME.jsonl (native bank files), cohorts.csv, raters.csv, drill_items.csv and "
+        "judgments.csv, all UTF-8. No passwords, password hashes, sessions or failed sign-ins are "
+        "exported, so imported people cannot sign in until given a new password with 'accounts "
+        "set-password'. Cohort invite codes ARE exported, so a moved cohort keeps its code: keep the "
+        "directory private. Text cells starting with =, +, -, @ (which a spreadsheet would run) or with "
+        "an apostrophe get one leading apostrophe, which the import removes.",
+    )
+    sub = parser.add_subparsers(dest="store_command", required=True, metavar="{export,import}")
+    exp = sub.add_parser(
+        "export",
+        help="write the whole database to a new directory",
+        description="Write the whole database, read in one consistent snapshot, to DIR. DIR must not "
+        "exist or be empty (exit 2 otherwise); it appears complete or not at all. The export holds "
+        "the cohorts' invite codes but no password or hash.",
+    )
+    exp.add_argument("out", metavar="DIR", help="the directory to create")
+    _add_db_option(exp)
+    exp.set_defaults(run=cmd_store_export)
+    imp = sub.add_parser(
+        "import",
+        help="import an exported directory into an empty database, all or nothing",
+        description="Check every file of DIR (every problem listed as FILE:LINE: field: message, exit "
+        "1) and import it all in one transaction. The database must be empty (exit 2 otherwise): "
+        "import before the app first starts, since it adds the starter bank. Imported people have no "
+        "password; set one with 'python -m pairs accounts set-password'.",
+    )
+    imp.add_argument("file", metavar="DIR", help="a directory written by 'store export'")
+    _add_db_option(imp)
+    imp.set_defaults(run=cmd_store_import)
+
+
+def _add_accounts(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "accounts",
+        help="administer accounts: set a rater's password",
+        description="Administer accounts directly in the database (for whoever runs the server).",
+    )
+    sub = parser.add_subparsers(dest="accounts_command", required=True, metavar="{set-password}")
+    setpw = sub.add_parser(
+        "set-password",
+        help="give a rater or lead a new password, e.g. after 'store import'",
+        description="Give rater NAME of cohort NAME a new password: by default a random temporary one, "
+        "printed once on standard output (nothing else keeps it); with --stdin, the first line of "
+        "standard input (8 to 256 characters), not printed. Their failed sign-ins and lock are cleared "
+        "and their sessions end. Simulated raters cannot be given a password. Exit 1 if there is no "
+        "such rater or the password is refused.",
+    )
+    setpw.add_argument("--cohort", required=True, metavar="NAME", help="the rater's cohort")
+    setpw.add_argument("--rater", required=True, metavar="NAME", help="the rater's (or lead's) name")
+    setpw.add_argument("--stdin", action="store_true", help="read the new password from standard input")
+    _add_db_option(setpw)
+    setpw.set_defaults(run=cmd_accounts_set_password)
+
+
 COMMANDS: list[Callable[[Any], None]] = [
     _add_validate,
     _add_convert,
@@ -349,6 +471,8 @@ COMMANDS: list[Callable[[Any], None]] = [
     _add_import,
     _add_export,
     _add_judgments,
+    _add_store,
+    _add_accounts,
 ]
 """Functions that each add one subcommand to the parser, in the order ``--help`` lists them."""
 
@@ -366,14 +490,4 @@ def _describe(error: OSError) -> str:
     return str(error)
 
 
-def _json_ready(value: Any) -> Any:
-    """``value`` with NaN as None and numpy scalars as Python numbers, for strict JSON."""
-    if isinstance(value, dict):
-        return {key: _json_ready(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_ready(item) for item in value]
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        return _json_ready(value.item())
-    return value
+_json_ready = json_ready

@@ -636,7 +636,7 @@ class Store:
             .join(raters, raters.c.id == judgments.c.rater_id)
             .join(cohorts, cohorts.c.id == raters.c.cohort_id)
             .join(banks, banks.c.id == judgments.c.bank_id)
-            .order_by(judgments.c.answered_at, judgments.c.id)
+            .order_by(judgments.c.answered_at.nulls_last(), judgments.c.id)  # NULLs last on both databases
         )
         if bank is not None:
             q = q.where(banks.c.name == bank)

@@ -131,7 +131,16 @@ def test_top_level_help_lists_every_command(capsys):
     out = capsys.readouterr().out
     choices = build_parser()._subparsers._group_actions[0].choices
     assert len(COMMANDS) == len(choices)
-    assert set(choices) == {"validate", "convert", "stats", "import", "export", "judgments"}
+    assert set(choices) == {
+        "validate",
+        "convert",
+        "stats",
+        "import",
+        "export",
+        "judgments",
+        "store",
+        "accounts",
+    }
     for command in choices:
         assert command in out
 

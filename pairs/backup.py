@@ -1,0 +1,711 @@
+"""The whole store as a directory of plain files: export, and import into an empty database.
+
+``python -m pairs store export DIR`` writes, and ``python -m pairs store import DIR``
+reads back, this layout (one header row per CSV file):
+
+=========================  ==================================================================
+file                       content, one row per ...
+=========================  ==================================================================
+``paircal-store.json``     the format name and version, and the rows of each file below
+``settings.csv``           setting: ``key, value``
+``banks.csv``              bank: ``name, file, source_file, created_at``
+``banks/NNN-name.jsonl``   pair of a bank, in order: the native JSONL of ``python -m pairs export``
+``cohorts.csv``            cohort: ``name, invite_code, bank, drill_size, simulated, created_at``
+``raters.csv``             rater: ``cohort, name, role, simulated, created_at``
+``drill_items.csv``        drill item: ``cohort, rater, drill, position, bank, pair_id, left,
+                           shown_at``
+``judgments.csv``          judgment: ``cohort, rater, bank, pair_id, drill, drill_date, choice,
+                           confidence, left, shown_at, answered_at, seconds``
+=========================  ==================================================================
+
+Conventions: UTF-8 with ``\\n`` line ends; times in ISO 8601 UTC with
+microseconds (``2026-11-20T09:00:00.000000Z``), dates ``YYYY-MM-DD``, booleans
+``true``/``false``, an empty cell for a missing value. A text cell starting
+with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
+apostrophe, so a spreadsheet shows it instead of running it (as in every
+PairCal CSV); so that this can be undone exactly, a text cell that itself
+starts with an apostrophe gets one more. The import removes exactly one
+leading apostrophe from every text cell that has one.
+
+What is not exported: password hashes, session tokens, failed sign-in counts
+and locks. Imported people therefore have no password until an administrator
+sets one (``python -m pairs accounts set-password``). Cohort invite codes *are*
+exported, so a moved cohort keeps its code: they are secrets, keep the
+directory private.
+
+Rows are written in the order they were stored, and the import stores them in
+file order, all in one transaction into an empty database, so export, import,
+export gives byte-identical files, whichever of SQLite and PostgreSQL is on
+either side.
+"""
+
+from __future__ import annotations
+
+import csv
+import errno
+import io
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from pairs.bank import COLUMNS as BANK_COLUMNS
+from pairs.bank import bank_to_records
+from pairs.errors import InputError, Problem
+from pairs.files import atomic_write
+from pairs.judgments import neutralize_formula
+from pairs.store import Store, banks, cohorts, drill_items, judgments, metadata, raters, settings
+
+FORMAT = "paircal-store"
+VERSION = 1
+MANIFEST = "paircal-store.json"
+BANK_DIR = "banks"
+
+# Each CSV file and its columns, with the kind of value in each (see _ENCODE and _DECODE).
+FILES: dict[str, dict[str, str]] = {
+    "settings.csv": {"key": "text", "value": "text"},
+    "banks.csv": {"name": "text", "file": "text", "source_file": "text", "created_at": "time"},
+    "cohorts.csv": {
+        "name": "text",
+        "invite_code": "text",
+        "bank": "text?",
+        "drill_size": "int",
+        "simulated": "bool",
+        "created_at": "time",
+    },
+    "raters.csv": {
+        "cohort": "text",
+        "name": "text",
+        "role": "text",
+        "simulated": "bool",
+        "created_at": "time",
+    },
+    "drill_items.csv": {
+        "cohort": "text",
+        "rater": "text",
+        "drill": "text",
+        "position": "int",
+        "bank": "text",
+        "pair_id": "text",
+        "left": "text",
+        "shown_at": "time?",
+    },
+    "judgments.csv": {
+        "cohort": "text",
+        "rater": "text",
+        "bank": "text",
+        "pair_id": "text",
+        "drill": "text",
+        "drill_date": "date?",
+        "choice": "text",
+        "confidence": "float?",
+        "left": "text?",
+        "shown_at": "time?",
+        "answered_at": "time?",
+        "seconds": "float?",
+    },
+}
+NOTE = (
+    "No passwords, password hashes, sessions or failed sign-ins are exported; set new passwords with "
+    "'python -m pairs accounts set-password'. Cohort invite codes are exported: keep this directory private."
+)
+
+
+class NotEmptyError(RuntimeError):
+    """The database an import was aimed at already holds data; nothing was imported."""
+
+
+# -- cells -----------------------------------------------------------------------------
+
+
+def encode_text(value: str) -> str:
+    """A text cell as written: formula-like text behind an apostrophe, and an apostrophe doubled.
+
+    >>> [encode_text(v) for v in ["=1+1", "-5", "'quoted", "plain"]]
+    ["'=1+1", "'-5", "''quoted", 'plain']
+    """
+    return "'" + value if value.startswith("'") else neutralize_formula(value)
+
+
+def decode_text(cell: str) -> str:
+    """The text a cell written by :func:`encode_text` holds.
+
+    >>> [decode_text(c) for c in ["'=1+1", "'-5", "''quoted", "plain"]]
+    ['=1+1', '-5', "'quoted", 'plain']
+    """
+    return cell[1:] if cell.startswith("'") else cell
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _parse_time(cell: str) -> datetime:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z", cell):
+        raise ValueError(f"not a time like 2026-11-20T09:00:00.000000Z: {cell!r}")
+    return datetime.fromisoformat(cell[:-1]).replace(tzinfo=UTC)
+
+
+def _parse_bool(cell: str) -> bool:
+    if cell not in ("true", "false"):
+        raise ValueError(f"must be true or false, got {cell!r}")
+    return cell == "true"
+
+
+def _parse_float(cell: str) -> float:
+    try:
+        value = float(cell)
+    except ValueError:
+        value = math.nan
+    if math.isnan(value) or math.isinf(value):
+        raise ValueError(f"must be a number, got {cell!r}")
+    return value
+
+
+MAX_INT = 2**31 - 1  # the largest INTEGER of PostgreSQL (positions and drill sizes are never negative)
+
+
+def _parse_int(cell: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,10}", cell) or int(cell) > MAX_INT:
+        raise ValueError(f"must be a whole number from 0 to {MAX_INT}, got {cell!r}")
+    return int(cell)
+
+
+def _parse_date(cell: str) -> date:
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", cell):
+        try:
+            return date.fromisoformat(cell)
+        except ValueError:
+            pass
+    raise ValueError(f"not a date like 2026-11-20: {cell!r}")
+
+
+_ENCODE: dict[str, Callable[[Any], str]] = {
+    "text": encode_text,
+    "time": lambda v: _utc(v).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+    "date": lambda v: v.isoformat(),
+    "int": lambda v: str(int(v)),
+    "float": lambda v: repr(float(v)),
+    "bool": lambda v: "true" if v else "false",
+}
+_DECODE: dict[str, Callable[[str], Any]] = {
+    "text": decode_text,
+    "time": _parse_time,
+    "date": _parse_date,
+    "int": _parse_int,
+    "float": _parse_float,
+    "bool": _parse_bool,
+}
+
+
+def _encode(kind: str, value: Any) -> str:
+    optional = kind.endswith("?")
+    if value is None:
+        if not optional:
+            raise ValueError(f"a {kind} value is missing")
+        return ""
+    return _ENCODE[kind.rstrip("?")](value)
+
+
+def _decode(kind: str, cell: str) -> Any:
+    if kind.endswith("?") and cell == "":
+        return None
+    return _DECODE[kind.rstrip("?")](cell)
+
+
+def _csv_text(columns: dict[str, str], rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_encode(kind, row[name]) for name, kind in columns.items()])
+        if buffer.tell() > 1 << 16:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def bank_jsonl_lines(bank: pd.DataFrame) -> Iterator[str]:
+    """A bank as native JSONL lines (the bank file layout of :mod:`pairs.bank`)."""
+    for record in bank_to_records(bank):
+        yield json.dumps(json_ready(record), ensure_ascii=False) + "\n"
+
+
+def json_ready(value: Any) -> Any:
+    """``value`` with NaN as None and numpy scalars as Python numbers, for strict JSON."""
+    if isinstance(value, dict):
+        return {key: json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(item) for item in value]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return json_ready(value.item())
+    return value
+
+
+def _bank_file(position: int, name: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.")[:40] or "bank"
+    return f"{position:03d}-{slug}.jsonl"
+
+
+# -- export ----------------------------------------------------------------------------
+
+
+def export_store(store: Store, directory: str | os.PathLike) -> dict[str, int]:
+    """Write the whole store to ``directory`` in the layout of the module docstring.
+
+    Everything is read in one snapshot of the database, written to a temporary
+    directory beside ``directory`` and then renamed, so ``directory`` either
+    appears complete or not at all.
+
+    Parameters
+    ----------
+    store : Store
+    directory : path
+        Must not exist yet, or be an empty directory.
+
+    Returns
+    -------
+    dict
+        Rows written per kind: ``settings``, ``banks``, ``pairs``, ``cohorts``,
+        ``raters``, ``drill_items``, ``judgments``.
+
+    Raises
+    ------
+    FileExistsError
+        If ``directory`` exists and is not an empty directory (nothing is written).
+    """
+    directory = Path(directory)
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise FileExistsError(
+            errno.EEXIST, "exists and is not an empty directory; nothing written", str(directory)
+        )
+    with store.snapshot() as conn:
+        tables, bank_frames = _read_store(store, conn)
+    counts = {name.removesuffix(".csv"): len(rows) for name, rows in tables.items()}
+    counts["pairs"] = sum(len(frame) for frame in bank_frames)
+    manifest = {"format": FORMAT, "version": VERSION, "rows": dict(sorted(counts.items())), "note": NOTE}
+
+    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".tmp", dir=directory.parent))
+    try:
+        (tmp / BANK_DIR).mkdir()
+        for row, frame in zip(tables["banks.csv"], bank_frames, strict=True):
+            atomic_write(tmp / BANK_DIR / row["file"], bank_jsonl_lines(frame))
+        for name, rows in tables.items():
+            atomic_write(tmp / name, _csv_text(FILES[name], rows))
+        atomic_write(tmp / MANIFEST, [json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"])
+        os.chmod(tmp, 0o777 & ~_umask())
+        if directory.exists():
+            directory.rmdir()  # empty, checked above
+        os.rename(tmp, directory)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return counts
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _read_store(store: Store, conn: Connection) -> tuple[dict[str, list[dict]], list[pd.DataFrame]]:
+    """Every row to export, per CSV file in :data:`FILES` order, and each bank's pairs."""
+    setting_rows = sorted(
+        ({"key": k, "value": v} for k, v in conn.execute(sa.select(settings.c.key, settings.c.value))),
+        key=lambda r: r["key"],
+    )
+    bank_rows, bank_frames = [], []
+    for position, row in enumerate(conn.execute(sa.select(banks).order_by(banks.c.id)).all(), start=1):
+        bank_rows.append(
+            {
+                "name": row.name,
+                "file": _bank_file(position, row.name),
+                "source_file": row.source_file or "",
+                "created_at": row.created_at,
+            }
+        )
+        bank_frames.append(store.load_bank(row.name, conn))
+    cohort_rows = [
+        dict(r)
+        for r in conn.execute(
+            sa.select(
+                cohorts.c.name,
+                cohorts.c.invite_code,
+                banks.c.name.label("bank"),
+                cohorts.c.drill_size,
+                cohorts.c.simulated,
+                cohorts.c.created_at,
+            )
+            .select_from(cohorts)
+            .outerjoin(banks, banks.c.id == cohorts.c.bank_id)
+            .order_by(cohorts.c.id)
+        ).mappings()
+    ]
+    rater_rows = [
+        dict(r)
+        for r in conn.execute(
+            sa.select(
+                cohorts.c.name.label("cohort"),
+                raters.c.name,
+                raters.c.role,
+                raters.c.simulated,
+                raters.c.created_at,
+            )
+            .join(cohorts, cohorts.c.id == raters.c.cohort_id)
+            .order_by(raters.c.id)
+        ).mappings()
+    ]
+    who = (cohorts.c.name.label("cohort"), raters.c.name.label("rater"))
+    items = conn.execute(
+        sa.select(
+            raters.c.id.label("rater_id"),
+            *who,
+            drill_items.c.drill,
+            drill_items.c.position,
+            banks.c.name.label("bank"),
+            drill_items.c.pair_id,
+            drill_items.c.left,
+            drill_items.c.shown_at,
+        )
+        .join(raters, raters.c.id == drill_items.c.rater_id)
+        .join(cohorts, cohorts.c.id == raters.c.cohort_id)
+        .join(banks, banks.c.id == drill_items.c.bank_id)
+    ).mappings()
+    # Sorted here, not in SQL: PostgreSQL may collate text unlike SQLite's code-point order.
+    item_rows = sorted((dict(r) for r in items), key=lambda r: (r["rater_id"], r["drill"], r["position"]))
+    judgment_rows = [
+        dict(r)
+        for r in conn.execute(
+            sa.select(
+                *who,
+                banks.c.name.label("bank"),
+                judgments.c.pair_id,
+                judgments.c.drill,
+                judgments.c.drill_date,
+                judgments.c.choice,
+                judgments.c.confidence,
+                judgments.c.left,
+                judgments.c.shown_at,
+                judgments.c.answered_at,
+                judgments.c.seconds,
+            )
+            .join(raters, raters.c.id == judgments.c.rater_id)
+            .join(cohorts, cohorts.c.id == raters.c.cohort_id)
+            .join(banks, banks.c.id == judgments.c.bank_id)
+            .order_by(judgments.c.id)
+        ).mappings()
+    ]
+    tables = {
+        "settings.csv": setting_rows,
+        "banks.csv": bank_rows,
+        "cohorts.csv": cohort_rows,
+        "raters.csv": rater_rows,
+        "drill_items.csv": item_rows,
+        "judgments.csv": judgment_rows,
+    }
+    return tables, bank_frames
+
+
+# -- import ----------------------------------------------------------------------------
+
+
+def import_store(store: Store, directory: str | os.PathLike) -> dict[str, int]:
+    """Read a directory written by :func:`export_store` into an empty database, in one transaction.
+
+    Every file is read and checked first; any problem (a file not in UTF-8, a
+    malformed cell, a bank named twice, a row naming a cohort, rater, bank or
+    pair that is not in the export, a file with fewer or more rows than the
+    manifest says) is reported and nothing is imported. Imported people have
+    no password.
+
+    Returns
+    -------
+    dict
+        Rows imported per kind, as :func:`export_store` returns them.
+
+    Raises
+    ------
+    InputError
+        With every problem found in the files.
+    NotEmptyError
+        If the database holds any row already.
+    OSError
+        If a file cannot be read.
+    """
+    directory = Path(directory)
+    tables, bank_frames = _read_directory(directory)
+
+    def fn(conn: Connection) -> dict[str, int]:
+        occupied = [t.name for t in metadata.sorted_tables if conn.execute(sa.select(t).limit(1)).first()]
+        if occupied:
+            raise NotEmptyError(
+                f"{store.url_for_display}: the database is not empty (it has rows in "
+                f"{', '.join(occupied)}); import only into an empty database. Nothing was imported."
+            )
+        return _insert(store, conn, tables, bank_frames)
+
+    return store.write(fn)
+
+
+def _read_directory(directory: Path) -> tuple[dict[str, list[tuple[int, dict]]], list[pd.DataFrame]]:
+    from pairs.importers import read_bank
+
+    manifest_path = directory / MANIFEST
+    data = manifest_path.read_bytes()
+    try:
+        manifest = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError([Problem(str(manifest_path), line, "encoding", "not UTF-8")]) from None
+    except json.JSONDecodeError as exc:
+        raise InputError([Problem(str(manifest_path), exc.lineno, "json", exc.msg)]) from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise InputError([Problem(str(manifest_path), None, "format", f"not a {FORMAT} export")])
+    if manifest.get("version") != VERSION:
+        raise InputError(
+            [
+                Problem(
+                    str(manifest_path),
+                    None,
+                    "version",
+                    f"version {manifest.get('version')!r}; this PairCal reads version {VERSION}",
+                )
+            ]
+        )
+    expected_rows = manifest.get("rows") if isinstance(manifest.get("rows"), dict) else {}
+
+    problems: list[Problem] = []
+    tables = {name: _read_csv(directory / name, columns, problems) for name, columns in FILES.items()}
+
+    bank_frames: list[pd.DataFrame] = []
+    for line, row in tables["banks.csv"]:
+        file = row.get("file", "")
+        path = directory / BANK_DIR / file
+        if Path(file).name != file or file in ("", ".", ".."):
+            problems.append(Problem(str(directory / "banks.csv"), line, "file", f"not a file name: {file!r}"))
+            bank_frames.append(pd.DataFrame(columns=BANK_COLUMNS))
+        elif path.is_file() and path.stat().st_size == 0:
+            bank_frames.append(pd.DataFrame(columns=BANK_COLUMNS))
+        else:
+            try:
+                bank_frames.append(read_bank(path, "jsonl"))
+            except InputError as error:
+                problems.extend(error.problems)
+                bank_frames.append(pd.DataFrame(columns=BANK_COLUMNS))
+
+    counts = {name.removesuffix(".csv"): len(rows) for name, rows in tables.items()}
+    counts["pairs"] = sum(len(frame) for frame in bank_frames)
+    for kind, n in counts.items():
+        if expected_rows.get(kind) != n:
+            problems.append(
+                Problem(
+                    str(manifest_path),
+                    None,
+                    "rows",
+                    f"{kind}: the manifest says {expected_rows.get(kind)!r}, the files hold {n}",
+                )
+            )
+    problems += _reference_problems(directory, tables, bank_frames)
+    if problems:
+        raise InputError(problems)
+    return tables, bank_frames
+
+
+def _read_csv(path: Path, columns: dict[str, str], problems: list[Problem]) -> list[tuple[int, dict]]:
+    """The typed rows of one CSV file with the line each starts on; problems are appended."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:  # e.g. saved again by a spreadsheet in another encoding
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(Problem(str(path), line, "encoding", f"not UTF-8 (byte 0x{data[exc.start]:02x})"))
+        return []
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+        if header != list(columns):
+            problems.append(Problem(str(path), 1, "header", f"must be {','.join(columns)}"))
+            return []
+        rows = []
+        start = reader.line_num + 1
+        for cells in reader:
+            line, start = start, reader.line_num + 1
+            if len(cells) != len(columns):
+                message = f"{len(cells)} cells, expected {len(columns)}"
+                problems.append(Problem(str(path), line, "row", message))
+                continue
+            row = {}
+            for (name, kind), cell in zip(columns.items(), cells, strict=True):
+                try:
+                    row[name] = _decode(kind, cell)
+                except ValueError as exc:
+                    problems.append(Problem(str(path), line, name, str(exc)))
+            rows.append((line, row))
+    except csv.Error as exc:
+        problems.append(Problem(str(path), reader.line_num, "csv", str(exc)))
+        return []
+    return rows
+
+
+def _reference_problems(
+    directory: Path, tables: dict[str, list[tuple[int, dict]]], bank_frames: list[pd.DataFrame]
+) -> list[Problem]:
+    """Rows naming a cohort, rater, bank or pair that the export does not hold, and bad values."""
+    problems: list[Problem] = []
+    pairs_of = {
+        row["name"]: set(frame["id"])
+        for (_, row), frame in zip(tables["banks.csv"], bank_frames, strict=True)
+    }
+    cohort_names = {row["name"] for _, row in tables["cohorts.csv"]}
+    people = {(row["cohort"], row["name"]) for _, row in tables["raters.csv"]}
+
+    def check(file: str, line: int, field: str, ok: bool, message: str) -> None:
+        if not ok:
+            problems.append(Problem(str(directory / file), line, field, message))
+
+    seen: set[str] = set()
+    for line, row in tables["banks.csv"]:  # the import would merge two banks of one name
+        check("banks.csv", line, "name", row["name"] not in seen, f"bank {row['name']!r} appears twice")
+        seen.add(row["name"])
+    for line, row in tables["cohorts.csv"]:
+        if "bank" in row:
+            check(
+                "cohorts.csv",
+                line,
+                "bank",
+                row["bank"] is None or row["bank"] in pairs_of,
+                f"unknown bank {row['bank']!r}",
+            )
+    for line, row in tables["raters.csv"]:
+        if {"cohort", "role"} <= set(row):
+            check(
+                "raters.csv",
+                line,
+                "cohort",
+                row["cohort"] in cohort_names,
+                f"unknown cohort {row['cohort']!r}",
+            )
+            check(
+                "raters.csv",
+                line,
+                "role",
+                row["role"] in ("rater", "lead"),
+                f"must be rater or lead, got {row['role']!r}",
+            )
+    for file in ("drill_items.csv", "judgments.csv"):
+        for line, row in tables[file]:
+            if not {"cohort", "rater", "bank", "pair_id"} <= set(row):
+                continue  # a cell of this row could not be read: already a problem
+            check(
+                file,
+                line,
+                "rater",
+                (row["cohort"], row["rater"]) in people,
+                f"unknown rater {row['rater']!r} of cohort {row['cohort']!r}",
+            )
+            known = row["bank"] in pairs_of
+            check(file, line, "bank", known, f"unknown bank {row['bank']!r}")
+            check(
+                file,
+                line,
+                "pair_id",
+                not known or row["pair_id"] in pairs_of[row["bank"]],
+                f"unknown pair {row['pair_id']!r} of bank {row['bank']!r}",
+            )
+            if file == "judgments.csv" and "choice" in row and "confidence" in row:
+                check(
+                    file,
+                    line,
+                    "choice",
+                    row["choice"] in ("A", "B"),
+                    f"must be A or B, got {row['choice']!r}",
+                )
+                conf = row["confidence"]
+                check(
+                    file,
+                    line,
+                    "confidence",
+                    conf is None or 0.5 <= conf <= 1,
+                    f"must be in [0.5, 1], got {conf!r}",
+                )
+            if "left" in row:
+                sides = ("A", "B", None) if file == "judgments.csv" else ("A", "B")
+                check(file, line, "left", row["left"] in sides, f"must be A or B, got {row['left']!r}")
+    return problems
+
+
+def _insert(
+    store: Store, conn: Connection, tables: dict[str, list[tuple[int, dict]]], bank_frames: list[pd.DataFrame]
+) -> dict[str, int]:
+    """Insert every row, in file order, into the empty database ``conn`` writes to."""
+
+    def rows(name: str) -> list[dict]:
+        return [row for _, row in tables[name]]
+
+    def insert(table: sa.Table, values: list[dict]) -> None:
+        for start in range(0, len(values), 5000):
+            conn.execute(sa.insert(table), values[start : start + 5000])
+
+    insert(settings, rows("settings.csv"))
+    bank_ids = {}
+    for row, frame in zip(rows("banks.csv"), bank_frames, strict=True):
+        store.add_pairs(
+            conn, row["name"], frame, source_file=row["source_file"], created_at=row["created_at"]
+        )
+        bank_ids[row["name"]] = store.bank_id(row["name"], conn)
+    insert(
+        cohorts,
+        [
+            {**{k: v for k, v in row.items() if k != "bank"}, "bank_id": bank_ids.get(row["bank"])}
+            for row in rows("cohorts.csv")
+        ],
+    )
+    cohort_ids = dict(conn.execute(sa.select(cohorts.c.name, cohorts.c.id)).all())
+    insert(
+        raters,
+        [
+            {
+                "cohort_id": cohort_ids[row["cohort"]],
+                "name": row["name"],
+                "role": row["role"],
+                "password_hash": None,
+                "failed_logins": 0,
+                "locked_until": None,
+                "simulated": row["simulated"],
+                "created_at": row["created_at"],
+            }
+            for row in rows("raters.csv")
+        ],
+    )
+    rater_ids = {
+        (cohort, name): rid
+        for cohort, name, rid in conn.execute(
+            sa.select(cohorts.c.name, raters.c.name, raters.c.id).join(
+                cohorts, cohorts.c.id == raters.c.cohort_id
+            )
+        )
+    }
+
+    def keyed(row: dict) -> dict:
+        out = {k: v for k, v in row.items() if k not in ("cohort", "rater", "bank")}
+        return {**out, "rater_id": rater_ids[(row["cohort"], row["rater"])], "bank_id": bank_ids[row["bank"]]}
+
+    insert(drill_items, [keyed(row) for row in rows("drill_items.csv")])
+    insert(judgments, [keyed(row) for row in rows("judgments.csv")])
+    counts = {name.removesuffix(".csv"): len(rows) for name, rows in tables.items()}
+    counts["pairs"] = sum(len(frame) for frame in bank_frames)
+    return counts

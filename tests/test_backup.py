@@ -1,0 +1,882 @@
+"""The whole store as plain files: ``python -m pairs store export DIR`` and ``store import DIR``.
+
+Checked, on SQLite and PostgreSQL:
+
+* Round trip. A rich store (the starter bank; a bank of awkward text: unicode, emoji, new lines,
+  text starting with ``=``, ``+``, ``-``, ``@``, an apostrophe or a tab, commas and quotes, a tie,
+  gold confidence, tags; settings; a lead's cohort whose two raters stopped part-way through their
+  drills; a simulated demo cohort; judgments imported from a CSV file into another cohort) is
+  exported, imported into a new empty database and exported again: the two directories hold the
+  same files, byte for byte, for each of SQLite and PostgreSQL on either side. The new database
+  answers the same: the judgments export, every bank, each rater's drill (same items, answers and
+  next position), the invite codes.
+* No password, password hash or session token is exported; imported people cannot sign in until
+  ``python -m pairs accounts set-password`` gives them a password; a simulated or unknown rater is
+  refused one.
+* An import into a database that is not empty is refused (exit 2) and changes nothing.
+* A corrupted export is refused whole: every problem is listed as ``FILE:LINE: field: message``
+  (exit 1) and the database stays empty; a missing directory, manifest or file is a one-line error
+  (exit 2), never a traceback.
+* An export into a directory that is not empty writes nothing (exit 2); an export leaves no
+  temporary files behind.
+* Text a spreadsheet would run, or that starts with an apostrophe, comes back exactly, and no cell
+  of an exported CSV file starts with ``=``, ``+``, ``-`` or ``@``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import itertools
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from calibration.simulate import demo_cohort
+from pairs import accounts, drills
+from pairs.accounts import AccountError
+from pairs.backup import FILES, MANIFEST, decode_text, encode_text
+from pairs.cli import main
+from pairs.store import STARTER_BANK_NAME, Store, cohorts, metadata
+
+ROOT = Path(__file__).resolve().parent.parent
+
+AWKWARD_BANK = '=awkward, "bank" ünï 🎉'
+AWKWARD_PAIRS = [
+    {
+        "id": "=SUM(A1)",
+        "prompt": "=SUM(A1)",
+        "response_a": '+1, and a "quoted" word\nsecond line',
+        "response_b": "-1\r\nwindows line end",
+        "gold": "A",
+        "rationale": "@mention, 'apostrophe'",
+        "tags": ["length", "polish"],
+        "domain": "=domain",
+        "source": "-source",
+        "gold_confidence": 0.75,
+    },
+    {
+        "id": "'quoted",
+        "prompt": "'quoted prompt",
+        "response_a": "\ttab first",
+        "response_b": "''two apostrophes",
+        "gold": "tie",
+        "rationale": "",
+        "tags": [],
+        "domain": "",
+        "source": "",
+    },
+    {
+        "id": 'ünï 🎉, "x"',
+        "prompt": "Ünïcödé 🎉 emoji, non-breaking\u00a0space, zero\u200bwidth, 日本語",
+        "response_a": "@at the start",
+        "response_b": "plain",
+        "gold": "B",
+        "rationale": "Ⅻ ﬁ — composed é and decomposed e\u0301",
+        "tags": ["factual", "constraint"],
+        "domain": "math",
+        "source": "paircal-test",
+        "gold_confidence": 1.0,
+    },
+    {
+        "id": "-minus-id",
+        "prompt": "+plus prompt",
+        "response_a": "A",
+        "response_b": "B",
+        "gold": "B",
+        "tags": ["control"],
+        "gold_confidence": 0.5,
+    },
+]
+SETTINGS = {
+    "drill_size": "12",
+    "=formula key": '-5, "quoted"\nsecond line',
+    "'apostrophe": "''two",
+    "tab": "\ttab first, @at",
+}
+COHORT = '-Team "Ünï", 🎉'
+DEMO_COHORT = "Demo cohort"
+CSV_COHORT = "+imported, 'csv'"
+LEAD, ANN, BOB = "@Lead", "=Ann", "'Bob O'Brien"
+PASSWORDS = {LEAD: "lead's long secret", ANN: "ann-pässwörd-🎉", BOB: "bob bob bob bob"}
+DAY = date(2026, 11, 20)
+CSV_JUDGMENTS = (
+    "rater,pair_id,choice,confidence,left,answered_at,seconds\n"
+    "-minus,=SUM(A1),A,0.9,B,2026-11-18T09:00:00Z,14\n"
+    "-minus,'quoted,B,,A,2026-11-18T09:01:00.123456Z,\n"
+    '"comma, ""quoted"" ü",-minus-id,B,0.55,,2026-11-18T10:00:00+02:00,3.25\n'
+    '@at,"ünï 🎉, ""x""",A,1,A,2026-11-19T00:00:00Z,120\n'
+    "@at,-minus-id,A,,B,,\n"
+)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+# -- fixtures and helpers --------------------------------------------------------------
+
+
+def dialect(url: str) -> str:
+    return sa.engine.make_url(url).get_backend_name()
+
+
+@pytest.fixture
+def new_db(request, tmp_path):
+    """Make fresh, empty databases: ``new_db("sqlite")`` or ``new_db("postgresql")`` gives a new URL."""
+    numbers = itertools.count(1)
+
+    def make(kind: str) -> str:
+        if kind == "sqlite":
+            return f"sqlite:///{tmp_path / f'new-{next(numbers)}.db'}"
+        base = request.getfixturevalue("postgres_url")
+        name = "t_" + os.urandom(6).hex()
+        engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        engine.dispose()
+        return base.rsplit("/", 1)[0] + "/" + name
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _forget_unknown_failures():
+    accounts._unknown_failures.clear()
+    yield
+    accounts._unknown_failures.clear()
+
+
+def run(argv: list[str], capsys) -> tuple[int, str, str]:
+    """``python -m pairs ARGV`` in this process: (exit code, stdout, stderr)."""
+    capsys.readouterr()
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_process(argv: list[str], stdin: str | None = None) -> subprocess.CompletedProcess:
+    """``python -m pairs ARGV`` exactly as typed in a shell, in a new process."""
+    return subprocess.run(
+        [sys.executable, "-m", "pairs", *argv],
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+    )
+
+
+def row_counts(url: str) -> dict[str, int]:
+    store = Store(url)
+    try:
+        with store.read() as conn:
+            return {
+                t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+                for t in metadata.sorted_tables
+            }
+    finally:
+        store.engine.dispose()
+
+
+def files_of(directory: Path) -> dict[str, bytes]:
+    """Every file under ``directory`` (relative name: bytes)."""
+    found = {p.relative_to(directory).as_posix(): p for p in directory.rglob("*") if p.is_file()}
+    return {name: found[name].read_bytes() for name in sorted(found)}
+
+
+def csv_cells(directory: Path) -> list[str]:
+    """Every cell of every CSV file in an export, as the csv module reads it."""
+    cells = []
+    for path in sorted(directory.glob("*.csv")):
+        with open(path, encoding="utf-8", newline="") as handle:
+            cells += [cell for row in csv.reader(handle) for cell in row]
+    return cells
+
+
+@dataclass
+class Rich:
+    """What :func:`build_rich_store` made, to check a copy against."""
+
+    invites: dict[str, str]
+    drills: list[tuple[str, str, str, int, str]]  # cohort, rater, bank, size, kind of each drill
+    token: str
+    simulated: str
+
+
+def build_rich_store(url: str, tmp: Path) -> Rich:
+    """Fill the empty database ``url`` with one of everything an export holds (see the module docstring)."""
+    store = Store(url)
+    assert store.ensure_starter_bank()
+    bank_file = tmp / "awkward.jsonl"
+    bank_file.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in AWKWARD_PAIRS), "utf-8")
+    assert main(["import", str(bank_file), "--bank", AWKWARD_BANK, "--db", url]) == 0
+    for key, value in SETTINGS.items():
+        store.set_setting(key, value)
+
+    lead, invite = accounts.create_cohort(store, COHORT, LEAD, PASSWORDS[LEAD], drill_size=5)
+    ann = accounts.join_cohort(store, invite, ANN, PASSWORDS[ANN])
+    bob = accounts.join_cohort(store, invite, BOB, PASSWORDS[BOB])
+    # Ann: a daily drill of the starter bank with three answers and a fourth item shown but not
+    # answered, and a practice round not started.
+    daily = drills.get_or_create_drill(store, ann.id, STARTER_BANK_NAME, DAY, size=5)
+    t0 = datetime.now(UTC) - timedelta(hours=1)  # shown before answered: every "seconds" is positive
+    for position, (choice, confidence) in enumerate([("A", 0.9), ("B", 0.5), ("A", 1.0)]):
+        drills.mark_shown(store, ann.id, daily.key, position, at=t0 + timedelta(minutes=position))
+        assert drills.submit(store, ann.id, daily.key, position, choice, confidence) is not None
+    drills.mark_shown(store, ann.id, daily.key, 3, at=t0 + timedelta(minutes=3, microseconds=123456))
+    drills.get_or_create_drill(store, ann.id, STARTER_BANK_NAME, DAY, size=3, kind="practice")
+    # Bob: every pair of the awkward bank, one answered without having been marked shown.
+    awkward = drills.get_or_create_drill(store, bob.id, AWKWARD_BANK, DAY, size=len(AWKWARD_PAIRS))
+    assert drills.submit(store, bob.id, awkward.key, 0, "B", 0.75) is not None
+    # Sign-ins: a session, and a failed attempt (a count that must not travel either).
+    accounts.login(store, COHORT, ANN, PASSWORDS[ANN])
+    token = accounts.start_session(store, ann.id)
+    with pytest.raises(AccountError):
+        accounts.login(store, COHORT, BOB, "not bob's password")
+
+    # A simulated demo cohort, loaded as the lead's console does it (views/lead.py).
+    demo_lead, demo_invite = accounts.create_cohort(store, DEMO_COHORT, "Dee", PASSWORDS[LEAD])
+    simulated = demo_cohort(
+        store.load_bank(STARTER_BANK_NAME), n_raters=8, n_per_rater=40, seed=3, start="2026-10-01"
+    )
+    accounts.add_simulated_raters(store, demo_lead.cohort_id, sorted(simulated["rater"].unique()))
+    assert store.import_judgments(simulated, bank=STARTER_BANK_NAME, cohort=DEMO_COHORT)["added"] == 320
+
+    # Judgments from a CSV file, into a cohort of their own.
+    csv_file = tmp / "judgments.csv"
+    csv_file.write_text(CSV_JUDGMENTS, "utf-8")
+    argv = ["judgments", "import", str(csv_file), "--bank", AWKWARD_BANK, "--cohort", CSV_COHORT, "--db", url]
+    assert main(argv) == 0
+
+    csv_invite = accounts.cohort_info(store, cohort_id(store, CSV_COHORT))["invite_code"]
+    store.engine.dispose()
+    return Rich(
+        invites={COHORT: invite, DEMO_COHORT: demo_invite, CSV_COHORT: csv_invite},
+        drills=[
+            (COHORT, ANN, STARTER_BANK_NAME, 5, "daily"),
+            (COHORT, ANN, STARTER_BANK_NAME, 3, "practice"),
+            (COHORT, BOB, AWKWARD_BANK, len(AWKWARD_PAIRS), "daily"),
+        ],
+        token=token,
+        simulated=sorted(simulated["rater"].unique())[0],
+    )
+
+
+def cohort_id(store: Store, name: str) -> int:
+    with store.read() as conn:
+        return conn.execute(sa.select(cohorts.c.id).where(cohorts.c.name == name)).scalar_one()
+
+
+def rater_id(store: Store, cohort: str, name: str) -> int:
+    return int(accounts.list_raters(store, cohort_id(store, cohort)).set_index("name").loc[name, "id"])
+
+
+def assert_same_answers(source: str, copy: str, rich: Rich, tmp: Path) -> None:
+    """The store at ``copy`` answers every question as the one at ``source`` does."""
+    old, new = Store(source), Store(copy)
+    try:
+        # The judgments, as `python -m pairs judgments export` writes them.
+        exported = []
+        for n, url in enumerate([source, copy]):
+            out = tmp / f"judgments-{n}.csv"
+            assert main(["judgments", "export", "--out", str(out), "--db", url]) == 0
+            exported.append(out.read_bytes())
+        assert exported[0].count(b"\n") == 1 + 3 + 1 + 320 + 5
+        assert exported[1] == exported[0]  # whichever databases are on either side
+        # Every bank, pair for pair.
+        assert new.bank_names() == old.bank_names() == [STARTER_BANK_NAME, AWKWARD_BANK]
+        for name in old.bank_names():
+            pd.testing.assert_frame_equal(new.load_bank(name), old.load_bank(name))
+        assert new.load_bank(AWKWARD_BANK).drop(columns="gold_confidence").to_dict("records") == [
+            {**{"rationale": "", "domain": "", "source": ""}, **pair, "tags": tuple(pair["tags"])}
+            for pair in ({k: v for k, v in p.items() if k != "gold_confidence"} for p in AWKWARD_PAIRS)
+        ]
+        assert {k: new.get_setting(k) for k in SETTINGS} == SETTINGS
+        # Cohorts keep their invite codes, bank and drill size; raters their names and roles.
+        for cohort, invite in rich.invites.items():
+            old_info = accounts.cohort_info(old, cohort_id(old, cohort))
+            new_info = accounts.cohort_info(new, cohort_id(new, cohort))
+            assert {**new_info, "id": 0} == {**old_info, "id": 0} and new_info["invite_code"] == invite
+            new_raters, old_raters = (
+                accounts.list_raters(s, info["id"]).drop(columns="id")
+                for s, info in ((new, new_info), (old, old_info))
+            )
+            pd.testing.assert_frame_equal(new_raters, old_raters)  # row ids may differ: they are not exported
+        # Each drill resumes where its rater stopped: same items, answers and next position.
+        for cohort, name, bank, size, kind in rich.drills:
+            before, after = (
+                drills.get_or_create_drill(s, rater_id(s, cohort, name), bank, DAY, size=size, kind=kind)
+                for s in (old, new)
+            )
+            assert after.bank == before.bank == bank
+            without_ids = [[replace(item, bank_id=0) for item in d.items] for d in (after, before)]
+            assert without_ids[0] == without_ids[1]  # row ids are not exported: the bank's may differ
+            assert (after.answered, after.next_position) == (before.answered, before.next_position)
+        assert [
+            (d.answered, d.next_position)
+            for d in (
+                drills.get_or_create_drill(new, rater_id(new, c, n), b, DAY, size=s, kind=k)
+                for c, n, b, s, k in rich.drills
+            )
+        ] == [(3, 3), (0, 0), (1, 1)]
+        assert new.count_judgments() == old.count_judgments()
+    finally:
+        old.engine.dispose()
+        new.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory) -> Path:
+    """An export of the rich store (built once, on SQLite); tests that change it work on a copy."""
+    tmp = tmp_path_factory.mktemp("exported")
+    url = f"sqlite:///{tmp / 'source.db'}"
+    build_rich_store(url, tmp)
+    assert main(["store", "export", str(tmp / "export"), "--db", url]) == 0
+    return tmp / "export"
+
+
+# -- round trip ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_export_import_export_gives_identical_files(db_url, target, new_db, tmp_path):
+    rich = build_rich_store(db_url, tmp_path)
+    first, second = tmp_path / "first", tmp_path / "second"
+    summary = "2 banks (100 pairs), 3 cohorts, 15 raters, 12 drill items, 329 judgments, 4 settings"
+    # The commands exactly as a user types them.
+    done = run_process(["store", "export", str(first), "--db", db_url])
+    assert (done.returncode, done.stderr, done.stdout) == (0, "", f"wrote {summary} to {first}\n")
+    copy = new_db(target)
+    done = run_process(["store", "import", str(first), "--db", copy])
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.splitlines() == [
+        f"{first}: imported {summary} into {sa.engine.make_url(copy).render_as_string(hide_password=True)}",
+        "No passwords were imported: give each person a new one with "
+        "python -m pairs accounts set-password --cohort NAME --rater NAME",
+    ]
+    assert main(["store", "export", str(second), "--db", copy]) == 0
+
+    before, after = files_of(first), files_of(second)
+    assert list(before) == sorted(
+        [MANIFEST, *FILES, "banks/001-starter.jsonl", "banks/002-awkward-bank-n.jsonl"]
+    )
+    assert list(after) == list(before)
+    for name, data in before.items():
+        assert after[name] == data, f"{name} differs after export, import, export"
+    assert not [cell for cell in csv_cells(first) if cell.startswith(FORMULA_START)]
+    assert json.loads(before[MANIFEST])["rows"] == {
+        "banks": 2,
+        "cohorts": 3,
+        "drill_items": 12,
+        "judgments": 329,
+        "pairs": 100,
+        "raters": 15,
+        "settings": 4,
+    }
+    assert_same_answers(db_url, copy, rich, tmp_path)
+
+
+@pytest.mark.postgres
+def test_judgments_export_lists_judgments_without_a_time_alike_on_both_databases(new_db, tmp_path):
+    bank_file, csv_file = tmp_path / "awkward.jsonl", tmp_path / "judgments.csv"
+    bank_file.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in AWKWARD_PAIRS), "utf-8")
+    csv_file.write_text(CSV_JUDGMENTS, "utf-8")
+    exported = []
+    for kind in ("sqlite", "postgresql"):
+        url, out = new_db(kind), tmp_path / f"{kind}.csv"
+        assert main(["import", str(bank_file), "--bank", "b", "--db", url]) == 0
+        assert main(["judgments", "import", str(csv_file), "--bank", "b", "--db", url]) == 0
+        assert main(["judgments", "export", "--out", str(out), "--db", url]) == 0
+        exported.append(out.read_bytes())
+    assert exported[1] == exported[0]
+
+
+# -- passwords and sessions ------------------------------------------------------------
+
+
+def test_no_password_or_session_is_exported_and_set_password_lets_people_in_again(
+    db_url, new_db, tmp_path, capsys, monkeypatch
+):
+    rich = build_rich_store(db_url, tmp_path)
+    source = Store(db_url)
+    with source.read() as conn:
+        hashes = [h for h in conn.execute(sa.text("SELECT password_hash FROM raters")).scalars() if h]
+    assert len(hashes) == 4 and all(h.startswith("scrypt$") for h in hashes)
+    directory = tmp_path / "export"
+    assert run(["store", "export", str(directory), "--db", db_url], capsys)[0] == 0
+
+    everything = b"".join(files_of(directory).values())
+    assert rich.invites[COHORT].encode() in everything and b"=Ann" in everything  # not vacuous
+    secret_bytes = [
+        *(password.encode() for password in PASSWORDS.values()),
+        b"scrypt$",
+        *(h.encode() for h in hashes),
+        *(h.split("$")[-1].encode() for h in hashes),  # the digest alone
+        rich.token.encode(),
+        hashlib.sha256(rich.token.encode()).hexdigest().encode(),  # what the sessions table holds
+    ]
+    for secret in secret_bytes:
+        assert secret not in everything
+
+    copy = Store(new_db(dialect(db_url)))
+    assert run(["store", "import", str(directory), "--db", copy.url], capsys)[0] == 0
+    with copy.read() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM sessions")).scalar_one() == 0
+        accounts_rows = conn.execute(sa.text("SELECT password_hash, failed_logins, locked_until FROM raters"))
+        assert set(accounts_rows) == {(None, 0, None)}
+    assert accounts.resolve_session(copy, rich.token) is None
+    for name, password in PASSWORDS.items():
+        with pytest.raises(AccountError, match=re.escape(accounts.WRONG_LOGIN)):
+            accounts.login(copy, COHORT, name, password)
+
+    # Ann's new password on standard input, in a real process as an administrator would type it.
+    new_ann = "Änn's new pässword 🎉"
+    argv = ["accounts", "set-password", "--cohort", COHORT, "--rater", ANN, "--stdin", "--db", copy.url]
+    done = run_process(argv, stdin=new_ann + "\n")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == f"password set for {ANN!r} in cohort {COHORT!r}\n"
+    assert accounts.login(copy, f"  {COHORT} ", ANN, new_ann).name == ANN
+    with pytest.raises(AccountError):
+        accounts.login(copy, COHORT, ANN, PASSWORDS[ANN])
+    # Bob's through main(), standard input replaced.
+    monkeypatch.setattr(sys, "stdin", io.StringIO("bob's new password\r\nignored second line\n"))
+    code, out, err = run(argv[:5] + [BOB, "--stdin", "--db", copy.url], capsys)
+    assert (code, err, out) == (0, "", f"password set for {BOB!r} in cohort {COHORT!r}\n")
+    assert accounts.login(copy, COHORT, BOB, "bob's new password").name == BOB
+    # The lead's: a random temporary password, printed once.
+    code, out, err = run(argv[:5] + [LEAD, "--db", copy.url], capsys)
+    assert (code, err) == (0, "")
+    prefix = (
+        f"temporary password for {LEAD!r} in cohort {COHORT!r} (shown only now; give it to them privately): "
+    )
+    assert out.startswith(prefix) and out.endswith("\n")
+    lead = accounts.login(copy, COHORT, LEAD, out[len(prefix) : -1])
+    assert (lead.name, lead.role) == (LEAD, "lead")
+
+    # Refused: a simulated rater, an unknown rater or cohort, a password too short.
+    refusals = [
+        (
+            [DEMO_COHORT, rich.simulated],
+            f"error: '{rich.simulated}' is a simulated rater; simulated raters never sign in.\n",
+        ),
+        ([COHORT, "nobody"], f"error: There is no rater 'nobody' in a cohort '{COHORT}'.\n"),
+        (["no such cohort", ANN], f"error: There is no rater '{ANN}' in a cohort 'no such cohort'.\n"),
+        ([COHORT, "\x00"], f"error: There is no rater '\x00' in a cohort '{COHORT}'.\n"),
+    ]
+    for (cohort, name), message in refusals:
+        monkeypatch.setattr(sys, "stdin", io.StringIO("a good long password\n"))
+        argv = ["accounts", "set-password", "--cohort", cohort, "--rater", name, "--stdin", "--db", copy.url]
+        assert run(argv, capsys) == (1, "", message)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
+    argv = ["accounts", "set-password", "--cohort", COHORT, "--rater", ANN, "--stdin", "--db", copy.url]
+    assert run(argv, capsys) == (1, "", "error: The password must have at least 8 characters.\n")
+    with copy.read() as conn:
+        hashes = dict(conn.execute(sa.text("SELECT name, password_hash FROM raters")).all())
+    assert sorted(name for name, h in hashes.items() if h) == sorted([LEAD, ANN, BOB])
+    assert accounts.login(copy, COHORT, ANN, new_ann).name == ANN  # the refused password changed nothing
+
+    # In the source store, a new password ends the sessions the old one started.
+    assert accounts.resolve_session(source, rich.token).name == ANN
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a good long password\n"))
+    argv = ["accounts", "set-password", "--cohort", COHORT, "--rater", ANN, "--stdin", "--db", db_url]
+    assert run(argv, capsys)[0] == 0
+    assert accounts.resolve_session(source, rich.token) is None
+    for store in (source, copy):
+        store.engine.dispose()
+
+
+# -- an import needs an empty database -------------------------------------------------
+
+
+@pytest.mark.parametrize("content", ["starter bank", "a setting"])
+def test_import_into_a_database_that_is_not_empty_is_refused(db_url, exported, content, capsys):
+    store = Store(db_url)
+    if content == "starter bank":
+        store.ensure_starter_bank()
+        tables = "banks, pairs"
+    else:
+        store.set_setting("theme", "dark")
+        tables = "settings"
+    before = row_counts(db_url)
+    code, out, err = run(["store", "import", str(exported), "--db", db_url], capsys)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: {store.url_for_display}: the database is not empty (it has rows in {tables}); import only "
+        "into an empty database. Nothing was imported.\n"
+    )
+    assert row_counts(db_url) == before
+    store.engine.dispose()
+
+
+# -- corrupted exports -----------------------------------------------------------------
+
+
+def edit_csv(path: Path, row: int, column: str, value: str) -> None:
+    """Set one cell of a CSV file of an export (``row`` 1 is the first after the header)."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    rows[row][rows[0].index(column)] = value
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+
+
+def edit_manifest(directory: Path, **changes: int) -> None:
+    """Add ``changes`` to the manifest's row counts."""
+    manifest = json.loads((directory / MANIFEST).read_text("utf-8"))
+    for kind, change in changes.items():
+        manifest["rows"][kind] += change
+    (directory / MANIFEST).write_text(json.dumps(manifest), "utf-8")
+
+
+def unknown_rater(d: Path) -> list[str]:
+    edit_csv(d / "judgments.csv", 1, "rater", "nobody")
+    return [f"{d}/judgments.csv:2: rater: unknown rater 'nobody' of cohort {COHORT!r}"]
+
+
+def bad_time(d: Path) -> list[str]:
+    edit_csv(d / "judgments.csv", 3, "answered_at", "2026-11-20 09:00:00")
+    return [
+        f"{d}/judgments.csv:4: answered_at: not a time like 2026-11-20T09:00:00.000000Z: "
+        "'2026-11-20 09:00:00'"
+    ]
+
+
+def wrong_row_count(d: Path) -> list[str]:
+    edit_manifest(d, judgments=1)
+    return [f"{d}/{MANIFEST}:: rows: judgments: the manifest says 330, the files hold 329"]
+
+
+def truncated_bank_line(d: Path) -> list[str]:
+    path = d / "banks" / "002-awkward-bank-n.jsonl"
+    lines = path.read_text("utf-8").splitlines(keepends=True)
+    path.write_text("".join([lines[0], lines[1][:40] + "\n", *lines[2:]]), "utf-8")
+    return [
+        f"{path}:2: json: not valid JSON (Unterminated string starting at column 29)",
+        f"{d}/{MANIFEST}:: rows: pairs: the manifest says 100, the files hold 96",
+    ]
+
+
+def drill_item_not_in_bank(d: Path) -> list[str]:
+    edit_csv(d / "drill_items.csv", 1, "pair_id", "no-such-pair")
+    return [f"{d}/drill_items.csv:2: pair_id: unknown pair 'no-such-pair' of bank 'starter'"]
+
+
+def wrong_header(d: Path) -> list[str]:
+    path = d / "raters.csv"
+    path.write_text(path.read_text("utf-8").replace(",created_at\n", ",created\n", 1), "utf-8")
+    return [
+        f"{d}/raters.csv:1: header: must be cohort,name,role,simulated,created_at",
+        f"{d}/{MANIFEST}:: rows: raters: the manifest says 15, the files hold 0",
+    ]
+
+
+def bad_choice_and_confidence(d: Path) -> list[str]:
+    edit_csv(d / "judgments.csv", 2, "choice", "C")
+    edit_csv(d / "judgments.csv", 2, "confidence", "0.3")
+    return [
+        f"{d}/judgments.csv:3: choice: must be A or B, got 'C'",
+        f"{d}/judgments.csv:3: confidence: must be in [0.5, 1], got 0.3",
+    ]
+
+
+def missing_cell(d: Path) -> list[str]:
+    path = d / "cohorts.csv"
+    lines = path.read_text("utf-8").splitlines(keepends=True)
+    lines[2] = lines[2].rsplit(",", 1)[0] + "\n"
+    path.write_text("".join(lines), "utf-8")
+    return [
+        f"{d}/cohorts.csv:3: row: 5 cells, expected 6",
+        f"{d}/{MANIFEST}:: rows: cohorts: the manifest says 3, the files hold 2",
+    ]
+
+
+def unclosed_quote(d: Path) -> list[str]:
+    path = d / "settings.csv"
+    path.write_text(path.read_text("utf-8") + 'theme,"dark\n', "utf-8")
+    return [f"{d}/settings.csv:7: csv: unexpected end of data"]
+
+
+def not_utf8(d: Path) -> list[str]:  # a regression test: this was a UnicodeDecodeError traceback
+    path = d / "raters.csv"
+    path.write_bytes(path.read_bytes().replace(b"\nDemo cohort,Dee,", b"\nDemo cohort,D\xe9e,"))
+    return [
+        f"{d}/raters.csv:5: encoding: not UTF-8 (byte 0xe9)",
+        f"{d}/{MANIFEST}:: rows: raters: the manifest says 15, the files hold 0",
+    ]
+
+
+def manifest_not_utf8(d: Path) -> list[str]:  # a regression test: this was a UnicodeDecodeError traceback
+    path = d / MANIFEST
+    data = path.read_bytes().replace(b'"version"', b'"v\xffrsion"')
+    path.write_bytes(data)
+    return [f"{path}:3: encoding: not UTF-8"]
+
+
+def bank_twice(d: Path) -> list[str]:  # a regression test: the two were merged into one bank, silently
+    path = d / "banks.csv"
+    lines = path.read_text("utf-8").splitlines(keepends=True)
+    path.write_text("".join([*lines, lines[2]]), "utf-8")
+    edit_manifest(d, banks=1, pairs=len(AWKWARD_PAIRS))
+    return [f"{d}/banks.csv:4: name: bank {AWKWARD_BANK!r} appears twice"]
+
+
+def position_too_large(d: Path) -> list[str]:  # a regression test: this was an OverflowError traceback
+    edit_csv(d / "drill_items.csv", 5, "position", "99999999999999999999")
+    return [
+        f"{d}/drill_items.csv:6: position: must be a whole number from 0 to 2147483647, "
+        "got '99999999999999999999'"
+    ]
+
+
+CORRUPTIONS = [
+    unknown_rater,
+    bad_time,
+    wrong_row_count,
+    truncated_bank_line,
+    drill_item_not_in_bank,
+    wrong_header,
+    bad_choice_and_confidence,
+    missing_cell,
+    unclosed_quote,
+    not_utf8,
+    manifest_not_utf8,
+    bank_twice,
+    position_too_large,
+]
+PROBLEM_LINE = re.compile(r"(?P<file>/\S[^:]*):(?P<line>\d*): (?P<field>\w+): (?P<message>.+)")
+
+
+def assert_refused(directory: Path, url: str, expected: list[str], capsys, *, exact: bool) -> None:
+    """Importing ``directory`` into the empty database ``url`` fails with ``expected`` among the problems."""
+    code, out, err = run(["store", "import", str(directory), "--db", url], capsys)
+    problems = err.splitlines()
+    assert code == 1
+    assert all(PROBLEM_LINE.fullmatch(p) and p.startswith(f"{directory}/") for p in problems), problems
+    if exact:
+        assert sorted(problems) == sorted(expected)
+    else:
+        assert set(expected) <= set(problems), problems
+    noun = "problem" if len(problems) == 1 else "problems"
+    assert out == f"{directory}: not valid, {len(problems)} {noun}\n"
+    assert set(row_counts(url).values()) == {0}
+
+
+@pytest.mark.parametrize("corrupt", CORRUPTIONS, ids=lambda f: f.__name__)
+def test_a_corrupted_export_is_refused_whole(corrupt, exported, tmp_path, capsys):
+    directory = tmp_path / "export"
+    shutil.copytree(exported, directory)
+    expected = corrupt(directory)
+    # A file that cannot be read, or a bank file that cannot, makes every row naming what it held a
+    # problem too; the problems asked for must be among those listed.
+    assert_refused(directory, f"sqlite:///{tmp_path / 'new.db'}", expected, capsys, exact=False)
+
+
+def test_every_problem_of_an_export_is_listed_and_nothing_is_imported(db_url, exported, tmp_path, capsys):
+    directory = tmp_path / "export"
+    shutil.copytree(exported, directory)
+    cases = [unknown_rater, bad_time, wrong_row_count, drill_item_not_in_bank, bad_choice_and_confidence]
+    expected = [problem for corrupt in cases for problem in corrupt(directory)]
+    assert len(expected) == 6
+    assert_refused(directory, db_url, expected, capsys, exact=True)
+    # The database is still empty: the good export goes in.
+    assert run(["store", "import", str(exported), "--db", db_url], capsys)[0] == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "file, column, value, message",
+    [
+        ("drill_items.csv", "drill", "daily:" + "x" * 70, "value too long for type character varying(64)"),
+        (
+            "settings.csv",
+            "value",
+            "a NUL \x00 character",
+            "PostgreSQL text fields cannot contain NUL (0x00) bytes",
+        ),
+    ],
+)
+def test_a_value_postgresql_refuses_is_reported_not_a_traceback(
+    file, column, value, message, exported, new_db, tmp_path, capsys
+):
+    # A regression test: PostgreSQL's DataError escaped as a traceback (SQLite stores such values).
+    directory = tmp_path / "export"
+    shutil.copytree(exported, directory)
+    edit_csv(directory / file, 1, column, value)
+    url = new_db("postgresql")
+    code, out, err = run(["store", "import", str(directory), "--db", url], capsys)
+    assert (code, out) == (1, "")
+    assert err == f"{directory}: not consistent, nothing imported: {message}\n"
+    assert set(row_counts(url).values()) == {0}
+
+
+def test_two_rows_with_one_key_are_refused_and_nothing_is_imported(db_url, exported, tmp_path, capsys):
+    directory = tmp_path / "export"
+    shutil.copytree(exported, directory)
+    path = directory / "judgments.csv"
+    lines = path.read_text("utf-8").splitlines(keepends=True)
+    path.write_text("".join([*lines, lines[1]]), "utf-8")
+    edit_manifest(directory, judgments=1)
+    code, out, err = run(["store", "import", str(directory), "--db", db_url], capsys)
+    assert (code, out) == (1, "")
+    assert err.startswith(f"{directory}: not consistent, nothing imported: ") and err.count("\n") <= 2
+    assert set(row_counts(db_url).values()) == {0}
+
+
+def missing_directory(d: Path) -> Path:
+    shutil.rmtree(d)
+    return d / MANIFEST
+
+
+def missing_manifest(d: Path) -> Path:
+    (d / MANIFEST).unlink()
+    return d / MANIFEST
+
+
+def missing_csv_file(d: Path) -> Path:
+    (d / "cohorts.csv").unlink()
+    return d / "cohorts.csv"
+
+
+def missing_bank_file(d: Path) -> Path:
+    (d / "banks" / "001-starter.jsonl").unlink()
+    return d / "banks" / "001-starter.jsonl"
+
+
+@pytest.mark.parametrize(
+    "remove",
+    [missing_directory, missing_manifest, missing_csv_file, missing_bank_file],
+    ids=lambda f: f.__name__,
+)
+def test_a_missing_directory_or_file_is_a_one_line_error(remove, exported, tmp_path, capsys):
+    directory = tmp_path / "export"
+    shutil.copytree(exported, directory)
+    missing = remove(directory)
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    assert run(["store", "import", str(directory), "--db", url], capsys) == (
+        2,
+        "",
+        f"error: {missing}: No such file or directory\n",
+    )
+    assert set(row_counts(url).values()) == {0}
+
+
+def test_a_directory_that_is_not_an_export_is_refused_without_a_traceback(tmp_path):
+    (tmp_path / "not-an-export").mkdir()
+    (tmp_path / "not-an-export" / MANIFEST).write_text('{"format": "something else"}\n', "utf-8")
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    done = run_process(["store", "import", str(tmp_path / "not-an-export"), "--db", url])
+    assert (done.returncode, done.stdout) == (1, f"{tmp_path / 'not-an-export'}: not valid, 1 problem\n")
+    assert done.stderr == f"{tmp_path / 'not-an-export' / MANIFEST}:: format: not a paircal-store export\n"
+    done = run_process(["store", "import", str(tmp_path / "nowhere"), "--db", url])
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"error: {tmp_path / 'nowhere' / MANIFEST}: No such file or directory\n"
+
+
+# -- where an export goes --------------------------------------------------------------
+
+
+def test_an_export_into_a_directory_that_is_not_empty_writes_nothing(db_url, tmp_path, capsys):
+    Store(db_url).ensure_starter_bank()
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "keep.txt").write_text("mine", "utf-8")
+    a_file = tmp_path / "a-file"
+    a_file.write_text("also mine", "utf-8")
+    for target in (full, a_file):
+        code, out, err = run(["store", "export", str(target), "--db", db_url], capsys)
+        assert (code, out) == (2, "")
+        assert err == f"error: {target}: exists and is not an empty directory; nothing written\n"
+    assert [p.name for p in full.iterdir()] == ["keep.txt"] and (full / "keep.txt").read_text() == "mine"
+    assert a_file.read_text() == "also mine"
+    left = {p.name for p in tmp_path.iterdir()} - {"paircal.db", "paircal.db-wal", "paircal.db-shm"}
+    assert left == {"a-file", "full"}  # and no temporary directory
+
+
+def test_an_export_leaves_no_temporary_files(db_url, tmp_path, capsys, monkeypatch):
+    Store(db_url).ensure_starter_bank()
+    out = tmp_path / "out"
+    out.mkdir()
+    empty = out / "empty"
+    empty.mkdir()
+    for target in (out / "fresh", empty):  # a new path, and an empty directory
+        assert run(["store", "export", str(target), "--db", db_url], capsys)[0] == 0
+        assert sorted(files_of(target)) == sorted([MANIFEST, *FILES, "banks/001-starter.jsonl"])
+    assert sorted(p.name for p in out.iterdir()) == ["empty", "fresh"]
+    assert files_of(out / "fresh") == files_of(empty)
+
+    # A write that fails part-way removes what was written.
+    import pairs.backup
+
+    real_write, calls = pairs.backup.atomic_write, []
+
+    def failing_write(path, chunks):
+        calls.append(path)
+        if len(calls) == 4:
+            raise OSError(28, "No space left on device", str(path))
+        real_write(path, chunks)
+
+    monkeypatch.setattr(pairs.backup, "atomic_write", failing_write)
+    code, stdout, err = run(["store", "export", str(out / "failed"), "--db", db_url], capsys)
+    assert (code, stdout) == (2, "")
+    assert err == f"error: {calls[3]}: No space left on device\n"
+    assert sorted(p.name for p in out.iterdir()) == ["empty", "fresh"]
+
+
+# -- formula-like text -----------------------------------------------------------------
+
+TRICKY = ["=SUM(A1)", "'quoted", "''", "'", "'=1", "+1", "-1", "@at", "\ttab", "\rCR", "", "plain", " =space"]
+
+
+def test_encode_text_hides_formulas_and_decode_text_undoes_it_exactly():
+    for text in TRICKY:
+        cell = encode_text(text)
+        assert decode_text(cell) == text
+        assert not cell.startswith(FORMULA_START)
+        assert cell == (text if text[:1] not in (*FORMULA_START, "'") else "'" + text)
+
+
+def test_formula_like_text_survives_the_round_trip_exactly(exported, db_url, capsys):
+    cells = csv_cells(exported)
+    assert len(cells) > 329 * 12
+    assert [cell for cell in cells if cell.startswith(FORMULA_START)] == []
+    for cell in [
+        "'=SUM(A1)",
+        "''quoted",
+        "'-minus-id",
+        "'=Ann",
+        "''Bob O'Brien",
+        "'@Lead",
+        "'-minus",
+        "'@at",
+    ]:
+        assert cell in cells
+    assert f"'{AWKWARD_BANK}" in cells and f"'{COHORT}" in cells and f"'{CSV_COHORT}" in cells
+    assert "''apostrophe" in cells and "'''two" in cells and "'\ttab first, @at" in cells
+
+    assert run(["store", "import", str(exported), "--db", db_url], capsys)[0] == 0
+    store = Store(db_url)
+    bank = store.load_bank(AWKWARD_BANK)
+    for column in ("id", "prompt", "response_a", "response_b", "rationale", "domain", "source"):
+        assert list(bank[column]) == [pair.get(column, "") for pair in AWKWARD_PAIRS]
+    assert bank.loc[0, "prompt"] == "=SUM(A1)" and bank.loc[1, "prompt"] == "'quoted prompt"
+    assert {key: store.get_setting(key) for key in SETTINGS} == SETTINGS
+    names = {
+        cohort: list(accounts.list_raters(store, cohort_id(store, cohort))["name"])
+        for cohort in (COHORT, CSV_COHORT)
+    }
+    assert names == {COHORT: [LEAD, ANN, BOB], CSV_COHORT: ["-minus", "@at", 'comma, "quoted" ü']}
+    judged = store.export_judgments(cohort=CSV_COHORT)
+    assert sorted(judged["pair_id"]) == sorted(
+        ["=SUM(A1)", "'quoted", "-minus-id", 'ünï 🎉, "x"', "-minus-id"]
+    )
+    store.engine.dispose()
