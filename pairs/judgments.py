@@ -4,10 +4,11 @@ Columns: ``rater, pair_id, choice, confidence, left, answered_at, seconds``.
 ``rater``, ``pair_id`` and ``choice`` are required; the others may be missing
 or empty. ``choice`` and ``left`` are ``A`` or ``B`` (the response by identity,
 not by side); ``confidence`` is in [0.5, 1] (a percentage such as ``85`` is
-refused rather than guessed at); ``answered_at`` is an ISO 8601 time;
-``seconds`` is a non-negative number. A rater's name and a pair id have at
-most :data:`MAX_NAME_CHARS` characters. Two rows of one rater on one pair at
-the same ``answered_at`` must give the same answer (the store keeps one).
+refused rather than guessed at); ``answered_at`` is an ISO 8601 time in the
+years 1 to 9999 (UTC); ``seconds`` is a non-negative number. A rater's name
+and a pair id have at most :data:`MAX_NAME_CHARS` characters. Two rows of one
+rater on one pair at the same ``answered_at`` must give the same answer (the
+store keeps one).
 
 Validation collects every problem as ``FILE:LINE: field: message``, where LINE
 is the physical line a record starts on (the header is line 1 unless blank
@@ -216,6 +217,9 @@ def _problems(
     at = pd.to_datetime(at_text.where(at_text != ""), utc=True, errors="coerce", format="ISO8601")
     bad_at = ((at_text != "") & at.isna()).to_numpy()
     checks.append(("answered_at", bad_at, "not an ISO 8601 time: " + at_text.map(shown)))
+    # pandas reads years such as 0 or -2026, which Python's datetime (and so the store) cannot hold
+    bad_year = (at.notna() & ~at.dt.year.between(1, 9999)).to_numpy()
+    checks.append(("answered_at", bad_year, "must be in the years 1 to 9999, got " + at_text.map(shown)))
 
     # The store keeps one answer per rater, pair and answered_at (to the microsecond):
     # a second, different answer would be dropped without a word.

@@ -42,6 +42,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pairs.bank import COLUMNS as BANK_COLUMNS
+from pairs.bank import text_problem
 from pairs.errors import InputError, Problem
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -369,6 +370,7 @@ class Store:
         """
         if not name or not name.strip():
             raise ValueError("bank name must not be empty.")
+        _check_name(name, banks.c.name, source_file or "bank", "bank name")
         records = [_pair_row(rec) for rec in bank[BANK_COLUMNS].to_dict("records")]
         bid = conn.execute(sa.select(banks.c.id).where(banks.c.name == name)).scalar()
         if bid is None:
@@ -535,6 +537,8 @@ class Store:
             if "answered_at" in frame
             else None
         )
+
+        _check_name(cohort, cohorts.c.name, source, "cohort")
 
         def fn(conn):
             bid = self.bank_id(bank, conn)
@@ -705,6 +709,19 @@ def _row_key(rec: dict[str, Any]) -> str:
 
     text = json.dumps({k: str(v) for k, v in sorted(rec.items())}, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def _check_name(name: str, column: sa.Column, source: str, field: str) -> None:
+    """Raise :class:`InputError` when ``name`` does not fit ``column`` (too long, NUL, not Unicode).
+
+    SQLite would store it anyway; PostgreSQL refuses it in the middle of the transaction.
+    """
+    if len(name) > column.type.length:
+        problem = f"longer than {column.type.length} characters"
+    else:
+        problem = text_problem(name)
+    if problem:
+        raise InputError([Problem(source, None, field, problem)])
 
 
 _CONTENTION_SQLSTATES = {"40001", "40P01"}  # PostgreSQL serialization failure, deadlock detected

@@ -123,3 +123,18 @@ def test_every_command_is_in_the_readme():
         "judgments export",
     ]:
         assert f"python -m pairs {command}" in readme, command
+
+
+@pytest.mark.parametrize("bad", ["b" * 201, "nul\x00name"], ids=["too-long", "nul"])
+def test_a_bank_or_cohort_name_the_database_cannot_hold_is_a_problem(db_url, tmp_path, capsys, bad):
+    """PostgreSQL would refuse these mid-transaction (SQLite would store them): both say why instead."""
+    assert main(["import", str(STARTER), "--bank", bad, "--db", db_url]) == 1
+    assert capsys.readouterr().err.startswith(f"{STARTER.name}:: bank name: ")
+    assert Store(db_url).bank_names() == []
+
+    assert main(["import", str(STARTER), "--bank", "starter", "--db", db_url]) == 0
+    j = write_judgments(tmp_path / "j.csv", ["ann,starter-coding-001,A,0.9,B,2026-11-20T09:00:00Z,14"])
+    capsys.readouterr()
+    assert main(["judgments", "import", str(j), "--bank", "starter", "--cohort", bad, "--db", db_url]) == 1
+    assert capsys.readouterr().err.startswith(f"{j}:: cohort: ")
+    assert Store(db_url).count_judgments() == 0
