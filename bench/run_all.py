@@ -2,7 +2,7 @@
 
 Run::
 
-    python bench/run_all.py                 # the figures: about 15 minutes on 2 cores
+    python bench/run_all.py                 # the figures: about 7 minutes on 2 cores
     python bench/run_all.py --quick         # tiny sizes: a smoke test, written to bench/out/
 
 The four scripts run one after the other, each in its own process, on this
@@ -48,7 +48,7 @@ SCRIPTS = {
 HAND_WRITTEN = """
 ## Where the time goes
 
-(Written by hand; `bench/run_all.py` keeps this section as it is.)
+(Written by hand; `bench/run_all.py` keeps everything after its markers as it is.)
 """
 
 
