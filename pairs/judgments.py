@@ -284,3 +284,17 @@ def neutralize_formula(value):
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with :func:`neutralize_formula` applied to every text cell (numbers untouched).
+
+    For tables shown in the app: Streamlit's table toolbar offers "Download as
+    CSV" and writes cells as they are, so a rater named ``=HYPERLINK(...)``
+    would become a live formula in the lead's spreadsheet.
+
+    >>> spreadsheet_safe(pd.DataFrame({"rater": ["=1+1", "ann"], "n": [-3, 4]})).to_dict("list")
+    {'rater': ["'=1+1", 'ann'], 'n': [-3, 4]}
+    """
+    text = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
+    return frame.assign(**{str(c): frame[c].map(neutralize_formula) for c in text}) if text else frame

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -168,3 +168,22 @@ def test_a_new_judgment_reaches_the_cached_report_and_leaderboard(env):
     at = app_as(store, rater, "views/report.py")  # caches are not cleared in between
     assert not at.exception
     assert [m.value for m in at.metric][0] == "1"
+
+
+def test_tables_offer_no_live_formula_to_their_csv_download(env):
+    """Streamlit's table toolbar downloads cells as they are: a rater named like a formula, with
+    enough answers to be ranked, shows on the leaderboard and the lead console behind an apostrophe."""
+    store, lead, _, invite = env
+    sneaky = accounts.join_cohort(store, invite, '=HYPERLINK("http://evil.example","x")', "sneaky-password")
+    today = datetime.now(UTC).date()
+    for day in range(3):
+        drill = drills.get_or_create_drill(store, sneaky.id, "starter", today - timedelta(days=day), size=10)
+        for item in drill.items:
+            drills.submit(store, sneaky.id, drill.key, item.position, choice="A", confidence=0.7)
+    for user, page in ((sneaky, "views/leaderboard.py"), (lead, "views/lead.py")):
+        at = app_as(store, user, page)
+        assert not at.exception, at.exception
+        raters = [str(v) for frame in at.dataframe if "rater" in frame.value for v in frame.value["rater"]]
+        assert "'" + sneaky.name in raters, (page, raters)
+        cells = [str(v) for frame in at.dataframe for v in frame.value.to_numpy().ravel()]
+        assert not [c for c in cells if c[:1] in ("=", "+", "@")], page

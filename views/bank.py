@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pairs.balance import bank_stats
+from pairs.judgments import spreadsheet_safe
 from pairs.markdown import safe_markdown
 from views.common import get_store, load_bank, require_lead
 
@@ -46,7 +47,7 @@ if chosen_domains:
     view = view[view["domain"].isin(chosen_domains)]
 
 table = view[["id", "domain", "gold", "prompt"]].assign(tags=view["tags"].map(", ".join))
-st.dataframe(table, hide_index=True, width="stretch")
+st.dataframe(spreadsheet_safe(table), hide_index=True, width="stretch")
 
 if len(view):
     pid = st.selectbox("Show pair", list(view["id"]), key="bank_pair")

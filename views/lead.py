@@ -15,7 +15,7 @@ from pairs import accounts
 from pairs.balance import balance_problems, bank_stats
 from pairs.bank import MAX_BANK_NAME_CHARS, text_problem
 from pairs.importers import FORMATS, check_bank_bytes
-from pairs.judgments import to_csv
+from pairs.judgments import spreadsheet_safe, to_csv
 from pairs.markdown import escape_markdown, safe_markdown
 from views.common import cohort_prepared, get_store, judgments_version, load_bank, require_lead
 from views.components import show_rater_report
@@ -62,7 +62,7 @@ with overview:
         c[1].metric("Judgments", len(prepared))
         c[2].metric("Cohort agreement with experts", f"{prepared['correct'].mean():.0%}")
         st.dataframe(
-            board,
+            spreadsheet_safe(board),
             hide_index=True,
             width="stretch",
             column_config={
@@ -111,7 +111,7 @@ with audit:
                 b.markdown(safe_markdown(pair["response_b"]))
                 st.markdown(f"**Gold {pair['gold']}**: " + safe_markdown(pair["rationale"]))
         st.subheader("All pairs, hardest first")
-        st.dataframe(items, hide_index=True, width="stretch")
+        st.dataframe(spreadsheet_safe(items), hide_index=True, width="stretch")
 
 with banks_tab:
     limit_mb = st.get_option("server.maxUploadSize")
@@ -143,7 +143,9 @@ with banks_tab:
         if problems:
             st.error(f"{len(problems)} problem(s) found; nothing was imported. Fix them and upload again.")
             st.dataframe(
-                pd.DataFrame([{"line": p.line, "field": p.field, "message": p.message} for p in problems]),
+                spreadsheet_safe(
+                    pd.DataFrame([{"line": p.line, "field": p.field, "message": p.message} for p in problems])
+                ),
                 hide_index=True,
                 width="stretch",
             )

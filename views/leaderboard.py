@@ -9,6 +9,7 @@ import streamlit as st
 
 from calibration.leaderboard import LEADERBOARD_COLUMNS, MIN_RANKED, PRIOR_JUDGMENTS, leaderboard
 from pairs import accounts
+from pairs.judgments import spreadsheet_safe
 from pairs.markdown import escape_markdown
 from views.common import cohort_prepared, get_store, judgments_version, require_user
 
@@ -54,7 +55,7 @@ def highlight(row: pd.Series) -> list[str]:
 
 shown = board[[c for c in LEADERBOARD_COLUMNS if c not in ("raw_score", "ranked")]]
 st.dataframe(
-    shown.style.apply(highlight, axis=1),
+    spreadsheet_safe(shown).style.apply(highlight, axis=1),
     hide_index=True,
     width="stretch",
     column_config={
