@@ -28,6 +28,7 @@ import logging
 import math
 import os
 import random
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -212,8 +213,8 @@ def make_engine(url: str | None = None) -> Engine:
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=60000")
+        use_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -225,6 +226,31 @@ def make_engine(url: str | None = None) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
 
     return engine
+
+
+def use_wal(cursor, *, patience: float = 60.0) -> None:
+    """Put an SQLite database in WAL mode, waiting out other connections doing the same.
+
+    Switching to WAL needs an exclusive lock, and SQLite may answer "database
+    is locked" at once, without waiting the busy timeout, when another
+    connection is switching or writing at that moment (it refuses to wait where
+    waiting could deadlock): servers starting together on a new file hit this.
+    So the switch is retried after a short random pause, for up to ``patience``
+    seconds. A database already in WAL mode (the mode is kept in the file) is
+    left alone; an in-memory one stays in memory mode.
+    """
+    deadline = time.monotonic() + patience
+    pause = 0.01
+    while True:
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error).lower() or time.monotonic() > deadline:
+                raise
+        time.sleep(pause * (0.5 + random.random()))
+        pause = min(pause * 2, 0.5)
 
 
 class Store:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -60,6 +61,39 @@ def test_default_url_is_sqlite_file_under_data(monkeypatch):
     assert store_mod.database_url() == f"sqlite:///{store_mod.DEFAULT_DB_PATH}"
     monkeypatch.setenv("PAIRCAL_DB_URL", "postgresql+psycopg://x@h/db")
     assert store_mod.database_url() == "postgresql+psycopg://x@h/db"
+
+
+class _LockedCursor:
+    """An SQLite cursor whose switch to WAL is refused ``locked`` times, as when servers start together."""
+
+    def __init__(self, locked: int, error: str = "database is locked"):
+        self.locked, self.error, self.mode, self.attempts = locked, error, "delete", 0
+
+    def execute(self, sql: str):
+        if sql == "PRAGMA journal_mode=WAL":
+            self.attempts += 1
+            if self.attempts <= self.locked:
+                raise sqlite3.OperationalError(self.error)
+            self.mode = "wal"
+        return self
+
+    def fetchone(self):
+        return (self.mode,)
+
+
+def test_switching_to_wal_waits_out_a_database_locked_answer():
+    cursor = _LockedCursor(locked=3)
+    store_mod.use_wal(cursor)
+    assert (cursor.mode, cursor.attempts) == ("wal", 4)
+    store_mod.use_wal(cursor)  # already in WAL mode: nothing to switch
+    assert cursor.attempts == 4
+
+
+def test_switching_to_wal_gives_up_on_other_errors_and_after_its_patience():
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        store_mod.use_wal(_LockedCursor(locked=1, error="disk I/O error"))
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        store_mod.use_wal(_LockedCursor(locked=10**6), patience=0.2)
 
 
 def test_sqlite_uses_wal_and_busy_timeout(tmp_path):
