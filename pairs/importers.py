@@ -45,12 +45,10 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import io
 import json
 import os
 import re
 import sys
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +58,7 @@ import pandas as pd
 
 from pairs.bank import COLUMNS, MAX_TEXT_CHARS, REQUIRED, validate_records
 from pairs.errors import InputError, Problem, shown
+from pairs.files import csv_header, csv_rows
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: characters of the decoded file processed so far, and in all."""
@@ -549,29 +548,16 @@ def _read_native(source: _Source) -> Iterator[Record]:
 def _read_csv(source: _Source) -> Iterator[Record]:
     """Native columns in CSV; a record's line is the physical line where it starts."""
     csv.field_size_limit(max(csv.field_size_limit(), 4 * MAX_TEXT_CHARS))
-    stream = io.StringIO(source.text, newline="")
-    reader = csv.reader(stream, strict=True)
     header: list[str] | None = None
-    start = 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as e:
-            source.problem(start, "csv", f"not valid CSV ({e})")
-            start = reader.line_num + 1
+    for line, row, read in csv_rows(source.text):
+        if isinstance(row, csv.Error):
+            source.problem(line, "csv", f"not valid CSV ({row})")
             continue
-        line, start = start, reader.line_num + 1
-        source.advance(stream.tell())
-        if not any(cell.strip() for cell in row):
-            continue
+        source.advance(read)
         if header is None:
-            header = [cell.strip().lower() for cell in row]
-            counts = Counter(header)
-            for column in [c for c in COLUMNS if counts[c] > 1]:  # other columns are not read
+            header, repeated, missing = csv_header(row, COLUMNS, REQUIRED)
+            for column in repeated:  # other columns are not read
                 source.problem(line, column, "column appears more than once")
-            missing = [c for c in REQUIRED if c not in header]
             for column in missing:
                 source.problem(line, column, "missing column")
             source.missing_columns = set(missing)

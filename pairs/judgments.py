@@ -18,8 +18,6 @@ lines come first); a file with any problem is refused whole.
 from __future__ import annotations
 
 import csv
-import io
-from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -27,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from pairs.errors import InputError, Problem, shown
+from pairs.files import csv_header, csv_rows
 
 COLUMNS = ["rater", "pair_id", "choice", "confidence", "left", "answered_at", "seconds"]
 REQUIRED = ["rater", "pair_id", "choice"]
@@ -85,36 +84,19 @@ def _read_csv(text: str, file: str) -> tuple[pd.DataFrame, np.ndarray, list[Prob
     CSV reader cannot parse (an unclosed quote), is a problem; missing cells at
     the end of a row are empty.
     """
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] | None = None
     rows: list[list[str]] = []
     lines: list[int] = []
     header_problems: list[Problem] = []
     problems: list[Problem] = []
-    start = 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            problems.append(Problem(file, start, "csv", f"not valid CSV ({exc})"))
-            start = reader.line_num + 1
-            continue
-        line, start = start, reader.line_num + 1
-        if not any(cell.strip() for cell in row):
-            continue
-        if header is None:
-            header = [cell.strip().lower() for cell in row]
-            counts = Counter(header)
-            header_problems += [
-                Problem(file, line, c, "column appears more than once") for c in COLUMNS if counts[c] > 1
-            ]
-            header_problems += [
-                Problem(file, line, c, "missing column (the header needs rater, pair_id, choice)")
-                for c in REQUIRED
-                if c not in counts
-            ]
+    for line, row, _ in csv_rows(text):
+        if isinstance(row, csv.Error):
+            problems.append(Problem(file, line, "csv", f"not valid CSV ({row})"))
+        elif header is None:
+            header, repeated, missing = csv_header(row, COLUMNS, REQUIRED)
+            header_problems += [Problem(file, line, c, "column appears more than once") for c in repeated]
+            needs = "missing column (the header needs rater, pair_id, choice)"
+            header_problems += [Problem(file, line, c, needs) for c in missing]
         elif len(row) > len(header):
             problems.append(Problem(file, line, "csv", f"{len(row)} fields but the header has {len(header)}"))
         else:
