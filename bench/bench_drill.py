@@ -45,12 +45,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -60,26 +56,19 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from bench import _table  # noqa: E402
+from bench._server import CHROMIUM, CHROMIUM_ARGS, Server  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
 TRIVIAL_APP = "bench/trivial_app.py"
 BANK = "bench"
 TARGET_RATIO = 1.5
 """Drill p50 within this multiple of the trivial app's p50 (the issue's target)."""
 TARGET_COLD_S = 5.0
 """Cold start of the drill page in under this many seconds."""
+QUIET = ("--server.fileWatcherType", "none")
+"""Servers ignore file changes elsewhere in the tree, which would make them rerun mid-measurement."""
 MAX_DRILL = 50
 """Largest drill size a cohort allows (pairs.accounts)."""
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 # Installed in every page before its own scripts. ``arm(want)`` starts a measurement: the next
 # click sets t0; after each DOM change the page is checked for every ``want`` element (a CSS
@@ -146,54 +135,6 @@ def clicked(n: int) -> list[dict]:
 
 
 # -- servers and data ----------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """``streamlit run SCRIPT`` on localhost; ``launched_at`` is the wall clock just before Popen."""
-
-    def __init__(self, script: str, db_url: str, log: Path, path: str = "/"):
-        self.script, self.db_url, self.log, self.path = script, db_url, log, path
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen | None = None
-        self.launched_at = float("nan")
-
-    def start(self) -> Server:
-        cmd = [sys.executable, "-m", "streamlit", "run", self.script, "--server.port", str(self.port)]
-        cmd += ["--server.headless", "true", "--server.address", "127.0.0.1"]
-        cmd += ["--server.fileWatcherType", "none"]
-        env = {**os.environ, "PAIRCAL_DB_URL": self.db_url}
-        with open(self.log, "ab") as log:
-            self.launched_at = time.time()
-            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1)
-                return self
-            except OSError:
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.02)
-        self.stop()
-        raise RuntimeError(f"{self.script} did not start:\n{self.log.read_text(errors='replace')}")
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc = None
 
 
 def make_data(store, drill_size: int) -> str:
@@ -407,8 +348,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
         invite = make_data(store, size)
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         logs = {"app.py": tmp / "app.log", TRIVIAL_APP: tmp / "trivial.log"}
-        ours = Server("app.py", db_url, logs["app.py"]).start()
-        trivial = Server(TRIVIAL_APP, db_url, logs[TRIVIAL_APP]).start()
+        ours = Server(db_url, logs["app.py"], *QUIET).start()
+        trivial = Server(db_url, logs[TRIVIAL_APP], *QUIET, script=TRIVIAL_APP).start()
         try:
             runs = []
             for run in range(runs_wanted):
@@ -436,10 +377,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
         colds: dict[str, list[float]] = {"ours": [], "trivial": []}
         for launch in range(args.launches):  # alternating, so both see the same load
             _, token = new_rater(store, invite, f"cold {launch}")
-            app = Server("app.py", db_url, logs["app.py"], path=f"/?s={token}")
+            app = Server(db_url, logs["app.py"], *QUIET, path=f"/?s={token}")
             colds["ours"].append(cold_start(browser, app, pair_shown(f"Pair 1 of {size}", "Bench pair")))
             colds["trivial"].append(
-                cold_start(browser, Server(TRIVIAL_APP, db_url, logs[TRIVIAL_APP]), BUTTON)
+                cold_start(browser, Server(db_url, logs[TRIVIAL_APP], *QUIET, script=TRIVIAL_APP), BUTTON)
             )
         chromium = browser.version
         browser.close()

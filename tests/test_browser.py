@@ -8,19 +8,14 @@ or Playwright is missing, unless ``PAIRCAL_REQUIRE_BROWSER=1`` (set by ``.ci/run
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from bench._server import CHROMIUM, CHROMIUM_ARGS, Server
+
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
 SCREENSHOT = ROOT / "docs" / "drill.png"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -37,63 +32,6 @@ def _require_browser():
         if required:
             pytest.fail(f"{CHROMIUM} is missing but PAIRCAL_REQUIRE_BROWSER=1")
         pytest.skip("Debian's chromium package is not installed")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """``streamlit run app.py`` as a real process on localhost, started and stopped (or killed) at will."""
-
-    def __init__(self, db: str, log: Path, *args: str):
-        self.db, self.log_path, self.args = db, log, args
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def log(self) -> str:
-        """Everything the server printed, over all its starts."""
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def start(self) -> Server:
-        env = {**os.environ, "PAIRCAL_DB_URL": self.db}
-        cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port)]
-        cmd += ["--server.headless", "true", "--server.address", "127.0.0.1", *self.args]
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1)
-                return self
-            except OSError:
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"streamlit did not start:\n{self.log}")
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown handler runs, as in a crash or an out-of-memory kill."""
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-        self.proc = None
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc = None
 
 
 @pytest.fixture
@@ -125,18 +63,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-quic",
-            ],
-        )
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
 
