@@ -50,12 +50,11 @@ REQUIRED = ["prompt", "response_a", "response_b", "gold"]
 GOLD_VALUES = ("A", "B", "tie")
 KNOWN_TAGS = ("length", "polish", "constraint", "factual", "sycophancy", "control")
 MAX_TEXT_CHARS = 200_000
-# The widths of the store's columns pairs.pair_id, pairs.domain, pairs.source and banks.name
+# The widths of the store's columns pairs.pair_id, pairs.domain and pairs.source
 # (PostgreSQL refuses a longer value; tests/test_fuzz.py checks they agree).
 MAX_ID_CHARS = 200
 MAX_DOMAIN_CHARS = 100
 MAX_SOURCE_CHARS = 200
-MAX_BANK_NAME_CHARS = 200
 _NOT_STORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 

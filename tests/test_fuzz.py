@@ -47,7 +47,6 @@ from pairs import accounts
 from pairs.bank import (
     COLUMNS,
     GOLD_VALUES,
-    MAX_BANK_NAME_CHARS,
     MAX_DOMAIN_CHARS,
     MAX_ID_CHARS,
     MAX_SOURCE_CHARS,
@@ -58,6 +57,9 @@ from pairs.errors import InputError, Problem
 from pairs.importers import FORMATS, check_bank_bytes, read_bank_bytes
 from pairs.judgments import MAX_NAME_CHARS, parse_judgments
 from pairs.store import Store, banks, drill_items, judgments, pairs_table, raters
+
+MAX_BANK_NAME_CHARS = banks.c.name.type.length
+"""The store refuses a longer bank name (its column's width), on either database."""
 
 ROOT = Path(__file__).resolve().parent.parent
 FUZZ = settings(
@@ -710,7 +712,6 @@ def test_the_validation_widths_are_the_store_column_widths():
     assert MAX_ID_CHARS == pairs_table.c.pair_id.type.length
     assert MAX_DOMAIN_CHARS == pairs_table.c.domain.type.length
     assert MAX_SOURCE_CHARS == pairs_table.c.source.type.length
-    assert MAX_BANK_NAME_CHARS == banks.c.name.type.length
     assert max(len(g) for g in GOLD_VALUES) <= pairs_table.c.gold.type.length
     for column in ("prompt", "response_a", "response_b", "rationale", "tags"):
         assert isinstance(pairs_table.c[column].type, sa.Text), column

@@ -13,7 +13,7 @@ from calibration.report import build_report, to_html, to_json
 from calibration.simulate import demo_cohort
 from pairs import accounts
 from pairs.balance import balance_problems, bank_stats
-from pairs.bank import MAX_BANK_NAME_CHARS, text_problem
+from pairs.errors import InputError
 from pairs.importers import FORMATS, check_bank_bytes
 from pairs.judgments import spreadsheet_safe, to_csv
 from pairs.markdown import escape_markdown, safe_markdown
@@ -151,13 +151,13 @@ with banks_tab:
             )
         elif not new_name.strip():
             st.error("Give the bank a name.")
-        elif len(new_name.strip()) > MAX_BANK_NAME_CHARS:
-            st.error(f"The bank name has more than {MAX_BANK_NAME_CHARS} characters; give a shorter one.")
-        elif name_problem := text_problem(new_name):
-            st.error(f"The bank name {name_problem}; give another one.")
         else:
-            with st.spinner(f"Storing {len(bank)} pairs..."):
-                counts = store.import_bank(new_name.strip(), bank, source_file=upload.name)
+            try:
+                with st.spinner(f"Storing {len(bank)} pairs..."):
+                    counts = store.import_bank(new_name.strip(), bank, source_file=upload.name)
+            except InputError as error:  # a name the database cannot hold: too long, or a NUL
+                st.error(f"The bank name cannot be stored: {error.problems[0].message}. Give another one.")
+                st.stop()
             load_bank.clear()
             st.session_state["bank_stats_name"] = new_name.strip()  # show the new bank's statistics below
             st.success(
