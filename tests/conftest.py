@@ -22,6 +22,7 @@ def llmbar_dir() -> Path:
 
 # -- databases ---------------------------------------------------------------------
 
+import itertools  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
 import socket  # noqa: E402
@@ -104,20 +105,35 @@ def postgres_url():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request, tmp_path):
-    """A fresh, empty database URL: an SQLite file, and a PostgreSQL database."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'paircal.db'}"
-    base = request.getfixturevalue("postgres_url")
-    import sqlalchemy as sa
+@pytest.fixture
+def new_db(request, tmp_path):
+    """Make fresh, empty databases: ``new_db("sqlite")`` or ``new_db("postgresql")`` gives a new URL.
 
-    name = "t_" + os.urandom(6).hex()
-    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    engine.dispose()
-    return base.rsplit("/", 1)[0] + "/" + name
+    An SQLite file in the test's temp dir, or a new database in the session's
+    throwaway PostgreSQL cluster.
+    """
+    numbers = itertools.count(1)
+
+    def make(kind: str) -> str:
+        if kind == "sqlite":
+            return f"sqlite:///{tmp_path / f'paircal-{next(numbers)}.db'}"
+        base = request.getfixturevalue("postgres_url")
+        import sqlalchemy as sa
+
+        name = "t_" + os.urandom(6).hex()
+        engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        engine.dispose()
+        return base.rsplit("/", 1)[0] + "/" + name
+
+    return make
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, new_db):
+    """A fresh, empty database URL: an SQLite file, and a PostgreSQL database."""
+    return new_db(request.param)
 
 
 @pytest.fixture
