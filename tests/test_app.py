@@ -187,3 +187,16 @@ def test_tables_offer_no_live_formula_to_their_csv_download(env):
         assert "'" + sneaky.name in raters, (page, raters)
         cells = [str(v) for frame in at.dataframe for v in frame.value.to_numpy().ravel()]
         assert not [c for c in cells if c[:1] in ("=", "+", "@")], page
+
+
+def test_loading_the_demo_cohort_says_what_it_loaded(env):
+    """The load reruns the page (so the figures above include the demo); its message survives that."""
+    store, lead, _, _ = env
+    at = app_as(store, lead, "views/lead.py")
+    at.button(key="load_demo").click().run()
+    assert not at.exception, at.exception
+    loaded = [s.value for s in at.success if "demo" in s.value or "simulated" in s.value]
+    assert loaded == [f"Loaded {store.count_judgments()} simulated judgments."]
+    at.button(key="load_demo").click().run()
+    loaded = [s.value for s in at.success if "demo" in s.value or "simulated" in s.value]
+    assert loaded == ["The demo cohort is already loaded: nothing added."]

@@ -17,7 +17,7 @@ from pairs.errors import InputError
 from pairs.importers import FORMATS, check_bank_bytes
 from pairs.judgments import spreadsheet_safe, to_csv
 from pairs.markdown import escape_markdown, safe_markdown
-from views.common import cohort_prepared, get_store, judgments_version, load_bank, require_lead
+from views.common import FLASH, cohort_prepared, get_store, judgments_version, load_bank, require_lead
 from views.components import show_rater_report
 
 store = get_store()
@@ -213,8 +213,15 @@ with settings:
             judgments = judgments[judgments["answered_at"] <= now]
             accounts.add_simulated_raters(store, lead.cohort_id, sorted(judgments["rater"].unique()))
             counts = store.import_judgments(judgments, bank=bank_name, cohort=lead.cohort)
-        st.success(f"Loaded {counts['added']} simulated judgments.")
+        # The rerun refreshes the figures drawn above; the message is shown after it, here.
+        st.session_state[FLASH] = (
+            f"Loaded {counts['added']} simulated judgments."
+            if counts["added"]
+            else "The demo cohort is already loaded: nothing added."
+        )
         st.rerun()
+    if flash := st.session_state.pop(FLASH, None):
+        st.success(flash)
 
 with export:
     if prepared.empty:
