@@ -67,7 +67,7 @@ TARGET_COLD_S = 5.0
 QUIET = ("--server.fileWatcherType", "none")
 """Servers ignore file changes elsewhere in the tree, which would make them rerun mid-measurement."""
 MAX_DRILL = 50
-"""Largest drill size a cohort allows (pairs.accounts)."""
+"""Largest drill size a cohort allows (training.accounts)."""
 
 
 # Installed in every page before its own scripts. ``arm(want)`` starts a measurement: the next
@@ -142,9 +142,9 @@ def make_data(store, drill_size: int) -> str:
 
     Returns the cohort's invite code.
     """
-    from pairs import accounts
+    from pairs.bank import STARTER_BANK_PATH
     from pairs.importers import read_bank
-    from pairs.store import STARTER_BANK_PATH
+    from training import accounts
 
     store.ensure_starter_bank()
     bank = read_bank(STARTER_BANK_PATH, "jsonl")
@@ -158,7 +158,7 @@ def make_data(store, drill_size: int) -> str:
 
 def new_rater(store, invite: str, name: str) -> tuple[int, str]:
     """A rater who joined the cohort, and a session token for the ``?s=`` URL."""
-    from pairs import accounts
+    from training import accounts
 
     rater = accounts.join_cohort(store, invite, name, "bench-password")
     return rater.id, accounts.start_session(store, rater.id)
@@ -203,7 +203,7 @@ def run_interactions(
     Returns the counted samples as ``{"submit": [...], "next": [...], "trivial": [...]}``, each a
     list of (click to drawn, click to the last server message before it) in ms.
     """
-    from pairs import drills
+    from training import drills
 
     size = warmup + n + 1
     rater_id, token = new_rater(store, invite, f"rater {run}")
@@ -337,7 +337,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     import streamlit
     from playwright.sync_api import sync_playwright
 
-    from pairs.store import Store
+    from storage.store import Store
 
     machine = _table.machine()  # the load average before the servers start
     size = args.warmup + args.interactions + 1

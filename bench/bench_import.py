@@ -53,7 +53,7 @@ def child(argv: list[str]) -> None:
     from pairs import features
     from pairs.balance import bank_stats
     from pairs.importers import check_bank_bytes
-    from pairs.store import Store
+    from storage.store import Store
 
     path, workdir, repeat = Path(argv[0]), Path(argv[1]), int(argv[2])
     out = {"validate": [], "store": [], "total": [], "reimport": [], "stats": []}

@@ -1,3 +1,3 @@
-from calibration.cli import main
+from cli.calibration import main
 
 raise SystemExit(main())

@@ -1,8 +1,8 @@
-"""``python -m pairs``: the command line of :mod:`pairs.cli`."""
+"""``python -m pairs``: the command line of :mod:`cli.pairs`."""
 
 import sys
 
-from pairs.cli import main
+from cli.pairs import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -28,6 +28,7 @@ import json
 import math
 import re
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -46,6 +47,10 @@ COLUMNS = [
     "source",
     "gold_confidence",
 ]
+STARTER_BANK_PATH = Path(__file__).resolve().parent / "data" / "starter_bank.jsonl"
+"""The shipped, hand-written starter bank (JSON Lines)."""
+STARTER_BANK_NAME = "starter"
+"""The name the starter bank has in the database."""
 REQUIRED = ["prompt", "response_a", "response_b", "gold"]
 GOLD_VALUES = ("A", "B", "tie")
 KNOWN_TAGS = ("length", "polish", "constraint", "factual", "sycophancy", "control")

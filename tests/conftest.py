@@ -145,7 +145,7 @@ def app_store(db_url, monkeypatch):
     """
     import streamlit as st
 
-    from pairs.store import Store
+    from storage.store import Store
 
     monkeypatch.setenv("PAIRCAL_DB_URL", db_url)
     st.cache_resource.clear()

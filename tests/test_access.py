@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pairs import accounts, drills
-from pairs.store import Store
+from storage.store import Store
+from training import accounts, drills
 from views.common import REVEAL, TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,7 +178,7 @@ def test_no_password_or_hash_in_logs_pages_or_exports(env, caplog):
     from calibration.leaderboard import leaderboard
     from calibration.report import build_report, to_html, to_json, to_markdown
     from pairs.judgments import to_csv
-    from pairs.store import raters
+    from storage.store import raters
 
     store, lead, ravi, rosa = env
     caplog.set_level(logging.DEBUG)

@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from pairs import accounts
-from pairs.accounts import (
+from storage.store import Store, banks, raters, sessions
+from training import accounts
+from training.accounts import (
     AccountError,
     Rater,
     add_simulated_raters,
@@ -30,7 +31,6 @@ from pairs.accounts import (
     start_session,
     verify_password,
 )
-from pairs.store import Store, banks, raters, sessions
 
 PASSWORD = "correct horse battery"
 WRONG = re.escape("Wrong cohort, name or password.")
@@ -42,7 +42,7 @@ def locked(seconds: int) -> str:
 
 
 def scrypt_string(password: str, salt: bytes, n: int, r: int, p: int, dklen: int = 32) -> str:
-    """A stored hash built directly with hashlib, independently of pairs.accounts."""
+    """A stored hash built directly with hashlib, independently of training.accounts."""
     digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=dklen, maxmem=2**26)
     b64 = base64.b64encode
     return f"scrypt${n}${r}${p}${b64(salt).decode()}${b64(digest).decode()}"

@@ -9,8 +9,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from pairs import accounts, drills
-from pairs.store import Store
+from storage.store import Store
+from training import accounts, drills
 from views.common import TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -42,11 +42,12 @@ import pytest
 import sqlalchemy as sa
 
 from calibration.simulate import demo_cohort
-from pairs import accounts, drills
-from pairs.accounts import AccountError
-from pairs.backup import FILES, MANIFEST, decode_text, encode_text
-from pairs.cli import main
-from pairs.store import STARTER_BANK_NAME, Store, cohorts, metadata
+from cli.pairs import main
+from pairs.bank import STARTER_BANK_NAME
+from storage.backup import FILES, MANIFEST, decode_text, encode_text
+from storage.store import Store, cohorts, metadata
+from training import accounts, drills
+from training.accounts import AccountError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -795,9 +796,9 @@ def test_an_export_leaves_no_temporary_files(db_url, tmp_path, capsys, monkeypat
     assert files_of(out / "fresh") == files_of(empty)
 
     # A write that fails part-way removes what was written.
-    import pairs.backup
+    import storage.backup
 
-    real_write, calls = pairs.backup.atomic_write, []
+    real_write, calls = storage.backup.atomic_write, []
 
     def failing_write(path, chunks):
         calls.append(path)
@@ -805,7 +806,7 @@ def test_an_export_leaves_no_temporary_files(db_url, tmp_path, capsys, monkeypat
             raise OSError(28, "No space left on device", str(path))
         real_write(path, chunks)
 
-    monkeypatch.setattr(pairs.backup, "atomic_write", failing_write)
+    monkeypatch.setattr(storage.backup, "atomic_write", failing_write)
     code, stdout, err = run(["store", "export", str(out / "failed"), "--db", db_url], capsys)
     assert (code, stdout) == (2, "")
     assert err == f"error: {calls[3]}: No space left on device\n"

@@ -82,8 +82,8 @@ def _next(page, label: str = "Next pair") -> None:
 
 def test_join_drill_three_items_then_download_report(server, browser, tmp_path):
     url, db = server
-    from pairs import accounts, drills
-    from pairs.store import Store
+    from storage.store import Store
+    from training import accounts, drills
 
     store = Store(db)
     store.ensure_starter_bank()
@@ -145,8 +145,8 @@ def test_sigkill_mid_drill_loses_nothing_and_the_drill_resumes(launch, browser, 
     unanswered pair, with the same pairs in the same order; nothing is stored twice."""
     import sqlalchemy as sa
 
-    from pairs import accounts, drills
-    from pairs.store import Store, judgments
+    from storage.store import Store, judgments
+    from training import accounts, drills
 
     server = launch()
     store = Store(server.db)
@@ -267,9 +267,9 @@ def test_hostile_pair_text_runs_nothing_and_fetches_nothing(launch, browser, tmp
     """Pairs full of HTML, scripts, remote images and links, drilled by a rater whose display name
     is itself a remote image, then browsed by the lead: no script runs, no dialog opens, no request
     leaves localhost, and the HTML is there to read as text."""
-    from pairs import accounts
     from pairs.importers import read_bank
-    from pairs.store import Store
+    from storage.store import Store
+    from training import accounts
 
     server = launch()
     store = Store(server.db)
@@ -308,9 +308,9 @@ def test_hostile_pair_text_runs_nothing_and_fetches_nothing(launch, browser, tmp
 
 
 def test_hostile_html_shows_as_text_in_the_drill(launch, browser, tmp_path):
-    from pairs import accounts
     from pairs.importers import read_bank
-    from pairs.store import Store
+    from storage.store import Store
+    from training import accounts
 
     server = launch()
     store = Store(server.db)
@@ -336,8 +336,8 @@ def test_hostile_html_shows_as_text_in_the_drill(launch, browser, tmp_path):
 
 def test_an_upload_over_the_size_limit_is_refused_with_a_message(launch, browser, tmp_path):
     """The limit is Streamlit's server.maxUploadSize (100 MB in .streamlit/config.toml); run at 1 MB."""
-    from pairs import accounts
-    from pairs.store import Store
+    from storage.store import Store
+    from training import accounts
 
     server = launch("--server.maxUploadSize", "1")
     store = Store(server.db)

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from pairs.cli import COMMANDS, build_parser, main
+from cli.pairs import COMMANDS, build_parser, main
 from pairs.importers import check_bank, read_bank
 from tests.conftest import FIXTURES, ROOT
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pairs.cli import main
-from pairs.store import Store
+from cli.pairs import main
+from storage.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -20,8 +20,9 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from pairs import accounts, drills
-from pairs.store import STARTER_BANK_NAME, Store, banks, cohorts, drill_items, judgments, pairs_table
+from pairs.bank import STARTER_BANK_NAME
+from storage.store import Store, banks, cohorts, drill_items, judgments, pairs_table
+from training import accounts, drills
 
 WRITERS = 16
 PER_WRITER = 500
@@ -97,7 +98,7 @@ def _duplicates(store: Store) -> list:
 
 def test_sixteen_server_processes_double_submitting_store_each_judgment_once(db_url):
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["pairs.drills", "pairs.accounts", "sqlalchemy.dialects.sqlite"])
+    context.set_forkserver_preload(["training.drills", "training.accounts", "sqlalchemy.dialects.sqlite"])
     start, results = context.Barrier(WRITERS), context.Queue()
     processes = [
         context.Process(target=server_process, args=(db_url, i, start, results)) for i in range(WRITERS)
@@ -148,7 +149,7 @@ def test_sixteen_sessions_on_threads_of_one_server_double_submitting(db_url):
     """16 raters on threads of one process sharing one Store; each answer sent from two threads at once.
 
     The threads call :meth:`Store.record_judgment`, the store write that
-    :func:`pairs.drills.submit` makes (the drill reads around it are tested by
+    :func:`training.drills.submit` makes (the drill reads around it are tested by
     the process test above).
     """
     store = Store(db_url)

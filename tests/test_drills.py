@@ -13,10 +13,10 @@ import pytest
 import sqlalchemy as sa
 
 from calibration.data import prepare
-from pairs import drills
-from pairs.bank import build_bank
+from pairs.bank import STARTER_BANK_PATH, build_bank
 from pairs.importers import read_bank
-from pairs.store import STARTER_BANK_PATH, Store, drill_items, judgments
+from storage.store import Store, drill_items, judgments
+from training import drills
 
 DAY = date(2026, 3, 2)
 

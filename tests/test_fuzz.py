@@ -43,7 +43,6 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, assume, example, given, note, settings
 from hypothesis import strategies as st
 
-from pairs import accounts
 from pairs.bank import (
     COLUMNS,
     GOLD_VALUES,
@@ -56,7 +55,8 @@ from pairs.bank import (
 from pairs.errors import InputError, Problem
 from pairs.importers import FORMATS, check_bank_bytes, read_bank_bytes
 from pairs.judgments import MAX_NAME_CHARS, parse_judgments
-from pairs.store import Store, banks, drill_items, judgments, pairs_table, raters
+from storage.store import Store, banks, drill_items, judgments, pairs_table, raters
+from training import accounts
 
 MAX_BANK_NAME_CHARS = banks.c.name.type.length
 """The store refuses a longer bank name (its column's width), on either database."""

@@ -85,9 +85,9 @@ def test_markdown_without_images_is_unchanged():
 @settings(max_examples=300, deadline=None, derandomize=True)
 @given(st.one_of(markdownish, st.text(st.characters(exclude_categories=("C",)), max_size=60)))
 def test_escaped_names_show_exactly_as_written(name):
-    """A name (no control characters, as pairs.accounts requires) renders as its own characters."""
+    """A name (no control characters, as training.accounts requires) renders as its own characters."""
     name = " ".join(name.split())
-    note(repr(name))  # names are one line, trimmed (pairs.accounts)
+    note(repr(name))  # names are one line, trimmed (training.accounts)
     out = RENDER(escape_markdown(name))
     assert "<img" not in out and "<a " not in out and "<em>" not in out and "<strong>" not in out
     if name:

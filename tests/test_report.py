@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from calibration.cli import main
 from calibration.data import prepare
 from calibration.report import build_report, to_html, to_json, to_markdown
 from calibration.simulate import RaterSpec, simulate_judgments, synthetic_bank
+from cli.calibration import main
 from pairs.bank import bank_to_records
 from pairs.judgments import to_csv
 
@@ -157,7 +157,7 @@ def test_unknown_rater_and_missing_file(files, capsys):
 def test_reads_the_app_database(files, tmp_path, capsys):
     bank_path, j_path, *_ = files
     db = f"sqlite:///{tmp_path / 'x.db'}"
-    from pairs.cli import main as pairs_main
+    from cli.pairs import main as pairs_main
 
     assert pairs_main(["import", str(bank_path), "--bank", "syn", "--db", db]) == 0
     assert pairs_main(["judgments", "import", str(j_path), "--bank", "syn", "--db", db]) == 0

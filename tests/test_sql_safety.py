@@ -19,10 +19,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from pairs import accounts, drills
 from pairs.importers import read_bank
 from pairs.judgments import parse_judgments
-from pairs.store import Store, raters
+from storage.store import Store, raters
+from training import accounts, drills
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE = [p for d in ("pairs", "calibration", "views") for p in (ROOT / d).rglob("*.py")] + [ROOT / "app.py"]

@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from pairs import store as store_mod
 from pairs.bank import build_bank
-from pairs.store import Store
+from storage import store as store_mod
+from storage.store import Store
 
 
 def small_bank(n: int = 4, gold: str = "A") -> pd.DataFrame:

@@ -18,8 +18,8 @@ import sys
 import pandas as pd
 import streamlit as st
 
-from pairs import accounts
-from pairs.store import Store
+from storage.store import Store
+from training import accounts
 
 TOKEN = "paircal_token"
 """Session-state key of the sign-in token (mirrored in the URL as ``?s=``)."""

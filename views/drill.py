@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from pairs import accounts, drills
 from pairs.markdown import escape_markdown, safe_markdown
+from training import accounts, drills
 from views.common import FLASH, REVEAL, current_user, get_store, load_bank, require_user
 
 MODE = "paircal_drill_mode"

@@ -11,12 +11,12 @@ from calibration.items import item_table
 from calibration.leaderboard import leaderboard
 from calibration.report import build_report, to_html, to_json
 from calibration.simulate import demo_cohort
-from pairs import accounts
 from pairs.balance import balance_problems, bank_stats
 from pairs.errors import InputError
 from pairs.importers import FORMATS, check_bank_bytes
 from pairs.judgments import spreadsheet_safe, to_csv
 from pairs.markdown import escape_markdown, safe_markdown
+from training import accounts
 from views.common import FLASH, cohort_prepared, get_store, judgments_version, load_bank, require_lead
 from views.components import show_rater_report
 

@@ -8,9 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from calibration.leaderboard import LEADERBOARD_COLUMNS, MIN_RANKED, PRIOR_JUDGMENTS, leaderboard
-from pairs import accounts
 from pairs.judgments import spreadsheet_safe
 from pairs.markdown import escape_markdown
+from training import accounts
 from views.common import cohort_prepared, get_store, judgments_version, require_user
 
 store = get_store()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pairs import accounts
+from training import accounts
 from views.common import cohort_prepared, get_store, judgments_version, require_user
 from views.components import show_rater_report
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pairs import accounts
+from training import accounts
 from views.common import get_store, sign_in
 
 store = get_store()

@@ -83,7 +83,7 @@ from sqlalchemy.engine import Connection
 
 from calibration.data import prepare
 from pairs.features import pair_features, response_features
-from pairs.store import Store, banks, drill_items, judgments, now, pairs_table, raters
+from storage.store import Store, banks, drill_items, judgments, now, pairs_table, raters
 
 __all__ = [
     "ADAPT_AFTER",

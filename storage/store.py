@@ -24,233 +24,43 @@ and 16 threads of 500 double-submitted judgments each.
 from __future__ import annotations
 
 import json
-import logging
 import math
-import os
 import random
-import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pairs.bank import COLUMNS as BANK_COLUMNS
-from pairs.bank import text_problem
+from pairs.bank import STARTER_BANK_NAME, STARTER_BANK_PATH, text_problem
 from pairs.errors import InputError, Problem
+from storage.engine import DEFAULT_DB_PATH, database_url, is_contention, make_engine, use_wal  # noqa: F401
+from storage.schema import (  # noqa: F401
+    UtcDateTime,
+    as_utc,
+    banks,
+    cohorts,
+    drill_items,
+    judgments,
+    metadata,
+    pairs_table,
+    raters,
+    sessions,
+    settings,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DB_PATH = ROOT / "data" / "paircal.db"
-STARTER_BANK_PATH = Path(__file__).resolve().parent / "data" / "starter_bank.jsonl"
-STARTER_BANK_NAME = "starter"
+_SCHEMA_LOCK = 0x50414952  # PostgreSQL advisory lock key ("PAIR") held while creating the tables
 JUDGMENT_CSV_COLUMNS = ["rater", "pair_id", "choice", "confidence", "left", "answered_at", "seconds"]
 IMPORTED_COHORT = "imported"
 
-metadata = sa.MetaData()
-_SCHEMA_LOCK = 0x50414952  # PostgreSQL advisory lock key ("PAIR") held while creating the tables
-
-banks = sa.Table(
-    "banks",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("name", sa.String(200), nullable=False, unique=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("source_file", sa.String(500), nullable=False, default=""),
-)
-
-pairs_table = sa.Table(
-    "pairs",
-    metadata,
-    sa.Column("bank_id", sa.Integer, sa.ForeignKey("banks.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("pair_id", sa.String(200), primary_key=True),
-    sa.Column("position", sa.Integer, nullable=False),
-    sa.Column("prompt", sa.Text, nullable=False),
-    sa.Column("response_a", sa.Text, nullable=False),
-    sa.Column("response_b", sa.Text, nullable=False),
-    sa.Column("gold", sa.String(3), nullable=False),
-    sa.Column("rationale", sa.Text, nullable=False, default=""),
-    sa.Column("tags", sa.Text, nullable=False, default="[]"),
-    sa.Column("domain", sa.String(100), nullable=False, default=""),
-    sa.Column("source", sa.String(200), nullable=False, default=""),
-    sa.Column("gold_confidence", sa.Float, nullable=True),
-    sa.CheckConstraint("gold IN ('A', 'B', 'tie')", name="gold_value"),
-)
-
-cohorts = sa.Table(
-    "cohorts",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("name", sa.String(200), nullable=False, unique=True),
-    sa.Column("invite_code", sa.String(64), nullable=False, unique=True),
-    sa.Column("bank_id", sa.Integer, sa.ForeignKey("banks.id"), nullable=True),
-    sa.Column("drill_size", sa.Integer, nullable=False, default=10),
-    sa.Column("simulated", sa.Boolean, nullable=False, default=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-raters = sa.Table(
-    "raters",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("cohort_id", sa.Integer, sa.ForeignKey("cohorts.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("role", sa.String(10), nullable=False, default="rater"),
-    sa.Column("password_hash", sa.String(300), nullable=True),
-    sa.Column("failed_logins", sa.Integer, nullable=False, default=0),
-    sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("simulated", sa.Boolean, nullable=False, default=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.UniqueConstraint("cohort_id", "name", name="rater_name_in_cohort"),
-    sa.CheckConstraint("role IN ('rater', 'lead')", name="role_value"),
-)
-
-drill_items = sa.Table(
-    "drill_items",
-    metadata,
-    sa.Column("rater_id", sa.Integer, sa.ForeignKey("raters.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("drill", sa.String(64), primary_key=True),
-    sa.Column("position", sa.Integer, primary_key=True),
-    sa.Column("bank_id", sa.Integer, nullable=False),
-    sa.Column("pair_id", sa.String(200), nullable=False),
-    sa.Column("left", sa.String(1), nullable=False),
-    sa.Column("shown_at", sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(["bank_id", "pair_id"], ["pairs.bank_id", "pairs.pair_id"]),
-)
-
-judgments = sa.Table(
-    "judgments",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("rater_id", sa.Integer, sa.ForeignKey("raters.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("bank_id", sa.Integer, nullable=False),
-    sa.Column("pair_id", sa.String(200), nullable=False),
-    sa.Column("drill", sa.String(64), nullable=False),
-    sa.Column("drill_date", sa.Date, nullable=True),
-    sa.Column("left", sa.String(1), nullable=True),
-    sa.Column("choice", sa.String(1), nullable=False),
-    sa.Column("confidence", sa.Float, nullable=True),
-    sa.Column("shown_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("seconds", sa.Float, nullable=True),
-    sa.ForeignKeyConstraint(["bank_id", "pair_id"], ["pairs.bank_id", "pairs.pair_id"]),
-    sa.UniqueConstraint("rater_id", "bank_id", "pair_id", "drill", name="one_answer_per_drill"),
-    sa.CheckConstraint("choice IN ('A', 'B')", name="choice_value"),
-    sa.CheckConstraint("\"left\" IS NULL OR \"left\" IN ('A', 'B')", name="left_value"),
-    sa.CheckConstraint(
-        "confidence IS NULL OR (confidence >= 0.5 AND confidence <= 1)", name="confidence_range"
-    ),
-)
-sa.Index("judgments_by_rater", judgments.c.rater_id, judgments.c.answered_at)
-sa.Index("judgments_by_pair", judgments.c.bank_id, judgments.c.pair_id)
-
-sessions = sa.Table(
-    "sessions",
-    metadata,
-    sa.Column("token_hash", sa.String(64), primary_key=True),
-    sa.Column("rater_id", sa.Integer, sa.ForeignKey("raters.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-settings = sa.Table(
-    "settings",
-    metadata,
-    sa.Column("key", sa.String(100), primary_key=True),
-    sa.Column("value", sa.Text, nullable=False),
-)
-
-
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def database_url(url: str | None = None) -> str:
-    """The URL in use: the argument, else ``PAIRCAL_DB_URL``, else the SQLite default."""
-    if url:
-        return url
-    env = os.environ.get("PAIRCAL_DB_URL", "").strip()
-    if env:
-        return env
-    return f"sqlite:///{DEFAULT_DB_PATH}"
-
-
-class _NoRowLogging(logging.Filter):
-    """Drop SQLAlchemy's DEBUG log of result rows: rows hold password and token hashes."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (isinstance(record.msg, str) and record.msg.startswith("Row "))
-
-
-logging.getLogger("sqlalchemy.engine.Engine").addFilter(_NoRowLogging())
-
-
-def make_engine(url: str | None = None) -> Engine:
-    """Create an engine; for SQLite, WAL mode, a busy timeout and explicit ``BEGIN IMMEDIATE`` writes.
-
-    Statement parameters are never logged or put into error messages
-    (``hide_parameters``), nor are result rows: they include password hashes
-    and session tokens.
-    """
-    url = database_url(url)
-    sa_url = sa.engine.make_url(url)
-    if sa_url.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
-    if sa_url.database and sa_url.database != ":memory:":
-        Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(
-        url, connect_args={"timeout": 60, "check_same_thread": False}, hide_parameters=True
-    )
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every test
-        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout=60000")
-        use_wal(cursor)
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # pragma: no cover - exercised by every test
-        # A write transaction takes the write lock up front, so two writers never
-        # deadlock upgrading a read lock; reads begin deferred and never block.
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
-
-    return engine
-
-
-def use_wal(cursor, *, patience: float = 60.0) -> None:
-    """Put an SQLite database in WAL mode, waiting out other connections doing the same.
-
-    Switching to WAL needs an exclusive lock, and SQLite may answer "database
-    is locked" at once, without waiting the busy timeout, when another
-    connection is switching or writing at that moment (it refuses to wait where
-    waiting could deadlock): servers starting together on a new file hit this.
-    So the switch is retried after a short random pause, for up to ``patience``
-    seconds. A database already in WAL mode (the mode is kept in the file) is
-    left alone; an in-memory one stays in memory mode.
-    """
-    deadline = time.monotonic() + patience
-    pause = 0.01
-    while True:
-        try:
-            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
-                cursor.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error).lower() or time.monotonic() > deadline:
-                raise
-        time.sleep(pause * (0.5 + random.random()))
-        pause = min(pause * 2, 0.5)
 
 
 class Store:
@@ -313,7 +123,7 @@ class Store:
                 with self._write_once() as conn:
                     return fn(conn)
             except OperationalError as exc:
-                if not _is_contention(exc) or attempt == attempts - 1:
+                if not is_contention(exc) or attempt == attempts - 1:
                     raise
                 time.sleep(0.05 * (2**attempt) * (0.5 + random.random()))
         raise AssertionError("unreachable")
@@ -750,11 +560,3 @@ def _check_name(name: str, column: sa.Column, source: str, field: str) -> None:
         raise InputError([Problem(source, None, field, problem)])
 
 
-_CONTENTION_SQLSTATES = {"40001", "40P01"}  # PostgreSQL serialization failure, deadlock detected
-
-
-def _is_contention(error: OperationalError) -> bool:
-    """True when a transaction failed only because of concurrent writers, so running it again may work."""
-    if getattr(error.orig, "sqlstate", None) in _CONTENTION_SQLSTATES:
-        return True
-    return "locked" in str(error.orig).lower()  # SQLite: "database is locked", "database table is locked"

@@ -64,7 +64,7 @@ from pairs.bank import bank_to_records
 from pairs.errors import InputError, Problem
 from pairs.files import atomic_write
 from pairs.judgments import neutralize_formula
-from pairs.store import Store, banks, cohorts, drill_items, judgments, metadata, raters, settings
+from storage.store import Store, banks, cohorts, drill_items, judgments, metadata, raters, settings
 
 FORMAT = "paircal-store"
 VERSION = 1

@@ -59,7 +59,7 @@ def load_inputs(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
         bank = read_bank(args.bank, getattr(args, "bank_format", "auto"))
         judgments = read_judgments(args.judgments, pair_ids=bank["id"])
         return bank, judgments
-    from pairs.store import Store
+    from storage.store import Store
 
     store = Store(args.db)
     try:

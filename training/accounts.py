@@ -2,7 +2,7 @@
 
 A lead creates a cohort and shares its invite code; the code admits raters to
 that one cohort. People sign in with the cohort name, their name and a
-password. Everything is stored through :class:`pairs.store.Store`.
+password. Everything is stored through :class:`storage.store.Store`.
 
 Security, in brief:
 
@@ -46,7 +46,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from pairs.store import Store, banks, cohorts, raters, sessions
+from storage.store import Store, banks, cohorts, raters, sessions
 
 SCRYPT_N = 2**14
 SCRYPT_R = 8

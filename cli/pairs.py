@@ -41,14 +41,14 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from pairs.backup import NotEmptyError, bank_jsonl_lines, export_store, import_store, json_ready
 from pairs.balance import MIN_TRAPS, SHARE_RANGE, balance_problems, bank_stats
 from pairs.errors import InputError, Problem
 from pairs.files import atomic_write
 from pairs.importers import FORMATS, check_bank, read_bank
 from pairs.judgments import read_judgments
 from pairs.judgments import to_csv as judgments_to_csv
-from pairs.store import IMPORTED_COHORT, Store
+from storage.backup import NotEmptyError, bank_jsonl_lines, export_store, import_store, json_ready
+from storage.store import IMPORTED_COHORT, Store
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -202,7 +202,7 @@ def cmd_store_import(args: argparse.Namespace) -> int:
 
 def cmd_accounts_set_password(args: argparse.Namespace) -> int:
     """Give a rater a new password: a random temporary one printed once, or one read from stdin."""
-    from pairs.accounts import AccountError, set_password
+    from training.accounts import AccountError, set_password
 
     if args.stdin:
         password = sys.stdin.readline().rstrip("\r\n")

@@ -1,0 +1,152 @@
+"""The database schema: every table PairCal stores, defined once.
+
+Times are stored in UTC. :class:`UtcDateTime` is the one column type for them:
+it accepts aware datetimes (naive ones are taken as UTC) and always returns
+aware UTC datetimes, on SQLite (which keeps no zone) and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime column, the same on every database."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC datetime; a naive one is taken to be in UTC already.
+
+    >>> as_utc(datetime(2026, 1, 2, 3, 4)).isoformat()
+    '2026-01-02T03:04:00+00:00'
+    """
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+metadata = sa.MetaData()
+
+banks = sa.Table(
+    "banks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("source_file", sa.String(500), nullable=False, default=""),
+)
+
+pairs_table = sa.Table(
+    "pairs",
+    metadata,
+    sa.Column("bank_id", sa.Integer, sa.ForeignKey("banks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("pair_id", sa.String(200), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("prompt", sa.Text, nullable=False),
+    sa.Column("response_a", sa.Text, nullable=False),
+    sa.Column("response_b", sa.Text, nullable=False),
+    sa.Column("gold", sa.String(3), nullable=False),
+    sa.Column("rationale", sa.Text, nullable=False, default=""),
+    sa.Column("tags", sa.Text, nullable=False, default="[]"),
+    sa.Column("domain", sa.String(100), nullable=False, default=""),
+    sa.Column("source", sa.String(200), nullable=False, default=""),
+    sa.Column("gold_confidence", sa.Float, nullable=True),
+    sa.CheckConstraint("gold IN ('A', 'B', 'tie')", name="gold_value"),
+)
+
+cohorts = sa.Table(
+    "cohorts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("invite_code", sa.String(64), nullable=False, unique=True),
+    sa.Column("bank_id", sa.Integer, sa.ForeignKey("banks.id"), nullable=True),
+    sa.Column("drill_size", sa.Integer, nullable=False, default=10),
+    sa.Column("simulated", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
+raters = sa.Table(
+    "raters",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("cohort_id", sa.Integer, sa.ForeignKey("cohorts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(10), nullable=False, default="rater"),
+    sa.Column("password_hash", sa.String(300), nullable=True),
+    sa.Column("failed_logins", sa.Integer, nullable=False, default=0),
+    sa.Column("locked_until", UtcDateTime(), nullable=True),
+    sa.Column("simulated", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("cohort_id", "name", name="rater_name_in_cohort"),
+    sa.CheckConstraint("role IN ('rater', 'lead')", name="role_value"),
+)
+
+drill_items = sa.Table(
+    "drill_items",
+    metadata,
+    sa.Column("rater_id", sa.Integer, sa.ForeignKey("raters.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("drill", sa.String(64), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("bank_id", sa.Integer, nullable=False),
+    sa.Column("pair_id", sa.String(200), nullable=False),
+    sa.Column("left", sa.String(1), nullable=False),
+    sa.Column("shown_at", UtcDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(["bank_id", "pair_id"], ["pairs.bank_id", "pairs.pair_id"]),
+)
+
+judgments = sa.Table(
+    "judgments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("rater_id", sa.Integer, sa.ForeignKey("raters.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("bank_id", sa.Integer, nullable=False),
+    sa.Column("pair_id", sa.String(200), nullable=False),
+    sa.Column("drill", sa.String(64), nullable=False),
+    sa.Column("drill_date", sa.Date, nullable=True),
+    sa.Column("left", sa.String(1), nullable=True),
+    sa.Column("choice", sa.String(1), nullable=False),
+    sa.Column("confidence", sa.Float, nullable=True),
+    sa.Column("shown_at", UtcDateTime(), nullable=True),
+    sa.Column("answered_at", UtcDateTime(), nullable=True),
+    sa.Column("seconds", sa.Float, nullable=True),
+    sa.ForeignKeyConstraint(["bank_id", "pair_id"], ["pairs.bank_id", "pairs.pair_id"]),
+    sa.UniqueConstraint("rater_id", "bank_id", "pair_id", "drill", name="one_answer_per_drill"),
+    sa.CheckConstraint("choice IN ('A', 'B')", name="choice_value"),
+    sa.CheckConstraint("\"left\" IS NULL OR \"left\" IN ('A', 'B')", name="left_value"),
+    sa.CheckConstraint(
+        "confidence IS NULL OR (confidence >= 0.5 AND confidence <= 1)", name="confidence_range"
+    ),
+)
+sa.Index("judgments_by_rater", judgments.c.rater_id, judgments.c.answered_at)
+sa.Index("judgments_by_pair", judgments.c.bank_id, judgments.c.pair_id)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("rater_id", sa.Integer, sa.ForeignKey("raters.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+)
+
+settings = sa.Table(
+    "settings",
+    metadata,
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+
