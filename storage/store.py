@@ -144,12 +144,17 @@ class Store:
 
     def insert_ignore(self, table: sa.Table, index_elements: list[str]):
         """``INSERT ... ON CONFLICT (index_elements) DO NOTHING`` for this database."""
-        if self.dialect == "postgresql":
+        return self.insert_ignore_for(self.dialect, table, index_elements)
+
+    @staticmethod
+    def insert_ignore_for(dialect: str, table: sa.Table, index_elements: list[str]):
+        """``INSERT ... ON CONFLICT (index_elements) DO NOTHING`` for the database named ``dialect``."""
+        if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
-        elif self.dialect == "sqlite":
+        elif dialect == "sqlite":
             from sqlalchemy.dialects.sqlite import insert
         else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-            raise ValueError(f"unsupported database {self.dialect!r}; use SQLite or PostgreSQL.")
+            raise ValueError(f"unsupported database {dialect!r}; use SQLite or PostgreSQL.")
         return insert(table).on_conflict_do_nothing(index_elements=index_elements)
 
     # -- settings -------------------------------------------------------------------
@@ -287,19 +292,19 @@ class Store:
         """
         import secrets
 
+        from storage.accounts import insert_cohort
+
         def fn(c):
             cid = c.execute(sa.select(cohorts.c.id).where(cohorts.c.name == name)).scalar()
             if cid is None:
                 bank_id = self.bank_id(bank, c) if bank else None
-                c.execute(
-                    self.insert_ignore(cohorts, ["name"]).values(
-                        name=name,
-                        invite_code=secrets.token_urlsafe(9),
-                        bank_id=bank_id,
-                        drill_size=10,
-                        simulated=False,
-                        created_at=now(),
-                    )
+                insert_cohort(
+                    c,
+                    name=name,
+                    invite_code=secrets.token_urlsafe(9),
+                    bank_id=bank_id,
+                    drill_size=10,
+                    ignore_taken=True,
                 )
                 cid = c.execute(sa.select(cohorts.c.id).where(cohorts.c.name == name)).scalar_one()
             return int(cid)
@@ -308,20 +313,9 @@ class Store:
 
     def ensure_raters(self, conn: Connection, cohort_id: int, names: list[str]) -> dict[str, int]:
         """Ids of raters ``names`` in a cohort, creating those that are missing (no password)."""
-        conn.execute(
-            self.insert_ignore(raters, ["cohort_id", "name"]),
-            [
-                {
-                    "cohort_id": cohort_id,
-                    "name": n,
-                    "role": "rater",
-                    "failed_logins": 0,
-                    "simulated": False,
-                    "created_at": now(),
-                }
-                for n in names
-            ],
-        )
+        from storage.accounts import insert_raters
+
+        insert_raters(conn, cohort_id, [{"name": n} for n in names], ignore_taken=True)
         rows = conn.execute(
             sa.select(raters.c.name, raters.c.id).where(raters.c.cohort_id == cohort_id)
         ).all()

@@ -42,11 +42,11 @@ from functools import cache
 from typing import Any
 
 import pandas as pd
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
-from storage.store import Store, banks, cohorts, raters, sessions
+from storage import accounts as rows
+from storage.accounts import RaterRow, Refused
+from storage.schema import as_utc
+from storage.store import Store
 
 SCRYPT_N = 2**14
 SCRYPT_R = 8
@@ -274,22 +274,8 @@ def _person_name(value: Any) -> str:
 
 
 def _utc(moment: datetime | None) -> datetime:
-    """``moment`` (default: now) as an aware UTC datetime; naive values are taken as UTC.
-
-    SQLite returns the stored UTC times without a zone; PostgreSQL returns them aware.
-    """
-    if moment is None:
-        return datetime.now(UTC)
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def _bank_id(store: Store, conn: Connection, bank: str) -> int:
-    try:
-        return store.bank_id(bank, conn)
-    except KeyError:
-        raise AccountError(f"There is no pair bank named '{bank}'.") from None
+    """``moment`` (default: now) as an aware UTC datetime; naive values are taken as UTC."""
+    return datetime.now(UTC) if moment is None else as_utc(moment)
 
 
 def _drill_size(value: Any) -> int:
@@ -300,33 +286,12 @@ def _drill_size(value: Any) -> int:
     return value
 
 
-_RATER_COLUMNS = (
-    raters.c.id,
-    raters.c.name,
-    raters.c.role,
-    raters.c.cohort_id,
-    cohorts.c.name.label("cohort"),
-    raters.c.simulated,
-)
+def _rater(row: RaterRow) -> Rater:
+    return Rater(**row)
 
 
-def _rater_query() -> sa.Select:
-    return sa.select(*_RATER_COLUMNS).join(cohorts, cohorts.c.id == raters.c.cohort_id)
-
-
-def _rater(row: Any) -> Rater:
-    return Rater(
-        id=int(row.id),
-        name=row.name,
-        role=row.role,
-        cohort_id=int(row.cohort_id),
-        cohort=row.cohort,
-        simulated=bool(row.simulated),
-    )
-
-
-def _load_rater(conn: Connection, rater_id: int) -> Rater:
-    return _rater(conn.execute(_rater_query().where(raters.c.id == rater_id)).one())
+def _no_bank(bank: str | None) -> AccountError:
+    return AccountError(f"There is no pair bank named '{bank}'.")
 
 
 # -- cohorts and joining ---------------------------------------------------------------
@@ -373,45 +338,22 @@ def create_cohort(
     lead = _person_name(lead_name)
     size = _drill_size(drill_size)
     password_hash = hash_password(lead_password)  # before the transaction: scrypt is slow
-    taken = AccountError(f"A cohort named '{cohort_name}' already exists; choose another name.")
-
-    def fn(conn: Connection) -> tuple[Rater, str]:
-        if conn.execute(sa.select(cohorts.c.id).where(cohorts.c.name == cohort_name)).first():
-            raise taken
-        bank_id = _bank_id(store, conn, bank) if bank is not None else None
-        invite = secrets.token_urlsafe(9)
-        moment = _utc(None)
-        cohort_id = conn.execute(
-            sa.insert(cohorts).values(
-                name=cohort_name,
-                invite_code=invite,
-                bank_id=bank_id,
-                drill_size=size,
-                simulated=False,
-                created_at=moment,
-            )
-        ).inserted_primary_key[0]
-        rater_id = conn.execute(
-            sa.insert(raters).values(
-                cohort_id=cohort_id,
-                name=lead,
-                role="lead",
-                password_hash=password_hash,
-                failed_logins=0,
-                simulated=False,
-                created_at=moment,
-            )
-        ).inserted_primary_key[0]
-        return _load_rater(conn, int(rater_id)), invite
-
+    invite = secrets.token_urlsafe(9)
     try:
-        return store.write(fn)
-    except IntegrityError:
-        # Another process created the same name between our check and insert.
-        with store.read() as conn:
-            if conn.execute(sa.select(cohorts.c.id).where(cohorts.c.name == cohort_name)).first():
-                raise taken from None
-        raise
+        lead_row = rows.create_cohort(
+            store,
+            name=cohort_name,
+            invite_code=invite,
+            bank=bank,
+            drill_size=size,
+            lead_name=lead,
+            lead_password_hash=password_hash,
+        )
+    except Refused as refused:
+        if refused.reason == "no-bank":
+            raise _no_bank(bank) from None
+        raise AccountError(f"A cohort named '{cohort_name}' already exists; choose another name.") from None
+    return _rater(lead_row), invite
 
 
 def join_cohort(store: Store, invite_code: str, name: str, password: str) -> Rater:
@@ -442,34 +384,14 @@ def join_cohort(store: Store, invite_code: str, name: str, password: str) -> Rat
         raise AccountError(BAD_INVITE)
     rater_name = _person_name(name)
     password_hash = hash_password(password)
-    taken = AccountError(f"The name '{rater_name}' is already taken in this cohort; choose another.")
-
-    def fn(conn: Connection) -> Rater:
-        cohort_id = conn.execute(sa.select(cohorts.c.id).where(cohorts.c.invite_code == code)).scalar()
-        if cohort_id is None:
-            raise AccountError(BAD_INVITE)
-        exists = conn.execute(
-            sa.select(raters.c.id).where(raters.c.cohort_id == cohort_id, raters.c.name == rater_name)
-        ).first()
-        if exists:
-            raise taken
-        rater_id = conn.execute(
-            sa.insert(raters).values(
-                cohort_id=cohort_id,
-                name=rater_name,
-                role="rater",
-                password_hash=password_hash,
-                failed_logins=0,
-                simulated=False,
-                created_at=_utc(None),
-            )
-        ).inserted_primary_key[0]
-        return _load_rater(conn, int(rater_id))
-
     try:
-        return store.write(fn)
-    except IntegrityError:
-        raise taken from None  # the only unique key the insert can break: (cohort, name)
+        return _rater(rows.join_cohort(store, invite_code=code, name=rater_name, password_hash=password_hash))
+    except Refused as refused:
+        if refused.reason == "bad-invite":
+            raise AccountError(BAD_INVITE) from None
+        raise AccountError(
+            f"The name '{rater_name}' is already taken in this cohort; choose another."
+        ) from None
 
 
 def cohort_info(store: Store, cohort_id: int) -> dict[str, Any]:
@@ -486,31 +408,10 @@ def cohort_info(store: Store, cohort_id: int) -> dict[str, Any]:
     AccountError
         If there is no such cohort.
     """
-    query = (
-        sa.select(
-            cohorts.c.id,
-            cohorts.c.name,
-            cohorts.c.invite_code,
-            banks.c.name.label("bank"),
-            cohorts.c.drill_size,
-            cohorts.c.simulated,
-        )
-        .select_from(cohorts)
-        .outerjoin(banks, banks.c.id == cohorts.c.bank_id)
-        .where(cohorts.c.id == cohort_id)
-    )
-    with store.read() as conn:
-        row = conn.execute(query).first()
-    if row is None:
+    info = rows.cohort_info(store, cohort_id)
+    if info is None:
         raise AccountError("That cohort does not exist.")
-    return {
-        "id": int(row.id),
-        "name": row.name,
-        "invite_code": row.invite_code,
-        "bank": row.bank,
-        "drill_size": int(row.drill_size),
-        "simulated": bool(row.simulated),
-    }
+    return info
 
 
 def set_drill_settings(
@@ -523,20 +424,13 @@ def set_drill_settings(
     AccountError
         If the size is out of range, the bank is unknown or the cohort does not exist.
     """
-    values: dict[str, Any] = {}
-    if drill_size is not None:
-        values["drill_size"] = _drill_size(drill_size)
-
-    def fn(conn: Connection) -> None:
-        if bank is not None:
-            values["bank_id"] = _bank_id(store, conn, bank)
-        found = conn.execute(sa.select(cohorts.c.id).where(cohorts.c.id == cohort_id)).first()
-        if found is None:
-            raise AccountError("That cohort does not exist.")
-        if values:
-            conn.execute(sa.update(cohorts).where(cohorts.c.id == cohort_id).values(**values))
-
-    store.write(fn)
+    size = _drill_size(drill_size) if drill_size is not None else None
+    try:
+        rows.update_cohort(store, cohort_id, drill_size=size, bank=bank)
+    except Refused as refused:
+        if refused.reason == "no-bank":
+            raise _no_bank(bank) from None
+        raise AccountError("That cohort does not exist.") from None
 
 
 def list_raters(store: Store, cohort_id: int) -> pd.DataFrame:
@@ -548,18 +442,7 @@ def list_raters(store: Store, cohort_id: int) -> pd.DataFrame:
         Columns ``id`` (int), ``name``, ``role``, ``simulated`` (bool) and
         ``created_at`` (UTC datetime). No password data.
     """
-    columns = ["id", "name", "role", "simulated", "created_at"]
-    query = (
-        sa.select(raters.c.id, raters.c.name, raters.c.role, raters.c.simulated, raters.c.created_at)
-        .where(raters.c.cohort_id == cohort_id)
-        .order_by(raters.c.id)
-    )
-    with store.read() as conn:
-        frame = pd.DataFrame([tuple(r) for r in conn.execute(query)], columns=columns)
-    frame["id"] = frame["id"].astype("int64")
-    frame["simulated"] = frame["simulated"].astype(bool)
-    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
-    return frame
+    return rows.list_raters(store, cohort_id)
 
 
 def add_simulated_raters(store: Store, cohort_id: int, names: list[str]) -> dict[str, int]:
@@ -591,48 +474,14 @@ def add_simulated_raters(store: Store, cohort_id: int, names: list[str]) -> dict
         if not name.startswith(SIMULATED_PREFIX):
             raise AccountError(f"Simulated rater names must start with '{SIMULATED_PREFIX}'; got '{name}'.")
 
-    def fn(conn: Connection) -> dict[str, int]:
-        if conn.execute(sa.select(cohorts.c.id).where(cohorts.c.id == cohort_id)).first() is None:
-            raise AccountError("That cohort does not exist.")
-        existing = {
-            row.name: row
-            for row in conn.execute(
-                sa.select(raters.c.id, raters.c.name, raters.c.simulated).where(
-                    raters.c.cohort_id == cohort_id, raters.c.name.in_(wanted)
-                )
-            )
-        }
-        for name, row in existing.items():
-            if not row.simulated:
-                raise AccountError(
-                    f"'{name}' is a real rater in this cohort; simulated raters need other names."
-                )
-        moment = _utc(None)
-        new = [
-            {
-                "cohort_id": cohort_id,
-                "name": name,
-                "role": "rater",
-                "password_hash": None,
-                "failed_logins": 0,
-                "simulated": True,
-                "created_at": moment,
-            }
-            for name in wanted
-            if name not in existing
-        ]
-        if new:
-            conn.execute(sa.insert(raters), new)
-        rows = conn.execute(
-            sa.select(raters.c.name, raters.c.id).where(
-                raters.c.cohort_id == cohort_id, raters.c.name.in_(wanted)
-            )
-        )
-        return {name: int(rater_id) for name, rater_id in rows}
-
-    if not wanted:
-        return {}
-    return store.write(fn)
+    try:
+        return rows.add_simulated_raters(store, cohort_id, wanted)
+    except Refused as refused:
+        if refused.reason == "real-rater":
+            raise AccountError(
+                f"'{refused.name}' is a real rater in this cohort; simulated raters need other names."
+            ) from None
+        raise AccountError("That cohort does not exist.") from None
 
 
 def set_password(store: Store, cohort: str, name: str, password: str) -> Rater:
@@ -660,27 +509,18 @@ def set_password(store: Store, cohort: str, name: str, password: str) -> Rater:
     password_hash = hash_password(password)
     cohort_name, rater_name = _lookup_name(cohort), _lookup_name(name)
 
-    def fn(conn: Connection) -> Rater:
-        row = conn.execute(
-            sa.select(raters.c.id, raters.c.simulated)
-            .join(cohorts, cohorts.c.id == raters.c.cohort_id)
-            .where(cohorts.c.name == cohort_name, raters.c.name == rater_name)
-        ).first()
-        if row is None:
-            raise AccountError(f"There is no rater '{name}' in a cohort '{cohort}'.")
-        if row.simulated:
-            raise AccountError(f"'{rater_name}' is a simulated rater; simulated raters never sign in.")
-        conn.execute(
-            sa.update(raters)
-            .where(raters.c.id == row.id)
-            .values(password_hash=password_hash, failed_logins=0, locked_until=None)
-        )
-        conn.execute(sa.delete(sessions).where(sessions.c.rater_id == row.id))
-        return _load_rater(conn, int(row.id))
-
     if cohort_name is None or rater_name is None:
         raise AccountError(f"There is no rater '{name}' in a cohort '{cohort}'.")
-    return store.write(fn)
+    try:
+        return _rater(
+            rows.set_password(store, cohort=cohort_name, name=rater_name, password_hash=password_hash)
+        )
+    except Refused as refused:
+        if refused.reason == "simulated":
+            raise AccountError(
+                f"'{rater_name}' is a simulated rater; simulated raters never sign in."
+            ) from None
+        raise AccountError(f"There is no rater '{name}' in a cohort '{cohort}'.") from None
 
 
 # -- signing in ------------------------------------------------------------------------
@@ -774,13 +614,7 @@ def login(store: Store, cohort: str, name: str, password: str, *, now: datetime 
     cohort_name, rater_name = _lookup_name(cohort), _lookup_name(name)
     row = None
     if cohort_name is not None and rater_name is not None:
-        query = (
-            sa.select(raters.c.id, raters.c.password_hash, raters.c.locked_until)
-            .join(cohorts, cohorts.c.id == raters.c.cohort_id)
-            .where(cohorts.c.name == cohort_name, raters.c.name == rater_name)
-        )
-        with store.read() as conn:
-            row = conn.execute(query).first()
+        row = rows.find_login(store, cohort_name, rater_name)
     if row is None or row.password_hash is None:
         verify_password(password, _dummy_hash())
         key = hashlib.sha256(f"{cohort_name}\x00{rater_name}".encode("utf-8", "surrogatepass")).hexdigest()
@@ -796,40 +630,20 @@ def login(store: Store, cohort: str, name: str, password: str, *, now: datetime 
         except AccountError:  # a password from before today's length rules: keep its hash
             new_hash = None
 
-    def fn(conn: Connection) -> str | None:
-        # Re-read under a row lock: attempts racing each other cannot get past a lock just set.
-        current = conn.execute(
-            sa.select(raters.c.failed_logins, raters.c.locked_until, raters.c.password_hash)
-            .where(raters.c.id == row.id)
-            .with_for_update()
-        ).first()
-        if current is None or current.password_hash != row.password_hash:
-            return WRONG_LOGIN  # deleted, or its password changed meanwhile
-        if current.locked_until is not None and _utc(current.locked_until) > moment:
-            return _locked_message(_utc(current.locked_until), moment)
-        if correct:
-            values: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
-            if new_hash:
-                values["password_hash"] = new_hash
-            conn.execute(sa.update(raters).where(raters.c.id == row.id).values(**values))
-            return None
-        failures = int(current.failed_logins) + 1
-        seconds = _lock_seconds(failures)
-        conn.execute(
-            sa.update(raters)
-            .where(raters.c.id == row.id)
-            .values(
-                failed_logins=failures,
-                locked_until=moment + timedelta(seconds=seconds) if seconds else current.locked_until,
-            )
-        )
-        return WRONG_LOGIN
-
-    refusal = store.write(fn)
-    if refusal is not None:
-        raise AccountError(refusal)
-    with store.read() as conn:
-        return _load_rater(conn, int(row.id))
+    status, until = rows.record_login(
+        store,
+        int(row.id),
+        checked_hash=row.password_hash,
+        correct=correct,
+        moment=moment,
+        lock_seconds=_lock_seconds,
+        new_hash=new_hash,
+    )
+    if status == "locked" and until is not None:
+        raise AccountError(_locked_message(until, moment))
+    if status != "ok":
+        raise AccountError(WRONG_LOGIN)  # a wrong password, or the account was deleted or changed meanwhile
+    return _rater(rows.load_rater(store, int(row.id)))
 
 
 # -- sessions --------------------------------------------------------------------------
@@ -870,26 +684,18 @@ def start_session(
     moment = _utc(now)
     token = secrets.token_urlsafe(32)
 
-    def fn(conn: Connection) -> None:
-        row = conn.execute(sa.select(raters.c.password_hash).where(raters.c.id == rater_id)).first()
-        if row is None:
-            raise AccountError("That account does not exist.")
-        if row.password_hash is None:
-            raise AccountError("This account cannot sign in.")
-        # Housekeeping: this rater's expired sessions go.
-        conn.execute(
-            sa.delete(sessions).where(sessions.c.rater_id == rater_id, sessions.c.expires_at <= moment)
+    try:
+        rows.start_session(
+            store,
+            rater_id,
+            token_hash=_token_hash(token),
+            moment=moment,
+            expires_at=moment + timedelta(days=days),
         )
-        conn.execute(
-            sa.insert(sessions).values(
-                token_hash=_token_hash(token),
-                rater_id=rater_id,
-                created_at=moment,
-                expires_at=moment + timedelta(days=days),
-            )
-        )
-
-    store.write(fn)
+    except Refused as refused:
+        if refused.reason == "no-account":
+            raise AccountError("That account does not exist.") from None
+        raise AccountError("This account cannot sign in.") from None
     return token
 
 
@@ -905,22 +711,14 @@ def resolve_session(store: Store, token: str, *, now: datetime | None = None) ->
     """
     if not isinstance(token, str) or not _TOKEN.fullmatch(token):
         return None
-    query = (
-        _rater_query()
-        .add_columns(sessions.c.expires_at)
-        .join(sessions, sessions.c.rater_id == raters.c.id)
-        .where(sessions.c.token_hash == _token_hash(token))
-    )
-    with store.read() as conn:
-        row = conn.execute(query).first()
-    if row is None or _utc(row.expires_at) <= _utc(now):
+    found = rows.find_session(store, _token_hash(token))
+    if found is None or found[1] <= _utc(now):
         return None
-    return _rater(row)
+    return _rater(found[0])
 
 
 def end_session(store: Store, token: str) -> None:
     """End a session (sign out); unknown or malformed tokens are ignored."""
     if not isinstance(token, str) or not _TOKEN.fullmatch(token):
         return
-    digest = _token_hash(token)
-    store.write(lambda conn: conn.execute(sa.delete(sessions).where(sessions.c.token_hash == digest)))
+    rows.end_session(store, _token_hash(token))
