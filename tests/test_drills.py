@@ -16,7 +16,7 @@ from calibration.data import prepare
 from pairs.bank import STARTER_BANK_PATH, build_bank
 from pairs.importers import read_bank
 from storage.store import Store, drill_items, judgments
-from training import drills
+from training import drills, selection
 
 DAY = date(2026, 3, 2)
 
@@ -185,7 +185,7 @@ def test_seed_is_derived_from_rater_and_key():
 
 def sides(bank: pd.DataFrame) -> pd.DataFrame:
     """+1 gold longer (more polished), -1 gold shorter (plainer), 0 not counted: the rule's inputs."""
-    length, polish = drills._balance_sides(bank, bank["id"].astype(str).to_numpy())
+    length, polish = selection._balance_sides(bank, bank["id"].astype(str).to_numpy())
     return pd.DataFrame({"length": length, "polish": polish}, index=bank["id"].astype(str))
 
 
@@ -510,3 +510,42 @@ def test_practice_rounds_are_separate_drills(store):
     assert drills.today_progress(store, other, DAY) == drills.Progress(
         daily_answered=0, daily_size=0, daily_finished=False, practice_rounds=1, practice_answered=2, streak=0
     )
+
+
+# -- streaks from the drill store, for one rater and for a cohort's leaderboard -------------------
+
+
+def finish_daily(store: Store, rater: int, day: date, size: int) -> None:
+    drill = drills.get_or_create_drill(store, rater, "starter", day, size=size)
+    for item in drill.items:
+        drills.submit(store, rater, drill.key, item.position, "A", 0.7)
+
+
+def cohort_id(store: Store) -> int:
+    return store.ensure_cohort("c1")
+
+
+def test_a_drill_of_five_finished_three_days_running_is_a_streak_of_three(store):
+    rater = add_rater(store)
+    for offset in (2, 1, 0):
+        finish_daily(store, rater, DAY - timedelta(days=offset), size=5)
+    assert drills.streak(store, rater, DAY) == 3
+    assert drills.cohort_streaks(store, cohort_id(store), DAY) == {"dana": 3}
+
+
+def test_a_friday_to_monday_streak_is_four_on_monday(store):
+    monday = date(2026, 3, 2)
+    assert monday.weekday() == 0
+    rater = add_rater(store)
+    for offset in (3, 2, 1, 0):  # Friday, Saturday, Sunday, Monday
+        finish_daily(store, rater, monday - timedelta(days=offset), size=2)
+    assert drills.cohort_streaks(store, cohort_id(store), monday) == {"dana": 4}
+    assert drills.today_progress(store, rater, monday).streak == 4
+
+
+def test_cohort_streaks_leave_out_unfinished_and_broken_days(store):
+    dana, eli = add_rater(store, "dana"), add_rater(store, "eli")
+    finish_daily(store, dana, DAY - timedelta(days=2), size=2)  # a gap yesterday: no streak today
+    finish_daily(store, eli, DAY - timedelta(days=1), size=2)  # yesterday counts while today is open
+    drills.get_or_create_drill(store, eli, "starter", DAY, size=2)  # started, not finished
+    assert drills.cohort_streaks(store, cohort_id(store), DAY) == {"eli": 1}

@@ -28,6 +28,20 @@ REVEAL = "paircal_reveal"
 FLASH = "paircal_flash"
 """Session-state key: a one-line message to show after the next rerun."""
 URL_PARAM = "s"
+_RUN_USER = "paircal_run_user"
+"""Session-state key: (this run's marker, token, user) so one run resolves the session once."""
+
+
+def _this_run() -> object | None:
+    """An object that is the same for one script run (callbacks included) and new for the next.
+
+    Streamlit gives each run a fresh ``cursors`` dict on its run context; holding
+    it in the memo keeps it alive, so identity cannot be reused by a later run.
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return None if ctx is None else ctx.cursors
 
 
 @st.cache_resource(show_spinner=False)
@@ -66,12 +80,22 @@ def freeze_imports() -> None:
 
 
 def current_user() -> accounts.Rater | None:
-    """The signed-in rater, checked against the database on every run (never trusted from the browser)."""
+    """The signed-in rater, checked against the database once per run (never trusted from the browser).
+
+    A run here is one script run with its callbacks: the router, the page and a
+    button's callback all ask, and only the first asks the database.
+    """
     freeze_imports()  # current_user() starts every run of the app (app.py)
     token = st.session_state.get(TOKEN) or st.query_params.get(URL_PARAM)
     if not token:
         return None
+    run = _this_run()
+    memo = st.session_state.get(_RUN_USER)
+    if run is not None and memo is not None and memo[0] is run and memo[1] == token:
+        return memo[2]
     user = accounts.resolve_session(get_store(), token)
+    if run is not None:
+        st.session_state[_RUN_USER] = (run, token, user)
     if user is None:
         st.session_state.pop(TOKEN, None)
         if URL_PARAM in st.query_params:

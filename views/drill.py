@@ -27,21 +27,17 @@ bank = load_bank(bank_name).set_index("id")
 today = datetime.now(UTC).date()
 
 st.session_state.setdefault(MODE, "daily")
-daily = drills.get_or_create_drill(store, user.id, bank_name, today, size=info["drill_size"])
-if st.session_state[MODE] == "practice" and daily.finished:
-    round_no = max(drills.latest_round(store, user.id, today), 1)
-    drill = drills.get_or_create_drill(
-        store, user.id, bank_name, today, size=info["drill_size"], kind="practice", round=round_no
-    )
-    title = f"Practice round {round_no}"
-else:
-    drill, title = daily, "Today's drill"
+page = drills.open_drill(
+    store, user.id, bank_name, today, size=info["drill_size"], practice=st.session_state[MODE] == "practice"
+)
+daily, drill = page.daily, page.drill
+title = f"Practice round {page.latest_round}" if drill is not daily else "Today's drill"
 
 top = st.columns([3, 1])
 top[0].title(title)
 top[1].metric(
     "Streak",
-    f"{drills.streak(store, user.id, today)} days",
+    f"{page.streak} day" + ("" if page.streak == 1 else "s"),
     help="Days in a row with a finished daily drill.",
 )
 st.progress(drill.answered / drill.size, text=f"{drill.answered} of {drill.size} pairs done")
@@ -50,6 +46,7 @@ if flash := st.session_state.pop(FLASH, None):
 
 
 def show_pair(item: drills.DrillItem) -> None:
+    """The prompt and the two responses, the drill's left one on the left."""
     pair = bank.loc[item.pair_id]
     right = "B" if item.left == "A" else "A"
     st.markdown("**Prompt**")
@@ -63,6 +60,7 @@ def show_pair(item: drills.DrillItem) -> None:
 
 
 def label_of(item: drills.DrillItem, identity: str) -> str:
+    """What the page calls response ``identity`` ("A" or "B") of this item."""
     return "Response 1 (left)" if identity == item.left else "Response 2 (right)"
 
 
@@ -82,9 +80,11 @@ def store_answer(rater_id: int, key: str, position: int, left: str) -> None:
         return
     choice = left if pick.startswith("Response 1") else ("B" if left == "A" else "A")
     confidence = st.session_state["confidence"] / 100
-    if drills.submit(get_store(), rater_id, key, position, choice, confidence) is None:
+    stored = drills.submit(get_store(), rater_id, key, position, choice, confidence)
+    if stored is None:
         st.session_state[FLASH] = "You already answered this pair; an answer cannot be changed."
-    st.session_state[REVEAL] = (key, position)
+    # The feedback on the answer just stored is shown as it is; after a reload it is read back.
+    st.session_state[REVEAL] = (key, position, stored)
     for widget in ("pick", "confidence"):
         st.session_state.pop(widget, None)
 
@@ -97,7 +97,9 @@ def hide_feedback() -> None:
 reveal = st.session_state.get(REVEAL)
 if reveal and reveal[0] == drill.key:
     item = drill.items[reveal[1]]
-    feedback = drills.feedback_for(store, user.id, drill.key, item.position)
+    feedback = reveal[2] if len(reveal) > 2 and reveal[2] is not None else None
+    if feedback is None:
+        feedback = drills.feedback_for(store, user.id, drill.key, item.position)
     if feedback is not None:
         show_pair(item)
         with st.container(border=True):
@@ -133,7 +135,7 @@ if drill.finished:
             today,
             size=info["drill_size"],
             kind="practice",
-            round=drills.latest_round(store, user.id, today) + 1,
+            round=page.latest_round + 1,
         )
         st.session_state[MODE] = "practice"
         st.rerun()

@@ -1,0 +1,254 @@
+"""The SQL behind drills: their items, answers, and the counts that make progress and streaks.
+
+What a drill contains and what the rater is told live in
+:mod:`training.drills`; this module reads and writes the rows, each public
+function in one transaction (or inside the caller's connection where it takes
+one), so a page can gather everything it shows in a single read.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from pairs.judgments import COLUMNS as JUDGMENT_COLUMNS
+from storage.schema import banks, drill_items, judgments, pairs_table, raters
+from storage.store import Store
+
+ITEM_COLUMNS = (
+    "position",
+    "bank_id",
+    "pair_id",
+    "left",
+    "shown_at",
+    "choice",
+    "confidence",
+    "answered_at",
+    "bank",
+)
+"""The fields of each item row :func:`read_items` returns."""
+
+
+def _answer_join():
+    j = judgments
+    return sa.and_(
+        j.c.rater_id == drill_items.c.rater_id,
+        j.c.bank_id == drill_items.c.bank_id,
+        j.c.pair_id == drill_items.c.pair_id,
+        j.c.drill == drill_items.c.drill,
+    )
+
+
+def read_items(conn: Connection, rater_id: int, key: str) -> list[dict[str, Any]]:
+    """A drill's items in position order, each with its answer (None fields while unanswered); [] if none."""
+    j = judgments
+    query = (
+        sa.select(
+            drill_items.c.position,
+            drill_items.c.bank_id,
+            drill_items.c.pair_id,
+            drill_items.c.left,
+            drill_items.c.shown_at,
+            j.c.choice,
+            j.c.confidence,
+            j.c.answered_at,
+            banks.c.name.label("bank"),
+        )
+        .join(banks, banks.c.id == drill_items.c.bank_id)
+        .outerjoin(j, _answer_join())
+        .where(drill_items.c.rater_id == int(rater_id), drill_items.c.drill == key)
+        .order_by(drill_items.c.position)
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def insert_items(store: Store, rater_id: int, key: str, items: list[dict[str, Any]]) -> None:
+    """Store a new drill's items (``position``, ``bank_id``, ``pair_id``, ``left``) unless it exists already.
+
+    Two processes creating the same drill at once end with one drill: the
+    first writer's.
+    """
+    rows = [{"rater_id": int(rater_id), "drill": key, "shown_at": None, **item} for item in items]
+
+    def fn(conn: Connection) -> None:
+        exists = conn.execute(
+            sa.select(drill_items.c.position)
+            .where(drill_items.c.rater_id == int(rater_id), drill_items.c.drill == key)
+            .limit(1)
+        ).first()
+        if exists is None and rows:
+            conn.execute(store.insert_ignore(drill_items, ["rater_id", "drill", "position"]), rows)
+
+    store.write(fn)
+
+
+def mark_shown(store: Store, rater_id: int, key: str, position: int, at: datetime) -> bool:
+    """Set an item's first-shown time unless it is set; True if this call set it."""
+
+    def fn(conn: Connection) -> bool:
+        result = conn.execute(
+            sa.update(drill_items)
+            .where(
+                drill_items.c.rater_id == int(rater_id),
+                drill_items.c.drill == key,
+                drill_items.c.position == int(position),
+                drill_items.c.shown_at.is_(None),
+            )
+            .values(shown_at=at)
+        )
+        return result.rowcount > 0
+
+    return store.write(fn)
+
+
+def record_answer(
+    store: Store,
+    rater_id: int,
+    key: str,
+    position: int,
+    *,
+    choice: str,
+    confidence: float,
+    answered_at: datetime,
+    drill_date: date,
+) -> tuple[str, dict[str, Any] | None, dict[str, Any] | None]:
+    """Store the answer to one drill item and read its pair, in one write transaction.
+
+    Returns
+    -------
+    (status, item, pair)
+        ``status`` is ``"stored"``, ``"answered"`` (the item had an answer
+        already; nothing stored), ``"no-drill"`` or ``"missing:N"`` (the drill
+        has N items and none at ``position``); item and pair are None for the last two. ``item`` is the item row as :func:`read_items` gives it, before
+        this answer; ``pair`` the pair's row (``tags`` decoded to a tuple).
+    """
+
+    def fn(conn: Connection) -> tuple[str, dict[str, Any] | None, dict[str, Any] | None]:
+        items = read_items(conn, rater_id, key)
+        if not items:
+            return "no-drill", None, None
+        item = next((i for i in items if i["position"] == int(position)), None)
+        if item is None:
+            return f"missing:{len(items)}", None, None
+        pair = _pair(conn, item["bank_id"], item["pair_id"])
+        if item["choice"] is not None:
+            return "answered", item, pair
+        shown = item["shown_at"]
+        row = {
+            "rater_id": int(rater_id),
+            "bank_id": item["bank_id"],
+            "pair_id": item["pair_id"],
+            "drill": key,
+            "drill_date": drill_date,
+            "left": item["left"],
+            "choice": choice,
+            "confidence": confidence,
+            "shown_at": shown,
+            "answered_at": answered_at,
+            "seconds": (answered_at - shown).total_seconds() if shown is not None else None,
+        }
+        stmt = store.insert_ignore(judgments, ["rater_id", "bank_id", "pair_id", "drill"]).returning(
+            judgments.c.id
+        )
+        stored = conn.execute(stmt, row).first() is not None
+        return ("stored" if stored else "answered"), item, pair
+
+    return store.write(fn)
+
+
+def _pair(conn: Connection, bank_id: int, pair_id: str) -> dict[str, Any]:
+    where = (pairs_table.c.bank_id == bank_id, pairs_table.c.pair_id == pair_id)
+    pair = dict(conn.execute(sa.select(pairs_table).where(*where)).mappings().one())
+    pair["tags"] = tuple(json.loads(pair["tags"] or "[]"))
+    return pair
+
+
+def read_pair(store: Store, bank_id: int, pair_id: str) -> dict[str, Any]:
+    """One stored pair with its gold and rationale (``tags`` as a tuple)."""
+    with store.read() as conn:
+        return _pair(conn, bank_id, pair_id)
+
+
+def drill_counts(conn: Connection, rater_id: int, pattern: str) -> dict[str, tuple[int, int]]:
+    """``{key: (items, answered)}`` of a rater's drills whose key matches the LIKE ``pattern``."""
+    query = (
+        sa.select(drill_items.c.drill, sa.func.count(), sa.func.count(judgments.c.id))
+        .outerjoin(judgments, _answer_join())
+        .where(drill_items.c.rater_id == int(rater_id), drill_items.c.drill.like(pattern))
+        .group_by(drill_items.c.drill)
+    )
+    return {key: (int(size), int(done)) for key, size, done in conn.execute(query).all()}
+
+
+def cohort_drill_counts(store: Store, cohort_id: int, pattern: str) -> pd.DataFrame:
+    """Every drill of a cohort's raters whose key matches ``pattern``.
+
+    Columns ``rater`` (name), ``drill`` (key), ``items`` and ``answered``.
+    """
+    query = (
+        sa.select(
+            raters.c.name.label("rater"),
+            drill_items.c.drill,
+            sa.func.count().label("items"),
+            sa.func.count(judgments.c.id).label("answered"),
+        )
+        .join(raters, raters.c.id == drill_items.c.rater_id)
+        .outerjoin(judgments, _answer_join())
+        .where(raters.c.cohort_id == int(cohort_id), drill_items.c.drill.like(pattern))
+        .group_by(raters.c.name, drill_items.c.drill)
+    )
+    with store.read() as conn:
+        rows = conn.execute(query).all()
+    return pd.DataFrame(rows, columns=["rater", "drill", "items", "answered"])
+
+
+def rater_judgments(conn: Connection, rater_id: int, bank_id: int) -> pd.DataFrame:
+    """A rater's judgments on one bank in the judgments CSV layout, oldest first."""
+    j = judgments
+    rows = conn.execute(
+        sa.select(
+            raters.c.name.label("rater"),
+            j.c.pair_id,
+            j.c.choice,
+            j.c.confidence,
+            j.c.left,
+            j.c.answered_at,
+            j.c.seconds,
+        )
+        .join(raters, raters.c.id == j.c.rater_id)
+        .where(j.c.rater_id == int(rater_id), j.c.bank_id == bank_id)
+        .order_by(j.c.answered_at, j.c.id)
+    ).all()
+    frame = pd.DataFrame(rows, columns=JUDGMENT_COLUMNS)
+    frame["answered_at"] = pd.to_datetime(frame["answered_at"], utc=True)
+    return frame
+
+
+def rater_exists(conn: Connection, rater_id: int) -> bool:
+    """Whether a rater with this id exists."""
+    return conn.execute(sa.select(raters.c.id).where(raters.c.id == int(rater_id))).first() is not None
+
+
+def cohort_of(conn: Connection, rater_id: int) -> int | None:
+    """The cohort id of a rater, or None."""
+    return conn.execute(sa.select(raters.c.cohort_id).where(raters.c.id == int(rater_id))).scalar()
+
+
+__all__ = [
+    "ITEM_COLUMNS",
+    "cohort_drill_counts",
+    "cohort_of",
+    "drill_counts",
+    "insert_items",
+    "mark_shown",
+    "rater_exists",
+    "rater_judgments",
+    "read_items",
+    "read_pair",
+    "record_answer",
+]

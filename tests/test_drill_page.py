@@ -1,0 +1,82 @@
+"""The drill page's data flow: what one Submit click costs the database and what it shows."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event
+from streamlit.testing.v1 import AppTest
+
+from training import accounts
+from views.common import TOKEN, get_store
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@contextmanager
+def transactions(engine):
+    """Count the transactions begun on ``engine`` inside the block (a list whose length is the count)."""
+    begun: list[int] = []
+
+    def on_begin(conn):
+        begun.append(1)
+
+    event.listen(engine, "begin", on_begin)
+    try:
+        yield begun
+    finally:
+        event.remove(engine, "begin", on_begin)
+
+
+@pytest.fixture
+def drilling(app_store):
+    _, invite = accounts.create_cohort(app_store, "alpha", "lena", "lead-password")
+    rater = accounts.join_cohort(app_store, invite, "ravi", "rater-password")
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state[TOKEN] = accounts.start_session(app_store, rater.id)
+    at.run()
+    at.switch_page("views/drill.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def submit(at: AppTest) -> AppTest:
+    at.radio(key="pick").set_value("Response 1 (left)")
+    at.slider(key="confidence").set_value(80)
+    return [b for b in at.button if b.label == "Submit"][0].click().run()
+
+
+def test_a_submit_click_takes_at_most_four_transactions_and_one_write(drilling):
+    engine = get_store().engine  # the app's own store: cache_resource is shared with this process
+    writes_before = get_store().count_judgments()
+    with transactions(engine) as begun:
+        at = submit(drilling)
+    assert not at.exception, at.exception
+    assert get_store().count_judgments() == writes_before + 1
+    assert "expert" in " ".join(str(e.value) for e in [*at.success, *at.error, *at.info])
+    assert len(begun) <= 4, f"one Submit click ran {len(begun)} transactions"
+
+
+def test_the_next_pair_click_reads_once_per_run(drilling):
+    at = submit(drilling)
+    with transactions(get_store().engine) as begun:
+        at = at.button(key="next_pair").click().run()
+    assert not at.exception, at.exception
+    assert "Pair 2 of 10" in [s.value for s in at.subheader]
+    # one session check, one cohort read, one drill read, one write marking the pair as shown
+    assert len(begun) <= 4, f"one Next click ran {len(begun)} transactions"
+
+
+def test_the_feedback_shown_is_the_one_submit_stored(drilling, monkeypatch):
+    # Reading the feedback back from the database after a submit is no longer needed: fail if it happens.
+    from training import drills
+
+    def no_reread(*args, **kwargs):
+        raise AssertionError("the page read back feedback that submit had just returned")
+
+    monkeypatch.setattr(drills, "feedback_for", no_reread)
+    at = submit(drilling)
+    assert not at.exception, at.exception
+    assert "Why:" in " ".join(str(m.value) for m in at.markdown)

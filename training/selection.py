@@ -1,0 +1,240 @@
+"""Choosing a drill's pairs: fresh first, leaning to the rater's weak trap kinds, balanced.
+
+Pure functions of a bank, a rater's prepared history and a random generator:
+no database, so every rule below is testable on its own.
+
+Choosing the pairs (:func:`choose_pairs`)
+-----------------------------------------
+1. **Freshness.** Pairs the rater has never judged come first; then pairs
+   judged before, the least recently judged first (by the UTC day of their
+   last judgment; a judgment without a time counts as the oldest).
+2. **Adaptive lean.** Within a freshness tier pairs are drawn at random
+   without replacement, each with weight 1 until the rater has
+   :data:`ADAPT_AFTER` decided (non-tie) judgments. From then on a pair's weight
+   is the rater's smoothed miss rate on its tags, the largest over its tags:
+   ``(misses + 1) / (judged + 2)``, the posterior mean of the error rate under
+   a Beta(1, 1) prior. A tag they have not met yet weighs 0.5 (the prior
+   mean); a pair without tags weighs the rater's overall smoothed miss rate.
+   So a rater who misses every ``constraint`` trap of 10 (weight 11/12) gets
+   such pairs about eleven times as often as one they always get right
+   (weight 1/12), as far as the control quota and the balance rule below
+   leave room. A miss counts for every tag of its pair, so missing
+   constraint traps that are also length traps raises the weight of the
+   ``length`` tag as well.
+3. **Controls.** At least :data:`CONTROL_SHARE` of the drill (rounded up:
+   2 of 10) are pairs tagged ``control``, as far as the bank has them, even if
+   they must come from a staler tier.
+4. **Balance.** Gold must not follow length or polish within a drill. Among
+   its pairs whose gold is decided and whose two answers differ in word count
+   (:func:`pairs.features.pair_features` column ``longer``), neither "gold is
+   the longer answer" nor "gold is the shorter answer" may hold for more than
+   60 %; the same for "gold is the more polished answer" and "the plainer
+   one" among pairs whose polish counts differ. Ties (gold ``"tie"``, equal
+   words, equal polish) are not counted. When fewer than 5 pairs count, an
+   even split may be impossible and a lead of one pair is allowed (2 of 3).
+   A drill of 10 with every pair counted thus has 4, 5 or 6 pairs with the
+   longer answer as gold.
+
+The draw takes the best ``size`` pairs by (freshness tier, weighted random
+key), the best controls first up to the quota. The key of a pair of weight
+``w`` is ``E / w`` with ``E`` standard exponential, so sorting by it draws
+without replacement with probabilities proportional to the weights
+(Efraimidis and Spirakis, 2006, "Weighted random sampling with a
+reservoir", Information Processing Letters 97(5)). When the result breaks
+the balance rule, pairs are swapped, each time the swap that most reduces the
+excess over 60 % (bringing in the freshest, luckiest pair that helps,
+dropping the stalest, unluckiest one), until the rule holds or no swap
+helps: the rule then holds as far as the bank allows. The chosen pairs are
+shown in a random order, so the order of the draw tells the rater nothing.
+
+Everything random comes from the ``numpy.random.Generator`` passed in.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from pairs.features import pair_features
+
+__all__ = ["ADAPT_AFTER", "CONTROL_SHARE", "MAX_SHARE", "choose_pairs"]
+
+#: Decided judgments on a bank after which drills lean toward the rater's weak tags.
+ADAPT_AFTER = 30
+
+#: Smallest share of a drill given to pairs tagged ``control`` (rounded up), when the bank has them.
+CONTROL_SHARE = 0.2
+
+#: Largest share of a drill's counted pairs on one side of each balance rule.
+MAX_SHARE = 0.6
+
+
+# -- choosing pairs ----------------------------------------------------------------------------
+
+_HISTORY_COLUMNS = ("pair_id", "answered_at", "correct", "tags")
+
+
+def choose_pairs(bank: pd.DataFrame, history: pd.DataFrame, n: int, rng: np.random.Generator) -> list[str]:
+    """Pick ``n`` pairs for a rater's next drill (rules in the module docstring).
+
+    Parameters
+    ----------
+    bank : DataFrame
+        A pair bank (:data:`pairs.bank.COLUMNS`).
+    history : DataFrame
+        The rater's judgments on this bank, prepared by
+        :func:`calibration.data.prepare` (columns used: ``pair_id``,
+        ``answered_at``, ``correct``, ``tags``); may be empty.
+    n : int
+        Pairs wanted; a bank with fewer pairs gives all of them.
+    rng : numpy.random.Generator
+        Source of every random choice: the same generator state gives the same pairs.
+
+    Returns
+    -------
+    list of str
+        ``min(n, len(bank))`` distinct pair ids, in the order to show them.
+
+    Examples
+    --------
+    >>> from calibration.simulate import synthetic_bank
+    >>> bank = synthetic_bank(40, seed=0)
+    >>> picked = choose_pairs(bank, pd.DataFrame(), 10, np.random.default_rng(1))
+    >>> len(picked), len(set(picked)), set(picked) <= set(bank["id"])
+    (10, 10, True)
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive integer; got {n!r}.")
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError("rng must be a numpy.random.Generator, e.g. numpy.random.default_rng(seed).")
+    if len(bank) == 0:
+        raise ValueError("the bank has no pairs to choose from.")
+    ids = bank["id"].astype(str).to_numpy(dtype=object)
+    n = min(int(n), len(ids))
+    history = _check_history(history)
+    tags = [tuple(t) if isinstance(t, (tuple, list, np.ndarray)) else () for t in bank["tags"]]
+    length_side, polish_side = _balance_sides(bank, ids)
+    control = np.array(["control" in t for t in tags], dtype=bool)
+
+    tier = _freshness_tier(ids, history)
+    key = rng.exponential(size=len(ids)) / _tag_weights(tags, history)
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[np.lexsort((key, tier))] = np.arange(len(ids))
+
+    quota = min(math.ceil(CONTROL_SHARE * n - 1e-9), int(control.sum()))
+    chosen = np.zeros(len(ids), dtype=bool)
+    chosen[np.flatnonzero(control)[np.argsort(rank[control])[:quota]]] = True
+    rest = np.flatnonzero(~chosen)
+    chosen[rest[np.argsort(rank[rest])[: n - quota]]] = True
+
+    chosen = _rebalance(chosen, rank, length_side, polish_side, control, quota)
+    return ids[rng.permutation(np.flatnonzero(chosen))].tolist()
+
+
+def _check_history(history: pd.DataFrame | None) -> pd.DataFrame:
+    if history is None or len(history) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in _HISTORY_COLUMNS})
+    missing = [c for c in _HISTORY_COLUMNS if c not in history.columns]
+    if missing:
+        raise ValueError(
+            f"history lacks the column(s) {missing}; pass judgments prepared by calibration.data.prepare."
+        )
+    return history
+
+
+def _balance_sides(bank: pd.DataFrame, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: +1 when gold is the longer (more polished) answer, -1 the other, 0 not counted."""
+    feats = pair_features(bank).reindex(ids)
+    gold = bank["gold"].to_numpy(dtype=object)
+    decided = (gold == "A") | (gold == "B")
+    sides = []
+    for column in ("longer", "more_polished"):
+        bigger = feats[column].fillna("").to_numpy(dtype=object)
+        counted = decided & (bigger != "")
+        sides.append(np.where(counted, np.where(bigger == gold, 1, -1), 0).astype(np.int64))
+    return sides[0], sides[1]
+
+
+def _freshness_tier(ids: np.ndarray, history: pd.DataFrame) -> np.ndarray:
+    """0 for unseen pairs; 1, 2, ... for seen ones, from the longest ago (by UTC day) to the latest."""
+    tier = np.zeros(len(ids), dtype=np.int64)
+    if len(history) == 0:
+        return tier
+    when = pd.to_datetime(history["answered_at"], utc=True, errors="coerce")
+    day = when.dt.floor("D").to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(float)
+    day[when.isna().to_numpy()] = -np.inf  # seen, time unknown: the oldest
+    last = pd.Series(day).groupby(history["pair_id"].astype(str).to_numpy()).max()
+    seen = pd.Series(ids).map(last).to_numpy(dtype=float)
+    known = ~np.isnan(seen)
+    tier[known] = 1 + np.unique(seen[known], return_inverse=True)[1]
+    return tier
+
+
+def _tag_weights(tags: list[tuple[str, ...]], history: pd.DataFrame) -> np.ndarray:
+    """Sampling weight of each pair: 1, or (once the rater adapts) its tags' smoothed miss rate."""
+    correct = pd.to_numeric(history["correct"], errors="coerce")
+    decided = history[correct.notna().to_numpy()]
+    if len(decided) < ADAPT_AFTER:
+        return np.ones(len(tags))
+    missed = 1.0 - pd.to_numeric(decided["correct"]).to_numpy(dtype=float)
+    overall = (missed.sum() + 1) / (len(missed) + 2)
+    judged: dict[str, list[float]] = {}
+    for row_tags, miss in zip(decided["tags"], missed, strict=True):
+        row = row_tags if isinstance(row_tags, (tuple, list, np.ndarray)) else ()
+        for tag in set(row):
+            judged.setdefault(tag, [0.0, 0.0])
+            judged[tag][0] += miss
+            judged[tag][1] += 1
+    rate = {tag: (m + 1) / (k + 2) for tag, (m, k) in judged.items()}
+    return np.array([max((rate.get(t, 0.5) for t in pair), default=overall) for pair in tags])
+
+
+def _allowed(counted):
+    """Most pairs one side may have among ``counted``: 60 %, or a lead of one when fewer than 5 count."""
+    return np.maximum(np.floor(MAX_SHARE * np.asarray(counted) + 1e-9).astype(np.int64), (counted + 1) // 2)
+
+
+def _excess(plus, minus):
+    """Pairs by which the larger side exceeds what the balance rule allows (0 when it holds)."""
+    return np.maximum(0, np.maximum(plus, minus) - _allowed(plus + minus))
+
+
+def _tally(length_side, polish_side, control) -> np.ndarray:
+    """Counts (gold longer, gold shorter, gold more polished, gold plainer, controls), last axis."""
+    return np.stack(
+        [length_side > 0, length_side < 0, polish_side > 0, polish_side < 0, control.astype(bool)], axis=-1
+    ).astype(np.int64)
+
+
+def _rebalance(chosen, rank, length_side, polish_side, control, quota) -> np.ndarray:
+    """Swap pairs until the balance rule holds or no swap reduces its excess (see the module docstring)."""
+    chosen = chosen.copy()
+    # Pairs differ, for the rule, only by type: their two sides and whether they are controls.
+    kind = (length_side + 1) * 6 + (polish_side + 1) * 2 + control
+    while True:
+        inside, outside = np.flatnonzero(chosen), np.flatnonzero(~chosen)
+        counts = _tally(length_side[inside], polish_side[inside], control[inside]).sum(axis=0)
+        current = _excess(counts[0], counts[1]) + _excess(counts[2], counts[3])
+        if current == 0 or len(outside) == 0:
+            return chosen
+        # candidates to bring in: the best-ranked pair outside the drill of each type
+        by_rank = outside[np.argsort(rank[outside])]
+        _, first = np.unique(kind[by_rank], return_index=True)
+        incoming = by_rank[first]  # (K,)
+        new = (
+            counts
+            - _tally(length_side[inside], polish_side[inside], control[inside])[:, None, :]
+            + _tally(length_side[incoming], polish_side[incoming], control[incoming])[None, :, :]
+        )  # (drill, K, 5): counts after swapping drill item i for candidate k
+        excess = _excess(new[..., 0], new[..., 1]) + _excess(new[..., 2], new[..., 3])
+        excess = np.where(new[..., 4] >= quota, excess, np.iinfo(np.int64).max)
+        best = excess.min()
+        if best >= current:
+            return chosen
+        out_at, in_at = np.nonzero(excess == best)
+        # the freshest, luckiest pair in; of those, the stalest, unluckiest pair out
+        pick = np.lexsort((-rank[inside[out_at]], rank[incoming[in_at]]))[0]
+        chosen[inside[out_at[pick]]] = False
+        chosen[incoming[in_at[pick]]] = True
