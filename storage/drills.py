@@ -124,8 +124,9 @@ def record_answer(
     (status, item, pair)
         ``status`` is ``"stored"``, ``"answered"`` (the item had an answer
         already; nothing stored), ``"no-drill"`` or ``"missing:N"`` (the drill
-        has N items and none at ``position``); item and pair are None for the last two. ``item`` is the item row as :func:`read_items` gives it, before
-        this answer; ``pair`` the pair's row (``tags`` decoded to a tuple).
+        has N items and none at ``position``); item and pair are None for the
+        last two. ``item`` is the item row as :func:`read_items` gives it,
+        before this answer; ``pair`` the pair's row (``tags`` decoded to a tuple).
     """
 
     def fn(conn: Connection) -> tuple[str, dict[str, Any] | None, dict[str, Any] | None]:
