@@ -20,9 +20,11 @@ class UtcDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        """The value to store: UTC, aware."""
         return None if value is None else as_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        """The value read back: UTC, aware, whatever the database kept."""
         return None if value is None else as_utc(value)
 
 
