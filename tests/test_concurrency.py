@@ -20,13 +20,13 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from pairs.bank import STARTER_BANK_NAME
+from pairs.bank import STARTER_BANK_NAME, STARTER_BANK_PATH
 from storage.store import Store, banks, cohorts, drill_items, judgments, pairs_table
 from training import accounts, drills
 
 WRITERS = 16
 PER_WRITER = 500
-DRILL_SIZE = 50  # ten daily drills of 50 pairs from the 96-pair starter bank
+DRILL_SIZE = 50  # ten daily drills of 50 pairs from the starter bank
 DAYS = PER_WRITER // DRILL_SIZE
 DAY0 = date(2026, 11, 1)
 COHORT = "crowd"
@@ -138,7 +138,8 @@ def test_sixteen_server_processes_double_submitting_store_each_judgment_once(db_
         items = conn.execute(sa.select(sa.func.count()).select_from(drill_items)).scalar()
         # the servers started together on an empty database: one starter bank, one cohort
         assert conn.execute(sa.select(banks.c.name)).scalars().all() == [STARTER_BANK_NAME]
-        assert conn.execute(sa.select(sa.func.count()).select_from(pairs_table)).scalar() == 96
+        starter_pairs = len(STARTER_BANK_PATH.read_text("utf-8").splitlines())
+        assert conn.execute(sa.select(sa.func.count()).select_from(pairs_table)).scalar() == starter_pairs
         assert conn.execute(sa.select(cohorts.c.name)).scalars().all() == [COHORT]
     assert (items, unanswered) == (WRITERS * PER_WRITER, 0)
     rows = store.count_judgments()

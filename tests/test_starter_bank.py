@@ -40,9 +40,28 @@ def starter():
     return read_bank(STARTER)
 
 
+TRACKS = ("coding", "math", "law", "medicine", "finance", "writing", "spanish", "french")
+
+
 def test_size_and_domains(starter):
-    assert len(starter) >= 80
+    assert len(starter) >= 400
     assert DOMAINS <= set(starter["domain"]), f"missing domains: {sorted(DOMAINS - set(starter['domain']))}"
+
+
+def test_every_specialty_track_has_thirty_pairs(starter):
+    counts = starter["domain"].value_counts()
+    short = {track: int(counts.get(track, 0)) for track in TRACKS if counts.get(track, 0) < 30}
+    assert short == {}
+
+
+def test_no_rationale_names_a_screen_position(starter):
+    # The screen decides which side a response is on; a reason must name it by its letter.
+    pattern = (
+        r"\b(?:Response [12]|first response|second response"
+        r"|the (?:left|right) (?:one|response)|on the (?:left|right))\b"
+    )
+    hits = starter.loc[starter["rationale"].str.contains(pattern, case=False, regex=True), "id"].tolist()
+    assert hits == []
 
 
 def test_every_rationale_is_short_and_present(starter):
