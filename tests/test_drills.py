@@ -7,16 +7,14 @@ import re
 import threading
 from datetime import UTC, date, datetime, timedelta
 
-import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from calibration.data import prepare
 from pairs.bank import STARTER_BANK_PATH, build_bank
 from pairs.importers import read_bank
 from storage.store import Store, drill_items, judgments
-from training import drills, selection
+from training import drills
 
 DAY = date(2026, 3, 2)
 
@@ -178,151 +176,6 @@ def test_seed_is_derived_from_rater_and_key():
     assert drills.drill_seed(1, "daily:2026-03-02") == drills.drill_seed(1, "daily:2026-03-02")
     seeds = {drills.drill_seed(r, k) for r in (1, 2) for k in ("daily:2026-03-02", "daily:2026-03-03")}
     assert len(seeds) == 4
-
-
-# -- choosing pairs -----------------------------------------------------------------------------
-
-
-def sides(bank: pd.DataFrame) -> pd.DataFrame:
-    """+1 gold longer (more polished), -1 gold shorter (plainer), 0 not counted: the rule's inputs."""
-    length, polish = selection._balance_sides(bank, bank["id"].astype(str).to_numpy())
-    return pd.DataFrame({"length": length, "polish": polish}, index=bank["id"].astype(str))
-
-
-def balanced(side: pd.Series) -> bool:
-    """At most 60 % on either side among counted pairs (a lead of one when fewer than 5 count)."""
-    plus, minus = int((side > 0).sum()), int((side < 0).sum())
-    counted = plus + minus
-    return max(plus, minus) <= 0.6 * counted or (counted < 5 and abs(plus - minus) <= 1)
-
-
-def tagged(bank: pd.DataFrame, tag: str) -> list[str]:
-    return [pid for pid, tags in zip(bank["id"], bank["tags"], strict=True) if tag in tags]
-
-
-def history_of(bank: pd.DataFrame, pair_ids, *, wrong=(), when=None) -> pd.DataFrame:
-    """Prepared judgments of one rater: right on every pair except those in ``wrong``."""
-    gold = bank.set_index("id").loc[list(pair_ids), "gold"].to_numpy()
-    right = np.where(gold == "tie", "A", gold)
-    flip = {"A": "B", "B": "A"}
-    choice = [flip[r] if pid in set(wrong) else r for pid, r in zip(pair_ids, right, strict=True)]
-    if when is None:
-        when = pd.Timestamp("2026-02-01", tz="UTC")
-    frame = pd.DataFrame({"rater": "r", "pair_id": list(pair_ids), "choice": choice, "answered_at": when})
-    return prepare(bank, frame)
-
-
-def test_choose_pairs_is_deterministic_for_a_generator(starter):
-    a = drills.choose_pairs(starter, pd.DataFrame(), 10, np.random.default_rng(7))
-    b = drills.choose_pairs(starter, pd.DataFrame(), 10, np.random.default_rng(7))
-    c = drills.choose_pairs(starter, pd.DataFrame(), 10, np.random.default_rng(8))
-    assert a == b and a != c and len(set(a)) == 10
-
-
-def test_unseen_pairs_come_first(starter):
-    seen = starter["id"].iloc[::2].tolist()  # 48 seen, 48 unseen
-    history = history_of(starter, seen)
-    for seed in range(100):
-        picked = drills.choose_pairs(starter, history, 10, np.random.default_rng(seed))
-        assert not set(picked) & set(seen)
-
-
-def test_when_the_bank_runs_out_the_least_recently_seen_come_next():
-    # a bank where length and polish never differ and there are no controls: freshness alone decides
-    bank = build_bank(
-        [
-            (i + 1, pair(f"n{i:02d}", "alpha beta gamma", "delta epsilon zeta", "AB"[i % 2], ()))
-            for i in range(30)
-        ],
-        "neutral.jsonl",
-    )
-    ids = bank["id"].tolist()
-    when = [pd.NaT] * 2 + [pd.Timestamp("2026-02-01 09:00", tz="UTC")] * 8
-    when += [pd.Timestamp("2026-02-02 09:00", tz="UTC")] * 10 + [
-        pd.Timestamp("2026-02-03 09:00", tz="UTC")
-    ] * 4
-    # pairs 0-1 seen at an unknown time, 2-9 on day 1, 10-19 on day 2, 20-23 on day 3; 24-29 unseen
-    history = history_of(bank, ids[:24], when=when)
-    for seed in range(50):
-        picked = set(drills.choose_pairs(bank, history, 10, np.random.default_rng(seed)))
-        assert set(ids[24:]) | set(ids[:2]) <= picked  # the unseen, then the oldest
-        assert len(picked & set(ids[2:10])) == 2 and not picked & set(ids[10:24])
-
-
-def test_balance_rule_holds_on_the_starter_bank(starter):
-    side = sides(starter)
-    histories = [pd.DataFrame(), history_of(starter, starter["id"].iloc[:40].tolist())]
-    counted = []
-    for history in histories:
-        for seed in range(300):
-            picked = drills.choose_pairs(starter, history, 10, np.random.default_rng(seed))
-            chosen = side.loc[picked]
-            assert balanced(chosen["length"]), (seed, chosen["length"].tolist())
-            assert balanced(chosen["polish"]), (seed, chosen["polish"].tolist())
-            counted.append(int((chosen["length"] != 0).sum()))
-    assert np.mean(counted) > 9  # the rule is not met by leaving pairs out of the count
-
-
-def test_without_the_rule_the_starter_bank_would_break_it(starter):
-    # the balance rule does work: plain random draws of 10 from the same bank often break it
-    side = sides(starter)
-    rng = np.random.default_rng(0)
-    broken = sum(
-        not (balanced(c["length"]) and balanced(c["polish"]))
-        for c in (side.loc[rng.choice(side.index, 10, replace=False)] for _ in range(300))
-    )
-    assert broken > 60
-
-
-def test_adaptive_lean_toward_missed_constraint_traps(starter):
-    ids = starter["id"].tolist()
-    constraint, control = set(tagged(starter, "constraint")), set(tagged(starter, "control"))
-    side = sides(starter)
-    seen = ids[::2][:40]  # 40 decided judgments, some on constraint pairs
-    missed = [pid for pid in seen if pid in constraint]
-    assert len(missed) >= 5
-    good = history_of(starter, seen)
-    weak = history_of(starter, seen, wrong=missed)
-    counts = {"good": [], "weak": []}
-    for name, history in (("good", good), ("weak", weak)):
-        for seed in range(200):
-            picked = drills.choose_pairs(starter, history, 10, np.random.default_rng(seed))
-            counts[name].append(len(constraint & set(picked)))
-            assert len(control & set(picked)) >= 2  # at least 20 % controls
-            assert balanced(side.loc[picked, "length"]) and balanced(side.loc[picked, "polish"])
-    # missing constraint traps also raises the miss rate of the length and polish tags they share
-    # pairs with, so the lean is toward all three, most toward constraint
-    assert np.mean(counts["weak"]) > 1.8 * np.mean(counts["good"])
-
-
-def test_no_lean_before_thirty_decided_judgments(starter):
-    seen = starter["id"].tolist()[:29]
-    constraint = tagged(starter, "constraint")
-    good, weak = history_of(starter, seen), history_of(starter, seen, wrong=constraint)
-    for seed in range(20):
-        assert drills.choose_pairs(starter, good, 10, np.random.default_rng(seed)) == drills.choose_pairs(
-            starter, weak, 10, np.random.default_rng(seed)
-        )
-
-
-def test_controls_are_kept_even_from_a_staler_tier(starter):
-    controls = tagged(starter, "control")
-    history = history_of(starter, controls)  # every control already seen
-    for seed in range(30):
-        picked = drills.choose_pairs(starter, history, 10, np.random.default_rng(seed))
-        assert len(set(controls) & set(picked)) == 2
-
-
-def test_choose_pairs_validates_its_input(starter):
-    rng = np.random.default_rng(0)
-    with pytest.raises(ValueError, match=re.escape("n must be a positive integer; got 0.")):
-        drills.choose_pairs(starter, pd.DataFrame(), 0, rng)
-    with pytest.raises(ValueError, match=re.escape("rng must be a numpy.random.Generator")):
-        drills.choose_pairs(starter, pd.DataFrame(), 5, 0)
-    with pytest.raises(ValueError, match=re.escape("the bank has no pairs to choose from.")):
-        drills.choose_pairs(starter.iloc[:0], pd.DataFrame(), 5, rng)
-    with pytest.raises(ValueError, match=re.escape("history lacks the column(s) ['answered_at', 'correct'")):
-        drills.choose_pairs(starter, pd.DataFrame({"pair_id": ["x"]}), 5, rng)
 
 
 # -- answering ----------------------------------------------------------------------------------

@@ -1,0 +1,230 @@
+"""Choosing a drill's pairs (training.selection): freshness, adaptive lean, controls, balance.
+
+Pure functions of a bank, a prepared history and a generator: no database here.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from calibration.data import prepare
+from pairs.bank import STARTER_BANK_PATH, build_bank
+from pairs.importers import read_bank
+from training import selection
+
+
+@pytest.fixture(scope="module")
+def starter() -> pd.DataFrame:
+    return read_bank(STARTER_BANK_PATH, "jsonl")
+
+
+def pair(pid: str, a: str, b: str, gold: str, tags=("control",)) -> dict:
+    return {
+        "id": pid,
+        "prompt": f"Prompt {pid}?",
+        "response_a": a,
+        "response_b": b,
+        "gold": gold,
+        "tags": tags,
+    }
+
+
+def sides(bank: pd.DataFrame) -> pd.DataFrame:
+    """+1 gold longer (more polished), -1 gold shorter (plainer), 0 not counted: the rule's inputs."""
+    length, polish = selection._balance_sides(bank, bank["id"].astype(str).to_numpy())
+    return pd.DataFrame({"length": length, "polish": polish}, index=bank["id"].astype(str))
+
+
+def balanced(side: pd.Series) -> bool:
+    """At most 60 % on either side among counted pairs (a lead of one when fewer than 5 count)."""
+    plus, minus = int((side > 0).sum()), int((side < 0).sum())
+    counted = plus + minus
+    return max(plus, minus) <= 0.6 * counted or (counted < 5 and abs(plus - minus) <= 1)
+
+
+def tagged(bank: pd.DataFrame, tag: str) -> list[str]:
+    return [pid for pid, tags in zip(bank["id"], bank["tags"], strict=True) if tag in tags]
+
+
+def history_of(bank: pd.DataFrame, pair_ids, *, wrong=(), when=None) -> pd.DataFrame:
+    """Prepared judgments of one rater: right on every pair except those in ``wrong``."""
+    gold = bank.set_index("id").loc[list(pair_ids), "gold"].to_numpy()
+    right = np.where(gold == "tie", "A", gold)
+    flip = {"A": "B", "B": "A"}
+    choice = [flip[r] if pid in set(wrong) else r for pid, r in zip(pair_ids, right, strict=True)]
+    if when is None:
+        when = pd.Timestamp("2026-02-01", tz="UTC")
+    frame = pd.DataFrame({"rater": "r", "pair_id": list(pair_ids), "choice": choice, "answered_at": when})
+    return prepare(bank, frame)
+
+
+def test_choose_pairs_is_deterministic_for_a_generator(starter):
+    a = selection.choose_pairs(starter, pd.DataFrame(), 10, np.random.default_rng(7))
+    b = selection.choose_pairs(starter, pd.DataFrame(), 10, np.random.default_rng(7))
+    c = selection.choose_pairs(starter, pd.DataFrame(), 10, np.random.default_rng(8))
+    assert a == b and a != c and len(set(a)) == 10
+
+
+def test_unseen_pairs_come_first(starter):
+    seen = starter["id"].iloc[::2].tolist()  # 48 seen, 48 unseen
+    history = history_of(starter, seen)
+    for seed in range(100):
+        picked = selection.choose_pairs(starter, history, 10, np.random.default_rng(seed))
+        assert not set(picked) & set(seen)
+
+
+def test_when_the_bank_runs_out_the_least_recently_seen_come_next():
+    # a bank where length and polish never differ and there are no controls: freshness alone decides
+    bank = build_bank(
+        [
+            (i + 1, pair(f"n{i:02d}", "alpha beta gamma", "delta epsilon zeta", "AB"[i % 2], ()))
+            for i in range(30)
+        ],
+        "neutral.jsonl",
+    )
+    ids = bank["id"].tolist()
+    when = [pd.NaT] * 2 + [pd.Timestamp("2026-02-01 09:00", tz="UTC")] * 8
+    when += [pd.Timestamp("2026-02-02 09:00", tz="UTC")] * 10 + [
+        pd.Timestamp("2026-02-03 09:00", tz="UTC")
+    ] * 4
+    # pairs 0-1 seen at an unknown time, 2-9 on day 1, 10-19 on day 2, 20-23 on day 3; 24-29 unseen
+    history = history_of(bank, ids[:24], when=when)
+    for seed in range(50):
+        picked = set(selection.choose_pairs(bank, history, 10, np.random.default_rng(seed)))
+        assert set(ids[24:]) | set(ids[:2]) <= picked  # the unseen, then the oldest
+        assert len(picked & set(ids[2:10])) == 2 and not picked & set(ids[10:24])
+
+
+def test_balance_rule_holds_on_the_starter_bank(starter):
+    side = sides(starter)
+    histories = [pd.DataFrame(), history_of(starter, starter["id"].iloc[:40].tolist())]
+    counted = []
+    for history in histories:
+        for seed in range(300):
+            picked = selection.choose_pairs(starter, history, 10, np.random.default_rng(seed))
+            chosen = side.loc[picked]
+            assert balanced(chosen["length"]), (seed, chosen["length"].tolist())
+            assert balanced(chosen["polish"]), (seed, chosen["polish"].tolist())
+            counted.append(int((chosen["length"] != 0).sum()))
+    assert np.mean(counted) > 9  # the rule is not met by leaving pairs out of the count
+
+
+def test_without_the_rule_the_starter_bank_would_break_it(starter):
+    # the balance rule does work: plain random draws of 10 from the same bank often break it
+    side = sides(starter)
+    rng = np.random.default_rng(0)
+    broken = sum(
+        not (balanced(c["length"]) and balanced(c["polish"]))
+        for c in (side.loc[rng.choice(side.index, 10, replace=False)] for _ in range(300))
+    )
+    assert broken > 60
+
+
+def test_adaptive_lean_toward_missed_constraint_traps(starter):
+    ids = starter["id"].tolist()
+    constraint, control = set(tagged(starter, "constraint")), set(tagged(starter, "control"))
+    side = sides(starter)
+    seen = ids[::2][:40]  # 40 decided judgments, some on constraint pairs
+    missed = [pid for pid in seen if pid in constraint]
+    assert len(missed) >= 5
+    good = history_of(starter, seen)
+    weak = history_of(starter, seen, wrong=missed)
+    counts = {"good": [], "weak": []}
+    for name, history in (("good", good), ("weak", weak)):
+        for seed in range(200):
+            picked = selection.choose_pairs(starter, history, 10, np.random.default_rng(seed))
+            counts[name].append(len(constraint & set(picked)))
+            assert len(control & set(picked)) >= 2  # at least 20 % controls
+            assert balanced(side.loc[picked, "length"]) and balanced(side.loc[picked, "polish"])
+    # missing constraint traps also raises the miss rate of the length and polish tags they share
+    # pairs with, so the lean is toward all three, most toward constraint
+    assert np.mean(counts["weak"]) > 1.8 * np.mean(counts["good"])
+
+
+def test_no_lean_before_thirty_decided_judgments(starter):
+    seen = starter["id"].tolist()[:29]
+    constraint = tagged(starter, "constraint")
+    good, weak = history_of(starter, seen), history_of(starter, seen, wrong=constraint)
+    for seed in range(20):
+        assert selection.choose_pairs(
+            starter, good, 10, np.random.default_rng(seed)
+        ) == selection.choose_pairs(starter, weak, 10, np.random.default_rng(seed))
+
+
+def test_controls_are_kept_even_from_a_staler_tier(starter):
+    controls = tagged(starter, "control")
+    history = history_of(starter, controls)  # every control already seen
+    for seed in range(30):
+        picked = selection.choose_pairs(starter, history, 10, np.random.default_rng(seed))
+        assert len(set(controls) & set(picked)) == 2
+
+
+def test_choose_pairs_validates_its_input(starter):
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match=re.escape("n must be a positive integer; got 0.")):
+        selection.choose_pairs(starter, pd.DataFrame(), 0, rng)
+    with pytest.raises(ValueError, match=re.escape("rng must be a numpy.random.Generator")):
+        selection.choose_pairs(starter, pd.DataFrame(), 5, 0)
+    with pytest.raises(ValueError, match=re.escape("the bank has no pairs to choose from.")):
+        selection.choose_pairs(starter.iloc[:0], pd.DataFrame(), 5, rng)
+    with pytest.raises(ValueError, match=re.escape("history lacks the column(s) ['answered_at', 'correct'")):
+        selection.choose_pairs(starter, pd.DataFrame({"pair_id": ["x"]}), 5, rng)
+
+
+# -- the lead of one pair in a small drill ------------------------------------------------------
+
+LONG = "one two three four five six seven eight nine ten"
+SHORT = "one two three"
+SAME = "alpha beta gamma delta"
+
+
+def small_drill_bank(longer_gold: int, shorter_gold: int, uncounted: int = 7) -> pd.DataFrame:
+    """``longer_gold`` pairs whose gold is the longer answer, ``shorter_gold`` the shorter, the rest
+    of equal length (not counted by the balance rule); no markdown, so polish never counts, and no
+    controls."""
+    pairs = [pair(f"long{i}", LONG, SHORT, "A", ()) for i in range(longer_gold)]
+    pairs += [pair(f"short{i}", LONG, SHORT, "B", ()) for i in range(shorter_gold)]
+    pairs += [pair(f"same{i}", SAME, SAME.upper(), "AB"[i % 2], ()) for i in range(uncounted)]
+    return build_bank([(i + 1, p) for i, p in enumerate(pairs)], "small.jsonl")
+
+
+def test_the_small_drill_bank_counts_what_it_says():
+    side = sides(small_drill_bank(2, 1))
+    assert side["length"].to_dict() == {
+        "long0": 1,
+        "long1": 1,
+        "short0": -1,
+        **{f"same{i}": 0 for i in range(7)},
+    }
+    assert (side["polish"] == 0).all()
+
+
+def test_a_drill_of_three_counted_pairs_keeps_its_lead_of_one():
+    # The three counted pairs are the only unseen ones, so a drill of 3 is exactly them: 2 with the
+    # longer answer as gold, 1 with the shorter. The docstring allows a lead of one pair when fewer
+    # than 5 count, so nothing may be swapped out for a stale pair.
+    bank = small_drill_bank(2, 1)
+    history = history_of(bank, [f"same{i}" for i in range(7)])
+    side = sides(bank)
+    for seed in range(50):
+        picked = selection.choose_pairs(bank, history, 3, np.random.default_rng(seed))
+        assert sorted(picked) == ["long0", "long1", "short0"], seed
+        split = side.loc[picked, "length"]
+        assert (int((split > 0).sum()), int((split < 0).sum())) == (2, 1)
+        assert balanced(split)
+
+
+def test_a_lead_of_three_is_cut_to_a_lead_of_one():
+    # Three unseen pairs all with the longer answer as gold break the rule (3-0); the stale pair
+    # with the shorter answer as gold is swapped in for one of them, giving the allowed 2-1.
+    bank = small_drill_bank(3, 1)
+    history = history_of(bank, ["short0"] + [f"same{i}" for i in range(7)])
+    side = sides(bank)
+    for seed in range(50):
+        picked = selection.choose_pairs(bank, history, 3, np.random.default_rng(seed))
+        assert "short0" in picked and len(set(picked) & {"long0", "long1", "long2"}) == 2, (seed, picked)
+        assert balanced(side.loc[picked, "length"])
