@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import sqlite3
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -207,3 +209,199 @@ def test_settings(db_url):
     s.set_setting("drill_size", "12")
     s.set_setting("drill_size", "14")
     assert Store(db_url).get_setting("drill_size") == "14"
+
+
+# -- pair positions -----------------------------------------------------------------------------
+
+
+def bank_of(ids: list[str]) -> pd.DataFrame:
+    """A bank with these pair ids, in this order (deliberately not alphabetical)."""
+    return build_bank(
+        [
+            (i + 1, {"id": pid, "prompt": f"{pid}?", "response_a": "yes", "response_b": "no", "gold": "A"})
+            for i, pid in enumerate(ids)
+        ],
+        "order.jsonl",
+    )
+
+
+def stored_positions(s: Store, name: str) -> dict[str, int]:
+    with s.read() as conn:
+        rows = conn.execute(
+            sa.select(store_mod.pairs_table.c.pair_id, store_mod.pairs_table.c.position).where(
+                store_mod.pairs_table.c.bank_id == s.bank_id(name, conn)
+            )
+        ).all()
+    return dict(rows)
+
+
+def test_pairs_are_numbered_from_zero_in_import_order(db_url):
+    s = Store(db_url)
+    s.import_bank("b", bank_of(["m", "z", "a"]))
+    assert stored_positions(s, "b") == {"m": 0, "z": 1, "a": 2}
+    assert list(s.load_bank("b")["id"]) == ["m", "z", "a"]
+
+
+def test_later_imports_continue_the_numbering_and_keep_old_positions(db_url):
+    s = Store(db_url)
+    s.import_bank("b", bank_of(["m", "z", "a"]))
+    # "z" is already there (updated in place); "k" and "b" are new and go after the last pair
+    assert s.import_bank("b", bank_of(["k", "z", "b"])) == {"added": 2, "updated": 1}
+    assert stored_positions(s, "b") == {"m": 0, "z": 1, "a": 2, "k": 3, "b": 4}
+    s.import_bank("b", bank_of(["c"]))
+    assert stored_positions(s, "b")["c"] == 5
+    assert list(s.load_bank("b")["id"]) == ["m", "z", "a", "k", "b", "c"]
+    # another bank has its own numbering
+    s.import_bank("other", bank_of(["y", "x"]))
+    assert stored_positions(s, "other") == {"y": 0, "x": 1}
+
+
+# -- export order -------------------------------------------------------------------------------
+
+
+def test_export_is_oldest_first_then_in_storage_order_with_unknown_times_last(db_url):
+    s = Store(db_url)
+    s.import_bank("b", small_bank(4))
+    t = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+    rows = [  # stored in this order (one import keeps row order)
+        ("ann", "q0", t + timedelta(hours=3)),
+        ("ann", "q1", None),
+        ("bob", "q0", t + timedelta(hours=1)),
+        ("ann", "q2", t + timedelta(hours=2)),
+        ("cy", "q0", t + timedelta(hours=1)),  # same time as bob's: storage order breaks the tie
+        ("bob", "q1", None),
+        ("cy", "q3", t),
+    ]
+    frame = pd.DataFrame(
+        {
+            "rater": [r for r, _, _ in rows],
+            "pair_id": [p for _, p, _ in rows],
+            "choice": "A",
+            "confidence": 0.7,
+            "answered_at": pd.to_datetime([a for _, _, a in rows], utc=True),
+        }
+    )
+    assert s.import_judgments(frame, bank="b")["added"] == 7
+    out = s.export_judgments(bank="b")
+    assert list(zip(out["rater"], out["pair_id"], strict=True)) == [
+        ("cy", "q3"),
+        ("bob", "q0"),
+        ("cy", "q0"),
+        ("ann", "q2"),
+        ("ann", "q0"),
+        ("ann", "q1"),
+        ("bob", "q1"),
+    ]
+    assert out["answered_at"].iloc[:5].is_monotonic_increasing and out["answered_at"].iloc[5:].isna().all()
+
+
+# -- time on item -------------------------------------------------------------------------------
+
+
+def test_time_on_item_is_answered_minus_shown(db_url):
+    from training import drills
+
+    s = Store(db_url)
+    s.import_bank("b", small_bank(2))
+    with s._write_once() as conn:
+        rater = s.ensure_raters(conn, s.ensure_cohort("c", bank="b", conn=conn), ["ann"])["ann"]
+    drill = drills.get_or_create_drill(s, rater, "b", datetime(2026, 11, 2).date(), size=1)
+    shown = datetime(2026, 11, 2, 9, 0, 0, 250000, tzinfo=UTC)
+    answered = shown + timedelta(minutes=1, seconds=23)
+    assert drills.mark_shown(s, rater, drill.key, 0, at=shown)
+    assert drills.submit(s, rater, drill.key, 0, "A", 0.7, at=answered) is not None
+    with s.read() as conn:
+        row = conn.execute(
+            sa.select(
+                store_mod.judgments.c.shown_at,
+                store_mod.judgments.c.answered_at,
+                store_mod.judgments.c.seconds,
+            )
+        ).one()
+    assert (row.shown_at, row.answered_at, row.seconds) == (shown, answered, 83.0)
+    assert s.export_judgments()["seconds"].tolist() == [83.0]
+
+
+def test_record_judgment_times_the_item_from_shown_to_answered(db_url):
+    s = Store(db_url)
+    s.import_bank("b", small_bank(2))
+    with s._write_once() as conn:
+        rater = s.ensure_raters(conn, s.ensure_cohort("c", conn=conn), ["ann"])["ann"]
+    shown = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    kw = dict(rater_id=rater, bank_id=s.bank_id("b"), pair_id="q1", choice="A", confidence=0.7, left="A")
+    answered = shown + timedelta(seconds=9.5)
+    assert s.record_judgment(drill="daily:2026-11-02", shown_at=shown, answered_at=answered, **kw)
+    # never shown: no time on item
+    assert s.record_judgment(drill="daily:2026-11-03", answered_at=shown + timedelta(days=1), **kw)
+    seconds = s.export_judgments()["seconds"]
+    assert seconds.iloc[0] == 9.5 and math.isnan(seconds.iloc[1])
+
+
+# -- contention ---------------------------------------------------------------------------------
+
+
+class _PgError(Exception):
+    """A driver error carrying a PostgreSQL SQLSTATE, as psycopg's errors do."""
+
+    def __init__(self, message: str, sqlstate: str):
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("orig", "retry"),
+    [
+        (sqlite3.OperationalError("database is locked"), True),
+        (sqlite3.OperationalError("database table is locked"), True),
+        (sqlite3.OperationalError("disk I/O error"), False),
+        (sqlite3.OperationalError("no such table: judgments"), False),
+        (_PgError("could not serialize access due to concurrent update", "40001"), True),
+        (_PgError("deadlock detected", "40P01"), True),
+        (_PgError("canceling statement due to statement timeout", "57014"), False),
+        (_PgError("could not obtain lock on row in relation", "55P03"), False),
+    ],
+    ids=lambda v: v if isinstance(v, bool) else str(v),
+)
+def test_is_contention(orig, retry):
+    error = sa.exc.OperationalError("UPDATE ...", {}, orig)
+    assert store_mod.is_contention(error) is retry
+
+
+def test_a_write_waits_out_a_real_lock_by_retrying(tmp_path):
+    path = tmp_path / "locked.db"
+    s = Store(f"sqlite:///{path}")
+
+    @sa.event.listens_for(s.engine, "connect")
+    def _short_busy_timeout(dbapi_connection, _record):
+        dbapi_connection.execute("PRAGMA busy_timeout=50")  # give up waiting for the lock after 50 ms
+
+    s.engine.dispose()  # every connection from now on has the short timeout
+
+    def put(value):
+        return lambda conn: conn.execute(sa.insert(store_mod.settings).values(key="k", value=value))
+
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        # one attempt is not enough: the lock is real and the busy timeout short
+        with pytest.raises(sa.exc.OperationalError, match="database is locked"):
+            s.write(put("never"), attempts=1)
+        releasing = threading.Event()
+
+        def release():
+            time.sleep(0.3)
+            releasing.set()
+            other.execute("COMMIT")
+
+        releaser = threading.Thread(target=release)
+        releaser.start()
+        try:
+            s.write(put("stored"))  # locked on the first attempts, stored by a later one
+            stored_after_release = releasing.is_set()
+        finally:
+            releaser.join()
+        assert stored_after_release
+    finally:
+        other.close()
+    assert s.get_setting("k") == "stored"
+    s.engine.dispose()
