@@ -1,6 +1,6 @@
 """Judgments in the CSV layout shared by the store, the statistics and the CLIs.
 
-Columns: ``rater, pair_id, choice, confidence, left, answered_at, seconds``.
+Columns (:data:`COLUMNS`): ``rater, pair_id, choice, confidence, left, answered_at, seconds``.
 ``rater``, ``pair_id`` and ``choice`` are required; the others may be missing
 or empty. ``choice`` and ``left`` are ``A`` or ``B`` (the response by identity,
 not by side); ``confidence`` is in [0.5, 1] (a percentage such as ``85`` is
@@ -13,23 +13,41 @@ store keeps one).
 Validation collects every problem as ``FILE:LINE: field: message``, where LINE
 is the physical line a record starts on (the header is line 1 unless blank
 lines come first); a file with any problem is refused whole.
+
+How a file is read: pandas' C parser reads it (:func:`pairs.files.csv_table`)
+and every check runs on whole columns, as a mask of the rows that fail it.
+Only when a mask is set, or when the C parser declines the file (a quoted
+newline, a row longer than the header, ...), is the file read again row by
+row with Python's ``csv`` module, which knows each record's line; messages
+are then written for the failing rows only, the first :data:`MAX_PROBLEMS`
+of them.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+try:  # pandas' own text columns use it when it is installed (it comes with streamlit)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+except ImportError:  # pragma: no cover - times are then parsed by pandas alone
+    pa = pc = None
+
 from pairs.errors import InputError, Problem, shown
-from pairs.files import csv_header, csv_rows
+from pairs.files import csv_header, csv_rows, csv_table
 
 COLUMNS = ["rater", "pair_id", "choice", "confidence", "left", "answered_at", "seconds"]
+"""The judgment columns, in the order every judgments CSV and frame has them."""
 REQUIRED = ["rater", "pair_id", "choice"]
+"""The columns a judgments CSV must have; the others may be left out."""
 MAX_PROBLEMS = 1000
+"""Problems listed at most; one more line says how many were left out."""
 MAX_NAME_CHARS = 200
 """Longest rater name or pair id: the width of the store's ``raters.name`` and ``pairs.pair_id``."""
 
@@ -39,25 +57,59 @@ def read_judgments(path: str | Path, *, pair_ids: Iterable[str] | None = None) -
 
     Parameters
     ----------
-    path : path to the CSV file
+    path : str or Path
+        The CSV file; its name as given appears in problem messages.
     pair_ids : iterable of str, optional
         The bank's pair ids; when given, a judgment on any other pair is a problem.
 
     Returns
     -------
-    DataFrame with the :data:`COLUMNS` (missing optional columns filled with NaN).
+    DataFrame
+        The :data:`COLUMNS`, typed as by :func:`normalize` (missing optional
+        columns filled with NaN).
 
     Raises
     ------
     InputError
         With every problem found (at most :data:`MAX_PROBLEMS` listed).
+    OSError
+        When the file cannot be read.
     """
     path = Path(path)
     return parse_judgments(path.read_bytes(), str(path), pair_ids=pair_ids)
 
 
 def parse_judgments(data: bytes, file: str, *, pair_ids: Iterable[str] | None = None) -> pd.DataFrame:
-    """Like :func:`read_judgments`, from the bytes of a file named ``file``."""
+    """Read and validate the bytes of a judgments CSV file named ``file``.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's content (UTF-8; a byte-order mark is dropped).
+    file : str
+        The file's name, used in problem messages.
+    pair_ids : iterable of str, optional
+        The bank's pair ids; when given, a judgment on any other pair is a problem.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`read_judgments`.
+
+    Raises
+    ------
+    InputError
+        With every problem found (at most :data:`MAX_PROBLEMS` listed).
+
+    Examples
+    --------
+    >>> parse_judgments(b"rater,pair_id,choice\\nann,p1,b\\n", "j.csv")[["rater", "choice"]].values.tolist()
+    [['ann', 'B']]
+    >>> parse_judgments(b"rater,pair_id,choice\\nann,p1,b\\nbob,p1,C\\n", "j.csv")
+    Traceback (most recent call last):
+    ...
+    pairs.errors.InputError: j.csv:3: choice: must be A or B, got 'C'
+    """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -65,15 +117,37 @@ def parse_judgments(data: bytes, file: str, *, pair_ids: Iterable[str] | None = 
         raise InputError(
             [Problem(file, line, "encoding", f"not UTF-8 (byte 0x{data[exc.start]:02x})")]
         ) from None
-    if not text.strip():
+    if not text or text.isspace():
         raise InputError([Problem(file, None, "file", "empty: no header and no judgments")])
+    if pair_ids is not None and not isinstance(pair_ids, (pd.Index, pd.Series, np.ndarray, list, tuple)):
+        pair_ids = list(pair_ids)  # read twice when the fast reading finds a problem
+    fast = _fast_frame(data)
+    if fast is not None:
+        fields = _Fields(fast)
+        if not any(check.mask.any() for check in _checks(fields, pair_ids=pair_ids)):
+            return fields.normalized()
     frame, lines, header_problems, problems = _read_csv(text, file)
+    found, total = [], 0
     if not header_problems and (len(frame) or not problems):  # rows to check, or none at all
-        problems += _problems(frame, file, lines=lines, pair_ids=pair_ids)
-    problems = sorted(header_problems + problems, key=lambda p: (p.line is None, p.line or 0))
-    if problems:
-        raise InputError(_capped(problems, file))
+        found, total = _find_problems(frame, file, lines=lines, pair_ids=pair_ids)
+    listed = sorted(header_problems + problems + found, key=lambda p: (p.line is None, p.line or 0))
+    total += len(header_problems) + len(problems)
+    if total:
+        raise InputError(_capped(listed, total, file))
     return normalize(frame)
+
+
+def _fast_frame(data: bytes) -> pd.DataFrame | None:
+    """The known columns of a CSV file as read by pandas' C parser, or None when the row-by-row
+    reader must read it (see :func:`pairs.files.csv_table`) or its header has a problem."""
+    table = csv_table(data)
+    if table is None:
+        return None
+    cells, rows = table
+    header, repeated, missing = csv_header(cells, COLUMNS, REQUIRED)
+    if repeated or missing:
+        return None
+    return pd.DataFrame({c: rows[header.index(c)] for c in COLUMNS if c in header})
 
 
 def _read_csv(text: str, file: str) -> tuple[pd.DataFrame, np.ndarray, list[Problem], list[Problem]]:
@@ -95,7 +169,7 @@ def _read_csv(text: str, file: str) -> tuple[pd.DataFrame, np.ndarray, list[Prob
         elif header is None:
             header, repeated, missing = csv_header(row, COLUMNS, REQUIRED)
             header_problems += [Problem(file, line, c, "column appears more than once") for c in repeated]
-            needs = "missing column (the header needs rater, pair_id, choice)"
+            needs = f"missing column (the header needs {', '.join(REQUIRED)})"
             header_problems += [Problem(file, line, c, needs) for c in missing]
         elif len(row) > len(header):
             problems.append(Problem(file, line, "csv", f"{len(row)} fields but the header has {len(header)}"))
@@ -121,139 +195,286 @@ def validate_judgments(
     lines: np.ndarray | None = None,
     pair_ids: Iterable[str] | None = None,
 ) -> list[Problem]:
-    """Every problem in a frame of judgments (strings as read from CSV), vectorized.
+    """Every problem in a frame of judgments (strings as read from CSV), found with whole-column masks.
 
-    At most :data:`MAX_PROBLEMS` are listed, then one saying how many more there are.
+    Parameters
+    ----------
+    frame : DataFrame
+        Some of the :data:`COLUMNS`, as text.
+    file : str
+        The file name for the messages.
+    lines : array of int, optional
+        Each row's line in the file (default: 2, 3, ..., as under a one-line header).
+    pair_ids : iterable of str, optional
+        The bank's pair ids; when given, a judgment on any other pair is a problem.
+
+    Returns
+    -------
+    list of Problem
+        In line order, at most :data:`MAX_PROBLEMS`, then one saying how many more there are.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"rater": ["ann", ""], "pair_id": ["p1", "p1"], "choice": ["A", "X"]})
+    >>> [str(p) for p in validate_judgments(frame, "j.csv")]
+    ['j.csv:3: rater: empty', "j.csv:3: choice: must be A or B, got 'X'"]
     """
-    return _capped(_problems(frame, file, lines=lines, pair_ids=pair_ids), file)
+    found, total = _find_problems(frame, file, lines=lines, pair_ids=pair_ids)
+    return _capped(found, total, file)
 
 
-def _capped(problems: list[Problem], file: str) -> list[Problem]:
-    if len(problems) <= MAX_PROBLEMS:
+def _capped(problems: list[Problem], total: int, file: str) -> list[Problem]:
+    """The first :data:`MAX_PROBLEMS` of ``problems`` and, when ``total`` is more, how many more."""
+    if total <= MAX_PROBLEMS:
         return problems
-    more = Problem(file, None, "judgments", f"... and {len(problems) - MAX_PROBLEMS} more problems")
+    more = Problem(file, None, "judgments", f"... and {total - MAX_PROBLEMS} more problems")
     return problems[:MAX_PROBLEMS] + [more]
 
 
-def _problems(
+@dataclass(frozen=True)
+class _Check:
+    """One rule: the rows that break it, and how to word the problem for one of them."""
+
+    field: str
+    mask: np.ndarray
+    """True for each row (by position) that breaks the rule."""
+    message: Callable[[int], str]
+    """The message for the row at a position where ``mask`` is True."""
+
+
+class _Fields:
+    """The columns of a frame of judgments as trimmed text and as values, each computed once."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.n = len(frame)
+        self.index = pd.RangeIndex(self.n)
+        self.text = {c: self._trimmed(frame, c) for c in COLUMNS}
+        self.choice = self.text["choice"].str.upper()
+        self.left = self.text["left"].str.upper()
+        self.confidence = _numbers(self.text["confidence"])
+        self.seconds = _numbers(self.text["seconds"])
+        self.answered_at = _times(self.text["answered_at"])
+
+    def _trimmed(self, frame: pd.DataFrame, column: str) -> pd.Series:
+        if column not in frame.columns:
+            return pd.Series([""] * self.n, index=self.index, dtype=str)
+        return frame[column].astype(str).str.strip().set_axis(self.index)
+
+    def normalized(self) -> pd.DataFrame:
+        """The typed frame :func:`normalize` returns."""
+        return pd.DataFrame(
+            {
+                "rater": self.text["rater"],
+                "pair_id": self.text["pair_id"],
+                "choice": self.choice,
+                "confidence": self.confidence,
+                "left": self.left.where(_is_a_or_b(self.left), None),
+                "answered_at": self.answered_at,
+                "seconds": self.seconds,
+            },
+            index=self.index,
+        )
+
+
+def _is_a_or_b(text: pd.Series) -> pd.Series:
+    """``text.isin(["A", "B"])``, as two comparisons (several times faster on pandas' str dtype)."""
+    return (text == "A") | (text == "B")
+
+
+def _times(text: pd.Series) -> pd.Series:
+    """``pd.to_datetime`` of the non-empty texts (UTC, ISO 8601, NaT where unreadable or empty).
+
+    Arrow's parser reads a column of times in the common forms many times
+    faster than pandas. It reads a form or refuses it, and where it reads a
+    time it gives the same instant as pandas (tests/test_judgments.py checks
+    this); when it refuses any text of the column, pandas reads the whole column.
+    """
+    given = np.array(text != "", dtype=bool)
+    if pc is not None and given.any():
+        try:
+            read = pc.cast(pa.array(text[given]), pa.timestamp("us", "UTC"))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+        else:
+            instants = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[us]")
+            instants[given] = read.to_numpy(zero_copy_only=False)
+            return pd.Series(instants, index=text.index).dt.tz_localize("UTC")
+    return pd.to_datetime(text.where(given), utc=True, errors="coerce", format="ISO8601")
+
+
+def _numbers(text: pd.Series) -> np.ndarray:
+    """``pd.to_numeric(text, errors="coerce")`` as floats, converting each distinct text once."""
+    codes, uniques = pd.factorize(text, use_na_sentinel=False)
+    values = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce").to_numpy(dtype=float)
+    return values[codes] if len(codes) else np.array([], dtype=float)
+
+
+def _checks(
+    fields: _Fields, *, pair_ids: Iterable[str] | None, lines: np.ndarray | None = None
+) -> list[_Check]:
+    """Every rule a judgment must follow, in the order a row's problems are listed.
+
+    The masks are whole-column operations; the messages are functions, called
+    only for the rows that are reported. ``lines`` (each row's line in the
+    file) is needed only to word a conflict between two rows.
+    """
+    text = fields.text
+    rater, pair, choice, left = text["rater"], text["pair_id"], fields.choice, fields.left
+    conf, secs, at = fields.confidence, fields.seconds, fields.answered_at
+
+    def quoting(column: pd.Series, template: str) -> Callable[[int], str]:
+        return lambda i: template.format(shown(column.iat[i]))
+
+    def mask(values) -> np.ndarray:
+        return np.asarray(values, dtype=bool)
+
+    checks = [_Check("rater", mask(rater == ""), lambda i: "empty")]
+    checks.append(_Check("pair_id", mask(pair == ""), lambda i: "empty"))
+    for field, name in (("rater", rater), ("pair_id", pair)):  # what the store's columns hold
+        too_long = f"longer than {MAX_NAME_CHARS} characters"
+        checks.append(_Check(field, mask(name.str.len() > MAX_NAME_CHARS), lambda i, m=too_long: m))
+        nul = "contains a NUL character (\\u0000)"
+        checks.append(_Check(field, mask(name.str.contains("\x00", regex=False)), lambda i, m=nul: m))
+    if pair_ids is not None:
+        unknown = (pair != "") & ~pair.isin(pd.Index(list(pair_ids)))
+        checks.append(_Check("pair_id", mask(unknown), quoting(pair, "unknown pair {} (not in the bank)")))
+    checks.append(
+        _Check("choice", mask(~_is_a_or_b(choice)), quoting(text["choice"], "must be A or B, got {}"))
+    )
+    bad_left = (left != "") & ~_is_a_or_b(left)
+    checks.append(_Check("left", mask(bad_left), quoting(text["left"], "must be A, B or empty, got {}")))
+
+    conf_text = text["confidence"]
+    not_number = mask(conf_text != "") & np.isnan(conf)
+    with np.errstate(invalid="ignore"):
+        out_of_range = ~np.isnan(conf) & ~((conf >= 0.5) & (conf <= 1.0))
+
+    def conf_message(i: int) -> str:
+        if not_number[i]:
+            return f"must be a number in [0.5, 1], got {shown(conf_text.iat[i])}"
+        return f"must be in [0.5, 1] (a probability, not a percentage), got {conf_text.iat[i][:60]}"
+
+    checks.append(_Check("confidence", not_number | out_of_range, conf_message))
+
+    secs_text = text["seconds"]
+    with np.errstate(invalid="ignore"):
+        bad_secs = (mask(secs_text != "") & np.isnan(secs)) | (secs < 0) | np.isinf(secs)
+    checks.append(_Check("seconds", bad_secs, quoting(secs_text, "must be a number of seconds >= 0, got {}")))
+
+    at_text = text["answered_at"]
+    bad_at = mask(at_text != "") & mask(at.isna())
+    checks.append(_Check("answered_at", bad_at, quoting(at_text, "not an ISO 8601 time: {}")))
+    # pandas reads years such as 0 or -2026, which Python's datetime (and so the store) cannot hold
+    bad_year = mask(at.notna() & ~at.dt.year.between(1, 9999))
+    checks.append(_Check("answered_at", bad_year, quoting(at_text, "must be in the years 1 to 9999, got {}")))
+
+    # The store keeps one answer per rater, pair and answered_at (to the microsecond):
+    # a second, different answer would be dropped without a word.
+    conflict, first_row = _conflicts(fields)
+
+    def conflict_message(i: int) -> str:
+        return f"a different answer than line {lines[first_row[i]]} for this rater, pair and time"
+
+    checks.append(_Check("answered_at", conflict, conflict_message))
+    return checks
+
+
+def _conflicts(fields: _Fields) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose rater, pair and time (to the microsecond) come earlier with a different answer,
+    and for each such row the position of the first row with its rater, pair and time.
+
+    Only rows that share their time with another row can conflict; a real file
+    has few or none, so only those are grouped.
+    """
+    n = fields.n
+    conflict = np.zeros(n, dtype=bool)
+    first_row = np.full(n, -1, dtype=np.int64)
+    rater, pair = fields.text["rater"], fields.text["pair_id"]
+    when = fields.answered_at.dt.floor("us")
+    timed = np.flatnonzero(np.array(when.notna() & (rater != "") & (pair != ""), dtype=bool))
+    rows = timed[when.iloc[timed].duplicated(keep=False).to_numpy()]
+    if not len(rows):
+        return conflict, first_row
+    keys = [rater.iloc[rows], pair.iloc[rows], when.iloc[rows]]
+    # numbers as text through numpy: pandas' str dtype would keep NaN missing, and NaN != NaN
+    parts = [
+        fields.choice.iloc[rows].to_numpy(dtype=object),
+        fields.confidence[rows].astype(str).astype(object),
+        fields.left.iloc[rows].to_numpy(dtype=object),
+        fields.seconds[rows].astype(str).astype(object),
+    ]
+    answer = pd.Series(parts[0] + "|" + parts[1] + "|" + parts[2] + "|" + parts[3], index=keys[0].index)
+    conflict[rows] = (answer != answer.groupby(keys, sort=False).transform("first")).to_numpy()
+    position = pd.Series(rows, index=keys[0].index)
+    first_row[rows] = position.groupby(keys, sort=False).transform("first").to_numpy()
+    return conflict, first_row
+
+
+def _find_problems(
     frame: pd.DataFrame,
     file: str,
     *,
     lines: np.ndarray | None = None,
     pair_ids: Iterable[str] | None = None,
-) -> list[Problem]:
+    limit: int = MAX_PROBLEMS,
+) -> tuple[list[Problem], int]:
+    """The first ``limit`` problems of a frame of judgments, in line order, and how many there are."""
     n = len(frame)
-    if lines is None:
-        lines = np.arange(2, n + 2)
     if n == 0:
-        return [Problem(file, None, "judgments", "no judgments found")]
-    checks: list[tuple[str, np.ndarray, pd.Series | str]] = []
-
-    def col(name: str) -> pd.Series:
-        if name in frame.columns:
-            return frame[name].astype(str).str.strip()
-        return pd.Series([""] * n, index=frame.index)
-
-    rater, pair, choice = col("rater"), col("pair_id"), col("choice").str.upper()
-    checks.append(("rater", (rater == "").to_numpy(), "empty"))
-    checks.append(("pair_id", (pair == "").to_numpy(), "empty"))
-    for field, name in (("rater", rater), ("pair_id", pair)):  # what the store's columns hold
-        too_long = (name.str.len() > MAX_NAME_CHARS).to_numpy()
-        checks.append((field, too_long, f"longer than {MAX_NAME_CHARS} characters"))
-        has_nul = name.str.contains("\x00", regex=False).to_numpy()
-        checks.append((field, has_nul, "contains a NUL character (\\u0000)"))
-    if pair_ids is not None:
-        known = pd.Index(list(pair_ids))
-        unknown = (pair != "") & ~pair.isin(known)
-        checks.append(
-            ("pair_id", unknown.to_numpy(), "unknown pair " + pair.map(shown) + " (not in the bank)")
-        )
-    bad_choice = ~choice.isin(["A", "B"])
-    checks.append(("choice", bad_choice.to_numpy(), "must be A or B, got " + col("choice").map(shown)))
-
-    left = col("left").str.upper()
-    bad_left = (left != "") & ~left.isin(["A", "B"])
-    checks.append(("left", bad_left.to_numpy(), "must be A, B or empty, got " + col("left").map(shown)))
-
-    conf_text = col("confidence")
-    conf = pd.to_numeric(conf_text, errors="coerce")
-    not_number = (conf_text != "") & conf.isna()
-    out_of_range = conf.notna() & ~conf.between(0.5, 1.0)
-    conf_msg = np.where(
-        not_number,
-        "must be a number in [0.5, 1], got " + conf_text.map(shown),
-        "must be in [0.5, 1] (a probability, not a percentage), got " + conf_text.str.slice(0, 60),
-    )
-    checks.append(
-        ("confidence", (not_number | out_of_range).to_numpy(), pd.Series(conf_msg, index=frame.index))
-    )
-
-    secs_text = col("seconds")
-    secs = pd.to_numeric(secs_text, errors="coerce")
-    bad_secs = ((secs_text != "") & secs.isna()) | (secs < 0) | np.isinf(secs)
-    checks.append(
-        ("seconds", bad_secs.to_numpy(), "must be a number of seconds >= 0, got " + secs_text.map(shown))
-    )
-
-    at_text = col("answered_at")
-    at = pd.to_datetime(at_text.where(at_text != ""), utc=True, errors="coerce", format="ISO8601")
-    bad_at = ((at_text != "") & at.isna()).to_numpy()
-    checks.append(("answered_at", bad_at, "not an ISO 8601 time: " + at_text.map(shown)))
-    # pandas reads years such as 0 or -2026, which Python's datetime (and so the store) cannot hold
-    bad_year = (at.notna() & ~at.dt.year.between(1, 9999)).to_numpy()
-    checks.append(("answered_at", bad_year, "must be in the years 1 to 9999, got " + at_text.map(shown)))
-
-    # The store keeps one answer per rater, pair and answered_at (to the microsecond):
-    # a second, different answer would be dropped without a word.
-    when = at.dt.floor("us")
-    timed = (when.notna() & (rater != "") & (pair != "")).to_numpy()
-    if timed.any():
-        # numbers as text through numpy: pandas' str dtype would keep NaN missing, and NaN != NaN
-        conf_str, secs_str = (
-            pd.Series(x.to_numpy(float).astype(str), index=frame.index) for x in (conf, secs)
-        )
-        answer = (choice + "|" + conf_str + "|" + left + "|" + secs_str)[timed]
-        keys = [rater[timed], pair[timed], when[timed]]
-        first_answer = answer.groupby(keys, sort=False).transform("first")
-        first_line = pd.Series(lines, index=frame.index)[timed].groupby(keys, sort=False).transform("first")
-        conflict = np.zeros(n, dtype=bool)
-        conflict[timed] = (answer != first_answer).to_numpy()
-        message = "a different answer than line " + first_line.astype(str) + " for this rater, pair and time"
-        checks.append(("answered_at", conflict, message.reindex(frame.index, fill_value="")))
-
-    problems: list[tuple[int, int, Problem]] = []
-    for order, (field, mask, message) in enumerate(checks):
-        for i in np.flatnonzero(mask):
-            msg = message if isinstance(message, str) else message.iloc[i]
-            problems.append((int(lines[i]), order, Problem(file, int(lines[i]), field, str(msg))))
-    problems.sort(key=lambda t: (t[0], t[1]))
-    return [p for _, _, p in problems]
+        return [Problem(file, None, "judgments", "no judgments found")], 1
+    lines = np.arange(2, n + 2) if lines is None else np.asarray(lines)
+    checks = _checks(_Fields(frame), pair_ids=pair_ids, lines=lines)
+    masks = np.vstack([check.mask for check in checks])
+    total = int(masks.sum())
+    problems: list[Problem] = []
+    for row in np.flatnonzero(masks.any(axis=0)):
+        for k in np.flatnonzero(masks[:, row]):
+            problems.append(Problem(file, int(lines[row]), checks[k].field, checks[k].message(int(row))))
+            if len(problems) == limit:
+                return problems, total
+    return problems, total
 
 
 def normalize(frame: pd.DataFrame) -> pd.DataFrame:
-    """Typed judgments in :data:`COLUMNS` order from validated strings."""
-    n = len(frame)
-    out = pd.DataFrame(index=range(n))
+    """Typed judgments in :data:`COLUMNS` order from validated strings.
 
-    def get(column: str) -> pd.Series:
-        if column not in frame:
-            return pd.Series([""] * n)
-        return frame[column].astype(str).str.strip().reset_index(drop=True)
+    Parameters
+    ----------
+    frame : DataFrame
+        Some of the :data:`COLUMNS`, as text that passes :func:`validate_judgments`.
 
-    out["rater"] = get("rater")
-    out["pair_id"] = get("pair_id")
-    out["choice"] = get("choice").str.upper()
-    out["confidence"] = pd.to_numeric(get("confidence"), errors="coerce")
-    left = get("left").str.upper()
-    out["left"] = left.where(left.isin(["A", "B"]), None)
-    at = get("answered_at")
-    out["answered_at"] = pd.to_datetime(at.where(at != ""), utc=True, errors="coerce", format="ISO8601")
-    out["seconds"] = pd.to_numeric(get("seconds"), errors="coerce")
-    return out
+    Returns
+    -------
+    DataFrame
+        ``rater``, ``pair_id`` (trimmed text), ``choice`` (``A`` or ``B``),
+        ``confidence`` (float or NaN), ``left`` (``A``, ``B`` or missing),
+        ``answered_at`` (UTC timestamp or NaT), ``seconds`` (float or NaN),
+        indexed from 0.
+
+    Examples
+    --------
+    >>> typed = normalize(pd.DataFrame({"rater": [" ann "], "pair_id": ["p1"], "choice": ["b"]}))
+    >>> typed[["rater", "pair_id", "choice"]].values.tolist(), typed["confidence"].isna().all()
+    ([['ann', 'p1', 'B']], np.True_)
+    """
+    return _Fields(frame).normalized()
 
 
 def to_csv(frame: pd.DataFrame) -> str:
-    """Judgments as CSV text in the shared layout (times in ISO 8601 UTC)."""
+    """Judgments as CSV text in the shared layout.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Judgments with (some of) the :data:`COLUMNS`; missing ones are written empty.
+
+    Returns
+    -------
+    str
+        A header of :data:`COLUMNS` and one line per judgment; times in ISO 8601
+        UTC with microseconds, and rater names a spreadsheet would run as a
+        formula neutralized (:func:`neutralize_formula`).
+    """
     out = frame.reindex(columns=COLUMNS).copy()
     at = pd.to_datetime(out["answered_at"], utc=True, errors="coerce")
     out["answered_at"] = at.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ").where(at.notna(), "")
@@ -262,7 +483,24 @@ def to_csv(frame: pd.DataFrame) -> str:
 
 
 def neutralize_formula(value):
-    """Prefix a cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) with ``'``."""
+    """Prefix a cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) with ``'``.
+
+    Parameters
+    ----------
+    value : object
+        A cell; only text is changed.
+
+    Returns
+    -------
+    object
+        ``"'" + value`` when ``value`` is text starting with ``=``, ``+``, ``-``,
+        ``@``, a tab or a carriage return; otherwise ``value`` itself.
+
+    Examples
+    --------
+    >>> neutralize_formula("=1+1"), neutralize_formula("ann"), neutralize_formula(-3)
+    ("'=1+1", 'ann', -3)
+    """
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
@@ -275,6 +513,18 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     CSV" and writes cells as they are, so a rater named ``=HYPERLINK(...)``
     would become a live formula in the lead's spreadsheet.
 
+    Parameters
+    ----------
+    frame : DataFrame
+        Any table.
+
+    Returns
+    -------
+    DataFrame
+        A copy with text columns neutralized, or ``frame`` itself when it has none.
+
+    Examples
+    --------
     >>> spreadsheet_safe(pd.DataFrame({"rater": ["=1+1", "ann"], "n": [-3, 4]})).to_dict("list")
     {'rater': ["'=1+1", 'ann'], 'n': [-3, 4]}
     """

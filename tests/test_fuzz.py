@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pandas as pd
 import pytest
@@ -43,6 +44,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, assume, example, given, note, settings
 from hypothesis import strategies as st
 
+from pairs import judgments as judgments_module
 from pairs.bank import (
     COLUMNS,
     GOLD_VALUES,
@@ -54,6 +56,7 @@ from pairs.bank import (
 )
 from pairs.errors import InputError, Problem
 from pairs.importers import FORMATS, check_bank_bytes, read_bank_bytes
+from pairs.judgments import COLUMNS as JUDGMENT_COLUMNS
 from pairs.judgments import MAX_NAME_CHARS, parse_judgments
 from storage.store import Store, banks, drill_items, judgments, pairs_table, raters
 from training import accounts
@@ -752,7 +755,6 @@ def test_a_value_as_wide_as_its_column_is_stored_and_one_more_is_refused(db_url,
 
 PAIR_IDS = ["p1", "p 2", "p,3", 'p"4', "ünï", "=1+1", "5", "x" * MAX_NAME_CHARS, "😀" * MAX_NAME_CHARS]
 RATERS = ["ann", "Ann", "bob", "zoë", "a,b", 'say "hi"', "two\nlines", " padded ", "=HYPERLINK()", "r" * 200]
-JUDGMENT_COLUMNS = ["rater", "pair_id", "choice", "confidence", "left", "answered_at", "seconds"]
 START = datetime(2026, 11, 1, 10, tzinfo=UTC)
 BAD_CELLS = {
     "rater": ["", " ", "r" * (MAX_NAME_CHARS + 1), "a\x00b", "r" * 300_000],
@@ -903,13 +905,18 @@ def data_rows(data: bytes) -> int:
 
 
 def read_judgments_file(data: bytes, pair_ids=PAIR_IDS) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """Parse as the CLI does; only InputError may come out, and its problems must be well formed."""
+    """Parse as the CLI does; only InputError may come out, and its problems must be well formed.
+
+    A file read whole by pandas' C parser must give exactly what the row-by-row reader gives.
+    """
     try:
         frame = parse_judgments(data, "j.csv", pair_ids=pair_ids)
     except InputError as refused:
         assert refused.problems
         check_problems(refused.problems, "j.csv", data)
         return None, refused.problems
+    with mock.patch.object(judgments_module, "_fast_frame", lambda data: None):
+        pd.testing.assert_frame_equal(frame, parse_judgments(data, "j.csv", pair_ids=pair_ids))
     assert list(frame.columns) == JUDGMENT_COLUMNS
     assert len(frame) == data_rows(data) > 0
     assert frame["choice"].isin(["A", "B"]).all() and frame["pair_id"].isin(pair_ids).all()

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
+from pairs import judgments
 from pairs.errors import InputError
-from pairs.judgments import neutralize_formula, parse_judgments, to_csv
+from pairs.files import csv_rows, csv_table
+from pairs.judgments import COLUMNS, MAX_PROBLEMS, REQUIRED, neutralize_formula, parse_judgments, to_csv
 
 HEADER = "rater,pair_id,choice,confidence,left,answered_at,seconds\n"
 
@@ -109,3 +117,171 @@ def test_two_different_answers_at_one_time_are_refused_and_exact_repeats_are_not
         "j.csv:3: answered_at: a different answer than line 2 for this rater, pair and time",
         "j.csv:5: answered_at: a different answer than line 4 for this rater, pair and time",
     ]
+
+
+# --------------------------------------------------------------------------- the contract
+
+
+def test_the_judgment_columns_are_the_documented_layout():
+    # The one definition every reader and writer of judgments imports; changing it changes the file format.
+    assert COLUMNS == ["rater", "pair_id", "choice", "confidence", "left", "answered_at", "seconds"]
+    assert REQUIRED == COLUMNS[:3]
+    assert to_csv(pd.DataFrame(columns=COLUMNS)) == ",".join(COLUMNS) + "\n"
+
+
+# --------------------------------------------------------------------------- fast reading, exact reading
+
+
+def test_a_clean_file_is_read_without_the_row_by_row_reader(monkeypatch):
+    def row_by_row(*args, **kwargs):
+        raise AssertionError("the clean file went through the row-by-row reader")
+
+    monkeypatch.setattr(judgments, "_read_csv", row_by_row)
+    text = HEADER + "ann,p1,a,0.8,B,2026-11-01T10:00:00Z,12\n,,,,,,\n\n bob ,p2,B,,,,\r\n"
+    frame = parse_judgments(text.encode(), "j.csv", pair_ids=["p1", "p2"])
+    assert frame["rater"].tolist() == ["ann", "bob"] and frame["choice"].tolist() == ["A", "B"]
+
+
+def test_a_file_the_fast_reader_declines_is_read_exactly(monkeypatch):
+    # A quoted newline: pandas would read it too, but only the row-by-row reader knows the lines.
+    text = HEADER + '"two\nlines",p1,A,,,,\n"say ""hi""",p1,B,,,,\n'
+    frame = parse_judgments(text.encode(), "j.csv")
+    assert frame["rater"].tolist() == ["two\nlines", 'say "hi"']
+
+
+def test_messages_are_written_only_for_the_rows_listed(monkeypatch):
+    calls = []
+
+    def counting_shown(value):
+        calls.append(value)
+        return repr(value)
+
+    monkeypatch.setattr(judgments, "shown", counting_shown)
+    text = HEADER + "".join(f"r{i},p1,X,,Q,,\n" for i in range(5000))
+    listed = problems(text)
+    assert len(listed) == MAX_PROBLEMS + 1 and listed[-1] == "j.csv:: judgments: ... and 9000 more problems"
+    assert listed[:2] == [
+        "j.csv:2: choice: must be A or B, got 'X'",
+        "j.csv:2: left: must be A, B or empty, got 'Q'",
+    ]
+    assert len(calls) == MAX_PROBLEMS  # 2 problems a row, 10,000 in all: one message each for the first 1,000
+
+
+def test_a_conflict_names_the_line_of_the_first_answer_across_a_quoted_newline():
+    at = "2026-11-01T10:00:00Z"
+    text = HEADER + f'"x\ny",p1,A,,,{at},\nann,p1,A,,,{at},\nbob,p2,B,,,{at},\nann,p1,B,,,{at},\n'
+    assert problems(text) == [
+        "j.csv:6: answered_at: a different answer than line 4 for this rater, pair and time"
+    ]
+
+
+CELLS = st.text(
+    st.sampled_from(["a", "B", " ", ",", '"', "\n", "\r", "\t", "é", "\u2028", "\x1c", "0", "."]), max_size=6
+)
+
+
+@st.composite
+def csv_files(draw) -> bytes:
+    """CSV bytes as people's tools write them (minimal or full quoting, LF or CRLF, blank lines),
+    or as they break (stray quotes, NUL, a BOM or two, raw text)."""
+    width = draw(st.integers(1, 4))
+    table = [[draw(CELLS) for _ in range(width)] for _ in range(draw(st.integers(1, 6)))]
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    out = io.StringIO()
+    quoting = draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]))
+    writer = csv.writer(out, lineterminator=newline, quoting=quoting)
+    for row in table:
+        writer.writerow(row[: draw(st.integers(1, width))] if draw(st.booleans()) else row)
+    text = out.getvalue()
+    for _ in range(draw(st.integers(0, 2))):
+        at = draw(st.integers(0, len(text)))
+        text = (
+            text[:at]
+            + draw(st.sampled_from(["\n", " \n", ",,\n", '"', "x", "\x00", "\r", ",", '""']))
+            + text[at:]
+        )
+    if draw(st.integers(0, 5)) == 0:
+        text = draw(st.text(st.sampled_from('ab ,"\n\r\t\x00'), max_size=30))
+    data = text.encode()
+    return draw(st.sampled_from([b"", codecs.BOM_UTF8, codecs.BOM_UTF8 * 2])) + data
+
+
+@given(csv_files())
+@settings(max_examples=400, deadline=None)
+@example(b'a,b\n"ab"c,d\n')
+@example(b"a,b\n\xc3(,d\n")
+@example(b'a,b\n"x\r\ny",z\n  \n')
+@example(b"0,\n\r,0\n,\n,\n")  # pandas' C parser reads the row after a lone CR as ['0', '']
+def test_the_fast_csv_reader_gives_what_the_exact_reader_gives_or_declines(data):
+    table = csv_table(data)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        assert table is None
+        return
+    rows = [row for _, row, _ in csv_rows(text)]
+    if table is None:
+        return
+    header, frame = table
+    assert not any(isinstance(row, csv.Error) for row in rows)
+    assert rows and header == rows[0]
+    assert all(len(row) <= len(header) for row in rows[1:])
+    padded = [row + [""] * (len(header) - len(row)) for row in rows[1:]]
+    assert frame.values.tolist() == padded
+    assert list(frame.columns) == list(range(len(header)))
+
+
+def test_the_fast_csv_reader_reads_quoted_fields_and_short_rows():
+    header, frame = csv_table(b'\xef\xbb\xbf"a","b"\r\n"x, ""y""",""\r\n\r\n"1"\r\n')
+    assert header == ["a", "b"] and frame.values.tolist() == [['x, "y"', ""], ["1", ""]]
+
+
+def test_the_fast_csv_reader_declines_a_cell_over_the_csv_field_limit(monkeypatch):
+    assert csv_table(b"a,b\n" + b"x" * 50 + b",y\n") is not None
+    monkeypatch.setattr(csv, "field_size_limit", lambda *limit: 40)
+    assert csv_table(b"a,b\n" + b"x" * 40 + b",y\n") is not None
+    assert csv_table(b"a,b\n" + b"x" * 41 + b",y\n") is None
+
+
+ISO_PARTS = st.tuples(
+    st.sampled_from(["2026", "0001", "9999", "0000", "1969", "+2026", "26"]),
+    st.sampled_from(["-11", "-02", "-13", ""]),
+    st.sampled_from(["-01", "-29", "-30", "-31", ""]),
+    st.sampled_from(
+        [
+            "",
+            "T10",
+            "T23:59",
+            " 10:00:00",
+            "T10:00:00",
+            "T24:00:00",
+            "T23:59:60",
+            "T10:00:00.5",
+            "T10:00:00.123456",
+            "T10:00:00.1234567",
+            "T10:00:00.123456789",
+            "t10:00",
+        ]
+    ),
+    st.sampled_from(["", "Z", "+01:00", "-05:30", "+0530", "+01", "+25:00", " UTC", "z"]),
+)
+
+
+@given(
+    st.lists(ISO_PARTS.map("".join) | st.sampled_from(["", "yesterday", "2026-11-01T10:00:00Z"]), max_size=5)
+)
+@settings(max_examples=300, deadline=None)
+def test_times_are_read_as_pandas_reads_them(texts):
+    column = pd.Series(texts, dtype=str)
+    ours = judgments._times(column)
+    theirs = pd.to_datetime(column.where(column != ""), utc=True, errors="coerce", format="ISO8601")
+    assert ours.isna().tolist() == theirs.isna().tolist()
+    assert (ours[ours.notna()] == theirs[theirs.notna()]).all()
+
+
+@given(st.lists(st.text(st.sampled_from("0123456789.eE+-naifNIF x_"), max_size=8), max_size=6))
+@settings(max_examples=300, deadline=None)
+def test_numbers_are_read_as_pandas_reads_them(texts):
+    column = pd.Series(texts, dtype=str)
+    theirs = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+    np.testing.assert_array_equal(judgments._numbers(column), theirs)
