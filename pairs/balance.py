@@ -119,6 +119,20 @@ def balance_problems(
     ``share_range`` (inclusive; a share that cannot be measured fails), and at
     least ``min_traps`` pairs for each of :data:`TRAP_KINDS`.
 
+    Parameters
+    ----------
+    stats : dict
+        As :func:`bank_stats` returns it.
+    share_range : (float, float), default :data:`SHARE_RANGE`
+        The allowed range of each share.
+    min_traps : int, default :data:`MIN_TRAPS`
+        Pairs needed of each trap kind.
+
+    Returns
+    -------
+    list of str
+        One sentence per requirement not met.
+
     Examples
     --------
     >>> stats = {"shorter_gold": {"n": 20, "count": 7, "share": 0.35},

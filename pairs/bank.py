@@ -68,6 +68,21 @@ def text_problem(value: str) -> str | None:
 
     A NUL character (PostgreSQL refuses it) or a lone surrogate (from a JSON
     escape such as ``\\ud800``: not Unicode, so it cannot be encoded as UTF-8).
+
+    Parameters
+    ----------
+    value : str
+        A text about to be stored.
+
+    Returns
+    -------
+    str or None
+        The reason, worded for a problem message, or None when ``value`` can be stored.
+
+    Examples
+    --------
+    >>> text_problem("fine"), text_problem("a\\x00b")
+    (None, 'contains a NUL character (\\\\u0000)')
     """
     found = _NOT_STORABLE.search(value)
     if found is None:
@@ -83,6 +98,18 @@ def content_id(prompt: str, response_a: str, response_b: str) -> str:
     The id does not depend on gold, rationale or tags, so re-importing the
     same texts with a corrected gold keeps the id (and the judgments on it).
 
+    Parameters
+    ----------
+    prompt, response_a, response_b : str
+        The pair's texts.
+
+    Returns
+    -------
+    str
+        ``"p-"`` and the first 12 hex digits of the SHA-256 of the texts as a JSON list.
+
+    Examples
+    --------
     >>> content_id("Say hi", "hi", "hello")
     'p-46f874c67015'
     """
@@ -284,14 +311,50 @@ def validate_records(
 
 
 def build_bank(records: Iterable[tuple[int | None, Any]], file: str) -> pd.DataFrame:
-    """Like :func:`validate_records` but raise :class:`~pairs.errors.InputError` on any problem."""
+    """Like :func:`validate_records` but raise :class:`~pairs.errors.InputError` on any problem.
+
+    Parameters
+    ----------
+    records : iterable of (line, dict)
+        Each record with the line it starts on in ``file``.
+    file : str
+        The file's name, for the messages.
+
+    Returns
+    -------
+    DataFrame
+        The bank: :data:`COLUMNS` plus ``line``.
+
+    Raises
+    ------
+    InputError
+        Listing every problem, when there is any.
+    """
     bank, problems = validate_records(records, file)
     raise_if_any(problems)
     return bank
 
 
 def bank_to_records(bank: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows of a bank as JSON-ready dicts in the native format (no ``line``)."""
+    """Rows of a bank as JSON-ready dicts in the native format (no ``line``).
+
+    Parameters
+    ----------
+    bank : DataFrame
+        A bank with the :data:`COLUMNS`.
+
+    Returns
+    -------
+    list of dict
+        One per pair, keys in :data:`COLUMNS` order; ``tags`` as a list,
+        ``gold_confidence`` left out when unknown, empty texts as ``""``.
+
+    Examples
+    --------
+    >>> bank = build_bank([(1, {"prompt": "q", "response_a": "a", "response_b": "b", "gold": "A"})], "x")
+    >>> bank_to_records(bank)[0]["tags"], "gold_confidence" in bank_to_records(bank)[0]
+    ([], False)
+    """
     out = []
     for row in bank[COLUMNS].itertuples(index=False):
         rec = dict(zip(COLUMNS, row, strict=True))

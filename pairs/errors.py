@@ -57,6 +57,18 @@ def shown(value: object) -> str:
     A message stays on one short line whatever the file holds (a 5 MB string,
     a list nested a thousand deep).
 
+    Parameters
+    ----------
+    value : object
+        What the file held.
+
+    Returns
+    -------
+    str
+        Its ``repr``, cut in the middle to about 60 characters, nested values to 2 levels.
+
+    Examples
+    --------
     >>> shown("tie")
     "'tie'"
     >>> shown("x" * 100)
@@ -68,6 +80,17 @@ def shown(value: object) -> str:
 
 
 def raise_if_any(problems: list[Problem]) -> None:
-    """Raise :class:`InputError` when ``problems`` is not empty."""
+    """Raise :class:`InputError` when ``problems`` is not empty.
+
+    Parameters
+    ----------
+    problems : list of Problem
+        Every problem found in a file.
+
+    Raises
+    ------
+    InputError
+        With ``problems``, when there is any.
+    """
     if problems:
         raise InputError(problems)

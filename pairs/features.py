@@ -108,8 +108,24 @@ def response_features(texts: pd.Series) -> pd.DataFrame:
     return out[RESPONSE_COLUMNS].astype("int64")
 
 
-def normalized_difference(a: pd.Series | np.ndarray, b: pd.Series | np.ndarray):
-    """``(a - b) / (a + b + 1)``: a bounded, signed difference of two counts."""
+def normalized_difference(a: pd.Series | np.ndarray, b: pd.Series | np.ndarray) -> pd.Series | np.ndarray:
+    """``(a - b) / (a + b + 1)``: a bounded, signed difference of two counts.
+
+    Parameters
+    ----------
+    a, b : Series or array of numbers >= 0
+        The counts, e.g. the polish of response A and of response B.
+
+    Returns
+    -------
+    Series or array
+        In (-1, 1): 0 when the counts are equal, near 1 when ``a`` dwarfs ``b``.
+
+    Examples
+    --------
+    >>> normalized_difference(np.array([3, 0, 2]), np.array([0, 0, 2])).tolist()
+    [0.75, 0.0, 0.0]
+    """
     return (a - b) / (a + b + 1)
 
 
@@ -118,6 +134,16 @@ def pair_features(bank: pd.DataFrame) -> pd.DataFrame:
 
     Results are cached by the bank's content, so repeated calls on the same
     bank (as a Streamlit page rerun makes) cost a hash, not a recount.
+
+    Parameters
+    ----------
+    bank : DataFrame
+        A bank with ``id``, ``response_a`` and ``response_b``.
+
+    Returns
+    -------
+    DataFrame
+        One row per pair, indexed by pair id (a copy: the caller may change it).
     """
     key = _bank_key(bank)
     cached = _CACHE.get(key)

@@ -33,6 +33,22 @@ def csv_rows(text: str) -> Iterator[tuple[int, list[str] | csv.Error, int]]:
     cannot parse (an unclosed quote, a field over ``csv.field_size_limit()``)
     comes as its ``csv.Error`` in place of the cells, and reading goes on after it.
 
+    Parameters
+    ----------
+    text : str
+        The decoded file.
+
+    Yields
+    ------
+    line : int
+        The physical line the row starts on.
+    cells : list of str or csv.Error
+        The row's cells, or why it could not be read.
+    read : int
+        Characters of ``text`` read so far (for progress).
+
+    Examples
+    --------
     >>> [(line, cells) for line, cells, _ in csv_rows('a,b\n\n"x\ny",z\n')]
     [(1, ['a', 'b']), (3, ['x\ny', 'z'])]
     """
@@ -70,6 +86,21 @@ def csv_table(data: bytes) -> tuple[list[str], pd.DataFrame] | None:
     the first; a blank row before the header; a cell over
     ``csv.field_size_limit()``; or no row after the header.
 
+    Parameters
+    ----------
+    data : bytes
+        The file's content.
+
+    Returns
+    -------
+    header : list of str
+        The header's cells, as they are.
+    rows : DataFrame
+        The other rows, cells as text.
+    Or None, when the file must be read with :func:`csv_rows`.
+
+    Examples
+    --------
     >>> header, rows = csv_table(b'id,text\n\n7,"a, ""b""\nc"\n8\n')
     >>> header, rows.to_dict("list")
     (['id', 'text'], {0: ['7', '8'], 1: ['a, "b"\nc', '']})
@@ -149,6 +180,26 @@ def csv_header(
     """A header row's column names (trimmed, lower case), the known ``columns`` it names more than
     once, and the ``required`` ones it lacks, each in the order given.
 
+    Parameters
+    ----------
+    cells : list of str
+        The header row.
+    columns : iterable of str
+        The columns the format knows.
+    required : iterable of str
+        The columns it must have.
+
+    Returns
+    -------
+    header : list of str
+        The names, trimmed and in lower case, one per cell.
+    repeated : list of str
+        Known columns named more than once.
+    missing : list of str
+        Required columns not named.
+
+    Examples
+    --------
     >>> csv_header([" Prompt", "GOLD", "gold", "note"], ["prompt", "gold", "id"], ["prompt", "id"])
     (['prompt', 'gold', 'gold', 'note'], ['gold'], ['id'])
     """
@@ -162,6 +213,13 @@ def atomic_write(path: str | os.PathLike, chunks: Iterable[str]) -> None:
 
     On any error (including one raised while producing ``chunks``) the temporary
     file is removed and ``path`` is left as it was.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write (replaced whole when it exists).
+    chunks : iterable of str
+        The text, in pieces, written as UTF-8 with line ends as they are.
     """
     path = Path(path)
     handle = tempfile.NamedTemporaryFile(

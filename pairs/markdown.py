@@ -35,12 +35,24 @@ _ASCII_PUNCTUATION = re.compile("([" + re.escape(string.punctuation) + "])")
 def escape_markdown(text: str) -> str:
     r"""``text`` escaped so that Markdown shows it exactly as written.
 
-    >>> escape_markdown("*bold* ![x](http://h/p.png)")
-    '\\*bold\\* \\!\\[x\\]\\(http\\:\\/\\/h\\/p\\.png\\)'
-
     Every ASCII punctuation character is escaped: CommonMark allows it for all
     of them, and it also stops entities (``&amp;``) and Streamlit's own
     ``:color[...]`` and ``$math$`` syntax.
+
+    Parameters
+    ----------
+    text : str
+        Any text (other values are turned into text first).
+
+    Returns
+    -------
+    str
+        Markdown that renders as ``text``.
+
+    Examples
+    --------
+    >>> escape_markdown("*bold* ![x](http://h/p.png)")
+    '\\*bold\\* \\!\\[x\\]\\(http\\:\\/\\/h\\/p\\.png\\)'
     """
     return _ASCII_PUNCTUATION.sub(r"\\\1", str(text))
 
@@ -95,6 +107,18 @@ def safe_markdown(text: str) -> str:
     Images become a ``[image: alt]`` note; code (fenced or inline) is left as
     written, since Markdown shows it literally.
 
+    Parameters
+    ----------
+    text : str
+        Markdown from a pair's prompt, response or rationale.
+
+    Returns
+    -------
+    str
+        The same Markdown with no image left to fetch.
+
+    Examples
+    --------
     >>> safe_markdown("See ![chart](http://h/c.png) and `![kept](x)`")
     'See \\[image: chart\\] and `![kept](x)`'
     >>> safe_markdown("![ref image][r]\n\n[r]: http://h/r.png")

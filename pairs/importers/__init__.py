@@ -282,6 +282,13 @@ def detect_format(text: str, name: str) -> tuple[str | None, str]:
     4. When no record can be parsed, a name ending in ``.jsonl`` or ``.ndjson``
        is ``jsonl`` (its reader then reports each bad line).
 
+    Parameters
+    ----------
+    text : str
+        The decoded file.
+    name : str
+        The file's name.
+
     Returns
     -------
     fmt : str or None
