@@ -46,6 +46,15 @@ from scipy.special import expit, logit
 from calibration.firth import firth_logistic
 from calibration.intervals import wilson_interval
 
+__all__ = [
+    "AUDIT_FDR",
+    "AUDIT_MIN_STRONG",
+    "ITEM_COLUMNS",
+    "STRONG_MIN_JUDGMENTS",
+    "agreement_model",
+    "item_table",
+]
+
 STRONG_MIN_JUDGMENTS = 20
 AUDIT_MIN_STRONG = 5
 AUDIT_FDR = 0.10
@@ -117,14 +126,9 @@ def item_table(prepared: pd.DataFrame) -> pd.DataFrame:
     threshold = rater_acc.median() if len(rater_acc) else np.nan
     d["strong"] = qualified & (d["rest_acc"] >= threshold) & decided
 
+    d["_a"] = (d["choice"] == "A").astype(int)
     g = d.groupby("pair_id", sort=False)
-    out = pd.DataFrame(
-        {
-            "gold": g["gold"].first(),
-            "n": g.size(),
-            "votes_a": g["choice"].apply(lambda s: int((s == "A").sum())),
-        }
-    )
+    out = pd.DataFrame({"gold": g["gold"].first(), "n": g.size(), "votes_a": g["_a"].sum()})
     out["votes_b"] = out["n"] - out["votes_a"]
     dec = d[decided]
     gd = dec.groupby("pair_id", sort=False)
@@ -138,21 +142,20 @@ def item_table(prepared: pd.DataFrame) -> pd.DataFrame:
     d["p_agree"] = np.nan
     d.loc[decided, "p_agree"] = agreement_model(prepared[decided], d.loc[decided, "rest_acc"].to_numpy())
     strong = d[d["strong"] & d["p_agree"].notna()]
+    strong = strong.assign(_against=1.0 - strong["p_agree"])
     gs = strong.groupby("pair_id", sort=False)
     out["strong_n"] = gs.size().reindex(out.index).fillna(0).astype(int)
     out["strong_against"] = (gs.size() - gs["correct"].sum()).reindex(out.index).fillna(0).astype(int)
-    out["expected_against"] = (
-        gs["p_agree"].apply(lambda s: float((1 - s).sum())).reindex(out.index).fillna(0.0)
-    )
+    out["expected_against"] = gs["_against"].sum().reindex(out.index).fillna(0.0).astype(float)
 
-    p = np.full(len(out), np.nan)
-    for i, (n_s, against, expected) in enumerate(
-        zip(out["strong_n"], out["strong_against"], out["expected_against"], strict=True)
-    ):
-        if n_s >= AUDIT_MIN_STRONG:
-            rate = min(max(expected / n_s, 1e-6), 1 - 1e-6)
-            p[i] = stats.binomtest(int(against), int(n_s), rate, alternative="greater").pvalue
-    out["p_value"] = p
+    # one-sided binomial test "more against than expected": P(X >= against), as
+    # scipy.stats.binomtest(..., alternative="greater"), for every pair at once
+    n_s = out["strong_n"].to_numpy()
+    tested = n_s >= AUDIT_MIN_STRONG
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.clip(out["expected_against"].to_numpy() / n_s, 1e-6, 1 - 1e-6)
+    p = stats.binom.sf(out["strong_against"].to_numpy() - 1, n_s, rate)
+    out["p_value"] = np.where(tested, p, np.nan)
     out["q_value"] = _benjamini_hochberg(p)
     out["gold_doubtful"] = (
         (out["q_value"] < AUDIT_FDR)
@@ -181,6 +184,12 @@ def agreement_model(decided: pd.DataFrame, rest_accuracy: np.ndarray) -> np.ndar
         Prepared judgments on decided pairs.
     rest_accuracy : ndarray of shape (n,)
         Each judgment's rater's accuracy on their other pairs.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        Each judgment's predicted probability of agreeing with gold (NaN where
+        it cannot be predicted, or everywhere with fewer than 10 usable rows).
     """
     gold_a = (decided["gold"] == "A").to_numpy()
     sign = np.where(gold_a, 1.0, -1.0)

@@ -13,7 +13,12 @@ import pytest
 from sklearn.metrics import brier_score_loss
 
 from calibration import scoring
-from calibration.confidence import SUMMARY_FIELDS, calibration_by_rater, calibration_summary
+from calibration.confidence import (
+    SUMMARY_FIELDS,
+    calibration_by_rater,
+    calibration_summaries,
+    calibration_summary,
+)
 from calibration.data import prepare
 from calibration.reliability import reliability_bins
 from pairs.bank import build_bank
@@ -215,3 +220,32 @@ def test_summary_errors(frame, message):
 def test_by_rater_errors():
     with pytest.raises(ValueError, match=re.escape("prepared lacks the column(s) ['rater', 'correct'].")):
         calibration_by_rater(pd.DataFrame({"confidence": [0.6]}))
+
+
+def test_summaries_of_every_rater_equal_one_summary_each():
+    """The cohort report's grouped summaries (bins included) are each rater's calibration_summary."""
+    rng = np.random.default_rng(41)
+    n = 900
+    frame = pd.DataFrame(
+        {
+            "rater": rng.choice(["ana", "bo", "cy", "dee"], n),
+            "confidence": np.where(rng.random(n) < 0.05, np.nan, rng.choice(np.arange(50, 101) / 100, n)),
+            "correct": np.where(rng.random(n) < 0.05, np.nan, (rng.random(n) < 0.7).astype(float)),
+        }
+    )
+    frame["tie"] = frame["correct"].isna()
+    frame.loc[frame["rater"] == "dee", "confidence"] = np.nan  # nothing scored: NaN fields, empty bins
+    grouped = calibration_summaries(frame)
+    assert list(grouped) == list(pd.unique(frame["rater"]))
+    for rater, summary in grouped.items():
+        alone = calibration_summary(frame[frame["rater"] == rater])
+        assert summary.keys() == alone.keys()
+        for key, value in alone.items():
+            if key == "bins":
+                pd.testing.assert_frame_equal(pd.DataFrame(summary[key]), pd.DataFrame(value), rtol=1e-12)
+            elif isinstance(value, float) and math.isnan(value):
+                assert math.isnan(summary[key]), (rater, key)
+            elif isinstance(value, float):
+                assert summary[key] == pytest.approx(value, rel=1e-12), (rater, key)
+            else:
+                assert summary[key] == value, (rater, key)

@@ -90,3 +90,17 @@ def test_degenerate_inputs_do_not_crash():
     table = item_table(one)
     assert len(table) == 5 and not table["gold_doubtful"].any()
     assert table["discrimination"].isna().all()
+
+
+def test_audit_p_values_are_scipy_binomial_tests():
+    """The one-sided binomial test of each pair, computed for all pairs at once, is scipy's binomtest."""
+    bank = synthetic_bank(120, seed=51)
+    specs = [RaterSpec(f"r{i}", skill=0.5 + i / 12) for i in range(30)]
+    table = item_table(prepare(bank, simulate_judgments(bank, specs, n_per_rater=80, seed=52)))
+    tested = table[table["p_value"].notna()]
+    assert len(tested) > 50
+    for row in tested.itertuples():
+        rate = min(max(row.expected_against / row.strong_n, 1e-6), 1 - 1e-6)
+        expected = stats.binomtest(int(row.strong_against), int(row.strong_n), rate, alternative="greater")
+        assert row.p_value == pytest.approx(expected.pvalue, rel=1e-9)
+    assert (table.loc[table["strong_n"] < 5, "p_value"].isna()).all()
