@@ -27,11 +27,12 @@ import json
 import math
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -539,6 +540,113 @@ def _row_key(rec: dict[str, Any]) -> str:
 
     text = json.dumps({k: str(v) for k, v in sorted(rec.items())}, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+    # -- one cohort's judgments, rater by rater (the app's statistics and their caches) -----
+
+    def rater_versions(self, *, cohort: str, bank: str, names: Collection[str] | None = None) -> pd.DataFrame:
+        """The raters of ``cohort`` with judgments on ``bank``, and the version of each one's judgments.
+
+        Columns ``rater`` (name), ``rater_id``, ``simulated`` (the
+        ``raters.simulated`` column: demo raters, not people), ``n`` (judgments)
+        and ``version`` (the largest judgment id). A rater's ``(n, version)`` changes when, and only when,
+        that rater's judgments on the bank change: the cache key of their
+        statistics. One grouped query over the (rater, bank) index; ``names``
+        limits it to those raters.
+        """
+        q = (
+            sa.select(
+                raters.c.name,
+                raters.c.id,
+                raters.c.simulated,
+                sa.func.count(judgments.c.id),
+                sa.func.max(judgments.c.id),
+            )
+            .select_from(raters)
+            .join(cohorts, cohorts.c.id == raters.c.cohort_id)
+            .join(
+                judgments,
+                sa.and_(judgments.c.rater_id == raters.c.id, judgments.c.bank_id == _bank_id_of(bank)),
+            )
+            .where(cohorts.c.name == cohort)
+            .group_by(raters.c.id, raters.c.name, raters.c.simulated)
+            .order_by(raters.c.id)
+        )
+        if names is not None:
+            q = q.where(raters.c.name.in_([str(name) for name in names]))
+        with self.read() as conn:
+            rows = conn.execute(q).all()
+        return pd.DataFrame(
+            {
+                "rater": pd.Series([r[0] for r in rows], dtype=object),
+                "rater_id": pd.Series([int(r[1]) for r in rows], dtype="int64"),
+                "simulated": pd.Series([bool(r[2]) for r in rows], dtype=bool),
+                "n": pd.Series([int(r[3]) for r in rows], dtype="int64"),
+                "version": pd.Series([int(r[4]) for r in rows], dtype="int64"),
+            }
+        )
+
+    def cohort_judgments(
+        self, *, cohort: str, bank: str, names: Collection[str] | None = None
+    ) -> pd.DataFrame:
+        """The judgments of ``cohort``'s raters (or of those in ``names``) on ``bank``, in the CSV layout.
+
+        The rows of ``export_judgments(bank=bank, cohort=cohort)`` for the named
+        raters, oldest first, read over the (rater, bank) index and turned into
+        columns without a Python object per row: My report reads one rater this
+        way, and the cohort caches re-read only the raters whose judgments changed.
+        """
+        members = sa.select(raters.c.id).join(cohorts, cohorts.c.id == raters.c.cohort_id)
+        members = members.where(cohorts.c.name == cohort)
+        if names is not None:
+            members = members.where(raters.c.name.in_([str(name) for name in names]))
+        q = sa.select(
+            judgments.c.rater_id,
+            judgments.c.pair_id,
+            judgments.c.choice,
+            judgments.c.confidence,
+            judgments.c.left,
+            sa.type_coerce(judgments.c.answered_at, sa.String),  # SQLite: text, parsed below in one go
+            judgments.c.seconds,
+            judgments.c.id,
+        ).where(judgments.c.bank_id == _bank_id_of(bank), judgments.c.rater_id.in_(members))
+        names = sa.select(raters.c.id, raters.c.name).join(cohorts, cohorts.c.id == raters.c.cohort_id)
+        with self.read() as conn:
+            rows = conn.execute(q).all()
+            name_of = dict(conn.execute(names.where(cohorts.c.name == cohort)).all())
+        columns = list(zip(*rows, strict=True)) if rows else [()] * 8
+        rater_id, pair_id, choice, confidence, left, answered, seconds, ids = columns
+        frame = pd.DataFrame(
+            {
+                "rater": pd.Series([name_of[i] for i in rater_id], dtype=object),
+                "pair_id": pd.Series(pair_id, dtype=object),
+                "choice": pd.Series(choice, dtype=object),
+                "confidence": pd.Series(confidence, dtype=float),
+                "left": pd.Series(left, dtype=object),
+                "answered_at": pd.to_datetime(pd.Series(answered, dtype=object), utc=True, format="ISO8601"),
+                "seconds": pd.Series(seconds, dtype=float),
+            }
+        )
+        when = frame["answered_at"].to_numpy(dtype="datetime64[us]")  # NaT sorts last
+        order = np.lexsort((np.asarray(ids, dtype=np.int64), when))
+        return frame.iloc[order].reset_index(drop=True)[JUDGMENT_CSV_COLUMNS]
+
+    def simulated_raters(self, *, cohort: str | None = None) -> set[str]:
+        """Names of the simulated raters (the ``raters.simulated`` column), of one cohort if given.
+
+        Without ``cohort`` a name counts when it is simulated in every cohort
+        that has it, as judgments exported from several cohorts are joined by name.
+        """
+        q = sa.select(raters.c.name).group_by(raters.c.name)
+        if cohort is not None:
+            q = q.join(cohorts, cohorts.c.id == raters.c.cohort_id).where(cohorts.c.name == cohort)
+        q = q.having(sa.func.min(sa.case((raters.c.simulated, 1), else_=0)) == 1)
+        with self.read() as conn:
+            return set(conn.execute(q).scalars())
+
+
+def _bank_id_of(name: str):
+    """The id of bank ``name``, as a scalar subquery."""
+    return sa.select(banks.c.id).where(banks.c.name == name).scalar_subquery()
+
 
 
 def _check_name(name: str, column: sa.Column, source: str, field: str) -> None:
