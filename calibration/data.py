@@ -41,10 +41,14 @@ import pandas as pd
 
 from pairs.features import pair_features
 
+__all__ = ["JUDGMENT_COLUMNS", "prepare", "split_ties"]
+
 JUDGMENT_COLUMNS = ["rater", "pair_id", "choice", "confidence", "left", "answered_at", "seconds"]
 
 
-def prepare(bank: pd.DataFrame, judgments: pd.DataFrame) -> pd.DataFrame:
+def prepare(
+    bank: pd.DataFrame, judgments: pd.DataFrame, *, features: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Join judgments to their pairs' gold, tags and features.
 
     Parameters
@@ -55,6 +59,10 @@ def prepare(bank: pd.DataFrame, judgments: pd.DataFrame) -> pd.DataFrame:
         Columns ``rater``, ``pair_id``, ``choice`` and optionally ``confidence``,
         ``left``, ``answered_at``, ``seconds``. Values are assumed valid (see
         ``pairs.judgments.validate_judgments``).
+    features : DataFrame, optional
+        ``pairs.features.pair_features(bank)``, when the caller keeps it: a
+        cache that prepares a few judgments at a time then skips hashing the
+        bank to look its features up.
 
     Returns
     -------
@@ -92,7 +100,7 @@ def prepare(bank: pd.DataFrame, judgments: pd.DataFrame) -> pd.DataFrame:
     j["seconds"] = _optional(judgments, "seconds", float)
 
     ids = pd.Index(bank["id"].astype(str))
-    feats = pair_features(bank).reindex(ids)
+    feats = (pair_features(bank) if features is None else features).reindex(ids)
     # each judgment's row in the bank: distinct pair ids are looked up once, by hashing
     codes, pair_ids = pd.factorize(j["pair_id"])
     row = ids.get_indexer(pair_ids)[codes]
@@ -116,6 +124,17 @@ def split_ties(prepared: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     Judgments on gold ties have no right answer, so accuracy, calibration, bias
     and the leaderboard use only the decided ones; reports count ties apart.
+
+    Parameters
+    ----------
+    prepared : DataFrame
+        Output of :func:`prepare` (column ``tie``).
+
+    Returns
+    -------
+    tuple of DataFrame
+        ``(decided, ties)``: the rows with a right answer, and the rows on gold
+        ties, each in their original order.
     """
     tie = prepared["tie"].to_numpy(dtype=bool)
     return prepared[~tie], prepared[tie]

@@ -23,10 +23,18 @@ Columns of :func:`leaderboard`: ``rank`` (1 = best; NaN when unranked),
 ``ci_high`` (95 % t interval of ``raw_score``), ``accuracy``, ``overconfidence``
 (mean confidence minus accuracy), ``length_or`` and ``polish_or`` (odds ratios
 from :func:`calibration.bias.bias_by_rater`; NaN below its minimum),
-``streak`` (days in a row, up to ``as_of``, with a finished drill), ``ranked``.
+``streak`` (days in a row with a finished daily drill, as given by the
+caller, else estimated from timestamps), ``ranked``.
+
+Two steps, so that a live cohort need not be recomputed whole: each rater's
+row of :func:`rater_scores` depends on that rater's judgments only, and
+:func:`rank_raters` combines the rows (the cohort mean, the shrinkage and the
+order are cheap). :func:`leaderboard` does both.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -35,9 +43,36 @@ from scipy import stats
 from calibration.bias import bias_by_rater
 from calibration.data import split_ties
 
+__all__ = [
+    "DRILL_SIZE",
+    "LEADERBOARD_COLUMNS",
+    "MIN_RANKED",
+    "PRIOR_JUDGMENTS",
+    "RATER_SCORE_COLUMNS",
+    "leaderboard",
+    "rank_raters",
+    "rater_scores",
+    "skill_points",
+    "timestamp_streaks",
+]
+
 PRIOR_JUDGMENTS = 30
+"""Weight of the cohort mean in a rater's shrunk score, in pseudo-judgments (``k``)."""
 MIN_RANKED = 20
+"""Scored judgments a rater needs to be ranked (``min_n``)."""
 DRILL_SIZE = 10
+"""Judgments a day that :func:`timestamp_streaks` counts as a finished drill."""
+RATER_SCORE_COLUMNS = [
+    "rater",
+    "n",
+    "points",
+    "points_sq",
+    "mean_confidence",
+    "mean_correct",
+    "accuracy",
+    "length_or",
+    "polish_or",
+]
 _EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 LEADERBOARD_COLUMNS = [
     "rank",
@@ -56,9 +91,23 @@ LEADERBOARD_COLUMNS = [
 ]
 
 
-def skill_points(correct, confidence):
+def skill_points(correct, confidence) -> np.ndarray:
     """Per-judgment Brier skill over the coin: ``1 - (confidence - correct)**2 / 0.25``.
 
+    Parameters
+    ----------
+    correct : array_like of shape (n,)
+        1 when the choice agrees with gold, else 0.
+    confidence : array_like of shape (n,)
+        Stated confidence in [0.5, 1].
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        +1 for a sure right answer, 0 for 50 %, -3 for a sure wrong one.
+
+    Examples
+    --------
     >>> skill_points([1, 0, 1], [1.0, 1.0, 0.5]).tolist()
     [1.0, -3.0, 0.0]
     """
@@ -67,39 +116,45 @@ def skill_points(correct, confidence):
     return 1.0 - (c - y) ** 2 / 0.25
 
 
-def leaderboard(
-    prepared: pd.DataFrame,
-    *,
-    k: float = PRIOR_JUDGMENTS,
-    min_n: int = MIN_RANKED,
-    drill_size: int = DRILL_SIZE,
-    as_of: pd.Timestamp | None = None,
-    with_bias: bool = True,
+def rater_scores(
+    prepared: pd.DataFrame, *, bias: pd.DataFrame | None = None, with_bias: bool = True
 ) -> pd.DataFrame:
-    """Rank a cohort's raters.
+    """Everything the leaderboard needs that depends on one rater's judgments only.
+
+    Each row is computed from that rater's judgments alone, so rows of raters
+    computed at different times (e.g. cached per rater while a cohort is
+    drilling) can be stacked and passed to :func:`rank_raters`.
 
     Parameters
     ----------
     prepared : DataFrame
         Output of :func:`calibration.data.prepare`.
-    k : float, default 30
-        Weight of the cohort mean, in pseudo-judgments.
-    min_n : int, default 20
-        Scored judgments needed to be ranked.
-    drill_size : int, default 10
-        Judgments in a day that make a finished drill, for ``streak``.
-    as_of : Timestamp, optional
-        The day streaks end on (default: the latest ``answered_at``). A streak
-        is alive if its last finished day is ``as_of`` or the day before.
+    bias : DataFrame, optional
+        Output of :func:`calibration.bias.bias_by_rater` on the same judgments,
+        when the caller has it already (the bias model is then not fitted again).
     with_bias : bool, default True
-        Add ``length_or`` and ``polish_or`` (one batched bias fit).
+        Without ``bias``: fit the bias model for ``length_or`` and ``polish_or``
+        (one batched fit), or leave them NaN.
 
     Returns
     -------
-    DataFrame with :data:`LEADERBOARD_COLUMNS`, ranked raters first.
+    DataFrame
+        One row per rater, in order of first appearance, columns
+        :data:`RATER_SCORE_COLUMNS`: ``rater``; ``n`` scored judgments (decided,
+        with a confidence); ``points`` and ``points_sq``, the sums of their
+        :func:`skill_points` and of its squares; ``mean_confidence`` and
+        ``mean_correct`` over them; ``accuracy`` over all decided judgments;
+        ``length_or`` and ``polish_or``.
+
+    Examples
+    --------
+    >>> j = pd.DataFrame({"rater": ["a", "a", "b"], "confidence": [1.0, 0.5, 0.9],
+    ...                   "correct": [1.0, 0.0, 1.0], "tie": False})
+    >>> rater_scores(j, with_bias=False)[["rater", "n", "points", "accuracy"]]
+      rater  n  points  accuracy
+    0     a  2    1.00       0.5
+    1     b  1    0.96       1.0
     """
-    if k < 0:
-        raise ValueError("k must be >= 0.")
     raters = pd.Index(pd.unique(prepared["rater"]), name="rater")
     decided, _ = split_ties(prepared)
     scored = decided[decided["confidence"].notna()]
@@ -117,38 +172,94 @@ def leaderboard(
         n=("p", "size"), s=("p", "sum"), s2=("p2", "sum"), c=("c", "mean"), y=("y", "mean")
     )
     g = g.reindex(raters)
-    n = g["n"].fillna(0).to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        raw = g["s"].to_numpy() / n
-        var = (g["s2"].to_numpy() - n * raw**2) / (n - 1)
-        half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * np.sqrt(np.maximum(var, 0) / n)
-    half = np.where(n >= 2, half, np.nan)
-    cohort_mean = frame["p"].mean() if len(frame) else np.nan
-    shrunk = (np.nan_to_num(g["s"].to_numpy()) + k * cohort_mean) / (n + k)
     accuracy = decided.groupby("rater", sort=False)["correct"].mean().reindex(raters)
     out = pd.DataFrame(
         {
             "rater": raters.to_numpy(),
+            "n": g["n"].fillna(0).to_numpy().astype(int),
+            "points": g["s"].fillna(0.0).to_numpy(),
+            "points_sq": g["s2"].fillna(0.0).to_numpy(),
+            "mean_confidence": g["c"].to_numpy(),
+            "mean_correct": g["y"].to_numpy(),
+            "accuracy": accuracy.to_numpy(dtype=float),
+        }
+    )
+    if bias is None and with_bias:
+        bias = bias_by_rater(prepared)
+    if bias is None:
+        out["length_or"] = np.nan
+        out["polish_or"] = np.nan
+    else:
+        wide = bias.pivot(index="rater", columns="effect", values="odds_ratio")
+        for effect in ("length", "polish"):
+            col = wide[effect] if effect in wide else pd.Series(dtype=float)
+            out[f"{effect}_or"] = col.reindex(raters).to_numpy(dtype=float)
+    return out[RATER_SCORE_COLUMNS]
+
+
+def rank_raters(
+    scores: pd.DataFrame,
+    *,
+    k: float = PRIOR_JUDGMENTS,
+    min_n: int = MIN_RANKED,
+    streaks: Mapping[str, int] | None = None,
+) -> pd.DataFrame:
+    """Shrink each rater's mean score toward the cohort mean and rank.
+
+    The cohort mean is the mean of every scored judgment,
+    ``scores["points"].sum() / scores["n"].sum()``: the only quantity that
+    mixes raters, so re-ranking after one rater's row changed is cheap.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Rows of :func:`rater_scores` (:data:`RATER_SCORE_COLUMNS`), one per rater.
+    k : float, default 30
+        Weight of the cohort mean, in pseudo-judgments.
+    min_n : int, default 20
+        Scored judgments needed to be ranked.
+    streaks : mapping of str to int, optional
+        Each rater's streak in days; raters missing from it get 0.
+
+    Returns
+    -------
+    DataFrame with :data:`LEADERBOARD_COLUMNS`, ranked raters first (best
+    first), then the unranked by number of judgments.
+
+    Raises
+    ------
+    ValueError
+        If ``k`` is negative.
+    """
+    if k < 0:
+        raise ValueError("k must be >= 0.")
+    n = scores["n"].to_numpy(dtype=float)
+    s = scores["points"].to_numpy(dtype=float)
+    total = n.sum()
+    cohort_mean = s.sum() / total if total > 0 else np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        raw = s / n
+        var = (scores["points_sq"].to_numpy(dtype=float) - n * raw**2) / (n - 1)
+        half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * np.sqrt(np.maximum(var, 0) / n)
+        shrunk = (s + k * cohort_mean) / (n + k)
+    raw = np.where(n > 0, raw, np.nan)
+    half = np.where(n >= 2, half, np.nan)
+    out = pd.DataFrame(
+        {
+            "rater": scores["rater"].to_numpy(),
             "n": n.astype(int),
             "score": np.where(n > 0, shrunk, np.nan),
             "raw_score": raw,
             "ci_low": raw - half,
             "ci_high": raw + half,
-            "accuracy": accuracy.to_numpy(),
-            "overconfidence": (g["c"] - g["y"]).to_numpy(),
+            "accuracy": scores["accuracy"].to_numpy(dtype=float),
+            "overconfidence": (scores["mean_confidence"] - scores["mean_correct"]).to_numpy(dtype=float),
+            "length_or": scores["length_or"].to_numpy(dtype=float),
+            "polish_or": scores["polish_or"].to_numpy(dtype=float),
         }
     )
-    if with_bias:
-        bias = bias_by_rater(prepared)
-        wide = bias.pivot(index="rater", columns="effect", values="odds_ratio")
-        for effect in ("length", "polish"):
-            col = wide[effect] if effect in wide else pd.Series(dtype=float)
-            out[f"{effect}_or"] = col.reindex(raters).to_numpy()
-    else:
-        out["length_or"] = np.nan
-        out["polish_or"] = np.nan
-    out["streak"] = streaks(prepared, drill_size=drill_size, as_of=as_of).reindex(raters).fillna(0).to_numpy()
-    out["streak"] = out["streak"].astype(int)
+    given = streaks or {}
+    out["streak"] = np.array([int(given.get(r, 0)) for r in out["rater"]], dtype=int)
     out["ranked"] = out["n"] >= min_n
     ranked = out[out["ranked"]].sort_values(["score", "n"], ascending=[False, False], kind="stable")
     rest = out[~out["ranked"]].sort_values(["n", "rater"], ascending=[False, True], kind="stable")
@@ -157,19 +268,98 @@ def leaderboard(
     return pd.concat([ranked, rest], ignore_index=True)[LEADERBOARD_COLUMNS]
 
 
-def streaks(
+def leaderboard(
+    prepared: pd.DataFrame,
+    *,
+    k: float = PRIOR_JUDGMENTS,
+    min_n: int = MIN_RANKED,
+    streaks: Mapping[str, int] | None = None,
+    drill_size: int = DRILL_SIZE,
+    as_of: pd.Timestamp | None = None,
+    bias: pd.DataFrame | None = None,
+    with_bias: bool = True,
+) -> pd.DataFrame:
+    """Rank a cohort's raters.
+
+    ``rank_raters(rater_scores(prepared), ...)``, with streaks from ``streaks``
+    or, without it, from the judgments' timestamps.
+
+    Parameters
+    ----------
+    prepared : DataFrame
+        Output of :func:`calibration.data.prepare`.
+    k : float, default 30
+        Weight of the cohort mean, in pseudo-judgments.
+    min_n : int, default 20
+        Scored judgments needed to be ranked.
+    streaks : mapping of str to int, optional
+        Each rater's streak of finished daily drills, by rater (the app
+        passes ``training.drills.cohort_streaks``, counted over all time even
+        when ``prepared`` holds one week). Raters missing from it get 0.
+        Without it, streaks are estimated from ``answered_at`` by
+        :func:`timestamp_streaks` (``drill_size`` and ``as_of``): the fallback
+        for judgments that come without their drills, e.g. from a CSV file.
+    drill_size : int, default 10
+        For the fallback only: judgments in a day that count as a finished drill.
+    as_of : Timestamp, optional
+        For the fallback only: the day streaks end on (default: the latest
+        ``answered_at``).
+    bias : DataFrame, optional
+        Output of :func:`calibration.bias.bias_by_rater` on ``prepared``, to
+        reuse instead of fitting the bias model again.
+    with_bias : bool, default True
+        Without ``bias``: add ``length_or`` and ``polish_or`` (one batched
+        bias fit), or leave them NaN.
+
+    Returns
+    -------
+    DataFrame with :data:`LEADERBOARD_COLUMNS`, ranked raters first.
+
+    Raises
+    ------
+    ValueError
+        If ``k`` is negative.
+    """
+    if k < 0:
+        raise ValueError("k must be >= 0.")
+    scores = rater_scores(prepared, bias=bias, with_bias=with_bias)
+    if streaks is None:
+        streaks = timestamp_streaks(prepared, drill_size=drill_size, as_of=as_of).to_dict()
+    return rank_raters(scores, k=k, min_n=min_n, streaks=streaks)
+
+
+def timestamp_streaks(
     prepared: pd.DataFrame, *, drill_size: int = DRILL_SIZE, as_of: pd.Timestamp | None = None
 ) -> pd.Series:
     """Days in a row, ending at ``as_of`` or the day before, with at least ``drill_size`` judgments.
 
-    Returns a Series indexed by rater (0 without a live streak or without
-    ``answered_at``).
+    An estimate of the drill streak from timestamps alone, for judgments that
+    come without their drills (a CSV file). It is wrong when the cohort's drill
+    size is not ``drill_size`` or when ``prepared`` is cut to a period; the app
+    counts finished drills in its database instead
+    (``training.drills.cohort_streaks``).
+
+    Parameters
+    ----------
+    prepared : DataFrame
+        Columns ``rater`` and ``answered_at``.
+    drill_size : int, default 10
+        Judgments in a UTC day that count as a finished drill.
+    as_of : Timestamp, optional
+        The day streaks end on (default: the latest ``answered_at``). A streak
+        is alive if its last finished day is ``as_of`` or the day before.
+
+    Returns
+    -------
+    Series
+        Indexed by rater (first-appearance order); 0 without a live streak or
+        without ``answered_at``.
 
     Examples
     --------
     >>> days = ["2026-11-18", "2026-11-19", "2026-11-20", "2026-11-16"]
     >>> j = pd.DataFrame({"rater": ["r"] * 40, "answered_at": pd.to_datetime(days * 10, utc=True)})
-    >>> int(streaks(j, as_of=pd.Timestamp("2026-11-21", tz="UTC"))["r"])
+    >>> int(timestamp_streaks(j, as_of=pd.Timestamp("2026-11-21", tz="UTC"))["r"])
     3
     """
     at = pd.to_datetime(prepared["answered_at"], utc=True, errors="coerce")

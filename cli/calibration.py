@@ -99,9 +99,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.rater is not None and args.rater not in set(prepared["rater"]):
         source = args.judgments or "the database"
         raise InputError([Problem(str(source), None, "rater", f"no judgments by rater {args.rater!r}")])
-    report = build_report(prepared, rater=args.rater, n_boot=args.bootstrap)
+    report = build_report(prepared, rater=args.rater, n_boot=args.bootstrap, simulated=_simulated(args))
     _write(args, FORMATS[args.format](report))
     return EXIT_OK
+
+
+def _simulated(args: argparse.Namespace) -> set[str]:
+    """Raters to label simulated: ``--simulated``, and with the database its ``raters.simulated`` marks."""
+    named = {name.strip() for name in (args.simulated or "").split(",") if name.strip()}
+    if args.judgments:
+        return named
+    from storage.store import Store
+
+    return named | Store(args.db).simulated_raters(cohort=args.cohort)
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
@@ -185,6 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _inputs(p)
     p.add_argument("--rater", metavar="ID", help="report only this rater")
+    p.add_argument(
+        "--simulated",
+        metavar="NAMES",
+        help="comma-separated raters to label as simulated, e.g. those `simulate` wrote (with the database, "
+        "raters it marks simulated are labelled anyway)",
+    )
     p.add_argument("--format", choices=["json", "md", "html"], default="json")
     p.add_argument(
         "--bootstrap", type=int, default=1000, metavar="N", help="resamples for alpha CIs (default 1000)"

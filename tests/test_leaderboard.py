@@ -8,7 +8,13 @@ import pytest
 from sklearn.metrics import brier_score_loss
 
 from calibration.data import prepare
-from calibration.leaderboard import LEADERBOARD_COLUMNS, leaderboard, streaks
+from calibration.leaderboard import (
+    LEADERBOARD_COLUMNS,
+    leaderboard,
+    rank_raters,
+    rater_scores,
+    timestamp_streaks,
+)
 from calibration.simulate import RaterSpec, simulate_judgments, synthetic_bank
 
 
@@ -84,12 +90,95 @@ def test_streak_counts_consecutive_finished_days():
     at = day("2026-11-15", 10) + day("2026-11-17", 10) + day("2026-11-18", 10) + day("2026-11-19", 9)
     j = pd.DataFrame({"rater": "r", "answered_at": at})
     # the 19th is unfinished (9 of 10): the streak 17-18 is alive on the 19th, dead on the 20th
-    assert streaks(j, as_of=pd.Timestamp("2026-11-19", tz="UTC"))["r"] == 2
-    assert streaks(j, as_of=pd.Timestamp("2026-11-20", tz="UTC"))["r"] == 0
-    assert streaks(j.assign(answered_at=pd.NaT))["r"] == 0
+    assert timestamp_streaks(j, as_of=pd.Timestamp("2026-11-19", tz="UTC"))["r"] == 2
+    assert timestamp_streaks(j, as_of=pd.Timestamp("2026-11-20", tz="UTC"))["r"] == 0
+    assert timestamp_streaks(j.assign(answered_at=pd.NaT))["r"] == 0
 
 
 def test_negative_prior_is_refused(bank):
     prepared = prepare(bank, simulate_judgments(bank, [RaterSpec("a")], n_per_rater=10, seed=0))
     with pytest.raises(ValueError, match="k must be >= 0."):
         leaderboard(prepared, k=-1)
+
+
+def _scored_rows(bank, counts: dict[str, int], seed: int = 6) -> pd.DataFrame:
+    """Prepared judgments with exactly ``counts[rater]`` scored (decided, with a confidence) each."""
+    specs = [RaterSpec(name, skill=1.0 + i / 3) for i, name in enumerate(counts)]
+    prepared = prepare(
+        bank, simulate_judgments(bank, specs, n_per_rater=max(counts.values()) + 40, seed=seed)
+    )
+    scored = prepared[~prepared["tie"] & prepared["confidence"].notna()]
+    keep = scored.groupby("rater").cumcount() < scored["rater"].map(counts)
+    return scored[keep].reset_index(drop=True)
+
+
+def test_exactly_min_n_judgments_are_enough_to_be_ranked(bank):
+    prepared = _scored_rows(bank, {"at": 20, "below": 19, "above": 21})
+    board = leaderboard(prepared, with_bias=False).set_index("rater")  # default min_n = 20
+    assert board["n"].to_dict() == {"at": 20, "below": 19, "above": 21}
+    assert board.loc["at", "ranked"] and board.loc["above", "ranked"] and not board.loc["below", "ranked"]
+    assert not np.isnan(board.loc["at", "rank"]) and np.isnan(board.loc["below", "rank"])
+    assert leaderboard(prepared, min_n=21, with_bias=False).set_index("rater")["ranked"].to_dict() == {
+        "above": True,
+        "at": False,
+        "below": False,
+    }
+
+
+def test_the_default_prior_is_thirty_judgments(bank):
+    """Without ``k``, a rater's score is shrunk toward the cohort mean as if by 30 judgments at the mean."""
+    prepared = _scored_rows(bank, {"few": 5, "some": 40, "many": 120})
+    board = leaderboard(prepared, with_bias=False).set_index("rater")
+    points = 1 - (prepared["confidence"] - prepared["correct"]) ** 2 / 0.25
+    mean = points.mean()
+    for rater in ("few", "some", "many"):
+        p = points[prepared["rater"] == rater]
+        assert board.loc[rater, "score"] == pytest.approx((p.sum() + 30 * mean) / (len(p) + 30), rel=1e-12)
+    assert board.loc["few", "score"] != pytest.approx(
+        (points[prepared["rater"] == "few"].sum() + 10 * mean) / (5 + 10), rel=1e-6
+    )
+
+
+def test_streaks_from_the_caller_win_over_timestamps(bank):
+    """A cohort drilling 5 pairs a day: timestamps alone (10 a day) see no streak, the drill store does."""
+    days = pd.to_datetime(["2026-11-13", "2026-11-14", "2026-11-15"], utc=True)
+    prepared = _scored_rows(bank, {"five": 15, "idle": 15})
+    at = np.repeat(days, 5)
+    prepared["answered_at"] = np.concatenate([at, at])
+    fallback = leaderboard(prepared, with_bias=False, as_of=days[-1]).set_index("rater")
+    assert fallback["streak"].to_dict() == {"five": 0, "idle": 0}
+    assert (
+        leaderboard(prepared, with_bias=False, drill_size=5, as_of=days[-1])
+        .set_index("rater")
+        .loc["five", "streak"]
+        == 3
+    )
+    given = leaderboard(prepared, with_bias=False, streaks={"five": 3, "nobody": 9}).set_index("rater")
+    assert given["streak"].to_dict() == {"five": 3, "idle": 0}
+
+
+def test_rows_scored_apart_rank_like_the_whole_cohort(bank):
+    """What the app's cache relies on: each rater's row depends on their judgments only."""
+    raters = [RaterSpec(f"r{i}", skill=0.6 + i / 4, length_bias=0.1 * i) for i in range(6)]
+    prepared = prepare(bank, simulate_judgments(bank, raters, n_per_rater=60, seed=9))
+    whole = leaderboard(prepared, streaks={"r1": 2})
+    parts = [
+        rater_scores(prepared[prepared["rater"].isin(group)])
+        for group in (["r0", "r3"], ["r5"], ["r1", "r2", "r4"])
+    ]
+    apart = rank_raters(pd.concat(parts, ignore_index=True), streaks={"r1": 2})
+    pd.testing.assert_frame_equal(whole, apart, check_exact=False, rtol=1e-9)
+
+
+def test_a_given_bias_fit_is_used_and_not_refitted(bank, monkeypatch):
+    import calibration.leaderboard as module
+    from calibration.bias import bias_by_rater
+
+    raters = [RaterSpec("long", skill=1.5, length_bias=np.log(3)), RaterSpec("fair", skill=1.5)]
+    prepared = prepare(bank, simulate_judgments(bank, raters, n_per_rater=120, seed=5))
+    bias = bias_by_rater(prepared)
+    monkeypatch.setattr(module, "bias_by_rater", lambda *a, **k: pytest.fail("fitted again"))
+    board = leaderboard(prepared, bias=bias).set_index("rater")
+    odds = bias.pivot(index="rater", columns="effect", values="odds_ratio")
+    assert board.loc["long", "length_or"] == odds.loc["long", "length"]
+    assert board.loc["fair", "polish_or"] == odds.loc["fair", "polish"]

@@ -220,3 +220,111 @@ def test_every_command_is_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     for command in ("report", "leaderboard", "simulate"):
         assert f"python -m calibration {command}" in readme, command
+
+
+# --- one bias fit per report; simulated raters named by the caller ---------------------------
+
+
+def test_a_cohort_report_fits_the_per_rater_bias_model_once(files, monkeypatch):
+    """The leaderboard's odds ratios come from the report's own per-rater fit, not a second one."""
+    import calibration.bias
+
+    _, _, bank, judgments = files
+    prepared = prepare(bank, judgments)
+    n_raters = prepared["rater"].nunique()
+    fitted = []
+    solver = calibration.bias.firth_logistic
+
+    def counting(X, *args, **kwargs):
+        fitted.append(X.shape[0])  # raters in this batched fit (1 for the pooled cohort model)
+        return solver(X, *args, **kwargs)
+
+    monkeypatch.setattr(calibration.bias, "firth_logistic", counting)
+    report = build_report(prepared, n_boot=0)
+    assert fitted.count(n_raters) == 1, fitted
+    board = {row["rater"]: row for row in report["cohort"]["leaderboard"]}
+    for rater in report["raters"]:
+        assert board[rater["rater"]]["length_or"] == pytest.approx(rater["bias"]["length"]["odds_ratio"])
+        assert board[rater["rater"]]["polish_or"] == pytest.approx(rater["bias"]["polish"]["odds_ratio"])
+
+
+def test_simulated_is_what_the_caller_says_not_the_name(files):
+    _, _, bank, judgments = files
+    prepared = prepare(bank, judgments)  # every rater's name starts with "sim-"
+    plain = build_report(prepared, n_boot=0)
+    assert [r["simulated"] for r in plain["raters"]] == [False, False, False]
+    assert plain["cohort"]["simulated_raters"] == 0
+    assert "(simulated)" not in to_html(plain) and "(simulated)" not in to_markdown(plain)
+    marked = build_report(prepared, n_boot=0, simulated={"sim-over"})
+    assert {r["rater"]: r["simulated"] for r in marked["raters"]} == {
+        "sim-long": False,
+        "sim-over": True,
+        "sim-fair": False,
+    }
+    assert marked["cohort"]["simulated_raters"] == 1
+    page = to_html(marked)
+    assert "sim-over (simulated)" in page and "sim-long (simulated)" not in page
+    one = build_report(prepared, rater="sim-over", simulated=["sim-over"], n_boot=0)
+    assert one["simulated"] and one["verdict"][0] == "This is a simulated rater (demo data), not a person."
+
+
+def test_the_database_marks_simulated_raters(files, tmp_path, capsys):
+    """``--db`` labels the raters the database marks simulated; with a CSV, the ``--simulated`` ones."""
+    from storage.store import Store
+    from training import accounts
+
+    bank_path, j_path, bank, judgments = files
+    store = Store(f"sqlite:///{tmp_path / 'sim.db'}")
+    store.import_bank("syn", bank)
+    lead, _ = accounts.create_cohort(store, "demo", "lena", "lead-password", bank="syn")
+    accounts.add_simulated_raters(store, lead.cohort_id, ["sim-long"])
+    store.import_judgments(judgments, bank="syn", cohort="demo")  # sim-over, sim-fair: imported, real
+    assert store.simulated_raters(cohort="demo") == {"sim-long"}
+    assert main(["report", "--bank", "syn", "--db", store.url, "--cohort", "demo"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {r["rater"]: r["simulated"] for r in report["raters"]} == {
+        "sim-long": True,
+        "sim-over": False,
+        "sim-fair": False,
+    }
+    assert main(["report", "--bank", str(bank_path), "--judgments", str(j_path)]) == 0
+    assert not any(r["simulated"] for r in json.loads(capsys.readouterr().out)["raters"])
+    named = ["--simulated", "sim-over,sim-fair"]
+    assert main(["report", "--bank", str(bank_path), "--judgments", str(j_path), *named]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [r["rater"] for r in report["raters"] if r["simulated"]] == ["sim-over", "sim-fair"]
+
+
+def test_grouped_cohort_report_equals_one_report_per_rater(files):
+    """The cohort report computes per-rater statistics for everyone at once; each rater's object is
+    the one a report of that rater alone gives (without bootstrap intervals, whose random stream a
+    cohort shares)."""
+    _, _, bank, judgments = files
+    prepared = prepare(bank, judgments)
+    everyone = build_report(prepared, n_boot=0, simulated={"sim-fair"})
+    for obj in everyone["raters"]:
+        alone = build_report(prepared, rater=obj["rater"], n_boot=0, simulated={"sim-fair"})
+        assert differences(obj, alone) == [], obj["rater"]
+
+
+def differences(a, b, path=""):
+    """Paths where two JSON-like values differ (numbers beyond a relative 1e-9)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if set(a) != set(b):
+            return [path + "/{keys}"]
+        return [d for key in sorted(a) for d in differences(a[key], b[key], f"{path}/{key}")]
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return [path + "[len]"]
+        pairs = enumerate(zip(a, b, strict=True))
+        return [d for i, (x, y) in pairs for d in differences(x, y, f"{path}[{i}]")]
+    if isinstance(a, float) and isinstance(b, float):
+        return [] if a == pytest.approx(b, rel=1e-9, abs=1e-12) else [path]
+    return [] if a == b else [path]
+
+
+def test_render_module_and_report_module_give_the_same_renderers():
+    from calibration import render, report
+
+    assert report.to_html is render.to_html and report.to_markdown is render.to_markdown
+    assert report.FORMATS == {"json": report.to_json, "md": render.to_markdown, "html": render.to_html}

@@ -1,0 +1,384 @@
+"""Markdown and HTML renderings of a bias report (:func:`calibration.report.build_report`).
+
+Rendering only reads the report dict: every number and sentence comes from
+:mod:`calibration.report`, so a change of layout never touches a statistic.
+The HTML is one self-contained file, inline CSS and charts as inline SVG (via
+vl-convert), so it opens offline in any browser; it has no script.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from calibration.bias import EFFECTS
+
+__all__ = ["CHARTS_FOR_AT_MOST", "to_html", "to_markdown"]
+
+CHARTS_FOR_AT_MOST = 30
+"""A cohort HTML report draws per-rater charts only up to this many raters (tables beyond)."""
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def _fmt(x: Any, spec: str = ".2f") -> str:
+    return "n/a" if x is None else format(x, spec)
+
+
+def _pct(x: Any) -> str:
+    return "n/a" if x is None else f"{x:.0%}"
+
+
+def _bias_table_md(bias: dict[str, Any]) -> list[str]:
+    rows = ["| effect | odds ratio | 95 % CI | p | unit |", "| --- | --- | --- | --- | --- |"]
+    for effect in EFFECTS:
+        b = bias.get(effect)
+        if not b:
+            continue
+        ci = "n/a" if b["ci_low"] is None else f"{b['ci_low']:.2f}-{b['ci_high']:.2f}"
+        rows.append(
+            f"| {effect} | {_fmt(b['odds_ratio'])} | {ci} | {_fmt(b['p_value'], '.3f')} | {b['unit']} |"
+        )
+    return rows
+
+
+def _bins_md(bins: list[dict[str, Any]]) -> list[str]:
+    rows = [
+        "| stated confidence | mean stated | agreed with expert | 95 % CI | n |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for b in bins:
+        ci = "n/a" if b["ci_low"] is None else f"{b['ci_low']:.0%}-{b['ci_high']:.0%}"
+        rows.append(f"| {b['bin']} | {_pct(b['confidence'])} | {_pct(b['accuracy'])} | {ci} | {b['n']} |")
+    return rows
+
+
+def _alpha_sentence(a: dict[str, Any]) -> str:
+    ci = (
+        f" (95 % CI {_fmt(a['ci_low'], '.3f')}-{_fmt(a['ci_high'], '.3f')})"
+        if a["ci_low"] is not None
+        else ""
+    )
+    reason = f"; {a['reason']}" if a.get("reason") else ""
+    return f"Krippendorff's alpha against gold: {_fmt(a['alpha_vs_gold'], '.3f')}{ci}{reason}."
+
+
+def _rater_md(r: dict[str, Any]) -> list[str]:
+    cal = r["calibration"]
+    lines = [f"## {r['rater']}" + (" (simulated)" if r["simulated"] else ""), ""]
+    lines += [f"- {s}" for s in r["verdict"]] + [""]
+    lines += ["### Bias", ""] + _bias_table_md(r["bias"]) + [""]
+    lines += [f"- {p['summary']}" for p in r["plain_rates"] if p.get("summary")] + [""]
+    lines += ["### Confidence", ""]
+    lines += [
+        f"Brier score {_fmt(cal['brier'], '.3f')} (0.25 = always 50 %), "
+        f"log score {_fmt(cal['log_score'], '.3f')}, "
+        f"reliability {_fmt(cal['reliability'], '.4f')}, resolution {_fmt(cal['resolution'], '.4f')}, "
+        f"uncertainty {_fmt(cal['uncertainty'], '.4f')}, ECE {_fmt(cal['ece'], '.3f')}, "
+        f"overconfidence {_fmt(cal['overconfidence'], '+.3f')}.",
+        "",
+    ]
+    lines += _bins_md(cal["bins"]) + [""]
+    a = r["agreement"]
+    lines += [
+        "### Agreement and trap kinds",
+        "",
+        _alpha_sentence(a),
+        "",
+        "| trap kind | n | accuracy | 95 % CI | weak spot |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for t in r["tags"]:
+        lines.append(
+            f"| {t['tag']} | {t['n']} | {_pct(t['accuracy'])} | {_pct(t['ci_low'])}-{_pct(t['ci_high'])} | "
+            f"{'yes' if t['weak_spot'] else ''} |"
+        )
+    return lines + [""]
+
+
+def to_markdown(report: dict[str, Any]) -> str:
+    """The report as Markdown: one rater, or the cohort and then each rater.
+
+    Parameters
+    ----------
+    report : dict
+        Output of :func:`calibration.report.build_report`.
+
+    Returns
+    -------
+    str
+        Markdown text with tables for bias, confidence bins and trap kinds.
+    """
+    lines = ["# PairCal bias report", "", f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.", ""]
+    if "raters" not in report:
+        return "\n".join(lines + _rater_md(report))
+    c = report["cohort"]
+    lines += ["## Cohort", ""] + [f"- {s}" for s in c["verdict"]] + [""]
+    lines += ["### Cohort bias (pooled, cluster-robust intervals)", ""] + _bias_table_md(c["bias"]) + [""]
+    lines += [
+        "### Leaderboard",
+        "",
+        "| rank | rater | n | score | accuracy | overconfidence |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in c["leaderboard"]:
+        rank = "-" if row["rank"] is None else str(int(row["rank"]))
+        lines.append(
+            f"| {rank} | {row['rater']} | {row['n']} | {_fmt(row['score'], '.3f')} | "
+            f"{_pct(row['accuracy'])} | "
+            f"{_fmt(row['overconfidence'], '+.3f')} |"
+        )
+    lines.append("")
+    if c["gold_audit"]:
+        lines += [
+            "### Gold audit: gold may be wrong",
+            "",
+            "| pair | gold | votes A | votes B | strong raters against |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for it in c["gold_audit"]:
+            lines.append(
+                f"| {it['pair_id']} | {it['gold']} | {it['votes_a']} | {it['votes_b']} | "
+                f"{it['strong_against']} of {it['strong_n']} |"
+            )
+        lines.append("")
+    for r in report["raters"]:
+        lines += _rater_md(r)
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- HTML
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:980px;margin:2rem auto;
+padding:0 1rem;color:#222;line-height:1.45}
+h1{font-size:1.7rem}h2{border-bottom:2px solid #ddd;padding-bottom:.2rem;margin-top:2.2rem}
+table{border-collapse:collapse;margin:.6rem 0 1rem}
+th,td{border:1px solid #ddd;padding:.25rem .55rem;text-align:left;font-size:.92rem}
+th{background:#f4f4f4}.verdict li{margin:.2rem 0}
+.sim{background:#fff3cd;padding:.1rem .4rem;border-radius:4px;font-size:.85rem}
+.charts{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start}.charts svg{max-width:100%;height:auto}
+.muted{color:#666;font-size:.9rem}
+"""
+
+
+def _table_html(rows: list[list[str]], header: list[str]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _bias_html(bias: dict[str, Any]) -> str:
+    rows = []
+    for effect in EFFECTS:
+        b = bias.get(effect)
+        if not b:
+            continue
+        ci = "n/a" if b["ci_low"] is None else f"{b['ci_low']:.2f}-{b['ci_high']:.2f}"
+        rows.append([effect, _fmt(b["odds_ratio"]), ci, _fmt(b["p_value"], ".3f"), b["unit"], b["summary"]])
+    return _table_html(rows, ["effect", "odds ratio", "95 % CI", "p", "unit", "what it means"])
+
+
+def _charts_html(r: dict[str, Any]) -> str:
+    from calibration import charts
+
+    bias = pd.DataFrame([{"effect": e, **v} for e, v in r["bias"].items()])
+    parts = []
+    if not bias.empty and bias["estimable"].astype(bool).any() and bias["odds_ratio"].notna().any():
+        parts.append(
+            charts.to_svg(
+                charts.forest_plot(bias.astype({"odds_ratio": float, "ci_low": float, "ci_high": float}))
+            )
+        )
+    bins = pd.DataFrame(r["calibration"]["bins"])
+    if not bins.empty and (bins["n"] > 0).any():
+        parts.append(
+            charts.to_svg(
+                charts.reliability_diagram(
+                    bins.astype({"accuracy": float, "ci_low": float, "ci_high": float, "confidence": float})
+                )
+            )
+        )
+    tags = pd.DataFrame(r["tags"])
+    if not tags.empty:
+        parts.append(
+            charts.to_svg(
+                charts.tag_accuracy_chart(tags.astype({"accuracy": float, "ci_low": float, "ci_high": float}))
+            )
+        )
+    return f'<div class="charts">{"".join(parts)}</div>' if parts else ""
+
+
+def _rater_html(r: dict[str, Any], *, with_charts: bool) -> str:
+    cal = r["calibration"]
+    sim = ' <span class="sim">simulated rater</span>' if r["simulated"] else ""
+    out = [f"<h2>{html.escape(r['rater'])}{sim}</h2>"]
+    out.append('<ul class="verdict">' + "".join(f"<li>{html.escape(s)}</li>" for s in r["verdict"]) + "</ul>")
+    if with_charts:
+        out.append(_charts_html(r))
+    out.append("<h3>Bias</h3>" + _bias_html(r["bias"]))
+    plain = [p["summary"] for p in r["plain_rates"] if p.get("summary")]
+    if plain:
+        out.append("<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in plain) + "</ul>")
+    out.append(
+        "<h3>Confidence</h3>"
+        + _table_html(
+            [
+                [
+                    _fmt(cal["brier"], ".3f"),
+                    _fmt(cal["log_score"], ".3f"),
+                    _fmt(cal["reliability"], ".4f"),
+                    _fmt(cal["resolution"], ".4f"),
+                    _fmt(cal["uncertainty"], ".4f"),
+                    _fmt(cal["ece"], ".3f"),
+                    _fmt(cal["overconfidence"], "+.3f"),
+                    _fmt(cal["slope"], ".2f"),
+                ]
+            ],
+            [
+                "Brier (0.25 = coin)",
+                "log score",
+                "reliability",
+                "resolution",
+                "uncertainty",
+                "ECE",
+                "overconfidence",
+                "slope",
+            ],
+        )
+    )
+    out.append(
+        _table_html(
+            [
+                [
+                    b["bin"],
+                    _pct(b["confidence"]),
+                    _pct(b["accuracy"]),
+                    f"{_pct(b['ci_low'])}-{_pct(b['ci_high'])}",
+                    b["n"],
+                ]
+                for b in cal["bins"]
+            ],
+            ["stated confidence", "mean stated", "agreed with expert", "95 % CI", "n"],
+        )
+    )
+    a = r["agreement"]
+    out.append(f"<p>{html.escape(_alpha_sentence(a))}</p>")
+    out.append(
+        "<h3>Trap kinds</h3>"
+        + _table_html(
+            [
+                [
+                    t["tag"],
+                    t["n"],
+                    _pct(t["accuracy"]),
+                    f"{_pct(t['ci_low'])}-{_pct(t['ci_high'])}",
+                    "yes" if t["weak_spot"] else "",
+                ]
+                for t in r["tags"]
+            ],
+            ["trap kind", "n", "accuracy", "95 % CI", "weak spot"],
+        )
+    )
+    return "\n".join(out)
+
+
+def to_html(report: dict[str, Any]) -> str:
+    """The report as one self-contained HTML file: inline CSS and SVG charts, no script, no network.
+
+    Parameters
+    ----------
+    report : dict
+        Output of :func:`calibration.report.build_report`. A cohort report with
+        more than :data:`CHARTS_FOR_AT_MOST` raters draws the cohort's charts
+        and each rater's tables, without per-rater charts.
+
+    Returns
+    -------
+    str
+        The HTML document.
+    """
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        "<title>PairCal bias report</title>",
+        f"<style>{_CSS}</style></head><body>",
+        "<h1>PairCal bias report</h1>",
+        f"<p class='muted'>Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. "
+        "Odds ratios above 1 mean the feature "
+        "pulls your choice toward it beyond what answer quality (the expert's gold) explains.</p>",
+    ]
+    if "raters" not in report:
+        parts.append(_rater_html(report, with_charts=True))
+    else:
+        c = report["cohort"]
+        simulated = {r["rater"] for r in report["raters"] if r["simulated"]}
+        parts.append("<h2>Cohort</h2>")
+        parts.append(
+            '<ul class="verdict">' + "".join(f"<li>{html.escape(s)}</li>" for s in c["verdict"]) + "</ul>"
+        )
+        parts.append(_charts_html({"bias": c["bias"], "calibration": c["calibration"], "tags": []}))
+        parts.append("<h3>Cohort bias (pooled, cluster-robust intervals)</h3>" + _bias_html(c["bias"]))
+        board = [
+            [
+                "-" if row["rank"] is None else int(row["rank"]),
+                row["rater"] + (" (simulated)" if row["rater"] in simulated else ""),
+                row["n"],
+                _fmt(row["score"], ".3f"),
+                _pct(row["accuracy"]),
+                _fmt(row["overconfidence"], "+.3f"),
+                _fmt(row["length_or"]),
+                _fmt(row["polish_or"]),
+                row["streak"],
+            ]
+            for row in c["leaderboard"]
+        ]
+        parts.append(
+            "<h3>Leaderboard</h3><p class='muted'>Ranked by Brier skill "
+            "(a proper score: honest confidence pays), "
+            "shrunk toward the cohort mean for raters with few judgments.</p>"
+            + _table_html(
+                board,
+                [
+                    "rank",
+                    "rater",
+                    "n",
+                    "score",
+                    "accuracy",
+                    "overconfidence",
+                    "length OR",
+                    "polish OR",
+                    "streak",
+                ],
+            )
+        )
+        if c["gold_audit"]:
+            parts.append(
+                "<h3>Gold audit: gold may be wrong</h3>"
+                + _table_html(
+                    [
+                        [
+                            it["pair_id"],
+                            it["gold"],
+                            it["votes_a"],
+                            it["votes_b"],
+                            f"{it['strong_against']} of {it['strong_n']}",
+                        ]
+                        for it in c["gold_audit"]
+                    ],
+                    ["pair", "gold", "votes A", "votes B", "strong raters against gold"],
+                )
+            )
+        with_charts = len(report["raters"]) <= CHARTS_FOR_AT_MOST
+        if not with_charts:
+            parts.append(
+                f"<p class='muted'>Per-rater charts are drawn for cohorts of up to {CHARTS_FOR_AT_MOST} "
+                "raters; the tables follow.</p>"
+            )
+        parts += [_rater_html(r, with_charts=with_charts) for r in report["raters"]]
+    parts.append("</body></html>")
+    return "\n".join(parts)
