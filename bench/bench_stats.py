@@ -2,7 +2,7 @@
 
 Run::
 
-    python bench/bench_stats.py                 # (a), (b), (c), medians of 5 / 5 / 3 runs
+    python bench/bench_stats.py                 # (a), (b), (c), (d), medians of 5 / 5 / 3 / 3 runs
     python bench/bench_stats.py --quick         # tiny sizes, one run: a smoke test
     python bench/bench_stats.py --json OUT.json --repeat 7
 
@@ -10,7 +10,11 @@ Cases (simulated cohorts from ``calibration.simulate`` on a synthetic bank of
 5,000 pairs; nothing is read from disk or the network):
 
 (a) one rater with 5,000 judgments; (b) 1,000 raters x 200; (c) 5,000 raters x
-200 (1 M judgments).
+200 (1 M judgments); (d) building blocks on their own, with the speed limits
+the unit tests used to assert (wall-clock limits live here, not in tests/):
+``firth_logistic`` on 1,000 raters x 200 (< 1 s), ``bias_by_rater`` on
+1,000 x 200 (< 2 s), ``synthetic_bank`` of 10,000 pairs (< 5 s) and
+``simulate_judgments`` of 5,000 raters x 200 (< 5 s).
 
 "ours" is what the lead's cohort view and the leaderboard compute, end to end
 from the judgments DataFrame (``Store.export_judgments`` layout):
@@ -173,6 +177,79 @@ def baseline(bank: pd.DataFrame, judgments: pd.DataFrame) -> int:
     return failed
 
 
+# --------------------------------------------------------------------------- building blocks
+
+#: block, its size (full, quick) and time target (s)
+BLOCKS = {
+    "firth_logistic": ((1000, 200), (50, 100), 1.0),
+    "bias_by_rater": ((1000, 200), (50, 100), 2.0),
+    "synthetic_bank": ((10_000,), (500,), 5.0),
+    "simulate_judgments": ((5000, 200), (100, 100), 5.0),
+}
+
+
+def blocks(quick: bool, repeat: int) -> dict[str, list[float]]:
+    """Seconds of each building block, ``repeat`` times after one warm-up call."""
+    from scipy.special import expit
+
+    from calibration.bias import bias_by_rater
+    from calibration.data import prepare
+    from calibration.firth import firth_logistic
+    from pairs.features import pair_features
+
+    size = {name: spec[1 if quick else 0] for name, spec in BLOCKS.items()}
+    rng = np.random.default_rng(11)
+    raters, n = size["firth_logistic"]
+    X = np.concatenate(
+        [
+            np.ones((raters, n, 1)),
+            rng.choice([-1.0, 1.0], (raters, n, 1)),
+            rng.normal(0, 1.5, (raters, n, 1)),
+            rng.uniform(-2, 2, (raters, n, 1)),
+        ],
+        axis=2,
+    )
+    y = (rng.random((raters, n)) < expit(X @ np.array([0.2, 1.0, 0.5, 0.3]))).astype(float)
+    y[:10] = X[:10, :, 1] > 0  # a few separated raters
+    bank = synthetic_bank(BANK_PAIRS, seed=3)
+    prepared = prepare(bank, cohort(bank, *size["bias_by_rater"], seed=400))
+    big_bank = synthetic_bank(size["simulate_judgments"][1] * 50, seed=12)
+    pair_features(big_bank)  # cached, as the app does
+    specs = [RaterSpec(f"sim-{i}", skill=1.0) for i in range(size["simulate_judgments"][0])]
+    work = {
+        "firth_logistic": lambda: firth_logistic(X, y),
+        "bias_by_rater": lambda: bias_by_rater(prepared),
+        "synthetic_bank": lambda: synthetic_bank(size["synthetic_bank"][0], seed=12),
+        "simulate_judgments": lambda: simulate_judgments(
+            big_bank, specs, n_per_rater=size["simulate_judgments"][1], seed=13
+        ),
+    }
+    firth_logistic(X[:10], y[:10])  # warm up
+    bias_by_rater(prepared.iloc[:2_000])
+    return {name: _table.timed(fn, repeat) for name, fn in work.items()}
+
+
+def block_rows(quick: bool, repeat: int | None) -> list[dict]:
+    """(d): each building block against the limit its unit test asserted before."""
+    reps = 1 if quick else (repeat or 3)
+    out = _table.in_child(SCRIPT, ["blocks", "quick" if quick else "full", str(reps)])
+    rows = []
+    for name, (full, small, target) in BLOCKS.items():
+        size = " x ".join(f"{v:,}" for v in (small if quick else full))
+        seconds = _table.median(out[name])
+        rows.append(
+            _table.row(
+                f"(d) {name}, {size}",
+                seconds,
+                unit="s",
+                target=f"< {target:g} s",
+                met=seconds < target,
+                notes=f"median of {reps} after a warm-up call, in a fresh process",
+            )
+        )
+    return rows
+
+
 # --------------------------------------------------------------------------- child process
 
 
@@ -180,6 +257,9 @@ def child(argv: list[str]) -> None:
     """``--child ours|baseline DATA REPEAT``: time the work on pickled data, print JSON."""
     import json
 
+    if argv[0] == "blocks":
+        print(json.dumps(blocks(argv[1] == "quick", int(argv[2]))))
+        return
     side, data, repeat = argv[0], argv[1], int(argv[2])
     with open(data, "rb") as f:
         bank, judgments = pickle.load(f)
@@ -289,12 +369,12 @@ def main(argv: list[str] | None = None) -> None:
         child(argv[1:])
         return
     p = _table.parser(__doc__)
-    p.add_argument("--cases", default="abc", help="which of a, b, c to run (default: all)")
+    p.add_argument("--cases", default="abcd", help="which of a, b, c, d to run (default: all)")
     args = p.parse_args(argv)
     bank = synthetic_bank(500 if args.quick else BANK_PAIRS, seed=1)
     rows = []
     with tempfile.TemporaryDirectory(prefix="paircal-bench-") as tmp:
-        for key in args.cases:
+        for key in args.cases.replace("d", ""):
             n_raters, n_per = QUICK[key] if args.quick else CASES[key][:2]
             data = Path(tmp) / f"{key}.pkl"
             with open(data, "wb") as f:
@@ -303,6 +383,8 @@ def main(argv: list[str] | None = None) -> None:
                 key, data, case_label(key, n_raters, n_per), quick=args.quick, repeat=args.repeat
             )
             data.unlink()
+    if "d" in args.cases:
+        rows += block_rows(args.quick, args.repeat)
     preamble = (
         "Statistics at scale (simulated cohorts). ours = prepare + leaderboard (incl. per-rater Firth "
         "bias) + calibration_by_rater; baseline = notebook loop of statsmodels Logit + scikit-learn "
