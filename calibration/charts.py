@@ -11,6 +11,15 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+__all__ = [
+    "EFFECT_LABELS",
+    "forest_plot",
+    "reliability_diagram",
+    "tag_accuracy_chart",
+    "to_svg",
+    "trend_chart",
+]
+
 EFFECT_LABELS = {
     "length": "Longer answer (x2 length)",
     "polish": "More formatted answer",
@@ -21,7 +30,18 @@ EFFECT_LABELS = {
 def forest_plot(bias: pd.DataFrame, *, title: str = "What sways your choices") -> alt.Chart:
     """Odds ratios with 95 % CIs on a log axis; 1 = no bias.
 
-    ``bias``: rows of :func:`calibration.bias.bias_by_rater` for one rater (or the cohort).
+    Parameters
+    ----------
+    bias : DataFrame
+        Rows of :func:`calibration.bias.bias_by_rater` for one rater (or of
+        :func:`calibration.bias.pooled_bias`); effects not estimable are left out.
+    title : str
+        Chart title.
+
+    Returns
+    -------
+    altair.Chart
+        Interval rules and points, red where the bias is significant.
     """
     frame = bias[bias["estimable"].astype(bool) & bias["odds_ratio"].notna()].copy()
     frame["label"] = frame["effect"].map(EFFECT_LABELS).fillna(frame["effect"])
@@ -53,8 +73,18 @@ def forest_plot(bias: pd.DataFrame, *, title: str = "What sways your choices") -
 def reliability_diagram(bins: pd.DataFrame, *, title: str = "Is your confidence right?") -> alt.Chart:
     """Accuracy against stated confidence per bin, Wilson intervals, and the diagonal.
 
-    ``bins``: :func:`calibration.reliability.reliability_bins` output
-    (``confidence``, ``accuracy``, ``n``, ``ci_low``, ``ci_high``).
+    Parameters
+    ----------
+    bins : DataFrame
+        :func:`calibration.reliability.reliability_bins` output (``confidence``,
+        ``accuracy``, ``n``, ``ci_low``, ``ci_high``); empty bins are left out.
+    title : str
+        Chart title.
+
+    Returns
+    -------
+    altair.Chart
+        The diagonal, the bins' intervals and points sized by ``n``.
     """
     frame = bins[bins["n"] > 0].copy()
     axis = alt.Scale(domain=[0.5, 1.0])
@@ -92,7 +122,18 @@ def reliability_diagram(bins: pd.DataFrame, *, title: str = "Is your confidence 
 def tag_accuracy_chart(tags: pd.DataFrame, *, title: str = "Accuracy by trap kind") -> alt.Chart:
     """Bars of accuracy per trap tag with Wilson intervals.
 
-    ``tags``: columns ``tag``, ``n``, ``accuracy``, ``ci_low``, ``ci_high``.
+    Parameters
+    ----------
+    tags : DataFrame
+        Columns ``tag``, ``n``, ``accuracy``, ``ci_low``, ``ci_high`` (as the
+        report's ``tags``); tags with ``n == 0`` are left out.
+    title : str
+        Chart title.
+
+    Returns
+    -------
+    altair.Chart
+        One bar per tag, sorted by accuracy.
     """
     frame = tags[tags["n"] > 0].copy()
     base = alt.Chart(frame).encode(y=alt.Y("tag:N", title=None, sort="x"))
@@ -110,7 +151,20 @@ def tag_accuracy_chart(tags: pd.DataFrame, *, title: str = "Accuracy by trap kin
 
 
 def trend_chart(trend: pd.DataFrame, *, title: str = "Over time") -> alt.Chart:
-    """Lines of a weekly (or daily) figure: columns ``period``, ``measure``, ``value``."""
+    """Lines of weekly (or daily) figures, one per measure.
+
+    Parameters
+    ----------
+    trend : DataFrame
+        Output of :func:`calibration.trend.trend` (``period``, ``measure``, ``value``).
+    title : str
+        Chart title.
+
+    Returns
+    -------
+    altair.Chart
+        One line with points per measure over time.
+    """
     return (
         alt.Chart(trend)
         .mark_line(point=True)
@@ -125,7 +179,18 @@ def trend_chart(trend: pd.DataFrame, *, title: str = "Over time") -> alt.Chart:
 
 
 def to_svg(chart: alt.Chart) -> str:
-    """Render a chart to a standalone SVG string with no network (vl-convert bundles Vega)."""
+    """Render a chart to a standalone SVG string with no network (vl-convert bundles Vega).
+
+    Parameters
+    ----------
+    chart : altair.Chart
+        Any chart of this module.
+
+    Returns
+    -------
+    str
+        The SVG document, ready to inline in HTML.
+    """
     import vl_convert as vlc
 
     return vlc.vegalite_to_svg(chart.to_json())

@@ -452,6 +452,23 @@ def demo_raters(n_raters: int = 24, *, seed: int = 0) -> list[RaterSpec]:
     polish-lover, left-leaner, underconfident, expert, novice) with skill
     jittered by up to +-0.3 so no two raters are the same.
 
+    Parameters
+    ----------
+    n_raters : int, default 24
+        Raters to make.
+    seed : int, default 0
+        Seed of the skill jitter.
+
+    Returns
+    -------
+    list of RaterSpec
+        In order ``sim-01-...``, ``sim-02-...``.
+
+    Raises
+    ------
+    ValueError
+        If ``n_raters`` is not a positive integer.
+
     Examples
     --------
     >>> [r.rater for r in demo_raters(3)]
@@ -481,8 +498,26 @@ def demo_cohort(
 ) -> pd.DataFrame:
     """Judgments of :func:`demo_raters` on ``bank``, for the app's demo.
 
-    Rater ids start with ``sim-`` so the app always labels them as simulated.
-    ``start`` is the day of the first drill (see :func:`simulate_judgments`).
+    Rater ids start with ``sim-``; the app stores them as simulated raters
+    (``raters.simulated``), which is what labels them in its pages and reports.
+
+    Parameters
+    ----------
+    bank : DataFrame
+        The pair bank to answer.
+    n_raters : int, default 24
+        Raters, as :func:`demo_raters`.
+    n_per_rater : int, default 120
+        Judgments per rater.
+    seed : int, default 0
+        Seed of the raters and their answers.
+    start : str or Timestamp, default "2025-01-06"
+        The day of the first drill (see :func:`simulate_judgments`).
+
+    Returns
+    -------
+    DataFrame
+        Judgments in the CSV layout of :func:`simulate_judgments`.
 
     Examples
     --------
