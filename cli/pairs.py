@@ -39,15 +39,22 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import sqlalchemy as sa
 
 from pairs.balance import MIN_TRAPS, SHARE_RANGE, balance_problems, bank_stats
 from pairs.errors import InputError, Problem
 from pairs.files import atomic_write
 from pairs.importers import FORMATS, check_bank, read_bank
+from pairs.judgments import COLUMNS as JUDGMENT_COLUMNS
 from pairs.judgments import read_judgments
 from pairs.judgments import to_csv as judgments_to_csv
-from storage.backup import NotEmptyError, bank_jsonl_lines, export_store, import_store, json_ready
+from storage.backup import (
+    InconsistentError,
+    NotEmptyError,
+    bank_jsonl_lines,
+    export_store,
+    import_store,
+    json_ready,
+)
 from storage.store import IMPORTED_COHORT, Store
 
 EXIT_OK = 0
@@ -65,7 +72,19 @@ FORMAT_HELP = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run a command and return its exit code (never raises for bad input or files)."""
+    """Run a command and return its exit code (never raises for bad input or files).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after ``python -m pairs`` (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 success; 1 the input has problems (each printed to stderr); 2 a file
+        cannot be read or written, or the command line is wrong.
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -87,7 +106,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with one subparser per entry of :data:`COMMANDS`."""
+    """The argument parser with one subparser per entry of :data:`COMMANDS`.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Parsed arguments carry ``run``, the command's function.
+    """
     parser = argparse.ArgumentParser(
         prog="python -m pairs",
         description="Check, convert and summarize banks of response pairs for PairCal.",
@@ -103,7 +128,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Check a bank file; print a summary, and every problem to stderr."""
+    """Check a bank file; print a summary, and every problem to stderr.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        The exit code, 0; problems are raised as InputError, which :func:`main` makes exit 1.
+    """
     bank, problems = check_bank(args.file, args.fmt)
     if problems:
         raise InputError(problems)
@@ -116,7 +152,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
-    """Import a file in any format and write it as a native JSONL bank."""
+    """Import a file in any format and write it as a native JSONL bank.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        The exit code: 0.
+    """
     bank = read_bank(args.file, args.fmt)
     write_bank_jsonl(bank, args.out)
     print(f"{args.file}: wrote {_count(len(bank), 'pair')} ({bank.attrs['format']}) to {args.out}")
@@ -124,7 +171,18 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    """Print counts by gold, tag and domain and the balance figures of a bank."""
+    """Print counts by gold, tag and domain and the balance figures of a bank.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        The exit code: 0.
+    """
     bank = read_bank(args.file, args.fmt)
     stats = bank_stats(bank)
     problems = balance_problems(stats)
@@ -137,7 +195,18 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """Validate a bank file and add its pairs to a bank in the database, all or nothing."""
+    """Validate a bank file and add its pairs to a bank in the database, all or nothing.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        The exit code: 0.
+    """
     bank = read_bank(args.file, args.fmt)
     counts = Store(args.db).import_bank(args.bank, bank, source_file=Path(args.file).name)
     print(f"{args.file}: bank {args.bank!r}: {counts['added']} pairs added, {counts['updated']} updated")
@@ -145,7 +214,18 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Write a bank from the database as native JSONL."""
+    """Write a bank from the database as native JSONL.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        The exit code: 0.
+    """
     bank = _stored_bank(Store(args.db), args.bank)
     write_bank_jsonl(bank, args.out)
     print(f"bank {args.bank!r}: wrote {_count(len(bank), 'pair')} to {args.out}")
@@ -153,7 +233,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_judgments_import(args: argparse.Namespace) -> int:
-    """Validate a judgments CSV against a stored bank and store it in one transaction."""
+    """Validate a judgments CSV against a stored bank and store it in one transaction.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        The exit code: 0.
+    """
     store = Store(args.db)
     bank = _stored_bank(store, args.bank)
     frame = read_judgments(args.file, pair_ids=bank["id"])
@@ -166,7 +257,18 @@ def cmd_judgments_import(args: argparse.Namespace) -> int:
 
 
 def cmd_judgments_export(args: argparse.Namespace) -> int:
-    """Write judgments from the database as CSV."""
+    """Write judgments from the database as CSV.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        The exit code: 0.
+    """
     frame = Store(args.db).export_judgments(bank=args.bank, cohort=args.cohort)
     atomic_write(args.out, [judgments_to_csv(frame)])
     print(f"wrote {_count(len(frame), 'judgment')} to {args.out}")
@@ -174,22 +276,45 @@ def cmd_judgments_export(args: argparse.Namespace) -> int:
 
 
 def cmd_store_export(args: argparse.Namespace) -> int:
-    """Write the whole store to a new directory of plain files."""
+    """Write the whole store to a new directory of plain files.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        The exit code: 0.
+    """
     counts = export_store(Store(args.db), args.out)
     print(f"wrote {_summary(counts)} to {args.out}")
     return EXIT_OK
 
 
 def cmd_store_import(args: argparse.Namespace) -> int:
-    """Import a directory written by ``store export`` into an empty database, all or nothing."""
+    """Import a directory written by ``store export`` into an empty database, all or nothing.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        The exit code: 0 imported, 1 the directory has problems or contradicts itself,
+        2 the database is not empty.
+    """
     store = Store(args.db)
     try:
         counts = import_store(store, args.file)
     except NotEmptyError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_UNREADABLE
-    except (sa.exc.IntegrityError, sa.exc.DataError) as error:  # e.g. two rows with one key: nothing imported
-        print(f"{args.file}: not consistent, nothing imported: {error.orig}", file=sys.stderr)
+    except InconsistentError as error:  # e.g. two rows with one key: nothing imported
+        print(f"{args.file}: not consistent, nothing imported: {error}", file=sys.stderr)
         return EXIT_INVALID
     print(f"{args.file}: imported {_summary(counts)} into {store.url_for_display}")
     if counts["raters"]:
@@ -201,7 +326,18 @@ def cmd_store_import(args: argparse.Namespace) -> int:
 
 
 def cmd_accounts_set_password(args: argparse.Namespace) -> int:
-    """Give a rater a new password: a random temporary one printed once, or one read from stdin."""
+    """Give a rater a new password: a random temporary one printed once, or one read from stdin.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        The exit code: 0 set, 1 no such rater or the password is refused.
+    """
     from training.accounts import AccountError, set_password
 
     if args.stdin:
@@ -241,12 +377,36 @@ def _stored_bank(store: Store, name: str) -> pd.DataFrame:
 
 
 def write_bank_jsonl(bank: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Write ``bank`` as native JSONL atomically; on any error ``path`` is left as it was."""
+    """Write ``bank`` as native JSONL atomically; on any error ``path`` is left as it was.
+
+    Parameters
+    ----------
+    bank : DataFrame
+        A bank with :data:`pairs.bank.COLUMNS`.
+    path : str or path-like
+        The file to write.
+    """
     atomic_write(path, bank_jsonl_lines(bank))
 
 
 def format_stats(stats: dict[str, Any], problems: list[str], *, title: str = "bank") -> str:
-    """A readable table of :func:`pairs.balance.bank_stats` and its balance problems."""
+    """A readable table of :func:`pairs.balance.bank_stats` and its balance problems.
+
+    Parameters
+    ----------
+    stats : dict
+        As :func:`pairs.balance.bank_stats` returns it.
+    problems : list of str
+        As :func:`pairs.balance.balance_problems` returns them.
+    title : str
+        The first line's subject, e.g. the file name and format.
+
+    Returns
+    -------
+    str
+        Lines of text: gold counts, tags, domains, balance shares and traps, then
+        which starter-bank requirements are not met.
+    """
     gold = stats["gold"]
     low, high = (round(x * 100) for x in SHARE_RANGE)
     lines = [
@@ -368,7 +528,7 @@ def _add_judgments(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "judgments",
         help="import or export judgments as CSV",
-        description="Judgments in the CSV layout rater,pair_id,choice,confidence,left,answered_at,seconds "
+        description=f"Judgments in the CSV layout {','.join(JUDGMENT_COLUMNS)} "
         "(choice and left are A or B; confidence in [0.5, 1]).",
     )
     sub = parser.add_subparsers(dest="judgments_command", required=True, metavar="{import,export}")

@@ -125,6 +125,11 @@ class NotEmptyError(RuntimeError):
     """The database an import was aimed at already holds data; nothing was imported."""
 
 
+class InconsistentError(ValueError):
+    """The database refused an export's rows (two rows with one key, a value too wide for a
+    column, a NUL on PostgreSQL); nothing was imported. The message is the database's."""
+
+
 # -- cells -----------------------------------------------------------------------------
 
 
@@ -443,6 +448,8 @@ def import_store(store: Store, directory: str | os.PathLike) -> dict[str, int]:
         With every problem found in the files.
     NotEmptyError
         If the database holds any row already.
+    InconsistentError
+        If the database refuses a row.
     OSError
         If a file cannot be read.
     """
@@ -458,7 +465,10 @@ def import_store(store: Store, directory: str | os.PathLike) -> dict[str, int]:
             )
         return _insert(store, conn, tables, bank_frames)
 
-    return store.write(fn)
+    try:
+        return store.write(fn)
+    except (sa.exc.IntegrityError, sa.exc.DataError) as error:  # the transaction was rolled back
+        raise InconsistentError(str(error.orig)) from error
 
 
 def _read_directory(directory: Path) -> tuple[dict[str, list[tuple[int, dict]]], list[pd.DataFrame]]:
