@@ -41,6 +41,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from pairs.bank import COLUMNS as BANK_COLUMNS
 from pairs.bank import STARTER_BANK_NAME, STARTER_BANK_PATH, text_problem
 from pairs.errors import InputError, Problem
+from storage import migrations
 from storage.engine import DEFAULT_DB_PATH, database_url, is_contention, make_engine, use_wal  # noqa: F401
 from storage.schema import (  # noqa: F401
     UtcDateTime,
@@ -80,17 +81,47 @@ class Store:
         self.dialect = self.engine.dialect.name
         self._create_schema()
 
-    def _create_schema(self) -> None:
-        """Create missing tables, one process at a time (servers may start together on a new database)."""
-        if set(metadata.tables) <= set(sa.inspect(self.engine).get_table_names()):
-            return
+    def _create_schema(self, *, attempts: int = 8) -> None:
+        """Bring the database to this code's schema revision, one process at a time.
 
-        def fn(conn: Connection) -> None:
+        A database already at the newest revision costs one query. Any other
+        goes through :func:`storage.migrations.upgrade` in one transaction under
+        the schema lock (PostgreSQL: advisory lock ``_SCHEMA_LOCK``; SQLite:
+        ``BEGIN IMMEDIATE``), which re-reads the state: a new database gets every
+        revision, one made before migrations (commit 89237ea) is stamped at the
+        baseline and upgraded, an older one gets the revisions it lacks. So
+        servers may start together on a new or an old database; one upgrades it,
+        the others find it done. Retried on contention like :meth:`write`.
+        """
+        with self.read() as conn:
+            if migrations.current_revision(conn) == migrations.head():
+                return
+
+        def upgrade(conn: Connection) -> None:
             if self.dialect == "postgresql":  # SQLite's BEGIN IMMEDIATE already serializes this
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
-            metadata.create_all(conn)
+            migrations.upgrade(conn)
 
-        self.write(fn)
+        if self.dialect != "sqlite":
+            self.write(upgrade, attempts=attempts)
+            return
+        # SQLite: foreign keys must be off for the whole upgrade (a rebuilt table would cascade
+        # deletes), and that switch only works before BEGIN, on the connection itself: so this
+        # connection is set up here rather than taken by write().
+        for attempt in range(attempts):
+            try:
+                with self.engine.connect() as conn, migrations.sqlite_foreign_keys_off(conn):
+                    conn.info["write"] = True
+                    try:
+                        with conn.begin():
+                            upgrade(conn)
+                    finally:
+                        conn.info.pop("write", None)
+                return
+            except OperationalError as exc:
+                if not is_contention(exc) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.05 * (2**attempt) * (0.5 + random.random()))
 
     # -- transactions ---------------------------------------------------------------
 
