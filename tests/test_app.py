@@ -200,3 +200,104 @@ def test_loading_the_demo_cohort_says_what_it_loaded(env):
     at.button(key="load_demo").click().run()
     loaded = [s.value for s in at.success if "demo" in s.value or "simulated" in s.value]
     assert loaded == ["The demo cohort is already loaded: nothing added."]
+
+
+# --- cohort data: one rater at a time, simulated from the database, streaks from drills ---------
+
+
+class JudgmentReads:
+    """Records which raters' judgments each Store read returned (every frame with a ``pair_id``)."""
+
+    def __init__(self, monkeypatch):
+        self.reads: list[set[str]] = []
+        for name in ("export_judgments", "cohort_judgments"):
+            method = getattr(Store, name, None)
+            if method is not None:
+                monkeypatch.setattr(Store, name, self._recording(method))
+
+    def _recording(self, method):
+        def wrapper(store, *args, **kwargs):
+            frame = method(store, *args, **kwargs)
+            self.reads.append(set(frame["rater"]))
+            return frame
+
+        return wrapper
+
+    def raters(self) -> set[str]:
+        return set().union(*self.reads) if self.reads else set()
+
+
+def drill_days(store: Store, rater: accounts.Rater, days: list, *, size: int, choice: str = "A") -> None:
+    """Finish the rater's daily drill of each day (answers stored now)."""
+    for day in days:
+        drill = drills.get_or_create_drill(store, rater.id, "starter", day, size=size)
+        for item in drill.items:
+            drills.submit(store, rater.id, drill.key, item.position, choice=choice, confidence=0.7)
+
+
+def test_my_report_reads_only_my_judgments(env, monkeypatch):
+    store, _, rater, invite = env
+    other = accounts.join_cohort(store, invite, "olga", "olga-password")
+    today = datetime.now(UTC).date()
+    drill_days(store, other, [today], size=10)
+    drill_days(store, rater, [today], size=10)
+    reads = JudgmentReads(monkeypatch)
+    at = app_as(store, rater, "views/report.py")
+    assert not at.exception, at.exception
+    assert [m.value for m in at.metric][0] == "10"
+    assert reads.reads and reads.raters() == {"ravi"}
+
+
+def test_a_new_judgment_rereads_only_its_rater_on_the_leaderboard(env, monkeypatch):
+    """The first view reads the cohort; after one new answer only that rater's judgments are read."""
+    store, lead, rater, invite = env
+    other = accounts.join_cohort(store, invite, "olga", "olga-password")
+    today = datetime.now(UTC).date()
+    drill_days(store, other, [today], size=10)
+    drill = drills.get_or_create_drill(store, rater.id, "starter", today, size=10)
+    drills.submit(store, rater.id, drill.key, 0, "A", 0.9)
+    reads = JudgmentReads(monkeypatch)
+    at = app_as(store, lead, "views/leaderboard.py")
+    assert not at.exception, at.exception
+    assert reads.raters() == {"ravi", "olga"}
+    answers = dict(zip(at.dataframe[0].value["rater"], at.dataframe[0].value["n"], strict=True))
+    assert answers == {"olga": 10, "ravi": 1}
+    reads.reads.clear()
+    drills.submit(store, rater.id, drill.key, 1, "B", 0.8)
+    at.run()
+    assert not at.exception, at.exception
+    assert reads.reads == [{"ravi"}]
+    answers = dict(zip(at.dataframe[0].value["rater"], at.dataframe[0].value["n"], strict=True))
+    assert answers == {"olga": 10, "ravi": 2}
+    reads.reads.clear()
+    at.run()  # nothing new: nothing read
+    assert reads.reads == []
+
+
+def test_simulated_raters_are_labelled_from_the_database_not_their_names(env):
+    store, lead, _, _ = env
+    at = app_as(store, lead, "views/lead.py")
+    at.button(key="load_demo").click().run()
+    assert not at.exception, at.exception
+    demo = store.export_judgments(cohort="alpha")
+    imported = demo[demo["rater"] == demo["rater"].iloc[0]].assign(rater="sim-imported")
+    store.import_judgments(imported, bank="starter", cohort="alpha")  # a real rater, whatever the name
+    at = app_as(store, lead, "views/leaderboard.py")
+    at.segmented_control(key="board_window").set_value("All time").run()
+    assert not at.exception, at.exception
+    shown = list(at.dataframe[0].value["rater"])
+    assert "sim-imported" in shown and "sim-imported (simulated)" not in shown
+    assert sum(name.endswith(" (simulated)") for name in shown) == 24
+
+
+def test_the_leaderboard_streak_counts_finished_drills_across_the_week(env):
+    """Drills of 5 on the 8 days up to today: the streak is 8 even on "This week", which starts on a
+    Monday at most 6 days ago, and even though no day had 10 answers."""
+    store, _, rater, _ = env
+    today = datetime.now(UTC).date()
+    drill_days(store, rater, [today - timedelta(days=d) for d in range(7, -1, -1)], size=5)
+    at = app_as(store, rater, "views/leaderboard.py")
+    assert not at.exception, at.exception
+    board = at.dataframe[0].value.set_index("rater")
+    assert board.loc["ravi", "streak"] == 8
+    assert board.loc["ravi", "n"] == 40

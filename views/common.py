@@ -1,4 +1,4 @@
-"""What every page shares: the store, the signed-in user, cached data, safe rendering.
+"""What every page shares: the store, the signed-in user, the bank and one rater's cached judgments.
 
 Session-state keys are named here, once. Everything a user does is written to
 the database at once; session state holds only the sign-in token and what the
@@ -108,12 +108,14 @@ def current_user() -> accounts.Rater | None:
 
 
 def sign_in(user: accounts.Rater) -> None:
+    """Start a session for ``user`` and keep its token in session state and the URL."""
     token = accounts.start_session(get_store(), user.id)
     st.session_state[TOKEN] = token
     st.query_params[URL_PARAM] = token
 
 
 def sign_out() -> None:
+    """End the session in the database and forget everything this browser tab held."""
     token = st.session_state.pop(TOKEN, None) or st.query_params.get(URL_PARAM)
     if token:
         accounts.end_session(get_store(), token)
@@ -139,25 +141,63 @@ def require_lead() -> accounts.Rater:
     return user
 
 
-def judgments_version(cohort: str) -> tuple[int, int]:
-    """Changes whenever a judgment is added: the cache key of the cohort's data."""
-    return get_store().judgments_version(cohort=cohort)
-
-
 @st.cache_data(show_spinner=False, max_entries=32)
 def load_bank(name: str) -> pd.DataFrame:
+    """The pair bank ``name``, cached per server process (cleared when the lead imports a bank).
+
+    Parameters
+    ----------
+    name : str
+        Bank name.
+
+    Returns
+    -------
+    DataFrame
+        ``Store.load_bank(name)``.
+    """
     return get_store().load_bank(name)
 
 
-@st.cache_data(show_spinner="Loading judgments...", max_entries=32)
-def cohort_prepared(cohort: str, bank: str, version: tuple[int, int]) -> pd.DataFrame:
-    """The cohort's judgments on a bank, joined to gold and features.
+def rater_version(cohort: str, bank: str, rater: str) -> tuple[int, int]:
+    """The version of one rater's judgments on a bank: changes with each of their new judgments.
 
-    ``version`` (from :func:`judgments_version`) is part of the cache key, so a
-    new judgment invalidates it. (Streamlit leaves ``_``-prefixed arguments out
-    of the key: this one must not have that prefix.)
+    Parameters
+    ----------
+    cohort, bank, rater : str
+        Cohort, bank and rater names.
+
+    Returns
+    -------
+    tuple of int
+        (judgments, newest judgment id); (0, 0) without judgments.
+    """
+    found = get_store().rater_versions(cohort=cohort, bank=bank, names=[rater])
+    return (int(found["n"].iloc[0]), int(found["version"].iloc[0])) if len(found) else (0, 0)
+
+
+@st.cache_data(show_spinner="Loading your judgments...", max_entries=256)
+def rater_prepared(cohort: str, bank: str, rater: str, version: tuple[int, int]) -> pd.DataFrame:
+    """One rater's judgments on a bank, joined to gold and features; the rest of the cohort is not read.
+
+    ``version`` (from :func:`rater_version`) is part of the cache key, so the
+    rater's next judgment invalidates it and nobody else's does. (Streamlit
+    leaves ``_``-prefixed arguments out of the key: this one must not have
+    that prefix.) Cohort-wide data is cached rater by rater in
+    :mod:`views.cohort_cache`.
+
+    Parameters
+    ----------
+    cohort, bank, rater : str
+        Cohort, bank and rater names.
+    version : tuple of int
+        :func:`rater_version` of the rater.
+
+    Returns
+    -------
+    DataFrame
+        The rater's rows of :func:`calibration.data.prepare`, oldest first.
     """
     from calibration.data import prepare
 
-    judgments = get_store().export_judgments(bank=bank, cohort=cohort)
+    judgments = get_store().cohort_judgments(cohort=cohort, bank=bank, names=[rater])
     return prepare(load_bank(bank), judgments)

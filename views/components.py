@@ -6,22 +6,48 @@ import pandas as pd
 import streamlit as st
 
 from calibration import charts
-from calibration.report import build_report, to_html, to_json
+from calibration.render import to_html
+from calibration.report import build_report, to_json
 from calibration.trend import trend
 from pairs.judgments import to_csv
 
 
 @st.cache_data(show_spinner="Computing the report...", max_entries=64)
-def rater_report(prepared_rater: pd.DataFrame) -> dict:
-    return build_report(prepared_rater, rater=str(prepared_rater["rater"].iloc[0]))
+def rater_report(prepared_rater: pd.DataFrame, simulated: bool) -> dict:
+    """The bias report of one rater's prepared judgments (cached by their content).
+
+    Parameters
+    ----------
+    prepared_rater : DataFrame
+        One rater's rows of :func:`calibration.data.prepare`.
+    simulated : bool
+        Whether the database marks the rater as simulated.
+
+    Returns
+    -------
+    dict
+        :func:`calibration.report.build_report` for the rater.
+    """
+    rater = str(prepared_rater["rater"].iloc[0])
+    return build_report(prepared_rater, rater=rater, simulated={rater} if simulated else ())
 
 
-def show_rater_report(prepared_rater: pd.DataFrame, *, key: str) -> None:
-    """Everything the bias report says about one rater, with charts and downloads."""
+def show_rater_report(prepared_rater: pd.DataFrame, *, key: str, simulated: bool) -> None:
+    """Everything the bias report says about one rater, with charts and downloads.
+
+    Parameters
+    ----------
+    prepared_rater : DataFrame
+        The rater's prepared judgments (empty: a note to do a drill first).
+    key : str
+        Prefix of the download buttons' widget keys, unique on the page.
+    simulated : bool
+        Whether the database marks the rater as simulated (labelled so).
+    """
     if prepared_rater.empty:
         st.info("No judgments yet: finish a drill and your report appears here.")
         return
-    report = rater_report(prepared_rater)
+    report = rater_report(prepared_rater, simulated)
     name = report["rater"]
     if report["simulated"]:
         st.warning("Simulated rater: demo data, not a person.")

@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from calibration.items import item_table
-from calibration.leaderboard import leaderboard
-from calibration.report import build_report, to_html, to_json
+from calibration.leaderboard import MIN_RANKED, PRIOR_JUDGMENTS
+from calibration.render import to_html
+from calibration.report import build_report, to_json
 from calibration.simulate import demo_cohort
 from pairs.balance import balance_problems, bank_stats
 from pairs.errors import InputError
@@ -17,7 +17,8 @@ from pairs.importers import FORMATS, check_bank_bytes
 from pairs.judgments import spreadsheet_safe, to_csv
 from pairs.markdown import escape_markdown, safe_markdown
 from training import accounts
-from views.common import FLASH, cohort_prepared, get_store, judgments_version, load_bank, require_lead
+from views import cohort_cache as cohort_data
+from views.common import FLASH, get_store, load_bank, require_lead
 from views.components import show_rater_report
 
 store = get_store()
@@ -30,24 +31,18 @@ overview, audit, banks_tab, settings, export = st.tabs(
     ["Cohort", "Gold audit", "Import a bank", "Drill settings", "Export"]
 )
 bank_name = info["bank"]
-prepared = (
-    cohort_prepared(lead.cohort, bank_name, judgments_version(lead.cohort)) if bank_name else pd.DataFrame()
-)
-
-
-@st.cache_data(show_spinner="Ranking the cohort...", max_entries=16)
-def cohort_table(frame: pd.DataFrame) -> pd.DataFrame:
-    return leaderboard(frame)
-
-
-@st.cache_data(show_spinner="Auditing gold...", max_entries=16)
-def audit_table(frame: pd.DataFrame) -> pd.DataFrame:
-    return item_table(frame)
+today = pd.Timestamp.now(tz="UTC").date()
+data = cohort_data.cohort_cache(lead.cohort, bank_name) if bank_name else None
+prepared = data.prepared() if data is not None else pd.DataFrame()
 
 
 @st.cache_data(show_spinner="Building the cohort report...", max_entries=8)
-def cohort_report(frame: pd.DataFrame) -> dict:
-    return build_report(frame, n_boot=300)
+def cohort_report(cohort: str, cohort_id: int, bank: str, version: tuple[int, int], day) -> dict:
+    """The cohort's bias report, built once per version of its judgments (and day, for the streaks)."""
+    cache = cohort_data.cohort_cache(cohort, bank)
+    return build_report(
+        cache.prepared(), n_boot=300, simulated=cache.simulated(), streaks=cache.streaks(cohort_id, day)
+    )
 
 
 with overview:
@@ -56,7 +51,9 @@ with overview:
             "No judgments yet. Share the invite code, or load a simulated demo cohort under Drill settings."
         )
     else:
-        board = cohort_table(prepared)
+        board = data.leaderboard(
+            since=None, cohort_id=lead.cohort_id, today=today, k=PRIOR_JUDGMENTS, min_n=MIN_RANKED
+        )
         c = st.columns(3)
         c[0].metric("Raters", prepared["rater"].nunique())
         c[1].metric("Judgments", len(prepared))
@@ -80,13 +77,13 @@ with overview:
             "Open a rater's report", sorted(prepared["rater"].unique()), index=None, key="lead_rater"
         )
         if who:
-            show_rater_report(prepared[prepared["rater"] == who], key=f"lead_{who}")
+            show_rater_report(data.rater_prepared(who), key=f"lead_{who}", simulated=who in data.simulated())
 
 with audit:
     if prepared.empty:
         st.info("No judgments yet.")
     else:
-        items = audit_table(prepared)
+        items = data.audit()
         doubtful = items[items["gold_doubtful"]]
         st.write(
             "A pair is listed when strong raters contradict its gold more than their skill and the pair's "
@@ -159,6 +156,7 @@ with banks_tab:
                 st.error(f"The bank name cannot be stored: {error.problems[0].message}. Give another one.")
                 st.stop()
             load_bank.clear()
+            cohort_data.clear()  # prepared with the bank's old pairs
             st.session_state["bank_stats_name"] = new_name.strip()  # show the new bank's statistics below
             st.success(
                 f"Bank {new_name.strip()!r}: {counts['added']} pairs added, {counts['updated']} updated."
@@ -230,7 +228,7 @@ with export:
         if st.button("Build the cohort report", key="build_cohort_report"):
             st.session_state["cohort_report_ready"] = True
         if st.session_state.get("cohort_report_ready"):
-            report = cohort_report(prepared)
+            report = cohort_report(lead.cohort, lead.cohort_id, bank_name, data.version(), today)
             c = st.columns(3)
             c[0].download_button(
                 "Cohort report (HTML)",

@@ -1,4 +1,10 @@
-"""The cohort leaderboard: ranked by a proper score, so honest confidence pays."""
+"""The cohort leaderboard: ranked by a proper score, so honest confidence pays.
+
+Scores come from :mod:`views.cohort_cache` (each rater's row is recomputed
+only when that rater has a new judgment); streaks are finished daily drills
+over all time, from the drill store (``training.drills.cohort_streaks``), even
+when the table shows this week only.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,12 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from calibration.leaderboard import LEADERBOARD_COLUMNS, MIN_RANKED, PRIOR_JUDGMENTS, leaderboard
+from calibration.leaderboard import LEADERBOARD_COLUMNS, MIN_RANKED, PRIOR_JUDGMENTS
 from pairs.judgments import spreadsheet_safe
 from pairs.markdown import escape_markdown
 from training import accounts
-from views.common import cohort_prepared, get_store, judgments_version, require_user
+from views.cohort_cache import cohort_cache
+from views.common import get_store, require_user
 
 store = get_store()
 user = require_user()
@@ -21,35 +28,29 @@ st.caption(
     "Each answer scores 1 - (confidence - right)^2 / 0.25: +1 for a sure right answer, 0 for a coin "
     "flip, -3 for a sure wrong one. Saying exactly how sure you are is the best strategy, so honest "
     f"confidence pays. Scores are pulled toward the cohort average until you have many answers "
-    f"(a prior of {PRIOR_JUDGMENTS}); {MIN_RANKED} answers to be ranked."
+    f"(a prior of {PRIOR_JUDGMENTS}); {MIN_RANKED} answers to be ranked. The streak counts days in a "
+    "row with the daily drill finished."
 )
 if not info["bank"]:
     st.info("Your cohort has no pair bank yet.")
     st.stop()
 window = st.segmented_control("Period", ["This week", "All time"], default="This week", key="board_window")
-prepared = cohort_prepared(user.cohort, info["bank"], judgments_version(user.cohort))
 now = pd.Timestamp(datetime.now(UTC))
-if window == "This week":
-    start = (now - timedelta(days=now.weekday())).floor("D")
-    prepared = prepared[prepared["answered_at"] >= start]
-if prepared.empty:
+since = (now - timedelta(days=now.weekday())).floor("D") if window == "This week" else None
+data = cohort_cache(user.cohort, info["bank"])
+board = data.leaderboard(
+    since=since, cohort_id=user.cohort_id, today=now.date(), k=PRIOR_JUDGMENTS, min_n=MIN_RANKED
+)
+if board.empty:
     st.info("No judgments in this period yet.")
     st.stop()
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def ranking(frame: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    return leaderboard(frame, as_of=as_of)
-
-
-board = ranking(prepared, now.floor("D"))
-board = board.assign(
-    rater=board["rater"].where(~board["rater"].str.startswith("sim-"), board["rater"] + " (simulated)")
-)
+simulated = data.simulated()
+board = board.assign(rater=[f"{r} (simulated)" if r in simulated else r for r in board["rater"]])
 me = board["rater"] == user.name
 
 
 def highlight(row: pd.Series) -> list[str]:
+    """The signed-in rater's row stands out."""
     return ["background-color: #fff3cd; font-weight: 600" if me.loc[row.name] else ""] * len(row)
 
 

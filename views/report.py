@@ -1,11 +1,11 @@
-"""My report: a rater's own biases, calibration and progress."""
+"""My report: a rater's own biases, calibration and progress, from their judgments only."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from training import accounts
-from views.common import cohort_prepared, get_store, judgments_version, require_user
+from views.common import get_store, rater_prepared, rater_version, require_user
 from views.components import show_rater_report
 
 store = get_store()
@@ -15,5 +15,7 @@ st.title("My report")
 if not info["bank"]:
     st.info("Your cohort has no pair bank yet.")
     st.stop()
-prepared = cohort_prepared(user.cohort, info["bank"], judgments_version(user.cohort))
-show_rater_report(prepared[prepared["rater"] == user.name], key="mine")
+version = rater_version(user.cohort, info["bank"], user.name)
+show_rater_report(
+    rater_prepared(user.cohort, info["bank"], user.name, version), key="mine", simulated=user.simulated
+)

@@ -1,0 +1,335 @@
+"""One cohort's judgments and statistics, cached rater by rater: a new judgment costs one rater.
+
+What is cached
+--------------
+A :class:`CohortCache` per (database, cohort, bank) and server process, shared
+by every session of that process (:func:`cohort_cache`, a
+``st.cache_resource``), holds:
+
+* the cohort's judgments, prepared (:func:`calibration.data.prepare`), with
+  each rater's version and whether the database marks them simulated;
+* for each period a page shows (all time, or a week from its Monday), each
+  rater's row of :func:`calibration.leaderboard.rater_scores`: their score
+  sums, accuracy, overconfidence and bias fit;
+* each rater's streak of finished daily drills on a given day
+  (:func:`training.drills.cohort_streaks` for everyone at first, then
+  :func:`training.drills.streak` for one rater);
+* the gold audit (:func:`calibration.items.item_table`).
+
+How it is invalidated
+---------------------
+Every page run first reads each rater's version from the database
+(:meth:`storage.store.Store.rater_versions`: the number of their judgments and
+the newest judgment's id, in one grouped query over an index). A rater whose
+version changed, and only that rater, is read again
+(:meth:`storage.store.Store.cohort_judgments` naming them), prepared and
+scored again, and their streak recounted; raters no longer there are dropped.
+What mixes raters, the cohort mean the scores are shrunk toward and the
+ranking (:func:`calibration.leaderboard.rank_raters`), takes milliseconds and
+is redone from the cached rows on every view. A new week or a new day
+recomputes that week's rows or the streaks once. Several server processes
+keep a cache each; all of them see a new judgment on their next view, since
+the versions come from the database they share.
+
+Two things are not per rater. The gold audit judges each pair by every
+rater's answers together; one answer cannot move it, so it is recomputed when
+the cohort's judgments have changed by more than :data:`AUDIT_STALE_SHARE`
+(1 %) since it was computed, and on every change below
+:data:`AUDIT_ALWAYS_BELOW` judgments. And the cache assumes the bank's pairs do
+not change under it: the lead console clears it, as it clears the bank, when a
+bank is imported.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from calibration.data import prepare
+from calibration.items import item_table
+from calibration.leaderboard import rank_raters, rater_scores
+from pairs.features import pair_features
+from storage.store import Store
+from training import drills
+
+AUDIT_STALE_SHARE = 0.01
+"""The gold audit is recomputed once the cohort's judgments changed by more than this share."""
+AUDIT_ALWAYS_BELOW = 10_000
+"""Below this many judgments the gold audit is recomputed on every change."""
+_RELOAD_ALL_ABOVE = 200
+"""More changed raters than this are read (and scored) with the whole cohort at once."""
+_STREAKS_ONE_BY_ONE = 20
+"""Up to this many changed raters have their streaks counted one by one, more with one cohort query."""
+
+
+class CohortCache:
+    """The prepared judgments and per-rater statistics of one cohort on one bank (see the module docstring).
+
+    Parameters
+    ----------
+    store : Store
+        The database.
+    cohort : str
+        Cohort name.
+    bank : DataFrame
+        The cohort's pair bank, as ``Store.load_bank`` returns it.
+    bank_name : str
+        Its name in the database.
+    """
+
+    def __init__(self, store: Store, cohort: str, bank: pd.DataFrame, bank_name: str):
+        self.store = store
+        self.cohort = cohort
+        self.bank_name = bank_name
+        self._bank = bank
+        self._features = pair_features(bank)
+        self._lock = threading.RLock()
+        self._frame: pd.DataFrame | None = None
+        self._versions: dict[str, tuple[int, int]] = {}
+        self._ids: dict[str, int] = {}
+        self._simulated: set[str] = set()
+        self._scores: dict[pd.Timestamp | None, tuple[pd.DataFrame, dict[str, tuple[int, int]]]] = {}
+        self._streaks: tuple[date | None, dict[str, tuple[tuple[int, int], int]]] = (None, {})
+        self._audit: tuple[tuple[int, int], pd.DataFrame] | None = None
+
+    # -- keeping up with the database -------------------------------------------------
+
+    def refresh(self) -> list[str]:
+        """Read every rater's version; read again and prepare the raters whose judgments changed.
+
+        Returns
+        -------
+        list of str
+            The raters read again (every rater on first use).
+        """
+        with self._lock:
+            current = self.store.rater_versions(cohort=self.cohort, bank=self.bank_name)
+            names = current["rater"].tolist()
+            pairs = zip(current["n"].tolist(), current["version"].tolist(), strict=True)
+            versions = dict(zip(names, pairs, strict=True))
+            self._ids = dict(zip(names, current["rater_id"].tolist(), strict=True))
+            self._simulated = set(current.loc[current["simulated"], "rater"])
+            changed = [r for r, v in versions.items() if self._versions.get(r) != v]
+            gone = [r for r in self._versions if r not in versions]
+            if self._frame is not None and not changed and not gone:
+                return []
+            if self._frame is None or len(changed) > _RELOAD_ALL_ABOVE:
+                fresh = self.store.cohort_judgments(cohort=self.cohort, bank=self.bank_name)
+                self._frame = prepare(self._bank, fresh, features=self._features)
+            else:
+                parts = [self._frame[~self._frame["rater"].isin([*changed, *gone]).to_numpy()]]
+                if changed:
+                    fresh = self.store.cohort_judgments(
+                        cohort=self.cohort, bank=self.bank_name, names=changed
+                    )
+                    parts.append(prepare(self._bank, fresh, features=self._features))
+                self._frame = pd.concat(parts, ignore_index=True)
+            self._versions = versions
+            return changed
+
+    # -- what the pages read ------------------------------------------------------------
+
+    def prepared(self) -> pd.DataFrame:
+        """Every judgment of the cohort on the bank, prepared.
+
+        Returns
+        -------
+        DataFrame
+            Rows of :func:`calibration.data.prepare`, each rater's together
+            and oldest first (the raters read last at the end).
+        """
+        with self._lock:
+            if self._frame is None:
+                self.refresh()
+            return self._frame
+
+    def rater_prepared(self, rater: str) -> pd.DataFrame:
+        """One rater's prepared judgments, oldest first.
+
+        Parameters
+        ----------
+        rater : str
+            Rater name.
+
+        Returns
+        -------
+        DataFrame
+            Their rows of :meth:`prepared` (empty if they have none).
+        """
+        frame = self.prepared()
+        return frame[frame["rater"].to_numpy() == rater].reset_index(drop=True)
+
+    def simulated(self) -> set[str]:
+        """The raters the database marks as simulated.
+
+        Returns
+        -------
+        set of str
+            Names whose ``raters.simulated`` column is set, as of the last refresh.
+        """
+        return set(self._simulated)
+
+    def version(self) -> tuple[int, int]:
+        """A version of the whole cohort's judgments.
+
+        Returns
+        -------
+        tuple of int
+            (judgments, sum of the raters' newest judgment ids): changes
+            whenever any rater's judgments do.
+        """
+        with self._lock:
+            return (
+                sum(n for n, _ in self._versions.values()),
+                sum(v for _, v in self._versions.values()),
+            )
+
+    def leaderboard(
+        self, *, since: pd.Timestamp | None, cohort_id: int, today: date, k: float, min_n: int
+    ) -> pd.DataFrame:
+        """The leaderboard of the judgments from ``since`` on, with drill streaks over all time.
+
+        Parameters
+        ----------
+        since : Timestamp or None
+            First moment of the period shown (UTC), e.g. this Monday at 00:00;
+            None for all time.
+        cohort_id : int
+            The cohort's id, for its drill streaks.
+        today : date
+            The day streaks end on.
+        k : float
+            Prior weight, as in :func:`calibration.leaderboard.rank_raters`.
+        min_n : int
+            Judgments needed to be ranked.
+
+        Returns
+        -------
+        DataFrame
+            :func:`calibration.leaderboard.rank_raters` of the raters with
+            judgments in the period (empty if there are none).
+        """
+        with self._lock:
+            rows = self._period_scores(since)
+            streaks = self._streak_counts(cohort_id, today)
+        return rank_raters(rows, k=k, min_n=min_n, streaks=streaks)
+
+    def streaks(self, cohort_id: int, today: date) -> dict[str, int]:
+        """Each rater's streak of finished daily drills on ``today`` (raters without one are left out).
+
+        Parameters
+        ----------
+        cohort_id : int
+            The cohort's id.
+        today : date
+            The day streaks end on.
+
+        Returns
+        -------
+        dict
+            ``{rater: days}``, over all time.
+        """
+        with self._lock:
+            return self._streak_counts(cohort_id, today)
+
+    def audit(self) -> pd.DataFrame:
+        """The gold audit of the whole cohort.
+
+        Returns
+        -------
+        DataFrame
+            :func:`calibration.items.item_table` of :meth:`prepared`, recomputed
+            as the module docstring says (after a change of more than 1 %).
+        """
+        with self._lock:
+            frame = self.prepared()
+            if self._audit is not None:
+                at, table = self._audit
+                moved = abs(len(frame) - at[0])
+                if at == self.version() or (
+                    len(frame) >= AUDIT_ALWAYS_BELOW and moved <= AUDIT_STALE_SHARE * at[0]
+                ):
+                    return table
+            table = item_table(frame)
+            self._audit = (self.version(), table)
+            return table
+
+    # -- per-rater pieces ---------------------------------------------------------------
+
+    def _period_scores(self, since: pd.Timestamp | None) -> pd.DataFrame:
+        """Each rater's :func:`rater_scores` row for the period; redone for raters whose version changed."""
+        frame = self.prepared()
+        rows, scored_at = self._scores.get(since, (None, {}))
+        stale = {r for r, v in self._versions.items() if scored_at.get(r) != v}
+        gone = set(scored_at) - set(self._versions)
+        if rows is None or len(stale) > _RELOAD_ALL_ABOVE:
+            rows = rater_scores(_in_period(frame, since))
+        elif stale or gone:
+            kept = rows[~rows["rater"].isin(stale | gone).to_numpy()]
+            some = _in_period(frame[frame["rater"].isin(stale).to_numpy()], since)
+            rows = pd.concat([kept, rater_scores(some)], ignore_index=True) if len(some) else kept
+        self._scores[since] = (rows, dict(self._versions))
+        for key in [key for key in self._scores if key is not None and since is not None and key < since]:
+            del self._scores[key]  # an earlier week is not shown again
+        return rows
+
+    def _streak_counts(self, cohort_id: int, today: date) -> dict[str, int]:
+        """Each rater's drill streak on ``today``; counted again only for raters whose version changed."""
+        day, known = self._streaks
+        stale = [r for r, v in self._versions.items() if known.get(r, (None, 0))[0] != v]
+        if day != today or len(stale) > _STREAKS_ONE_BY_ONE:
+            counts = drills.cohort_streaks(self.store, cohort_id, today)
+            known = {r: (v, int(counts.get(r, 0))) for r, v in self._versions.items()}
+        elif stale:
+            known = {r: known[r] for r in self._versions if r in known}
+            for r in stale:
+                known[r] = (self._versions[r], drills.streak(self.store, self._ids[r], today))
+        self._streaks = (today, known)
+        return {r: s for r, (_, s) in known.items() if s}
+
+
+def _in_period(frame: pd.DataFrame, since: pd.Timestamp | None) -> pd.DataFrame:
+    """Rows answered at or after ``since`` (all rows if None)."""
+    if since is None:
+        return frame
+    return frame[(frame["answered_at"] >= since).to_numpy(dtype=bool, na_value=False)]
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _cache(url: str, cohort: str, bank: str) -> CohortCache:
+    from views.common import get_store, load_bank
+
+    return CohortCache(get_store(), cohort, load_bank(bank), bank)
+
+
+def cohort_cache(cohort: str, bank: str) -> CohortCache:
+    """This server's cache of ``cohort``'s judgments on ``bank``, brought up to date with the database.
+
+    Parameters
+    ----------
+    cohort : str
+        Cohort name.
+    bank : str
+        The cohort's bank.
+
+    Returns
+    -------
+    CohortCache
+        Refreshed: raters with new judgments were read again.
+    """
+    from views.common import get_store
+
+    cache = _cache(get_store().url, cohort, bank)
+    cache.refresh()
+    return cache
+
+
+def clear() -> None:
+    """Forget every cohort's cache (after a bank's pairs changed)."""
+    _cache.clear()
+
+
+__all__ = ["AUDIT_ALWAYS_BELOW", "AUDIT_STALE_SHARE", "CohortCache", "clear", "cohort_cache"]
