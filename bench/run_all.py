@@ -44,6 +44,7 @@ SCRIPTS = {
     "drill": ("bench_drill.py", "2. The drill in a real browser"),
     "import": ("bench_import.py", "3. Importing a 10,000-pair bank"),
     "report": ("bench_report.py", "4. The exported HTML report"),
+    "cli": ("bench_cli.py", "5. The leaderboard command from a judgments CSV"),
 }
 HAND_WRITTEN = """
 ## Where the time goes
