@@ -50,7 +50,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special  # scipy.stats, slow to import, only where a test needs it
 
 from calibration.data import split_ties
 from calibration.firth import firth_logistic
@@ -111,7 +111,7 @@ UNITS = {
 
 _DESIGN = ("position", "gold", "length", "polish")  # columns of the design matrix
 _COLUMN = {effect: _DESIGN.index(effect) for effect in EFFECTS}
-_Z = stats.norm.ppf(1 - ALPHA / 2)
+_Z = special.ndtri(1 - ALPHA / 2)
 _NEEDED = ("rater", "choice", "gold", "tie", "left", "length_doublings", "polish_diff")
 #: Raters per batched fit; with the padding to the largest group in a batch this
 #: bounds memory to a few arrays of this many rows times the judgments per rater.
@@ -502,6 +502,8 @@ def tag_accuracy(prepared: pd.DataFrame) -> pd.DataFrame:
         accuracy_other = np.where(n_other > 0, k_other / np.maximum(n_other, 1), np.nan)
         overall = k_all[rater_code] / n_all[rater_code]
     # Fisher "less" on [[k, n - k], [k_other, n_other - k_other]]: P(X <= k), X hypergeometric
+    from scipy import stats
+
     p_value = np.where(n_other > 0, stats.hypergeom.cdf(k, n + n_other, k + k_other, n), np.nan)
     weak = (accuracy_other - accuracy >= WEAK_SPOT_GAP) & (p_value < ALPHA)
     return pd.DataFrame(
@@ -630,11 +632,14 @@ def _cluster_cov(X, y, code, coef, bread) -> tuple[np.ndarray, int]:
 
 def _wald(beta: np.ndarray, se: np.ndarray, df: float | None = None):
     """Odds ratio, CI and two-sided p-value from a coefficient and its standard error."""
-    dist = stats.norm if df is None else stats.t(df)
-    crit = dist.ppf(1 - ALPHA / 2)
+    # the normal or t quantile and upper tail, as scipy.stats.norm / t compute them
+    if df is None:
+        crit, upper_tail = special.ndtri(1 - ALPHA / 2), lambda x: special.ndtr(-x)
+    else:
+        crit, upper_tail = special.stdtrit(df, 1 - ALPHA / 2), lambda x: special.stdtr(df, -x)
     with np.errstate(invalid="ignore", divide="ignore"):
         stat = beta / se
-        p = 2 * dist.sf(np.abs(stat))
+        p = 2 * upper_tail(np.abs(stat))
     return np.exp(beta), np.exp(beta - crit * se), np.exp(beta + crit * se), p
 
 
@@ -843,6 +848,8 @@ def _fisher_two_sided(a, b, c, d) -> np.ndarray:
     high = np.minimum(row1, col1)
     x = low[:, None] + np.arange(int((high - low).max()) + 1)[None, :]
     on_support = x <= high[:, None]
+    from scipy import stats
+
     log_p = stats.hypergeom.logpmf(np.minimum(x, high[:, None]), total[:, None], col1[:, None], row1[:, None])
     observed = stats.hypergeom.logpmf(a, total, col1, row1)
     as_extreme = on_support & (log_p <= observed[:, None] + np.log1p(1e-7))

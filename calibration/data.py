@@ -40,10 +40,9 @@ import numpy as np
 import pandas as pd
 
 from pairs.features import pair_features
+from pairs.judgments import COLUMNS as JUDGMENT_COLUMNS  # the judgment columns, defined once
 
 __all__ = ["JUDGMENT_COLUMNS", "prepare", "split_ties"]
-
-JUDGMENT_COLUMNS = ["rater", "pair_id", "choice", "confidence", "left", "answered_at", "seconds"]
 
 
 def prepare(

@@ -38,7 +38,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special  # not scipy.stats: it takes longer to import than pandas
 
 from calibration.bias import bias_by_rater
 from calibration.data import split_ties
@@ -240,7 +240,7 @@ def rank_raters(
     with np.errstate(invalid="ignore", divide="ignore"):
         raw = s / n
         var = (scores["points_sq"].to_numpy(dtype=float) - n * raw**2) / (n - 1)
-        half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * np.sqrt(np.maximum(var, 0) / n)
+        half = special.stdtrit(np.maximum(n - 1, 1), 0.975) * np.sqrt(np.maximum(var, 0) / n)
         shrunk = (s + k * cohort_mean) / (n + k)
     raw = np.where(n > 0, raw, np.nan)
     half = np.where(n >= 2, half, np.nan)
