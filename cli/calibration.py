@@ -23,6 +23,8 @@ import sys
 
 import pandas as pd
 
+from calibration.agreement import N_BOOT
+from calibration.leaderboard import MIN_RANKED, PRIOR_JUDGMENTS
 from pairs.errors import InputError, Problem
 from pairs.files import atomic_write
 from pairs.judgments import neutralize_formula, read_judgments
@@ -32,7 +34,20 @@ EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run a command and return its exit code (never a traceback for bad input)."""
+    """Run a command and return its exit code (never a traceback for bad input).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after ``python -m calibration`` (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 success; 1 the input has problems (each printed to stderr as
+        ``FILE:LINE: field: message``); 2 a file cannot be read or the command
+        line is wrong.
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -52,7 +67,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def load_inputs(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The bank and the judgments, from files or from the database."""
+    """The bank and the judgments, from files or from the database.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``bank`` and ``judgments`` (files), or ``bank``, ``db`` and ``cohort``
+        (the database, when ``judgments`` is not given).
+
+    Returns
+    -------
+    bank : DataFrame
+        The pairs.
+    judgments : DataFrame
+        The judgments, checked against the bank's pair ids.
+
+    Raises
+    ------
+    InputError
+        When a file has problems, or the database has no such bank or no judgments on it.
+    """
     from pairs.importers import read_bank
 
     if args.judgments:
@@ -69,7 +103,7 @@ def load_inputs(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
         raise InputError(
             [Problem(store.url_for_display, None, "bank", f"no bank named {args.bank!r} (banks: {known})")]
         ) from None
-    judgments = store.export_judgments(bank=args.bank, cohort=args.cohort)
+    judgments = store.cohort_judgments(bank=args.bank, cohort=args.cohort)
     if judgments.empty:
         raise InputError(
             [Problem(store.url_for_display, None, "judgments", f"no judgments on bank {args.bank!r}")]
@@ -93,6 +127,18 @@ def _write(args: argparse.Namespace, text: str) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    """Write the bias and calibration report of one rater or a whole cohort.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        0; problems in the input are raised as InputError, which :func:`main` makes exit 1.
+    """
     from calibration.report import FORMATS, build_report
 
     prepared = _prepared(args)
@@ -115,6 +161,18 @@ def _simulated(args: argparse.Namespace) -> set[str]:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
+    """Write the leaderboard, as CSV (rater names a spreadsheet would run neutralized) or JSON.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        0; problems in the input are raised as InputError, which :func:`main` makes exit 1.
+    """
     from calibration.leaderboard import leaderboard
 
     board = leaderboard(_prepared(args), k=args.prior, min_n=args.min_n)
@@ -128,6 +186,18 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    """Write the judgments of simulated raters with the planted skill and biases as a CSV.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        0; problems in the input are raised as InputError, which :func:`main` makes exit 1.
+    """
     from calibration.simulate import RaterSpec, simulate_judgments
     from pairs.importers import read_bank
 
@@ -175,6 +245,16 @@ def _inputs(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m calibration``: report, leaderboard, simulate.
+
+    Defaults shared with the library are the library's own constants
+    (``--prior``, ``--min-n``, ``--bootstrap``).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Parsed arguments carry ``run``, the command's function.
+    """
     parser = argparse.ArgumentParser(
         prog="python -m calibration",
         description="Measure raters' length, polish and position bias and confidence calibration "
@@ -203,7 +283,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=["json", "md", "html"], default="json")
     p.add_argument(
-        "--bootstrap", type=int, default=1000, metavar="N", help="resamples for alpha CIs (default 1000)"
+        "--bootstrap",
+        type=int,
+        default=N_BOOT,
+        metavar="N",
+        help=f"resamples for alpha CIs (default {N_BOOT})",
     )
     p.set_defaults(run=cmd_report)
 
@@ -217,10 +301,18 @@ def build_parser() -> argparse.ArgumentParser:
     _inputs(p)
     p.add_argument("--format", choices=["csv", "json"], default="csv")
     p.add_argument(
-        "--prior", type=float, default=30, metavar="K", help="prior weight in judgments (default 30)"
+        "--prior",
+        type=float,
+        default=PRIOR_JUDGMENTS,
+        metavar="K",
+        help=f"prior weight in judgments (default {PRIOR_JUDGMENTS})",
     )
     p.add_argument(
-        "--min-n", type=int, default=20, metavar="N", help="judgments needed to be ranked (default 20)"
+        "--min-n",
+        type=int,
+        default=MIN_RANKED,
+        metavar="N",
+        help=f"judgments needed to be ranked (default {MIN_RANKED})",
     )
     p.set_defaults(run=cmd_leaderboard)
 
