@@ -110,7 +110,8 @@ def csv_table(data: bytes) -> tuple[list[str], pd.DataFrame] | None:
     body = data.removeprefix(codecs.BOM_UTF8)
     if body.startswith(codecs.BOM_UTF8) or b"\x00" in body or not _plain_quotes(body):
         return None
-    if body.count(b"\r") != body.count(b"\r\n"):  # the C parser can drop a cell after a lone CR
+    # the C parser can drop a cell after a lone CR
+    if b"\r" in body and body.count(b"\r") != body.count(b"\r\n"):
         return None
     try:
         # header=None keeps the header's names in the data, so pandas infers no column as a
