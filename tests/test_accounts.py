@@ -526,13 +526,6 @@ def test_simulated_names_must_say_so_and_not_clash_with_people(store, cohort):
         add_simulated_raters(store, 9999, ["sim-01-steady"])
 
 
-def test_simulated_prefix_matches_the_reports():
-    from calibration.report import SIMULATED_PREFIX, is_simulated
-
-    assert accounts.SIMULATED_PREFIX == SIMULATED_PREFIX
-    assert is_simulated("sim-01-steady")
-
-
 def test_simulated_raters_of_the_demo_loader_take_imported_judgments(store, cohort):
     """The lead console adds the demo's raters, then imports their judgments into the cohort."""
     lead, _, _ = cohort
