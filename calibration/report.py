@@ -285,19 +285,32 @@ def _cohort_verdict(obj: dict[str, Any]) -> list[str]:
 
 
 def _clean(value: Any) -> Any:
-    """Plain JSON-ready Python: numpy scalars unwrapped, NaN and NaT as None, tuples as lists."""
-    if isinstance(value, dict):
+    """Plain JSON-ready Python: numpy scalars unwrapped, NaN and NaT as None, tuples as lists.
+
+    Dispatches on the exact type first: a cohort report holds a few hundred
+    thousand values, nearly all plain floats, strings and ints.
+    """
+    kind = type(value)
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
         return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
+    if kind is list or kind is tuple or kind is np.ndarray:
         return [_clean(v) for v in value]
     if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, (str, bool, int)) or value is None:
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        return _clean(value.item())
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
     if isinstance(value, pd.Timestamp):
         return None if pd.isna(value) else value.isoformat()
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, (str, int)):
+        return value
     if value is pd.NaT or pd.isna(value):
         return None
     return value
