@@ -7,7 +7,9 @@ by every session of that process (:func:`cohort_cache`, a
 ``st.cache_resource``), holds:
 
 * the cohort's judgments, prepared (:func:`calibration.data.prepare`), with
-  each rater's version and whether the database marks them simulated;
+  each rater's version and whether the database marks them simulated. Only
+  what a page shows is read: this week's judgments for the leaderboard's
+  default view, the rest when a page first shows all time;
 * for each period a page shows (all time, or a week from its Monday), each
   rater's row of :func:`calibration.leaderboard.rater_scores`: their score
   sums, accuracy, overconfidence and bias fit;
@@ -43,6 +45,7 @@ bank is imported.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pandas as pd
@@ -63,6 +66,9 @@ _RELOAD_ALL_ABOVE = 200
 """More changed raters than this are read (and scored) with the whole cohort at once."""
 _STREAKS_ONE_BY_ONE = 20
 """Up to this many changed raters have their streaks counted one by one, more with one cohort query."""
+_STREAKS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cohort-streaks")
+"""Streaks are counted here while the scores are computed: the streak query runs inside SQLite and
+the bias fit inside numpy, both without holding the interpreter, so the two overlap."""
 
 
 class CohortCache:
@@ -74,21 +80,26 @@ class CohortCache:
         The database.
     cohort : str
         Cohort name.
+    cohort_id : int
+        Its id (for its drill streaks).
     bank : DataFrame
         The cohort's pair bank, as ``Store.load_bank`` returns it.
     bank_name : str
         Its name in the database.
     """
 
-    def __init__(self, store: Store, cohort: str, bank: pd.DataFrame, bank_name: str):
+    def __init__(self, store: Store, cohort: str, cohort_id: int, bank: pd.DataFrame, bank_name: str):
         self.store = store
         self.cohort = cohort
+        self.cohort_id = cohort_id
         self.bank_name = bank_name
         self._bank = bank
         self._features = pair_features(bank)
         self._lock = threading.RLock()
-        self._frame: pd.DataFrame | None = None
-        self._versions: dict[str, tuple[int, int]] = {}
+        self._frame: pd.DataFrame | None = None  # prepared judgments answered from self._span on
+        self._span: pd.Timestamp | None = None  # None: all time (when self._frame is loaded)
+        self._frame_versions: dict[str, tuple[int, int]] = {}  # what self._frame holds, per rater
+        self._versions: dict[str, tuple[int, int]] = {}  # what the database held at the last refresh
         self._ids: dict[str, int] = {}
         self._simulated: set[str] = set()
         self._scores: dict[pd.Timestamp | None, tuple[pd.DataFrame, dict[str, tuple[int, int]]]] = {}
@@ -103,32 +114,52 @@ class CohortCache:
         Returns
         -------
         list of str
-            The raters read again (every rater on first use).
+            The raters read again (none before the judgments are first needed).
         """
         with self._lock:
+            # versions first, judgments after: a judgment stored in between is read but not yet
+            # counted, so the next refresh reads its rater again (never the other way round)
             current = self.store.rater_versions(cohort=self.cohort, bank=self.bank_name)
             names = current["rater"].tolist()
             pairs = zip(current["n"].tolist(), current["version"].tolist(), strict=True)
-            versions = dict(zip(names, pairs, strict=True))
+            self._versions = dict(zip(names, pairs, strict=True))
             self._ids = dict(zip(names, current["rater_id"].tolist(), strict=True))
             self._simulated = set(current.loc[current["simulated"], "rater"])
-            changed = [r for r, v in versions.items() if self._versions.get(r) != v]
-            gone = [r for r in self._versions if r not in versions]
-            if self._frame is not None and not changed and not gone:
+            if self._frame is None:
                 return []
-            if self._frame is None or len(changed) > _RELOAD_ALL_ABOVE:
-                fresh = self.store.cohort_judgments(cohort=self.cohort, bank=self.bank_name)
-                self._frame = prepare(self._bank, fresh, features=self._features)
-            else:
-                parts = [self._frame[~self._frame["rater"].isin([*changed, *gone]).to_numpy()]]
+            changed = [r for r, v in self._versions.items() if self._frame_versions.get(r) != v]
+            gone = [r for r in self._frame_versions if r not in self._versions]
+            if len(changed) > _RELOAD_ALL_ABOVE:
+                self._frame = self._read(since=self._span)
+            elif changed or gone:
+                keep = ~self._frame["rater"].isin([*changed, *gone]).to_numpy()
+                parts = [self._frame[keep]]
                 if changed:
-                    fresh = self.store.cohort_judgments(
-                        cohort=self.cohort, bank=self.bank_name, names=changed
-                    )
-                    parts.append(prepare(self._bank, fresh, features=self._features))
+                    parts.append(self._read(since=self._span, names=changed))
                 self._frame = pd.concat(parts, ignore_index=True)
-            self._versions = versions
+            self._frame_versions = dict(self._versions)
             return changed
+
+    def _read(self, **where) -> pd.DataFrame:
+        """Read judgments of the cohort (``Store.cohort_judgments`` filters) and prepare them."""
+        fresh = self.store.cohort_judgments(cohort=self.cohort, bank=self.bank_name, **where)
+        return prepare(self._bank, fresh, features=self._features)
+
+    def _loaded(self, since: pd.Timestamp | None) -> pd.DataFrame:
+        """The prepared judgments, read at least from ``since`` on (all of them if None).
+
+        A page showing this week reads this week; older judgments are read
+        once, when a page first shows all time.
+        """
+        if self._frame is None:
+            self._frame = self._read(since=since)
+            self._span = since
+            self._frame_versions = dict(self._versions)
+        elif self._span is not None and (since is None or since < self._span):
+            older = self._read(since=since, before=self._span)
+            self._frame = pd.concat([older, self._frame], ignore_index=True)
+            self._span = since
+        return self._frame
 
     # -- what the pages read ------------------------------------------------------------
 
@@ -138,13 +169,11 @@ class CohortCache:
         Returns
         -------
         DataFrame
-            Rows of :func:`calibration.data.prepare`, each rater's together
-            and oldest first (the raters read last at the end).
+            Rows of :func:`calibration.data.prepare`, each rater's oldest
+            first (the raters read again last at the end).
         """
         with self._lock:
-            if self._frame is None:
-                self.refresh()
-            return self._frame
+            return self._loaded(None)
 
     def rater_prepared(self, rater: str) -> pd.DataFrame:
         """One rater's prepared judgments, oldest first.
@@ -187,9 +216,7 @@ class CohortCache:
                 sum(v for _, v in self._versions.values()),
             )
 
-    def leaderboard(
-        self, *, since: pd.Timestamp | None, cohort_id: int, today: date, k: float, min_n: int
-    ) -> pd.DataFrame:
+    def leaderboard(self, *, since: pd.Timestamp | None, today: date, k: float, min_n: int) -> pd.DataFrame:
         """The leaderboard of the judgments from ``since`` on, with drill streaks over all time.
 
         Parameters
@@ -197,8 +224,6 @@ class CohortCache:
         since : Timestamp or None
             First moment of the period shown (UTC), e.g. this Monday at 00:00;
             None for all time.
-        cohort_id : int
-            The cohort's id, for its drill streaks.
         today : date
             The day streaks end on.
         k : float
@@ -213,17 +238,17 @@ class CohortCache:
             judgments in the period (empty if there are none).
         """
         with self._lock:
+            self._loaded(since)
+            counting = _STREAKS.submit(self._streak_counts, today)
             rows = self._period_scores(since)
-            streaks = self._streak_counts(cohort_id, today)
+            streaks = counting.result()
         return rank_raters(rows, k=k, min_n=min_n, streaks=streaks)
 
-    def streaks(self, cohort_id: int, today: date) -> dict[str, int]:
+    def streaks(self, today: date) -> dict[str, int]:
         """Each rater's streak of finished daily drills on ``today`` (raters without one are left out).
 
         Parameters
         ----------
-        cohort_id : int
-            The cohort's id.
         today : date
             The day streaks end on.
 
@@ -233,7 +258,7 @@ class CohortCache:
             ``{rater: days}``, over all time.
         """
         with self._lock:
-            return self._streak_counts(cohort_id, today)
+            return self._streak_counts(today)
 
     def audit(self) -> pd.DataFrame:
         """The gold audit of the whole cohort.
@@ -261,7 +286,7 @@ class CohortCache:
 
     def _period_scores(self, since: pd.Timestamp | None) -> pd.DataFrame:
         """Each rater's :func:`rater_scores` row for the period; redone for raters whose version changed."""
-        frame = self.prepared()
+        frame = self._loaded(since)
         rows, scored_at = self._scores.get(since, (None, {}))
         stale = {r for r, v in self._versions.items() if scored_at.get(r) != v}
         gone = set(scored_at) - set(self._versions)
@@ -276,14 +301,14 @@ class CohortCache:
             del self._scores[key]  # an earlier week is not shown again
         return rows
 
-    def _streak_counts(self, cohort_id: int, today: date) -> dict[str, int]:
+    def _streak_counts(self, today: date) -> dict[str, int]:
         """Each rater's drill streak on ``today``; counted again only for raters whose version changed."""
         day, known = self._streaks
         stale = [r for r, v in self._versions.items() if known.get(r, (None, 0))[0] != v]
         if day != today or len(stale) > _STREAKS_ONE_BY_ONE:
-            counts = drills.cohort_streaks(self.store, cohort_id, today)
+            counts = drills.cohort_streaks(self.store, self.cohort_id, today)
             known = {r: (v, int(counts.get(r, 0))) for r, v in self._versions.items()}
-        elif stale:
+        elif stale or len(known) != len(self._versions):
             known = {r: known[r] for r in self._versions if r in known}
             for r in stale:
                 known[r] = (self._versions[r], drills.streak(self.store, self._ids[r], today))
@@ -299,19 +324,21 @@ def _in_period(frame: pd.DataFrame, since: pd.Timestamp | None) -> pd.DataFrame:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _cache(url: str, cohort: str, bank: str) -> CohortCache:
+def _cache(url: str, cohort: str, cohort_id: int, bank: str) -> CohortCache:
     from views.common import get_store, load_bank
 
-    return CohortCache(get_store(), cohort, load_bank(bank), bank)
+    return CohortCache(get_store(), cohort, cohort_id, load_bank(bank), bank)
 
 
-def cohort_cache(cohort: str, bank: str) -> CohortCache:
+def cohort_cache(cohort: str, cohort_id: int, bank: str) -> CohortCache:
     """This server's cache of ``cohort``'s judgments on ``bank``, brought up to date with the database.
 
     Parameters
     ----------
     cohort : str
         Cohort name.
+    cohort_id : int
+        Its id.
     bank : str
         The cohort's bank.
 
@@ -322,7 +349,7 @@ def cohort_cache(cohort: str, bank: str) -> CohortCache:
     """
     from views.common import get_store
 
-    cache = _cache(get_store().url, cohort, bank)
+    cache = _cache(get_store().url, cohort, cohort_id, bank)
     cache.refresh()
     return cache
 

@@ -32,17 +32,15 @@ overview, audit, banks_tab, settings, export = st.tabs(
 )
 bank_name = info["bank"]
 today = pd.Timestamp.now(tz="UTC").date()
-data = cohort_data.cohort_cache(lead.cohort, bank_name) if bank_name else None
+data = cohort_data.cohort_cache(lead.cohort, lead.cohort_id, bank_name) if bank_name else None
 prepared = data.prepared() if data is not None else pd.DataFrame()
 
 
 @st.cache_data(show_spinner="Building the cohort report...", max_entries=8)
 def cohort_report(cohort: str, cohort_id: int, bank: str, version: tuple[int, int], day) -> dict:
     """The cohort's bias report, built once per version of its judgments (and day, for the streaks)."""
-    cache = cohort_data.cohort_cache(cohort, bank)
-    return build_report(
-        cache.prepared(), n_boot=300, simulated=cache.simulated(), streaks=cache.streaks(cohort_id, day)
-    )
+    cache = cohort_data.cohort_cache(cohort, cohort_id, bank)
+    return build_report(cache.prepared(), n_boot=300, simulated=cache.simulated(), streaks=cache.streaks(day))
 
 
 with overview:
@@ -51,9 +49,7 @@ with overview:
             "No judgments yet. Share the invite code, or load a simulated demo cohort under Drill settings."
         )
     else:
-        board = data.leaderboard(
-            since=None, cohort_id=lead.cohort_id, today=today, k=PRIOR_JUDGMENTS, min_n=MIN_RANKED
-        )
+        board = data.leaderboard(since=None, today=today, k=PRIOR_JUDGMENTS, min_n=MIN_RANKED)
         c = st.columns(3)
         c[0].metric("Raters", prepared["rater"].nunique())
         c[1].metric("Judgments", len(prepared))

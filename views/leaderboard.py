@@ -37,26 +37,21 @@ if not info["bank"]:
 window = st.segmented_control("Period", ["This week", "All time"], default="This week", key="board_window")
 now = pd.Timestamp(datetime.now(UTC))
 since = (now - timedelta(days=now.weekday())).floor("D") if window == "This week" else None
-data = cohort_cache(user.cohort, info["bank"])
-board = data.leaderboard(
-    since=since, cohort_id=user.cohort_id, today=now.date(), k=PRIOR_JUDGMENTS, min_n=MIN_RANKED
-)
+data = cohort_cache(user.cohort, user.cohort_id, info["bank"])
+board = data.leaderboard(since=since, today=now.date(), k=PRIOR_JUDGMENTS, min_n=MIN_RANKED)
 if board.empty:
     st.info("No judgments in this period yet.")
     st.stop()
 simulated = data.simulated()
 board = board.assign(rater=[f"{r} (simulated)" if r in simulated else r for r in board["rater"]])
-me = board["rater"] == user.name
-
-
-def highlight(row: pd.Series) -> list[str]:
-    """The signed-in rater's row stands out."""
-    return ["background-color: #fff3cd; font-weight: 600" if me.loc[row.name] else ""] * len(row)
-
-
+me = (board["rater"] == user.name).to_numpy()
 shown = board[[c for c in LEADERBOARD_COLUMNS if c not in ("raw_score", "ranked")]]
+# only the signed-in rater's row is styled (a row-by-row style function costs ~0.1 s at 1,000 raters)
+styled = spreadsheet_safe(shown).style.set_properties(
+    subset=pd.IndexSlice[shown.index[me], :], **{"background-color": "#fff3cd", "font-weight": "600"}
+)
 st.dataframe(
-    spreadsheet_safe(shown).style.apply(highlight, axis=1),
+    styled,
     hide_index=True,
     width="stretch",
     column_config={
