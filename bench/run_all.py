@@ -43,8 +43,9 @@ SCRIPTS = {
     "stats": ("bench_stats.py", "1. Statistics at cohort scale"),
     "drill": ("bench_drill.py", "2. The drill in a real browser"),
     "import": ("bench_import.py", "3. Importing a 10,000-pair bank"),
-    "report": ("bench_report.py", "4. The exported HTML report"),
+    "report": ("bench_report.py", "4. The exported HTML reports, of a rater and of a cohort"),
     "cli": ("bench_cli.py", "5. The leaderboard command from a judgments CSV"),
+    "pages": ("bench_pages.py", "6. The leaderboard page of a 200,000-judgment cohort"),
 }
 HAND_WRITTEN = """
 ## Where the time goes
