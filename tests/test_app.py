@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -301,3 +303,42 @@ def test_the_leaderboard_streak_counts_finished_drills_across_the_week(env):
     board = at.dataframe[0].value.set_index("rater")
     assert board.loc["ravi", "streak"] == 8
     assert board.loc["ravi", "n"] == 40
+
+
+def test_the_cohort_cache_equals_a_recomputation_after_every_change(app_store):
+    """Rater-by-rater updates, a week read before all time, raters added: each board equals the
+    leaderboard computed from scratch on the database's judgments."""
+    from calibration.data import prepare
+    from calibration.leaderboard import leaderboard
+    from calibration.simulate import RaterSpec, simulate_judgments
+    from views.cohort_cache import CohortCache
+
+    store = app_store
+    lead, _ = accounts.create_cohort(store, "gamma", "gil", "lead-password")
+    bank = store.load_bank("starter")
+    now = datetime.now(UTC)
+    specs = [RaterSpec(f"r{i}", skill=0.5 + i / 5, length_bias=0.1 * i) for i in range(6)]
+    start = pd.Timestamp(now - timedelta(days=20)).floor("D")
+    old = simulate_judgments(bank, specs, n_per_rater=40, seed=3, start=start)
+    store.import_judgments(old[old["answered_at"] <= pd.Timestamp(now)], bank="starter", cohort="gamma")
+    week = pd.Timestamp(now - timedelta(days=3)).floor("D")
+    cache = CohortCache(store, "gamma", lead.cohort_id, bank, "starter")
+
+    def check(since):
+        cache.refresh()
+        got = cache.leaderboard(since=since, today=now.date(), k=30, min_n=20)
+        frame = prepare(bank, store.cohort_judgments(cohort="gamma", bank="starter"))
+        if since is not None:
+            frame = frame[frame["answered_at"] >= since]
+        want = leaderboard(frame, streaks={})
+        got, want = (b.sort_values("rater").reset_index(drop=True) for b in (got, want))
+        pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9)
+
+    check(week)  # reads this week only
+    check(None)  # then the rest
+    more = simulate_judgments(bank, specs[:2] + [RaterSpec("new", skill=2.0)], n_per_rater=25, seed=4)
+    more = more.assign(answered_at=pd.Timestamp(now) - pd.to_timedelta(np.arange(len(more)), unit="s"))
+    store.import_judgments(more, bank="starter", cohort="gamma")
+    assert sorted(cache.refresh()) == ["new", "r0", "r1"]
+    check(None)
+    check(week)
