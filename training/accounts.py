@@ -63,7 +63,7 @@ FIRST_LOCK_SECONDS = 30
 MAX_LOCK_SECONDS = 15 * 60
 SESSION_DAYS = 30
 SIMULATED_PREFIX = "sim-"
-"""Names of simulated raters start with this (as ``calibration.report.SIMULATED_PREFIX``)."""
+"""Names of simulated raters start with this; what marks them simulated is the ``raters.simulated`` column."""
 
 WRONG_LOGIN = "Wrong cohort, name or password."
 BAD_INVITE = "That invite code is not valid."
