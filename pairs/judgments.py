@@ -293,7 +293,7 @@ def _times(text: pd.Series) -> pd.Series:
     if pc is not None and given.any():
         try:
             read = pc.cast(pa.array(text[given]), pa.timestamp("us", "UTC"))
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        except (pa.ArrowException, ValueError, OverflowError):  # a form Arrow does not read
             pass
         else:
             instants = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[us]")
