@@ -42,6 +42,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from pairs.bank import COLUMNS as BANK_COLUMNS
 from pairs.bank import STARTER_BANK_NAME, STARTER_BANK_PATH, text_problem
 from pairs.errors import InputError, Problem
+from pairs.judgments import COLUMNS as JUDGMENT_CSV_COLUMNS
 from storage import migrations
 from storage.engine import DEFAULT_DB_PATH, database_url, is_contention, make_engine, use_wal  # noqa: F401
 from storage.schema import (  # noqa: F401
@@ -59,7 +60,6 @@ from storage.schema import (  # noqa: F401
 )
 
 _SCHEMA_LOCK = 0x50414952  # PostgreSQL advisory lock key ("PAIR") held while creating the tables
-JUDGMENT_CSV_COLUMNS = ["rater", "pair_id", "choice", "confidence", "left", "answered_at", "seconds"]
 IMPORTED_COHORT = "imported"
 
 def now() -> datetime:
