@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -37,7 +38,7 @@ prepared = data.prepared() if data is not None else pd.DataFrame()
 
 
 @st.cache_data(show_spinner="Building the cohort report...", max_entries=8)
-def cohort_report(cohort: str, cohort_id: int, bank: str, version: tuple[int, int], day) -> dict:
+def cohort_report(cohort: str, cohort_id: int, bank: str, version: tuple[int, int], day: date) -> dict:
     """The cohort's bias report, built once per version of its judgments (and day, for the streaks)."""
     cache = cohort_data.cohort_cache(cohort, cohort_id, bank)
     return build_report(cache.prepared(), n_boot=300, simulated=cache.simulated(), streaks=cache.streaks(day))
@@ -241,5 +242,9 @@ with export:
                 key="dl_json",
             )
             c[2].download_button(
-                "Judgments (CSV)", lambda: to_csv(prepared), "paircal-judgments.csv", "text/csv", key="dl_csv"
+                "Judgments (CSV)",
+                lambda: to_csv(prepared.sort_values("answered_at", kind="stable")),  # oldest first
+                "paircal-judgments.csv",
+                "text/csv",
+                key="dl_csv",
             )
