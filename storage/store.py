@@ -634,6 +634,7 @@ class Store:
             rater_id, pair_id, choice, confidence, left, answered, seconds, ids = (
                 list(zip(*rows, strict=True)) if rows else [()] * 8
             )
+            del rows  # gone before the collector runs again: it has nothing of them to walk
         frame = pd.DataFrame(
             {
                 "rater": pd.Series([name_of[i] for i in rater_id], dtype=object),
