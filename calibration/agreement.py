@@ -144,10 +144,16 @@ def _percentile_ci(reps: np.ndarray, confidence: float) -> tuple[np.ndarray, np.
     if len(reps) == 0:
         nan = np.full(reps.shape[1:], np.nan)
         return nan, nan
-    enough = 2 * np.isfinite(reps).sum(axis=0) >= len(reps)
+    finite = np.isfinite(reps)
+    enough = 2 * finite.sum(axis=0) >= len(reps)
     filled = np.where(enough, reps, 0.0)  # columns without enough resamples: placeholder, no warning
     q = (1 - confidence) / 2
-    low, high = np.nanquantile(filled, [q, 1 - q], axis=0)
+    low, high = np.full(reps.shape[1:], np.nan), np.full(reps.shape[1:], np.nan)
+    whole = finite.all(axis=0) | ~enough  # no NaN to skip: the plain quantile, column by column at once
+    if whole.any():
+        low[whole], high[whole] = np.quantile(filled[:, whole], [q, 1 - q], axis=0)
+    if (~whole).any():
+        low[~whole], high[~whole] = np.nanquantile(filled[:, ~whole], [q, 1 - q], axis=0)
     return np.where(enough, low, np.nan), np.where(enough, high, np.nan)
 
 
@@ -158,8 +164,15 @@ def _gold_alpha_counts(agree_a, agree_b, disagree):
     ``N`` units, ``D`` disagreements and ``n_A = 2 AA + D``, ``n_B = 2 BB + D``
     the general formula reduces to ``alpha = 1 - (2N - 1) D / (n_A n_B)``.
     """
-    n_v = np.stack([2 * agree_a + disagree, 2 * agree_b + disagree], axis=-1).astype(float)
-    return _alpha(n_v, 2.0 * disagree)
+    d = np.asarray(disagree, dtype=float)
+    n_a = 2.0 * np.asarray(agree_a, dtype=float) + d
+    n_b = 2.0 * np.asarray(agree_b, dtype=float) + d
+    # _alpha with two values, written out: n^2 - n_A^2 - n_B^2 = 2 n_A n_B, exactly (integer counts)
+    expected = 2.0 * n_a * n_b
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(
+            expected > 0, 1 - (n_a + n_b - 1) * (2.0 * d) / np.where(expected > 0, expected, 1), np.nan
+        )
 
 
 def _gold_bootstrap(types: np.ndarray, n_boot: int, rng: np.random.Generator, confidence: float):

@@ -484,16 +484,7 @@ def tag_accuracy(prepared: pd.DataFrame) -> pd.DataFrame:
     correct = decided["correct"].to_numpy(dtype=float)
     n_all = np.bincount(code, minlength=len(raters))
     k_all = np.bincount(code, weights=correct, minlength=len(raters))
-    tags = [tuple(t) if isinstance(t, (tuple, list, np.ndarray)) else () for t in decided["tags"]]
-    lengths = np.fromiter((len(set(t)) for t in tags), dtype=int, count=len(tags))
-    flat = [tag for t in tags for tag in sorted(set(t))]
-    row_code = np.repeat(code, lengths)
-    row_correct = np.repeat(correct, lengths)
-    long = pd.DataFrame({"code": row_code, "tag": pd.Series(flat, dtype=object), "correct": row_correct})
-    grouped = long.groupby(["code", "tag"], sort=True)["correct"].agg(["size", "sum"]).reset_index()
-    rater_code = grouped["code"].to_numpy(dtype=int)
-    n = grouped["size"].to_numpy(dtype=int)
-    k = grouped["sum"].to_numpy(dtype=float).round().astype(int)
+    rater_code, tag_code, names, n, k = _tag_cells(decided["tags"].to_numpy(dtype=object), code, correct)
     n_other = n_all[rater_code] - n
     k_other = np.rint(k_all[rater_code]).astype(int) - k
     low, high = wilson_interval(k, n)
@@ -509,7 +500,7 @@ def tag_accuracy(prepared: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "rater": raters[rater_code],
-            "tag": grouped["tag"].to_numpy(dtype=object),
+            "tag": names[tag_code],
             "n": n,
             "correct": k,
             "accuracy": accuracy,
@@ -522,6 +513,41 @@ def tag_accuracy(prepared: pd.DataFrame) -> pd.DataFrame:
             "weak_spot": weak,
         }
     )
+
+
+def _tag_cells(tags: np.ndarray, code: np.ndarray, correct: np.ndarray):
+    """Judgments and right answers per (rater, tag), a pair with several tags counting for each.
+
+    The distinct tag sets are few (a bank's pairs share them), so each is split
+    into tags once and the judgments are spread over them by index arithmetic.
+
+    Returns
+    -------
+    rater_code, tag_code, names, n, k : ndarray
+        One entry per (rater, tag) cell that has judgments, sorted by rater
+        and tag name; ``names[tag_code]`` is the tag.
+    """
+    try:
+        combo, sets = pd.factorize(tags, use_na_sentinel=False)
+    except TypeError:  # unhashable cells (lists, arrays): as tuples
+        as_tuples = [tuple(t) if isinstance(t, (tuple, list, np.ndarray)) else () for t in tags]
+        combo, sets = pd.factorize(pd.Series(as_tuples, dtype=object), use_na_sentinel=False)
+    split = [sorted(set(t)) if isinstance(t, (tuple, list, np.ndarray)) else [] for t in sets]
+    names = np.array(sorted({tag for tags_of in split for tag in tags_of}), dtype=object)
+    index = {tag: i for i, tag in enumerate(names)}
+    sizes = np.array([len(t) for t in split], dtype=int)
+    flat = np.array([index[tag] for tags_of in split for tag in tags_of], dtype=int)
+    starts = np.cumsum(sizes) - sizes
+    per_row = sizes[combo]
+    row = np.repeat(np.arange(len(combo)), per_row)
+    within = np.arange(len(row)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    tag = flat[starts[combo[row]] + within] if len(row) else np.zeros(0, dtype=int)
+    cell = code[row] * max(len(names), 1) + tag
+    size = (int(code.max()) + 1 if len(code) else 0) * max(len(names), 1)
+    n = np.bincount(cell, minlength=size)
+    k = np.rint(np.bincount(cell, weights=correct[row], minlength=size)).astype(int)
+    used = np.flatnonzero(n)
+    return used // max(len(names), 1), used % max(len(names), 1), names, n[used], k[used]
 
 
 # --- the design ---------------------------------------------------------------------------
