@@ -493,9 +493,7 @@ def tag_accuracy(prepared: pd.DataFrame) -> pd.DataFrame:
         accuracy_other = np.where(n_other > 0, k_other / np.maximum(n_other, 1), np.nan)
         overall = k_all[rater_code] / n_all[rater_code]
     # Fisher "less" on [[k, n - k], [k_other, n_other - k_other]]: P(X <= k), X hypergeometric
-    from scipy import stats
-
-    p_value = np.where(n_other > 0, stats.hypergeom.cdf(k, n + n_other, k + k_other, n), np.nan)
+    p_value = np.where(n_other > 0, _hypergeom_cdf(k, n + n_other, k + k_other, n), np.nan)
     weak = (accuracy_other - accuracy >= WEAK_SPOT_GAP) & (p_value < ALPHA)
     return pd.DataFrame(
         {
@@ -874,15 +872,45 @@ def _fisher_two_sided(a, b, c, d) -> np.ndarray:
     high = np.minimum(row1, col1)
     x = low[:, None] + np.arange(int((high - low).max()) + 1)[None, :]
     on_support = x <= high[:, None]
-    from scipy import stats
-
-    log_p = stats.hypergeom.logpmf(np.minimum(x, high[:, None]), total[:, None], col1[:, None], row1[:, None])
-    observed = stats.hypergeom.logpmf(a, total, col1, row1)
+    log_p = _hypergeom_logpmf(np.minimum(x, high[:, None]), total[:, None], col1[:, None], row1[:, None])
+    observed = _hypergeom_logpmf(a, total, col1, row1)
     as_extreme = on_support & (log_p <= observed[:, None] + np.log1p(1e-7))
     tested = np.minimum(np.where(as_extreme, np.exp(log_p), 0.0).sum(axis=1), 1.0)
     tested[as_extreme.sum(axis=1) == on_support.sum(axis=1)] = 1.0  # every table counts: exactly 1
     p[full] = tested[inverse.ravel()]
     return p
+
+
+def _log_choose(n, k):
+    """``log C(n, k)`` elementwise (arrays of non-negative integers, ``k <= n``)."""
+    return special.gammaln(n + 1.0) - special.gammaln(k + 1.0) - special.gammaln(n - k + 1.0)
+
+
+def _hypergeom_logpmf(x, total, good, draws):
+    """``log P(X = x)`` for ``X`` the good items among ``draws`` taken from ``total`` holding ``good``.
+
+    The same distribution as ``scipy.stats.hypergeom.logpmf(x, total, good, draws)``
+    (equal to about 1e-12 relative; ``tests/test_bias.py`` compares), from
+    ``scipy.special`` alone: importing ``scipy.stats`` takes half a second.
+    """
+    x, total, good, draws = (np.asarray(v, dtype=float) for v in (x, total, good, draws))
+    return _log_choose(good, x) + _log_choose(total - good, draws - x) - _log_choose(total, draws)
+
+
+def _hypergeom_cdf(k, total, good, draws) -> np.ndarray:
+    """``P(X <= k)`` for the hypergeometric ``X`` of :func:`_hypergeom_logpmf`, summed over its support.
+
+    Elementwise over 1-d arrays of one length (each support at most ``draws + 1`` long).
+    """
+    k, total, good, draws = (np.asarray(v, dtype=np.int64) for v in (k, total, good, draws))
+    low = np.maximum(0, draws - (total - good))
+    top = np.minimum(k, np.minimum(draws, good))
+    if not len(k):
+        return np.zeros(0)
+    x = low[:, None] + np.arange(int((top - low).max(initial=0)) + 1)
+    keep = x <= top[:, None]
+    log_p = _hypergeom_logpmf(np.where(keep, x, low[:, None]), total[:, None], good[:, None], draws[:, None])
+    return np.minimum(np.where(keep, np.exp(log_p), 0.0).sum(axis=1), 1.0)
 
 
 # --- validation --------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 from scipy.special import expit, logit
 
 from calibration.firth import firth_logistic
@@ -154,7 +154,7 @@ def item_table(prepared: pd.DataFrame) -> pd.DataFrame:
     tested = n_s >= AUDIT_MIN_STRONG
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.clip(out["expected_against"].to_numpy() / n_s, 1e-6, 1 - 1e-6)
-    p = stats.binom.sf(out["strong_against"].to_numpy() - 1, n_s, rate)
+    p = special.bdtrc(out["strong_against"].to_numpy() - 1, n_s, rate)  # what binom.sf computes
     out["p_value"] = np.where(tested, p, np.nan)
     out["q_value"] = _benjamini_hochberg(p)
     out["gold_doubtful"] = (
@@ -242,5 +242,9 @@ def _benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     ok = ~np.isnan(p)
     if not ok.any():
         return q
-    q[ok] = stats.false_discovery_control(p[ok], method="bh")
+    m = int(ok.sum())
+    order = np.argsort(p[ok])
+    scaled = p[ok][order] * m / np.arange(1, m + 1)  # p_(i) m / i
+    adjusted = np.minimum.accumulate(scaled[::-1])[::-1]  # the smallest over i and the ranks after it
+    q[np.flatnonzero(ok)[order]] = np.clip(adjusted, 0.0, 1.0)
     return q

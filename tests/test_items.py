@@ -104,3 +104,16 @@ def test_audit_p_values_are_scipy_binomial_tests():
         expected = stats.binomtest(int(row.strong_against), int(row.strong_n), rate, alternative="greater")
         assert row.p_value == pytest.approx(expected.pvalue, rel=1e-9)
     assert (table.loc[table["strong_n"] < 5, "p_value"].isna()).all()
+
+
+def test_q_values_are_scipy_benjamini_hochberg():
+    from calibration.items import _benjamini_hochberg
+
+    rng = np.random.default_rng(7)
+    p = rng.random(300) ** 3
+    p[::17] = np.nan
+    p[5:9] = p[4]  # ties
+    q = _benjamini_hochberg(p)
+    ok = ~np.isnan(p)
+    assert np.isnan(q[~ok]).all()
+    np.testing.assert_allclose(q[ok], stats.false_discovery_control(p[ok], method="bh"), rtol=1e-12)
