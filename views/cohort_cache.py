@@ -45,7 +45,6 @@ bank is imported.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pandas as pd
@@ -66,9 +65,6 @@ _RELOAD_ALL_ABOVE = 200
 """More changed raters than this are read (and scored) with the whole cohort at once."""
 _STREAKS_ONE_BY_ONE = 20
 """Up to this many changed raters have their streaks counted one by one, more with one cohort query."""
-_STREAKS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cohort-streaks")
-"""Streaks are counted here while the scores are computed: the streak query runs inside SQLite and
-the bias fit inside numpy, both without holding the interpreter, so the two overlap."""
 
 
 class CohortCache:
@@ -238,10 +234,8 @@ class CohortCache:
             judgments in the period (empty if there are none).
         """
         with self._lock:
-            self._loaded(since)
-            counting = _STREAKS.submit(self._streak_counts, today)
             rows = self._period_scores(since)
-            streaks = counting.result()
+            streaks = self._streak_counts(today)
         return rank_raters(rows, k=k, min_n=min_n, streaks=streaks)
 
     def streaks(self, today: date) -> dict[str, int]:
