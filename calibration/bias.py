@@ -286,7 +286,8 @@ def pooled_bias(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS, min_rater
     cov = np.full((len(_DESIGN), len(_DESIGN)), np.nan)
     groups = 0
     if reason is None:
-        fit = firth_logistic(X[None], y[None])
+        rows, counts = _distinct_rows(X, y)
+        fit = firth_logistic(X[rows][None], y[rows][None], counts[None].astype(float))
         if not fit.converged[0]:
             reason = "Not estimable for the cohort: the model did not converge."
         else:
@@ -630,6 +631,21 @@ def _stack(design: dict, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     y[slot, pos] = design["y"][rows]
     w[slot, pos] = 1.0
     return X, y, w
+
+
+def _distinct_rows(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One index per distinct row of ``[X, y]`` and how many rows share it.
+
+    A cohort's judgments repeat the same few thousand designs (a pair, its
+    orientation, the choice), so the pooled model is fitted on the distinct
+    rows with their counts as frequency weights: the same likelihood, Firth
+    penalty and estimate, from a few thousand rows instead of every judgment.
+    """
+    columns = list(range(X.shape[1] + 1))
+    group = pd.DataFrame(np.column_stack([X, y])).groupby(columns, sort=False, dropna=False).ngroup()
+    codes = group.to_numpy()
+    _, first = np.unique(codes, return_index=True)
+    return first, np.bincount(codes)
 
 
 def _cluster_cov(X, y, code, coef, bread) -> tuple[np.ndarray, int]:

@@ -409,3 +409,16 @@ def test_pooled_interval_has_the_small_sample_factor_of_few_clusters(bank):
         se = (math.log(row["ci_high"]) - math.log(row["ci_low"])) / (2 * t)
         assert se == pytest.approx(fit.bse[j], rel=0.02), effect
         assert math.log(row["odds_ratio"]) == pytest.approx(fit.params[j], abs=0.05 * fit.bse[j])
+
+
+def test_pooled_fit_on_distinct_rows_equals_the_fit_on_every_judgment(bank):
+    """Counting repeated designs as frequency weights leaves the Firth estimate as it is."""
+    from calibration.bias import _design
+    from calibration.firth import firth_logistic
+
+    p = _cohort(bank, 40, 150, seed=33, **PLANTED)
+    design = _design(p)
+    full = firth_logistic(design["X"][None], design["y"][None])
+    out = pooled_bias(p).set_index("effect")
+    for effect, j in (("position", 0), ("length", 2), ("polish", 3)):
+        assert math.log(out.loc[effect, "odds_ratio"]) == pytest.approx(full.coef[0, j], rel=1e-9, abs=1e-12)
