@@ -303,6 +303,7 @@ def test_the_leaderboard_streak_counts_finished_drills_across_the_week(env):
     board = at.dataframe[0].value.set_index("rater")
     assert board.loc["ravi", "streak"] == 8
     assert board.loc["ravi", "n"] == 40
+    assert {m.label: m.value for m in at.metric}["Your streak"] == "8 days"
 
 
 def test_the_cohort_cache_equals_a_recomputation_after_every_change(app_store):
