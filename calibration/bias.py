@@ -286,8 +286,8 @@ def pooled_bias(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS, min_rater
     cov = np.full((len(_DESIGN), len(_DESIGN)), np.nan)
     groups = 0
     if reason is None:
-        rows, counts = _distinct_rows(X, y)
-        fit = firth_logistic(X[rows][None], y[rows][None], counts[None].astype(float))
+        rows, weights = _distinct_rows(X, y)
+        fit = firth_logistic(X[rows][None], y[rows][None], weights[None].astype(float))
         if not fit.converged[0]:
             reason = "Not estimable for the cohort: the model did not converge."
         else:

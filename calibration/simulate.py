@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -482,7 +483,7 @@ def demo_raters(n_raters: int = 24, *, seed: int = 0) -> list[RaterSpec]:
     specs = []
     for i in range(n_raters):
         name = names[i % len(names)]
-        params = dict(_ARCHETYPES[name])
+        params: dict[str, Any] = dict(_ARCHETYPES[name])
         params["skill"] = max(0.0, params["skill"] + float(jitter[i]))
         specs.append(RaterSpec(f"sim-{i + 1:02d}-{name}", **params))
     return specs

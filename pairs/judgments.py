@@ -127,7 +127,8 @@ def parse_judgments(data: bytes, file: str, *, pair_ids: Iterable[str] | None = 
         if not any(check.mask.any() for check in _checks(fields, pair_ids=pair_ids)):
             return fields.normalized()
     frame, lines, header_problems, problems = _read_csv(text, file)
-    found, total = [], 0
+    found: list = []
+    total = 0
     if not header_problems and (len(frame) or not problems):  # rows to check, or none at all
         found, total = _find_problems(frame, file, lines=lines, pair_ids=pair_ids)
     listed = sorted(header_problems + problems + found, key=lambda p: (p.line is None, p.line or 0))
@@ -328,13 +329,16 @@ def _checks(
     def mask(values) -> np.ndarray:
         return np.asarray(values, dtype=bool)
 
-    checks = [_Check("rater", mask(rater == ""), lambda i: "empty")]
-    checks.append(_Check("pair_id", mask(pair == ""), lambda i: "empty"))
+    def fixed(message: str) -> Callable[[int], str]:
+        return lambda i: message
+
+    checks = [_Check("rater", mask(rater == ""), fixed("empty"))]
+    checks.append(_Check("pair_id", mask(pair == ""), fixed("empty")))
     for field, name in (("rater", rater), ("pair_id", pair)):  # what the store's columns hold
         too_long = f"longer than {MAX_NAME_CHARS} characters"
-        checks.append(_Check(field, mask(name.str.len() > MAX_NAME_CHARS), lambda i, m=too_long: m))
+        checks.append(_Check(field, mask(name.str.len() > MAX_NAME_CHARS), fixed(too_long)))
         nul = "contains a NUL character (\\u0000)"
-        checks.append(_Check(field, mask(name.str.contains("\x00", regex=False)), lambda i, m=nul: m))
+        checks.append(_Check(field, mask(name.str.contains("\x00", regex=False)), fixed(nul)))
     if pair_ids is not None:
         unknown = (pair != "") & ~pair.isin(pd.Index(list(pair_ids)))
         checks.append(_Check("pair_id", mask(unknown), quoting(pair, "unknown pair {} (not in the bank)")))
@@ -372,8 +376,11 @@ def _checks(
     # a second, different answer would be dropped without a word.
     conflict, first_row = _conflicts(fields)
 
+    firsts = first_row if first_row is not None else np.empty(0, dtype=np.int64)
+    line_of = lines if lines is not None else np.arange(len(firsts)) + 2  # row i is line i + 2
+
     def conflict_message(i: int) -> str:
-        return f"a different answer than line {lines[first_row[i]]} for this rater, pair and time"
+        return f"a different answer than line {line_of[firsts[i]]} for this rater, pair and time"
 
     checks.append(_Check("answered_at", conflict, conflict_message))
     return checks

@@ -73,7 +73,9 @@ def insert_cohort(
     if ignore_taken:
         conn.execute(Store.insert_ignore_for(conn.dialect.name, cohorts, ["name"]).values(**values))
         return None
-    return int(conn.execute(sa.insert(cohorts).values(**values)).inserted_primary_key[0])
+    key = conn.execute(sa.insert(cohorts).values(**values)).inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def insert_raters(
@@ -179,6 +181,7 @@ def create_cohort(
         cohort_id = insert_cohort(
             conn, name=name, invite_code=invite_code, bank_id=bank_id, drill_size=drill_size
         )
+        assert cohort_id is not None  # inserted without ignore_taken: an id or an error
         insert_raters(
             conn, cohort_id, [{"name": lead_name, "role": "lead", "password_hash": lead_password_hash}]
         )

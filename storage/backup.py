@@ -496,7 +496,8 @@ def _read_directory(directory: Path) -> tuple[dict[str, list[tuple[int, dict]]],
                 )
             ]
         )
-    expected_rows = manifest.get("rows") if isinstance(manifest.get("rows"), dict) else {}
+    listed = manifest.get("rows")
+    expected_rows: dict[str, Any] = listed if isinstance(listed, dict) else {}
 
     problems: list[Problem] = []
     tables = {name: _read_csv(directory / name, columns, problems) for name, columns in FILES.items()}

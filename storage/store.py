@@ -187,7 +187,7 @@ class Store:
         if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         elif dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
+            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # same shape
         else:  # pragma: no cover - only SQLite and PostgreSQL are supported
             raise ValueError(f"unsupported database {dialect!r}; use SQLite or PostgreSQL.")
         return insert(table).on_conflict_do_nothing(index_elements=index_elements)
@@ -254,9 +254,11 @@ class Store:
         records = [_pair_row(rec) for rec in bank[BANK_COLUMNS].to_dict("records")]
         bid = conn.execute(sa.select(banks.c.id).where(banks.c.name == name)).scalar()
         if bid is None:
-            bid = conn.execute(
+            key = conn.execute(
                 sa.insert(banks).values(name=name, created_at=created_at or now(), source_file=source_file)
-            ).inserted_primary_key[0]
+            ).inserted_primary_key
+            assert key is not None
+            bid = key[0]
         existing = set(
             conn.execute(sa.select(pairs_table.c.pair_id).where(pairs_table.c.bank_id == bid)).scalars()
         )
@@ -264,8 +266,9 @@ class Store:
             sa.select(sa.func.coalesce(sa.func.max(pairs_table.c.position), -1)).where(
                 pairs_table.c.bank_id == bid
             )
-        ).scalar()
-        new, old = [], []
+        ).scalar_one()
+        new: list[dict[str, Any]] = []
+        old: list[dict[str, Any]] = []
         for rec in records:
             (old if rec["pair_id"] in existing else new).append(rec)
         for i, rec in enumerate(new):
@@ -539,7 +542,7 @@ class Store:
     def count_judgments(self) -> int:
         """Number of judgments stored, in every bank and cohort."""
         with self.read() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(judgments)).scalar())
+            return int(conn.execute(sa.select(sa.func.count()).select_from(judgments)).scalar_one())
 
     # -- one cohort's judgments, rater by rater (the app's statistics and their caches) -----
 
@@ -630,7 +633,7 @@ class Store:
             q = q.where(sa.or_(judgments.c.answered_at < before, judgments.c.answered_at.is_(None)))
         with self.read() as conn, _collector_paused():
             rows = conn.execute(q).all()
-            name_of = dict(conn.execute(members.add_columns(raters.c.name)).all())
+            name_of: dict[int, str] = dict(conn.execute(members.add_columns(raters.c.name)).all())
             rater_id, pair_id, choice, confidence, left, answered, seconds, ids = (
                 list(zip(*rows, strict=True)) if rows else [()] * 8
             )
@@ -733,8 +736,10 @@ def _check_name(name: str, column: sa.Column, source: str, field: str) -> None:
 
     SQLite would store it anyway; PostgreSQL refuses it in the middle of the transaction.
     """
-    if len(name) > column.type.length:
-        problem = f"longer than {column.type.length} characters"
+    length = getattr(column.type, "length", None)
+    problem: str | None
+    if length is not None and len(name) > length:
+        problem = f"longer than {length} characters"
     else:
         problem = text_problem(name)
     if problem:

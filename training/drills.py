@@ -465,7 +465,7 @@ def submit(
 def feedback_for(store: Store, rater_id: int, key: str, position: int) -> Feedback | None:
     """The feedback on an answered item (for a reloaded page); None while it is unanswered."""
     item = _item(store, rater_id, key, position)
-    if not item.answered:
+    if item.choice is None:
         return None
     return feedback(rows.read_pair(store, item.bank_id, item.pair_id), item.choice)
 

@@ -251,9 +251,10 @@ def check_bank_bytes(
     if not text.strip():
         return _no_pairs(), [Problem(name, None, "file", "empty: no pairs")]
     if fmt == "auto":
-        fmt, why = detect_format(text, name)
-        if fmt is None:
+        detected, why = detect_format(text, name)
+        if detected is None:
             return _no_pairs(), problems + [Problem(name, None, "format", why)]
+        fmt = detected
     source = Source(name, text, progress)
     bank, found = validate_records(FORMATS[fmt](source), name)
     source.finish()

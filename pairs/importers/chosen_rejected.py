@@ -116,7 +116,8 @@ def _preference_messages(source: Source, line: int | None, record: dict) -> tupl
     elif context:
         prompt = "\n\n".join(f"[{role}]\n{content}" for role, content in context)
     else:
-        prompt = record.get("prompt") if isinstance(record.get("prompt"), str) else ""
+        given = record.get("prompt")
+        prompt = given if isinstance(given, str) else ""
     if not prompt.strip():
         source.problem(line, "prompt", "missing: no messages before the answers and no prompt")
         return None

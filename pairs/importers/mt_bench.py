@@ -141,7 +141,7 @@ def _mt_bench_vote(source: Source, line: int | None, record: dict) -> tuple | No
         asked_b = [user for user, _ in exchanges["conversation_b"][:turn]]
         if asked_a != asked_b:
             source.problem(line, "conversation_b", "asks different questions than conversation_a")
-    if len(source.problems) > problems_before:
+    if len(source.problems) > problems_before or models is None or not isinstance(winner, str):
         return None
     return (
         question_id,

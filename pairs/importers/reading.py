@@ -144,7 +144,8 @@ _WS = re.compile(r"[ \t\r\n]*")
 
 
 def _skip_ws(text: str, pos: int) -> int:
-    return _WS.match(text, pos).end()
+    match = _WS.match(text, pos)  # the pattern matches the empty string, so always a match
+    return pos if match is None else match.end()
 
 
 class _LineCounter:
@@ -198,9 +199,10 @@ def first_record(text: str) -> tuple[Record | None, str]:
                 return (text.count("\n", 0, pos) + 1, record), ""
             except (ValueError, RecursionError) as e:
                 first_error = first_error or f"the first record is not valid JSON ({json_reason(e)})"
-                pos = _resync(text, pos, pos + 1)
-                if pos is None:
+                found = _resync(text, pos, pos + 1)
+                if found is None:
                     break
+                pos = found
         return None, first_error
     first_error = ""
     pos = 0
@@ -352,11 +354,12 @@ def _json_list(source: Source, start: int) -> Iterator[Record]:
             record, end = decoder.raw_decode(text, pos)
         except (ValueError, RecursionError) as e:
             line = e.lineno if isinstance(e, json.JSONDecodeError) else lines.at(pos)
-            pos = _resync(text, element_start, pos + 1)
-            rest = "" if pos is not None else "; the rest of the file was not checked"
+            resumed = _resync(text, element_start, pos + 1)
+            rest = "" if resumed is not None else "; the rest of the file was not checked"
             source.problem(line, "json", f"not valid JSON ({json_reason(e)}){rest}")
-            if pos is None:
+            if resumed is None:
                 return
+            pos = resumed
             continue
         yield lines.at(element_start), record
         pos = _skip_ws(text, end)
@@ -366,11 +369,12 @@ def _json_list(source: Source, start: int) -> Iterator[Record]:
             pos += 1
         elif pos < len(text) and text[pos] not in "]{[":
             line = lines.at(pos)
-            pos = _resync(text, element_start, pos)
-            rest = "" if pos is not None else "; the rest of the file was not checked"
+            resumed = _resync(text, element_start, pos)
+            rest = "" if resumed is not None else "; the rest of the file was not checked"
             source.problem(line, "json", f"not valid JSON (expected ',' or ']' after a record){rest}")
-            if pos is None:
+            if resumed is None:
                 return
+            pos = resumed
         elif pos < len(text) and text[pos] != "]":
             source.problem(lines.at(pos), "json", "not valid JSON (missing ',' between records)")
 

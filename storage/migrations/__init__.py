@@ -125,7 +125,7 @@ def current_revision(conn: Connection) -> str | None:
 
     Run it in a transaction of its own: on PostgreSQL a missing table aborts the transaction.
     """
-    query = sa.select(sa.column("version_num")).select_from(sa.table(VERSION_TABLE))
+    query: sa.Select = sa.select(sa.column("version_num")).select_from(sa.table(VERSION_TABLE))
     try:
         found = conn.execute(query).scalars().all()
     except (OperationalError, ProgrammingError):
@@ -205,6 +205,7 @@ def sqlite_foreign_keys_off(conn: Connection) -> Iterator[Connection]:
     enforcement cannot be switched back on is discarded, not returned to the pool.
     """
     driver = conn.connection.driver_connection
+    assert driver is not None, "a checked-out connection has its driver connection"
     if conn.in_transaction():
         raise RuntimeError("switch foreign keys off before the transaction begins.")
     driver.execute("PRAGMA foreign_keys=OFF")

@@ -34,8 +34,7 @@ def write_revision(message: str, *, autogenerate: bool = False) -> Path:
     """Write the next revision file in :data:`storage.migrations.VERSIONS_DIR`; return its path."""
     rev_id = next_revision_id()
     if not autogenerate:
-        script = command.revision(migrations.config(), message=message, rev_id=rev_id)
-        return Path(script.path)
+        return _path_of(command.revision(migrations.config(), message=message, rev_id=rev_id))
     with tempfile.TemporaryDirectory() as scratch:
         engine = make_engine(f"sqlite:///{Path(scratch) / 'head.db'}")
         with engine.begin() as conn:
@@ -44,7 +43,15 @@ def write_revision(message: str, *, autogenerate: bool = False) -> Path:
                 migrations.config(conn), message=message, rev_id=rev_id, autogenerate=True
             )
         engine.dispose()
-    return Path(script.path)
+    return _path_of(script)
+
+
+def _path_of(script: object) -> Path:
+    """The file Alembic wrote for a new revision."""
+    path = getattr(script, "path", None)
+    if not isinstance(path, str):
+        raise RuntimeError("Alembic did not write a revision file.")
+    return Path(path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,7 +32,7 @@ def run_migrations() -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
-        on_version_apply=_record,
+        on_version_apply=_record,  # type: ignore[arg-type]  # Alembic calls it with keywords only
     )
     with context.begin_transaction():
         context.run_migrations()
