@@ -9,6 +9,7 @@ one), so a page can gather everything it shows in a single read.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
@@ -186,8 +187,19 @@ def drill_counts(conn: Connection, rater_id: int, pattern: str) -> dict[str, tup
     return {key: (int(size), int(done)) for key, size, done in conn.execute(query).all()}
 
 
-def cohort_drill_counts(store: Store, cohort_id: int, pattern: str) -> pd.DataFrame:
+def cohort_drill_counts(
+    store: Store,
+    cohort_id: int,
+    pattern: str,
+    *,
+    from_key: str | None = None,
+    names: Collection[str] | None = None,
+) -> pd.DataFrame:
     """Every drill of a cohort's raters whose key matches ``pattern``.
+
+    ``from_key`` keeps the drills whose key sorts at or after it (``daily:``
+    keys sort by day, so ``"daily:2026-03-01"`` keeps that day on), read over
+    the (rater, drill) key; ``names`` keeps those raters.
 
     Columns ``rater`` (name), ``drill`` (key), ``items`` and ``answered``.
     """
@@ -203,6 +215,10 @@ def cohort_drill_counts(store: Store, cohort_id: int, pattern: str) -> pd.DataFr
         .where(raters.c.cohort_id == int(cohort_id), drill_items.c.drill.like(pattern))
         .group_by(raters.c.name, drill_items.c.drill)
     )
+    if from_key is not None:
+        query = query.where(drill_items.c.drill >= from_key)
+    if names is not None:
+        query = query.where(raters.c.name.in_([str(name) for name in names]))
     with store.read() as conn:
         rows = conn.execute(query).all()
     return pd.DataFrame(rows, columns=["rater", "drill", "items", "answered"])

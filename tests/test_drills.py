@@ -402,3 +402,15 @@ def test_cohort_streaks_leave_out_unfinished_and_broken_days(store):
     finish_daily(store, eli, DAY - timedelta(days=1), size=2)  # yesterday counts while today is open
     drills.get_or_create_drill(store, eli, "starter", DAY, size=2)  # started, not finished
     assert drills.cohort_streaks(store, cohort_id(store), DAY) == {"eli": 1}
+
+
+def test_cohort_streaks_longer_than_the_days_read_first_are_counted_in_full(store):
+    # cohort_streaks reads the last _STREAK_WINDOW days for everyone and longer streaks again
+    window = drills._STREAK_WINDOW
+    lengths = {"long": window + 4, "edge": window + 1, "window": window, "short": 2}
+    for name, days in lengths.items():
+        rater = add_rater(store, name)
+        for offset in range(days):
+            finish_daily(store, rater, DAY - timedelta(days=offset + (name == "edge")), size=1)
+        assert drills.streak(store, rater, DAY) == days
+    assert drills.cohort_streaks(store, cohort_id(store), DAY) == lengths

@@ -591,19 +591,42 @@ def streak(store: Store, rater_id: int, today: date) -> int:
 
 
 def cohort_streaks(store: Store, cohort_id: int, today: date) -> dict[str, int]:
-    """Each rater's :func:`streak`, by rater name, for a whole cohort in one query.
+    """Each rater's :func:`streak`, by rater name, for a whole cohort.
 
     Raters who never finished a daily drill are left out (their streak is 0).
     The count runs over all time: a leaderboard limited to this week still
-    shows a streak that began last week.
+    shows a streak that began last week. One query reads everyone's last
+    ``_STREAK_WINDOW`` days of daily drills; a second reads, over all time, only
+    the raters whose streak reaches the first of those days.
     """
     today = _day(today)
-    frame = rows.cohort_drill_counts(store, cohort_id, "daily:%")
+    # Only the last _STREAK_WINDOW days are read for everyone; a rater whose streak reaches back
+    # to the window's first day (it may go on before it) is read again over all time.
+    start = today - timedelta(days=_STREAK_WINDOW)
+    counts = _cohort_streaks(store, cohort_id, today, from_key=drill_key(start))
+    reaching = [rater for rater, (n, first) in counts.items() if n > 0 and first <= start]
+    if reaching:
+        counts.update(_cohort_streaks(store, cohort_id, today, names=reaching))
+    return {rater: n for rater, (n, _) in counts.items() if n > 0}
+
+
+_STREAK_WINDOW = 10
+"""Days of daily drills :func:`cohort_streaks` reads for every rater before reading longer streaks in full."""
+
+
+def _cohort_streaks(store: Store, cohort_id: int, today: date, **where: Any) -> dict[str, tuple[int, date]]:
+    """``{rater: (streak, its first day)}`` from the daily drills (``cohort_drill_counts`` filters)."""
+    frame = rows.cohort_drill_counts(store, cohort_id, "daily:%", **where)
     done = frame[(frame["items"] > 0) & (frame["items"] == frame["answered"])]
     days: dict[str, set[date]] = {}
     for rater, key in zip(done["rater"], done["drill"], strict=True):
         days.setdefault(rater, set()).add(parse_drill_key(key)[1])
-    return {rater: n for rater, finished in days.items() if (n := _streak(finished, today)) > 0}
+    counts = {}
+    for rater, finished in days.items():
+        n = _streak(finished, today)
+        end = today if today in finished else today - timedelta(days=1)
+        counts[rater] = (n, end - timedelta(days=n - 1))
+    return counts
 
 
 def latest_round(store: Store, rater_id: int, day: date) -> int:
