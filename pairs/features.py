@@ -92,20 +92,42 @@ def response_features(texts: pd.Series) -> pd.DataFrame:
     {'words': [6, 2], 'headers': [1, 0], 'list_items': [2, 0], 'bold': [1, 0], 'polish': [4, 0]}
     """
     s = texts.fillna("").astype(str)
-    out = pd.DataFrame(index=texts.index)
-    out["words"] = s.str.split().str.len().fillna(0)
-    out["chars"] = s.str.len()
-    out["tokens"] = np.ceil(out["chars"] / 4)
-    out["code_blocks"] = s.str.count(_FENCE.pattern, flags=_FENCE.flags)
-    prose = s.str.replace(_FENCE, "\n", regex=True)
-    out["headers"] = prose.str.count(_HEADER)
-    out["list_items"] = prose.str.count(_LIST)
-    out["bold"] = prose.str.count(_BOLD)
-    out["tables"] = prose.str.count(_TABLE)
-    out["links"] = prose.str.count(_LINK)
-    out["emojis"] = prose.str.count(_EMOJI)
+    counts = np.array([_text_counts(text) for text in s.tolist()], dtype=np.int64).reshape(-1, 9)
+    out = pd.DataFrame(counts, index=texts.index, columns=["words", "chars", *_COUNTED])
+    out["tokens"] = (out["chars"] + 3) // 4  # ceil(chars / 4)
     out["polish"] = out[MARKDOWN_COUNTS].sum(axis=1)
     return out[RESPONSE_COLUMNS].astype("int64")
+
+
+_COUNTED = ["code_blocks", "headers", "list_items", "bold", "tables", "links", "emojis"]
+_HEADER_RE, _LIST_RE, _BOLD_RE, _TABLE_RE, _LINK_RE, _EMOJI_RE = (
+    re.compile(p) for p in (_HEADER, _LIST, _BOLD, _TABLE, _LINK, _EMOJI)
+)
+
+
+def _text_counts(text: str) -> tuple[int, ...]:
+    """``words, chars`` and the :data:`_COUNTED` counts of one text.
+
+    A pattern is run only when the text holds what every match of it must
+    contain (a header a ``#``, a table row ``---``, an emoji a non-ASCII
+    character, ...): the counts are those of the patterns, only cheaper.
+    """
+    if "```" in text or "~~~" in text:
+        code = sum(1 for _ in _FENCE.finditer(text))
+        prose = _FENCE.sub("\n", text)
+    else:
+        code, prose = 0, text
+    return (
+        len(text.split()),
+        len(text),
+        code,
+        len(_HEADER_RE.findall(prose)) if "#" in prose else 0,
+        len(_LIST_RE.findall(prose)),
+        len(_BOLD_RE.findall(prose)) if "**" in prose or "__" in prose else 0,
+        len(_TABLE_RE.findall(prose)) if "---" in prose else 0,
+        len(_LINK_RE.findall(prose)) if "](" in prose or "http" in prose else 0,
+        0 if prose.isascii() else len(_EMOJI_RE.findall(prose)),
+    )
 
 
 def normalized_difference(a: pd.Series | np.ndarray, b: pd.Series | np.ndarray) -> pd.Series | np.ndarray:
