@@ -16,20 +16,20 @@ before the upgrade commits.
 
 from __future__ import annotations
 
+import ast
 import functools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, ProgrammingError
+
+if TYPE_CHECKING:  # Alembic (0.2 s to import) is loaded only when a database needs upgrading
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent
 """Alembic's script location: ``env.py`` and the revision template."""
@@ -84,6 +84,8 @@ def config(connection: Connection | None = None, *, versions: Path | None = None
     -------
     alembic.config.Config
     """
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", _escaped(MIGRATIONS_DIR))
     cfg.set_main_option("version_locations", _escaped(versions or VERSIONS_DIR))
@@ -114,10 +116,61 @@ def head(versions: Path | None = None) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _head(versions: str, _mtime: int) -> str:
-    heads = ScriptDirectory.from_config(config(versions=Path(versions))).get_heads()
+    heads = _literal_heads(Path(versions))
+    if heads is None:
+        from alembic.script import ScriptDirectory
+
+        heads = ScriptDirectory.from_config(config(versions=Path(versions))).get_heads()
     if len(heads) != 1:
         raise SchemaError(f"the revisions in {versions} must form one line; they end in {sorted(heads)}.")
     return heads[0]
+
+
+def _literal_heads(versions: Path) -> list[str] | None:
+    """The heads of the revisions in ``versions``, read without importing Alembic or the revisions.
+
+    Each revision file (the ``*.py`` files Alembic reads: not ``__init__.py``)
+    is parsed, not run, for its module-level ``revision`` and
+    ``down_revision`` literals; a head is a revision no other one revises.
+    None when a file does not spell them as literals: Alembic then reads them.
+    """
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for path in sorted(versions.glob("*.py")):
+        if path.name.startswith((".#", "__init__")):
+            continue
+        found = _module_literals(path, ("revision", "down_revision"))
+        if found is None or not isinstance(found.get("revision"), str):
+            return None
+        down = found.get("down_revision")
+        downs = down if isinstance(down, (tuple, list)) else (down,)
+        if not all(d is None or isinstance(d, str) for d in downs):
+            return None
+        revisions.add(found["revision"])
+        revised.update(d for d in downs if d is not None)
+    return sorted(revisions - revised)
+
+
+def _module_literals(path: Path, names: tuple[str, ...]) -> dict[str, object] | None:
+    """The literal values assigned to ``names`` at a module's top level; None if one is not a literal."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return None
+    found: dict[str, object] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in names:
+            try:
+                found[target.id] = ast.literal_eval(value)
+            except ValueError:
+                return None
+    return found
 
 
 def current_revision(conn: Connection) -> str | None:
@@ -174,6 +227,11 @@ def upgrade(conn: Connection, *, versions: Path | None = None) -> list[str]:
 
 
 def _upgrade(conn: Connection, cfg: Config) -> list[str]:
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from alembic.util.exc import CommandError
+
     revision = MigrationContext.configure(conn).get_current_revision()
     if revision is None:
         present = BASELINE_TABLES & set(sa.inspect(conn).get_table_names())
