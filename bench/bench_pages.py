@@ -174,11 +174,16 @@ def child(argv: list[str]) -> None:
 
     # Streamlit's own first-run set-up (it scans installed packages for components), done at
     # server start in a real server: spent here on a trivial page, before any clock starts.
-    AppTest.from_file(str(SCRIPT.parent / "trivial_app.py"), default_timeout=120).run()
+    # AppTest scans again for each new AppTest (0.15-0.2 s, ~275 packages' metadata); a server
+    # scans once, so the page's AppTest is handed the component registry the trivial page built.
+    warm = AppTest.from_file(str(SCRIPT.parent / "trivial_app.py"), default_timeout=120)
+    warm.run()
 
     store = Store()
     viewer = accounts.login(store, COHORT, VIEWER, PASSWORD)
     at = AppTest.from_file(str(SCRIPT.parent.parent / "views" / "leaderboard.py"), default_timeout=300)
+    if getattr(warm, "_bidi_component_manager", None) is not None:  # Streamlit's private attribute
+        at._bidi_component_manager = warm._bidi_component_manager
     at.session_state[TOKEN] = accounts.start_session(store, viewer.id)
     if window == "all":
         at.session_state["board_window"] = "All time"
