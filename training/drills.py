@@ -621,7 +621,7 @@ def _cohort_streaks(store: Store, cohort_id: int, today: date, **where: Any) -> 
     days: dict[str, set[date]] = {}
     for rater, key in zip(done["rater"], done["drill"], strict=True):
         days.setdefault(rater, set()).add(parse_drill_key(key)[1])
-    counts = {}
+    counts: dict[str, tuple[int, date]] = {}
     for rater, finished in days.items():
         n = _streak(finished, today)
         end = today if today in finished else today - timedelta(days=1)

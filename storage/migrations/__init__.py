@@ -140,14 +140,15 @@ def _literal_heads(versions: Path) -> list[str] | None:
         if path.name.startswith((".#", "__init__")):
             continue
         found = _module_literals(path, ("revision", "down_revision"))
-        if found is None or not isinstance(found.get("revision"), str):
+        revision = None if found is None else found.get("revision")
+        if found is None or not isinstance(revision, str):
             return None
         down = found.get("down_revision")
-        downs = down if isinstance(down, (tuple, list)) else (down,)
+        downs = list(down) if isinstance(down, (tuple, list)) else [down]
         if not all(d is None or isinstance(d, str) for d in downs):
             return None
-        revisions.add(found["revision"])
-        revised.update(d for d in downs if d is not None)
+        revisions.add(revision)
+        revised.update(str(d) for d in downs if d is not None)
     return sorted(revisions - revised)
 
 
