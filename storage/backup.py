@@ -64,6 +64,7 @@ from pairs.bank import bank_to_records
 from pairs.errors import InputError, Problem
 from pairs.files import atomic_write
 from pairs.judgments import neutralize_formula
+from storage.schema import as_utc
 from storage.store import Store, banks, cohorts, drill_items, judgments, metadata, raters, settings
 
 FORMAT = "paircal-store"
@@ -151,10 +152,6 @@ def decode_text(cell: str) -> str:
     return cell[1:] if cell.startswith("'") else cell
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _parse_time(cell: str) -> datetime:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z", cell):
         raise ValueError(f"not a time like 2026-11-20T09:00:00.000000Z: {cell!r}")
@@ -197,7 +194,7 @@ def _parse_date(cell: str) -> date:
 
 _ENCODE: dict[str, Callable[[Any], str]] = {
     "text": encode_text,
-    "time": lambda v: _utc(v).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+    "time": lambda v: as_utc(v).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
     "date": lambda v: v.isoformat(),
     "int": lambda v: str(int(v)),
     "float": lambda v: repr(float(v)),

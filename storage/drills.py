@@ -140,24 +140,19 @@ def record_answer(
         pair = _pair(conn, item["bank_id"], item["pair_id"])
         if item["choice"] is not None:
             return "answered", item, pair
-        shown = item["shown_at"]
-        row = {
-            "rater_id": int(rater_id),
-            "bank_id": item["bank_id"],
-            "pair_id": item["pair_id"],
-            "drill": key,
-            "drill_date": drill_date,
-            "left": item["left"],
-            "choice": choice,
-            "confidence": confidence,
-            "shown_at": shown,
-            "answered_at": answered_at,
-            "seconds": (answered_at - shown).total_seconds() if shown is not None else None,
-        }
-        stmt = store.insert_ignore(judgments, ["rater_id", "bank_id", "pair_id", "drill"]).returning(
-            judgments.c.id
+        stored = store.insert_judgment(
+            conn,
+            rater_id=int(rater_id),
+            bank_id=item["bank_id"],
+            pair_id=item["pair_id"],
+            drill=key,
+            choice=choice,
+            confidence=confidence,
+            left=item["left"],
+            shown_at=item["shown_at"],
+            answered_at=answered_at,
+            drill_date=drill_date,
         )
-        stored = conn.execute(stmt, row).first() is not None
         return ("stored" if stored else "answered"), item, pair
 
     return store.write(fn)

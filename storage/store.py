@@ -476,9 +476,43 @@ class Store:
         answered_at: datetime | None = None,
         drill_date=None,
     ) -> bool:
-        """Store one judgment; False (and nothing stored) if this drill already has it."""
+        """Store one judgment in its own transaction; False (and nothing stored) if this drill has it."""
+        fields = dict(
+            rater_id=rater_id,
+            bank_id=bank_id,
+            pair_id=pair_id,
+            drill=drill,
+            choice=choice,
+            confidence=confidence,
+            left=left,
+            shown_at=shown_at,
+            answered_at=answered_at,
+            drill_date=drill_date,
+        )
+        return self.write(lambda conn: self.insert_judgment(conn, **fields))
+
+    def insert_judgment(
+        self,
+        conn: Connection,
+        *,
+        rater_id: int,
+        bank_id: int,
+        pair_id: str,
+        drill: str,
+        choice: str,
+        confidence: float | None,
+        left: str | None,
+        shown_at: datetime | None = None,
+        answered_at: datetime | None = None,
+        drill_date=None,
+    ) -> bool:
+        """Insert one judgment inside ``conn``'s transaction; False if this drill already has it.
+
+        ``answered_at`` defaults to now, ``drill_date`` to its date, and the
+        time on the item (``seconds``) is ``answered_at - shown_at`` when the
+        item's showing was recorded.
+        """
         answered_at = answered_at or now()
-        seconds = (answered_at - shown_at).total_seconds() if shown_at else None
         row = {
             "rater_id": rater_id,
             "bank_id": bank_id,
@@ -490,12 +524,12 @@ class Store:
             "confidence": confidence,
             "shown_at": shown_at,
             "answered_at": answered_at,
-            "seconds": seconds,
+            "seconds": (answered_at - shown_at).total_seconds() if shown_at else None,
         }
         stmt = self.insert_ignore(judgments, ["rater_id", "bank_id", "pair_id", "drill"]).returning(
             judgments.c.id
         )
-        return self.write(lambda conn: conn.execute(stmt, row).first() is not None)
+        return conn.execute(stmt, row).first() is not None
 
     def export_judgments(self, *, bank: str | None = None, cohort: str | None = None) -> pd.DataFrame:
         """All judgments (optionally of one bank / cohort) in the CSV layout, oldest first."""
