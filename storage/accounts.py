@@ -148,11 +148,11 @@ def load_rater(store: Store, rater_id: int) -> RaterRow:
     return _row(row)
 
 
-def _bank_id(conn: Connection, bank: str) -> int:
-    bid = conn.execute(sa.select(banks.c.id).where(banks.c.name == bank)).scalar()
-    if bid is None:
-        raise Refused("no-bank", bank)
-    return int(bid)
+def _bank_id(store: Store, conn: Connection, bank: str) -> int:
+    try:
+        return store.bank_id(bank, conn)
+    except KeyError:
+        raise Refused("no-bank", bank) from None
 
 
 # -- cohorts -----------------------------------------------------------------------------------
@@ -177,7 +177,7 @@ def create_cohort(
     def fn(conn: Connection) -> RaterRow:
         if conn.execute(sa.select(cohorts.c.id).where(cohorts.c.name == name)).first():
             raise Refused("cohort-taken", name)
-        bank_id = _bank_id(conn, bank) if bank is not None else None
+        bank_id = _bank_id(store, conn, bank) if bank is not None else None
         cohort_id = insert_cohort(
             conn, name=name, invite_code=invite_code, bank_id=bank_id, drill_size=drill_size
         )
@@ -272,7 +272,7 @@ def update_cohort(
         if drill_size is not None:
             values["drill_size"] = drill_size
         if bank is not None:
-            values["bank_id"] = _bank_id(conn, bank)
+            values["bank_id"] = _bank_id(store, conn, bank)
         if conn.execute(sa.select(cohorts.c.id).where(cohorts.c.id == cohort_id)).first() is None:
             raise Refused("no-cohort")
         if values:

@@ -21,19 +21,6 @@ from pairs.judgments import COLUMNS as JUDGMENT_COLUMNS
 from storage.schema import banks, drill_items, judgments, pairs_table, raters
 from storage.store import Store
 
-ITEM_COLUMNS = (
-    "position",
-    "bank_id",
-    "pair_id",
-    "left",
-    "shown_at",
-    "choice",
-    "confidence",
-    "answered_at",
-    "bank",
-)
-"""The fields of each item row :func:`read_items` returns."""
-
 
 def _answer_join():
     j = judgments
@@ -246,15 +233,8 @@ def rater_exists(conn: Connection, rater_id: int) -> bool:
     return conn.execute(sa.select(raters.c.id).where(raters.c.id == int(rater_id))).first() is not None
 
 
-def cohort_of(conn: Connection, rater_id: int) -> int | None:
-    """The cohort id of a rater, or None."""
-    return conn.execute(sa.select(raters.c.cohort_id).where(raters.c.id == int(rater_id))).scalar()
-
-
 __all__ = [
-    "ITEM_COLUMNS",
     "cohort_drill_counts",
-    "cohort_of",
     "drill_counts",
     "insert_items",
     "mark_shown",

@@ -360,7 +360,7 @@ def open_drill(
         daily = _drill(conn, rater_id, daily_key)
         finished = _finished_days(rows.drill_counts(conn, rater_id, "daily:%"))
         rounds = rows.drill_counts(conn, rater_id, f"practice:{day.isoformat()}:%")
-        latest = max((parse_drill_key(k)[2] for k in rounds), default=0)
+        latest = _latest_round(rounds)
         current = None
         if practice and daily is not None and daily.finished:
             current = _drill(conn, rater_id, drill_key(day, "practice", max(latest, 1)))
@@ -633,6 +633,11 @@ def latest_round(store: Store, rater_id: int, day: date) -> int:
     """The highest practice round the rater has started on ``day``; 0 if none."""
     with store.read() as conn:
         keys = rows.drill_counts(conn, rater_id, f"practice:{_day(day).isoformat()}:%")
+    return _latest_round(keys)
+
+
+def _latest_round(keys: Mapping[str, Any]) -> int:
+    """The highest round among practice drill keys; 0 if there are none."""
     return max((parse_drill_key(k)[2] for k in keys), default=0)
 
 
