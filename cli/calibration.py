@@ -93,9 +93,7 @@ def load_inputs(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
         bank = read_bank(args.bank, getattr(args, "bank_format", "auto"))
         judgments = read_judgments(args.judgments, pair_ids=bank["id"])
         return bank, judgments
-    from storage.store import Store
-
-    store = Store(args.db)
+    store = _store(args)
     try:
         bank = store.load_bank(args.bank)
     except KeyError:
@@ -155,9 +153,16 @@ def _simulated(args: argparse.Namespace) -> set[str]:
     named = {name.strip() for name in (args.simulated or "").split(",") if name.strip()}
     if args.judgments:
         return named
-    from storage.store import Store
+    return named | _store(args).simulated_raters(cohort=args.cohort)
 
-    return named | Store(args.db).simulated_raters(cohort=args.cohort)
+
+def _store(args: argparse.Namespace):
+    """The database named by ``--db`` (default ``PAIRCAL_DB_URL``), opened once per command."""
+    if getattr(args, "store", None) is None:
+        from storage.store import Store
+
+        args.store = Store(args.db)
+    return args.store
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
