@@ -1,22 +1,37 @@
 """The whole store as a directory of plain files: export, and import into an empty database.
 
 ``python -m pairs store export DIR`` writes, and ``python -m pairs store import DIR``
-reads back, this layout (one header row per CSV file):
+reads back, this layout (one header row per CSV file), version 2:
 
 =========================  ==================================================================
 file                       content, one row per ...
 =========================  ==================================================================
 ``paircal-store.json``     the format name and version, and the rows of each file below
 ``settings.csv``           setting: ``key, value``
-``banks.csv``              bank: ``name, file, source_file, created_at``
+``banks.csv``              bank: ``name, file, source_file, created_at, owner_cohort,
+                           read_only``
 ``banks/NNN-name.jsonl``   pair of a bank, in order: the native JSONL of ``python -m pairs export``
 ``cohorts.csv``            cohort: ``name, invite_code, bank, drill_size, simulated, created_at``
-``raters.csv``             rater: ``cohort, name, role, simulated, created_at``
+``raters.csv``             rater: ``cohort, name, role, simulated, created_at, kind, admin,
+                           removed_at``
 ``drill_items.csv``        drill item: ``cohort, rater, drill, position, bank, pair_id, left,
                            shown_at``
 ``judgments.csv``          judgment: ``cohort, rater, bank, pair_id, drill, drill_date, choice,
-                           confidence, left, shown_at, answered_at, seconds``
+                           confidence, left, shown_at, answered_at, seconds, repeat``
+``invites.csv``            invitation to lead a cohort: ``token_hash, cohort, role, created_at,
+                           expires_at, used_at, used_by``
+``identities.csv``         sign-in through an identity provider: ``issuer, subject, cohort,
+                           rater, created_at``
 =========================  ==================================================================
+
+A cohort, a rater or a bank is named, never numbered: ``owner_cohort`` is the
+name of the cohort that owns a bank (empty: the server's shared bank),
+``used_by`` the name of the person who used an invitation, a rater of the
+invitation's cohort (empty: not used), and ``cohort, rater`` name a rater. ``kind`` is
+``account`` (a person who signs in) or ``imported`` (a name from a judgments
+import or a simulation); ``removed_at`` is when a lead removed the rater
+(empty: not removed); ``repeat`` marks a judgment of a pair its rater had
+answered before.
 
 Conventions: UTF-8 with ``\\n`` line ends; times in ISO 8601 UTC with
 microseconds (``2026-11-20T09:00:00.000000Z``), dates ``YYYY-MM-DD``, booleans
@@ -29,14 +44,37 @@ leading apostrophe from every text cell that has one.
 
 What is not exported: password hashes, session tokens, failed sign-in counts
 and locks. Imported people therefore have no password until an administrator
-sets one (``python -m pairs accounts set-password``). Cohort invite codes *are*
-exported, so a moved cohort keeps its code: they are secrets, keep the
-directory private.
+sets one (``python -m pairs accounts set-password``); people who sign in
+through an identity provider keep their ``identities.csv`` rows and can sign in
+as before. Cohort invite codes *are* exported, so a moved cohort keeps its code:
+they are secrets, keep the directory private. So are the ``token_hash`` cells
+of ``invites.csv``: only a hash of each lead invitation's code, which cannot be
+turned back into the code, but treat them as sensitive as the invite codes.
+``identities.csv`` names people at their identity provider.
 
-Rows are written in the order they were stored, and the import stores them in
-file order, all in one transaction into an empty database, so export, import,
-export gives byte-identical files, whichever of SQLite and PostgreSQL is on
-either side.
+Rows are written in the order they were stored (invitations and identities,
+which have no such order, by ``created_at`` and then their key), and the
+import stores them in file order, all in one transaction into an empty
+database, so export, import, export gives byte-identical files, whichever of
+SQLite and PostgreSQL is on either side.
+
+Version 1, written before banks had owners and raters had kinds, is read
+too: the same files less ``invites.csv`` and ``identities.csv``, and less the
+columns ``owner_cohort``, ``read_only``, ``kind``, ``admin``, ``removed_at``
+and ``repeat``. The import fills those as the database upgrade (revision
+``0002``) does, with what a version-1 export holds (it has no passwords):
+
+* a bank used by exactly one cohort is that cohort's, unless it is the starter
+  bank; every other bank is the server's, and the server's banks are read-only;
+* a rater is ``imported`` when not a lead, with no drill item, and either
+  simulated or with a judgment (a name from a judgments import or a
+  simulation); everyone else is an ``account`` (the upgrade tells the two apart
+  by the password, which the export does not hold: a rater who joined with the
+  invite code but never drilled has neither drill items nor judgments);
+* the first lead in ``raters.csv`` (the oldest) is the admin; nobody is removed;
+* a judgment is a repeat when an earlier row of ``judgments.csv`` has the same
+  rater, bank and pair;
+* there are no invitations and no identities.
 """
 
 from __future__ import annotations
@@ -60,22 +98,29 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from pairs.bank import COLUMNS as BANK_COLUMNS
-from pairs.bank import bank_to_records
+from pairs.bank import STARTER_BANK_NAME, bank_to_records
 from pairs.errors import InputError, Problem
 from pairs.files import atomic_write
 from pairs.judgments import neutralize_formula
-from storage.schema import as_utc
+from storage.schema import as_utc, identities, invites
 from storage.store import Store, banks, cohorts, drill_items, judgments, metadata, raters, settings
 
 FORMAT = "paircal-store"
-VERSION = 1
+VERSION = 2
 MANIFEST = "paircal-store.json"
 BANK_DIR = "banks"
 
 # Each CSV file and its columns, with the kind of value in each (see _ENCODE and _DECODE).
 FILES: dict[str, dict[str, str]] = {
     "settings.csv": {"key": "text", "value": "text"},
-    "banks.csv": {"name": "text", "file": "text", "source_file": "text", "created_at": "time"},
+    "banks.csv": {
+        "name": "text",
+        "file": "text",
+        "source_file": "text",
+        "created_at": "time",
+        "owner_cohort": "text?",
+        "read_only": "bool",
+    },
     "cohorts.csv": {
         "name": "text",
         "invite_code": "text",
@@ -90,6 +135,9 @@ FILES: dict[str, dict[str, str]] = {
         "role": "text",
         "simulated": "bool",
         "created_at": "time",
+        "kind": "text",
+        "admin": "bool",
+        "removed_at": "time?",
     },
     "drill_items.csv": {
         "cohort": "text",
@@ -114,11 +162,45 @@ FILES: dict[str, dict[str, str]] = {
         "shown_at": "time?",
         "answered_at": "time?",
         "seconds": "float?",
+        "repeat": "bool",
     },
+    "invites.csv": {
+        "token_hash": "text",
+        "cohort": "text",
+        "role": "text",
+        "created_at": "time",
+        "expires_at": "time",
+        "used_at": "time?",
+        "used_by": "text?",
+    },
+    "identities.csv": {
+        "issuer": "text",
+        "subject": "text",
+        "cohort": "text",
+        "rater": "text",
+        "created_at": "time",
+    },
+}
+# What version 2 added to version 1: whole files, and columns (at the end of their files).
+ADDED_IN_2_FILES = ("invites.csv", "identities.csv")
+ADDED_IN_2_COLUMNS = {
+    "banks.csv": ("owner_cohort", "read_only"),
+    "raters.csv": ("kind", "admin", "removed_at"),
+    "judgments.csv": ("repeat",),
+}
+# The files and columns of each version this module reads.
+FILES_BY_VERSION: dict[int, dict[str, dict[str, str]]] = {
+    1: {
+        name: {c: kind for c, kind in columns.items() if c not in ADDED_IN_2_COLUMNS.get(name, ())}
+        for name, columns in FILES.items()
+        if name not in ADDED_IN_2_FILES
+    },
+    2: FILES,
 }
 NOTE = (
     "No passwords, password hashes, sessions or failed sign-ins are exported; set new passwords with "
-    "'python -m pairs accounts set-password'. Cohort invite codes are exported: keep this directory private."
+    "'python -m pairs accounts set-password'. Cohort invite codes and the hashes of lead invitations "
+    "are exported: keep this directory private."
 )
 
 
@@ -282,7 +364,7 @@ def export_store(store: Store, directory: str | os.PathLike) -> dict[str, int]:
     -------
     dict
         Rows written per kind: ``settings``, ``banks``, ``pairs``, ``cohorts``,
-        ``raters``, ``drill_items``, ``judgments``.
+        ``raters``, ``drill_items``, ``judgments``, ``invites``, ``identities``.
 
     Raises
     ------
@@ -331,13 +413,21 @@ def _read_store(store: Store, conn: Connection) -> tuple[dict[str, list[dict]], 
         key=lambda r: r["key"],
     )
     bank_rows, bank_frames = [], []
-    for position, row in enumerate(conn.execute(sa.select(banks).order_by(banks.c.id)).all(), start=1):
+    owner = cohorts.alias("owner")
+    stored_banks = conn.execute(
+        sa.select(banks, owner.c.name.label("owner_cohort"))
+        .outerjoin(owner, owner.c.id == banks.c.owner_cohort_id)
+        .order_by(banks.c.id)
+    ).all()
+    for position, row in enumerate(stored_banks, start=1):
         bank_rows.append(
             {
                 "name": row.name,
                 "file": _bank_file(position, row.name),
                 "source_file": row.source_file or "",
                 "created_at": row.created_at,
+                "owner_cohort": row.owner_cohort,
+                "read_only": row.read_only,
             }
         )
         bank_frames.append(store.load_bank(row.name, conn))
@@ -366,6 +456,9 @@ def _read_store(store: Store, conn: Connection) -> tuple[dict[str, list[dict]], 
                 raters.c.role,
                 raters.c.simulated,
                 raters.c.created_at,
+                raters.c.kind,
+                raters.c.admin,
+                raters.c.removed_at,
             )
             .join(cohorts, cohorts.c.id == raters.c.cohort_id)
             .order_by(raters.c.id)
@@ -404,11 +497,45 @@ def _read_store(store: Store, conn: Connection) -> tuple[dict[str, list[dict]], 
                 judgments.c.shown_at,
                 judgments.c.answered_at,
                 judgments.c.seconds,
+                judgments.c.repeat,
             )
             .join(raters, raters.c.id == judgments.c.rater_id)
             .join(cohorts, cohorts.c.id == raters.c.cohort_id)
             .join(banks, banks.c.id == judgments.c.bank_id)
             .order_by(judgments.c.id)
+        ).mappings()
+    ]
+    invitee = raters.alias("invitee")
+    invite_rows = [
+        dict(r)
+        for r in conn.execute(
+            sa.select(
+                invites.c.token_hash,
+                cohorts.c.name.label("cohort"),
+                invites.c.role,
+                invites.c.created_at,
+                invites.c.expires_at,
+                invites.c.used_at,
+                invitee.c.name.label("used_by"),
+            )
+            .join(cohorts, cohorts.c.id == invites.c.cohort_id)
+            .outerjoin(
+                invitee,
+                sa.and_(invitee.c.id == invites.c.used_by, invitee.c.cohort_id == invites.c.cohort_id),
+            )
+        ).mappings()
+    ]
+    identity_rows = [
+        dict(r)
+        for r in conn.execute(
+            sa.select(
+                identities.c.issuer,
+                identities.c.subject,
+                *who,
+                identities.c.created_at,
+            )
+            .join(raters, raters.c.id == identities.c.rater_id)
+            .join(cohorts, cohorts.c.id == raters.c.cohort_id)
         ).mappings()
     ]
     tables = {
@@ -418,6 +545,11 @@ def _read_store(store: Store, conn: Connection) -> tuple[dict[str, list[dict]], 
         "raters.csv": rater_rows,
         "drill_items.csv": item_rows,
         "judgments.csv": judgment_rows,
+        # No row id to keep the order of: by time, then key (sorted here, for the collation reason above).
+        "invites.csv": sorted(invite_rows, key=lambda r: (as_utc(r["created_at"]), r["token_hash"])),
+        "identities.csv": sorted(
+            identity_rows, key=lambda r: (as_utc(r["created_at"]), r["issuer"], r["subject"])
+        ),
     }
     return tables, bank_frames
 
@@ -432,7 +564,8 @@ def import_store(store: Store, directory: str | os.PathLike) -> dict[str, int]:
     malformed cell, a bank named twice, a row naming a cohort, rater, bank or
     pair that is not in the export, a file with fewer or more rows than the
     manifest says) is reported and nothing is imported. Imported people have
-    no password.
+    no password. A version-1 export is read too, its missing fields filled as
+    the module docstring says.
 
     Returns
     -------
@@ -482,14 +615,16 @@ def _read_directory(directory: Path) -> tuple[dict[str, list[tuple[int, dict]]],
         raise InputError([Problem(str(manifest_path), exc.lineno, "json", exc.msg)]) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise InputError([Problem(str(manifest_path), None, "format", f"not a {FORMAT} export")])
-    if manifest.get("version") != VERSION:
+    version = manifest.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version not in FILES_BY_VERSION:
+        readable = " and ".join(str(v) for v in FILES_BY_VERSION)
         raise InputError(
             [
                 Problem(
                     str(manifest_path),
                     None,
                     "version",
-                    f"version {manifest.get('version')!r}; this PairCal reads version {VERSION}",
+                    f"version {version!r}; this PairCal reads versions {readable}",
                 )
             ]
         )
@@ -497,7 +632,10 @@ def _read_directory(directory: Path) -> tuple[dict[str, list[tuple[int, dict]]],
     expected_rows: dict[str, Any] = listed if isinstance(listed, dict) else {}
 
     problems: list[Problem] = []
-    tables = {name: _read_csv(directory / name, columns, problems) for name, columns in FILES.items()}
+    tables = {
+        name: _read_csv(directory / name, columns, problems)
+        for name, columns in FILES_BY_VERSION[version].items()
+    }
 
     bank_frames: list[pd.DataFrame] = []
     for line, row in tables["banks.csv"]:
@@ -530,7 +668,41 @@ def _read_directory(directory: Path) -> tuple[dict[str, list[tuple[int, dict]]],
     problems += _reference_problems(directory, tables, bank_frames)
     if problems:
         raise InputError(problems)
+    if version == 1:
+        _fill_version_1(tables)
     return tables, bank_frames
+
+
+def _fill_version_1(tables: dict[str, list[tuple[int, dict]]]) -> None:
+    """Add what version 2 added to the checked rows of a version-1 export, as the module docstring says."""
+    users: dict[str, list[str]] = {}
+    for _, row in tables["cohorts.csv"]:
+        if row["bank"] is not None:
+            users.setdefault(row["bank"], []).append(row["name"])
+    for _, row in tables["banks.csv"]:
+        using = users.get(row["name"], [])
+        row["owner_cohort"] = using[0] if len(using) == 1 and row["name"] != STARTER_BANK_NAME else None
+        row["read_only"] = row["owner_cohort"] is None
+
+    drilled = {(row["cohort"], row["rater"]) for _, row in tables["drill_items.csv"]}
+    judged = {(row["cohort"], row["rater"]) for _, row in tables["judgments.csv"]}
+    admin_found = False
+    for _, row in tables["raters.csv"]:
+        who = (row["cohort"], row["name"])
+        lead = row["role"] == "lead"
+        named = row["simulated"] or who in judged
+        row["kind"] = "imported" if not lead and who not in drilled and named else "account"
+        row["admin"] = lead and not admin_found
+        admin_found = admin_found or lead
+        row["removed_at"] = None
+
+    answered: set[tuple[str, str, str, str]] = set()
+    for _, row in tables["judgments.csv"]:
+        key = (row["cohort"], row["rater"], row["bank"], row["pair_id"])
+        row["repeat"] = key in answered
+        answered.add(key)
+    for name in ADDED_IN_2_FILES:
+        tables[name] = []
 
 
 def _read_csv(path: Path, columns: dict[str, str], problems: list[Problem]) -> list[tuple[int, dict]]:
@@ -589,6 +761,9 @@ def _reference_problems(
     for line, row in tables["banks.csv"]:  # the import would merge two banks of one name
         check("banks.csv", line, "name", row["name"] not in seen, f"bank {row['name']!r} appears twice")
         seen.add(row["name"])
+        if row.get("owner_cohort") is not None:
+            owner = row["owner_cohort"]
+            check("banks.csv", line, "owner_cohort", owner in cohort_names, f"unknown cohort {owner!r}")
     for line, row in tables["cohorts.csv"]:
         if "bank" in row:
             check(
@@ -613,6 +788,14 @@ def _reference_problems(
                 "role",
                 row["role"] in ("rater", "lead"),
                 f"must be rater or lead, got {row['role']!r}",
+            )
+        if "kind" in row:
+            check(
+                "raters.csv",
+                line,
+                "kind",
+                row["kind"] in ("account", "imported"),
+                f"must be account or imported, got {row['kind']!r}",
             )
     for file in ("drill_items.csv", "judgments.csv"):
         for line, row in tables[file]:
@@ -653,6 +836,56 @@ def _reference_problems(
             if "left" in row:
                 sides = ("A", "B", None) if file == "judgments.csv" else ("A", "B")
                 check(file, line, "left", row["left"] in sides, f"must be A or B, got {row['left']!r}")
+    hashes: set[str] = set()
+    for line, row in tables.get("invites.csv", []):
+        if "token_hash" in row:  # the primary key: a second row would be refused by the database
+            token_hash = row["token_hash"]
+            check("invites.csv", line, "token_hash", token_hash not in hashes, "an invitation appears twice")
+            hashes.add(token_hash)
+        if "cohort" in row:
+            check(
+                "invites.csv",
+                line,
+                "cohort",
+                row["cohort"] in cohort_names,
+                f"unknown cohort {row['cohort']!r}",
+            )
+            if row.get("used_by") is not None:
+                check(
+                    "invites.csv",
+                    line,
+                    "used_by",
+                    (row["cohort"], row["used_by"]) in people,
+                    f"unknown rater {row['used_by']!r} of cohort {row['cohort']!r}",
+                )
+        if "role" in row:
+            check(
+                "invites.csv",
+                line,
+                "role",
+                row["role"] in ("rater", "lead"),
+                f"must be rater or lead, got {row['role']!r}",
+            )
+    signed: set[tuple[str, str]] = set()
+    for line, row in tables.get("identities.csv", []):
+        if {"issuer", "subject"} <= set(row):
+            key = (row["issuer"], row["subject"])
+            check(
+                "identities.csv",
+                line,
+                "subject",
+                key not in signed,
+                f"{key[1]!r} of {key[0]!r} appears twice",
+            )
+            signed.add(key)
+        if {"cohort", "rater"} <= set(row):
+            check(
+                "identities.csv",
+                line,
+                "rater",
+                (row["cohort"], row["rater"]) in people,
+                f"unknown rater {row['rater']!r} of cohort {row['cohort']!r}",
+            )
     return problems
 
 
@@ -672,7 +905,12 @@ def _insert(
     bank_ids = {}
     for row, frame in zip(rows("banks.csv"), bank_frames, strict=True):
         store.add_pairs(
-            conn, row["name"], frame, source_file=row["source_file"], created_at=row["created_at"]
+            conn,
+            row["name"],
+            frame,
+            source_file=row["source_file"],
+            created_at=row["created_at"],
+            read_only=row["read_only"],
         )
         bank_ids[row["name"]] = store.bank_id(row["name"], conn)
     insert(
@@ -683,6 +921,13 @@ def _insert(
         ],
     )
     cohort_ids = dict(conn.execute(sa.select(cohorts.c.name, cohorts.c.id)).all())
+    for row in rows("banks.csv"):  # a bank's owner is a cohort, and a cohort's bank a bank: owners now
+        if row["owner_cohort"] is not None:
+            conn.execute(
+                sa.update(banks)
+                .where(banks.c.id == bank_ids[row["name"]])
+                .values(owner_cohort_id=cohort_ids[row["owner_cohort"]])
+            )
     insert(
         raters,
         [
@@ -695,6 +940,9 @@ def _insert(
                 "locked_until": None,
                 "simulated": row["simulated"],
                 "created_at": row["created_at"],
+                "kind": row["kind"],
+                "admin": row["admin"],
+                "removed_at": row["removed_at"],
             }
             for row in rows("raters.csv")
         ],
@@ -714,6 +962,29 @@ def _insert(
 
     insert(drill_items, [keyed(row) for row in rows("drill_items.csv")])
     insert(judgments, [keyed(row) for row in rows("judgments.csv")])
+    insert(
+        invites,
+        [
+            {
+                **{k: v for k, v in row.items() if k not in ("cohort", "used_by")},
+                "cohort_id": cohort_ids[row["cohort"]],
+                "used_by": None if row["used_by"] is None else rater_ids[(row["cohort"], row["used_by"])],
+            }
+            for row in rows("invites.csv")
+        ],
+    )
+    insert(
+        identities,
+        [
+            {
+                "issuer": row["issuer"],
+                "subject": row["subject"],
+                "rater_id": rater_ids[(row["cohort"], row["rater"])],
+                "created_at": row["created_at"],
+            }
+            for row in rows("identities.csv")
+        ],
+    )
     counts = {name.removesuffix(".csv"): len(rows) for name, rows in tables.items()}
     counts["pairs"] = sum(len(frame) for frame in bank_frames)
     return counts

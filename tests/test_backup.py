@@ -9,7 +9,14 @@ Checked, on SQLite and PostgreSQL:
   exported, imported into a new empty database and exported again: the two directories hold the
   same files, byte for byte, for each of SQLite and PostgreSQL on either side. The new database
   answers the same: the judgments export, every bank, each rater's drill (same items, answers and
-  next position), the invite codes.
+  next position), the invite codes, and every field of banks, raters and judgments that version 2
+  of the format added (a bank owned by a cohort, a read-only bank, the admin, a removed rater,
+  imported raters, a repeat judgment), the lead invitations and the identities. Each of those
+  fields, dropped from the export, makes the check fail.
+* Version 1 (the format before banks had owners), as the code of commit 52ca376 wrote it
+  (``tests/fixtures/store-v1/``): imported with the new fields filled as the database upgrade
+  fills them; exported again as version 2 whose version-1 columns are the version-1 files, byte
+  for byte. An unknown version is refused.
 * No password, password hash or session token is exported; imported people cannot sign in until
   ``python -m pairs accounts set-password`` gives them a password; a simulated or unknown rater is
   refused one.
@@ -41,10 +48,12 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+import storage.backup
 from calibration.simulate import demo_cohort
 from cli.pairs import main
 from pairs.bank import STARTER_BANK_NAME, STARTER_BANK_PATH
-from storage.backup import FILES, MANIFEST, decode_text, encode_text
+from storage.backup import FILES, FILES_BY_VERSION, MANIFEST, decode_text, encode_text
+from storage.schema import as_utc, banks, identities, invites, judgments, raters
 from storage.store import Store, cohorts, metadata
 from training import accounts, drills
 from training.accounts import AccountError
@@ -121,6 +130,31 @@ CSV_JUDGMENTS = (
     "@at,-minus-id,A,,B,,\n"
 )
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+V1_EXPORT = Path(__file__).resolve().parent / "fixtures" / "store-v1" / "export"
+
+# The fields version 2 of the export added, each set to a value that is not its default.
+REMOVED_AT = datetime(2026, 11, 21, 8, 30, 0, 123456, tzinfo=UTC)
+INVITED_AT = datetime(2026, 11, 19, 12, 0, tzinfo=UTC)
+# token hash, cohort, created, expires, used at, used by (None: unused), stored in this order
+INVITES = [
+    (hashlib.sha256(b"lead invite 2").hexdigest(), DEMO_COHORT, INVITED_AT, timedelta(days=7), None, None),
+    (
+        hashlib.sha256(b"lead invite 1").hexdigest(),
+        COHORT,
+        INVITED_AT,
+        timedelta(days=7),
+        INVITED_AT + timedelta(hours=1, microseconds=5),
+        LEAD,
+    ),
+]
+ISSUER = "https://id.example.org/"
+# issuer, subject, cohort, rater: all signed in at one moment, so their key orders them
+IDENTITIES = [
+    ("https://other.example.com", "10001", DEMO_COHORT, "Dee"),
+    (ISSUER, "=ann's subject ü", COHORT, ANN),
+    (ISSUER, "10001", DEMO_COHORT, "Dee"),
+]
+SIGNED_UP_AT = datetime(2026, 11, 18, 7, 0, 0, 42, tzinfo=UTC)
 
 
 # -- fixtures and helpers --------------------------------------------------------------
@@ -193,6 +227,7 @@ class Rich:
     drills: list[tuple[str, str, str, int, str]]  # cohort, rater, bank, size, kind of each drill
     token: str
     simulated: str
+    removed: str  # a simulated rater the lead removed
 
 
 def build_rich_store(url: str, tmp: Path) -> Rich:
@@ -227,7 +262,7 @@ def build_rich_store(url: str, tmp: Path) -> Rich:
         accounts.login(store, COHORT, BOB, "not bob's password")
 
     # A simulated demo cohort, loaded as the lead's console does it (views/lead.py).
-    demo_lead, demo_invite = accounts.create_cohort(store, DEMO_COHORT, "Dee", PASSWORDS[LEAD])
+    demo_lead, demo_invite = accounts.create_cohort(store, DEMO_COHORT, "Dee", PASSWORDS[LEAD], by=lead)
     simulated = demo_cohort(
         store.load_bank(STARTER_BANK_NAME), n_raters=8, n_per_rater=40, seed=3, start="2026-10-01"
     )
@@ -241,6 +276,8 @@ def build_rich_store(url: str, tmp: Path) -> Rich:
     assert main(argv) == 0
 
     csv_invite = accounts.cohort_info(store, cohort_id(store, CSV_COHORT))["invite_code"]
+    removed = sorted(simulated["rater"].unique())[1]
+    add_new_fields(store, removed)
     store.engine.dispose()
     return Rich(
         invites={COHORT: invite, DEMO_COHORT: demo_invite, CSV_COHORT: csv_invite},
@@ -251,7 +288,143 @@ def build_rich_store(url: str, tmp: Path) -> Rich:
         ],
         token=token,
         simulated=sorted(simulated["rater"].unique())[0],
+        removed=removed,
     )
+
+
+def add_new_fields(store: Store, removed: str) -> None:
+    """Give every field version 2 of the export added a value that is not its default.
+
+    Set directly in the tables, at fixed times: a bank owned by a cohort and the
+    read-only starter bank, the lead as the admin, a removed rater, the raters of
+    the CSV cohort imported, a repeat judgment, two lead invitations (one used)
+    and three identities.
+    """
+
+    def fn(conn: sa.Connection) -> None:
+        cohort_ids = dict(conn.execute(sa.select(cohorts.c.name, cohorts.c.id)).all())
+        rater_ids = {
+            (cohort, name): rid
+            for cohort, name, rid in conn.execute(
+                sa.select(cohorts.c.name, raters.c.name, raters.c.id).join(
+                    cohorts, cohorts.c.id == raters.c.cohort_id
+                )
+            )
+        }
+        awkward = banks.c.name == AWKWARD_BANK
+        conn.execute(sa.update(banks).where(awkward).values(owner_cohort_id=cohort_ids[COHORT]))
+        conn.execute(sa.update(banks).where(banks.c.name == STARTER_BANK_NAME).values(read_only=True))
+        conn.execute(sa.update(raters).values(admin=raters.c.id == rater_ids[(COHORT, LEAD)]))
+        gone = raters.c.id == rater_ids[(DEMO_COHORT, removed)]
+        conn.execute(sa.update(raters).where(gone).values(removed_at=REMOVED_AT))
+        imported = raters.c.cohort_id == cohort_ids[CSV_COHORT]
+        conn.execute(sa.update(raters).where(imported).values(kind="imported"))
+        again = sa.and_(
+            judgments.c.rater_id == rater_ids[(CSV_COHORT, "@at")], judgments.c.pair_id == "-minus-id"
+        )
+        conn.execute(sa.update(judgments).where(again).values(repeat=True))
+        for token_hash, cohort, created, valid, used_at, used_by in INVITES:
+            conn.execute(
+                sa.insert(invites).values(
+                    token_hash=token_hash,
+                    cohort_id=cohort_ids[cohort],
+                    role="lead",
+                    created_at=created,
+                    expires_at=created + valid,
+                    used_at=used_at,
+                    used_by=None if used_by is None else rater_ids[(cohort, used_by)],
+                )
+            )
+        for issuer, subject, cohort, name in IDENTITIES:
+            conn.execute(
+                sa.insert(identities).values(
+                    issuer=issuer,
+                    subject=subject,
+                    rater_id=rater_ids[(cohort, name)],
+                    created_at=SIGNED_UP_AT,
+                )
+            )
+
+    store.write(fn)
+
+
+def new_fields(url: str) -> dict[str, list[tuple]]:
+    """Every value of the fields version 2 of the export added, row ids replaced by names.
+
+    Banks, raters and judgments in the order stored; invitations and identities sorted.
+    """
+    store = Store(url)
+    try:
+        with store.read() as conn:
+            cohort_names = dict(conn.execute(sa.select(cohorts.c.id, cohorts.c.name)).all())
+            bank_names = dict(conn.execute(sa.select(banks.c.id, banks.c.name)).all())
+            who = {
+                rid: (cohort_names[cid], name)
+                for rid, cid, name in conn.execute(sa.select(raters.c.id, raters.c.cohort_id, raters.c.name))
+            }
+
+            def utc(moment: datetime | None) -> datetime | None:
+                return None if moment is None else as_utc(moment)
+
+            return {
+                "banks": [
+                    (r.name, cohort_names.get(r.owner_cohort_id), r.read_only)
+                    for r in conn.execute(sa.select(banks).order_by(banks.c.id))
+                ],
+                "raters": [
+                    (*who[r.id], r.kind, r.admin, utc(r.removed_at))
+                    for r in conn.execute(sa.select(raters).order_by(raters.c.id))
+                ],
+                "repeats": [
+                    (*who[r.rater_id], bank_names[r.bank_id], r.pair_id, r.drill)
+                    for r in conn.execute(sa.select(judgments).order_by(judgments.c.id))
+                    if r.repeat
+                ],
+                "invites": sorted(
+                    (
+                        r.token_hash,
+                        cohort_names[r.cohort_id],
+                        r.role,
+                        utc(r.created_at),
+                        utc(r.expires_at),
+                        utc(r.used_at),
+                        who.get(r.used_by),
+                    )
+                    for r in conn.execute(sa.select(invites))
+                ),
+                "identities": sorted(
+                    (r.issuer, r.subject, *who[r.rater_id], utc(r.created_at))
+                    for r in conn.execute(sa.select(identities))
+                ),
+            }
+    finally:
+        store.engine.dispose()
+
+
+def assert_every_new_field_set(fields: dict[str, list[tuple]], removed: str) -> None:
+    """The rich store's new fields hold what :func:`add_new_fields` put there.
+
+    So that a copy holding the same is not a vacuous check.
+    """
+    assert fields["banks"] == [(STARTER_BANK_NAME, None, True), (AWKWARD_BANK, COHORT, False)]
+    by_name = {(cohort, name): rest for cohort, name, *rest in fields["raters"]}
+    assert [who for who, (_, admin, _) in by_name.items() if admin] == [(COHORT, LEAD)]
+    assert [(who, at) for who, (_, _, at) in by_name.items() if at] == [((DEMO_COHORT, removed), REMOVED_AT)]
+    assert {by_name[(CSV_COHORT, n)][0] for n in ("-minus", "@at", 'comma, "quoted" ü')} == {"imported"}
+    assert {by_name[(COHORT, n)][0] for n in (LEAD, ANN, BOB)} == {"account"}
+    assert (CSV_COHORT, "@at", AWKWARD_BANK, "-minus-id") in [r[:4] for r in fields["repeats"]]
+    assert fields["invites"] == sorted(
+        (h, cohort, "lead", created, created + valid, used_at, None if by is None else (cohort, by))
+        for h, cohort, created, valid, used_at, by in INVITES
+    )
+    assert fields["identities"] == sorted((*identity, SIGNED_UP_AT) for identity in IDENTITIES)
+
+
+def assert_same_new_fields(source: str, copy: str) -> None:
+    """The store at ``copy`` holds every value of the new fields that the one at ``source`` holds."""
+    before, after = new_fields(source), new_fields(copy)
+    for kind, values in before.items():
+        assert after[kind] == values, kind
 
 
 def cohort_id(store: Store, name: str) -> int:
@@ -318,13 +491,19 @@ def assert_same_answers(source: str, copy: str, rich: Rich, tmp: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory) -> Path:
-    """An export of the rich store (built once, on SQLite); tests that change it work on a copy."""
-    tmp = tmp_path_factory.mktemp("exported")
+def rich_source(tmp_path_factory) -> tuple[str, Rich]:
+    """The rich store, built once on SQLite, and what it holds; tests must not change it."""
+    tmp = tmp_path_factory.mktemp("rich")
     url = f"sqlite:///{tmp / 'source.db'}"
-    build_rich_store(url, tmp)
-    assert main(["store", "export", str(tmp / "export"), "--db", url]) == 0
-    return tmp / "export"
+    return url, build_rich_store(url, tmp)
+
+
+@pytest.fixture(scope="module")
+def exported(rich_source, tmp_path_factory) -> Path:
+    """An export of the rich store; tests that change it work on a copy."""
+    directory = tmp_path_factory.mktemp("exported") / "export"
+    assert main(["store", "export", str(directory), "--db", rich_source[0]]) == 0
+    return directory
 
 
 # -- round trip ------------------------------------------------------------------------
@@ -364,8 +543,135 @@ def test_export_import_export_gives_identical_files(db_url, target, new_db, tmp_
         "pairs": ALL_PAIRS,
         "raters": 15,
         "settings": 4,
+        "invites": 2,
+        "identities": 3,
     }
+    assert json.loads(before[MANIFEST])["version"] == 2
     assert_same_answers(db_url, copy, rich, tmp_path)
+    assert_every_new_field_set(new_fields(db_url), rich.removed)
+    assert_same_new_fields(db_url, copy)
+
+
+# Each field version 2 added, as an export that forgot it would write it: its default in every row
+# (None: every row of the file left out).
+DROPPED = [
+    ("banks.csv", "owner_cohort", None),
+    ("banks.csv", "read_only", False),
+    ("raters.csv", "kind", "account"),
+    ("raters.csv", "admin", False),
+    ("raters.csv", "removed_at", None),
+    ("judgments.csv", "repeat", False),
+    ("invites.csv", "used_at", None),
+    ("invites.csv", "used_by", None),
+    ("invites.csv", None, None),
+    ("identities.csv", None, None),
+]
+
+
+@pytest.mark.parametrize("file, column, value", DROPPED, ids=lambda v: str(v))
+def test_an_export_that_drops_a_new_field_fails_the_round_trip_check(
+    file, column, value, rich_source, tmp_path, monkeypatch
+):
+    source = rich_source[0]
+    real = storage.backup._read_store
+
+    def forgetful(store, conn):
+        tables, bank_frames = real(store, conn)
+        if column is None:
+            tables[file] = []
+        else:
+            tables[file] = [{**row, column: value} for row in tables[file]]
+        return tables, bank_frames
+
+    monkeypatch.setattr(storage.backup, "_read_store", forgetful)
+    assert main(["store", "export", str(tmp_path / "export"), "--db", source]) == 0
+    copy = f"sqlite:///{tmp_path / 'copy.db'}"
+    assert main(["store", "import", str(tmp_path / "export"), "--db", copy]) == 0
+    with pytest.raises(AssertionError):
+        assert_same_new_fields(source, copy)
+
+
+# -- version 1 -------------------------------------------------------------------------
+
+
+def test_a_version_1_export_is_imported_with_the_new_fields_filled(db_url, new_db, tmp_path, capsys):
+    code, out, err = run(["store", "import", str(V1_EXPORT), "--db", db_url], capsys)
+    assert (code, err) == (0, "")
+    summary = "4 banks (9 pairs), 5 cohorts, 9 raters, 6 drill items, 11 judgments, 1 setting"
+    assert out.startswith(f"{V1_EXPORT}: imported {summary} into ")
+    fields = new_fields(db_url)
+    # The starter bank and the banks used by two cohorts or none are the server's, read-only;
+    # the bank only "Eval team" uses is that cohort's.
+    assert fields["banks"] == [
+        ("starter", None, True),
+        ("team", "Eval team", False),
+        ("shared", None, True),
+        ("loose", None, True),
+    ]
+    # Leads and raters who drilled or who joined and did nothing yet are accounts; the simulated rater
+    # and the names from judgment files are imported. The oldest lead is the admin.
+    assert fields["raters"] == [
+        ("Eval team", "Ada", "account", True, None),
+        ("Eval team", "Bea", "account", False, None),
+        ("Eval team", "Cal", "account", False, None),
+        ("Starter users", "Dee", "account", False, None),
+        ("Shared A", "Eve", "account", False, None),
+        ("Shared B", "Fay", "account", False, None),
+        ("Starter users", "sim-01", "imported", False, None),
+        ("imported", "xan", "imported", False, None),
+        ("imported", "yu", "imported", False, None),
+    ]
+    # Bea's second answer to t2 and xan's second to p1 of loose; not xan's p1 of another bank,
+    # nor yu's p1 (another rater).
+    assert fields["repeats"] == [
+        ("Eval team", "Bea", "team", "t2", "daily:2026-03-03"),
+        ("imported", "xan", "loose", "p1", "import:2026-03-01T11:00:00+00:00"),
+    ]
+    assert fields["invites"] == fields["identities"] == []
+
+    # Exported again: version 2, whose version-1 columns are the version-1 files, byte for byte.
+    again = tmp_path / "again"
+    assert run(["store", "export", str(again), "--db", db_url], capsys)[0] == 0
+    v1, v2 = files_of(V1_EXPORT), files_of(again)
+    assert json.loads(v2[MANIFEST])["version"] == 2
+    assert json.loads(v2[MANIFEST])["rows"] == {
+        **json.loads(v1[MANIFEST])["rows"],
+        "invites": 0,
+        "identities": 0,
+    }
+    assert sorted(v2) == sorted([*v1, "invites.csv", "identities.csv"])
+    for name, columns in FILES_BY_VERSION[1].items():
+        rows = list(csv.DictReader(io.StringIO(v2[name].decode("utf-8"), newline="")))
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([row[c] for c in columns] for row in rows)
+        assert buffer.getvalue().encode("utf-8") == v1[name], name
+    for name in v1:
+        if name.startswith("banks/"):
+            assert v2[name] == v1[name], name
+    # And it goes round as version 2 unchanged.
+    copy, third = new_db(dialect(db_url)), tmp_path / "third"
+    assert run(["store", "import", str(again), "--db", copy], capsys)[0] == 0
+    assert run(["store", "export", str(third), "--db", copy], capsys)[0] == 0
+    assert files_of(third) == v2
+
+
+def test_an_export_of_an_unknown_version_is_refused(tmp_path, capsys):
+    for version in (3, True, "2", None, [2]):
+        directory = tmp_path / f"export-{version}"
+        shutil.copytree(V1_EXPORT, directory)
+        manifest = json.loads((directory / MANIFEST).read_text("utf-8"))
+        manifest["version"] = version
+        (directory / MANIFEST).write_text(json.dumps(manifest), "utf-8")
+        url = f"sqlite:///{tmp_path / f'{version}.db'}"
+        code, out, err = run(["store", "import", str(directory), "--db", url], capsys)
+        assert (code, out) == (1, f"{directory}: not valid, 1 problem\n")
+        assert (
+            err
+            == f"{directory / MANIFEST}:: version: version {version!r}; this PairCal reads versions 1 and 2\n"
+        )
+        assert set(row_counts(url).values()) == {0}
 
 
 @pytest.mark.postgres
@@ -393,7 +699,7 @@ def test_no_password_or_session_is_exported_and_set_password_lets_people_in_agai
     source = Store(db_url)
     with source.read() as conn:
         hashes = [h for h in conn.execute(sa.text("SELECT password_hash FROM raters")).scalars() if h]
-    assert len(hashes) == 4 and all(h.startswith("scrypt$") for h in hashes)
+    assert len(hashes) == 4 and all(h.count("$") >= 3 for h in hashes)  # scheme$...$salt$digest
     directory = tmp_path / "export"
     assert run(["store", "export", str(directory), "--db", db_url], capsys)[0] == 0
 
@@ -401,9 +707,10 @@ def test_no_password_or_session_is_exported_and_set_password_lets_people_in_agai
     assert rich.invites[COHORT].encode() in everything and b"=Ann" in everything  # not vacuous
     secret_bytes = [
         *(password.encode() for password in PASSWORDS.values()),
-        b"scrypt$",
+        *({h.strip("$").split("$")[0].encode() + b"$" for h in hashes}),  # the scheme's name
         *(h.encode() for h in hashes),
         *(h.split("$")[-1].encode() for h in hashes),  # the digest alone
+        *(h.split("$")[-2].encode() for h in hashes),  # the salt alone
         rich.token.encode(),
         hashlib.sha256(rich.token.encode()).hexdigest().encode(),  # what the sessions table holds
     ]
@@ -453,7 +760,8 @@ def test_no_password_or_session_is_exported_and_set_password_lets_people_in_agai
         ),
         ([COHORT, "nobody"], f"error: There is no rater 'nobody' in a cohort '{COHORT}'.\n"),
         (["no such cohort", ANN], f"error: There is no rater '{ANN}' in a cohort 'no such cohort'.\n"),
-        ([COHORT, "\x00"], f"error: There is no rater '\x00' in a cohort '{COHORT}'.\n"),
+        # The command's output escapes control characters: a name cannot drive the terminal.
+        ([COHORT, "\x00"], f"error: There is no rater '\\x00' in a cohort '{COHORT}'.\n"),
     ]
     for (cohort, name), message in refusals:
         monkeypatch.setattr(sys, "stdin", io.StringIO("a good long password\n"))
@@ -555,9 +863,9 @@ def drill_item_not_in_bank(d: Path) -> list[str]:
 
 def wrong_header(d: Path) -> list[str]:
     path = d / "raters.csv"
-    path.write_text(path.read_text("utf-8").replace(",created_at\n", ",created\n", 1), "utf-8")
+    path.write_text(path.read_text("utf-8").replace(",removed_at\n", ",removed\n", 1), "utf-8")
     return [
-        f"{d}/raters.csv:1: header: must be cohort,name,role,simulated,created_at",
+        f"{d}/raters.csv:1: header: must be cohort,name,role,simulated,created_at,kind,admin,removed_at",
         f"{d}/{MANIFEST}:: rows: raters: the manifest says 15, the files hold 0",
     ]
 
@@ -620,6 +928,52 @@ def position_too_large(d: Path) -> list[str]:  # a regression test: this was an 
     ]
 
 
+def unknown_owner_and_kind(d: Path) -> list[str]:
+    edit_csv(d / "banks.csv", 2, "owner_cohort", "no such cohort")
+    edit_csv(d / "raters.csv", 1, "kind", "robot")
+    edit_csv(d / "raters.csv", 2, "admin", "yes")
+    edit_csv(d / "judgments.csv", 1, "repeat", "")
+    return [
+        f"{d}/banks.csv:3: owner_cohort: unknown cohort 'no such cohort'",
+        f"{d}/raters.csv:2: kind: must be account or imported, got 'robot'",
+        f"{d}/raters.csv:3: admin: must be true or false, got 'yes'",
+        f"{d}/judgments.csv:2: repeat: must be true or false, got ''",
+    ]
+
+
+def csv_row(path: Path, column: str, cell: str) -> int:
+    """The number of the first row of a CSV file whose ``column`` holds ``cell`` (1: after the header)."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return next(n for n, row in enumerate(rows, start=1) if row[column] == cell)
+
+
+def invite_and_identity_of_nobody(d: Path) -> list[str]:
+    used = csv_row(d / "invites.csv", "used_by", encode_text(LEAD))  # the other one is unused
+    edit_csv(d / "invites.csv", used, "used_by", "nobody")
+    edit_csv(d / "invites.csv", 3 - used, "role", "owner")
+    # Identities are ordered by time, then issuer and subject: Dee at id.example.org first.
+    edit_csv(d / "identities.csv", 3, "rater", "nobody")
+    edit_csv(d / "identities.csv", 1, "cohort", "no such cohort")
+    return [
+        f"{d}/invites.csv:{used + 1}: used_by: unknown rater 'nobody' of cohort {COHORT!r}",
+        f"{d}/invites.csv:{4 - used}: role: must be rater or lead, got 'owner'",
+        f"{d}/identities.csv:4: rater: unknown rater 'nobody' of cohort {DEMO_COHORT!r}",
+        f"{d}/identities.csv:2: rater: unknown rater 'Dee' of cohort 'no such cohort'",
+    ]
+
+
+def invite_and_identity_twice(d: Path) -> list[str]:
+    for name in ("invites.csv", "identities.csv"):
+        lines = (d / name).read_text("utf-8").splitlines(keepends=True)
+        (d / name).write_text("".join([*lines, lines[1]]), "utf-8")
+    edit_manifest(d, invites=1, identities=1)
+    return [
+        f"{d}/invites.csv:4: token_hash: an invitation appears twice",
+        f"{d}/identities.csv:5: subject: '10001' of {ISSUER!r} appears twice",
+    ]
+
+
 CORRUPTIONS = [
     unknown_rater,
     bad_time,
@@ -634,6 +988,9 @@ CORRUPTIONS = [
     manifest_not_utf8,
     bank_twice,
     position_too_large,
+    unknown_owner_and_kind,
+    invite_and_identity_of_nobody,
+    invite_and_identity_twice,
 ]
 PROBLEM_LINE = re.compile(r"(?P<file>/\S[^:]*):(?P<line>\d*): (?P<field>\w+): (?P<message>.+)")
 
@@ -825,7 +1182,10 @@ def test_encode_text_hides_formulas_and_decode_text_undoes_it_exactly():
         cell = encode_text(text)
         assert decode_text(cell) == text
         assert not cell.startswith(FORMULA_START)
-        assert cell == (text if text[:1] not in (*FORMULA_START, "'") else "'" + text)
+        assert cell in (text, "'" + text)  # one apostrophe at most, and only at the start
+        if text.startswith(("'", *FORMULA_START)):
+            assert cell == "'" + text
+    assert [encode_text(text) for text in ("plain", "", "a=b")] == ["plain", "", "a=b"]
 
 
 def test_formula_like_text_survives_the_round_trip_exactly(exported, db_url, capsys):
