@@ -42,7 +42,47 @@ import pandas as pd
 from pairs.features import pair_features
 from pairs.judgments import COLUMNS as JUDGMENT_COLUMNS  # the judgment columns, defined once
 
-__all__ = ["JUDGMENT_COLUMNS", "prepare", "split_ties"]
+__all__ = ["JUDGMENT_COLUMNS", "first_answers", "prepare", "split_ties"]
+
+
+def first_answers(judgments: pd.DataFrame) -> pd.DataFrame:
+    """Each rater's first answer to each pair: later answers to a pair they had answered are dropped.
+
+    A rater who sees a pair again has seen its gold; a second answer measures
+    memory, and counting it would let anyone raise their score by repeating
+    pairs. So every statistic counts the first answer only (the database marks
+    repeats as it stores them; this applies the same rule to a judgments file).
+
+    Parameters
+    ----------
+    judgments : DataFrame
+        Columns ``rater`` and ``pair_id``, optionally ``answered_at``.
+
+    Returns
+    -------
+    DataFrame
+        The rows kept, in their order; "first" is the earliest ``answered_at``,
+        and among equal or missing times the earlier row.
+
+    Examples
+    --------
+    >>> j = pd.DataFrame({"rater": ["a", "a", "b"], "pair_id": ["p", "p", "p"], "choice": ["B", "A", "A"]})
+    >>> first_answers(j)["choice"].tolist()
+    ['B', 'A']
+    """
+    if judgments.empty:
+        return judgments
+    keys = judgments[["rater", "pair_id"]].astype(str)
+    if "answered_at" in judgments.columns:
+        when = pd.to_datetime(judgments["answered_at"], utc=True, errors="coerce")
+        stamp = when.to_numpy(dtype="datetime64[ns]").astype("int64")
+        order = np.lexsort((np.arange(len(judgments)), stamp, when.isna().to_numpy()))  # NaT last
+        ranked = keys.iloc[order]
+        later = np.zeros(len(judgments), dtype=bool)
+        later[order] = ranked.duplicated().to_numpy()
+    else:
+        later = keys.duplicated().to_numpy()
+    return judgments[~later]
 
 
 def prepare(

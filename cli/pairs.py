@@ -15,6 +15,8 @@ The database (``--db URL``, default ``PAIRCAL_DB_URL`` or ``data/paircal.db``)::
     python -m pairs store export DIR
     python -m pairs store import DIR
     python -m pairs accounts set-password --cohort NAME --rater NAME [--stdin]
+    python -m pairs cohort create NAME [--bank NAME] [--drill-size N]
+    python -m pairs cohort invite-lead NAME
 
 Exit codes: 0 success; 1 the input has problems (every one printed to stderr as
 ``FILE:LINE: field: message``, one per line, and a one-line summary to stdout);
@@ -208,12 +210,26 @@ def cmd_import(args: argparse.Namespace) -> int:
         The exit code: 0.
     """
     bank = read_bank(args.file, args.fmt)
-    counts = Store(args.db).import_bank(args.bank, bank, source_file=Path(args.file).name)
-    print(f"{args.file}: bank {args.bank!r}: {counts['added']} pairs added, {counts['updated']} updated")
+    try:
+        counts = Store(args.db).import_bank(args.bank, bank, source_file=Path(args.file).name[-500:])
+    except BankRefused as refused:
+        why = (
+            "is read-only"
+            if refused.reason == "read-only"
+            else "belongs to a cohort (its lead imports into it)"
+        )
+        print(f"error: bank {args.bank!r} {why}; import under another name", file=sys.stderr)
+        return EXIT_INVALID
+    print(
+        f"{args.file}: bank {args.bank!r}: {counts['added']} pairs added, {counts['updated']} updated, "
+        f"{counts['unchanged']} unchanged"
+    )
     return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from storage.store import BankRefused
+
     """Write a bank from the database as native JSONL.
 
     Parameters
@@ -364,6 +380,67 @@ def _summary(counts: dict[str, int]) -> str:
         f"{_count(counts['drill_items'], 'drill item')}, {_count(counts['judgments'], 'judgment')}, "
         f"{_count(counts['settings'], 'setting')}"
     )
+def cmd_cohort_create(args: argparse.Namespace) -> int:
+    """Create a cohort with no lead yet and print a one-time invite for its lead.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        The exit code: 0 created, 1 the name is taken or the bank unknown.
+    """
+    from training.accounts import LEAD_INVITE_DAYS, AccountError, create_cohort_with_invite
+
+    try:
+        _, invite = create_cohort_with_invite(
+            Store(args.db), args.name, bank=args.bank, drill_size=args.drill_size
+        )
+    except AccountError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"cohort {args.name.strip()!r} created on bank {args.bank!r}.")
+    print(
+        f"one-time lead invite (shown only now, valid {LEAD_INVITE_DAYS} days; the lead enters it under "
+        f"'Join a cohort'): {invite}"
+    )
+    return EXIT_OK
+
+
+def cmd_cohort_invite_lead(args: argparse.Namespace) -> int:
+    """Print a new one-time invite to lead an existing cohort.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        The exit code: 0, or 1 when there is no such cohort.
+    """
+    from training.accounts import LEAD_INVITE_DAYS, AccountError, lead_invite
+
+    store = Store(args.db)
+    cohort_id = store.cohort_id(args.name)
+    try:
+        if cohort_id is None:
+            raise AccountError(f"There is no cohort named {args.name!r}.")
+        invite = lead_invite(store, cohort_id, by=None)
+    except AccountError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    print(
+        f"one-time lead invite for cohort {args.name!r} "
+        f"(shown only now, valid {LEAD_INVITE_DAYS} days): {invite}"
+    )
+    return EXIT_OK
+
+
 
 
 def _stored_bank(store: Store, name: str) -> pd.DataFrame:
@@ -631,6 +708,38 @@ COMMANDS: list[Callable[[Any], None]] = [
     _add_import,
     _add_export,
     _add_judgments,
+def _add_cohort(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "cohort",
+        help="create a cohort and invite its lead (for whoever runs the server)",
+        description="Create cohorts on the server. Besides the server's admin in the app, only whoever runs "
+        "the server can: this command writes the database directly.",
+    )
+    sub = parser.add_subparsers(dest="cohort_command", required=True, metavar="{create,invite-lead}")
+    create = sub.add_parser(
+        "create",
+        help="create a cohort and print a one-time invite for its lead",
+        description="Create cohort NAME (no lead yet) drilling on a shared bank, and print a one-time "
+        "invite: the lead enters it under 'Join a cohort' and becomes the cohort's lead. Exit 1 if the "
+        "name is taken or the bank is not a shared bank.",
+    )
+    create.add_argument("name", metavar="NAME", help="the cohort's name (at most 60 characters)")
+    create.add_argument("--bank", default="starter", metavar="NAME", help="a shared bank (default: starter)")
+    create.add_argument(
+        "--drill-size", type=int, default=10, metavar="N", help="pairs per daily drill (1-50)"
+    )
+    _add_db_option(create)
+    create.set_defaults(run=cmd_cohort_create)
+    invite = sub.add_parser(
+        "invite-lead",
+        help="print a new one-time invite to lead an existing cohort",
+        description="Print a one-time invite for another lead of cohort NAME. Exit 1 if there is none.",
+    )
+    invite.add_argument("name", metavar="NAME", help="the cohort's name")
+    _add_db_option(invite)
+    invite.set_defaults(run=cmd_cohort_invite_lead)
+
+
     _add_store,
     _add_accounts,
 ]
@@ -640,6 +749,7 @@ COMMANDS: list[Callable[[Any], None]] = [
 # --------------------------------------------------------------------------- helpers
 
 
+    _add_cohort,
 def _count(n: int, noun: str, *, plural: str | None = None) -> str:
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
 

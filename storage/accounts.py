@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from storage.schema import as_utc, banks, cohorts, raters, sessions
+from storage.schema import as_utc, banks, cohorts, invites, raters, sessions
 from storage.store import Store, now
 
 
@@ -33,7 +33,7 @@ class Refused(Exception):
     reason : str
         One of ``"cohort-taken"``, ``"no-bank"``, ``"bad-invite"``, ``"name-taken"``,
         ``"no-cohort"``, ``"real-rater"``, ``"no-rater"``, ``"simulated"``,
-        ``"no-account"``, ``"no-password"``.
+        ``"no-account"``, ``"no-password"``, ``"not-admin"``, ``"lead"``.
     name : str or None
         The name concerned, where there is one.
     """
@@ -53,6 +53,7 @@ class RaterRow(TypedDict):
     cohort_id: int
     cohort: str
     simulated: bool
+    admin: bool
 
 
 # -- the two inserts every path shares ----------------------------------------------------
@@ -83,7 +84,8 @@ def insert_raters(
 ) -> None:
     """Insert raters of one cohort.
 
-    Each dict gives ``name`` and optionally ``role``, ``password_hash`` and ``simulated``.
+    Each dict gives ``name`` and optionally ``role``, ``password_hash``,
+    ``simulated``, ``kind`` (default ``"account"``) and ``admin``.
 
     With ``ignore_taken`` a name already held in the cohort is skipped instead of failing.
     """
@@ -96,6 +98,8 @@ def insert_raters(
             "password_hash": p.get("password_hash"),
             "failed_logins": 0,
             "simulated": bool(p.get("simulated", False)),
+            "kind": p.get("kind", "account"),
+            "admin": bool(p.get("admin", False)),
             "created_at": moment,
         }
         for p in people
@@ -121,6 +125,7 @@ def _rater_query() -> sa.Select:
         raters.c.cohort_id,
         cohorts.c.name.label("cohort"),
         raters.c.simulated,
+        raters.c.admin,
     ).join(cohorts, cohorts.c.id == raters.c.cohort_id)
 
 
@@ -132,6 +137,7 @@ def _row(row: Any) -> RaterRow:
         cohort_id=int(row.cohort_id),
         cohort=row.cohort,
         simulated=bool(row.simulated),
+        admin=bool(row.admin),
     )
 
 
@@ -167,23 +173,40 @@ def create_cohort(
     drill_size: int,
     lead_name: str,
     lead_password_hash: str,
+    by: int | None = None,
 ) -> RaterRow:
     """Create a cohort and its lead in one transaction; the lead's row.
 
-    Raises ``Refused("cohort-taken")`` when the name is held (also by a
-    concurrent creator) and ``Refused("no-bank")`` for an unknown bank.
+    Who may: the server's admin (``by``, a rater id, checked here), or anyone
+    while the database holds no account at all, and then the new lead is the
+    admin (the first run). The bank must be one of the server's shared banks.
+
+    Raises ``Refused("not-admin")`` when neither holds (also when a concurrent
+    first run won), ``Refused("cohort-taken")`` when the name is held (also by
+    a concurrent creator) and ``Refused("no-bank")`` for an unknown or a
+    cohort's own bank.
     """
 
     def fn(conn: Connection) -> RaterRow:
+        first_run = False
+        if by is None:
+            _lock_first_run(conn)
+            first_run = not _any_account(conn)
+            if not first_run:
+                raise Refused("not-admin")
+        elif not _is_admin(conn, by):
+            raise Refused("not-admin")
         if conn.execute(sa.select(cohorts.c.id).where(cohorts.c.name == name)).first():
             raise Refused("cohort-taken", name)
-        bank_id = _bank_id(store, conn, bank) if bank is not None else None
+        bank_id = _shared_bank_id(store, conn, bank) if bank is not None else None
         cohort_id = insert_cohort(
             conn, name=name, invite_code=invite_code, bank_id=bank_id, drill_size=drill_size
         )
         assert cohort_id is not None  # inserted without ignore_taken: an id or an error
         insert_raters(
-            conn, cohort_id, [{"name": lead_name, "role": "lead", "password_hash": lead_password_hash}]
+            conn,
+            cohort_id,
+            [{"name": lead_name, "role": "lead", "password_hash": lead_password_hash, "admin": first_run}],
         )
         lead_id = conn.execute(
             sa.select(raters.c.id).where(raters.c.cohort_id == cohort_id, raters.c.name == lead_name)
@@ -200,8 +223,19 @@ def create_cohort(
         raise
 
 
-def join_cohort(store: Store, *, invite_code: str, name: str, password_hash: str) -> RaterRow:
+def join_cohort(
+    store: Store,
+    *,
+    invite_code: str,
+    name: str,
+    password_hash: str,
+    same_name: Callable[[str, str], bool] | None = None,
+) -> RaterRow:
     """Add a rater with a password to the cohort of ``invite_code``; the new row.
+
+    ``same_name(a, b)`` says when two names would pass for one another (the
+    caller's confusables rule); a name like any name in the cohort, of any
+    kind, is taken.
 
     Raises ``Refused("bad-invite")`` or ``Refused("name-taken")``.
     """
@@ -210,11 +244,7 @@ def join_cohort(store: Store, *, invite_code: str, name: str, password_hash: str
         cohort_id = conn.execute(sa.select(cohorts.c.id).where(cohorts.c.invite_code == invite_code)).scalar()
         if cohort_id is None:
             raise Refused("bad-invite")
-        taken = conn.execute(
-            sa.select(raters.c.id).where(raters.c.cohort_id == cohort_id, raters.c.name == name)
-        ).first()
-        if taken:
-            raise Refused("name-taken", name)
+        _check_name_free(conn, int(cohort_id), name, same_name)
         insert_raters(conn, cohort_id, [{"name": name, "password_hash": password_hash}])
         rater_id = conn.execute(
             sa.select(raters.c.id).where(raters.c.cohort_id == cohort_id, raters.c.name == name)
@@ -225,6 +255,228 @@ def join_cohort(store: Store, *, invite_code: str, name: str, password_hash: str
         return store.write(fn)
     except IntegrityError:
         raise Refused("name-taken", name) from None  # the only unique key the insert can break
+
+
+def _check_name_free(
+    conn: Connection, cohort_id: int, name: str, same_name: Callable[[str, str], bool] | None
+) -> None:
+    """``Refused("name-taken")`` when the cohort has ``name``, or one ``same_name`` calls alike."""
+    held = conn.execute(sa.select(raters.c.name).where(raters.c.cohort_id == cohort_id)).scalars()
+    for other in held:
+        if other == name or (same_name is not None and same_name(other, name)):
+            raise Refused("name-taken", other)
+
+
+def _lock_first_run(conn: Connection) -> None:
+    """Serialise first runs: a advisory lock on PostgreSQL (SQLite writes one at a time)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FIRST_RUN_LOCK})
+
+
+_FIRST_RUN_LOCK = 0x50414944  # "PAID": held while the first account is created
+
+
+def _any_account(conn: Connection) -> bool:
+    return conn.execute(sa.select(raters.c.id).where(raters.c.kind == "account").limit(1)).first() is not None
+
+
+def _is_admin(conn: Connection, rater_id: int) -> bool:
+    row = conn.execute(
+        sa.select(raters.c.admin).where(raters.c.id == int(rater_id), raters.c.removed_at.is_(None))
+    ).first()
+    return bool(row is not None and row.admin)
+
+
+def _shared_bank_id(store: Store, conn: Connection, bank: str) -> int:
+    """The id of a server's shared bank (``Refused("no-bank")`` for an unknown or a cohort's own bank)."""
+    row = conn.execute(sa.select(banks.c.id, banks.c.owner_cohort_id).where(banks.c.name == bank)).first()
+    if row is None or row.owner_cohort_id is not None:
+        raise Refused("no-bank", bank)
+    return int(row.id)
+
+
+def server_has_accounts(store: Store) -> bool:
+    """Whether anyone can sign in yet (False on a fresh database: the first run)."""
+    with store.read() as conn:
+        return _any_account(conn)
+
+
+def is_admin(store: Store, rater_id: int) -> bool:
+    """Whether the rater is the server's admin (and not removed)."""
+    with store.read() as conn:
+        return _is_admin(conn, rater_id)
+
+
+def create_cohort_with_invite(
+    store: Store,
+    *,
+    name: str,
+    invite_code: str,
+    bank: str | None,
+    drill_size: int,
+    lead_invite_hash: str,
+    expires_at: datetime,
+    by: int | None,
+) -> int:
+    """Create a cohort without a lead, and a one-time invitation to lead it; the cohort's id.
+
+    ``by`` is the admin's rater id, or None for the server's operator (the
+    CLI, which runs with the database's own credentials).
+
+    Raises ``Refused("not-admin")``, ``Refused("cohort-taken")`` or ``Refused("no-bank")``.
+    """
+
+    def fn(conn: Connection) -> int:
+        if by is not None and not _is_admin(conn, by):
+            raise Refused("not-admin")
+        if conn.execute(sa.select(cohorts.c.id).where(cohorts.c.name == name)).first():
+            raise Refused("cohort-taken", name)
+        bank_id = _shared_bank_id(store, conn, bank) if bank is not None else None
+        cohort_id = insert_cohort(
+            conn, name=name, invite_code=invite_code, bank_id=bank_id, drill_size=drill_size
+        )
+        assert cohort_id is not None
+        _insert_invite(conn, cohort_id, lead_invite_hash, expires_at)
+        return cohort_id
+
+    try:
+        return store.write(fn)
+    except IntegrityError:
+        raise Refused("cohort-taken", name) from None
+
+
+def _insert_invite(conn: Connection, cohort_id: int, token_hash: str, expires_at: datetime) -> None:
+    conn.execute(
+        sa.insert(invites).values(
+            token_hash=token_hash, cohort_id=cohort_id, role="lead", created_at=now(), expires_at=expires_at
+        )
+    )
+
+
+def add_lead_invite(
+    store: Store, cohort_id: int, *, token_hash: str, expires_at: datetime, by: int | None
+) -> None:
+    """Store a one-time invitation to lead a cohort (``Refused("not-admin")``, ``Refused("no-cohort")``)."""
+
+    def fn(conn: Connection) -> None:
+        if by is not None and not _is_admin(conn, by):
+            raise Refused("not-admin")
+        if conn.execute(sa.select(cohorts.c.id).where(cohorts.c.id == cohort_id)).first() is None:
+            raise Refused("no-cohort")
+        _insert_invite(conn, cohort_id, token_hash, expires_at)
+
+    store.write(fn)
+
+
+def accept_lead_invite(
+    store: Store,
+    *,
+    token_hash: str,
+    name: str,
+    password_hash: str,
+    moment: datetime,
+    same_name: Callable[[str, str], bool] | None = None,
+) -> RaterRow:
+    """Use a lead invitation once: a new lead account in its cohort; the new row.
+
+    Raises ``Refused("bad-invite")`` (unknown, used or expired) or ``Refused("name-taken")``.
+    """
+
+    def fn(conn: Connection) -> RaterRow:
+        invite = conn.execute(
+            sa.select(invites.c.cohort_id, invites.c.expires_at, invites.c.used_at)
+            .where(invites.c.token_hash == token_hash)
+            .with_for_update()
+        ).first()
+        if invite is None or invite.used_at is not None or as_utc(invite.expires_at) <= moment:
+            raise Refused("bad-invite")
+        cohort_id = int(invite.cohort_id)
+        _check_name_free(conn, cohort_id, name, same_name)
+        insert_raters(conn, cohort_id, [{"name": name, "role": "lead", "password_hash": password_hash}])
+        rater_id = conn.execute(
+            sa.select(raters.c.id).where(raters.c.cohort_id == cohort_id, raters.c.name == name)
+        ).scalar_one()
+        used = conn.execute(
+            sa.update(invites)
+            .where(invites.c.token_hash == token_hash, invites.c.used_at.is_(None))
+            .values(used_at=moment, used_by=int(rater_id))
+        )
+        if used.rowcount != 1:  # a concurrent acceptance won
+            raise Refused("bad-invite")
+        return _load(conn, int(rater_id))
+
+    try:
+        return store.write(fn)
+    except IntegrityError:
+        raise Refused("name-taken", name) from None
+
+
+def rotate_invite(store: Store, cohort_id: int, invite_code: str) -> None:
+    """Replace a cohort's rater invite code (the old one stops working at once)."""
+
+    def fn(conn: Connection) -> None:
+        change = sa.update(cohorts).where(cohorts.c.id == cohort_id).values(invite_code=invite_code)
+        done = conn.execute(change)
+        if done.rowcount != 1:
+            raise Refused("no-cohort")
+
+    store.write(fn)
+
+
+def remove_rater(store: Store, cohort_id: int, rater_id: int, *, moment: datetime) -> str:
+    """Mark a rater of the cohort removed and end their sessions; their judgments stay. Their name.
+
+    Raises ``Refused("no-rater")`` for a rater of another cohort or one
+    already removed, and ``Refused("lead")`` for a lead.
+    """
+
+    def fn(conn: Connection) -> str:
+        row = conn.execute(
+            sa.select(raters.c.name, raters.c.role, raters.c.removed_at).where(
+                raters.c.id == int(rater_id), raters.c.cohort_id == int(cohort_id)
+            )
+        ).first()
+        if row is None or row.removed_at is not None:
+            raise Refused("no-rater")
+        if row.role == "lead":
+            raise Refused("lead", row.name)
+        conn.execute(sa.update(raters).where(raters.c.id == int(rater_id)).values(removed_at=moment))
+        conn.execute(sa.delete(sessions).where(sessions.c.rater_id == int(rater_id)))
+        return str(row.name)
+
+    return store.write(fn)
+
+
+def cohorts_overview(store: Store) -> pd.DataFrame:
+    """Every cohort for the admin: ``id``, ``name``, ``bank``, ``raters``, ``leads``, ``created_at``."""
+    people = (
+        sa.select(
+            raters.c.cohort_id,
+            sa.func.count().label("raters"),
+            sa.func.sum(sa.case((raters.c.role == "lead", 1), else_=0)).label("leads"),
+        )
+        .where(raters.c.kind == "account", raters.c.removed_at.is_(None))
+        .group_by(raters.c.cohort_id)
+        .subquery()
+    )
+    query = (
+        sa.select(
+            cohorts.c.id,
+            cohorts.c.name,
+            banks.c.name.label("bank"),
+            sa.func.coalesce(people.c.raters, 0),
+            sa.func.coalesce(people.c.leads, 0),
+            cohorts.c.created_at,
+        )
+        .select_from(cohorts)
+        .outerjoin(banks, banks.c.id == cohorts.c.bank_id)
+        .outerjoin(people, people.c.cohort_id == cohorts.c.id)
+        .order_by(cohorts.c.id)
+    )
+    columns = ["id", "name", "bank", "raters", "leads", "created_at"]
+    with store.read() as conn:
+        frame = pd.DataFrame([tuple(r) for r in conn.execute(query)], columns=columns)
+    return frame.astype({"id": "int64", "raters": "int64", "leads": "int64"})
 
 
 def cohort_info(store: Store, cohort_id: int) -> dict[str, Any] | None:
@@ -272,7 +524,12 @@ def update_cohort(
         if drill_size is not None:
             values["drill_size"] = drill_size
         if bank is not None:
-            values["bank_id"] = _bank_id(store, conn, bank)
+            row = conn.execute(
+                sa.select(banks.c.id, banks.c.owner_cohort_id).where(banks.c.name == bank)
+            ).first()
+            if row is None or row.owner_cohort_id not in (None, cohort_id):
+                raise Refused("no-bank", bank)
+            values["bank_id"] = int(row.id)
         if conn.execute(sa.select(cohorts.c.id).where(cohorts.c.id == cohort_id)).first() is None:
             raise Refused("no-cohort")
         if values:
@@ -282,10 +539,22 @@ def update_cohort(
 
 
 def list_raters(store: Store, cohort_id: int) -> pd.DataFrame:
-    """The cohort's raters, oldest first: ``id``, ``name``, ``role``, ``simulated``, ``created_at`` (UTC)."""
-    columns = ["id", "name", "role", "simulated", "created_at"]
+    """The cohort's raters, oldest first.
+
+    Columns ``id``, ``name``, ``role``, ``simulated``, ``created_at`` (UTC),
+    ``kind`` (``account`` or ``imported``) and ``removed_at`` (UTC or NaT).
+    """
+    columns = ["id", "name", "role", "simulated", "created_at", "kind", "removed_at"]
     query = (
-        sa.select(raters.c.id, raters.c.name, raters.c.role, raters.c.simulated, raters.c.created_at)
+        sa.select(
+            raters.c.id,
+            raters.c.name,
+            raters.c.role,
+            raters.c.simulated,
+            raters.c.created_at,
+            raters.c.kind,
+            raters.c.removed_at,
+        )
         .where(raters.c.cohort_id == cohort_id)
         .order_by(raters.c.id)
     )
@@ -294,6 +563,7 @@ def list_raters(store: Store, cohort_id: int) -> pd.DataFrame:
     frame["id"] = frame["id"].astype("int64")
     frame["simulated"] = frame["simulated"].astype(bool)
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+    frame["removed_at"] = pd.to_datetime(frame["removed_at"], utc=True)
     return frame
 
 
@@ -318,7 +588,11 @@ def add_simulated_raters(store: Store, cohort_id: int, names: list[str]) -> dict
         for name, simulated in existing.items():
             if not simulated:
                 raise Refused("real-rater", name)
-        insert_raters(conn, cohort_id, [{"name": n, "simulated": True} for n in names if n not in existing])
+        insert_raters(
+            conn,
+            cohort_id,
+            [{"name": n, "simulated": True, "kind": "imported"} for n in names if n not in existing],
+        )
         rows = conn.execute(
             sa.select(raters.c.name, raters.c.id).where(
                 raters.c.cohort_id == cohort_id, raters.c.name.in_(names)
@@ -364,7 +638,7 @@ def find_login(store: Store, cohort: str, name: str) -> Any | None:
     query = (
         sa.select(raters.c.id, raters.c.password_hash, raters.c.locked_until)
         .join(cohorts, cohorts.c.id == raters.c.cohort_id)
-        .where(cohorts.c.name == cohort, raters.c.name == name)
+        .where(cohorts.c.name == cohort, raters.c.name == name, raters.c.removed_at.is_(None))
     )
     with store.read() as conn:
         return conn.execute(query).first()

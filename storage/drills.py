@@ -33,8 +33,19 @@ def _answer_join():
 
 
 def read_items(conn: Connection, rater_id: int, key: str) -> list[dict[str, Any]]:
-    """A drill's items in position order, each with its answer (None fields while unanswered); [] if none."""
+    """A drill's items in position order, each with its answer (None fields while unanswered); [] if none.
+
+    ``repeat`` says whether the item's answer is (or, unanswered, would be) a
+    repeat: the rater has answered the pair in another drill before.
+    """
     j = judgments
+    earlier = sa.alias(judgments, "earlier")
+    answered_elsewhere = sa.exists().where(
+        earlier.c.rater_id == drill_items.c.rater_id,
+        earlier.c.bank_id == drill_items.c.bank_id,
+        earlier.c.pair_id == drill_items.c.pair_id,
+        earlier.c.drill != drill_items.c.drill,
+    )
     query = (
         sa.select(
             drill_items.c.position,
@@ -46,6 +57,7 @@ def read_items(conn: Connection, rater_id: int, key: str) -> list[dict[str, Any]
             j.c.confidence,
             j.c.answered_at,
             banks.c.name.label("bank"),
+            sa.case((j.c.id.is_(None), answered_elsewhere), else_=j.c.repeat).label("repeat"),
         )
         .join(banks, banks.c.id == drill_items.c.bank_id)
         .outerjoin(j, _answer_join())

@@ -48,6 +48,11 @@ banks = sa.Table(
     sa.Column("name", sa.String(200), nullable=False, unique=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("source_file", sa.String(500), nullable=False, default=""),
+    # Tenancy: a bank belongs to one cohort (its lead changes it) or, when
+    # ``owner_cohort_id`` is NULL, to the server (the shipped starter bank and
+    # banks loaded with the CLI): shared, and read-only in the app.
+    sa.Column("owner_cohort_id", sa.Integer, nullable=True),
+    sa.Column("read_only", sa.Boolean, nullable=False, default=False),
 )
 
 pairs_table = sa.Table(
@@ -92,8 +97,14 @@ raters = sa.Table(
     sa.Column("locked_until", UtcDateTime(), nullable=True),
     sa.Column("simulated", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    # "account": a person who signs in; "imported": a name from a judgments
+    # import or a simulation, never signed in as and never merged with an account.
+    sa.Column("kind", sa.String(10), nullable=False, default="account"),
+    sa.Column("admin", sa.Boolean, nullable=False, default=False),
+    sa.Column("removed_at", UtcDateTime(), nullable=True),
     sa.UniqueConstraint("cohort_id", "name", name="rater_name_in_cohort"),
     sa.CheckConstraint("role IN ('rater', 'lead')", name="role_value"),
+    sa.CheckConstraint("kind IN ('account', 'imported')", name="kind_value"),
 )
 
 drill_items = sa.Table(
@@ -124,6 +135,9 @@ judgments = sa.Table(
     sa.Column("shown_at", UtcDateTime(), nullable=True),
     sa.Column("answered_at", UtcDateTime(), nullable=True),
     sa.Column("seconds", sa.Float, nullable=True),
+    # True when the rater had answered this pair before: it counts in no
+    # statistic and on no leaderboard (the first answer does).
+    sa.Column("repeat", sa.Boolean, nullable=False, default=False),
     sa.ForeignKeyConstraint(["bank_id", "pair_id"], ["pairs.bank_id", "pairs.pair_id"]),
     sa.UniqueConstraint("rater_id", "bank_id", "pair_id", "drill", name="one_answer_per_drill"),
     sa.CheckConstraint("choice IN ('A', 'B')", name="choice_value"),
@@ -144,11 +158,32 @@ sessions = sa.Table(
     sa.Column("expires_at", UtcDateTime(), nullable=False),
 )
 
+invites = sa.Table(
+    "invites",
+    metadata,
+    # One-time invitations to lead a cohort; only a hash of the code is kept.
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("cohort_id", sa.Integer, sa.ForeignKey("cohorts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("role", sa.String(10), nullable=False, default="lead"),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+    sa.Column("used_at", UtcDateTime(), nullable=True),
+    sa.Column("used_by", sa.Integer, nullable=True),
+)
+
+identities = sa.Table(
+    "identities",
+    metadata,
+    # Accounts signed in through an identity provider (OIDC): issuer and subject name one person.
+    sa.Column("issuer", sa.String(500), primary_key=True),
+    sa.Column("subject", sa.String(255), primary_key=True),
+    sa.Column("rater_id", sa.Integer, sa.ForeignKey("raters.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
 settings = sa.Table(
     "settings",
     metadata,
     sa.Column("key", sa.String(100), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
 )
-
-

@@ -43,6 +43,7 @@ from pairs.bank import COLUMNS as BANK_COLUMNS
 from pairs.bank import STARTER_BANK_NAME, STARTER_BANK_PATH, text_problem
 from pairs.errors import InputError, Problem
 from pairs.judgments import COLUMNS as JUDGMENT_CSV_COLUMNS
+from pairs.names import name_skeleton, printable
 from storage import migrations
 from storage.engine import DEFAULT_DB_PATH, database_url, is_contention, make_engine, use_wal  # noqa: F401
 from storage.schema import (  # noqa: F401
@@ -59,8 +60,31 @@ from storage.schema import (  # noqa: F401
     settings,
 )
 
+
+class BankRefused(Exception):
+    """A change to a bank the caller may not make.
+
+    Attributes
+    ----------
+    reason : str
+        ``"read-only"`` (the starter bank), ``"not-yours"`` (another cohort's
+        bank, or the server's for a cohort) or ``"name-taken"``.
+    name : str
+        The bank.
+    """
+
+    def __init__(self, reason: str, name: str):
+        super().__init__(f"{reason}: {name}")
+        self.reason = reason
+        self.name = name
+
+
+_SCORED_FIELDS = ("prompt", "response_a", "response_b", "gold")
+"""What an import may not change on an answered pair: a change would re-score past answers."""
+
 _SCHEMA_LOCK = 0x50414952  # PostgreSQL advisory lock key ("PAIR") held while creating the tables
 IMPORTED_COHORT = "imported"
+
 
 def now() -> datetime:
     """The current time, aware, in UTC."""
@@ -202,6 +226,7 @@ class Store:
 
     def set_setting(self, key: str, value: str) -> None:
         """Store ``value`` for setting ``key``, replacing any earlier value."""
+
         def fn(conn):
             conn.execute(sa.delete(settings).where(settings.c.key == key))
             conn.execute(sa.insert(settings).values(key=key, value=value))
@@ -210,10 +235,38 @@ class Store:
 
     # -- banks ----------------------------------------------------------------------
 
-    def bank_names(self) -> list[str]:
-        """Names of the stored banks, in the order they were created."""
+    def bank_names(self, *, cohort_id: int | None = None) -> list[str]:
+        """Names of the stored banks, in the order they were created.
+
+        With ``cohort_id``, only the banks that cohort may use: its own and the
+        server's shared ones (the starter bank, banks loaded with the CLI).
+        """
+        query = sa.select(banks.c.name).order_by(banks.c.id)
+        if cohort_id is not None:
+            query = query.where(
+                sa.or_(banks.c.owner_cohort_id.is_(None), banks.c.owner_cohort_id == int(cohort_id))
+            )
         with self.read() as conn:
-            return list(conn.execute(sa.select(banks.c.name).order_by(banks.c.id)).scalars())
+            return list(conn.execute(query).scalars())
+
+    def bank_info(self, name: str) -> dict[str, Any]:
+        """``id``, ``name``, ``owner_cohort_id`` (None: the server's) and ``read_only`` of a bank.
+
+        Raises ``KeyError`` if there is no bank of that name.
+        """
+        query = sa.select(banks.c.id, banks.c.name, banks.c.owner_cohort_id, banks.c.read_only).where(
+            banks.c.name == name
+        )
+        with self.read() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            raise KeyError(f"no bank named {name!r}")
+        return {
+            "id": int(row.id),
+            "name": row.name,
+            "owner_cohort_id": None if row.owner_cohort_id is None else int(row.owner_cohort_id),
+            "read_only": bool(row.read_only),
+        }
 
     def bank_id(self, name: str, conn: Connection | None = None) -> int:
         """Row id of the bank named ``name`` (``KeyError`` if there is none)."""
@@ -227,13 +280,51 @@ class Store:
             raise KeyError(f"no bank named {name!r}")
         return int(found)
 
-    def import_bank(self, name: str, bank: pd.DataFrame, *, source_file: str = "") -> dict[str, int]:
+    def import_bank(
+        self,
+        name: str,
+        bank: pd.DataFrame,
+        *,
+        source_file: str = "",
+        owner_cohort_id: int | None = None,
+        as_server: bool = True,
+    ) -> dict[str, int]:
         """Add a validated bank's pairs to bank ``name`` (created if new), all in one transaction.
 
-        A pair whose id is already in the bank is updated (a lead correcting a
-        gold keeps the judgments made on it). Returns counts ``added`` and ``updated``.
+        A pair whose id is already in the bank is updated, except that an
+        import never re-scores anyone: a pair somebody has answered keeps its
+        prompt, responses and gold (changing those is the gold audit's recorded
+        act), and the import is refused, naming those pairs. Returns counts
+        ``added`` and ``updated`` (pairs that really changed; identical ones are
+        ``unchanged``).
+
+        Parameters
+        ----------
+        owner_cohort_id : int or None
+            The cohort importing (a lead's import in the app): a new bank
+            becomes this cohort's, and an existing bank must be this cohort's.
+        as_server : bool, default True
+            With no ``owner_cohort_id``: the server's operator (the CLI), who
+            may add to any bank that is not read-only; a new bank is shared.
+
+        Raises
+        ------
+        BankRefused
+            The bank is read-only (the starter bank), or belongs to another
+            cohort (or to the server, for a cohort's import).
+        InputError
+            Answered pairs would change.
         """
-        return self.write(lambda conn: self.add_pairs(conn, name, bank, source_file=source_file))
+        return self.write(
+            lambda conn: self.add_pairs(
+                conn,
+                name,
+                bank,
+                source_file=source_file,
+                owner_cohort_id=owner_cohort_id,
+                as_server=as_server and owner_cohort_id is None,
+            )
+        )
 
     def add_pairs(
         self,
@@ -243,24 +334,51 @@ class Store:
         *,
         source_file: str = "",
         created_at: datetime | None = None,
+        owner_cohort_id: int | None = None,
+        as_server: bool = True,
+        read_only: bool = False,
     ) -> dict[str, int]:
         """:meth:`import_bank` inside the caller's write transaction ``conn``.
 
-        ``created_at`` dates a new bank (default now).
+        ``created_at`` dates a new bank (default now); ``read_only`` marks a new
+        bank read-only (the starter bank).
         """
         if not name or not name.strip():
             raise ValueError("bank name must not be empty.")
         _check_name(name, banks.c.name, source_file or "bank", "bank name")
+        _check_name(source_file, banks.c.source_file, "file name", "file name")
         records = [_pair_row(rec) for rec in bank[BANK_COLUMNS].to_dict("records")]
-        bid = conn.execute(sa.select(banks.c.id).where(banks.c.name == name)).scalar()
-        if bid is None:
+        found = conn.execute(
+            sa.select(banks.c.id, banks.c.owner_cohort_id, banks.c.read_only).where(banks.c.name == name)
+        ).first()
+        if found is None:
             key = conn.execute(
-                sa.insert(banks).values(name=name, created_at=created_at or now(), source_file=source_file)
+                sa.insert(banks).values(
+                    name=name,
+                    created_at=created_at or now(),
+                    source_file=source_file,
+                    owner_cohort_id=owner_cohort_id,
+                    read_only=read_only,
+                )
             ).inserted_primary_key
             assert key is not None
             bid = key[0]
-        existing = set(
-            conn.execute(sa.select(pairs_table.c.pair_id).where(pairs_table.c.bank_id == bid)).scalars()
+        else:
+            bid = found.id
+            if found.read_only:
+                raise BankRefused("read-only", name)
+            mine = owner_cohort_id is not None and found.owner_cohort_id == owner_cohort_id
+            server = as_server and owner_cohort_id is None
+            if not (mine or server):
+                raise BankRefused("not-yours", name)
+        stored = {
+            r["pair_id"]: r
+            for r in conn.execute(sa.select(pairs_table).where(pairs_table.c.bank_id == bid)).mappings()
+        }
+        answered = set(
+            conn.execute(
+                sa.select(judgments.c.pair_id).where(judgments.c.bank_id == bid).group_by(judgments.c.pair_id)
+            ).scalars()
         )
         start = conn.execute(
             sa.select(sa.func.coalesce(sa.func.max(pairs_table.c.position), -1)).where(
@@ -268,20 +386,62 @@ class Store:
             )
         ).scalar_one()
         new: list[dict[str, Any]] = []
-        old: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
+        rescored: list[str] = []
         for rec in records:
-            (old if rec["pair_id"] in existing else new).append(rec)
+            before = stored.get(rec["pair_id"])
+            if before is None:
+                new.append(rec)
+            elif any(before[k] != v for k, v in rec.items()):
+                changed.append(rec)
+                if rec["pair_id"] in answered and any(before[k] != rec[k] for k in _SCORED_FIELDS):
+                    rescored.append(rec["pair_id"])
+        if rescored:
+            raise InputError(
+                Problem(
+                    source_file or "bank",
+                    None,
+                    "id",
+                    f"pair {pid!r} has answers already: an import does not change its prompt, responses "
+                    "or gold (that would re-score past answers); correct its gold in the gold audit, "
+                    "or import it under a new id",
+                )
+                for pid in rescored
+            )
         for i, rec in enumerate(new):
             rec.update(bank_id=bid, position=start + 1 + i)
         if new:
             conn.execute(sa.insert(pairs_table), new)
-        for rec in old:
+        for rec in changed:
             conn.execute(
                 sa.update(pairs_table)
                 .where(pairs_table.c.bank_id == bid, pairs_table.c.pair_id == rec["pair_id"])
                 .values({k: v for k, v in rec.items() if k != "pair_id"})
             )
-        return {"added": len(new), "updated": len(old)}
+        unchanged = len(records) - len(new) - len(changed)
+        return {"added": len(new), "updated": len(changed), "unchanged": unchanged}
+
+    def copy_bank(self, source: str, name: str, *, owner_cohort_id: int) -> int:
+        """Copy bank ``source`` to a new bank ``name`` owned by a cohort; the number of pairs copied.
+
+        This is how a lead gets an editable copy of the read-only starter bank.
+        Raises :class:`BankRefused` (``"name-taken"``) when ``name`` exists,
+        ``KeyError`` when ``source`` does not.
+        """
+        bank = self.load_bank(source)
+
+        def fn(conn: Connection) -> int:
+            if conn.execute(sa.select(banks.c.id).where(banks.c.name == name)).first() is not None:
+                raise BankRefused("name-taken", name)
+            self.add_pairs(
+                conn, name, bank, source_file=f"copy of {source}"[:500], owner_cohort_id=owner_cohort_id
+            )
+            return len(bank)
+
+        try:
+            return self.write(fn)
+        except IntegrityError:
+            raise BankRefused("name-taken", name) from None
 
     def load_bank(self, name: str, conn: Connection | None = None) -> pd.DataFrame:
         """The bank's pairs in import order, in the :mod:`pairs.bank` columns (``KeyError`` if unknown)."""
@@ -314,7 +474,7 @@ class Store:
         def fn(conn: Connection) -> bool:
             if conn.execute(sa.select(banks.c.id).where(banks.c.name == STARTER_BANK_NAME)).first():
                 return False
-            self.add_pairs(conn, STARTER_BANK_NAME, bank, source_file=STARTER_BANK_PATH.name)
+            self.add_pairs(conn, STARTER_BANK_NAME, bank, source_file=STARTER_BANK_PATH.name, read_only=True)
             return True
 
         try:
@@ -326,6 +486,12 @@ class Store:
             raise
 
     # -- cohorts and raters ---------------------------------------------------------
+
+    def cohort_id(self, name: str) -> int | None:
+        """The id of cohort ``name``, or None if there is none."""
+        with self.read() as conn:
+            found = conn.execute(sa.select(cohorts.c.id).where(cohorts.c.name == name)).scalar()
+        return None if found is None else int(found)
 
     def ensure_cohort(self, name: str, *, bank: str | None = None, conn: Connection | None = None) -> int:
         """Id of cohort ``name``, creating it (with a random invite code) if needed.
@@ -354,27 +520,29 @@ class Store:
         return fn(conn) if conn is not None else self.write(fn)
 
     def ensure_raters(self, conn: Connection, cohort_id: int, names: list[str]) -> dict[str, int]:
-        """Ids of raters ``names`` in a cohort, creating those that are missing (no password)."""
+        """Ids of imported raters ``names`` in a cohort, creating those that are missing (no password).
+
+        Returns only raters of kind ``imported``: a name held by a person's
+        account (also one created by a concurrent join, which the insert or
+        this read sees) is left out, and the caller refuses the import.
+        """
         from storage.accounts import insert_raters
 
-        insert_raters(conn, cohort_id, [{"name": n} for n in names], ignore_taken=True)
+        insert_raters(conn, cohort_id, [{"name": n, "kind": "imported"} for n in names], ignore_taken=True)
         rows = conn.execute(
-            sa.select(raters.c.name, raters.c.id).where(raters.c.cohort_id == cohort_id)
+            sa.select(raters.c.name, raters.c.id).where(
+                raters.c.cohort_id == cohort_id, raters.c.kind == "imported"
+            )
         ).all()
         wanted = set(names)
         return {n: int(i) for n, i in rows if n in wanted}
 
     def people(self, conn: Connection, cohort_id: int) -> set[str]:
-        """Names of a cohort's people: leads, raters with a password, and raters who did a drill.
+        """Names of a cohort's people: the raters of kind ``account`` (who sign in).
 
         Simulated raters and raters created by a judgments import are not people.
         """
-        did_a_drill = sa.exists().where(drill_items.c.rater_id == raters.c.id)
-        query = sa.select(raters.c.name).where(
-            raters.c.cohort_id == cohort_id,
-            raters.c.simulated.is_(False),
-            sa.or_(raters.c.role == "lead", raters.c.password_hash.is_not(None), did_a_drill),
-        )
+        query = sa.select(raters.c.name).where(raters.c.cohort_id == cohort_id, raters.c.kind == "account")
         return set(conn.execute(query).scalars())
 
     # -- judgments ------------------------------------------------------------------
@@ -428,7 +596,29 @@ class Store:
                     )
                     for name in taken
                 )
+            held = set(conn.execute(sa.select(raters.c.name).where(raters.c.cohort_id == cid)).scalars())
+            looks = {name_skeleton(h): h for h in sorted(held)}
+            alike = [(name, looks.get(name_skeleton(name))) for name in names if name not in held]
+            if any(other for _, other in alike):
+                raise InputError(
+                    Problem(
+                        source,
+                        None,
+                        "rater",
+                        f"{printable(name)!r} looks like {printable(other)!r}, already in cohort {cohort!r}; "
+                        "use the same name or a clearly different one",
+                    )
+                    for name, other in alike
+                    if other
+                )
             ids = self.ensure_raters(conn, cid, names)
+            raced = sorted(set(names) - set(ids))
+            if raced:  # an account of that name was created since the check above
+                raise InputError(
+                    Problem(source, None, "rater", f"{name!r} is a person's account in cohort {cohort!r}")
+                    for name in raced
+                )
+            seen = self._answered_pairs(conn, bid, list(ids.values()))
             rows = []
             for i, rec in enumerate(frame.to_dict("records")):
                 at = (
@@ -437,8 +627,12 @@ class Store:
                     else answered.iloc[i].to_pydatetime()
                 )
                 key = at.isoformat() if at else _row_key(rec)
+                who = (ids[str(rec["rater"])], str(rec["pair_id"]))
+                repeat = who in seen
+                seen.add(who)
                 rows.append(
                     {
+                        "repeat": repeat,
                         "rater_id": ids[str(rec["rater"])],
                         "bank_id": bid,
                         "pair_id": str(rec["pair_id"]),
@@ -513,7 +707,9 @@ class Store:
         item's showing was recorded.
         """
         answered_at = answered_at or now()
+        repeat = self.answered_before(conn, rater_id, bank_id, pair_id)
         row = {
+            "repeat": repeat,
             "rater_id": rater_id,
             "bank_id": bank_id,
             "pair_id": pair_id,
@@ -530,6 +726,32 @@ class Store:
             judgments.c.id
         )
         return conn.execute(stmt, row).first() is not None
+
+    @staticmethod
+    def answered_before(conn: Connection, rater_id: int, bank_id: int, pair_id: str) -> bool:
+        """Whether the rater has a stored answer to this pair (then a new one is a repeat)."""
+        query = (
+            sa.select(judgments.c.id)
+            .where(
+                judgments.c.rater_id == rater_id,
+                judgments.c.bank_id == bank_id,
+                judgments.c.pair_id == pair_id,
+            )
+            .limit(1)
+        )
+        return conn.execute(query).first() is not None
+
+    @staticmethod
+    def _answered_pairs(conn: Connection, bank_id: int, rater_ids: list[int]) -> set[tuple[int, str]]:
+        """(rater id, pair id) of every stored answer of these raters on the bank."""
+        if not rater_ids:
+            return set()
+        query = (
+            sa.select(judgments.c.rater_id, judgments.c.pair_id)
+            .where(judgments.c.bank_id == bank_id, judgments.c.rater_id.in_(rater_ids))
+            .group_by(judgments.c.rater_id, judgments.c.pair_id)
+        )
+        return {(int(r), str(p)) for r, p in conn.execute(query).all()}
 
     def export_judgments(self, *, bank: str | None = None, cohort: str | None = None) -> pd.DataFrame:
         """All judgments (optionally of one bank / cohort) in the CSV layout, oldest first."""
@@ -630,8 +852,12 @@ class Store:
         names: Collection[str] | None = None,
         since: datetime | None = None,
         before: datetime | None = None,
+        repeats: bool = False,
     ) -> pd.DataFrame:
         """The judgments on ``bank`` of ``cohort``'s raters (of every cohort if None), or of ``names``.
+
+        Only first answers unless ``repeats``: an answer to a pair the rater had
+        answered before counts in no statistic and on no leaderboard.
 
         The rows of ``export_judgments(bank=bank, cohort=cohort)`` (the CSV
         layout, oldest first) for the raters named, read over the (rater, bank)
@@ -661,6 +887,8 @@ class Store:
             judgments.c.seconds,
             judgments.c.id,
         ).where(judgments.c.bank_id == _bank_id_of(bank), judgments.c.rater_id.in_(members))
+        if not repeats:
+            q = q.where(judgments.c.repeat.is_(False))
         if since is not None:
             q = q.where(judgments.c.answered_at >= since)
         if before is not None:
@@ -778,5 +1006,3 @@ def _check_name(name: str, column: sa.Column, source: str, field: str) -> None:
         problem = text_problem(name)
     if problem:
         raise InputError([Problem(source, None, field, problem)])
-
-

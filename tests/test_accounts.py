@@ -180,7 +180,7 @@ def test_create_join_login_round_trip(store, cohort):
         "simulated": False,
     }
     people = list_raters(store, lead.cohort_id)
-    assert list(people.columns) == ["id", "name", "role", "simulated", "created_at"]
+    assert list(people.columns) == ["id", "name", "role", "simulated", "created_at", "kind", "removed_at"]
     assert people[["name", "role"]].values.tolist() == [["Lee", "lead"], ["Ann", "rater"]]
     assert people["simulated"].dtype == bool and not people["simulated"].any()
     assert str(people["created_at"].dt.tz) == "UTC"
@@ -195,7 +195,7 @@ def test_stored_password_is_a_scrypt_hash(store, cohort):
 
 def test_invite_code_admits_to_its_own_cohort_only(store, cohort):
     lead, code_alpha, _ = cohort
-    _, code_beta = create_cohort(store, "Beta", "Bo", PASSWORD, bank="other", drill_size=5)
+    _, code_beta = create_cohort(store, "Beta", "Bo", PASSWORD, bank="other", drill_size=5, by=lead)
     assert code_alpha != code_beta
     cy = join_cohort(store, code_alpha, "Cy", PASSWORD)
     assert cy.cohort == "Alpha"
@@ -212,12 +212,12 @@ def test_names_are_unique_per_cohort(store, cohort):
     for name in ("Ann", " Ann ", "Lee"):
         with pytest.raises(AccountError, match="is already taken in this cohort"):
             join_cohort(store, code, name, PASSWORD)
-    _, code_beta = create_cohort(store, "Beta", "Bo", PASSWORD)
+    _, code_beta = create_cohort(store, "Beta", "Bo", PASSWORD, by=lead)
     assert join_cohort(store, code_beta, "Ann", PASSWORD).cohort == "Beta"  # another cohort: fine
     with pytest.raises(
         AccountError, match=re.escape("A cohort named 'Alpha' already exists; choose another name.")
     ):
-        create_cohort(store, "Alpha", "Someone", PASSWORD)
+        create_cohort(store, "Alpha", "Someone", PASSWORD, by=lead)
     assert len(list_raters(store, lead.cohort_id)) == 2
 
 
@@ -238,7 +238,7 @@ def test_short_password_is_refused_and_nothing_is_stored(store, cohort):
     with pytest.raises(AccountError, match="at least 8 characters"):
         join_cohort(store, code, "Eve", "short")
     with pytest.raises(AccountError, match="at least 8 characters"):
-        create_cohort(store, "Gamma", "Gus", "short")
+        create_cohort(store, "Gamma", "Gus", "short", by=lead)
     assert list_raters(store, lead.cohort_id)["name"].tolist() == ["Lee", "Ann"]
     with store.read() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM cohorts")).scalar() == 1

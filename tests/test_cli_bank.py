@@ -140,6 +140,7 @@ def test_top_level_help_lists_every_command(capsys):
         "judgments",
         "store",
         "accounts",
+        "cohort",
     }
     for command in choices:
         assert command in out

@@ -689,10 +689,10 @@ def check_all_or_nothing(store: Store, data: bytes, name: str) -> list[Problem]:
         assert store.bank_names() == [] and count_rows(store, pairs_table) == 0
         return problems
     counts = store.import_bank("fuzz", pairs, source_file=name)
-    assert counts == {"added": len(pairs), "updated": 0}
+    assert counts == {"added": len(pairs), "updated": 0, "unchanged": 0}
     assert store.bank_names() == ["fuzz"] and count_rows(store, pairs_table) == len(pairs)
     assert stored_rows(store.load_bank("fuzz")) == stored_rows(pairs)
-    assert store.import_bank("fuzz", pairs, source_file=name) == {"added": 0, "updated": len(pairs)}
+    assert store.import_bank("fuzz", pairs, source_file=name) == {"added": 0, "updated": 0, "unchanged": len(pairs)}
     assert stored_rows(store.load_bank("fuzz")) == stored_rows(pairs)
     return problems
 

@@ -7,6 +7,7 @@ PostgreSQL schema, as that code created it, is ``postgresql-89237ea-schema.json`
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
@@ -88,7 +89,11 @@ def _utc(value):
 
 
 def _dump(url: str) -> dict[str, list[tuple]]:
-    """Every row of the baseline tables, read by reflection (no PairCal code), times as aware UTC."""
+    """Every row of the baseline tables, read by reflection (no PairCal code), times as aware UTC.
+
+    Only the baseline's columns are read: later revisions add columns, and
+    what must survive is what the old database held.
+    """
     engine = sa.create_engine(url)
     try:
         reflected = sa.MetaData()
@@ -96,11 +101,28 @@ def _dump(url: str) -> dict[str, list[tuple]]:
         with engine.connect() as conn:
             return {
                 name: sorted(
-                    (tuple(_utc(v) for v in row) for row in conn.execute(sa.select(reflected.tables[name]))),
+                    (
+                        tuple(_utc(v) for v in row)
+                        for row in conn.execute(
+                            sa.select(*(reflected.tables[name].c[c] for c in _baseline_columns()[name]))
+                        )
+                    ),
                     key=repr,
                 )
                 for name in TABLES
             }
+    finally:
+        engine.dispose()
+
+
+@functools.cache
+def _baseline_columns() -> dict[str, list[str]]:
+    """The columns of each baseline table, as the fixture database (written by 89237ea) has them."""
+    engine = sa.create_engine(f"sqlite:///{OLD_DB}")
+    try:
+        reflected = sa.MetaData()
+        reflected.reflect(engine, only=TABLES)
+        return {name: [c.name for c in reflected.tables[name].columns] for name in TABLES}
     finally:
         engine.dispose()
 
@@ -471,7 +493,6 @@ def test_a_failing_revision_changes_nothing(kind, versions, new_db, tmp_path):
     engine.dispose()
 
 
-
 def test_an_sqlite_revision_that_orphans_rows_is_refused(versions, tmp_path):
     # Foreign keys are off during an SQLite upgrade (no cascades), so they are checked before commit.
     url = _old_sqlite(tmp_path)
@@ -554,3 +575,37 @@ def test_opening_a_database_at_head_does_not_import_alembic(new_db):
     )
     root = Path(__file__).resolve().parent.parent
     subprocess.run([sys.executable, "-c", code], cwd=root, check=True)
+
+
+def test_upgrade_fills_tenancy_kinds_admin_and_repeats_from_the_old_rows(tmp_path):
+    """0002: the starter bank is the server's and read-only, the oldest lead the admin, names from
+    imports and simulations are a kind apart, and a second answer to a pair is marked a repeat."""
+    url = _old_sqlite(tmp_path)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:  # Bea answers her first pair again in a practice round
+        conn.execute(
+            sa.text(
+                "INSERT INTO judgments (rater_id, bank_id, pair_id, drill, drill_date, choice, confidence) "
+                "VALUES (:r, 1, 'starter-coding-014', 'practice:2026-03-02:1', '2026-03-02', 'B', 0.9)"
+            ),
+            {"r": BEA_ID},
+        )
+    engine.dispose()
+    Store(url)
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            bank = conn.execute(sa.text("SELECT owner_cohort_id, read_only FROM banks")).one()
+            people = dict(conn.execute(sa.text("SELECT name, kind FROM raters")).all())
+            admins = conn.execute(sa.text("SELECT name FROM raters WHERE admin")).scalars().all()
+            repeats = conn.execute(
+                sa.text("SELECT rater_id, pair_id, drill FROM judgments WHERE repeat")
+            ).all()
+    finally:
+        engine.dispose()
+    assert (bank.owner_cohort_id, bool(bank.read_only)) == (None, True)
+    assert admins == ["Ada Lead"]
+    kinds = {name: kind for name, kind in people.items()}
+    assert kinds["Ada Lead"] == kinds["Bea Rater"] == kinds["Cal Rater"] == "account"
+    assert kinds["sim-01"] == "imported"
+    assert [tuple(r) for r in repeats] == [(BEA_ID, "starter-coding-014", "practice:2026-03-02:1")]

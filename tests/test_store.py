@@ -109,7 +109,7 @@ def test_sqlite_uses_wal_and_busy_timeout(tmp_path):
 def test_bank_round_trip(db_url):
     s = Store(db_url)
     bank = small_bank(5)
-    assert s.import_bank("b1", bank) == {"added": 5, "updated": 0}
+    assert s.import_bank("b1", bank) == {"added": 5, "updated": 0, "unchanged": 0}
     loaded = s.load_bank("b1")
     assert list(loaded["id"]) == list(bank["id"])
     for col in ("prompt", "response_a", "response_b", "gold", "rationale", "tags", "domain", "source"):
@@ -121,7 +121,7 @@ def test_bank_round_trip(db_url):
 def test_reimport_updates_gold_and_keeps_ids(db_url):
     s = Store(db_url)
     s.import_bank("b", small_bank(3, gold="A"))
-    assert s.import_bank("b", small_bank(4, gold="B")) == {"added": 1, "updated": 3}
+    assert s.import_bank("b", small_bank(4, gold="B")) == {"added": 1, "updated": 2, "unchanged": 1}
     loaded = s.load_bank("b")
     assert list(loaded["id"]) == ["q0", "q1", "q2", "q3"]
     assert list(loaded["gold"]) == ["tie", "B", "B", "tie"]
@@ -246,7 +246,7 @@ def test_later_imports_continue_the_numbering_and_keep_old_positions(db_url):
     s = Store(db_url)
     s.import_bank("b", bank_of(["m", "z", "a"]))
     # "z" is already there (updated in place); "k" and "b" are new and go after the last pair
-    assert s.import_bank("b", bank_of(["k", "z", "b"])) == {"added": 2, "updated": 1}
+    assert s.import_bank("b", bank_of(["k", "z", "b"])) == {"added": 2, "updated": 0, "unchanged": 1}
     assert stored_positions(s, "b") == {"m": 0, "z": 1, "a": 2, "k": 3, "b": 4}
     s.import_bank("b", bank_of(["c"]))
     assert stored_positions(s, "b")["c"] == 5

@@ -74,6 +74,14 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,256}")
 
 
 class AccountError(ValueError):
+NOT_ADMIN = (
+    "Only the server's admin can create cohorts. Ask them for a lead invite, "
+    "or run `python -m pairs cohort create NAME` on the server."
+)
+LEAD_INVITE_DAYS = 7
+"""Days a one-time lead invite stays valid."""
+_LEAD_INVITE_BYTES = 24  # 32 characters: longer than any cohort invite code, which has 12
+_LEAD_INVITE_LENGTH = 24  # a code this long is a lead invite
     """A refused account action; the message is shown to the user as it is."""
 
 
@@ -113,6 +121,8 @@ class Rater:
 # -- passwords -------------------------------------------------------------------------
 
 
+    admin : bool
+        True for the server's admin, who creates cohorts and invites their leads.
 def hash_password(password: str) -> str:
     """Hash a password with scrypt, for storage.
 
@@ -121,6 +131,7 @@ def hash_password(password: str) -> str:
     password : str
         8 to 256 characters (after Unicode NFC normalization, which is also
         applied when verifying, so the same text typed on any keyboard matches).
+    admin: bool = False
 
     Returns
     -------
@@ -330,9 +341,9 @@ def create_cohort(
     Raises
     ------
     AccountError
-        If a name is empty or too long, the cohort name is taken (also by a
-        cohort made by an import, which has no lead), the bank is unknown or the
-        password is refused.
+        If the caller may not create cohorts, a name is empty or too long, the
+        cohort name is taken (also by a cohort made by an import, which has no
+        lead), the bank is unknown or the password is refused.
     """
     cohort_name = _clean_name(name, "cohort name")
     lead = _person_name(lead_name)
@@ -357,13 +368,24 @@ def create_cohort(
 
 
 def join_cohort(store: Store, invite_code: str, name: str, password: str) -> Rater:
-    """Join the one cohort an invite code belongs to, as a rater.
+    """Join the one cohort an invite code belongs to: as a rater, or as its lead with a lead invite.
+
+    A cohort's invite code admits raters; a one-time lead invite (from
+    :func:`create_cohort_with_invite` or :func:`lead_invite`) admits one lead.
+    A name that passes for one already in the cohort (same letters up to case,
+    width, invisible characters or look-alike letters from another script) is
+    taken.
 
     Parameters
     ----------
+    by: Rater | None = None,
     store : Store
     invite_code : str
         The code the lead shared.
+    Only the server's admin may (``by``), except on the first run: while the
+    database holds no account, anyone may, and that first lead becomes the
+    admin (as the README's first command leads a newcomer straight in).
+
     name : str
         Display name, unique in the cohort, at most 60 characters.
     password : str
@@ -372,11 +394,13 @@ def join_cohort(store: Store, invite_code: str, name: str, password: str) -> Rat
     Returns
     -------
     Rater
-        The new rater (role ``"rater"``).
+        The new rater (role ``"rater"``, or ``"lead"`` for a lead invite).
 
     Raises
     ------
     AccountError
+    by : Rater, optional
+        The admin creating it (checked against the database, not trusted).
         ``"That invite code is not valid."``, a taken name, or a refused password.
     """
     code = invite_code.strip() if isinstance(invite_code, str) else ""
@@ -385,7 +409,21 @@ def join_cohort(store: Store, invite_code: str, name: str, password: str) -> Rat
     rater_name = _person_name(name)
     password_hash = hash_password(password)
     try:
-        return _rater(rows.join_cohort(store, invite_code=code, name=rater_name, password_hash=password_hash))
+        if len(code) >= _LEAD_INVITE_LENGTH:
+            return _rater(
+                rows.accept_lead_invite(
+                    store,
+                    token_hash=_token_hash(code),
+                    name=rater_name,
+                    password_hash=password_hash,
+                    moment=_utc(None),
+                    same_name=same_name,
+                )
+            )
+        row = rows.join_cohort(
+            store, invite_code=code, name=rater_name, password_hash=password_hash, same_name=same_name
+        )
+        return _rater(row)
     except Refused as refused:
         if refused.reason == "bad-invite":
             raise AccountError(BAD_INVITE) from None
@@ -404,8 +442,11 @@ def cohort_info(store: Store, cohort_id: int) -> dict[str, Any]:
         ``drill_size`` and ``simulated``.
 
     Raises
+            by=None if by is None else by.id,
     ------
     AccountError
+        if refused.reason == "not-admin":
+            raise AccountError(NOT_ADMIN) from None
         If there is no such cohort.
     """
     info = rows.cohort_info(store, cohort_id)
@@ -445,6 +486,11 @@ def list_raters(store: Store, cohort_id: int) -> pd.DataFrame:
     return rows.list_raters(store, cohort_id)
 
 
+        if refused.name not in (None, rater_name):
+            raise AccountError(
+                f"The name '{rater_name}' looks too much like '{refused.name}', already in this cohort; "
+                "choose another."
+            ) from None
 def add_simulated_raters(store: Store, cohort_id: int, names: list[str]) -> dict[str, int]:
     """Add simulated raters (no password: they can never sign in) to a cohort.
 
@@ -470,6 +516,166 @@ def add_simulated_raters(store: Store, cohort_id: int, names: list[str]) -> dict
         the cohort, or the cohort does not exist.
     """
     wanted = list(dict.fromkeys(_clean_name(n, "simulated rater name") for n in names))
+def same_name(a: str, b: str) -> bool:
+    """Whether two names would pass for one another on a leaderboard (then the second is refused).
+
+    Compares the names' confusable skeletons (:func:`pairs.names.name_skeleton`):
+    case, width, invisible characters and look-alike letters from other
+    scripts (Cyrillic "а" for Latin "a") do not tell names apart.
+    """
+    from pairs.names import name_skeleton
+
+    return name_skeleton(a) == name_skeleton(b)
+
+
+def server_has_accounts(store: Store) -> bool:
+    """False on a fresh database, before the first cohort's lead: the first run."""
+    return rows.server_has_accounts(store)
+
+
+def _require_admin(store: Store, by: Rater | None) -> int | None:
+    """The admin's id (None for the server's operator at the command line)."""
+    if by is None:
+        return None
+    if not rows.is_admin(store, by.id):
+        raise AccountError(NOT_ADMIN)
+    return by.id
+
+
+def create_cohort_with_invite(
+    store: Store,
+    name: str,
+    *,
+    bank: str | None = "starter",
+    drill_size: int = 10,
+    by: Rater | None = None,
+    days: int = LEAD_INVITE_DAYS,
+) -> tuple[int, str]:
+    """Create a cohort with no lead yet, and a one-time invite for its lead.
+
+    Parameters
+    ----------
+    store : Store
+    name : str
+        Cohort name.
+    bank : str or None, default "starter"
+        One of the server's shared banks.
+    drill_size : int, default 10
+    by : Rater, optional
+        The admin, in the app; None for the server's operator
+        (``python -m pairs cohort create``).
+    days : int
+        How long the invite stays valid.
+
+    Returns
+    -------
+    (int, str)
+        The cohort's id and the lead invite (shown once: only its hash is stored).
+
+    Raises
+    ------
+    AccountError
+        If ``by`` is not the admin, the name is taken or the bank unknown.
+    """
+    cohort_name = _clean_name(name, "cohort name")
+    size = _drill_size(drill_size)
+    admin = _require_admin(store, by)
+    invite = secrets.token_urlsafe(_LEAD_INVITE_BYTES)
+    try:
+        cohort_id = rows.create_cohort_with_invite(
+            store,
+            name=cohort_name,
+            invite_code=secrets.token_urlsafe(9),
+            bank=bank,
+            drill_size=size,
+            lead_invite_hash=_token_hash(invite),
+            expires_at=_utc(None) + timedelta(days=days),
+            by=admin,
+        )
+    except Refused as refused:
+        if refused.reason == "not-admin":
+            raise AccountError(NOT_ADMIN) from None
+        if refused.reason == "no-bank":
+            raise _no_bank(bank) from None
+        raise AccountError(f"A cohort named '{cohort_name}' already exists; choose another name.") from None
+    return cohort_id, invite
+
+
+def lead_invite(store: Store, cohort_id: int, *, by: Rater | None, days: int = LEAD_INVITE_DAYS) -> str:
+    """A new one-time invite to lead an existing cohort (admin only); shown once.
+
+    Raises
+    ------
+    AccountError
+        If ``by`` is not the admin or the cohort does not exist.
+    """
+    admin = _require_admin(store, by)
+    invite = secrets.token_urlsafe(_LEAD_INVITE_BYTES)
+    try:
+        rows.add_lead_invite(
+            store,
+            cohort_id,
+            token_hash=_token_hash(invite),
+            expires_at=_utc(None) + timedelta(days=days),
+            by=admin,
+        )
+    except Refused as refused:
+        raise AccountError(
+            NOT_ADMIN if refused.reason == "not-admin" else "That cohort does not exist."
+        ) from None
+    return invite
+
+
+def rotate_invite(store: Store, lead: Rater) -> str:
+    """Give the lead's cohort a new rater invite code; the old one stops working. The new code.
+
+    Raises
+    ------
+    AccountError
+        If ``lead`` does not lead a cohort.
+    """
+    if not lead.is_lead:
+        raise AccountError("Only the cohort's lead can change its invite code.")
+    code = secrets.token_urlsafe(9)
+    rows.rotate_invite(store, lead.cohort_id, code)
+    return code
+
+
+def remove_rater(store: Store, lead: Rater, rater_id: int) -> str:
+    """Remove a rater from the lead's cohort: they can no longer sign in; their judgments stay, labelled.
+
+    Returns
+    -------
+    str
+        The removed rater's name.
+
+    Raises
+    ------
+    AccountError
+        If ``lead`` is not a lead, or the rater is not an active rater of their cohort.
+    """
+    if not lead.is_lead:
+        raise AccountError("Only the cohort's lead can remove raters.")
+    try:
+        return rows.remove_rater(store, lead.cohort_id, int(rater_id), moment=_utc(None))
+    except Refused as refused:
+        if refused.reason == "lead":
+            raise AccountError("A lead cannot be removed here.") from None
+        raise AccountError("That rater is not in your cohort.") from None
+
+
+def cohorts_overview(store: Store, by: Rater) -> pd.DataFrame:
+    """Every cohort on the server, for its admin (see :func:`storage.accounts.cohorts_overview`).
+
+    Raises
+    ------
+    AccountError
+        If ``by`` is not the admin.
+    """
+    _require_admin(store, by)
+    return rows.cohorts_overview(store)
+
+
     for name in wanted:
         if not name.startswith(SIMULATED_PREFIX):
             raise AccountError(f"Simulated rater names must start with '{SIMULATED_PREFIX}'; got '{name}'.")

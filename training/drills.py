@@ -25,6 +25,7 @@ the same drill.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import re
@@ -157,7 +158,9 @@ class DrillItem:
     """One pair of a drill; ``choice``, ``confidence`` and ``answered_at`` are None until answered.
 
     ``left`` is the response (``"A"`` or ``"B"``) shown on the left; ``choice``
-    names a response by identity, whichever side it was on.
+    names a response by identity, whichever side it was on. ``repeat`` is True
+    when the rater had answered this pair before (in another drill): the
+    answer is practice and counts in no statistic and on no leaderboard.
     """
 
     position: int
@@ -168,6 +171,7 @@ class DrillItem:
     choice: str | None = None
     confidence: float | None = None
     answered_at: datetime | None = None
+    repeat: bool = False
 
     @property
     def answered(self) -> bool:
@@ -216,7 +220,8 @@ class Feedback:
 
     ``correct`` is None when gold is a tie; ``note`` is one sentence when the
     rater picked the longer or the more polished answer and the expert
-    preferred the other one, else None.
+    preferred the other one, else None. ``repeat`` is True when the rater had
+    answered the pair before: the answer counts in no score.
     """
 
     gold: str
@@ -224,6 +229,7 @@ class Feedback:
     tags: tuple[str, ...]
     correct: bool | None
     note: str | None
+    repeat: bool = False
 
 
 @dataclass(frozen=True)
@@ -325,6 +331,7 @@ def _drill(conn, rater_id: int, key: str) -> Drill | None:
             choice=r["choice"],
             confidence=None if r["confidence"] is None else float(r["confidence"]),
             answered_at=r["answered_at"],
+            repeat=bool(r["repeat"]),
         )
         for r in found
     ]
@@ -442,7 +449,7 @@ def submit(
     if not 0.5 <= float(confidence) <= 1.0:  # also refuses NaN
         raise ValueError(f"confidence must be in [0.5, 1]; got {confidence!r}.")
     _check_position(key, position)
-    status, _, pair = rows.record_answer(
+    status, item, pair = rows.record_answer(
         store,
         rater_id,
         key,
@@ -457,9 +464,9 @@ def submit(
     if status.startswith("missing:"):
         size = int(status.split(":")[1])
         raise ValueError(f"drill {key!r} has positions 0 to {size - 1}; got {position}.")
-    if status != "stored" or pair is None:
+    if status != "stored" or pair is None or item is None:
         return None
-    return feedback(pair, choice)
+    return dataclasses.replace(feedback(pair, choice), repeat=bool(item["repeat"]))
 
 
 def feedback_for(store: Store, rater_id: int, key: str, position: int) -> Feedback | None:
@@ -467,7 +474,8 @@ def feedback_for(store: Store, rater_id: int, key: str, position: int) -> Feedba
     item = _item(store, rater_id, key, position)
     if item.choice is None:
         return None
-    return feedback(rows.read_pair(store, item.bank_id, item.pair_id), item.choice)
+    found = feedback(rows.read_pair(store, item.bank_id, item.pair_id), item.choice)
+    return dataclasses.replace(found, repeat=item.repeat)
 
 
 def feedback(pair: Mapping, choice: str) -> Feedback:

@@ -1,4 +1,10 @@
-"""Sign in, join a cohort with an invite code, or create a cohort (and become its lead)."""
+"""Sign in, or join a cohort with an invite code; on a fresh server, set up the first cohort.
+
+Creating a cohort is the server admin's (the lead console) or the server
+operator's (``python -m pairs cohort create NAME``). Only while the database
+holds no account at all does this page offer it, and the first lead becomes
+the admin. Visitors see no bank names.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,12 @@ st.caption(
     "position sway you, and whether your confidence is right."
 )
 
-signin, join, create = st.tabs(["Sign in", "Join a cohort", "Create a cohort"])
+sso.offer(store)  # "Sign in with ..." when the server's secrets set up single sign-on
+first_run = not accounts.server_has_accounts(store)
+if first_run:
+    create, signin, join = st.tabs(["Set up PairCal", "Sign in", "Join a cohort"])
+else:
+    signin, join = st.tabs(["Sign in", "Join a cohort"])
 
 with signin:
     with st.form("signin_form"):
@@ -31,7 +42,10 @@ with signin:
                 st.rerun()
 
 with join:
-    st.write("Your cohort lead gives you an invite code.")
+    st.write(
+        "Your cohort lead gives you an invite code; a new cohort's lead gets a one-time lead invite "
+        "from the server's admin. Either goes here."
+    )
     with st.form("join_form"):
         code = st.text_input("Invite code", key="join_code")
         name = st.text_input("Display name", key="join_name", max_chars=60)
@@ -49,20 +63,24 @@ with join:
                     sign_in(user)
                     st.rerun()
 
-with create:
-    st.write("Leads create a cohort, share its invite code, and watch the leaderboard.")
-    with st.form("create_form"):
-        cohort = st.text_input("Cohort name", key="create_cohort", max_chars=60)
-        name = st.text_input("Your name (lead)", key="create_name", max_chars=60)
-        password = st.text_input("Password (at least 8 characters)", type="password", key="create_password")
-        bank = st.selectbox("Pair bank", store.bank_names(), key="create_bank")
-        if st.form_submit_button("Create cohort", type="primary"):
-            try:
-                user, invite = accounts.create_cohort(
-                    store, cohort.strip(), name.strip(), password, bank=bank
-                )
-            except accounts.AccountError as exc:
-                st.error(str(exc))
-            else:
-                sign_in(user)
-                st.rerun()
+if first_run:
+    with create:
+        st.write(
+            "Nobody has an account on this server yet. Create the first cohort: you become its lead and "
+            "the server's admin, who creates further cohorts and invites their leads. Drills start on the "
+            "built-in starter bank; you can import your own banks in the lead console."
+        )
+        with st.form("create_form"):
+            cohort = st.text_input("Cohort name", key="create_cohort", max_chars=60)
+            name = st.text_input("Your name (lead)", key="create_name", max_chars=60)
+            password = st.text_input(
+                "Password (at least 8 characters)", type="password", key="create_password"
+            )
+            if st.form_submit_button("Create cohort", type="primary"):
+                try:
+                    user, invite = accounts.create_cohort(store, cohort.strip(), name.strip(), password)
+                except accounts.AccountError as exc:
+                    st.error(str(exc))
+                else:
+                    sign_in(user)
+                    st.rerun()
