@@ -108,7 +108,8 @@ def build_database(path: Path, *, n_raters: int, per_rater: int, bank_pairs: int
         names = sorted(judgments["rater"].unique())
         with open(export / "raters.csv", "a", newline="", encoding="utf-8") as f:
             w = csv.writer(f, lineterminator="\n")
-            w.writerows([COHORT, name, "rater", "false", created] for name in names)
+            # people with accounts (not imported names), none the admin, none removed
+            w.writerows([COHORT, name, "rater", "false", created, "account", "false", ""] for name in names)
         keys = [drill_key(d) for d in day]
         position = judgments.groupby(["rater", pd.Series(keys)]).cumcount().to_numpy()
         items = pd.DataFrame(
@@ -119,6 +120,11 @@ def build_database(path: Path, *, n_raters: int, per_rater: int, bank_pairs: int
             for it in items.itertuples(index=False):
                 row = [COHORT, it.rater, it.key, int(it.position), BANK, it.pair, it.left]
                 w.writerow([*row, stamp(it.shown)])
+        # a later answer of a rater to a pair they had answered is a repeat (counted nowhere)
+        repeat = (
+            judgments.assign(at=answered).sort_values("at", kind="stable").duplicated(["rater", "pair_id"])
+        )
+        repeat = repeat.reindex(judgments.index)
         with open(export / "judgments.csv", "a", newline="", encoding="utf-8") as f:
             w = csv.writer(f, lineterminator="\n")
             for row in zip(
@@ -132,12 +138,13 @@ def build_database(path: Path, *, n_raters: int, per_rater: int, bank_pairs: int
                 shown,
                 answered,
                 judgments["seconds"],
+                repeat,
                 strict=True,
             ):
-                rater, pair, key, d, choice, conf, left, s_at, a_at, secs = row
+                rater, pair, key, d, choice, conf, left, s_at, a_at, secs, again = row
                 w.writerow(
                     [COHORT, rater, BANK, pair, key, d.isoformat(), choice, repr(float(conf)), left]
-                    + [stamp(s_at), stamp(a_at), repr(float(secs))]
+                    + [stamp(s_at), stamp(a_at), repr(float(secs)), "true" if again else "false"]
                 )
         manifest_path = export / "paircal-store.json"
         manifest = json.loads(manifest_path.read_text())
