@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from calibration.leaderboard import LEADERBOARD_COLUMNS, MIN_RANKED, PRIOR_JUDGMENTS
-from pairs.judgments import spreadsheet_safe
+from pairs.export import spreadsheet_safe
 from pairs.markdown import escape_markdown
 from training import accounts
 from views.cohort_cache import cohort_cache
@@ -57,9 +57,9 @@ if len(mine):  # the viewer's own line, above the table (styling one row of a 1,
     c[2].metric("Your streak", f"{int(row['streak'])} days")
 else:
     st.caption("You are not on the board for this period yet.")
-table = spreadsheet_safe(board[[c for c in LEADERBOARD_COLUMNS if c not in ("raw_score", "ranked")]])
+table = board[[c for c in LEADERBOARD_COLUMNS if c not in ("raw_score", "ranked")]]
 st.dataframe(
-    table,
+    spreadsheet_safe(table),
     hide_index=True,
     width="stretch",
     column_config={
