@@ -10,6 +10,13 @@ and a pair id have at most :data:`MAX_NAME_CHARS` characters. Two rows of one
 rater on one pair at the same ``answered_at`` must give the same answer (the
 store keeps one).
 
+A rater's name is read as :func:`pairs.names.normalize_name` writes it (NFKC,
+whitespace collapsed), and refused with its line when it holds a control
+character (``\x1b[31m``), a line break or an invisible character (U+200B,
+bidirectional controls, ...). Two raters of one file whose names look alike
+(:func:`pairs.names.name_skeletons`: ``alice`` and Cyrillic ``аlice``, or
+``Ann`` and ``ann``) are refused too: one of them could pass for the other.
+
 Validation collects every problem as ``FILE:LINE: field: message``, where LINE
 is the physical line a record starts on (the header is line 1 unless blank
 lines come first); a file with any problem is refused whole.
@@ -40,7 +47,9 @@ except ImportError:  # pragma: no cover - times are then parsed by pandas alone
     pa = pc = None
 
 from pairs.errors import InputError, Problem, shown
+from pairs.export import csv_text, neutralize_formula, spreadsheet_safe
 from pairs.files import csv_header, csv_rows, csv_table
+from pairs.names import describe_character, name_problem, name_skeletons, normalize_name
 
 COLUMNS = ["rater", "pair_id", "choice", "confidence", "left", "answered_at", "seconds"]
 """The judgment columns, in the order every judgments CSV and frame has them."""
@@ -250,6 +259,8 @@ class _Fields:
         self.n = len(frame)
         self.index = pd.RangeIndex(self.n)
         self.text = {c: self._trimmed(frame, c) for c in COLUMNS}
+        self.raters = _Raters(self.text["rater"])
+        self.rater = self.raters.normalized()
         self.choice = self.text["choice"].str.upper()
         self.left = self.text["left"].str.upper()
         self.confidence = _numbers(self.text["confidence"])
@@ -265,7 +276,7 @@ class _Fields:
         """The typed frame :func:`normalize` returns."""
         return pd.DataFrame(
             {
-                "rater": self.text["rater"],
+                "rater": self.rater,
                 "pair_id": self.text["pair_id"],
                 "choice": self.choice,
                 "confidence": self.confidence,
@@ -275,6 +286,72 @@ class _Fields:
             },
             index=self.index,
         )
+
+
+class _Raters:
+    """The raters' names of a frame, each distinct name checked and normalized once.
+
+    ``codes`` numbers each row's name as given (trimmed); the lists are per
+    distinct name, in the order the names first appear.
+    """
+
+    def __init__(self, text: pd.Series):
+        self.text = text
+        codes, uniques = pd.factorize(text)
+        self.codes = np.asarray(codes)
+        self.given = list(uniques)
+        self.first_row = np.unique(self.codes, return_index=True)[1]  # codes count from 0
+        self.problem: list[str | None] = [name_problem(name) if name else None for name in self.given]
+        self.names = [
+            normalize_name(name) if name and problem is None else name
+            for name, problem in zip(self.given, self.problem, strict=True)
+        ]
+        self.lookalike_of = self._lookalikes()
+
+    def _lookalikes(self) -> list[int | None]:
+        """For each distinct name, the first name of another spelling with its skeleton, or None.
+
+        Names given in two ways that normalize alike (``alice`` and the
+        full-width ``ａｌｉｃｅ``) are one name, not look-alikes.
+        """
+        first_spelling: dict[str, int] = {}
+        first_of_skeleton: tuple[dict[str, int], dict[str, int]] = ({}, {})
+        lookalike_of: list[int | None] = [None] * len(self.names)
+        for code, (name, problem) in enumerate(zip(self.names, self.problem, strict=True)):
+            if not name or problem is not None:
+                continue
+            if name in first_spelling:  # the same name, given another way
+                lookalike_of[code] = lookalike_of[first_spelling[name]]
+                continue
+            first_spelling[name] = code
+            firsts = [
+                seen.setdefault(key, code)
+                for seen, key in zip(first_of_skeleton, name_skeletons(name), strict=True)
+            ]
+            others = [other for other in firsts if other != code]
+            if others:
+                lookalike_of[code] = min(others)
+        return lookalike_of
+
+    def normalized(self) -> pd.Series:
+        """Each row's name as :func:`pairs.names.normalize_name` gives it (as given when it refuses it)."""
+        if self.names == self.given:
+            return self.text
+        names = np.asarray(self.names, dtype=object)
+        return pd.Series(names[self.codes], index=self.text.index, dtype=self.text.dtype)
+
+    def row_mask(self, per_name: list[bool]) -> np.ndarray:
+        """The rows whose name has ``per_name`` True."""
+        if not any(per_name):
+            return np.zeros(len(self.codes), dtype=bool)
+        return np.asarray(per_name, dtype=bool)[self.codes]
+
+    def first_rows_mask(self, per_name: list[bool]) -> np.ndarray:
+        """The first row of each name that has ``per_name`` True."""
+        mask = np.zeros(len(self.codes), dtype=bool)
+        flagged = [code for code, flag in enumerate(per_name) if flag]
+        mask[self.first_row[flagged]] = True
+        return mask
 
 
 def _is_a_or_b(text: pd.Series) -> pd.Series:
@@ -332,13 +409,31 @@ def _checks(
     def fixed(message: str) -> Callable[[int], str]:
         return lambda i: message
 
+    raters = fields.raters
+    too_long = f"longer than {MAX_NAME_CHARS} characters"  # what the store's columns hold
     checks = [_Check("rater", mask(rater == ""), fixed("empty"))]
+    long_names = [len(name) > MAX_NAME_CHARS for name in raters.names]
+    checks.append(_Check("rater", raters.row_mask(long_names), fixed(too_long)))
+    bad_names = [problem is not None for problem in raters.problem]
+    checks.append(_Check("rater", raters.row_mask(bad_names), lambda i: str(raters.problem[raters.codes[i]])))
+    line_of = lines if lines is not None else np.arange(fields.n) + 2  # row i is line i + 2
+
+    def lookalike_message(i: int) -> str:
+        mine, theirs = raters.names[raters.codes[i]], raters.lookalike_of[raters.codes[i]]
+        assert theirs is not None
+        other = raters.names[theirs]
+        differs = next((ch for ch in mine if ch not in other), mine[0])
+        return (
+            f"looks like rater {shown(other)} of line {line_of[raters.first_row[theirs]]} but is written "
+            f"differently ({describe_character(differs)}): names a reader could confuse are refused"
+        )
+
+    lookalikes = [theirs is not None for theirs in raters.lookalike_of]
+    checks.append(_Check("rater", raters.first_rows_mask(lookalikes), lookalike_message))
     checks.append(_Check("pair_id", mask(pair == ""), fixed("empty")))
-    for field, name in (("rater", rater), ("pair_id", pair)):  # what the store's columns hold
-        too_long = f"longer than {MAX_NAME_CHARS} characters"
-        checks.append(_Check(field, mask(name.str.len() > MAX_NAME_CHARS), fixed(too_long)))
-        nul = "contains a NUL character (\\u0000)"
-        checks.append(_Check(field, mask(name.str.contains("\x00", regex=False)), fixed(nul)))
+    checks.append(_Check("pair_id", mask(pair.str.len() > MAX_NAME_CHARS), fixed(too_long)))
+    nul = "contains a NUL character (\\u0000)"
+    checks.append(_Check("pair_id", mask(pair.str.contains("\x00", regex=False)), fixed(nul)))
     if pair_ids is not None:
         unknown = (pair != "") & ~pair.isin(pd.Index(list(pair_ids)))
         checks.append(_Check("pair_id", mask(unknown), quoting(pair, "unknown pair {} (not in the bank)")))
@@ -377,7 +472,6 @@ def _checks(
     conflict, first_row = _conflicts(fields)
 
     firsts = first_row if first_row is not None else np.empty(0, dtype=np.int64)
-    line_of = lines if lines is not None else np.arange(len(firsts)) + 2  # row i is line i + 2
 
     def conflict_message(i: int) -> str:
         return f"a different answer than line {line_of[firsts[i]]} for this rater, pair and time"
@@ -396,7 +490,7 @@ def _conflicts(fields: _Fields) -> tuple[np.ndarray, np.ndarray]:
     n = fields.n
     conflict = np.zeros(n, dtype=bool)
     first_row = np.full(n, -1, dtype=np.int64)
-    rater, pair = fields.text["rater"], fields.text["pair_id"]
+    rater, pair = fields.rater, fields.text["pair_id"]
     when = fields.answered_at.dt.floor("us")
     timed = np.flatnonzero(np.array(when.notna() & (rater != "") & (pair != ""), dtype=bool))
     rows = timed[when.iloc[timed].duplicated(keep=False).to_numpy()]
@@ -468,72 +562,43 @@ def normalize(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv(frame: pd.DataFrame) -> str:
-    """Judgments as CSV text in the shared layout.
+    """Judgments as CSV text in the shared layout, safe to open in a spreadsheet.
 
     Parameters
     ----------
     frame : DataFrame
-        Judgments with (some of) the :data:`COLUMNS`; missing ones are written empty.
+        Judgments with (some of) the :data:`COLUMNS`; missing ones are written
+        empty and others are left out.
 
     Returns
     -------
     str
         A header of :data:`COLUMNS` and one line per judgment; times in ISO 8601
-        UTC with microseconds, and rater names a spreadsheet would run as a
-        formula neutralized (:func:`neutralize_formula`).
+        UTC with microseconds. Written by :func:`pairs.export.csv_text`, so no
+        text cell (rater, pair id, ...) starts like a formula a spreadsheet would run.
+
+    Examples
+    --------
+    >>> print(to_csv(pd.DataFrame({"rater": ["=1+1"], "pair_id": ["@p"], "choice": ["A"]})), end="")
+    rater,pair_id,choice,confidence,left,answered_at,seconds
+    '=1+1,'@p,A,,,,
     """
     out = frame.reindex(columns=COLUMNS).copy()
     at = pd.to_datetime(out["answered_at"], utc=True, errors="coerce")
     out["answered_at"] = at.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ").where(at.notna(), "")
-    out["rater"] = out["rater"].map(neutralize_formula)
-    return out.to_csv(index=False, lineterminator="\n")
+    return csv_text(out)
 
 
-def neutralize_formula(value):
-    """Prefix a cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) with ``'``.
-
-    Parameters
-    ----------
-    value : object
-        A cell; only text is changed.
-
-    Returns
-    -------
-    object
-        ``"'" + value`` when ``value`` is text starting with ``=``, ``+``, ``-``,
-        ``@``, a tab or a carriage return; otherwise ``value`` itself.
-
-    Examples
-    --------
-    >>> neutralize_formula("=1+1"), neutralize_formula("ann"), neutralize_formula(-3)
-    ("'=1+1", 'ann', -3)
-    """
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with :func:`neutralize_formula` applied to every text cell (numbers untouched).
-
-    For tables shown in the app: Streamlit's table toolbar offers "Download as
-    CSV" and writes cells as they are, so a rater named ``=HYPERLINK(...)``
-    would become a live formula in the lead's spreadsheet.
-
-    Parameters
-    ----------
-    frame : DataFrame
-        Any table.
-
-    Returns
-    -------
-    DataFrame
-        A copy with text columns neutralized, or ``frame`` itself when it has none.
-
-    Examples
-    --------
-    >>> spreadsheet_safe(pd.DataFrame({"rater": ["=1+1", "ann"], "n": [-3, 4]})).to_dict("list")
-    {'rater': ["'=1+1", 'ann'], 'n': [-3, 4]}
-    """
-    text = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
-    return frame.assign(**{str(c): frame[c].map(neutralize_formula) for c in text}) if text else frame
+__all__ = [
+    "COLUMNS",
+    "MAX_NAME_CHARS",
+    "MAX_PROBLEMS",
+    "REQUIRED",
+    "neutralize_formula",  # kept here for the callers of pairs.judgments; defined in pairs.export
+    "normalize",
+    "parse_judgments",
+    "read_judgments",
+    "spreadsheet_safe",  # likewise
+    "to_csv",
+    "validate_judgments",
+]

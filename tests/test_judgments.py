@@ -6,6 +6,7 @@ import codecs
 import csv
 import io
 import re
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ from pairs import judgments
 from pairs.errors import InputError
 from pairs.files import csv_rows, csv_table
 from pairs.judgments import COLUMNS, MAX_PROBLEMS, REQUIRED, neutralize_formula, parse_judgments, to_csv
+from pairs.names import printable
 
 HEADER = "rater,pair_id,choice,confidence,left,answered_at,seconds\n"
 
@@ -60,7 +62,7 @@ def test_every_problem_is_listed_with_its_line():
 
 
 def test_line_numbers_follow_quoted_newlines():
-    text = HEADER + 'ann,p1,A,0.8,,,\n"multi\nline",p1,A,0.8,,,\nbob,p1,Z,0.8,,,\n'
+    text = HEADER + 'ann,p1,A,0.8,,,\nann,"multi\nline",A,0.8,,,\nbob,p1,Z,0.8,,,\n'
     assert problems(text) == ["j.csv:5: choice: must be A or B, got 'Z'"]
 
 
@@ -119,6 +121,77 @@ def test_two_different_answers_at_one_time_are_refused_and_exact_repeats_are_not
     ]
 
 
+# --------------------------------------------------------------------------- raters' names
+
+
+@pytest.mark.parametrize(
+    ("rater", "message"),
+    [
+        ("alice\u200b", "rater: must not contain invisible characters (U+200B ZERO WIDTH SPACE)"),
+        ("\u202eecila", "rater: must not contain invisible characters (U+202E RIGHT-TO-LEFT OVERRIDE)"),
+        ("\x1b[31malice", "rater: must not contain control characters (U+001B ESCAPE)"),
+        ('"ali\nce"', "rater: must be on one line, without a line break (U+000A LINE FEED)"),
+        ("ali\x00ce", "rater: must not contain control characters (U+0000 NULL)"),
+    ],
+)
+def test_a_rater_name_with_a_hidden_character_is_refused_by_line(rater, message):
+    text = HEADER + f"bob,p1,A,,,,\n{rater},p1,A,,,,\n{rater},p2,B,,,,\n"
+    second = 4 + rater.count("\n")  # a quoted line break moves the next record down a line
+    assert problems(text) == [f"j.csv:3: {message}", f"j.csv:{second}: {message}"]
+    with mock.patch.object(judgments, "_fast_frame", lambda data: None):  # the row-by-row reader agrees
+        assert problems(text) == [f"j.csv:3: {message}", f"j.csv:{second}: {message}"]
+
+
+def test_rater_names_are_read_in_their_normal_form():
+    text = (
+        HEADER + '\uff41\uff4c\uff49\uff43\uff45,p1,A,,,,\n"  Jose\u0301   Smith ",p1,B,,,,\nalice,p2,A,,,,\n'
+    )
+    assert parse_judgments(text.encode(), "j.csv")["rater"].tolist() == ["alice", "José Smith", "alice"]
+
+
+def test_one_rater_written_two_ways_is_one_rater_for_the_conflict_check():
+    at = "2026-11-01T10:00:00Z"
+    text = HEADER + f"\uff41\uff4e\uff4e,p1,A,,,{at},\nann,p1,B,,,{at},\n"
+    assert problems(text) == [
+        "j.csv:3: answered_at: a different answer than line 2 for this rater, pair and time"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "differs"),
+    [
+        ("alice", "\u0430lice", "U+0430 CYRILLIC SMALL LETTER A"),
+        ("alice", "\u03b1lice", "U+03B1 GREEK SMALL LETTER ALPHA"),
+        ("alice", "aIice", "U+0049 LATIN CAPITAL LETTER I"),
+        ("alice", "a1ice", "U+0031 DIGIT ONE"),
+        ("ann", "Ann", "U+0041 LATIN CAPITAL LETTER A"),
+    ],
+)
+def test_two_raters_whose_names_look_alike_are_refused_by_line(first, second, differs):
+    text = (
+        HEADER + f"{first},p1,A,,,,\nbob,p1,B,,,,\n{second},p1,A,,,,\n{second},p2,B,,,,\n{first},p2,A,,,,\n"
+    )
+    message = (
+        f"j.csv:4: rater: looks like rater {first!r} of line 2 but is written differently ({differs}): "
+        "names a reader could confuse are refused"
+    )
+    assert problems(text) == [message]
+    with mock.patch.object(judgments, "_fast_frame", lambda data: None):
+        assert problems(text) == [message]
+
+
+def test_names_in_other_scripts_are_different_raters():
+    names = ["José", "Jose", "Zoë", "Zoe", "李雷", "Ærø", "Aero", "محمد", "Ἀθηνᾶ"]
+    text = HEADER + "".join(f"{name},p1,A,,,,\n" for name in names)
+    assert parse_judgments(text.encode(), "j.csv")["rater"].tolist() == names
+
+
+def test_a_rater_problem_quotes_nothing_a_terminal_would_obey():
+    text = HEADER + "\x1b]0;owned\x07,p1,A,,,,\nb\u043eb,p1,A,,,,\nbob,p1,A,,,,\n"
+    listed = problems(text)
+    assert len(listed) == 2 and all(printable(line) == line for line in listed), listed
+
+
 # --------------------------------------------------------------------------- the contract
 
 
@@ -144,9 +217,12 @@ def test_a_clean_file_is_read_without_the_row_by_row_reader(monkeypatch):
 
 def test_a_file_the_fast_reader_declines_is_read_exactly(monkeypatch):
     # A quoted newline: pandas would read it too, but only the row-by-row reader knows the lines.
-    text = HEADER + '"two\nlines",p1,A,,,,\n"say ""hi""",p1,B,,,,\n'
+    text = HEADER + 'ann,"two\nlines",A,,,,\n"say ""hi""",p1,B,,,,\n'
     frame = parse_judgments(text.encode(), "j.csv")
-    assert frame["rater"].tolist() == ["two\nlines", 'say "hi"']
+    assert frame["pair_id"].tolist() == ["two\nlines", "p1"] and frame["rater"].tolist() == [
+        "ann",
+        'say "hi"',
+    ]
 
 
 def test_messages_are_written_only_for_the_rows_listed(monkeypatch):
@@ -169,7 +245,7 @@ def test_messages_are_written_only_for_the_rows_listed(monkeypatch):
 
 def test_a_conflict_names_the_line_of_the_first_answer_across_a_quoted_newline():
     at = "2026-11-01T10:00:00Z"
-    text = HEADER + f'"x\ny",p1,A,,,{at},\nann,p1,A,,,{at},\nbob,p2,B,,,{at},\nann,p1,B,,,{at},\n'
+    text = HEADER + f'ann,"x\ny",A,,,{at},\nann,p1,A,,,{at},\nbob,p2,B,,,{at},\nann,p1,B,,,{at},\n'
     assert problems(text) == [
         "j.csv:6: answered_at: a different answer than line 4 for this rater, pair and time"
     ]
