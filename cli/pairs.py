@@ -49,6 +49,7 @@ from pairs.importers import FORMATS, check_bank, read_bank
 from pairs.judgments import COLUMNS as JUDGMENT_COLUMNS
 from pairs.judgments import read_judgments
 from pairs.judgments import to_csv as judgments_to_csv
+from pairs.names import printable_output
 from storage.backup import (
     InconsistentError,
     NotEmptyError,
@@ -85,8 +86,14 @@ def main(argv: list[str] | None = None) -> int:
     -------
     int
         0 success; 1 the input has problems (each printed to stderr); 2 a file
-        cannot be read or written, or the command line is wrong.
+        cannot be read or written, or the command line is wrong. Everything it
+        prints has its control characters escaped (:func:`pairs.names.printable`).
     """
+    with printable_output():  # no name, cell or file name it quotes can drive the terminal
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -209,6 +216,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     int
         The exit code: 0.
     """
+    from storage.store import BankRefused
+
     bank = read_bank(args.file, args.fmt)
     try:
         counts = Store(args.db).import_bank(args.bank, bank, source_file=Path(args.file).name[-500:])
@@ -228,8 +237,6 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from storage.store import BankRefused
-
     """Write a bank from the database as native JSONL.
 
     Parameters
@@ -373,13 +380,6 @@ def cmd_accounts_set_password(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _summary(counts: dict[str, int]) -> str:
-    return (
-        f"{_count(counts['banks'], 'bank')} ({_count(counts['pairs'], 'pair')}), "
-        f"{_count(counts['cohorts'], 'cohort')}, {_count(counts['raters'], 'rater')}, "
-        f"{_count(counts['drill_items'], 'drill item')}, {_count(counts['judgments'], 'judgment')}, "
-        f"{_count(counts['settings'], 'setting')}"
-    )
 def cmd_cohort_create(args: argparse.Namespace) -> int:
     """Create a cohort with no lead yet and print a one-time invite for its lead.
 
@@ -441,6 +441,13 @@ def cmd_cohort_invite_lead(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _summary(counts: dict[str, int]) -> str:
+    return (
+        f"{_count(counts['banks'], 'bank')} ({_count(counts['pairs'], 'pair')}), "
+        f"{_count(counts['cohorts'], 'cohort')}, {_count(counts['raters'], 'rater')}, "
+        f"{_count(counts['drill_items'], 'drill item')}, {_count(counts['judgments'], 'judgment')}, "
+        f"{_count(counts['settings'], 'setting')}"
+    )
 
 
 def _stored_bank(store: Store, name: str) -> pd.DataFrame:
@@ -701,13 +708,6 @@ def _add_accounts(subparsers: Any) -> None:
     setpw.set_defaults(run=cmd_accounts_set_password)
 
 
-COMMANDS: list[Callable[[Any], None]] = [
-    _add_validate,
-    _add_convert,
-    _add_stats,
-    _add_import,
-    _add_export,
-    _add_judgments,
 def _add_cohort(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "cohort",
@@ -740,8 +740,16 @@ def _add_cohort(subparsers: Any) -> None:
     invite.set_defaults(run=cmd_cohort_invite_lead)
 
 
+COMMANDS: list[Callable[[Any], None]] = [
+    _add_validate,
+    _add_convert,
+    _add_stats,
+    _add_import,
+    _add_export,
+    _add_judgments,
     _add_store,
     _add_accounts,
+    _add_cohort,
 ]
 """Functions that each add one subcommand to the parser, in the order ``--help`` lists them."""
 
@@ -749,7 +757,6 @@ def _add_cohort(subparsers: Any) -> None:
 # --------------------------------------------------------------------------- helpers
 
 
-    _add_cohort,
 def _count(n: int, noun: str, *, plural: str | None = None) -> str:
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
 

@@ -66,14 +66,6 @@ SIMULATED_PREFIX = "sim-"
 """Names of simulated raters start with this; what marks them simulated is the ``raters.simulated`` column."""
 
 WRONG_LOGIN = "Wrong cohort, name or password."
-BAD_INVITE = "That invite code is not valid."
-
-_MAX_LOOKUP = 200  # the width of the name columns: nothing longer can exist
-_INVITE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,256}")
-
-
-class AccountError(ValueError):
 NOT_ADMIN = (
     "Only the server's admin can create cohorts. Ask them for a lead invite, "
     "or run `python -m pairs cohort create NAME` on the server."
@@ -82,6 +74,14 @@ LEAD_INVITE_DAYS = 7
 """Days a one-time lead invite stays valid."""
 _LEAD_INVITE_BYTES = 24  # 32 characters: longer than any cohort invite code, which has 12
 _LEAD_INVITE_LENGTH = 24  # a code this long is a lead invite
+BAD_INVITE = "That invite code is not valid."
+
+_MAX_LOOKUP = 200  # the width of the name columns: nothing longer can exist
+_INVITE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,256}")
+
+
+class AccountError(ValueError):
     """A refused account action; the message is shown to the user as it is."""
 
 
@@ -103,6 +103,8 @@ class Rater:
         Cohort name.
     simulated : bool
         True for the simulated raters of a demo cohort.
+    admin : bool
+        True for the server's admin, who creates cohorts and invites their leads.
     """
 
     id: int
@@ -111,6 +113,7 @@ class Rater:
     cohort_id: int
     cohort: str
     simulated: bool
+    admin: bool = False
 
     @property
     def is_lead(self) -> bool:
@@ -121,8 +124,6 @@ class Rater:
 # -- passwords -------------------------------------------------------------------------
 
 
-    admin : bool
-        True for the server's admin, who creates cohorts and invites their leads.
 def hash_password(password: str) -> str:
     """Hash a password with scrypt, for storage.
 
@@ -131,7 +132,6 @@ def hash_password(password: str) -> str:
     password : str
         8 to 256 characters (after Unicode NFC normalization, which is also
         applied when verifying, so the same text typed on any keyboard matches).
-    admin: bool = False
 
     Returns
     -------
@@ -316,8 +316,13 @@ def create_cohort(
     *,
     bank: str | None = "starter",
     drill_size: int = 10,
+    by: Rater | None = None,
 ) -> tuple[Rater, str]:
     """Create a cohort and its lead account.
+
+    Only the server's admin may (``by``), except on the first run: while the
+    database holds no account, anyone may, and that first lead becomes the
+    admin (as the README's first command leads a newcomer straight in).
 
     Parameters
     ----------
@@ -332,6 +337,8 @@ def create_cohort(
         The pair bank for drills; it must exist. None leaves it unset.
     drill_size : int, default 10
         Pairs per daily drill, 1 to 50.
+    by : Rater, optional
+        The admin creating it (checked against the database, not trusted).
 
     Returns
     -------
@@ -348,7 +355,7 @@ def create_cohort(
     cohort_name = _clean_name(name, "cohort name")
     lead = _person_name(lead_name)
     size = _drill_size(drill_size)
-    password_hash = hash_password(lead_password)  # before the transaction: scrypt is slow
+    password_hash = hash_password(lead_password)  # before the transaction: hashing is slow
     invite = secrets.token_urlsafe(9)
     try:
         lead_row = rows.create_cohort(
@@ -359,8 +366,11 @@ def create_cohort(
             drill_size=size,
             lead_name=lead,
             lead_password_hash=password_hash,
+            by=None if by is None else by.id,
         )
     except Refused as refused:
+        if refused.reason == "not-admin":
+            raise AccountError(NOT_ADMIN) from None
         if refused.reason == "no-bank":
             raise _no_bank(bank) from None
         raise AccountError(f"A cohort named '{cohort_name}' already exists; choose another name.") from None
@@ -378,14 +388,9 @@ def join_cohort(store: Store, invite_code: str, name: str, password: str) -> Rat
 
     Parameters
     ----------
-    by: Rater | None = None,
     store : Store
     invite_code : str
         The code the lead shared.
-    Only the server's admin may (``by``), except on the first run: while the
-    database holds no account, anyone may, and that first lead becomes the
-    admin (as the README's first command leads a newcomer straight in).
-
     name : str
         Display name, unique in the cohort, at most 60 characters.
     password : str
@@ -399,8 +404,6 @@ def join_cohort(store: Store, invite_code: str, name: str, password: str) -> Rat
     Raises
     ------
     AccountError
-    by : Rater, optional
-        The admin creating it (checked against the database, not trusted).
         ``"That invite code is not valid."``, a taken name, or a refused password.
     """
     code = invite_code.strip() if isinstance(invite_code, str) else ""
@@ -427,6 +430,11 @@ def join_cohort(store: Store, invite_code: str, name: str, password: str) -> Rat
     except Refused as refused:
         if refused.reason == "bad-invite":
             raise AccountError(BAD_INVITE) from None
+        if refused.name not in (None, rater_name):
+            raise AccountError(
+                f"The name '{rater_name}' looks too much like '{refused.name}', already in this cohort; "
+                "choose another."
+            ) from None
         raise AccountError(
             f"The name '{rater_name}' is already taken in this cohort; choose another."
         ) from None
@@ -442,11 +450,8 @@ def cohort_info(store: Store, cohort_id: int) -> dict[str, Any]:
         ``drill_size`` and ``simulated``.
 
     Raises
-            by=None if by is None else by.id,
     ------
     AccountError
-        if refused.reason == "not-admin":
-            raise AccountError(NOT_ADMIN) from None
         If there is no such cohort.
     """
     info = rows.cohort_info(store, cohort_id)
@@ -455,67 +460,6 @@ def cohort_info(store: Store, cohort_id: int) -> dict[str, Any]:
     return info
 
 
-def set_drill_settings(
-    store: Store, cohort_id: int, *, drill_size: int | None = None, bank: str | None = None
-) -> None:
-    """Change a cohort's drill size (1 to 50) and/or bank (which must exist); None keeps a setting.
-
-    Raises
-    ------
-    AccountError
-        If the size is out of range, the bank is unknown or the cohort does not exist.
-    """
-    size = _drill_size(drill_size) if drill_size is not None else None
-    try:
-        rows.update_cohort(store, cohort_id, drill_size=size, bank=bank)
-    except Refused as refused:
-        if refused.reason == "no-bank":
-            raise _no_bank(bank) from None
-        raise AccountError("That cohort does not exist.") from None
-
-
-def list_raters(store: Store, cohort_id: int) -> pd.DataFrame:
-    """The cohort's raters (lead included), oldest first.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``id`` (int), ``name``, ``role``, ``simulated`` (bool) and
-        ``created_at`` (UTC datetime). No password data.
-    """
-    return rows.list_raters(store, cohort_id)
-
-
-        if refused.name not in (None, rater_name):
-            raise AccountError(
-                f"The name '{rater_name}' looks too much like '{refused.name}', already in this cohort; "
-                "choose another."
-            ) from None
-def add_simulated_raters(store: Store, cohort_id: int, names: list[str]) -> dict[str, int]:
-    """Add simulated raters (no password: they can never sign in) to a cohort.
-
-    Names already held by simulated raters of the cohort are reused, so loading
-    a demo twice adds nobody new.
-
-    Parameters
-    ----------
-    store : Store
-    cohort_id : int
-    names : list of str
-        Each starts with ``"sim-"`` (so the app always labels them simulated).
-
-    Returns
-    -------
-    dict
-        Rater id by name, for every name given.
-
-    Raises
-    ------
-    AccountError
-        If a name does not start with ``"sim-"``, is held by a real rater of
-        the cohort, or the cohort does not exist.
-    """
-    wanted = list(dict.fromkeys(_clean_name(n, "simulated rater name") for n in names))
 def same_name(a: str, b: str) -> bool:
     """Whether two names would pass for one another on a leaderboard (then the second is refused).
 
@@ -676,6 +620,62 @@ def cohorts_overview(store: Store, by: Rater) -> pd.DataFrame:
     return rows.cohorts_overview(store)
 
 
+def set_drill_settings(
+    store: Store, cohort_id: int, *, drill_size: int | None = None, bank: str | None = None
+) -> None:
+    """Change a cohort's drill size (1 to 50) and/or bank (which must exist); None keeps a setting.
+
+    Raises
+    ------
+    AccountError
+        If the size is out of range, the bank is unknown or the cohort does not exist.
+    """
+    size = _drill_size(drill_size) if drill_size is not None else None
+    try:
+        rows.update_cohort(store, cohort_id, drill_size=size, bank=bank)
+    except Refused as refused:
+        if refused.reason == "no-bank":
+            raise _no_bank(bank) from None
+        raise AccountError("That cohort does not exist.") from None
+
+
+def list_raters(store: Store, cohort_id: int) -> pd.DataFrame:
+    """The cohort's raters (lead included), oldest first.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``id`` (int), ``name``, ``role``, ``simulated`` (bool) and
+        ``created_at`` (UTC datetime). No password data.
+    """
+    return rows.list_raters(store, cohort_id)
+
+
+def add_simulated_raters(store: Store, cohort_id: int, names: list[str]) -> dict[str, int]:
+    """Add simulated raters (no password: they can never sign in) to a cohort.
+
+    Names already held by simulated raters of the cohort are reused, so loading
+    a demo twice adds nobody new.
+
+    Parameters
+    ----------
+    store : Store
+    cohort_id : int
+    names : list of str
+        Each starts with ``"sim-"`` (so the app always labels them simulated).
+
+    Returns
+    -------
+    dict
+        Rater id by name, for every name given.
+
+    Raises
+    ------
+    AccountError
+        If a name does not start with ``"sim-"``, is held by a real rater of
+        the cohort, or the cohort does not exist.
+    """
+    wanted = list(dict.fromkeys(_clean_name(n, "simulated rater name") for n in names))
     for name in wanted:
         if not name.startswith(SIMULATED_PREFIX):
             raise AccountError(f"Simulated rater names must start with '{SIMULATED_PREFIX}'; got '{name}'.")
