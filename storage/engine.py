@@ -109,6 +109,46 @@ def use_wal(cursor, *, patience: float = 60.0) -> None:
 _CONTENTION_SQLSTATES = {"40001", "40P01"}  # PostgreSQL serialization failure, deadlock detected
 
 
+class DatabaseUnavailable(ConnectionError):
+    """The database cannot be reached (down, restarting, its file unreadable): nothing was stored.
+
+    A :class:`ConnectionError` (so an ``OSError``): the command lines report it
+    as they report an unreadable file, and exit 2.
+
+    :class:`storage.store.Store` raises it in place of the driver's error, so
+    the app can say plainly that the last action was not saved and to retry;
+    the engine's pool checks connections before use, so the next action after
+    the database is back works without a restart.
+    """
+
+
+_OUTAGE_SQLSTATES = {"57P01", "57P02", "57P03"}  # admin shutdown, crash shutdown, cannot connect now
+_OUTAGE_WORDS = (
+    "could not connect",
+    "connection refused",
+    "connection failed",
+    "server closed the connection",
+    "terminating connection",
+    "the database system is",
+    "unable to open database file",
+    "disk i/o error",
+    "no route to host",
+    "timeout expired",
+)
+
+
+def is_outage(error: Exception) -> bool:
+    """True when ``error`` says the database could not be reached, rather than refusing a statement."""
+    if getattr(error, "connection_invalidated", False):
+        return True
+    orig = getattr(error, "orig", error)
+    state = str(getattr(orig, "sqlstate", "") or "")
+    if state.startswith("08") or state in _OUTAGE_SQLSTATES:
+        return True
+    text = str(orig).lower()
+    return any(word in text for word in _OUTAGE_WORDS)
+
+
 def is_contention(error: OperationalError) -> bool:
     """True when a transaction failed only because of concurrent writers, so running it again may work."""
     if getattr(error.orig, "sqlstate", None) in _CONTENTION_SQLSTATES:

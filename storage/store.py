@@ -45,7 +45,15 @@ from pairs.errors import InputError, Problem
 from pairs.judgments import COLUMNS as JUDGMENT_CSV_COLUMNS
 from pairs.names import name_skeleton, printable
 from storage import migrations
-from storage.engine import DEFAULT_DB_PATH, database_url, is_contention, make_engine, use_wal  # noqa: F401
+from storage.engine import (  # noqa: F401
+    DEFAULT_DB_PATH,
+    DatabaseUnavailable,
+    database_url,
+    is_contention,
+    is_outage,
+    make_engine,
+    use_wal,
+)
 from storage.schema import (  # noqa: F401
     UtcDateTime,
     as_utc,
@@ -153,14 +161,17 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read transaction: a connection whose statements commit (or roll back) together."""
-        with self.engine.connect() as conn:
+        """A read transaction: a connection whose statements commit (or roll back) together.
+
+        Raises :class:`~storage.engine.DatabaseUnavailable` when the database cannot be reached.
+        """
+        with _outage_said_plainly(), self.engine.connect() as conn:
             with conn.begin():
                 yield conn
 
     @contextmanager
     def _write_once(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        with _outage_said_plainly(), self.engine.connect() as conn:
             conn.info["write"] = True
             try:
                 with conn.begin():
@@ -929,6 +940,18 @@ class Store:
         q = q.having(sa.func.min(sa.case((raters.c.simulated, 1), else_=0)) == 1)
         with self.read() as conn:
             return set(conn.execute(q).scalars())
+
+
+@contextmanager
+def _outage_said_plainly() -> Iterator[None]:
+    """Turn the driver's "cannot reach the database" errors into :class:`DatabaseUnavailable`."""
+    try:
+        yield
+    except (OperationalError, sa.exc.InterfaceError) as exc:
+        if is_outage(exc):
+            detail = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+            raise DatabaseUnavailable(f"cannot reach the database ({detail}); nothing was stored") from exc
+        raise
 
 
 @contextmanager
