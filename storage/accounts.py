@@ -33,7 +33,7 @@ class Refused(Exception):
     reason : str
         One of ``"cohort-taken"``, ``"no-bank"``, ``"bad-invite"``, ``"name-taken"``,
         ``"no-cohort"``, ``"real-rater"``, ``"no-rater"``, ``"simulated"``,
-        ``"no-account"``, ``"no-password"``, ``"not-admin"``, ``"lead"``.
+        ``"no-account"``, ``"no-password"``, ``"removed"``, ``"not-admin"``, ``"lead"``.
     name : str or None
         The name concerned, where there is one.
     """
@@ -700,15 +700,20 @@ def start_session(
 ) -> None:
     """Store a session (only the token's hash), dropping this rater's expired ones.
 
-    Raises ``Refused("no-account")`` or ``Refused("no-password")``.
+    Raises ``Refused("no-account")``, ``Refused("no-password")`` or
+    ``Refused("removed")`` (a rater removed from the cohort).
     """
 
     def fn(conn: Connection) -> None:
-        row = conn.execute(sa.select(raters.c.password_hash).where(raters.c.id == rater_id)).first()
+        row = conn.execute(
+            sa.select(raters.c.password_hash, raters.c.removed_at).where(raters.c.id == rater_id)
+        ).first()
         if row is None:
             raise Refused("no-account")
         if row.password_hash is None:
             raise Refused("no-password")
+        if row.removed_at is not None:
+            raise Refused("removed")
         conn.execute(
             sa.delete(sessions).where(sessions.c.rater_id == rater_id, sessions.c.expires_at <= moment)
         )
@@ -722,12 +727,12 @@ def start_session(
 
 
 def find_session(store: Store, token_hash: str) -> tuple[RaterRow, datetime] | None:
-    """The rater and expiry of a session by its token's hash, or None."""
+    """The rater and expiry of a session by its token's hash, or None (also for a removed rater)."""
     query = (
         _rater_query()
         .add_columns(sessions.c.expires_at)
         .join(sessions, sessions.c.rater_id == raters.c.id)
-        .where(sessions.c.token_hash == token_hash)
+        .where(sessions.c.token_hash == token_hash, raters.c.removed_at.is_(None))
     )
     with store.read() as conn:
         row = conn.execute(query).first()
@@ -737,3 +742,25 @@ def find_session(store: Store, token_hash: str) -> tuple[RaterRow, datetime] | N
 def end_session(store: Store, token_hash: str) -> None:
     """Delete a session by its token's hash (nothing happens for an unknown one)."""
     store.write(lambda conn: conn.execute(sa.delete(sessions).where(sessions.c.token_hash == token_hash)))
+
+
+def take_session(store: Store, token_hash: str) -> tuple[RaterRow, datetime] | None:
+    """Delete a session row by its token's hash and return its rater and expiry; None if there was none.
+
+    For one-time tokens: of two callers racing with the same hash, only one
+    gets the row (the delete must remove it for the caller to have it).
+    """
+
+    def fn(conn: Connection) -> tuple[RaterRow, datetime] | None:
+        row = conn.execute(
+            _rater_query()
+            .add_columns(sessions.c.expires_at)
+            .join(sessions, sessions.c.rater_id == raters.c.id)
+            .where(sessions.c.token_hash == token_hash)
+        ).first()
+        if row is None:
+            return None
+        deleted = conn.execute(sa.delete(sessions).where(sessions.c.token_hash == token_hash)).rowcount
+        return (_row(row), as_utc(row.expires_at)) if deleted == 1 else None
+
+    return store.write(fn)

@@ -80,14 +80,49 @@ def rater_row(store, rater_id):
 
 # -- passwords -------------------------------------------------------------------------
 
+ARGON2_PREFIX = "$argon2id$v=19$m=19456,t=2,p=1$"
+
+
+def unb64(text: str) -> bytes:
+    """PHC strings use base64 without padding."""
+    return base64.b64decode(text + "=" * (-len(text) % 4))
+
+
+def argon2_string(password: str, salt: bytes, *, m: int, t: int, p: int, length: int = 32) -> str:
+    """A stored Argon2id hash built with the low-level binding, independently of training.accounts."""
+    from argon2.low_level import Type, hash_secret_raw
+
+    raw = hash_secret_raw(
+        password.encode(), salt, time_cost=t, memory_cost=m, parallelism=p, hash_len=length, type=Type.ID
+    )
+    b64 = lambda b: base64.b64encode(b).decode().rstrip("=")  # noqa: E731
+    return f"$argon2id$v=19$m={m},t={t},p={p}${b64(salt)}${b64(raw)}"
+
 
 def test_hash_format():
     stored = hash_password(PASSWORD)
-    match = re.fullmatch(r"scrypt\$16384\$8\$1\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)", stored)
+    match = re.fullmatch(r"\$argon2id\$v=19\$m=19456,t=2,p=1\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)", stored)
     assert match
-    assert len(base64.b64decode(match.group(1))) == 16
-    assert len(base64.b64decode(match.group(2))) == 32
+    assert len(unb64(match.group(1))) == 16
+    assert len(unb64(match.group(2))) == 32
     assert PASSWORD not in stored
+
+
+def test_shipped_parameters_are_owasp_strength():
+    """OWASP's Password Storage Cheat Sheet: Argon2id with at least 19 MiB, 2 iterations, 1 lane."""
+    import argon2
+
+    assert accounts.ARGON2_MEMORY_KIB >= 19 * 1024 and accounts.ARGON2_TIME_COST >= 2
+    assert accounts.ARGON2_PARALLELISM >= 1 and accounts.SALT_BYTES >= 16
+    found = argon2.extract_parameters(hash_password(PASSWORD))
+    assert found.type is argon2.Type.ID and found.version == 19
+    assert found.memory_cost >= 19 * 1024 and found.time_cost >= 2 and found.parallelism >= 1
+    assert (found.memory_cost, found.time_cost, found.parallelism) == (
+        accounts.ARGON2_MEMORY_KIB,
+        accounts.ARGON2_TIME_COST,
+        accounts.ARGON2_PARALLELISM,
+    )
+    assert found.salt_len == 16 and found.hash_len == 32
 
 
 def test_verify_right_and_wrong():
@@ -104,18 +139,22 @@ def test_same_password_gets_a_new_salt():
     assert verify_password(PASSWORD, first) and verify_password(PASSWORD, second)
 
 
-def test_hash_is_scrypt_recomputed_with_hashlib():
+def test_hash_is_argon2id_recomputed_with_the_low_level_binding():
     stored = hash_password(PASSWORD)
-    _, n, r, p, salt, digest = stored.split("$")
-    assert (n, r, p) == ("16384", "8", "1")
-    expected = hashlib.scrypt(PASSWORD.encode(), salt=base64.b64decode(salt), n=2**14, r=8, p=1, dklen=32)
-    assert base64.b64decode(digest) == expected
-    assert stored == scrypt_string(PASSWORD, base64.b64decode(salt), 2**14, 8, 1)
+    salt = unb64(stored.split("$")[4])
+    assert stored == argon2_string(PASSWORD, salt, m=19456, t=2, p=1)
 
 
 @pytest.mark.parametrize(("n", "r", "p", "dklen"), [(2**10, 4, 2, 32), (2**12, 8, 1, 64), (2**15, 8, 1, 32)])
-def test_parameters_are_read_from_the_stored_string(n, r, p, dklen):
+def test_older_scrypt_hashes_still_verify(n, r, p, dklen):
     stored = scrypt_string(PASSWORD, b"0123456789abcdef", n, r, p, dklen)
+    assert verify_password(PASSWORD, stored)
+    assert not verify_password("another password", stored)
+
+
+@pytest.mark.parametrize(("m", "t", "p"), [(8192, 3, 1), (47104, 1, 1), (19456, 2, 2)])
+def test_argon2_parameters_are_read_from_the_stored_string(m, t, p):
+    stored = argon2_string(PASSWORD, b"0123456789abcdef", m=m, t=t, p=p)
     assert verify_password(PASSWORD, stored)
     assert not verify_password("another password", stored)
 
@@ -131,6 +170,11 @@ def test_parameters_are_read_from_the_stored_string(n, r, p, dklen):
         "scrypt$16384$8$1$not base64!$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
         "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAA",
         "scrypt$-1$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        "$argon2id$v=19$m=4194304,t=2,p=1$MDEyMzQ1Njc4OWFiY2RlZg$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "$argon2id$v=19$m=19456,t=1000,p=1$MDEyMzQ1Njc4OWFiY2RlZg$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "$argon2id$v=19$m=19456,t=2,p=1$MDEyMzQ1Njc4OWFiY2RlZg$not base64!",
+        "$argon2id$v=19$m=19456,t=2,p=1$",
+        "$argon2i$v=19$m=19456,t=2,p=1$MDEyMzQ1Njc4OWFiY2RlZg$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
         None,
     ],
 )
@@ -186,10 +230,10 @@ def test_create_join_login_round_trip(store, cohort):
     assert str(people["created_at"].dt.tz) == "UTC"
 
 
-def test_stored_password_is_a_scrypt_hash(store, cohort):
+def test_stored_password_is_an_argon2id_hash(store, cohort):
     _, _, ann = cohort
     stored = rater_row(store, ann.id).password_hash
-    assert stored.startswith("scrypt$16384$8$1$") and PASSWORD not in stored
+    assert stored.startswith(ARGON2_PREFIX) and PASSWORD not in stored
     assert verify_password(PASSWORD, stored)
 
 
@@ -311,13 +355,13 @@ def test_unknown_user_and_wrong_password_get_the_same_message(store, cohort):
     assert set(messages) == {"Wrong cohort, name or password."}
 
 
-def test_unknown_user_costs_a_scrypt_verification(store, cohort, monkeypatch):
+def test_unknown_user_costs_an_argon2id_verification(store, cohort, monkeypatch):
     calls = []
     real = accounts.verify_password
     monkeypatch.setattr(accounts, "verify_password", lambda p, s: calls.append(s) or real(p, s))
     with pytest.raises(AccountError, match=WRONG):
         login(store, "Alpha", "Nobody", PASSWORD)
-    assert len(calls) == 1 and calls[0].startswith("scrypt$16384$8$1$")
+    assert len(calls) == 1 and calls[0].startswith(ARGON2_PREFIX)
 
 
 def test_lockout_after_five_failures_and_its_doubling(store, cohort):
@@ -394,14 +438,37 @@ def test_parallel_guesses_cannot_outrun_the_lock(store, cohort):
     assert rater_row(store, ann.id).failed_logins == 5
 
 
-def test_older_hash_parameters_are_upgraded_at_sign_in(store, cohort):
+@pytest.mark.parametrize(
+    "old",
+    [
+        scrypt_string(PASSWORD, b"0123456789abcdef", 2**14, 8, 1),  # what PairCal stored before Argon2id
+        scrypt_string(PASSWORD, b"0123456789abcdef", 2**10, 4, 1),
+        argon2_string(PASSWORD, b"0123456789abcdef", m=8192, t=3, p=1),  # weaker Argon2id parameters
+    ],
+    ids=["scrypt-2^14", "scrypt-2^10", "argon2id-8MiB"],
+)
+def test_older_hashes_become_argon2id_at_the_next_sign_in(store, cohort, old):
     _, _, ann = cohort
-    weak = scrypt_string(PASSWORD, b"0123456789abcdef", 2**10, 4, 1)
     with store.engine.begin() as conn:
-        conn.execute(sa.update(raters).where(raters.c.id == ann.id).values(password_hash=weak))
+        conn.execute(sa.update(raters).where(raters.c.id == ann.id).values(password_hash=old))
+    for wrong in ("not the password", PASSWORD + " "):  # a wrong password never upgrades
+        with pytest.raises(AccountError, match=WRONG):
+            login(store, "Alpha", "Ann", wrong)
+        assert rater_row(store, ann.id).password_hash == old
     assert login(store, "Alpha", "Ann", PASSWORD) == ann
     upgraded = rater_row(store, ann.id).password_hash
-    assert upgraded.startswith("scrypt$16384$8$1$") and verify_password(PASSWORD, upgraded)
+    assert upgraded != old and upgraded.startswith(ARGON2_PREFIX) and verify_password(PASSWORD, upgraded)
+    assert login(store, "Alpha", "Ann", PASSWORD) == ann  # and it signs in again, unchanged
+    assert rater_row(store, ann.id).password_hash == upgraded
+    with pytest.raises(AccountError, match=WRONG):
+        login(store, "Alpha", "Ann", "not the password")
+
+
+def test_a_current_hash_is_not_rewritten_at_sign_in(store, cohort):
+    _, _, ann = cohort
+    before = rater_row(store, ann.id).password_hash
+    assert login(store, "Alpha", "Ann", PASSWORD) == ann
+    assert rater_row(store, ann.id).password_hash == before
 
 
 # -- sessions --------------------------------------------------------------------------
@@ -472,6 +539,64 @@ def test_database_holds_only_the_token_hash(store, cohort):
     row = rows[0]
     assert row["token_hash"] == hashlib.sha256(token.encode()).hexdigest()
     assert all(token not in str(value) for value in row.values())
+
+
+def test_a_one_time_sign_in_token_becomes_a_session_once(store, cohort):
+    _, _, ann = cohort
+    once = accounts.start_sign_in_token(store, ann.id)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", once)
+    assert resolve_session(store, once) is None  # the one-time token is not a session itself
+    token = accounts.redeem_sign_in_token(store, once)
+    assert token and token != once and resolve_session(store, token) == ann
+    assert accounts.redeem_sign_in_token(store, once) is None  # used up
+    assert accounts.redeem_sign_in_token(store, token) is None  # nor is a session token a one-time one
+    assert resolve_session(store, token) == ann
+    with store.read() as conn:  # only hashes are stored, and the used token's row is gone
+        hashes = [r.token_hash for r in conn.execute(sa.select(sessions.c.token_hash))]
+    assert hashes == [hashlib.sha256(token.encode()).hexdigest()]
+
+
+def test_a_one_time_sign_in_token_expires(store, cohort):
+    _, _, ann = cohort
+    once = accounts.start_sign_in_token(store, ann.id, now=T0)
+    assert accounts.redeem_sign_in_token(store, once, now=T0 + timedelta(seconds=120)) is None
+    assert accounts.redeem_sign_in_token(store, once, now=T0) is None  # expired tries use it up too
+    late = accounts.start_sign_in_token(store, ann.id, seconds=5, now=T0)
+    assert (
+        resolve_session(store, accounts.redeem_sign_in_token(store, late, now=T0 + timedelta(seconds=4)))
+        == ann
+    )
+
+
+def test_racing_redeems_of_one_token_make_one_session(store, cohort):
+    _, _, ann = cohort
+    once = accounts.start_sign_in_token(store, ann.id)
+    got: list[str | None] = []
+    threads = [
+        threading.Thread(target=lambda: got.append(accounts.redeem_sign_in_token(store, once)))
+        for _ in range(6)
+    ]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert len(got) == 6 and len([t for t in got if t]) == 1
+
+
+@pytest.mark.parametrize("token", ["", "x", "A" * 43, "\x00" * 50, "é" * 43, None, 42, b"bytes"])
+def test_garbage_one_time_tokens_sign_in_nobody(store, cohort, token):
+    _, _, ann = cohort
+    accounts.start_sign_in_token(store, ann.id)
+    assert accounts.redeem_sign_in_token(store, token) is None
+
+
+def test_one_time_tokens_only_for_accounts_that_can_sign_in(store, cohort):
+    lead, _, _ = cohort
+    ids = add_simulated_raters(store, lead.cohort_id, ["sim-01-steady"])
+    with pytest.raises(AccountError, match=re.escape("This account cannot sign in.")):
+        accounts.start_sign_in_token(store, ids["sim-01-steady"])
+    with pytest.raises(ValueError, match="seconds"):
+        accounts.start_sign_in_token(store, lead.id, seconds=0)
 
 
 def test_sessions_only_for_accounts_that_can_sign_in(store, cohort):

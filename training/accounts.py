@@ -6,12 +6,13 @@ password. Everything is stored through :class:`storage.store.Store`.
 
 Security, in brief:
 
-* Passwords are hashed with scrypt (``hashlib.scrypt``; n=2**14, r=8, p=1, a
-  random 16-byte salt each time) and compared in constant time. The stored
-  string carries its parameters, so stronger ones can come later: a sign-in
-  with an older hash rehashes it.
+* Passwords are hashed with Argon2id (``argon2-cffi``; 19 MiB, 2 passes,
+  1 lane, OWASP's recommendation; a random 16-byte salt each time) and
+  compared in constant time. The stored string carries its parameters, so
+  stronger ones can come later: a sign-in with an older hash (other Argon2id
+  parameters, or the scrypt hashes stored before Argon2id) rehashes it.
 * A wrong password and an unknown account give the same message, take the
-  same scrypt work, and are locked out alike: after 5 failures in a row,
+  same Argon2id work, and are locked out alike: after 5 failures in a row,
   30 s, doubling with each further failure up to 15 min. (Failures for
   unknown names are counted in this process only; see :func:`login`.)
 * A session token is random (``secrets.token_urlsafe(32)``); the database
@@ -36,11 +37,13 @@ import secrets
 import threading
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
+import argon2
 import pandas as pd
 
 from storage import accounts as rows
@@ -48,10 +51,13 @@ from storage.accounts import RaterRow, Refused
 from storage.schema import as_utc
 from storage.store import Store
 
-SCRYPT_N = 2**14
-SCRYPT_R = 8
-SCRYPT_P = 1
-SCRYPT_DKLEN = 32
+ARGON2_MEMORY_KIB = 19 * 1024
+"""Argon2id memory per hash, in KiB (19 MiB: OWASP's Password Storage Cheat Sheet)."""
+ARGON2_TIME_COST = 2
+"""Argon2id passes over the memory (OWASP: 2 with 19 MiB)."""
+ARGON2_PARALLELISM = 1
+"""Argon2id lanes (OWASP: 1)."""
+ARGON2_HASH_BYTES = 32
 SALT_BYTES = 16
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256
@@ -62,6 +68,8 @@ MAX_FAILURES = 5
 FIRST_LOCK_SECONDS = 30
 MAX_LOCK_SECONDS = 15 * 60
 SESSION_DAYS = 30
+SIGN_IN_TOKEN_SECONDS = 120
+"""Lifetime of a one-time sign-in token (:func:`start_sign_in_token`): the browser redeems it at once."""
 SIMULATED_PREFIX = "sim-"
 """Names of simulated raters start with this; what marks them simulated is the ``raters.simulated`` column."""
 
@@ -79,6 +87,16 @@ BAD_INVITE = "That invite code is not valid."
 _MAX_LOOKUP = 200  # the width of the name columns: nothing longer can exist
 _INVITE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,256}")
+
+
+_ARGON2 = argon2.PasswordHasher(
+    time_cost=ARGON2_TIME_COST,
+    memory_cost=ARGON2_MEMORY_KIB,
+    parallelism=ARGON2_PARALLELISM,
+    hash_len=ARGON2_HASH_BYTES,
+    salt_len=SALT_BYTES,
+    type=argon2.Type.ID,
+)
 
 
 class AccountError(ValueError):
@@ -125,7 +143,7 @@ class Rater:
 
 
 def hash_password(password: str) -> str:
-    """Hash a password with scrypt, for storage.
+    """Hash a password with Argon2id, for storage.
 
     Parameters
     ----------
@@ -136,7 +154,10 @@ def hash_password(password: str) -> str:
     Returns
     -------
     str
-        ``scrypt$<n>$<r>$<p>$<salt base64>$<hash base64>`` with a fresh random salt.
+        The PHC string ``$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>``: a
+        fresh random 16-byte salt, a 32-byte hash, and the parameters
+        :data:`ARGON2_MEMORY_KIB`, :data:`ARGON2_TIME_COST` and
+        :data:`ARGON2_PARALLELISM`.
 
     Raises
     ------
@@ -145,13 +166,14 @@ def hash_password(password: str) -> str:
 
     References
     ----------
-    C. Percival and S. Josefsson, "The scrypt Password-Based Key Derivation
-    Function", RFC 7914, 2016.
+    A. Biryukov, D. Dinu, D. Khovratovich and S. Josefsson, "Argon2 Memory-Hard
+    Function for Password Hashing and Proof-of-Work Applications", RFC 9106, 2021.
+    OWASP, "Password Storage Cheat Sheet" (Argon2id: 19 MiB, 2 iterations, 1 lane).
 
     Examples
     --------
     >>> stored = hash_password("correct horse battery")
-    >>> stored.startswith("scrypt$16384$8$1$")
+    >>> stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     True
     >>> verify_password("correct horse battery", stored), verify_password("wrong horse", stored)
     (True, False)
@@ -163,23 +185,23 @@ def hash_password(password: str) -> str:
         raise AccountError(f"The password must have at least {MIN_PASSWORD} characters.")
     if len(text) > MAX_PASSWORD:
         raise AccountError(f"The password must have at most {MAX_PASSWORD} characters.")
-    salt = secrets.token_bytes(SALT_BYTES)
-    digest = _scrypt(text, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_DKLEN)
-    return "$".join(["scrypt", str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P), _b64(salt), _b64(digest)])
+    return _ARGON2.hash(_encode(text))
 
 
 def verify_password(password: str, stored: str) -> bool:
-    """Whether ``password`` matches a string made by :func:`hash_password`.
+    """Whether ``password`` matches a stored hash: Argon2id, or scrypt from before Argon2id.
 
-    The scrypt parameters and salt are read from ``stored``; the digests are
-    compared in constant time. A malformed ``stored`` string, or parameters
-    outside sane bounds, give False rather than an error.
+    The parameters and salt are read from ``stored`` and the hashes compared
+    in constant time. A malformed ``stored`` string, parameters outside sane
+    bounds (a corrupted row must not ask for gigabytes or minutes of work)
+    give False rather than an error.
 
     Parameters
     ----------
     password : str
         The password typed.
     stored : str
+        ``$argon2id$...`` (:func:`hash_password`), or the older
         ``scrypt$<n>$<r>$<p>$<salt base64>$<hash base64>``.
 
     Returns
@@ -188,6 +210,15 @@ def verify_password(password: str, stored: str) -> bool:
     """
     if not isinstance(password, str) or len(password) > 4 * MAX_PASSWORD:
         return False
+    if isinstance(stored, str) and stored.startswith("$argon2id$"):
+        if not _argon2_within_bounds(stored):
+            return False
+        try:
+            return _ARGON2.verify(stored, _encode(_normalize(password)))
+        except argon2.exceptions.VerificationError:  # a mismatch, or a hash argon2 cannot check
+            return False
+        except argon2.exceptions.InvalidHashError:
+            return False
     parsed = _parse_hash(stored)
     if parsed is None:
         return False
@@ -200,9 +231,33 @@ def _normalize(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def _encode(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _argon2_within_bounds(stored: str) -> bool:
+    """Whether a stored ``$argon2id$`` string parses and asks for bounded work."""
+    if len(stored) > 300:
+        return False
+    try:
+        found = argon2.extract_parameters(stored)
+    except argon2.exceptions.InvalidHashError:
+        return False
+    return (
+        found.type is argon2.Type.ID
+        and found.version == 19
+        and 8 <= found.memory_cost <= 256 * 1024
+        and 1 <= found.time_cost <= 10
+        and 1 <= found.parallelism <= 16
+        and 16 <= found.hash_len <= 64
+        and 8 <= found.salt_len <= 64
+    )
+
+
 def _scrypt(text: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
+    """The scrypt digest of a hash from before Argon2id (they are still checked, then upgraded)."""
     return hashlib.scrypt(
-        text.encode("utf-8", "surrogatepass"),
+        _encode(text),
         salt=salt,
         n=n,
         r=r,
@@ -212,12 +267,8 @@ def _scrypt(text: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes
     )
 
 
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
-
-
 def _parse_hash(stored: Any) -> tuple[int, int, int, bytes, bytes] | None:
-    """(n, r, p, salt, digest) of a stored hash, or None when it is not one we can check."""
+    """(n, r, p, salt, digest) of a stored scrypt hash, or None when it is not one we can check."""
     if not isinstance(stored, str) or len(stored) > 300:
         return None
     parts = stored.split("$")
@@ -240,13 +291,18 @@ def _parse_hash(stored: Any) -> tuple[int, int, int, bytes, bytes] | None:
 
 
 def _needs_rehash(stored: str) -> bool:
-    parsed = _parse_hash(stored)
-    return parsed is None or parsed[:3] != (SCRYPT_N, SCRYPT_R, SCRYPT_P) or len(parsed[4]) != SCRYPT_DKLEN
+    """True for anything but an Argon2id hash with today's parameters (scrypt hashes included)."""
+    if not isinstance(stored, str) or not stored.startswith("$argon2id$"):
+        return True
+    try:
+        return _ARGON2.check_needs_rehash(stored)
+    except argon2.exceptions.InvalidHashError:
+        return True
 
 
 @cache
 def _dummy_hash() -> str:
-    """A hash of a random password: unknown accounts cost the same scrypt work as real ones."""
+    """A hash of a random password: unknown accounts cost the same Argon2id work as real ones."""
     return hash_password(secrets.token_urlsafe(16))
 
 
@@ -810,7 +866,7 @@ def login(store: Store, cohort: str, name: str, password: str, *, now: datetime 
 
     Notes
     -----
-    An unknown account costs the same scrypt work (against a dummy hash) and
+    An unknown account costs the same Argon2id work (against a dummy hash) and
     is locked out the same way, so neither the message nor the time taken
     tells which names exist. The failures of unknown names are kept in this
     process's memory only, so with several server processes, or across a
@@ -831,6 +887,8 @@ def login(store: Store, cohort: str, name: str, password: str, *, now: datetime 
         raise AccountError(_locked_message(_utc(row.locked_until), moment))
     new_hash = None
     if correct and _needs_rehash(row.password_hash):
+        # Only after the right password: a scrypt hash (or older Argon2id parameters) becomes
+        # today's Argon2id, written in the same transaction that records the success.
         try:
             new_hash = hash_password(password)
         except AccountError:  # a password from before today's length rules: keep its hash
@@ -887,22 +945,93 @@ def start_session(
     """
     if isinstance(days, bool) or not isinstance(days, int | float) or not 0 < days <= 366:
         raise ValueError("days must be a number of days from more than 0 to 366.")
-    moment = _utc(now)
-    token = secrets.token_urlsafe(32)
+    return _store_token(store, rater_id, _token_hash, _utc(now), timedelta(days=days))
 
+
+def _store_token(
+    store: Store, rater_id: int, hashed: Callable[[str], str], moment: datetime, lifetime: timedelta
+) -> str:
+    """A new random token whose hash ``hashed(token)`` is stored as a session row of the rater."""
+    token = secrets.token_urlsafe(32)
     try:
         rows.start_session(
-            store,
-            rater_id,
-            token_hash=_token_hash(token),
-            moment=moment,
-            expires_at=moment + timedelta(days=days),
+            store, rater_id, token_hash=hashed(token), moment=moment, expires_at=moment + lifetime
         )
     except Refused as refused:
         if refused.reason == "no-account":
             raise AccountError("That account does not exist.") from None
         raise AccountError("This account cannot sign in.") from None
     return token
+
+
+def _sign_in_token_hash(token: str) -> str:
+    # Another hash than a session's: a one-time token is never a session, nor a session token one.
+    return hashlib.sha256(b"paircal one-time sign-in\x00" + token.encode("ascii")).hexdigest()
+
+
+def start_sign_in_token(
+    store: Store, rater_id: int, *, seconds: float = SIGN_IN_TOKEN_SECONDS, now: datetime | None = None
+) -> str:
+    """A one-time token that signs a browser in as the rater (the address ``/paircal/session?once=``).
+
+    The web server (:mod:`views.web`) redeems it with :func:`redeem_sign_in_token`
+    for a session whose token it keeps in an HttpOnly cookie, and sends the
+    browser on to the app: so the session token itself never appears in an
+    address, and the one-time token works once, for ``seconds``. It is how the
+    app hands a fresh sign-in (password or single sign-on) to the browser, and
+    how tests and benchmarks open a signed-in page.
+
+    Parameters
+    ----------
+    store : Store
+    rater_id : int
+    seconds : float, default 120
+        How long the token can be redeemed.
+    now : datetime, optional
+        The current time (for tests); default the clock.
+
+    Returns
+    -------
+    str
+        The token (only a hash of it is stored, in the ``sessions`` table).
+
+    Raises
+    ------
+    AccountError
+        If the rater does not exist or cannot sign in.
+    """
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds <= 3600:
+        raise ValueError("seconds must be a number of seconds from more than 0 to 3600.")
+    return _store_token(store, rater_id, _sign_in_token_hash, _utc(now), timedelta(seconds=seconds))
+
+
+def redeem_sign_in_token(store: Store, token: str, *, now: datetime | None = None) -> str | None:
+    """Exchange a one-time sign-in token for a new session; the session's token.
+
+    The one-time token is used up whatever happens: a second redeem, by
+    anyone, gets None. Never raises for bad input (it arrives in an address).
+
+    Returns
+    -------
+    str or None
+        A session token for :func:`resolve_session`, or None when the token is
+        unknown, used, expired or malformed, or the rater can no longer sign in.
+
+    Examples
+    --------
+    >>> redeem_sign_in_token(None, "not a token") is None
+    True
+    """
+    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+        return None
+    moment = _utc(now)
+    found = rows.take_session(store, _sign_in_token_hash(token))
+    if found is None or found[1] <= moment:
+        return None
+    try:
+        return start_session(store, found[0]["id"], now=moment)
+    except AccountError:  # removed meanwhile
+        return None
 
 
 def resolve_session(store: Store, token: str, *, now: datetime | None = None) -> Rater | None:
