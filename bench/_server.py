@@ -34,15 +34,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def sign_in_path(store, rater_id: int) -> str:
+    """A path that signs a browser in as the rater, once: ``/paircal/session?once=`` with a one-time
+    token (two minutes) that ``serve.py`` redeems for the session cookie, then redirects to the app."""
+    from training import accounts
+
+    return f"/paircal/session?once={accounts.start_sign_in_token(store, rater_id)}"
+
+
 class Server:
-    """``streamlit run SCRIPT`` on the database ``db``, on a free localhost port; started, stopped
+    """``streamlit run SCRIPT`` (default ``serve.py``: the app with its cookie routes and headers)
+    on the database ``db``, on a free localhost port; started, stopped
     or killed at will, always on the same port and log.
 
     ``args`` are more ``streamlit run`` options; ``path`` is the page a browser should open
     (``url + path``); ``launched_at`` is the wall clock just before the last start's ``Popen``.
     """
 
-    def __init__(self, db: str, log: Path, *args: str, script: str = "app.py", path: str = "/"):
+    def __init__(self, db: str, log: Path, *args: str, script: str = "serve.py", path: str = "/"):
         self.db, self.log_path, self.args, self.script, self.path = db, log, args, script, path
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"

@@ -7,10 +7,10 @@ its raters) are made here and deleted at the end.
 
 What is measured
 ----------------
-Two servers run side by side on localhost, ``streamlit run app.py`` on the
+Two servers run side by side on localhost, ``streamlit run serve.py`` on the
 temporary database and ``streamlit run bench/trivial_app.py``, each driven by
 its own page in one headless Chromium. Each run signs a fresh rater in (the
-``?s=`` token URL) and answers a whole daily drill; after every drill item the
+one-time sign-in address) and answers a whole daily drill; after every drill item the
 trivial app's button is clicked once, so the two apps share the machine's
 load. The first ``--warmup`` interactions of each kind are not counted.
 
@@ -157,11 +157,12 @@ def make_data(store, drill_size: int) -> str:
 
 
 def new_rater(store, invite: str, name: str) -> tuple[int, str]:
-    """A rater who joined the cohort, and a session token for the ``?s=`` URL."""
+    """A rater who joined the cohort, and a path that signs a browser in as them (once, for 2 minutes)."""
+    from bench._server import sign_in_path
     from training import accounts
 
     rater = accounts.join_cohort(store, invite, name, "bench-password")
-    return rater.id, accounts.start_session(store, rater.id)
+    return rater.id, sign_in_path(store, rater.id)
 
 
 # -- the browser ---------------------------------------------------------------------------
@@ -206,7 +207,7 @@ def run_interactions(
     from training import drills
 
     size = warmup + n + 1
-    rater_id, token = new_rater(store, invite, f"rater {run}")
+    rater_id, signed_in = new_rater(store, invite, f"rater {run}")
     today = datetime.now(UTC).date()
     index = {pair_id: i for i, pair_id in enumerate(store.load_bank(BANK)["id"])}
     order = {  # drill position -> the pair's place in the bank, which its marker names
@@ -214,7 +215,7 @@ def run_interactions(
         for item in drills.get_or_create_drill(store, rater_id, BANK, today, size=size).items
     }
     context = browser.new_context(viewport={"width": 1400, "height": 1100})
-    ours = open_page(context, f"{ours_url}/?s={token}")
+    ours = open_page(context, f"{ours_url}{signed_in}")
     trivial = open_page(context, trivial_url)
     wait_drawn(ours, pair_shown(f"Pair 1 of {size}", marker(order[0])), arm_now=True)
     wait_drawn(trivial, BUTTON, arm_now=True)
@@ -376,8 +377,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
         colds: dict[str, list[float]] = {"ours": [], "trivial": []}
         for launch in range(args.launches):  # alternating, so both see the same load
-            _, token = new_rater(store, invite, f"cold {launch}")
-            app = Server(db_url, logs["app.py"], *QUIET, path=f"/?s={token}")
+            _, signed_in = new_rater(store, invite, f"cold {launch}")
+            app = Server(db_url, logs["app.py"], *QUIET, path=signed_in)
             colds["ours"].append(cold_start(browser, app, pair_shown(f"Pair 1 of {size}", "Bench pair")))
             colds["trivial"].append(
                 cold_start(browser, Server(db_url, logs[TRIVIAL_APP], *QUIET, script=TRIVIAL_APP), BUTTON)
@@ -390,7 +391,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
     rows = rows_of(runs, colds, args.interactions, args.launches)
     preamble = (
-        f"The drill in headless Chromium {chromium} (Playwright) against `streamlit run app.py` "
+        f"The drill in headless Chromium {chromium} (Playwright) against `streamlit run serve.py` "
         f"(Streamlit {streamlit.__version__}, SQLite), and a one-button app (`{TRIVIAL_APP}`) in the same "
         f"runs: {runs_wanted} run(s) of {args.interactions} counted interactions of each kind. Times from "
         "the click event to the first frame showing the result, taken in the page. "

@@ -1,13 +1,18 @@
 """What every page shares: the store, the signed-in user, the bank and one rater's cached judgments.
 
 Session-state keys are named here, once. Everything a user does is written to
-the database at once; session state holds only the sign-in token and what the
-page is showing, so a reload or a second server loses nothing.
+the database at once; session state holds only what the page is showing, so a
+reload or a second server loses nothing.
 
-Signing in survives a reload: the session token (random, stored hashed in the
-database, 30 days) is kept in the page URL as ``?s=...``, because Streamlit has
-no API to set a cookie. Anyone holding that URL is signed in as you: do not
-share the address bar. ``Sign out`` ends the session in the database.
+Signing in survives a reload and opens in a new tab: the session token
+(random, stored hashed in the ``sessions`` table, 30 days) is kept in an
+HttpOnly cookie that :mod:`views.web` sets, and never in the address bar. A
+page that signs someone in hands the browser a one-time token to redeem for
+that cookie (:func:`sign_in`); each run reads the cookie with
+``st.context.cookies`` and checks it against the database. ``Sign out`` ends
+the session in the database and sends the browser to clear the cookie. An old
+address with a session token in it (``?s=``, before the cookie) signs nobody
+in: the token is ended and removed from the address.
 """
 
 from __future__ import annotations
@@ -20,14 +25,18 @@ import streamlit as st
 
 from storage.store import Store
 from training import accounts
+from views import web
 
 TOKEN = "paircal_token"
-"""Session-state key of the sign-in token (mirrored in the URL as ``?s=``)."""
+"""Session-state key of a session token set on the server (as tests do); a browser's is in the cookie."""
+GO = "paircal_go"
+"""Session-state key: an address of this server the browser must go to next (to sign in or out)."""
 REVEAL = "paircal_reveal"
 """Session-state key: (drill key, position) whose feedback the drill page is showing."""
 FLASH = "paircal_flash"
 """Session-state key: a one-line message to show after the next rerun."""
-URL_PARAM = "s"
+OLD_URL_PARAM = "s"
+"""The query parameter that held the session token before the cookie."""
 _RUN_USER = "paircal_run_user"
 """Session-state key: (this run's marker, token, user) so one run resolves the session once."""
 
@@ -86,7 +95,9 @@ def current_user() -> accounts.Rater | None:
     button's callback all ask, and only the first asks the database.
     """
     freeze_imports()  # current_user() starts every run of the app (app.py)
-    token = st.session_state.get(TOKEN) or st.query_params.get(URL_PARAM)
+    if OLD_URL_PARAM in st.query_params:
+        _end_token_from_address()
+    token = st.session_state.get(TOKEN) or st.context.cookies.get(web.COOKIE)
     if not token:
         return None
     run = _this_run()
@@ -98,29 +109,56 @@ def current_user() -> accounts.Rater | None:
         st.session_state[_RUN_USER] = (run, token, user)
     if user is None:
         st.session_state.pop(TOKEN, None)
-        if URL_PARAM in st.query_params:
-            del st.query_params[URL_PARAM]
-        return None
-    st.session_state[TOKEN] = token
-    if st.query_params.get(URL_PARAM) != token:
-        st.query_params[URL_PARAM] = token  # navigation clears query params; put it back for reloads
     return user
 
 
+def _end_token_from_address() -> None:
+    """A session token in the address (``?s=``, as PairCal kept it before the cookie) has been in
+    the browser's history and bookmarks: end that session and take it out of the address."""
+    old = st.query_params.get(OLD_URL_PARAM)
+    del st.query_params[OLD_URL_PARAM]
+    if old:
+        accounts.end_session(get_store(), old)
+
+
 def sign_in(user: accounts.Rater) -> None:
-    """Start a session for ``user`` and keep its token in session state and the URL."""
-    token = accounts.start_session(get_store(), user.id)
-    st.session_state[TOKEN] = token
-    st.query_params[URL_PARAM] = token
+    """Sign ``user`` in: on the next run the browser redeems a one-time token for the session cookie.
+
+    Call ``st.rerun()`` next. Until the browser has been there, this tab is
+    not signed in (the sign-in page shows that it is signing in).
+    """
+    once = accounts.start_sign_in_token(get_store(), user.id)
+    st.session_state.pop(TOKEN, None)
+    st.session_state[GO] = web.sign_in_address(once)
 
 
 def sign_out() -> None:
-    """End the session in the database and forget everything this browser tab held."""
-    token = st.session_state.pop(TOKEN, None) or st.query_params.get(URL_PARAM)
+    """End the session in the database, forget this tab's state, and have the browser clear the cookie.
+
+    Call ``st.rerun()`` next: the sign-in page sends the browser to
+    ``/paircal/sign-out``.
+    """
+    token = st.session_state.pop(TOKEN, None) or st.context.cookies.get(web.COOKIE)
     if token:
         accounts.end_session(get_store(), token)
     st.query_params.clear()
     st.session_state.clear()
+    st.session_state[GO] = web.address(web.SIGN_OUT_PATH)
+
+
+def follow_pending_address() -> bool:
+    """Send the browser where :func:`sign_in` or :func:`sign_out` asked, if either did; whether one did.
+
+    The page should stop drawing then (``st.stop()``): the browser is leaving.
+    """
+    target = st.session_state.pop(GO, None)
+    if target is None:
+        return False
+    if not web.mounted():
+        st.warning("This server cannot set the sign-in cookie: start PairCal with `streamlit run serve.py`.")
+    st.caption("Signing out..." if target.endswith(web.SIGN_OUT_PATH) else "Signing you in...")
+    web.go(target)
+    return True
 
 
 def require_user() -> accounts.Rater:

@@ -11,8 +11,11 @@ from __future__ import annotations
 import streamlit as st
 
 from training import accounts
-from views.common import get_store, sign_in
+from views import sso
+from views.common import follow_pending_address, get_store, sign_in
 
+if follow_pending_address():  # signing in or out: the browser is on its way to set or clear the cookie
+    st.stop()
 store = get_store()
 st.title("PairCal")
 st.caption(
