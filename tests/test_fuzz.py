@@ -58,6 +58,8 @@ from pairs.errors import InputError, Problem
 from pairs.importers import FORMATS, check_bank_bytes, read_bank_bytes
 from pairs.judgments import COLUMNS as JUDGMENT_COLUMNS
 from pairs.judgments import MAX_NAME_CHARS, parse_judgments
+from pairs.markdown import escape_markdown
+from pairs.names import lookalike, name_problem, normalize_name
 from storage.store import Store, banks, drill_items, judgments, pairs_table, raters
 from training import accounts
 
@@ -692,7 +694,11 @@ def check_all_or_nothing(store: Store, data: bytes, name: str) -> list[Problem]:
     assert counts == {"added": len(pairs), "updated": 0, "unchanged": 0}
     assert store.bank_names() == ["fuzz"] and count_rows(store, pairs_table) == len(pairs)
     assert stored_rows(store.load_bank("fuzz")) == stored_rows(pairs)
-    assert store.import_bank("fuzz", pairs, source_file=name) == {"added": 0, "updated": 0, "unchanged": len(pairs)}
+    assert store.import_bank("fuzz", pairs, source_file=name) == {
+        "added": 0,
+        "updated": 0,
+        "unchanged": len(pairs),
+    }
     assert stored_rows(store.load_bank("fuzz")) == stored_rows(pairs)
     return problems
 
@@ -754,10 +760,19 @@ def test_a_value_as_wide_as_its_column_is_stored_and_one_more_is_refused(db_url,
 # --------------------------------------------------------------------------- judgments
 
 PAIR_IDS = ["p1", "p 2", "p,3", 'p"4', "ünï", "=1+1", "5", "x" * MAX_NAME_CHARS, "😀" * MAX_NAME_CHARS]
-RATERS = ["ann", "Ann", "bob", "zoë", "a,b", 'say "hi"', "two\nlines", " padded ", "=HYPERLINK()", "r" * 200]
+RATERS = ["ann", "Änn", "bob", "zoë", "a,b", 'say "hi"', "two  spaces", " padded ", "=HYPERLINK()", "r" * 200]
 START = datetime(2026, 11, 1, 10, tzinfo=UTC)
 BAD_CELLS = {
-    "rater": ["", " ", "r" * (MAX_NAME_CHARS + 1), "a\x00b", "r" * 300_000],
+    "rater": [
+        "",
+        " ",
+        "r" * (MAX_NAME_CHARS + 1),
+        "a\x00b",
+        "r" * 300_000,
+        "two\nlines",
+        "\x1b[31mx",
+        "a\u200bb",
+    ],
     "pair_id": ["nope", "", "P1", "p1 x", "x" * (MAX_NAME_CHARS + 1), "\x00"],
     "choice": ["C", "", "AB", "tie", "1", "A B"],
     "confidence": ["85", "85%", "NaN", "nan", "inf", "-inf", "high", "0.4", "1.01", "True", "1e400", "0,8"],
@@ -816,7 +831,10 @@ def judgment_cases(draw, people: tuple[str, ...] = ()) -> JudgmentCase:
         st.sampled_from([[], ["note"]])
     )
     columns = draw(st.permutations(["rater", "pair_id", "choice", *optional]))
-    rater = st.one_of(st.sampled_from(RATERS + list(people)), short.map(lambda s: s.strip() or "x"))
+    rater = st.one_of(
+        st.sampled_from(RATERS + list(people)),
+        short.map(lambda s: s.strip() or "x").filter(lambda s: name_problem(s) is None),
+    )
     rows = [
         {
             "rater": draw(rater),
@@ -831,6 +849,9 @@ def judgment_cases(draw, people: tuple[str, ...] = ()) -> JudgmentCase:
         for i in range(draw(st.integers(1, 6)))
     ]
     case.expected = len(rows)
+    names = list(dict.fromkeys(normalize_name(r["rater"]) for r in rows))
+    if any(lookalike(n, names[:i]) for i, n in enumerate(names)):
+        case.apply("break", "two raters whose names look alike")
     style = draw(st.sampled_from(["clean", "keep", "one", "one", "one", "one", "many"]))
     one = draw(st.sampled_from(["field"] * 3 + ["repeat", "structure", "bytes"])) if style == "one" else ""
     fields = {"one": int(one == "field"), "many": draw(st.integers(0, 3))}.get(style, 0)
@@ -1104,7 +1125,9 @@ def upload(at, store: Store, name: str, data: bytes, fmt: str = "auto", typed: s
         assert len(errors) == 1 and errors[0].startswith("The bank name") and not at.success, errors
         assert store.bank_names() == before, name
         return None
-    assert [s.value for s in at.success] == [f"Bank {bank_name!r}: {len(bank)} pairs added, 0 updated."]
+    assert [s.value for s in at.success] == [
+        f"Bank {escape_markdown(repr(bank_name))}: {len(bank)} pairs added, 0 updated, 0 unchanged."
+    ]
     assert store.bank_names() == [*before, bank_name]
     assert stored_rows(store.load_bank(bank_name)) == stored_rows(bank)
     return bank_name
