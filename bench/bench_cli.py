@@ -130,11 +130,12 @@ def child(argv: list[str]) -> None:
 
     import calibration.leaderboard  # noqa: F401
     import cli.calibration  # noqa: F401
-    from calibration.data import prepare
+    from calibration.data import first_answers, prepare
     from calibration.leaderboard import MIN_RANKED, PRIOR_JUDGMENTS, leaderboard
+    from pairs.export import csv_text
     from pairs.files import atomic_write
     from pairs.importers import read_bank
-    from pairs.judgments import neutralize_formula, read_judgments
+    from pairs.judgments import read_judgments
 
     stages["imports (pandas, scipy, ...)"] = time.perf_counter() - start
 
@@ -145,7 +146,10 @@ def child(argv: list[str]) -> None:
         return value
 
     bank = step("read the bank", lambda: read_bank(argv[0]))
-    judgments = step("read + check the judgments CSV", lambda: read_judgments(argv[1], pair_ids=bank["id"]))
+    judgments = step(
+        "read + check the judgments CSV",
+        lambda: first_answers(read_judgments(argv[1], pair_ids=bank["id"])),
+    )
     prepared = step("prepare (join to gold, features)", lambda: prepare(bank, judgments))
     board = step(
         "leaderboard (scores, Firth bias fit)",
@@ -153,10 +157,7 @@ def child(argv: list[str]) -> None:
     )
 
     def write() -> None:
-        text = board.assign(rater=board["rater"].map(neutralize_formula)).to_csv(
-            index=False, lineterminator="\n"
-        )
-        atomic_write(argv[2], [text])
+        atomic_write(argv[2], [csv_text(board)])
 
     step("write the CSV", write)
     print(json.dumps({"stages": stages, "peak_rss_mib": _table.peak_rss_mib()}))
