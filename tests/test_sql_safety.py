@@ -121,9 +121,13 @@ def test_hostile_values_travel_only_as_parameters(db_url, tmp_path):
     bank_name = INJECTIONS[0]
     store.import_bank(bank_name, read_bank(_bank_file(tmp_path / "b.jsonl")))
     today = datetime.now(UTC).date()
+    admin = None  # the first cohort's lead is the admin, who creates the others
     for i, evil in enumerate(INJECTIONS):
         cohort = f"{evil} {i}"
-        lead, invite = accounts.create_cohort(store, cohort, f"lead {evil}", f"pw {evil}", bank=bank_name)
+        lead, invite = accounts.create_cohort(
+            store, cohort, f"lead {evil}", f"pw {evil}", bank=bank_name, by=admin
+        )
+        admin = admin or lead
         rater = accounts.join_cohort(store, invite, evil, f"pw {evil}")
         again = accounts.login(store, cohort, evil, f"pw {evil}")
         assert (again.id, again.name, again.cohort) == (rater.id, evil, cohort)
