@@ -26,9 +26,11 @@ import pandas as pd
 from calibration.agreement import N_BOOT
 from calibration.leaderboard import MIN_RANKED, PRIOR_JUDGMENTS
 from pairs.errors import InputError, Problem
+from pairs.export import csv_text
 from pairs.files import atomic_write
-from pairs.judgments import neutralize_formula, read_judgments
+from pairs.judgments import read_judgments
 from pairs.judgments import to_csv as judgments_to_csv
+from pairs.names import printable_output
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
@@ -46,8 +48,14 @@ def main(argv: list[str] | None = None) -> int:
     int
         0 success; 1 the input has problems (each printed to stderr as
         ``FILE:LINE: field: message``); 2 a file cannot be read or the command
-        line is wrong.
+        line is wrong. Everything it prints has its control characters escaped
+        (:func:`pairs.names.printable`), so no rater name can drive the terminal.
     """
+    with printable_output():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -87,12 +95,13 @@ def load_inputs(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
     InputError
         When a file has problems, or the database has no such bank or no judgments on it.
     """
+    from calibration.data import first_answers
     from pairs.importers import read_bank
 
     if args.judgments:
         bank = read_bank(args.bank, getattr(args, "bank_format", "auto"))
         judgments = read_judgments(args.judgments, pair_ids=bank["id"])
-        return bank, judgments
+        return bank, first_answers(judgments)  # as the database counts: a repeat counts in no statistic
     store = _store(args)
     try:
         bank = store.load_bank(args.bank)
@@ -166,7 +175,7 @@ def _store(args: argparse.Namespace):
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
-    """Write the leaderboard, as CSV (rater names a spreadsheet would run neutralized) or JSON.
+    """Write the leaderboard, as CSV (:func:`pairs.export.csv_text`: no cell a spreadsheet would run) or JSON.
 
     Parameters
     ----------
@@ -182,8 +191,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
     board = leaderboard(_prepared(args), k=args.prior, min_n=args.min_n)
     if args.format == "csv":
-        board = board.assign(rater=board["rater"].map(neutralize_formula))
-        text = board.to_csv(index=False, lineterminator="\n")
+        text = csv_text(board)
     else:
         text = board.to_json(orient="records", indent=2)
     _write(args, text)
