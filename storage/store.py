@@ -817,8 +817,9 @@ class Store:
         """The raters of ``cohort`` with judgments on ``bank``, and the version of each one's judgments.
 
         Columns ``rater`` (name), ``rater_id``, ``simulated`` (the
-        ``raters.simulated`` column: demo raters, not people), ``n`` (judgments)
-        and ``version`` (the largest judgment id). A rater's ``(n, version)`` changes when, and only when,
+        ``raters.simulated`` column: demo raters, not people), ``n`` (judgments),
+        ``version`` (the largest judgment id) and ``removed`` (a lead removed
+        the rater; their judgments stay). A rater's ``(n, version)`` changes when, and only when,
         that rater's judgments on the bank change: the cache key of their
         statistics. One grouped query over the (rater, bank) index; ``names``
         limits it to those raters.
@@ -830,6 +831,7 @@ class Store:
                 raters.c.simulated,
                 sa.func.count(judgments.c.id),
                 sa.func.max(judgments.c.id),
+                raters.c.removed_at.is_not(None),
             )
             .select_from(raters)
             .join(cohorts, cohorts.c.id == raters.c.cohort_id)
@@ -838,7 +840,7 @@ class Store:
                 sa.and_(judgments.c.rater_id == raters.c.id, judgments.c.bank_id == _bank_id_of(bank)),
             )
             .where(cohorts.c.name == cohort)
-            .group_by(raters.c.id, raters.c.name, raters.c.simulated)
+            .group_by(raters.c.id, raters.c.name, raters.c.simulated, raters.c.removed_at)
             .order_by(raters.c.id)
         )
         if names is not None:
@@ -852,6 +854,7 @@ class Store:
                 "simulated": pd.Series([bool(r[2]) for r in rows], dtype=bool),
                 "n": pd.Series([int(r[3]) for r in rows], dtype="int64"),
                 "version": pd.Series([int(r[4]) for r in rows], dtype="int64"),
+                "removed": pd.Series([bool(r[5]) for r in rows], dtype=bool),
             }
         )
 

@@ -296,7 +296,9 @@ def test_short_password_is_refused_and_nothing_is_stored(store, cohort):
         ("x" * 61, "Lee", "The cohort name must have at most 60 characters."),
         ("Gamma", "", "The name must not be empty."),
         ("Gamma", "y" * 61, "The name must have at most 60 characters."),
-        ("Gam\nma", "Lee", "The cohort name must not contain control characters."),
+        ("Gam\nma", "Lee", "The cohort name must be on one line, without a line break (U+000A LINE FEED)."),
+        ("Gam\x1bma", "Lee", "The cohort name must not contain control characters (U+001B ESCAPE)."),
+        ("Gamma", "Lee\u200b", "The name must not contain invisible characters (U+200B ZERO WIDTH SPACE)."),
         ("Gamma", "sim-lee", "Names starting with 'sim-' are kept for simulated raters."),
     ],
 )

@@ -341,3 +341,25 @@ def test_lead_invites_expire_after_a_week(two_cohorts):
     with store.read() as conn:
         row = conn.execute(sa.select(invites).order_by(invites.c.created_at.desc())).first()
     assert row.expires_at - row.created_at == pytest.approx(timedelta(days=7), abs=timedelta(seconds=5))
+
+
+def test_account_names_are_stored_in_one_form_and_found_in_any(two_cohorts):
+    store, rita, _, _ = two_cohorts
+    invite = accounts.cohort_info(store, rita.cohort_id)["invite_code"]
+    wide = accounts.join_cohort(store, invite, "  ｗｉｌｌ\t Wong ", "will-password")
+    assert wide.name == "will Wong"
+    assert accounts.login(store, "realco", "ｗｉｌｌ Wong", "will-password").id == wide.id
+    for bad in ("will\u200b", "\x1b[31mwill", "wi\nll"):
+        with pytest.raises(accounts.AccountError, match="must"):
+            accounts.join_cohort(store, invite, bad, "will-password")
+
+
+def test_a_removed_rater_is_labelled_on_the_leaderboard(two_cohorts):
+    store, rita, raj, _ = two_cohorts
+    accounts.remove_rater(store, rita, raj.id)
+    at = AppTest.from_file(str(ROOT / "views" / "leaderboard.py"), default_timeout=90)
+    at.session_state[TOKEN] = accounts.start_session(store, rita.id)
+    at.session_state["board_window"] = "All time"
+    at.run()
+    assert not at.exception, at.exception
+    assert "raj (removed)" in at.dataframe[0].value["rater"].tolist()

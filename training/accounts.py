@@ -310,24 +310,32 @@ def _dummy_hash() -> str:
 
 
 def _clean_name(value: Any, what: str) -> str:
-    """A cohort or rater name, trimmed and NFC-normalized, or an AccountError naming ``what``."""
+    """A cohort or rater name in the one form names are stored in, or an AccountError naming ``what``.
+
+    :func:`pairs.names.normalize_name`: NFKC, whitespace collapsed and trimmed;
+    control, invisible and line-break characters refused (so ``alice\u200b``
+    or a terminal escape cannot pass for ``alice``).
+    """
+    from pairs.names import normalize_name
+
     if not isinstance(value, str):
         raise AccountError(f"The {what} must be text.")
-    name = _normalize(value.strip())
-    if not name:
-        raise AccountError(f"The {what} must not be empty.")
-    if len(name) > MAX_NAME:
-        raise AccountError(f"The {what} must have at most {MAX_NAME} characters.")
-    if any(unicodedata.category(ch).startswith("C") for ch in name):
-        raise AccountError(f"The {what} must not contain control characters.")
-    return name
+    try:
+        return normalize_name(value, what, max_chars=MAX_NAME)
+    except ValueError as exc:
+        raise AccountError(str(exc)) from None
 
 
 def _lookup_name(value: Any) -> str | None:
     """A name as typed at sign-in, normalized like stored names; None if no stored name can match."""
-    if not isinstance(value, str):
+    from pairs.names import name_problem, normalize_name
+
+    if not isinstance(value, str) or len(value) > 4 * _MAX_LOOKUP:
         return None
-    name = _normalize(value.strip())
+    if name_problem(value) is None:
+        name = normalize_name(value)
+    else:  # a name stored before names were normalized this way is still found
+        name = _normalize(value.strip())
     if not name or len(name) > _MAX_LOOKUP or "\x00" in name:
         return None
     return name

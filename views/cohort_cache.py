@@ -98,6 +98,7 @@ class CohortCache:
         self._versions: dict[str, tuple[int, int]] = {}  # what the database held at the last refresh
         self._ids: dict[str, int] = {}
         self._simulated: set[str] = set()
+        self._removed: set[str] = set()
         self._scores: dict[pd.Timestamp | None, tuple[pd.DataFrame, dict[str, tuple[int, int]]]] = {}
         self._streaks: tuple[date | None, dict[str, tuple[tuple[int, int], int]]] = (None, {})
         self._audit: tuple[tuple[int, int], pd.DataFrame] | None = None
@@ -121,6 +122,7 @@ class CohortCache:
             self._versions = dict(zip(names, pairs, strict=True))
             self._ids = dict(zip(names, current["rater_id"].tolist(), strict=True))
             self._simulated = set(current.loc[current["simulated"], "rater"])
+            self._removed = set(current.loc[current["removed"], "rater"])
             if self._frame is None:
                 return []
             changed = [r for r, v in self._versions.items() if self._frame_versions.get(r) != v]
@@ -196,6 +198,16 @@ class CohortCache:
             Names whose ``raters.simulated`` column is set, as of the last refresh.
         """
         return set(self._simulated)
+
+    def removed(self) -> set[str]:
+        """The raters a lead removed (their judgments stay, labelled), as of the last refresh.
+
+        Returns
+        -------
+        set of str
+            Names whose ``raters.removed_at`` is set.
+        """
+        return set(self._removed)
 
     def version(self) -> tuple[int, int]:
         """A version of the whole cohort's judgments.

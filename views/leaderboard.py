@@ -42,8 +42,9 @@ board = data.leaderboard(since=since, today=now.date(), k=PRIOR_JUDGMENTS, min_n
 if board.empty:
     st.info("No judgments in this period yet.")
     st.stop()
-simulated = data.simulated()
-board = board.assign(rater=[f"{r} (simulated)" if r in simulated else r for r in board["rater"]])
+simulated, removed = data.simulated(), data.removed()
+labels = {**{r: f"{r} (simulated)" for r in simulated}, **{r: f"{r} (removed)" for r in removed}}
+board = board.assign(rater=[labels.get(r, r) for r in board["rater"]])
 mine = board[board["rater"] == user.name]
 if len(mine):  # the viewer's own line, above the table (styling one row of a 1,000-row table costs 0.1 s)
     row = mine.iloc[0]
