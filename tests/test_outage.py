@@ -93,3 +93,20 @@ def test_the_cli_says_the_database_cannot_be_reached(capsys):
     url = UNREACHABLE
     assert main(["export", "--bank", "starter", "--out", os.devnull, "--db", url]) == 2
     assert "cannot reach the database" in capsys.readouterr().err
+
+
+def test_a_file_name_too_long_to_keep_is_refused_with_a_message(app_store):
+    """An upload named with 600 characters: a message that says so, nothing stored (PostgreSQL used to
+    fail the whole transaction with a generic error)."""
+    store = app_store
+    lead, _ = accounts.create_cohort(store, "alpha", "lena", "lead-password")
+    at = AppTest.from_file(str(ROOT / "views" / "lead.py"), default_timeout=90)
+    at.session_state[TOKEN] = accounts.start_session(store, lead.id)
+    at.run()
+    line = b'{"id": "q1", "prompt": "p", "response_a": "a", "response_b": "b", "gold": "A"}\n'
+    name = "b" * 595 + ".jsonl"
+    at.file_uploader(key="bank_upload").set_value((name, line, "application/json")).run()
+    assert not at.exception, at.exception
+    assert any("601 characters long" in str(e.value) for e in at.error)
+    assert at.button(key="bank_import").disabled
+    assert store.bank_names() == ["starter"]
