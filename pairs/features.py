@@ -91,9 +91,12 @@ def response_features(texts: pd.Series) -> pd.DataFrame:
     >>> f[["words", "headers", "list_items", "bold", "polish"]].to_dict("list")
     {'words': [6, 2], 'headers': [1, 0], 'list_items': [2, 0], 'bold': [1, 0], 'polish': [4, 0]}
     """
-    s = texts.fillna("").astype(str)
-    counts = np.array([_text_counts(text) for text in s.tolist()], dtype=np.int64).reshape(-1, 9)
-    out = pd.DataFrame(counts, index=texts.index, columns=["words", "chars", *_COUNTED])
+    return _response_table(text_counts(texts.fillna("").astype(str).tolist()), texts.index)
+
+
+def _response_table(counts: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    """:func:`response_features`' table from :func:`text_counts` rows."""
+    out = pd.DataFrame(np.asarray(counts, dtype=np.int64), index=index, columns=["words", "chars", *_COUNTED])
     out["tokens"] = (out["chars"] + 3) // 4  # ceil(chars / 4)
     out["polish"] = out[MARKDOWN_COUNTS].sum(axis=1)
     return out[RESPONSE_COLUMNS].astype("int64")
@@ -151,7 +154,7 @@ def normalized_difference(a: pd.Series | np.ndarray, b: pd.Series | np.ndarray) 
     return (a - b) / (a + b + 1)
 
 
-def pair_features(bank: pd.DataFrame) -> pd.DataFrame:
+def pair_features(bank: pd.DataFrame, *, counts: np.ndarray | None = None) -> pd.DataFrame:
     """Per-pair feature table for a bank (see the module docstring for columns).
 
     Results are cached by the bank's content, so repeated calls on the same
@@ -161,16 +164,21 @@ def pair_features(bank: pd.DataFrame) -> pd.DataFrame:
     ----------
     bank : DataFrame
         A bank with ``id``, ``response_a`` and ``response_b``.
+    counts : ndarray, optional
+        :func:`bank_text_counts` of this bank, kept from an earlier count (the
+        database stores them with the bank): the texts are then not read again.
 
     Returns
     -------
     DataFrame
         One row per pair, indexed by pair id (a copy: the caller may change it).
     """
-    key = _bank_key(bank)
+    key = bank_key(bank)
     cached = _CACHE.get(key)
     if cached is None:
-        cached = _compute_pair_features(bank)
+        if counts is None:
+            counts = bank_text_counts(bank)
+        cached = _features_from_counts(bank, counts)
         if len(_CACHE) >= _CACHE_SIZE:
             _CACHE.pop(next(iter(_CACHE)))
         _CACHE[key] = cached
@@ -180,17 +188,72 @@ def pair_features(bank: pd.DataFrame) -> pd.DataFrame:
 _CACHE: dict[str, pd.DataFrame] = {}
 _CACHE_SIZE = 16
 
+TEXT_COUNTS_VERSION = 1
+"""Changes whenever what :func:`text_counts` counts changes: counts kept under another version are stale."""
 
-def _bank_key(bank: pd.DataFrame) -> str:
-    h = hashlib.sha256()
+
+def bank_key(bank: pd.DataFrame) -> str:
+    """A digest of a bank's responses (and of :data:`TEXT_COUNTS_VERSION`): equal keys, equal counts.
+
+    Parameters
+    ----------
+    bank : DataFrame
+        A bank with ``id``, ``response_a`` and ``response_b``, in its order.
+
+    Returns
+    -------
+    str
+        64 hex digits.
+    """
+    h = hashlib.sha256(f"text-counts-v{TEXT_COUNTS_VERSION}".encode())
     hashed = pd.util.hash_pandas_object(bank[["id", "response_a", "response_b"]].astype(str), index=False)
     h.update(hashed.to_numpy().tobytes())
     return h.hexdigest()
 
 
-def _compute_pair_features(bank: pd.DataFrame) -> pd.DataFrame:
-    fa = response_features(bank["response_a"].reset_index(drop=True)).add_suffix("_a")
-    fb = response_features(bank["response_b"].reset_index(drop=True)).add_suffix("_b")
+def text_counts(texts: list[str]) -> np.ndarray:
+    """The raw counts behind :func:`response_features`, one row per text.
+
+    Parameters
+    ----------
+    texts : list of str
+
+    Returns
+    -------
+    ndarray of int64, shape (len(texts), 9)
+        Per text: words, characters, then code blocks, headers, list items,
+        bold spans, tables, links and emojis.
+    """
+    return np.array([_text_counts(text) for text in texts], dtype=np.int64).reshape(-1, 9)
+
+
+def bank_text_counts(bank: pd.DataFrame) -> np.ndarray:
+    """:func:`text_counts` of a bank's responses: every ``response_a``, then every ``response_b``.
+
+    Parameters
+    ----------
+    bank : DataFrame
+        A bank with ``response_a`` and ``response_b``.
+
+    Returns
+    -------
+    ndarray of int64, shape (2 * len(bank), 9)
+        What :func:`pair_features` takes as ``counts``.
+    """
+    texts = [*bank["response_a"].fillna("").astype(str), *bank["response_b"].fillna("").astype(str)]
+    return text_counts(texts)
+
+
+def _features_from_counts(bank: pd.DataFrame, counts: np.ndarray) -> pd.DataFrame:
+    n = len(bank)
+    if counts.shape != (2 * n, 9):
+        raise ValueError(f"counts must have shape ({2 * n}, 9) for a bank of {n} pairs; got {counts.shape}.")
+    fa = _response_table(counts[:n], pd.RangeIndex(n)).add_suffix("_a")
+    fb = _response_table(counts[n:], pd.RangeIndex(n)).add_suffix("_b")
+    return _pair_table(bank, fa, fb)
+
+
+def _pair_table(bank: pd.DataFrame, fa: pd.DataFrame, fb: pd.DataFrame) -> pd.DataFrame:
     out = pd.concat([fa, fb], axis=1)
     out.index = pd.Index(bank["id"].astype(str).to_numpy(), name="id")
     ratio = (out["words_a"] + 1) / (out["words_b"] + 1)

@@ -105,6 +105,9 @@ from pairs.judgments import neutralize_formula
 from storage.schema import as_utc, identities, invites
 from storage.store import Store, banks, cohorts, drill_items, judgments, metadata, raters, settings
 
+DERIVED_TABLES = ("bank_text_counts",)
+"""Tables of data derived from the rest: not exported, made again when banks are imported."""
+
 FORMAT = "paircal-store"
 VERSION = 2
 MANIFEST = "paircal-store.json"
@@ -587,7 +590,8 @@ def import_store(store: Store, directory: str | os.PathLike) -> dict[str, int]:
     tables, bank_frames = _read_directory(directory)
 
     def fn(conn: Connection) -> dict[str, int]:
-        occupied = [t.name for t in metadata.sorted_tables if conn.execute(sa.select(t).limit(1)).first()]
+        held = [t for t in metadata.sorted_tables if t.name not in DERIVED_TABLES]
+        occupied = [t.name for t in held if conn.execute(sa.select(t).limit(1)).first()]
         if occupied:
             raise NotEmptyError(
                 f"{store.url_for_display}: the database is not empty (it has rows in "

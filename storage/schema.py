@@ -73,6 +73,17 @@ pairs_table = sa.Table(
     sa.CheckConstraint("gold IN ('A', 'B', 'tie')", name="gold_value"),
 )
 
+bank_text_counts = sa.Table(
+    "bank_text_counts",
+    metadata,
+    # Derived data: pairs.features.bank_text_counts of the bank's responses, kept so that a page
+    # in a new server process does not read every text again. ``content_key`` is
+    # pairs.features.bank_key of the bank they were counted on; another key means stale.
+    sa.Column("bank_id", sa.Integer, sa.ForeignKey("banks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("content_key", sa.String(64), nullable=False),
+    sa.Column("counts", sa.LargeBinary, nullable=False),
+)
+
 cohorts = sa.Table(
     "cohorts",
     metadata,

@@ -39,6 +39,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from pairs import features
 from pairs.bank import COLUMNS as BANK_COLUMNS
 from pairs.bank import STARTER_BANK_NAME, STARTER_BANK_PATH, text_problem
 from pairs.errors import InputError, Problem
@@ -57,6 +58,7 @@ from storage.engine import (  # noqa: F401
 from storage.schema import (  # noqa: F401
     UtcDateTime,
     as_utc,
+    bank_text_counts,
     banks,
     cohorts,
     drill_items,
@@ -429,8 +431,72 @@ class Store:
                 .where(pairs_table.c.bank_id == bid, pairs_table.c.pair_id == rec["pair_id"])
                 .values({k: v for k, v in rec.items() if k != "pair_id"})
             )
+        if new or changed or found is None:
+            final = {
+                pid: (row["position"], row["response_a"], row["response_b"]) for pid, row in stored.items()
+            }
+            for rec in [*new, *changed]:
+                position = rec.get("position", final.get(rec["pair_id"], (0,))[0])
+                final[rec["pair_id"]] = (position, rec["response_a"], rec["response_b"])
+            ordered = sorted(final.items(), key=lambda item: item[1][0])
+            texts = pd.DataFrame(
+                {
+                    "id": [pid for pid, _ in ordered],
+                    "response_a": [v[1] for _, v in ordered],
+                    "response_b": [v[2] for _, v in ordered],
+                }
+            )
+            self._keep_text_counts(conn, int(bid), texts, features.bank_text_counts(texts))
         unchanged = len(records) - len(new) - len(changed)
         return {"added": len(new), "updated": len(changed), "unchanged": unchanged}
+
+    def text_counts(self, name: str, bank: pd.DataFrame) -> np.ndarray:
+        """The bank's :func:`pairs.features.bank_text_counts`, kept in the database.
+
+        Counted when a bank is imported or changed and stored with the bank;
+        read back here, so a page in a new server process need not read every
+        response again (0.15 s for 2,000 pairs). Counts kept for other
+        content, or by another version of the counting, are counted again and
+        replaced.
+
+        Parameters
+        ----------
+        name : str
+            The bank.
+        bank : DataFrame
+            Its pairs, as :meth:`load_bank` gives them.
+
+        Returns
+        -------
+        ndarray of int64, shape (2 * len(bank), 9)
+        """
+        key = features.bank_key(bank)
+        with self.read() as conn:
+            bid = self.bank_id(name, conn)
+            row = conn.execute(
+                sa.select(bank_text_counts.c.content_key, bank_text_counts.c.counts).where(
+                    bank_text_counts.c.bank_id == bid
+                )
+            ).first()
+        if row is not None and row.content_key == key:
+            counts = np.frombuffer(bytes(row.counts), dtype="<i4").astype(np.int64)
+            if counts.size == 2 * len(bank) * 9:
+                return counts.reshape(-1, 9)
+        counts = features.bank_text_counts(bank)
+        self.write(lambda conn: self._keep_text_counts(conn, bid, bank, counts))
+        return counts
+
+    @staticmethod
+    def _keep_text_counts(conn: Connection, bank_id: int, bank: pd.DataFrame, counts: np.ndarray) -> None:
+        """Store a bank's text counts (replacing what was kept) inside ``conn``'s transaction."""
+        conn.execute(sa.delete(bank_text_counts).where(bank_text_counts.c.bank_id == bank_id))
+        conn.execute(
+            sa.insert(bank_text_counts).values(
+                bank_id=bank_id,
+                content_key=features.bank_key(bank),
+                counts=np.asarray(counts, dtype="<i4").tobytes(),
+            )
+        )
 
     def copy_bank(self, source: str, name: str, *, owner_cohort_id: int) -> int:
         """Copy bank ``source`` to a new bank ``name`` owned by a cohort; the number of pairs copied.

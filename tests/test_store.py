@@ -405,3 +405,40 @@ def test_a_write_waits_out_a_real_lock_by_retrying(tmp_path):
         other.close()
     assert s.get_setting("k") == "stored"
     s.engine.dispose()
+
+
+# -- kept text counts ----------------------------------------------------------------------------
+
+
+def test_text_counts_are_kept_with_the_bank_and_follow_its_changes(db_url, monkeypatch):
+    from pairs import features
+
+    s = Store(db_url)
+    bank = small_bank(4)
+    bank.loc[1, "response_a"] = "# Head\n- **one**\n- two https://x.example"
+    s.import_bank("b", bank)
+    loaded = s.load_bank("b")
+    counted = []
+    real = features.bank_text_counts
+    monkeypatch.setattr(features, "bank_text_counts", lambda b: counted.append(len(b)) or real(b))
+    kept = s.text_counts("b", loaded)
+    assert counted == []  # read back, not counted again
+    assert (kept == real(loaded)).all()
+    assert features.pair_features(loaded, counts=kept).equals(
+        features._features_from_counts(loaded, real(loaded))
+    )
+    # a re-import that changes a text counts again at once; the kept counts follow
+    changed = bank.copy()
+    changed.loc[2, "response_b"] = "Now with a [link](http://y.example) and **bold**."
+    s.import_bank("b", changed)
+    assert counted == [4]
+    loaded = s.load_bank("b")
+    assert (s.text_counts("b", loaded) == real(loaded)).all()
+    assert counted == [4]
+    # counts kept for other content (here: a text changed behind the store's back) are counted again
+    with s.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE pairs SET response_a = 'plain' WHERE pair_id = 'q1'"))
+    loaded = s.load_bank("b")
+    assert (s.text_counts("b", loaded) == real(loaded)).all()
+    assert counted == [4, 4]
+    assert s.text_counts("b", loaded)[1, 3] == 0  # no header left in q1's response A

@@ -90,7 +90,7 @@ class CohortCache:
         self.cohort_id = cohort_id
         self.bank_name = bank_name
         self._bank = bank
-        self._features = pair_features(bank)
+        self._features = pair_features(bank, counts=store.text_counts(bank_name, bank))
         self._lock = threading.RLock()
         self._frame: pd.DataFrame | None = None  # prepared judgments answered from self._span on
         self._span: pd.Timestamp | None = None  # None: all time (when self._frame is loaded)
