@@ -17,6 +17,7 @@ import ast
 import importlib
 import inspect
 import pkgutil
+import re
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,30 @@ def test_app_is_a_router_over_view_modules():
     assert "st.navigation(" in source
     for node in ast.parse(source).body:
         assert not isinstance(node, (ast.FunctionDef, ast.ClassDef)), "app.py holds no page logic"
+
+
+def page_scripts() -> list[Path]:
+    """The scripts Streamlit runs as pages (``st.Page("views/...")`` in app.py), and app.py."""
+    source = (ROOT / "app.py").read_text()
+    pages = {ROOT / name for name in re.findall(r'st\.Page\("(views/[a-z_]+\.py)"', source)}
+    return sorted(pages | {ROOT / "app.py"})
+
+
+@pytest.mark.parametrize("path", page_scripts(), ids=lambda p: p.name)
+def test_a_page_shows_no_stray_string(path):
+    """Streamlit's "magic" draws every bare expression of a page script: a string meant as a
+    comment or an attribute's docstring would appear on the page (as one once did above the
+    lead console's title). Only the module docstring may stand alone."""
+    body = ast.parse(path.read_text()).body
+    for node in body[1:]:
+        for stmt in ast.walk(node):
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+                in_function = any(
+                    isinstance(outer, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    and stmt in list(ast.walk(outer))
+                    for outer in ast.walk(node)
+                )
+                assert in_function, f"{path.name}:{stmt.lineno}: a bare value the page would draw"
 
 
 LIBRARIES = ("pairs", "calibration", "storage", "training", "cli")
