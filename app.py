@@ -2,34 +2,45 @@
 
 This file is only the router; every page lives in ``views/``. Which pages the
 menu lists depends on who is signed in, and each page checks again on the
-server. Run with ``streamlit run app.py``.
+server. Run with ``streamlit run serve.py``, which serves this router with the
+session cookie's routes and the security headers (``views/web.py``).
 """
 
 import streamlit as st
 
-from pairs.markdown import escape_markdown
+from storage.engine import DatabaseUnavailable
 from views.common import current_user, sign_out
+from views.rich_text import show_literal
+
+OUTAGE = (
+    "PairCal cannot reach its database right now, so nothing can be saved or shown. If you had just "
+    "submitted an answer, it was not saved: submit it again once this page loads normally. Reload the "
+    "page in a minute; nothing else is lost."
+)
 
 st.set_page_config(page_title="PairCal", page_icon="⚖️", layout="wide")
 
-user = current_user()
-if user is None:
-    pages = [st.Page("views/signin.py", title="Sign in", icon=":material/login:", default=True)]
-else:
-    pages = [
-        st.Page("views/drill.py", title="Drill", icon=":material/fitness_center:", default=True),
-        st.Page("views/report.py", title="My report", icon=":material/insights:"),
-        st.Page("views/leaderboard.py", title="Leaderboard", icon=":material/leaderboard:"),
-    ]
-    if user.is_lead:  # the pages check the role again themselves
-        pages += [
-            st.Page("views/lead.py", title="Lead console", icon=":material/admin_panel_settings:"),
-            st.Page("views/bank.py", title="Pair bank", icon=":material/library_books:"),
+try:
+    user = current_user()
+    if user is None:
+        pages = [st.Page("views/signin.py", title="Sign in", icon=":material/login:", default=True)]
+    else:
+        pages = [
+            st.Page("views/drill.py", title="Drill", icon=":material/fitness_center:", default=True),
+            st.Page("views/report.py", title="My report", icon=":material/insights:"),
+            st.Page("views/leaderboard.py", title="Leaderboard", icon=":material/leaderboard:"),
         ]
-    with st.sidebar:
-        role = " · lead" if user.is_lead else ""
-        st.markdown(f"**{escape_markdown(user.name)}** · {escape_markdown(user.cohort)}{role}")
-        if st.button("Sign out", key="sign_out"):
-            sign_out()
-            st.rerun()
-st.navigation(pages).run()
+        if user.is_lead:  # the pages check the role again themselves
+            pages += [
+                st.Page("views/lead.py", title="Lead console", icon=":material/admin_panel_settings:"),
+                st.Page("views/bank.py", title="Pair bank", icon=":material/library_books:"),
+            ]
+        with st.sidebar:
+            role = " · lead" if user.is_lead else ""
+            show_literal(f"· {user.cohort}{role}", label=user.name)  # names as written, no Markdown
+            if st.button("Sign out", key="sign_out"):
+                sign_out()
+                st.rerun()
+    st.navigation(pages).run()
+except DatabaseUnavailable:
+    st.error(OUTAGE)

@@ -11,9 +11,11 @@ module             what it holds
 ``importers``      banks from jsonl, csv, LLMBar, chosen/rejected and MT-Bench files,
                    one module per format
 ``judgments``      the judgments CSV (:data:`JUDGMENT_COLUMNS`): read, check, write
+``export``         every table written or shown: no cell a spreadsheet would run
+``names``          names: one written form, look-alikes (skeletons), safe display
 ``features``       text features of responses and pairs: length, Markdown polish
 ``balance``        how balanced a bank is (shorter or plainer answer gold, traps)
-``markdown``       Markdown shown as written, images never fetched
+``markdown``       pair text and names as HTML that loads nothing from elsewhere
 ``files``          CSV rows with their lines, atomic writes
 ``errors``         :class:`Problem` and :class:`InputError`
 =================  ===============================================================
@@ -32,19 +34,15 @@ from pairs.bank import (
     validate_records,
 )
 from pairs.errors import InputError, Problem
+from pairs.export import csv_text, formula_like, neutralize_formula, spreadsheet_safe, write_csv
 from pairs.features import pair_features, response_features
 from pairs.files import atomic_write
 from pairs.importers import FORMATS, check_bank, check_bank_bytes, detect_format, read_bank, read_bank_bytes
 from pairs.judgments import COLUMNS as JUDGMENT_COLUMNS
-from pairs.judgments import (
-    neutralize_formula,
-    parse_judgments,
-    read_judgments,
-    spreadsheet_safe,
-    validate_judgments,
-)
+from pairs.judgments import parse_judgments, read_judgments, validate_judgments
 from pairs.judgments import to_csv as judgments_to_csv
-from pairs.markdown import escape_markdown, safe_markdown
+from pairs.markdown import escape_markdown, markdown_to_html
+from pairs.names import lookalike, name_problem, name_skeleton, normalize_name, printable
 
 __all__ = [
     "FORMATS",
@@ -64,18 +62,26 @@ __all__ = [
     "check_bank",
     "check_bank_bytes",
     "content_id",
+    "csv_text",
     "detect_format",
     "escape_markdown",
+    "formula_like",
     "judgments_to_csv",
+    "lookalike",
+    "markdown_to_html",
+    "name_problem",
+    "name_skeleton",
     "neutralize_formula",
+    "normalize_name",
     "pair_features",
     "parse_judgments",
+    "printable",
     "read_bank",
     "read_bank_bytes",
     "read_judgments",
     "response_features",
-    "safe_markdown",
     "spreadsheet_safe",
     "validate_judgments",
     "validate_records",
+    "write_csv",
 ]

@@ -9,12 +9,15 @@ checked on what the server drew, not on what the menu offers.
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from pairs.markdown import markdown_to_html
 from storage.store import Store
 from training import accounts, drills
 from views.common import REVEAL, TOKEN
@@ -30,7 +33,7 @@ def env(app_store):
     lead, invite = accounts.create_cohort(store, "alpha", "lena", "lead-password")
     ravi = accounts.join_cohort(store, invite, "ravi", "ravi-password")
     rosa = accounts.join_cohort(store, invite, "rosa", "rosa-password")
-    accounts.create_cohort(store, "beta", "bo", "beta-password")
+    accounts.create_cohort(store, "beta", "bo", "beta-password", by=lead)
     today = datetime.now(UTC).date()
     for who in (ravi, rosa):
         drill = drills.get_or_create_drill(store, who.id, "starter", today, size=10)
@@ -53,8 +56,10 @@ def run_as(store: Store, user: accounts.Rater, script: str, *, query=None, state
 
 
 def everything_drawn(at: AppTest) -> str:
-    """All text the server sent: markdown, alerts, titles, widget labels and options, table cells."""
+    """All text the server sent: markdown, alerts, titles, widget labels and options, table cells,
+    and the text of HTML blocks (pair text and rationales, as :func:`shown` renders them)."""
     parts: list[str] = []
+    parts += [_visible(str(h.value)) for h in at.html]
     kinds = ("markdown", "caption", "title", "header", "subheader", "success", "error", "warning", "info")
     for kind in kinds:
         parts += [str(e.value) for e in getattr(at, kind)]
@@ -67,6 +72,15 @@ def everything_drawn(at: AppTest) -> str:
         parts.append(frame.value.to_csv())
     parts += [str(t.label) for t in at.tabs] + [str(e.label) for e in at.expander]
     return "\n".join(parts)
+
+
+def _visible(body: str) -> str:
+    return html.unescape(re.sub(r"<style>.*?</style>|<[^>]*>", "", body, flags=re.DOTALL))
+
+
+def shown(markdown: str) -> str:
+    """The text a reader sees of ``markdown`` (a rationale) on a page."""
+    return _visible(markdown_to_html(markdown))
 
 
 def test_a_rater_sees_only_their_own_report_whatever_the_url_says(env):
@@ -96,7 +110,7 @@ def test_a_rater_cannot_open_the_bank_and_its_gold(env):
     at = run_as(store, ravi, "views/bank.py", state={"bank_name": "starter", "bank_pair": "x"})
     assert any("for cohort leads only" in e.value for e in at.error)
     drawn = everything_drawn(at)
-    assert not any(r[:60] in drawn for r in bank["rationale"] if r)
+    assert not any(shown(r)[:60] in drawn for r in bank["rationale"] if r)
 
 
 def test_a_forged_reveal_shows_no_gold_before_answering(env):
@@ -110,7 +124,7 @@ def test_a_forged_reveal_shows_no_gold_before_answering(env):
     for item in unanswered:
         at = run_as(store, ravi, "views/drill.py", state={REVEAL: (drill.key, item.position)})
         drawn = everything_drawn(at)
-        rationale = bank.loc[item.pair_id, "rationale"]
+        rationale = shown(bank.loc[item.pair_id, "rationale"])
         assert "Why:" not in drawn and rationale[:60] not in drawn
         assert "The expert preferred" not in drawn and "You agreed with the expert" not in drawn
         assert f"Pair {unanswered[0].position + 1} of 10" in drawn  # the drill goes on where it was
@@ -122,9 +136,9 @@ def test_a_rater_cannot_read_another_drill_by_naming_its_key(env):
     today = datetime.now(UTC).date()
     rosas = drills.get_or_create_drill(store, rosa.id, "starter", today, size=10)
     bank = store.load_bank("starter").set_index("id")
-    theirs = {bank.loc[i.pair_id, "rationale"][:60] for i in rosas.items[:6]}
+    theirs = {shown(bank.loc[i.pair_id, "rationale"])[:60] for i in rosas.items[:6]}
     mine = drills.get_or_create_drill(store, ravi.id, "starter", today, size=10)
-    mine_answered = {bank.loc[i.pair_id, "rationale"][:60] for i in mine.items[:6]}
+    mine_answered = {shown(bank.loc[i.pair_id, "rationale"])[:60] for i in mine.items[:6]}
     for position in range(6):
         at = run_as(store, ravi, "views/drill.py", state={REVEAL: (rosas.key, position)})
         drawn = everything_drawn(at)
@@ -141,11 +155,13 @@ def test_the_leaderboard_shows_names_and_scores_but_no_detailed_report(env):
 
 
 def test_a_lead_sees_only_their_own_cohort(env):
-    store, lead, _, _ = env
-    at = run_as(store, lead, "views/lead.py", state={"lead_rater": "bo"})
+    store = env[0]
+    bo = accounts.login(store, "beta", "bo", "beta-password")
+    assert not bo.admin  # the admin (lena, the database's first account) sees every cohort's name
+    at = run_as(store, bo, "views/lead.py", state={"lead_rater": "ravi"})
     drawn = everything_drawn(at)
-    assert "bo" not in {o for s in at.selectbox for o in s.options}
-    assert "beta" not in drawn
+    assert "ravi" not in {o for s in at.selectbox for o in s.options}
+    assert "alpha" not in drawn and "ravi" not in drawn and "Server admin" not in [t.label for t in at.tabs]
 
 
 def test_an_invite_code_joins_its_own_cohort_through_the_form(env):

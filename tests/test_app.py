@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from pairs.markdown import markdown_to_html
 from storage.store import Store
 from training import accounts, drills
 from views.common import TOKEN
@@ -40,13 +43,20 @@ def app_as(store: Store, user: accounts.Rater | None, page: str | None = None) -
 def text_of(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [m.value for m in at.caption] + [m.value for m in at.subheader]
     parts += [e.value for kind in (at.success, at.error, at.warning, at.info) for e in kind]
+    parts += [visible_text(h.value) for h in at.html]  # pair text and rationales (views.rich_text)
     return "\n".join(str(p) for p in parts)
+
+
+def visible_text(body: str) -> str:
+    """The text a reader sees of HTML: tags and style sheets dropped, entities decoded."""
+    return html.unescape(re.sub(r"<style>.*?</style>|<[^>]*>", "", body, flags=re.DOTALL))
 
 
 def test_signed_out_sees_the_sign_in_page(env):
     at = app_as(env[0], None)
     assert not at.exception
-    assert [t.label for t in at.tabs] == ["Sign in", "Join a cohort", "Create a cohort"]
+    assert [t.label for t in at.tabs] == ["Sign in", "Join a cohort"]  # only the admin creates cohorts
+    assert "starter" not in text_of(at) and not at.selectbox  # a visitor sees no bank names
 
 
 def test_join_through_the_form_signs_in(env):
@@ -58,20 +68,42 @@ def test_join_through_the_form_signs_in(env):
     at.text_input(key="join_password2").input("nora-password")
     at.button[1].click().run()  # the Join form's submit button
     assert not at.exception
-    assert at.session_state[TOKEN]
-    assert "Pair 1 of 10" in text_of(at)
+    # The page sends the browser to redeem a one-time token for the session cookie (views/web.py).
+    [go] = [h.value for h in at.html if "data-paircal-go" in h.value]
+    once = re.search(r"/paircal/session\?once=([A-Za-z0-9_-]+)", go).group(1)
+    nora = accounts.resolve_session(store, accounts.redeem_sign_in_token(store, once))
+    assert (nora.name, nora.role) == ("nora", "rater")
+    assert "Pair 1 of 10" in text_of(app_as(store, nora))
 
 
-def test_create_cohort_through_the_form(env):
-    store = env[0]
+def test_first_run_sets_up_the_first_cohort_and_its_lead_is_the_admin(app_store):
+    store = app_store
     at = app_as(store, None)
+    assert [t.label for t in at.tabs] == ["Set up PairCal", "Sign in", "Join a cohort"]
     at.text_input(key="create_cohort").input("beta")
     at.text_input(key="create_name").input("bo")
     at.text_input(key="create_password").input("bo-password")
-    at.button[2].click().run()
+    at.button[0].click().run()
     assert not at.exception
     user = accounts.login(store, "beta", "bo", "bo-password")
-    assert user.is_lead
+    assert user.is_lead and user.admin
+    assert accounts.cohort_info(store, user.cohort_id)["bank"] == "starter"
+    again = app_as(store, None)  # the next visitor is offered no set-up
+    assert [t.label for t in again.tabs] == ["Sign in", "Join a cohort"]
+
+
+def test_the_admin_creates_a_cohort_whose_lead_joins_with_the_one_time_invite(env):
+    store, lead, _, _ = env
+    assert lead.admin  # the first account of the database
+    at = app_as(store, lead, "views/lead.py")
+    at.text_input(key="admin_cohort_name").input("beta")
+    [b for b in at.button if b.label == "Create the cohort and a lead invite"][0].click().run()
+    assert not at.exception, at.exception
+    invite = at.code[-1].value
+    beta = accounts.join_cohort(store, invite, "bo", "bo-password")
+    assert (beta.cohort, beta.role, beta.admin) == ("beta", "lead", False)
+    with pytest.raises(accounts.AccountError, match="invite code is not valid"):
+        accounts.join_cohort(store, invite, "eve", "eve-password")  # one time only
 
 
 @pytest.mark.parametrize("page", ["views/drill.py", "views/report.py", "views/leaderboard.py"])
@@ -106,12 +138,13 @@ def test_drill_submit_stores_one_judgment_and_reveals_the_gold(env):
     at = app_as(store, rater, "views/drill.py")
     drill = drills.get_or_create_drill(store, rater.id, "starter", datetime.now(UTC).date(), size=10)
     pair = store.load_bank("starter").set_index("id").loc[drill.items[0].pair_id]
-    assert pair["rationale"] not in text_of(at)  # nothing of the answer before submitting
+    rationale = visible_text(markdown_to_html(pair["rationale"]))
+    assert rationale not in text_of(at)  # nothing of the answer before submitting
     at = answer_current_item(at)
     assert not at.exception
     assert store.count_judgments() == 1
     shown = text_of(at)
-    assert pair["rationale"] in shown and "expert" in shown
+    assert rationale in shown and "expert" in shown
     stored = store.export_judgments().iloc[0]
     assert stored["confidence"] == 0.8 and stored["left"] == drill.items[0].left
     assert stored["choice"] == drill.items[0].left  # Response 1 is the left one
@@ -157,7 +190,8 @@ def test_a_stale_or_forged_token_is_signed_out(env):
     at.session_state[TOKEN] = "forged-token"
     at.run()
     assert not at.exception
-    assert [t.label for t in at.tabs] == ["Sign in", "Join a cohort", "Create a cohort"]
+    assert [t.label for t in at.tabs] == ["Sign in", "Join a cohort"]  # only the admin creates cohorts
+    assert "starter" not in text_of(at) and not at.selectbox  # a visitor sees no bank names
 
 
 def test_a_new_judgment_reaches_the_cached_report_and_leaderboard(env):

@@ -1,4 +1,4 @@
-"""Pair bank (leads only: it shows every gold): browse a bank's pairs, gold and trap kinds."""
+"""Pair bank (leads only: it shows gold): the pairs, gold and trap kinds of the banks the cohort may use."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import streamlit as st
 
 from pairs.balance import bank_stats
 from pairs.judgments import spreadsheet_safe
-from pairs.markdown import safe_markdown
 from views.common import get_store, load_bank, require_lead
+from views.rich_text import show_markdown
 
 store = get_store()
-require_lead()
+lead = require_lead()
 st.title("Pair bank")
-names = store.bank_names()
+names = store.bank_names(cohort_id=lead.cohort_id)  # the cohort's own banks and the server's shared ones
 if not names:
     st.info("No bank yet.")
     st.stop()
@@ -53,12 +53,14 @@ if len(view):
     pid = st.selectbox("Show pair", list(view["id"]), key="bank_pair")
     pair = view.set_index("id").loc[pid]
     st.markdown("**Prompt**")
-    st.text(pair["prompt"])
+    with st.container(border=True):
+        show_markdown(pair["prompt"])
     left, right = st.columns(2)
     with left.container(border=True):
         st.caption("Response A")
-        st.markdown(safe_markdown(pair["response_a"]))
+        show_markdown(pair["response_a"])
     with right.container(border=True):
         st.caption("Response B")
-        st.markdown(safe_markdown(pair["response_b"]))
-    st.success(f"Gold: {pair['gold']}. {pair['rationale']}")
+        show_markdown(pair["response_b"])
+    with st.container(border=True):
+        show_markdown(pair["rationale"], label=f"Gold: {pair['gold']}.")

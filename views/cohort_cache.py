@@ -44,6 +44,7 @@ bank is imported.
 
 from __future__ import annotations
 
+import concurrent.futures
 import threading
 from datetime import date
 
@@ -246,8 +247,11 @@ class CohortCache:
             judgments in the period (empty if there are none).
         """
         with self._lock:
+            counting = None
+            if self._streaks_due(today):  # the cohort's streak query runs while the judgments are read
+                counting = _BACKGROUND.submit(drills.cohort_streaks, self.store, self.cohort_id, today)
             rows = self._period_scores(since)
-            streaks = self._streak_counts(today)
+            streaks = self._streak_counts(today, counted=None if counting is None else counting.result())
         return rank_raters(rows, k=k, min_n=min_n, streaks=streaks)
 
     def streaks(self, today: date) -> dict[str, int]:
@@ -307,12 +311,24 @@ class CohortCache:
             del self._scores[key]  # an earlier week is not shown again
         return rows
 
-    def _streak_counts(self, today: date) -> dict[str, int]:
-        """Each rater's drill streak on ``today``; counted again only for raters whose version changed."""
+    def _streaks_due(self, today: date) -> bool:
+        """Whether :meth:`_streak_counts` will count the whole cohort's streaks (one query)."""
         day, known = self._streaks
         stale = [r for r, v in self._versions.items() if known.get(r, (None, 0))[0] != v]
-        if day != today or len(stale) > _STREAKS_ONE_BY_ONE:
-            counts = drills.cohort_streaks(self.store, self.cohort_id, today)
+        return day != today or len(stale) > _STREAKS_ONE_BY_ONE
+
+    def _streak_counts(self, today: date, counted: dict[str, int] | None = None) -> dict[str, int]:
+        """Each rater's drill streak on ``today``; counted again only for raters whose version changed.
+
+        ``counted`` is :func:`training.drills.cohort_streaks` of ``today`` when
+        the caller ran it already (while it read the judgments).
+        """
+        day, known = self._streaks
+        stale = [r for r, v in self._versions.items() if known.get(r, (None, 0))[0] != v]
+        if counted is not None or day != today or len(stale) > _STREAKS_ONE_BY_ONE:
+            counts = (
+                counted if counted is not None else drills.cohort_streaks(self.store, self.cohort_id, today)
+            )
             known = {r: (v, int(counts.get(r, 0))) for r, v in self._versions.items()}
         elif stale or len(known) != len(self._versions):
             known = {r: known[r] for r in self._versions if r in known}
@@ -320,6 +336,11 @@ class CohortCache:
                 known[r] = (self._versions[r], drills.streak(self.store, self._ids[r], today))
         self._streaks = (today, known)
         return {r: s for r, (_, s) in known.items() if s}
+
+
+_BACKGROUND = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="paircal-cohort")
+"""Runs a cohort's streak query on its own connection while the page's thread reads the judgments:
+SQLite and PostgreSQL work without holding Python's lock, so the two overlap."""
 
 
 def _in_period(frame: pd.DataFrame, since: pd.Timestamp | None) -> pd.DataFrame:

@@ -9,7 +9,8 @@ from calibration import charts
 from calibration.render import to_html
 from calibration.report import build_report, to_json
 from calibration.trend import trend
-from pairs.judgments import to_csv
+from pairs.judgments import spreadsheet_safe, to_csv
+from pairs.markdown import escape_markdown
 
 
 @st.cache_data(show_spinner="Computing the report...", max_entries=64)
@@ -68,8 +69,8 @@ def show_rater_report(prepared_rater: pd.DataFrame, *, key: str, simulated: bool
     )
 
     st.subheader("In short")
-    for line in report["verdict"]:
-        st.markdown(f"- {line}")
+    for line in report["verdict"]:  # sentences that name the rater's tags: shown as written
+        st.markdown(f"- {escape_markdown(line)}")
 
     st.subheader("What sways your choices")
     bias = pd.DataFrame([{"effect": e, **v} for e, v in report["bias"].items()])
@@ -117,7 +118,9 @@ def show_rater_report(prepared_rater: pd.DataFrame, *, key: str, simulated: bool
         }
     )
     right.dataframe(
-        decomposition, hide_index=True, column_config={"value": st.column_config.NumberColumn(format="%.4f")}
+        spreadsheet_safe(decomposition),
+        hide_index=True,
+        column_config={"value": st.column_config.NumberColumn(format="%.4f")},
     )
 
     st.subheader("Over time")
@@ -143,7 +146,8 @@ def show_rater_report(prepared_rater: pd.DataFrame, *, key: str, simulated: bool
         )
         weak = tags.loc[tags["weak_spot"].astype(bool), "tag"].tolist()
         if weak:
-            st.warning("You miss these trap kinds more than others: " + ", ".join(weak) + ".")
+            weak_list = escape_markdown(", ".join(weak))
+            st.warning(f"You miss these trap kinds more than others: {weak_list}.")
 
     st.subheader("Download")
     # The files are built when a button is clicked, not on every rerun (the HTML renders its charts).

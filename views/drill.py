@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from pairs.markdown import escape_markdown, safe_markdown
+from storage.engine import DatabaseUnavailable
 from training import accounts, drills
 from views.common import FLASH, REVEAL, current_user, get_store, load_bank, require_user
+from views.rich_text import show_literal, show_markdown
 
 MODE = "paircal_drill_mode"
 store = get_store()
@@ -51,12 +52,12 @@ def show_pair(item: drills.DrillItem) -> None:
     right = "B" if item.left == "A" else "A"
     st.markdown("**Prompt**")
     with st.container(border=True):
-        st.markdown(safe_markdown(pair["prompt"]))
+        show_markdown(pair["prompt"])
     left_col, right_col = st.columns(2)
     for col, label, side in ((left_col, "Response 1", item.left), (right_col, "Response 2", right)):
         with col.container(border=True):
             st.caption(label)
-            st.markdown(safe_markdown(pair[f"response_{side.lower()}"]))
+            show_markdown(pair[f"response_{side.lower()}"])
 
 
 def label_of(item: drills.DrillItem, identity: str) -> str:
@@ -72,8 +73,19 @@ def store_answer(rater_id: int, key: str, position: int, left: str) -> None:
     """Submit: store the answer to the pair that was on screen (bound when the form was drawn).
 
     That may not be the next unanswered pair if another tab answered it meanwhile. Without a
-    pick, nothing happens here and the page says what is missing.
+    pick, nothing happens here and the page says what is missing. With the database out of
+    reach nothing is stored, and the page says so (an error raised in a callback would stop it).
     """
+    try:
+        _store_answer(rater_id, key, position, left)
+    except DatabaseUnavailable:
+        st.session_state[FLASH] = (
+            "Your last answer was NOT saved: the database could not be reached. "
+            "Pick again and submit once more."
+        )
+
+
+def _store_answer(rater_id: int, key: str, position: int, left: str) -> None:
     pick = st.session_state.get("pick")
     signed_in = current_user()  # checked again: the session may have ended since the form was drawn
     if pick is None or signed_in is None or signed_in.id != rater_id:
@@ -110,12 +122,15 @@ if reveal and reveal[0] == drill.key:
             else:
                 st.error(f"The expert preferred {label_of(item, feedback.gold)}.")
             why = feedback.rationale or "No reason was given for this pair."
-            st.markdown("**Why:** " + safe_markdown(why))
+            st.markdown("**Why:**")
+            show_markdown(why)
             if feedback.tags:
-                st.markdown("**Trap:** " + escape_markdown(", ".join(feedback.tags)))
+                show_literal(", ".join(feedback.tags), label="Trap:")
             if feedback.note:
                 st.warning(feedback.note)
             st.caption(f"You said {label_of(item, item.choice)} with {item.confidence:.0%} confidence.")
+            if feedback.repeat:
+                st.caption("Practice: you had answered this pair before, so this answer is not scored.")
         label = "Next pair" if not drill.finished else "Finish"
         st.button(label, type="primary", key="next_pair", on_click=hide_feedback)
         st.stop()
@@ -146,6 +161,11 @@ item = drill.items[drill.next_position]
 if item.shown_at is None:  # set once, never overwritten: no write on later runs
     drills.mark_shown(store, user.id, drill.key, item.position)
 st.subheader(f"Pair {item.position + 1} of {drill.size}")
+if item.repeat:
+    st.info(
+        "You have answered this pair before. This answer is practice: it counts in no score, report "
+        "or leaderboard (your first answer does)."
+    )
 show_pair(item)
 with st.form(f"judge_{drill.key}"):
     pick = st.radio(
