@@ -60,8 +60,9 @@ from bench._server import CHROMIUM, CHROMIUM_ARGS, Server  # noqa: E402
 
 TRIVIAL_APP = "bench/trivial_app.py"
 BANK = "bench"
-TARGET_RATIO = 1.5
-"""Drill p50 within this multiple of the trivial app's p50 (the issue's target)."""
+TARGET_RATIO = {"submit": 1.3, "next": 1.5}
+"""p50 within this multiple of the trivial app's p50: submit -> gold at most 1.3x (the layout issue
+keeps the 1.27x it measured before), next -> next pair at most 1.5x."""
 TARGET_COLD_S = 5.0
 """Cold start of the drill page in under this many seconds."""
 QUIET = ("--server.fileWatcherType", "none")
@@ -283,8 +284,8 @@ def rows_of(runs: list[dict], colds: dict[str, list[float]], n: int, launches: i
                 med(ours),
                 unit="ms",
                 baseline=med(base),
-                target=f"≤ {TARGET_RATIO:g}x trivial" if q == 50 else "",
-                met=ratio <= TARGET_RATIO if q == 50 else None,
+                target=f"≤ {TARGET_RATIO[kind]:g}x trivial" if q == 50 else "",
+                met=ratio <= TARGET_RATIO[kind] if q == 50 else None,
                 notes=f"{per_run}; baseline: the trivial app, click → text, in the same run; "
                 "ratio: median of the per-run ratios",
             )
