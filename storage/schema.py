@@ -198,3 +198,40 @@ settings = sa.Table(
     sa.Column("key", sa.String(100), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
 )
+
+pair_changes = sa.Table(
+    "pair_changes",
+    metadata,
+    # The gold audit's record: every correction of a pair's gold or reason, and every retirement
+    # or return of a pair, by whom and when. Kept when the rater who made it is removed.
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("bank_id", sa.Integer, sa.ForeignKey("banks.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("pair_id", sa.String(200), nullable=False),
+    sa.Column("field", sa.String(20), nullable=False),
+    sa.Column("old", sa.Text, nullable=False),
+    sa.Column("new", sa.Text, nullable=False),
+    sa.Column("changed_by", sa.Integer, sa.ForeignKey("raters.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("changed_by_name", sa.String(200), nullable=False),
+    sa.Column("changed_at", UtcDateTime(), nullable=False),
+    sa.CheckConstraint("field IN ('gold', 'rationale', 'retired')", name="changed_field"),
+)
+sa.Index("pair_changes_by_pair", pair_changes.c.bank_id, pair_changes.c.pair_id)
+
+retired_pairs = sa.Table(
+    "retired_pairs",
+    metadata,
+    # Pairs a lead retired in the gold audit: never drawn into a drill again (answers stay).
+    sa.Column("bank_id", sa.Integer, sa.ForeignKey("banks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("pair_id", sa.String(200), primary_key=True),
+    sa.Column("retired_at", UtcDateTime(), nullable=False),
+)
+
+cohort_guidelines = sa.Table(
+    "cohort_guidelines",
+    metadata,
+    # The lead's rating guidelines for the cohort (Markdown), shown to raters above each pair.
+    sa.Column("cohort_id", sa.Integer, sa.ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_by", sa.Integer, sa.ForeignKey("raters.id", ondelete="SET NULL"), nullable=True),
+)
