@@ -39,6 +39,7 @@ import pandas as pd
 
 from calibration.data import prepare
 from pairs.features import response_features
+from storage import audit
 from storage import drills as rows
 from storage.schema import as_utc
 from storage.store import Store, now
@@ -299,7 +300,8 @@ def _create_drill(store: Store, rater_id: int, bank: str, key: str, size: int, r
     """Draw and store a new drill (see :func:`get_or_create_drill`), then read it back."""
     pairs, bank_id, raw = _judged(store, rater_id, bank)
     rng = np.random.default_rng(drill_seed(rater_id, key, rng_seed))
-    chosen = choose_pairs(pairs, prepare(pairs, raw), int(size), rng)
+    drawable = pairs[~pairs["id"].isin(audit.retired(store, bank))]  # a retired pair is never drawn again
+    chosen = choose_pairs(drawable, prepare(pairs, raw), int(size), rng)
     items = [
         {
             "position": position,

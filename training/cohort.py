@@ -1,0 +1,399 @@
+"""Running a cohort from the lead console: the gold audit's acts, guidelines, demo data, the board.
+
+A lead corrects a pair's gold or reason, or retires the pair, through
+:func:`correct_gold`, :func:`correct_reason` and :func:`retire_pair`; each is
+kept with who and when (:mod:`storage.audit`). Only the lead of the cohort
+that owns the bank may do so: a shared or read-only bank is refused with
+:data:`NOT_EDITABLE`, which tells the lead to make an editable copy first.
+
+:func:`readable_board` turns :func:`calibration.leaderboard.rank_raters` into
+the table people read: a stated rank or how many answers are still missing,
+the score with its interval, simulated and removed raters labelled.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from storage import audit as rows
+from storage.store import BankRefused, Store
+from training.accounts import AccountError, Rater
+
+GOLDS = ("A", "B", "tie")
+"""The values a pair's gold may take."""
+NOT_EDITABLE = (
+    "This bank is shared by the server or read-only, so its pairs cannot be changed here. "
+    "Make an editable copy under Drill settings and drill on it first."
+)
+BOARD_COLUMNS = ["rank", "rater", "score", "score_bar", "interval", "n", "streak"]
+"""Columns of :func:`readable_board`."""
+MAX_GUIDELINES = 20_000
+"""Longest guidelines taken, in characters."""
+
+
+def _lead(lead: Rater) -> None:
+    if not lead.is_lead:
+        raise AccountError("Only the cohort's lead can change its pairs.")
+
+
+def _refused(refused: BankRefused) -> AccountError:
+    return AccountError(NOT_EDITABLE)
+
+
+def can_edit(store: Store, lead: Rater, bank: str) -> bool:
+    """Whether ``lead`` may change ``bank``'s pairs: a lead of the cohort owning it, not read-only.
+
+    Parameters
+    ----------
+    store : Store
+    lead : Rater
+    bank : str
+
+    Returns
+    -------
+    bool
+    """
+    if not lead.is_lead:
+        return False
+    info = store.bank_info(bank)
+    return info["owner_cohort_id"] == lead.cohort_id and not info["read_only"]
+
+
+def correct_gold(store: Store, lead: Rater, bank: str, pair_id: str, gold: str) -> bool:
+    """Correct a pair's gold: past answers to it are scored against the new gold everywhere.
+
+    Parameters
+    ----------
+    store : Store
+    lead : Rater
+        The cohort's lead; their cohort must own ``bank``.
+    bank, pair_id : str
+    gold : {"A", "B", "tie"}
+
+    Returns
+    -------
+    bool
+        False when the gold was already ``gold`` (nothing recorded).
+
+    Raises
+    ------
+    AccountError
+        Not a lead, a bank the cohort may not change, or a gold that is not A, B or tie.
+    """
+    _lead(lead)
+    if gold not in GOLDS:
+        raise AccountError("The gold must be A, B or tie.")
+    try:
+        return rows.change_pair(
+            store, bank=bank, cohort_id=lead.cohort_id, pair_id=pair_id, field="gold", new=gold, by=lead.id
+        )
+    except BankRefused as refused:
+        raise _refused(refused) from None
+
+
+def correct_reason(store: Store, lead: Rater, bank: str, pair_id: str, reason: str) -> bool:
+    """Replace the reason given for a pair's gold (Markdown); recorded like a gold correction.
+
+    Parameters and errors as :func:`correct_gold`; ``reason`` is stripped.
+
+    Returns
+    -------
+    bool
+        False when the reason was already that text.
+    """
+    _lead(lead)
+    try:
+        return rows.change_pair(
+            store,
+            bank=bank,
+            cohort_id=lead.cohort_id,
+            pair_id=pair_id,
+            field="rationale",
+            new=reason.strip(),
+            by=lead.id,
+        )
+    except BankRefused as refused:
+        raise _refused(refused) from None
+
+
+def retire_pair(store: Store, lead: Rater, bank: str, pair_id: str, *, retired: bool = True) -> bool:
+    """Retire a pair (no drill draws it again; its answers still count), or restore it (``retired=False``).
+
+    Parameters and errors as :func:`correct_gold`.
+
+    Returns
+    -------
+    bool
+        False when the pair was already in that state.
+    """
+    _lead(lead)
+    try:
+        return rows.set_retired(
+            store, bank=bank, cohort_id=lead.cohort_id, pair_id=pair_id, retired=retired, by=lead.id
+        )
+    except BankRefused as refused:
+        raise _refused(refused) from None
+
+
+def retired_pairs(store: Store, bank: str) -> set[str]:
+    """The ids of the bank's retired pairs.
+
+    Parameters
+    ----------
+    store : Store
+    bank : str
+
+    Returns
+    -------
+    set of str
+    """
+    return rows.retired(store, bank)
+
+
+def pair_history(store: Store, bank: str, pair_ids: list[str] | None = None) -> pd.DataFrame:
+    """The recorded changes to the bank's pairs, oldest first (:data:`storage.audit.CHANGE_COLUMNS`).
+
+    Parameters
+    ----------
+    store : Store
+    bank : str
+    pair_ids : list of str, optional
+        Only these pairs.
+
+    Returns
+    -------
+    DataFrame
+    """
+    return rows.pair_changes_of(store, bank, pair_ids)
+
+
+def corrections_for(store: Store, rater: Rater, bank: str) -> pd.DataFrame:
+    """Gold corrections of pairs the rater answered on ``bank``, oldest first.
+
+    Parameters
+    ----------
+    store : Store
+    rater : Rater
+    bank : str
+
+    Returns
+    -------
+    DataFrame
+        Columns ``pair_id``, ``old``, ``new``, ``changed_at``.
+    """
+    return rows.gold_corrections_answered(store, rater.id, bank)
+
+
+def set_guidelines(store: Store, lead: Rater, text: str) -> None:
+    """Store the lead's cohort's rating guidelines (Markdown); empty text removes them.
+
+    Parameters
+    ----------
+    store : Store
+    lead : Rater
+    text : str
+
+    Raises
+    ------
+    AccountError
+        Not a lead, or text longer than :data:`MAX_GUIDELINES`.
+    """
+    if not lead.is_lead:
+        raise AccountError("Only the cohort's lead can write its guidelines.")
+    if len(text) > MAX_GUIDELINES:
+        raise AccountError(f"Guidelines may be at most {MAX_GUIDELINES:,} characters long.")
+    rows.set_guidelines(store, lead.cohort_id, text, by=lead.id)
+
+
+def guidelines(store: Store, cohort_id: int) -> dict[str, Any] | None:
+    """The cohort's guidelines (``text``, ``updated_at``, ``updated_by``), or None when there are none.
+
+    Parameters
+    ----------
+    store : Store
+    cohort_id : int
+
+    Returns
+    -------
+    dict or None
+    """
+    return rows.guidelines(store, cohort_id)
+
+
+def remove_demo_data(store: Store, lead: Rater) -> dict[str, int]:
+    """Remove the lead's cohort's simulated raters and all their judgments and drills.
+
+    Parameters
+    ----------
+    store : Store
+    lead : Rater
+
+    Returns
+    -------
+    dict
+        ``raters`` and ``judgments`` removed.
+
+    Raises
+    ------
+    AccountError
+        Not a lead.
+    """
+    if not lead.is_lead:
+        raise AccountError("Only the cohort's lead can remove its demo data.")
+    return rows.remove_simulated_raters(store, lead.cohort_id)
+
+
+def import_message(name: str, counts: dict[str, int], *, shown_name: str | None = None) -> str:
+    """What a bank import did, in one sentence.
+
+    Parameters
+    ----------
+    name : str
+        The bank's name (shown quoted).
+    counts : dict
+        ``added``, ``updated`` and ``unchanged``, as ``Store.import_bank`` returns them.
+    shown_name : str, optional
+        The name as the message shows it (default ``repr(name)``), e.g. escaped for Markdown.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import_message("b", {"added": 0, "updated": 0, "unchanged": 12})
+    "Bank 'b': nothing changed (12 pairs already as in the file)."
+    >>> import_message("b", {"added": 2, "updated": 1, "unchanged": 0})
+    "Bank 'b': 2 pairs added, 1 updated, 0 unchanged."
+    """
+    shown = repr(name) if shown_name is None else shown_name
+    if not counts["added"] and not counts["updated"]:
+        n = counts["unchanged"]
+        return f"Bank {shown}: nothing changed ({n} pair{'' if n == 1 else 's'} already as in the file)."
+    return (
+        f"Bank {shown}: {counts['added']} pairs added, {counts['updated']} updated, "
+        f"{counts['unchanged']} unchanged."
+    )
+
+
+def readable_board(
+    board: pd.DataFrame,
+    *,
+    min_n: int,
+    simulated: Collection[str] = (),
+    removed: Collection[str] = (),
+    people: Collection[str] | None = None,
+    show_simulated: bool = False,
+    keep: Sequence[str] = (),
+) -> pd.DataFrame:
+    """The leaderboard as people read it.
+
+    Simulated raters are left out when real people are on the board (their
+    names in ``people``), unless ``show_simulated``; they are labelled
+    ``(simulated)`` where shown, removed raters ``(removed)``. Ranks are
+    counted again among the raters shown, in the board's order.
+
+    Parameters
+    ----------
+    board : DataFrame
+        :func:`calibration.leaderboard.rank_raters` (columns ``rank``,
+        ``rater``, ``n``, ``score``, ``ci_low``, ``ci_high``, ``streak``).
+    min_n : int
+        Scored answers needed to be ranked.
+    simulated, removed : collection of str
+        Names of simulated and of removed raters.
+    people : collection of str, optional
+        Names of the cohort's people (accounts that sign in). None: everyone
+        not simulated counts as a person.
+    show_simulated : bool, default False
+        Show simulated raters even beside people.
+    keep : sequence of str
+        Further columns of ``board`` to carry over, after the others (e.g. ``accuracy``).
+
+    Returns
+    -------
+    DataFrame
+        :data:`BOARD_COLUMNS`: ``rank`` is text (``"3"``, or ``"not ranked
+        yet (N more answers)"``), ``score`` text with three decimals (``"no
+        score yet"`` without scored answers), ``score_bar`` the score clipped
+        to [-1, 1] for a bar (0 without a score), ``interval`` the 95 %
+        interval of the mean score as ``"0.120 to 0.480"`` (``"needs 2
+        answers"`` before there is one), ``n`` and ``streak`` integers.
+
+    Examples
+    --------
+    >>> board = pd.DataFrame({"rank": [1.0, np.nan], "rater": ["ann", "bo"], "n": [25, 4],
+    ...     "score": [0.31, 0.1], "ci_low": [0.1, np.nan], "ci_high": [0.5, np.nan], "streak": [2, 0]})
+    >>> readable_board(board, min_n=20)[["rank", "score", "interval"]].values.tolist()
+    [['1', '0.310', '0.100 to 0.500'], ['not ranked yet (16 more answers)', '0.100', 'needs 2 answers']]
+    """
+    sim = set(simulated)
+    names = board["rater"].astype(str)
+    board = board.reset_index(drop=True)
+    names = names.reset_index(drop=True)
+    is_sim = names.isin(sim).to_numpy()
+    has_people = bool((~is_sim).any()) if people is None else bool(names.isin(set(people)).to_numpy().any())
+    if has_people and not show_simulated:
+        board = board[~is_sim]
+        names = names[~is_sim]
+    gone = set(removed)
+    labels = [f"{r} (simulated)" if r in sim else f"{r} (removed)" if r in gone else r for r in names]
+    kept_rank = pd.to_numeric(board["rank"], errors="coerce").rank(
+        method="min"
+    )  # 1, 2, ... among those shown
+    n = board["n"].to_numpy(dtype=int)
+    score = board["score"].to_numpy(dtype=float)
+    rank = [
+        str(int(r)) if not _missing(r) else f"not ranked yet ({_more(min_n - k)})"
+        for r, k in zip(kept_rank.tolist(), n.tolist(), strict=True)
+    ]
+    interval = [
+        "needs 2 answers" if _missing(lo) or _missing(hi) else f"{lo:.3f} to {hi:.3f}"
+        for lo, hi in zip(board["ci_low"].tolist(), board["ci_high"].tolist(), strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "rank": rank,
+            "rater": labels,
+            "score": ["no score yet" if math.isnan(s) else f"{s:.3f}" for s in score],
+            "score_bar": np.clip(np.nan_to_num(score, nan=0.0), -1.0, 1.0),
+            "interval": interval,
+            "n": n,
+            "streak": board["streak"].to_numpy(dtype=int),
+            **{column: board[column].to_numpy() for column in keep},
+        }
+    )
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _more(count: int) -> str:
+    count = max(int(count), 1)
+    return f"{count} more answer{'' if count == 1 else 's'}"
+
+
+__all__ = [
+    "BOARD_COLUMNS",
+    "GOLDS",
+    "MAX_GUIDELINES",
+    "NOT_EDITABLE",
+    "can_edit",
+    "correct_gold",
+    "correct_reason",
+    "corrections_for",
+    "guidelines",
+    "import_message",
+    "pair_history",
+    "readable_board",
+    "remove_demo_data",
+    "retire_pair",
+    "retired_pairs",
+    "set_guidelines",
+]
