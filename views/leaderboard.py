@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from calibration.leaderboard import LEADERBOARD_COLUMNS, MIN_RANKED, PRIOR_JUDGMENTS
-from pairs.export import spreadsheet_safe
+from calibration.leaderboard import MIN_RANKED, PRIOR_JUDGMENTS
 from pairs.markdown import escape_markdown
 from training import accounts
+from views.board import readable, show_board
 from views.cohort_cache import cohort_cache
 from views.common import get_store, require_user
 
@@ -42,42 +42,30 @@ board = data.leaderboard(since=since, today=now.date(), k=PRIOR_JUDGMENTS, min_n
 if board.empty:
     st.info("No judgments in this period yet.")
     st.stop()
-simulated, removed = data.simulated(), data.removed()
-labels = {**{r: f"{r} (simulated)" for r in simulated}, **{r: f"{r} (removed)" for r in removed}}
-board = board.assign(rater=[labels.get(r, r) for r in board["rater"]])
+show_simulated = user.is_lead and st.checkbox(
+    "Show simulated raters", key="board_show_simulated", help="They are left out once people have answers."
+)
+table = readable(
+    board, data, store=store, cohort_id=user.cohort_id, min_n=MIN_RANKED, show_simulated=show_simulated
+)
 mine = board[board["rater"] == user.name]
 if len(mine):  # the viewer's own line, above the table (styling one row of a 1,000-row table costs 0.1 s)
     row = mine.iloc[0]
+    missing = max(MIN_RANKED - int(row["n"]), 0)
+    shown_rank = table.loc[table["rater"] == user.name, "rank"].iloc[0] if row["ranked"] else None
     c = st.columns(3)
     c[0].metric(
         "Your rank",
-        f"{int(row['rank'])} of {int(board['ranked'].sum())}" if row["ranked"] else "not ranked yet",
+        f"{shown_rank} of {int(table['rank'].str.isdigit().sum())}" if row["ranked"] else "not ranked yet",
         help=f"{MIN_RANKED} answers with a confidence to be ranked; you have {int(row['n'])}.",
     )
     c[1].metric("Your score", "n/a" if pd.isna(row["score"]) else f"{row['score']:.3f}")
     c[2].metric("Your streak", f"{int(row['streak'])} days")
+    if not row["ranked"]:
+        st.caption(f"{missing} more answers with a confidence and you are ranked.")
 else:
     st.caption("You are not on the board for this period yet.")
-table = board[[c for c in LEADERBOARD_COLUMNS if c not in ("raw_score", "ranked")]]
-st.dataframe(
-    spreadsheet_safe(table),
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "rank": st.column_config.NumberColumn("Rank", format="%d"),
-        "rater": "Rater",
-        "n": st.column_config.NumberColumn("Answers"),
-        "score": st.column_config.NumberColumn(
-            "Score", format="%.3f", help="Brier skill, shrunk toward the cohort mean"
-        ),
-        "ci_low": st.column_config.NumberColumn("CI low", format="%.3f"),
-        "ci_high": st.column_config.NumberColumn("CI high", format="%.3f"),
-        "accuracy": st.column_config.NumberColumn("Agreed", format="percent"),
-        "overconfidence": st.column_config.NumberColumn("Overconfidence", format="%+.2f"),
-        "length_or": st.column_config.NumberColumn(
-            "Length OR", format="%.2f", help="Odds ratio per doubling of length; 1 = not swayed"
-        ),
-        "polish_or": st.column_config.NumberColumn("Polish OR", format="%.2f"),
-        "streak": st.column_config.NumberColumn("Streak (days)", format="%d"),
-    },
+st.caption(
+    f"Ranked after {MIN_RANKED} answers with a confidence; until then a row says how many are missing."
 )
+show_board(table)
