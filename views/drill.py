@@ -14,6 +14,7 @@ import streamlit as st
 from storage.engine import DatabaseUnavailable
 from training import accounts, drills
 from views.common import FLASH, REVEAL, current_user, get_store, load_bank, require_user
+from views.guidelines import show_guidelines
 from views.rich_text import show_literal, show_markdown
 
 MODE = "paircal_drill_mode"
@@ -166,6 +167,7 @@ if item.repeat:
         "You have answered this pair before. This answer is practice: it counts in no score, report "
         "or leaderboard (your first answer does)."
     )
+show_guidelines(user.cohort_id)  # the lead's guidelines, above the pair
 show_pair(item)
 with st.form(f"judge_{drill.key}"):
     pick = st.radio(

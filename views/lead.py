@@ -1,9 +1,10 @@
-"""Lead console: import banks, watch the cohort, audit doubtful gold, drill settings, export."""
+"""Lead console: watch the cohort, act on doubtful gold, import banks, guidelines, drill settings, export."""
 
 from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import pandas as pd
 import streamlit as st
@@ -18,10 +19,12 @@ from pairs.importers import FORMATS, check_bank_bytes
 from pairs.judgments import spreadsheet_safe, to_csv
 from pairs.markdown import escape_markdown
 from storage.store import BankRefused
-from training import accounts
+from training import accounts, cohort
 from views import cohort_cache as cohort_data
-from views.common import FLASH, get_store, load_bank, require_lead
+from views.board import readable, show_board
+from views.common import FLASH, get_store, load_bank, rater_prepared, require_lead
 from views.components import show_rater_report
+from views.guidelines import cohort_guidelines
 from views.rich_text import show_markdown
 
 MAX_FILE_NAME = 255  # longest upload file name taken (file systems allow 255 bytes; the database keeps 500)
@@ -33,9 +36,21 @@ st.title(f"Lead console: {escape_markdown(lead.cohort)}")
 if flash := st.session_state.pop(FLASH, None):  # what the last action did, shown after its rerun
     st.success(flash)
 invite_col, rotate_col = st.columns([4, 1], vertical_alignment="bottom")
+
+
+def join_link(code: str) -> str:
+    """This server's address with ``?invite=CODE``: the Join tab of the sign-in page opens filled in."""
+    here = urlsplit(st.context.url or "")
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    root = f"{here.scheme}://{here.netloc}/{base + '/' if base else ''}"
+    return f"{root}?invite={quote(code, safe='')}"
+
+
 with invite_col:
     st.caption("Invite code for raters (admits to this cohort only; copy it with the button on the right):")
     st.code(info["invite_code"], language=None)
+    st.caption("Or send this join link: it opens the Join tab with the code filled in.")
+    st.code(join_link(info["invite_code"]), language=None)
 with rotate_col.popover("New invite code"):
     st.write("The current code stops working at once; raters who joined stay.")
     if st.button("Replace the invite code", key="rotate_invite"):
@@ -43,11 +58,11 @@ with rotate_col.popover("New invite code"):
         st.session_state[FLASH] = "The invite code was replaced; share the new one."
         st.rerun()
 
-tab_names = ["Cohort", "Gold audit", "Import a bank", "Drill settings", "Raters", "Export"]
+tab_names = ["Cohort", "Gold audit", "Import a bank", "Guidelines", "Drill settings", "Raters", "Export"]
 if lead.admin:
     tab_names.append("Server admin")
 tabs = st.tabs(tab_names)
-overview, audit, banks_tab, settings, raters_tab, export = tabs[:6]
+overview, audit, banks_tab, guidelines_tab, settings, raters_tab, export = tabs[:7]
 bank_name = info["bank"]
 today = pd.Timestamp.now(tz="UTC").date()
 data = cohort_data.cohort_cache(lead.cohort, lead.cohort_id, bank_name) if bank_name else None
@@ -61,6 +76,33 @@ def cohort_report(cohort: str, cohort_id: int, bank: str, version: tuple[int, in
     return build_report(cache.prepared(), n_boot=300, simulated=cache.simulated(), streaks=cache.streaks(day))
 
 
+def forget_cached_statistics() -> None:
+    """After a pair's gold changed: every cached figure that scored answers against the old gold."""
+    cohort_data.clear()
+    load_bank.clear()
+    rater_prepared.clear()
+    cohort_report.clear()
+
+
+def remove_demo_button(where: str) -> None:
+    """The "Remove the demo data" action, with its confirmation (``where`` keeps the keys apart)."""
+    simulated = int(accounts.list_raters(store, lead.cohort_id)["simulated"].sum())
+    if not simulated:
+        return
+    with st.popover("Remove the demo data"):
+        st.write(
+            f"Deletes the {simulated} simulated raters of this cohort with all their judgments and drills. "
+            "People's answers stay."
+        )
+        if st.button("Yes, remove the simulated raters", key=f"remove_demo_{where}"):
+            removed = cohort.remove_demo_data(store, lead)
+            cohort_data.clear()
+            st.session_state[FLASH] = (
+                f"Removed {removed['raters']} simulated raters and their {removed['judgments']} judgments."
+            )
+            st.rerun()
+
+
 with overview:
     if prepared.empty:
         st.info(
@@ -71,27 +113,142 @@ with overview:
         c = st.columns(3)
         c[0].metric("Raters", prepared["rater"].nunique())
         c[1].metric("Judgments", len(prepared))
-        c[2].metric("Cohort agreement with experts", f"{prepared['correct'].mean():.0%}")
-        st.dataframe(
-            spreadsheet_safe(board),
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "accuracy": st.column_config.NumberColumn("accuracy", format="percent"),
-                "score": st.column_config.NumberColumn(format="%.3f"),
-                "raw_score": st.column_config.NumberColumn(format="%.3f"),
-                "ci_low": st.column_config.NumberColumn(format="%.3f"),
-                "ci_high": st.column_config.NumberColumn(format="%.3f"),
-                "overconfidence": st.column_config.NumberColumn(format="%+.3f"),
-                "length_or": st.column_config.NumberColumn(format="%.2f"),
-                "polish_or": st.column_config.NumberColumn(format="%.2f"),
+        c[2].metric("Cohort agreement with experts", f"{prepared['correct'].mean():.1%}")
+        show_simulated = st.checkbox(
+            "Show simulated raters",
+            key="console_show_simulated",
+            help="Simulated raters are left out of the board once people have answers.",
+        )
+        table = readable(
+            board,
+            data,
+            store=store,
+            cohort_id=lead.cohort_id,
+            min_n=MIN_RANKED,
+            show_simulated=show_simulated,
+            keep=("accuracy", "overconfidence", "length_or", "polish_or"),
+        )
+        st.caption(
+            f"All time. Ranked after {MIN_RANKED} answers with a confidence; the interval is the 95 % "
+            "interval of each rater's mean score per answer."
+        )
+        show_board(
+            table,
+            extra={
+                "accuracy": st.column_config.NumberColumn("Agreed", format="percent"),
+                "overconfidence": st.column_config.NumberColumn("Overconfidence", format="%+.2f"),
+                "length_or": st.column_config.NumberColumn("Length OR", format="%.2f"),
+                "polish_or": st.column_config.NumberColumn("Polish OR", format="%.2f"),
             },
         )
+        remove_demo_button("overview")
         who = st.selectbox(
             "Open a rater's report", sorted(prepared["rater"].unique()), index=None, key="lead_rater"
         )
         if who:
             show_rater_report(data.rater_prepared(who), key=f"lead_{who}", simulated=who in data.simulated())
+
+
+def show_audit_pair(pair_id: str, evidence, *, editable: bool, key: str) -> None:
+    """One pair whole, as raters saw it, with the cohort's votes, the evidence, its history and actions."""
+    pair = bank.loc[pair_id]
+    st.markdown("**Prompt**")
+    with st.container(border=True):
+        show_markdown(pair["prompt"])
+    a, b = st.columns(2)
+    with a.container(border=True):
+        st.caption("Response A")
+        show_markdown(pair["response_a"])
+    with b.container(border=True):
+        st.caption("Response B")
+        show_markdown(pair["response_b"])
+    with st.container(border=True):
+        show_markdown(pair["rationale"] or "No reason was given.", label=f"Gold {pair['gold']}:")
+    if pair_id in retired:
+        st.warning("Retired: no drill draws this pair again (its answers still count).")
+    if evidence is not None:
+        strong = (
+            f"{int(evidence['strong_against'])} of {int(evidence['strong_n'])} strong raters chose against "
+            f"the gold, where {evidence['expected_against']:.1f} were expected from their skill and the "
+            f"pair's length, polish and side pull (q = {evidence['q_value']:.3f})."
+            if evidence["strong_n"]
+            else "No strong rater has answered it yet."
+        )
+        st.caption(
+            f"{int(evidence['n'])} answers: A {int(evidence['votes_a'])}, B {int(evidence['votes_b'])}. "
+            + strong
+        )
+    votes = prepared[prepared["pair_id"].to_numpy() == pair_id]
+    if len(votes):
+        labels = {r: f"{r} (simulated)" for r in data.simulated()}
+        shown_votes = pd.DataFrame(
+            {
+                "rater": [labels.get(r, r) for r in votes["rater"]],
+                "choice": votes["choice"].to_numpy(),
+                "confidence": votes["confidence"].to_numpy(),
+                "agrees with gold": ["tie" if pd.isna(c) else "yes" if c else "no" for c in votes["correct"]],
+            }
+        )
+        with st.expander(f"The cohort's {len(votes)} votes"):
+            st.dataframe(
+                spreadsheet_safe(shown_votes),
+                hide_index=True,
+                width="stretch",
+                column_config={"confidence": st.column_config.NumberColumn(format="percent")},
+            )
+    changes = history[history["pair_id"] == pair_id]
+    if len(changes):
+        st.caption("Changes to this pair:")
+        st.dataframe(
+            spreadsheet_safe(
+                changes.assign(changed_at=changes["changed_at"].dt.strftime("%Y-%m-%d %H:%M UTC"))[
+                    ["changed_at", "changed_by", "field", "old", "new"]
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    if not editable:
+        return
+    with st.form(f"correct_{key}"):
+        gold = st.radio(
+            "Gold",
+            list(cohort.GOLDS),
+            index=list(cohort.GOLDS).index(pair["gold"]),
+            horizontal=True,
+            key=f"gold_{key}",
+        )
+        reason = st.text_area("Reason (Markdown)", value=pair["rationale"], key=f"reason_{key}")
+        sure = st.checkbox(
+            "I checked the pair: past answers to it are scored against this gold from now on.",
+            key=f"sure_{key}",
+        )
+        if st.form_submit_button("Save the correction"):
+            if gold != pair["gold"] and not sure:
+                st.error("Tick the box to change the gold: it re-scores every past answer to this pair.")
+            else:
+                done = []
+                if cohort.correct_gold(store, lead, bank_name, pair_id, gold):
+                    done.append(f"gold {pair['gold']} → {gold}")
+                if cohort.correct_reason(store, lead, bank_name, pair_id, reason):
+                    done.append("reason rewritten")
+                forget_cached_statistics()
+                st.session_state[FLASH] = (
+                    f"Pair {escape_markdown(pair_id)}: {', '.join(done)}; recorded."
+                    if done
+                    else f"Pair {escape_markdown(pair_id)}: nothing changed."
+                )
+                st.rerun()
+    is_retired = pair_id in retired
+    if st.button(
+        "Bring the pair back into drills" if is_retired else "Retire the pair (never drawn again)",
+        key=f"retire_{key}",
+    ):
+        cohort.retire_pair(store, lead, bank_name, pair_id, retired=not is_retired)
+        state = "back in drills." if is_retired else "retired."
+        st.session_state[FLASH] = f"Pair {escape_markdown(pair_id)}: {state}"
+        st.rerun()
+
 
 with audit:
     if prepared.empty:
@@ -99,28 +256,53 @@ with audit:
     else:
         items = data.audit()
         doubtful = items[items["gold_doubtful"]]
+        editable = cohort.can_edit(store, lead, bank_name)
+        bank = load_bank(bank_name).set_index("id")
+        retired = cohort.retired_pairs(store, bank_name)
+        history = cohort.pair_history(store, bank_name)
         st.write(
             "A pair is listed when strong raters contradict its gold more than their skill and the pair's "
             "length, polish and side pull predict (binomial test, false discovery rate 10 %). Review it: "
-            "the gold may be wrong."
+            "the gold may be wrong. Correct its gold or reason, or retire it; every change is recorded."
         )
+        if not editable:
+            st.info(cohort.NOT_EDITABLE)
         if doubtful.empty:
             st.success("No gold is in doubt.")
-        bank = load_bank(bank_name).set_index("id")
+        evidence_of = items.set_index("pair_id")
         for row in doubtful.itertuples():
-            pair = bank.loc[row.pair_id]
             with st.expander(
                 f"{escape_markdown(row.pair_id)}: gold {row.gold}, votes A {row.votes_a} / B {row.votes_b}, "
                 f"strong raters against gold {row.strong_against} of {row.strong_n}"
             ):
-                st.markdown("**Prompt**")
-                show_markdown(pair["prompt"])
-                a, b = st.columns(2)
-                a.caption("Response A")
-                show_markdown(pair["response_a"], where=a)
-                b.caption("Response B")
-                show_markdown(pair["response_b"], where=b)
-                show_markdown(pair["rationale"], label=f"Gold {pair['gold']}:")
+                show_audit_pair(
+                    row.pair_id, evidence_of.loc[row.pair_id], editable=editable, key=f"flag_{row.pair_id}"
+                )
+        st.subheader("Any pair")
+        opened = st.selectbox(
+            "Open a pair of the bank",
+            list(bank.index),
+            index=None,
+            key="audit_open",
+            format_func=lambda p: f"{p} (retired)" if p in retired else p,
+        )
+        if opened:
+            with st.container(border=True):
+                show_audit_pair(
+                    opened,
+                    evidence_of.loc[opened] if opened in evidence_of.index else None,
+                    editable=editable,
+                    key=f"any_{opened}",
+                )
+        if len(history):
+            st.subheader("Changes made in the audit")
+            st.dataframe(
+                spreadsheet_safe(
+                    history.assign(changed_at=history["changed_at"].dt.strftime("%Y-%m-%d %H:%M UTC"))
+                ),
+                hide_index=True,
+                width="stretch",
+            )
         st.subheader("All pairs, hardest first")
         st.dataframe(spreadsheet_safe(items), hide_index=True, width="stretch")
 
@@ -203,10 +385,8 @@ with banks_tab:
             load_bank.clear()
             cohort_data.clear()  # prepared with the bank's old pairs
             st.session_state["bank_stats_name"] = new_name.strip()  # show the new bank's statistics below
-            st.success(
-                f"Bank {escape_markdown(repr(new_name.strip()))}: {counts['added']} pairs added, "
-                f"{counts['updated']} updated, {counts['unchanged']} unchanged."
-            )
+            shown_name = escape_markdown(repr(new_name.strip()))
+            st.success(cohort.import_message(new_name.strip(), counts, shown_name=shown_name))
     shown = st.selectbox("Bank statistics", store.bank_names(cohort_id=lead.cohort_id), key="bank_stats_name")
     if shown:
         stats = bank_stats(load_bank(shown))
@@ -230,6 +410,34 @@ with banks_tab:
         t2.dataframe(spreadsheet_safe(domains), width="stretch")
         for problem in balance_problems(stats):
             st.caption(f"Balance: {problem}")
+
+with guidelines_tab:
+    current_guidelines = cohort.guidelines(store, lead.cohort_id)
+    st.write(
+        "Your rating guidelines, in Markdown: raters see them on the drill page, in a "
+        '"Guidelines" box above each pair. Leave the text empty to remove them.'
+    )
+    with st.form("guidelines_form"):
+        text = st.text_area(
+            "Guidelines",
+            value=current_guidelines["text"] if current_guidelines else "",
+            height=240,
+            max_chars=cohort.MAX_GUIDELINES,
+            key="guidelines_text",
+        )
+        if st.form_submit_button("Save the guidelines"):
+            cohort.set_guidelines(store, lead, text)
+            cohort_guidelines.clear()
+            st.session_state[FLASH] = "Guidelines saved." if text.strip() else "Guidelines removed."
+            st.rerun()
+    if current_guidelines:
+        by = current_guidelines["updated_by"] or "a removed account"
+        st.caption(
+            f"Last saved {current_guidelines['updated_at']:%Y-%m-%d %H:%M} UTC by {escape_markdown(by)}."
+        )
+        st.markdown("**As raters see them**")
+        with st.container(border=True):
+            show_markdown(current_guidelines["text"])
 
 with settings:
     with st.form("drill_settings"):
@@ -291,6 +499,7 @@ with settings:
             else "The demo cohort is already loaded: nothing added."
         )
         st.rerun()
+    remove_demo_button("settings")
 
 with raters_tab:
     people = accounts.list_raters(store, lead.cohort_id)
@@ -321,7 +530,7 @@ with raters_tab:
                         st.rerun()
 
 if lead.admin:
-    with tabs[6]:
+    with tabs[7]:
         st.write(
             "You are this server's admin: you create cohorts and invite their leads. A lead invite is "
             "shown once and admits one lead; it expires in "

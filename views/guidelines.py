@@ -1,0 +1,32 @@
+"""A cohort's guidelines on the drill page: read from the database at most once a minute per server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from training import cohort
+from views.common import get_store
+from views.rich_text import show_markdown
+
+FRESH_SECONDS = 60
+"""How long a server shows guidelines it has read before reading them again (the lead's own server
+forgets them at once when they are saved)."""
+
+
+@st.cache_data(show_spinner=False, ttl=FRESH_SECONDS, max_entries=256)
+def cohort_guidelines(cohort_id: int) -> dict[str, Any] | None:
+    """:func:`training.cohort.guidelines` of the cohort, kept for :data:`FRESH_SECONDS`.
+
+    The drill page runs on every answer; the guidelines change seldom.
+    """
+    return cohort.guidelines(get_store(), cohort_id)
+
+
+def show_guidelines(cohort_id: int) -> None:
+    """An expander "Guidelines" with the cohort's guidelines rendered, if it has any."""
+    rules = cohort_guidelines(cohort_id)
+    if rules:
+        with st.expander("Guidelines"):
+            show_markdown(rules["text"])
