@@ -25,14 +25,16 @@ try:
     if user is None:
         pages = [st.Page("views/signin.py", title="Sign in", icon=":material/login:", default=True)]
     else:
+        lead = user.is_lead  # a lead lands on the lead console, a rater on the drill
         pages = [
-            st.Page("views/drill.py", title="Drill", icon=":material/fitness_center:", default=True),
+            st.Page("views/drill.py", title="Drill", icon=":material/fitness_center:", default=not lead),
             st.Page("views/report.py", title="My report", icon=":material/insights:"),
             st.Page("views/leaderboard.py", title="Leaderboard", icon=":material/leaderboard:"),
         ]
         if user.is_lead:  # the pages check the role again themselves
+            console_icon = ":material/admin_panel_settings:"
             pages += [
-                st.Page("views/lead.py", title="Lead console", icon=":material/admin_panel_settings:"),
+                st.Page("views/lead.py", title="Lead console", icon=console_icon, default=True),
                 st.Page("views/bank.py", title="Pair bank", icon=":material/library_books:"),
             ]
         with st.sidebar:

@@ -50,7 +50,9 @@ with join:
         "from the server's admin. Either goes here."
     )
     with st.form("join_form"):
-        code = st.text_input("Invite code", key="join_code")
+        code = st.text_input(
+            "Invite code", value=st.query_params.get("invite", "")[:64], key="join_code"
+        )  # a join link (?invite=CODE) fills it in
         name = st.text_input("Display name", key="join_name", max_chars=60)
         password = st.text_input("Password (at least 8 characters)", type="password", key="join_password")
         again = st.text_input("Password again", type="password", key="join_password2")
