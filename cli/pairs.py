@@ -2,15 +2,15 @@
 
 Bank files::
 
-    python -m pairs validate FILE [--from FORMAT]
-    python -m pairs convert INPUT [--from FORMAT] --out BANK.jsonl
+    python -m pairs validate FILE [--from FORMAT | --map BANK=COLUMN,... [--gold-values A=V,...]]
+    python -m pairs convert INPUT [--from FORMAT | --map ...] --out BANK.jsonl [--skip-invalid --rejects R]
     python -m pairs stats FILE [--from FORMAT] [--json]
 
 The database (``--db URL``, default ``PAIRCAL_DB_URL`` or ``data/paircal.db``)::
 
-    python -m pairs import FILE --bank NAME [--from FORMAT]
+    python -m pairs import FILE --bank NAME [--from FORMAT | --map ...] [--skip-invalid --rejects R]
     python -m pairs export --bank NAME --out BANK.jsonl
-    python -m pairs judgments import J.csv --bank NAME [--cohort NAME]
+    python -m pairs judgments import FILE --bank NAME [--cohort NAME] [--from FORMAT] [--skip-invalid ...]
     python -m pairs judgments export --out J.csv [--bank NAME] [--cohort NAME]
     python -m pairs store export DIR
     python -m pairs store import DIR
@@ -36,6 +36,7 @@ import math
 import os
 import secrets
 import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,17 @@ import pandas as pd
 
 from pairs.balance import MIN_TRAPS, SHARE_RANGE, balance_problems, bank_stats
 from pairs.errors import InputError, Problem
+from pairs.export import write_csv
 from pairs.files import atomic_write
-from pairs.importers import FORMATS, check_bank, read_bank
+from pairs.importers import (
+    FORMATS,
+    JUDGMENT_FORMATS,
+    Checked,
+    ColumnMap,
+    check_bank_file,
+    check_judgments_file,
+    read_bank,
+)
 from pairs.judgments import COLUMNS as JUDGMENT_COLUMNS
 from pairs.judgments import read_judgments
 from pairs.judgments import to_csv as judgments_to_csv
@@ -71,6 +81,10 @@ FORMAT_HELP = {
     "llmbar": "LLMBar JSON list {input, output_1, output_2, label}",
     "chosen-rejected": "preference pairs {prompt, chosen, rejected} or HH-RLHF dialogues",
     "mt-bench": "MT-Bench human judgments, several votes per pair",
+    "pandalm": "PandaLM rows {instruction, input, response1, response2, annotator1..3}; majority gold",
+    "arena": "Chatbot Arena battles: conversation_a/_b or prompt/response_a/response_b, and the winner",
+    "label-studio": "Label Studio JSON export of pairwise comparisons (data and annotations)",
+    "argilla": "Argilla preference records {fields, responses}",
 }
 
 
@@ -122,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     argparse.ArgumentParser
         Parsed arguments carry ``run``, the command's function.
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m pairs",
         description="Check, convert and summarize banks of response pairs for PairCal.",
         epilog="Exit codes: 0 success, 1 the input has problems, 2 unreadable file or bad usage.",
@@ -149,9 +163,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     int
         The exit code, 0; problems are raised as InputError, which :func:`main` makes exit 1.
     """
-    bank, problems = check_bank(args.file, args.fmt)
-    if problems:
-        raise InputError(problems)
+    if usage := _usage_problem(args):
+        return _usage(usage)
+    bank = _checked_bank(args).all_rows()
     gold = bank["gold"].value_counts()
     print(
         f"{args.file}: valid, {_count(len(bank), 'pair')} ({bank.attrs['format']}); "
@@ -173,9 +187,15 @@ def cmd_convert(args: argparse.Namespace) -> int:
     int
         The exit code: 0.
     """
-    bank = read_bank(args.file, args.fmt)
+    if usage := _usage_problem(args):
+        return _usage(usage)
+    checked = _checked_bank(args)
+    bank = _rows(checked, args)
     write_bank_jsonl(bank, args.out)
-    print(f"{args.file}: wrote {_count(len(bank), 'pair')} ({bank.attrs['format']}) to {args.out}")
+    print(
+        f"{args.file}: wrote {_count(len(bank), 'pair')} ({checked.format}) to {args.out}"
+        f"{_refused(checked, args)}{_skipped(checked)}"
+    )
     return EXIT_OK
 
 
@@ -218,7 +238,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     """
     from storage.store import BankRefused
 
-    bank = read_bank(args.file, args.fmt)
+    if usage := _usage_problem(args):
+        return _usage(usage)
+    checked = _checked_bank(args)
+    bank = _rows(checked, args)
     try:
         counts = Store(args.db).import_bank(args.bank, bank, source_file=Path(args.file).name[-500:])
     except BankRefused as refused:
@@ -231,7 +254,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     print(
         f"{args.file}: bank {args.bank!r}: {counts['added']} pairs added, {counts['updated']} updated, "
-        f"{counts['unchanged']} unchanged"
+        f"{counts['unchanged']} unchanged{_refused(checked, args)}{_skipped(checked)}"
     )
     return EXIT_OK
 
@@ -268,13 +291,23 @@ def cmd_judgments_import(args: argparse.Namespace) -> int:
     int
         The exit code: 0.
     """
+    if usage := _usage_problem(args):
+        return _usage(usage)
     store = Store(args.db)
     bank = _stored_bank(store, args.bank)
-    frame = read_judgments(args.file, pair_ids=bank["id"])
+    as_csv = args.fmt == "csv" or (args.fmt == "auto" and Path(args.file).suffix.lower() == ".csv")
+    checked: Checked | None = None
+    if as_csv and not args.skip_invalid:  # the judgments CSV, read as it always was
+        frame = read_judgments(args.file, pair_ids=bank["id"])
+    else:
+        data = Path(args.file).read_bytes()
+        checked = check_judgments_file(data, args.file, args.fmt, pair_ids=bank["id"])
+        frame = _rows(checked, args).drop(columns="line")
     counts = store.import_judgments(frame, bank=args.bank, cohort=args.cohort, source=args.file)
     print(
         f"{args.file}: {_count(counts['added'], 'judgment')} imported, "
         f"{counts['already_present']} already present"
+        + ("" if checked is None else f"{_refused(checked, args)}{_skipped(checked)}")
     )
     return EXIT_OK
 
@@ -441,6 +474,55 @@ def cmd_cohort_invite_lead(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _checked_bank(args: argparse.Namespace) -> Checked:
+    """The command's bank file read as ``--from``, or ``--map`` and ``--gold-values``, say."""
+    columns = None
+    if args.map is not None or args.gold_values is not None:
+        columns = ColumnMap(
+            args.map.columns if args.map is not None else {},
+            args.gold_values.gold_values if args.gold_values is not None else {},
+        )
+    return check_bank_file(Path(args.file).read_bytes(), args.file, args.fmt, columns=columns)
+
+
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with a command's import options taken together, or None."""
+    if (getattr(args, "map", None) or getattr(args, "gold_values", None)) and args.fmt != "auto":
+        return "--map and --gold-values read the file's own columns: leave out --from"
+    skip, rejects = getattr(args, "skip_invalid", False), getattr(args, "rejects", None)
+    if skip and not rejects:
+        return "--skip-invalid needs --rejects FILE, the file the refused rows are written to"
+    if rejects and not skip:
+        return "--rejects is written only with --skip-invalid"
+    return None
+
+
+def _usage(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_UNREADABLE
+
+
+def _rows(checked: Checked, args: argparse.Namespace) -> pd.DataFrame:
+    """All of the file's rows, or nothing; with ``--skip-invalid`` the valid ones, once the
+    refused ones are written to ``--rejects``."""
+    if not getattr(args, "skip_invalid", False):
+        return checked.all_rows()
+    write_csv(args.rejects, checked.rejects())
+    return checked.valid_rows()
+
+
+def _refused(checked: Checked, args: argparse.Namespace) -> str:
+    if not getattr(args, "skip_invalid", False):
+        return ""
+    return f"; {_count(len(checked.refused_lines), 'row')} refused (listed in {args.rejects})"
+
+
+def _skipped(checked: Checked) -> str:
+    why = {"tie votes": " (a judgment picks A or B)", "repeat votes": " (a rater's first vote counts)"}
+    parts = [f"{n} {what}{why.get(what, '')}" for what, n in sorted(checked.skipped.items()) if n]
+    return f"; skipped {', '.join(parts)}" if parts else ""
+
+
 def _summary(counts: dict[str, int]) -> str:
     return (
         f"{_count(counts['banks'], 'bank')} ({_count(counts['pairs'], 'pair')}), "
@@ -524,6 +606,21 @@ def format_stats(stats: dict[str, Any], problems: list[str], *, title: str = "ba
 # --------------------------------------------------------------------------- parser pieces
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Help wrapped at spaces only: a name such as ``mt-bench`` or an example is never cut."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False, break_long_words=False)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser (and so each of its subcommands' parsers) with :class:`_Formatter` help."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
+
 def _add_format_option(parser: argparse.ArgumentParser) -> None:
     formats = ["auto", *FORMATS]
     parser.add_argument(
@@ -536,6 +633,51 @@ def _add_format_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _map_option(text: str) -> ColumnMap:
+    try:
+        return ColumnMap.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _gold_values_option(text: str) -> ColumnMap:
+    try:
+        return ColumnMap.parse(None, text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _add_mapping_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--map",
+        type=_map_option,
+        metavar="BANK=COLUMN,...",
+        help="read a file in no known format (CSV, JSON list or JSONL) through its own columns, e.g. "
+        "prompt=instruction,response_a=output_1,response_b=output_2,gold=label; a bank column not "
+        "named is read from the file's column of that name",
+    )
+    parser.add_argument(
+        "--gold-values",
+        type=_gold_values_option,
+        metavar="A=VALUE,...",
+        help="what the file's gold values mean, e.g. A=1,B=2,tie=0 (a gold may be named more than once)",
+    )
+
+
+def _add_skip_options(parser: argparse.ArgumentParser, *, rows: str) -> None:
+    parser.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help=f"import the valid {rows} and refuse the others, instead of refusing the whole file; "
+        "problems of the whole file (encoding, a CSV header, JSON list syntax) still refuse it",
+    )
+    parser.add_argument(
+        "--rejects",
+        metavar="FILE",
+        help="with --skip-invalid: write every refused row here as CSV (line, field, message, raw)",
+    )
+
+
 def _add_validate(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "validate",
@@ -545,6 +687,7 @@ def _add_validate(subparsers: Any) -> None:
     )
     parser.add_argument("file", metavar="FILE", help="the bank file to check")
     _add_format_option(parser)
+    _add_mapping_options(parser)
     parser.set_defaults(run=cmd_validate)
 
 
@@ -558,6 +701,8 @@ def _add_convert(subparsers: Any) -> None:
     parser.add_argument("file", metavar="INPUT", help="the file to convert")
     _add_format_option(parser)
     parser.add_argument("--out", required=True, metavar="BANK.jsonl", help="where to write the bank")
+    _add_mapping_options(parser)
+    _add_skip_options(parser, rows="pairs")
     parser.set_defaults(run=cmd_convert)
 
 
@@ -592,6 +737,8 @@ def _add_import(subparsers: Any) -> None:
     parser.add_argument("file", metavar="FILE", help="the bank file to import")
     parser.add_argument("--bank", required=True, metavar="NAME", help="the bank to add the pairs to")
     _add_format_option(parser)
+    _add_mapping_options(parser)
+    _add_skip_options(parser, rows="pairs")
     _add_db_option(parser)
     parser.set_defaults(run=cmd_import)
 
@@ -619,12 +766,24 @@ def _add_judgments(subparsers: Any) -> None:
     imp = sub.add_parser(
         "import",
         help="import judgments on a stored bank, all or nothing",
-        description="Validate J.csv against bank NAME (every problem listed, exit 1, nothing imported) "
+        description="Validate FILE against bank NAME (every problem listed, exit 1, nothing imported) "
         "and store its judgments in one transaction. A judgment already stored (same rater, pair "
         "and answered_at) is skipped, so the same file may be imported twice or from several "
-        "processes at once.",
+        "processes at once. FILE is a judgments CSV, or a file of raters' votes ("
+        + ", ".join(JUDGMENT_FORMATS)
+        + ") whose pairs were imported into NAME: each vote for one response becomes a judgment, "
+        "and a tie vote, which picks neither, is skipped and counted.",
     )
-    imp.add_argument("file", metavar="J.csv", help="the judgments file")
+    imp.add_argument("file", metavar="FILE", help="the judgments file, or a file of raters' votes")
+    imp.add_argument(
+        "--from",
+        dest="fmt",
+        choices=["auto", "csv", *JUDGMENT_FORMATS],
+        default="auto",
+        metavar="FORMAT",
+        help="csv (the judgments CSV) or one of " + ", ".join(JUDGMENT_FORMATS) + " (default: auto)",
+    )
+    _add_skip_options(imp, rows="judgments")
     imp.add_argument("--bank", required=True, metavar="NAME", help="the bank the pairs belong to")
     imp.add_argument(
         "--cohort",

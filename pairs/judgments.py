@@ -233,6 +233,81 @@ def validate_judgments(
     return _capped(found, total, file)
 
 
+def judgment_rows(text: str, file: str) -> tuple[pd.DataFrame, np.ndarray, list[Problem], list[Problem]]:
+    """The rows of a judgments CSV text, as read before they are checked.
+
+    Parameters
+    ----------
+    text : str
+        The decoded file.
+    file : str
+        The file's name, for the problems.
+
+    Returns
+    -------
+    frame : DataFrame
+        The known :data:`COLUMNS` the header names, as text (blank rows left out).
+    lines : array of int
+        Each row's first line.
+    header_problems : list of Problem
+        A required column missing or a column named twice (or no header at all).
+    row_problems : list of Problem
+        Rows that are not valid CSV or have more cells than the header (not in ``frame``).
+    """
+    return _read_csv(text, file)
+
+
+def judgment_row_problems(
+    frame: pd.DataFrame,
+    file: str,
+    *,
+    lines: np.ndarray | None = None,
+    pair_ids: Iterable[str] | None = None,
+) -> tuple[np.ndarray, list[Problem]]:
+    """Which rows of a frame of judgments break a rule, and every problem (none left out).
+
+    Unlike :func:`validate_judgments`, every row of a rater whose name looks
+    like another's is marked, so that leaving out the marked rows leaves none of theirs.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Some of the :data:`COLUMNS`, as text.
+    file : str
+        The file name for the messages.
+    lines : array of int, optional
+        Each row's line in the file (default: 2, 3, ...).
+    pair_ids : iterable of str, optional
+        The bank's pair ids; when given, a judgment on any other pair is a problem.
+
+    Returns
+    -------
+    bad : array of bool
+        True for each row (by position) with a problem.
+    problems : list of Problem
+        In line order; ``no judgments found`` when ``frame`` is empty.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"rater": ["ann", "bob"], "pair_id": ["p1", "p1"], "choice": ["A", "X"]})
+    >>> bad, problems = judgment_row_problems(frame, "j.csv")
+    >>> bad.tolist(), [str(p) for p in problems]
+    ([False, True], ["j.csv:3: choice: must be A or B, got 'X'"])
+    """
+    if len(frame) == 0:
+        return np.zeros(0, dtype=bool), [Problem(file, None, "judgments", "no judgments found")]
+    lines = np.arange(2, len(frame) + 2) if lines is None else np.asarray(lines)
+    checks = _checks(_Fields(frame), pair_ids=pair_ids, lines=lines, every_lookalike_row=True)
+    masks = np.vstack([check.mask for check in checks])
+    bad = np.asarray(masks.any(axis=0), dtype=bool)
+    problems = [
+        Problem(file, int(lines[row]), checks[k].field, checks[k].message(int(row)))
+        for row in np.flatnonzero(bad)
+        for k in np.flatnonzero(masks[:, row])
+    ]
+    return bad, problems
+
+
 def _capped(problems: list[Problem], total: int, file: str) -> list[Problem]:
     """The first :data:`MAX_PROBLEMS` of ``problems`` and, when ``total`` is more, how many more."""
     if total <= MAX_PROBLEMS:
@@ -388,13 +463,19 @@ def _numbers(text: pd.Series) -> np.ndarray:
 
 
 def _checks(
-    fields: _Fields, *, pair_ids: Iterable[str] | None, lines: np.ndarray | None = None
+    fields: _Fields,
+    *,
+    pair_ids: Iterable[str] | None,
+    lines: np.ndarray | None = None,
+    every_lookalike_row: bool = False,
 ) -> list[_Check]:
     """Every rule a judgment must follow, in the order a row's problems are listed.
 
     The masks are whole-column operations; the messages are functions, called
     only for the rows that are reported. ``lines`` (each row's line in the
-    file) is needed only to word a conflict between two rows.
+    file) is needed only to word a conflict between two rows. A rater whose
+    name looks like another's is reported on their first row, or on every row
+    with ``every_lookalike_row`` (when the rows with problems are left out).
     """
     text = fields.text
     rater, pair, choice, left = text["rater"], text["pair_id"], fields.choice, fields.left
@@ -429,7 +510,8 @@ def _checks(
         )
 
     lookalikes = [theirs is not None for theirs in raters.lookalike_of]
-    checks.append(_Check("rater", raters.first_rows_mask(lookalikes), lookalike_message))
+    lookalike_rows = raters.row_mask if every_lookalike_row else raters.first_rows_mask
+    checks.append(_Check("rater", lookalike_rows(lookalikes), lookalike_message))
     checks.append(_Check("pair_id", mask(pair == ""), fixed("empty")))
     checks.append(_Check("pair_id", mask(pair.str.len() > MAX_NAME_CHARS), fixed(too_long)))
     nul = "contains a NUL character (\\u0000)"
@@ -594,6 +676,8 @@ __all__ = [
     "MAX_NAME_CHARS",
     "MAX_PROBLEMS",
     "REQUIRED",
+    "judgment_row_problems",
+    "judgment_rows",
     "neutralize_formula",  # kept here for the callers of pairs.judgments; defined in pairs.export
     "normalize",
     "parse_judgments",

@@ -365,6 +365,8 @@ RECORDS = {
     "chosen-rejected": chosen_rejected_records(),
     "mt-bench": mt_bench_records(),
 }
+GENERATED = list(RECORDS)
+"""The formats whose files are generated here; tests/test_importers_fuzz.py generates the others."""
 
 
 def _json_bytes(records: list, *, as_list: bool, indent: int | None, ascii_only: bool) -> str:
@@ -598,7 +600,7 @@ def check_import(data: bytes, name: str, fmt: str) -> tuple[pd.DataFrame, list[P
 # --------------------------------------------------------------------------- bank importer
 
 
-@pytest.mark.parametrize("fmt", list(FORMATS))
+@pytest.mark.parametrize("fmt", GENERATED)
 def test_a_bank_file_imports_completely_or_is_refused_with_its_lines(fmt):
     """Generated files of each format, read in every mode: valid ones import every pair,
     broken ones are refused, and nothing ever raises."""
@@ -708,7 +710,7 @@ def test_the_store_gets_every_pair_or_none(db_url):
     store = Store(db_url)
 
     @settings(FUZZ, max_examples=25 if store.dialect == "postgresql" else 60)
-    @given(st.sampled_from(list(FORMATS)).flatmap(bank_cases))
+    @given(st.sampled_from(GENERATED).flatmap(bank_cases))
     def check(case: Case) -> None:
         note(f"{case.name} ({case.fmt}): {case.log}\n{case.data[:3000]!r}")
         check_all_or_nothing(store, case.data, case.name)
@@ -1154,7 +1156,7 @@ def test_the_lead_console_answers_every_upload_without_a_traceback(app_store):
     generated = iter(range(1_000_000))
 
     @settings(FUZZ, max_examples=8, derandomize=True, database=None)
-    @given(st.sampled_from(list(FORMATS)).flatmap(bank_cases))
+    @given(st.sampled_from(GENERATED).flatmap(bank_cases))
     def check(case: Case) -> None:
         note(f"{case.name} ({case.fmt}): {case.log}\n{case.data[:3000]!r}")
         upload(at, store, case.name, case.data, typed=f"generated {next(generated)}")

@@ -32,19 +32,22 @@ def read_csv(source: Source) -> Iterator[Record]:
     """
     csv.field_size_limit(max(csv.field_size_limit(), 4 * MAX_TEXT_CHARS))
     header: list[str] | None = None
+    start = 0
     for line, row, read in csv_rows(source.text):
-        if isinstance(row, csv.Error):
-            source.problem(line, "csv", f"not valid CSV ({row})")
+        span, start = (start, read), read
+        if isinstance(row, csv.Error):  # an unclosed quote may hide the rows after it
+            source.problem(line, "csv", f"not valid CSV ({row})", whole_file=True)
             continue
         source.advance(read)
         if header is None:
             header, repeated, missing = csv_header(row, COLUMNS, REQUIRED)
             for column in repeated:  # other columns are not read
-                source.problem(line, column, "column appears more than once")
+                source.problem(line, column, "column appears more than once", whole_file=True)
             for column in missing:
-                source.problem(line, column, "missing column")
+                source.problem(line, column, "missing column", whole_file=True)
             source.missing_columns = set(missing)
             continue
+        source.spans[line] = span
         if len(row) > len(header):
             source.problem(line, "csv", f"{len(row)} fields but the header has {len(header)}")
             continue

@@ -17,11 +17,12 @@ from pairs.errors import shown
 from pairs.importers.reading import (
     Record,
     Source,
-    chat_messages,
+    exchanges,
     first_is_a,
     is_object,
     json_records,
     text_fields,
+    turn_texts,
 )
 
 MT_BENCH_CATEGORIES = (
@@ -87,7 +88,7 @@ def read_mt_bench(source: Source) -> Iterator[Record]:
         if model_a != first:
             conversation_a, conversation_b = conversation_b, conversation_a
             winner = {"a": "b", "b": "a"}.get(winner, winner)
-        texts = _mt_bench_texts(conversation_a, conversation_b, turn)
+        texts = turn_texts(conversation_a, conversation_b, turn)
         key = (str(question_id), turn, first, second)
         group = groups.setdefault(key, _Votes(line, question_id, turn, first, second, texts))
         if group.texts != texts:
@@ -127,18 +128,18 @@ def _mt_bench_vote(source: Source, line: int | None, record: dict) -> tuple | No
     elif isinstance(turn, bool) or not isinstance(turn, int) or turn < 1:
         source.problem(line, "turn", f"must be a whole number from 1, got {shown(turn)}")
         turn = None
-    exchanges = {}
+    found_turns = {}
     for key in ("conversation_a", "conversation_b"):
-        found = _exchanges(record.get(key))
+        found = exchanges(record.get(key))
         if isinstance(found, str):
             source.problem(line, key, found)
         elif isinstance(turn, int) and len(found) < turn:
             source.problem(line, key, f"has {len(found)} answered turn(s), fewer than turn {turn}")
         else:
-            exchanges[key] = found
-    if len(exchanges) == 2 and isinstance(turn, int):
-        asked_a = [user for user, _ in exchanges["conversation_a"][:turn]]
-        asked_b = [user for user, _ in exchanges["conversation_b"][:turn]]
+            found_turns[key] = found
+    if len(found_turns) == 2 and isinstance(turn, int):
+        asked_a = [user for user, _ in found_turns["conversation_a"][:turn]]
+        asked_b = [user for user, _ in found_turns["conversation_b"][:turn]]
         if asked_a != asked_b:
             source.problem(line, "conversation_b", "asks different questions than conversation_a")
     if len(source.problems) > problems_before or models is None or not isinstance(winner, str):
@@ -149,47 +150,9 @@ def _mt_bench_vote(source: Source, line: int | None, record: dict) -> tuple | No
         models[0].strip(),
         models[1].strip(),
         _WINNERS[winner.strip().lower()],
-        exchanges["conversation_a"],
-        exchanges["conversation_b"],
+        found_turns["conversation_a"],
+        found_turns["conversation_b"],
     )
-
-
-def _exchanges(value: Any) -> list[tuple[str, str]] | str:
-    """``[(user message, assistant answer), ...]`` of a conversation, or why it is malformed."""
-    messages = chat_messages(value)
-    if isinstance(messages, str):
-        return messages
-    out: list[tuple[str, str]] = []
-    asked: str | None = None
-    for number, (role, content) in enumerate(messages, start=1):
-        if role == "system":
-            continue
-        if role == "user" and asked is None:
-            asked = content
-        elif role == "assistant" and asked is not None:
-            out.append((asked, content))
-            asked = None
-        else:
-            return f"message {number} ({role}) breaks the user/assistant alternation"
-    return out
-
-
-def _mt_bench_texts(
-    exchanges_a: list[tuple[str, str]], exchanges_b: list[tuple[str, str]], turn: int
-) -> tuple[str, str, str]:
-    """``(prompt, response_a, response_b)`` at ``turn``; earlier turns go into the prompt."""
-    parts = []
-    for number in range(1, turn):
-        (asked, answer_a), (_, answer_b) = exchanges_a[number - 1], exchanges_b[number - 1]
-        parts.append(f"[Turn {number}, user]\n{asked}")
-        if answer_a == answer_b:
-            parts.append(f"[Turn {number}, assistant]\n{answer_a}")
-        else:
-            parts.append(f"[Turn {number}, assistant A]\n{answer_a}")
-            parts.append(f"[Turn {number}, assistant B]\n{answer_b}")
-    asked = exchanges_a[turn - 1][0]
-    prompt = "\n\n".join([*parts, f"[Turn {turn}, user]\n{asked}"]) if parts else asked
-    return prompt, exchanges_a[turn - 1][1].strip(), exchanges_b[turn - 1][1].strip()
 
 
 def _mt_bench_pair(group: _Votes) -> dict[str, Any]:

@@ -10,15 +10,19 @@ every problem in a file is found in one pass.
 from __future__ import annotations
 
 import codecs
+import csv
 import hashlib
 import json
 import re
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from pairs.bank import MAX_TEXT_CHARS
 from pairs.errors import Problem, shown
+from pairs.files import csv_rows
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: characters of the decoded file processed so far, and in all."""
@@ -49,6 +53,16 @@ class Source:
         Every problem a reader reported, in the order found.
     missing_columns : set of str
         Required columns a CSV header lacks (their per-record "missing" is then not repeated).
+    whole_file : set of Problem
+        The problems that concern the file, not one record (a CSV header, JSON
+        list syntax): skipping records cannot get past them.
+    spans : dict of int to (int, int)
+        Where each record of a JSON list or CSV file starts and ends in ``text``,
+        by its line (a JSON Lines record is its line).
+    skipped : Counter
+        What a reader left out on purpose, by kind (``"tie votes"``), for the summary.
+    header : list of str or None
+        The header of a file read by :func:`table_records` as CSV.
     """
 
     name: str
@@ -56,14 +70,19 @@ class Source:
     progress: Progress | None = None
     problems: list[Problem] = field(default_factory=list)
     missing_columns: set[str] = field(default_factory=set)
+    whole_file: set[Problem] = field(default_factory=set)
+    spans: dict[int, tuple[int, int]] = field(default_factory=dict)
+    skipped: Counter = field(default_factory=Counter)
+    header: list[str] | None = None
     _reported: int = 0
+    _line_starts: list[int] | None = None
 
     def __post_init__(self) -> None:
         self._step = max(1, len(self.text) // 100)
         if self.progress is not None:
             self.progress(0, len(self.text))
 
-    def problem(self, line: int | None, field: str, message: str) -> None:
+    def problem(self, line: int | None, field: str, message: str, *, whole_file: bool = False) -> None:
         """Report a problem at ``line`` (None: the whole file) in ``field``.
 
         Parameters
@@ -74,8 +93,41 @@ class Source:
             The field or aspect at fault (``"gold"``, ``"json"``, ``"encoding"``, ...).
         message : str
             What is wrong, in a short sentence without the file and line.
+        whole_file : bool
+            True when the problem is not one record's (see :attr:`whole_file`).
         """
-        self.problems.append(Problem(self.name, line, field, message))
+        problem = Problem(self.name, line, field, message)
+        self.problems.append(problem)
+        if whole_file or line is None:
+            self.whole_file.add(problem)
+
+    def raw(self, line: int | None) -> str:
+        """The text of the record that starts on ``line``, or of that physical line.
+
+        Parameters
+        ----------
+        line : int or None
+            A line of the file (None: no text).
+
+        Returns
+        -------
+        str
+            The record's text as the file has it (a JSON object, a CSV row), without
+            the line break after it; the physical line when no record starts there.
+        """
+        if line is None:
+            return ""
+        if line in self.spans:
+            start, end = self.spans[line]
+        else:
+            if self._line_starts is None:
+                self._line_starts = [0, *(found.end() for found in re.finditer("\n", self.text))]
+            if not 1 <= line <= len(self._line_starts):
+                return ""
+            start = self._line_starts[line - 1]
+            end = self.text.find("\n", start)
+            end = len(self.text) if end < 0 else end
+        return self.text[start:end].strip("\r\n")
 
     def advance(self, done: int) -> None:
         """Tell ``progress`` that ``done`` characters are read, when 1 % more is done since last told.
@@ -342,12 +394,15 @@ def _json_list(source: Source, start: int) -> Iterator[Record]:
         pos = _skip_ws(text, pos)
         source.advance(pos)
         if pos >= len(text):
-            source.problem(lines.at(len(text)), "json", "not valid JSON (the list is not closed with ']')")
+            message = "not valid JSON (the list is not closed with ']')"
+            source.problem(lines.at(len(text)), "json", message, whole_file=True)
             return
         if text[pos] == "]":
             end = _skip_ws(text, pos + 1)
             if end < len(text):
-                source.problem(lines.at(end), "json", "not valid JSON (text after the closing ']')")
+                source.problem(
+                    lines.at(end), "json", "not valid JSON (text after the closing ']')", whole_file=True
+                )
             return
         element_start = pos
         try:
@@ -356,27 +411,32 @@ def _json_list(source: Source, start: int) -> Iterator[Record]:
             line = e.lineno if isinstance(e, json.JSONDecodeError) else lines.at(pos)
             resumed = _resync(text, element_start, pos + 1)
             rest = "" if resumed is not None else "; the rest of the file was not checked"
-            source.problem(line, "json", f"not valid JSON ({json_reason(e)}){rest}")
+            source.problem(line, "json", f"not valid JSON ({json_reason(e)}){rest}", whole_file=True)
             if resumed is None:
                 return
             pos = resumed
             continue
-        yield lines.at(element_start), record
+        line = lines.at(element_start)
+        source.spans[line] = (element_start, end)
+        yield line, record
         pos = _skip_ws(text, end)
         if text.startswith(",", pos):
             if text.startswith("]", _skip_ws(text, pos + 1)):
-                source.problem(lines.at(pos), "json", "not valid JSON (a comma before the closing ']')")
+                message = "not valid JSON (a comma before the closing ']')"
+                source.problem(lines.at(pos), "json", message, whole_file=True)
             pos += 1
         elif pos < len(text) and text[pos] not in "]{[":
             line = lines.at(pos)
             resumed = _resync(text, element_start, pos)
             rest = "" if resumed is not None else "; the rest of the file was not checked"
-            source.problem(line, "json", f"not valid JSON (expected ',' or ']' after a record){rest}")
+            message = f"not valid JSON (expected ',' or ']' after a record){rest}"
+            source.problem(line, "json", message, whole_file=True)
             if resumed is None:
                 return
             pos = resumed
         elif pos < len(text) and text[pos] != "]":
-            source.problem(lines.at(pos), "json", "not valid JSON (missing ',' between records)")
+            message = "not valid JSON (missing ',' between records)"
+            source.problem(lines.at(pos), "json", message, whole_file=True)
 
 
 def _resync(text: str, element_start: int, search_from: int) -> int | None:
@@ -504,3 +564,150 @@ def chat_messages(value: Any) -> list[tuple[str, str]] | str:
             return f"message {number} must be an object with text 'role' and 'content'"
         out.append((message["role"].strip().lower(), message["content"]))
     return out
+
+
+def exchanges(value: Any) -> list[tuple[str, str]] | str:
+    """``[(user message, assistant answer), ...]`` of a conversation, or why it is malformed.
+
+    System messages are left out; otherwise user and assistant messages must alternate,
+    starting with the user. A last user message without an answer is dropped.
+
+    Parameters
+    ----------
+    value : object
+        A record's field, expected to be a list of ``{"role": str, "content": str}``.
+
+    Returns
+    -------
+    list of (str, str) or str
+        The answered turns, or a sentence saying what is wrong with ``value``.
+
+    Examples
+    --------
+    >>> exchanges([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}])
+    [('hi', 'hello')]
+    >>> exchanges([{"role": "assistant", "content": "hello"}])
+    'message 1 (assistant) breaks the user/assistant alternation'
+    """
+    messages = chat_messages(value)
+    if isinstance(messages, str):
+        return messages
+    out: list[tuple[str, str]] = []
+    asked: str | None = None
+    for number, (role, content) in enumerate(messages, start=1):
+        if role == "system":
+            continue
+        if role == "user" and asked is None:
+            asked = content
+        elif role == "assistant" and asked is not None:
+            out.append((asked, content))
+            asked = None
+        else:
+            return f"message {number} ({role}) breaks the user/assistant alternation"
+    return out
+
+
+def turn_texts(
+    exchanges_a: list[tuple[str, str]], exchanges_b: list[tuple[str, str]], turn: int
+) -> tuple[str, str, str]:
+    """``(prompt, response_a, response_b)`` at ``turn`` of two conversations that ask the same.
+
+    The earlier turns go into the prompt: each question as ``[Turn N, user]``, the
+    two answers as ``[Turn N, assistant A]`` and ``[Turn N, assistant B]`` (one
+    ``[Turn N, assistant]`` when they are the same), then ``[Turn T, user]`` and the
+    question asked at ``turn``. At turn 1 the prompt is that question alone.
+
+    Parameters
+    ----------
+    exchanges_a, exchanges_b : list of (str, str)
+        The two conversations' turns, as :func:`exchanges` gives them, with at least ``turn`` each.
+    turn : int
+        The turn whose answers are compared, from 1.
+
+    Returns
+    -------
+    tuple of str
+        The prompt and the two answers at ``turn`` (trimmed).
+
+    Examples
+    --------
+    >>> first = [("2+2?", "4"), ("And 3+3?", "6")]
+    >>> second = [("2+2?", "four"), ("And 3+3?", "six")]
+    >>> prompt, a, b = turn_texts(first, second, 2)
+    >>> print(prompt)
+    [Turn 1, user]
+    2+2?
+    <BLANKLINE>
+    [Turn 1, assistant A]
+    4
+    <BLANKLINE>
+    [Turn 1, assistant B]
+    four
+    <BLANKLINE>
+    [Turn 2, user]
+    And 3+3?
+    >>> a, b
+    ('6', 'six')
+    """
+    parts = []
+    for number in range(1, turn):
+        (asked, answer_a), (_, answer_b) = exchanges_a[number - 1], exchanges_b[number - 1]
+        parts.append(f"[Turn {number}, user]\n{asked}")
+        if answer_a == answer_b:
+            parts.append(f"[Turn {number}, assistant]\n{answer_a}")
+        else:
+            parts.append(f"[Turn {number}, assistant A]\n{answer_a}")
+            parts.append(f"[Turn {number}, assistant B]\n{answer_b}")
+    asked = exchanges_a[turn - 1][0]
+    prompt = "\n\n".join([*parts, f"[Turn {turn}, user]\n{asked}"]) if parts else asked
+    return prompt, exchanges_a[turn - 1][1].strip(), exchanges_b[turn - 1][1].strip()
+
+
+def table_records(source: Source) -> Iterator[Record]:
+    """Records of JSON (a list, or JSON Lines) or, when the text does not start like JSON, of CSV.
+
+    A CSV row becomes a dict from the header's names (trimmed, as written) to
+    its cells; empty cells are left out, so they count as missing, and
+    ``source.header`` holds the header. A name repeated in the header, and a row
+    the CSV reader cannot parse (an unclosed quote may hide the rows after it),
+    are problems of the whole file; a row with more cells than the header is a
+    problem of that row.
+
+    Parameters
+    ----------
+    source : Source
+        The file.
+
+    Yields
+    ------
+    Record
+        ``(line, value)``: each record and the line where it starts.
+
+    Examples
+    --------
+    >>> source = Source("x.csv", "q,label\\nHi,1\\n,2\\n")
+    >>> list(table_records(source)), source.header
+    ([(2, {'q': 'Hi', 'label': '1'}), (3, {'label': '2'})], ['q', 'label'])
+    """
+    if source.text.lstrip().startswith(("[", "{")):
+        yield from json_records(source)
+        return
+    csv.field_size_limit(max(csv.field_size_limit(), 4 * MAX_TEXT_CHARS))
+    start = 0
+    for line, row, read in csv_rows(source.text):
+        span, start = (start, read), read
+        source.advance(read)
+        if isinstance(row, csv.Error):
+            source.problem(line, "csv", f"not valid CSV ({row})", whole_file=True)
+            continue
+        if source.header is None:
+            source.header = [cell.strip() for cell in row]
+            counts = Counter(source.header)
+            for name in sorted(name for name, n in counts.items() if name and n > 1):
+                source.problem(line, name, "column appears more than once", whole_file=True)
+            continue
+        source.spans[line] = span
+        if len(row) > len(source.header):
+            source.problem(line, "csv", f"{len(row)} fields but the header has {len(source.header)}")
+            continue
+        yield line, {key: cell for key, cell in zip(source.header, row, strict=False) if key and cell.strip()}
