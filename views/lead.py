@@ -61,7 +61,7 @@ with rotate_col.popover("New invite code"):
 tab_names = ["Cohort", "Gold audit", "Import a bank", "Guidelines", "Drill settings", "Raters", "Export"]
 if lead.admin:
     tab_names.append("Server admin")
-tabs = st.tabs(tab_names)
+tabs = st.tabs(tab_names, key="console_tab")  # the tab stays open across the reruns of its actions
 overview, audit, banks_tab, guidelines_tab, settings, raters_tab, export = tabs[:7]
 bank_name = info["bank"]
 today = pd.Timestamp.now(tz="UTC").date()
