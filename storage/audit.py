@@ -36,6 +36,10 @@ CHANGE_COLUMNS = ["pair_id", "field", "old", "new", "changed_by", "changed_at"]
 """Columns of :func:`pair_changes`."""
 
 
+class LastPair(Exception):
+    """Retiring this pair would leave the bank no pair for a drill to draw."""
+
+
 def _editable_bank(conn: Connection, bank: str, cohort_id: int) -> int:
     """The id of ``bank`` if cohort ``cohort_id`` may change it; else :class:`BankRefused`."""
     row = conn.execute(
@@ -140,7 +144,8 @@ def set_retired(
 ) -> bool:
     """Retire a pair (never drawn into a drill again; its answers stay) or bring it back; recorded.
 
-    Parameters and errors as :func:`change_pair`. Returns False when the pair
+    Parameters and errors as :func:`change_pair`, and :class:`LastPair` when
+    retiring the pair would leave no pair to draw. Returns False when the pair
     was already in that state.
     """
 
@@ -159,6 +164,16 @@ def set_retired(
             return False
         at = moment or now()
         if retired:
+            total = conn.execute(
+                sa.select(sa.func.count()).select_from(pairs_table).where(pairs_table.c.bank_id == bank_id)
+            ).scalar_one()
+            gone = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(retired_pairs)
+                .where(retired_pairs.c.bank_id == bank_id)
+            ).scalar_one()
+            if total - gone <= 1:
+                raise LastPair(bank)
             conn.execute(sa.insert(retired_pairs).values(bank_id=bank_id, pair_id=pair_id, retired_at=at))
         else:
             conn.execute(sa.delete(retired_pairs).where(*key))
@@ -306,6 +321,7 @@ def remove_simulated_raters(store: Store, cohort_id: int) -> dict[str, int]:
 __all__ = [
     "CHANGE_COLUMNS",
     "FIELDS",
+    "LastPair",
     "change_pair",
     "gold_corrections_answered",
     "guidelines",

@@ -157,10 +157,18 @@ def test_a_retired_pair_is_never_drawn_into_a_drill_again(env):
     for day in range(1, 6):
         drill = drills.get_or_create_drill(store, rater.id, "mine", date(2026, 11, day), size=10)
         assert {item.pair_id for item in drill.items} <= keep
+    for pid in ids[1:12]:
+        cohort.retire_pair(store, lead, "mine", pid)
+    with pytest.raises(accounts.AccountError, match="last pair"):
+        cohort.retire_pair(store, lead, "mine", ids[0])
+    drill = drills.get_or_create_drill(store, rater.id, "mine", date(2026, 11, 9), size=10)
+    assert [item.pair_id for item in drill.items] == [ids[0]]
+    for pid in ids[1:12]:
+        cohort.retire_pair(store, lead, "mine", pid, retired=False)
     assert cohort.retire_pair(store, lead, "mine", ids[20], retired=False)  # back in drills
     assert not cohort.retire_pair(store, lead, "mine", ids[20], retired=False)
     fields = cohort.pair_history(store, "mine")[["pair_id", "field", "old", "new"]].values.tolist()
-    assert fields[-1] == [ids[20], "retired", "yes", "no"] and len(fields) == len(ids) - 12 + 1
+    assert fields[-1] == [ids[20], "retired", "yes", "no"] and len(fields) == len(ids) - 12 + 11 + 11 + 1
 
 
 # -- guidelines and demo data, in the store ---------------------------------------------------

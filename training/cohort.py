@@ -124,7 +124,8 @@ def correct_reason(store: Store, lead: Rater, bank: str, pair_id: str, reason: s
 def retire_pair(store: Store, lead: Rater, bank: str, pair_id: str, *, retired: bool = True) -> bool:
     """Retire a pair (no drill draws it again; its answers still count), or restore it (``retired=False``).
 
-    Parameters and errors as :func:`correct_gold`.
+    Parameters and errors as :func:`correct_gold`; retiring the bank's last
+    pair in drills is refused too (an ``AccountError``).
 
     Returns
     -------
@@ -138,6 +139,8 @@ def retire_pair(store: Store, lead: Rater, bank: str, pair_id: str, *, retired: 
         )
     except BankRefused as refused:
         raise _refused(refused) from None
+    except rows.LastPair:
+        raise AccountError("This is the bank's last pair in drills: it cannot be retired.") from None
 
 
 def retired_pairs(store: Store, bank: str) -> set[str]:

@@ -244,10 +244,14 @@ def show_audit_pair(pair_id: str, evidence, *, editable: bool, key: str) -> None
         "Bring the pair back into drills" if is_retired else "Retire the pair (never drawn again)",
         key=f"retire_{key}",
     ):
-        cohort.retire_pair(store, lead, bank_name, pair_id, retired=not is_retired)
-        state = "back in drills." if is_retired else "retired."
-        st.session_state[FLASH] = f"Pair {escape_markdown(pair_id)}: {state}"
-        st.rerun()
+        try:
+            cohort.retire_pair(store, lead, bank_name, pair_id, retired=not is_retired)
+        except accounts.AccountError as refused:
+            st.error(str(refused))
+        else:
+            state = "back in drills." if is_retired else "retired."
+            st.session_state[FLASH] = f"Pair {escape_markdown(pair_id)}: {state}"
+            st.rerun()
 
 
 with audit:
