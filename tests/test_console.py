@@ -408,3 +408,17 @@ def test_an_identical_reimport_in_the_console_says_nothing_changed(env):
     assert [s.value for s in at.success] == [
         "Bank \\'tiny\\': nothing changed (3 pairs already as in the file)."
     ]
+
+
+def test_the_pair_bank_page_marks_retired_pairs(env):
+    store, lead, _, _ = env
+    own_bank(store, lead)
+    cohort.retire_pair(store, lead, "mine", FLIPPED)
+    at = app_as(store, lead, "views/bank.py")
+    at.selectbox(key="bank_name").set_value("mine").run()
+    at.selectbox(key="bank_pair").set_value(FLIPPED).run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value.set_index("id")
+    assert table.loc[FLIPPED, "in_drills"] == "retired"
+    assert set(table.drop(index=FLIPPED)["in_drills"]) == {"yes"}
+    assert any("Retired in the gold audit" in c.value for c in at.caption)

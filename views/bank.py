@@ -6,6 +6,7 @@ import streamlit as st
 
 from pairs.balance import bank_stats
 from pairs.judgments import spreadsheet_safe
+from training import cohort
 from views.common import get_store, load_bank, require_lead
 from views.rich_text import show_markdown
 
@@ -46,7 +47,10 @@ if chosen_tags:
 if chosen_domains:
     view = view[view["domain"].isin(chosen_domains)]
 
-table = view[["id", "domain", "gold", "prompt"]].assign(tags=view["tags"].map(", ".join))
+retired = cohort.retired_pairs(store, name)
+table = view[["id", "domain", "gold", "prompt"]].assign(
+    tags=view["tags"].map(", ".join), in_drills=["retired" if p in retired else "yes" for p in view["id"]]
+)
 st.dataframe(spreadsheet_safe(table), hide_index=True, width="stretch")
 
 if len(view):
@@ -64,3 +68,5 @@ if len(view):
         show_markdown(pair["response_b"])
     with st.container(border=True):
         show_markdown(pair["rationale"], label=f"Gold: {pair['gold']}.")
+    if pid in retired:
+        st.caption("Retired in the gold audit: no drill draws this pair again (its answers still count).")
