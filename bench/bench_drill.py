@@ -113,6 +113,7 @@ INSTRUMENT = """
 """
 
 MARKDOWN = '[data-testid="stMarkdownContainer"]'
+HTML = '[data-testid="stHtml"]'  # pair text: views/rich_text.py draws it with st.html
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 GOLD = [{"selector": MARKDOWN, "text": "Why:", "mode": "prefix"}]
 BUTTON = [{"selector": "button", "text": "Click me", "mode": "exact"}]
@@ -126,7 +127,7 @@ def marker(position: int) -> str:
 def pair_shown(heading: str, prompt_marker: str) -> list[dict]:
     return [
         {"selector": "h3", "text": heading, "mode": "contains"},
-        {"selector": MARKDOWN, "text": prompt_marker, "mode": "prefix"},
+        {"selector": HTML, "text": prompt_marker, "mode": "prefix"},
         {"selector": "button", "text": "Submit", "mode": "exact"},
     ]
 
