@@ -39,7 +39,7 @@ invite_col, rotate_col = st.columns([4, 1], vertical_alignment="bottom")
 
 
 def join_link(code: str) -> str:
-    """This server's address with ``?invite=CODE``: the Join tab of the sign-in page opens filled in."""
+    """This server's address with ``?invite=CODE``: the sign-in page's Join tab has the code filled in."""
     here = urlsplit(st.context.url or "")
     base = (st.get_option("server.baseUrlPath") or "").strip("/")
     root = f"{here.scheme}://{here.netloc}/{base + '/' if base else ''}"
@@ -49,7 +49,7 @@ def join_link(code: str) -> str:
 with invite_col:
     st.caption("Invite code for raters (admits to this cohort only; copy it with the button on the right):")
     st.code(info["invite_code"], language=None)
-    st.caption("Or send this join link: it opens the Join tab with the code filled in.")
+    st.caption("Or send this join link: it fills in the code under Join a cohort on the sign-in page.")
     st.code(join_link(info["invite_code"]), language=None)
 with rotate_col.popover("New invite code"):
     st.write("The current code stops working at once; raters who joined stay.")
