@@ -58,6 +58,8 @@ def _record(
     conn: Connection, bank_id: int, pair_id: str, field: str, old: str, new: str, by: int, moment: datetime
 ) -> None:
     name = conn.execute(sa.select(raters.c.name).where(raters.c.id == int(by))).scalar_one()
+    # every server's caches of the bank and its statistics are keyed by the revision: all see the change
+    conn.execute(sa.update(banks).where(banks.c.id == bank_id).values(revision=banks.c.revision + 1))
     conn.execute(
         sa.insert(pair_changes).values(
             bank_id=bank_id,

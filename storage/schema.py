@@ -53,6 +53,9 @@ banks = sa.Table(
     # banks loaded with the CLI): shared, and read-only in the app.
     sa.Column("owner_cohort_id", sa.Integer, nullable=True),
     sa.Column("read_only", sa.Boolean, nullable=False, default=False),
+    # Raised by every change to the bank's pairs (an import, a gold correction, a retirement):
+    # the key under which every server process caches the bank and the statistics built on it.
+    sa.Column("revision", sa.Integer, nullable=False, default=0),
 )
 
 pairs_table = sa.Table(

@@ -262,6 +262,16 @@ class Store:
         with self.read() as conn:
             return list(conn.execute(query).scalars())
 
+    def bank_revision(self, name: str) -> int:
+        """How many times the bank's pairs have changed (imports, corrections, retirements); 0 if unknown.
+
+        Caches of the bank, and of statistics scored against its gold, are
+        keyed by it, so every server process sees a change made by any other.
+        """
+        with self.read() as conn:
+            found = conn.execute(sa.select(banks.c.revision).where(banks.c.name == name)).scalar()
+        return int(found or 0)
+
     def bank_info(self, name: str) -> dict[str, Any]:
         """``id``, ``name``, ``owner_cohort_id`` (None: the server's) and ``read_only`` of a bank.
 
@@ -447,6 +457,7 @@ class Store:
                 }
             )
             self._keep_text_counts(conn, int(bid), texts, features.bank_text_counts(texts))
+            conn.execute(sa.update(banks).where(banks.c.id == bid).values(revision=banks.c.revision + 1))
         unchanged = len(records) - len(new) - len(changed)
         return {"added": len(new), "updated": len(changed), "unchanged": unchanged}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,9 @@ from storage.schema import pair_changes
 from storage.store import Store
 from tests.test_app import APP, app_as, text_of
 from training import accounts, cohort, drills
+from views.common import TOKEN
+
+ROOT = Path(__file__).resolve().parent.parent
 
 FLIPPED = "starter-coding-001"
 OTHER = {"A": "B", "B": "A"}
@@ -422,3 +426,31 @@ def test_the_pair_bank_page_marks_retired_pairs(env):
     assert table.loc[FLIPPED, "in_drills"] == "retired"
     assert set(table.drop(index=FLIPPED)["in_drills"]) == {"yes"}
     assert any("Retired in the gold audit" in c.value for c in at.caption)
+
+
+def test_a_gold_corrected_by_another_server_rescores_this_servers_pages(env):
+    """The correction is made by another server process (here: straight in the store, so this
+    process's caches are not cleared): the leaderboard and My report re-score all the same, because
+    every cache is keyed by the bank's revision, which the correction raises."""
+    store, lead, rater, _ = env
+    truth = own_bank(store, lead)
+    gold = truth.set_index("id")["gold"]
+    answered = answer(
+        store, rater, "mine", date(2026, 11, 2), lambda pid: gold[pid] if gold[pid] != "tie" else "A"
+    )
+    decided = [p for p in answered if gold[p] in OTHER]
+
+    def agreed() -> float:
+        at = AppTest.from_file(str(ROOT / "views" / "report.py"), default_timeout=90)
+        at.session_state[TOKEN] = accounts.start_session(store, rater.id)
+        at.run()
+        assert not at.exception, at.exception
+        shown = {m.label: m.value for m in at.metric}
+        return float(str(shown["Agreed with the expert"]).rstrip("%"))
+
+    revision = store.bank_revision("mine")
+    first = agreed()
+    for pid in decided[:3]:  # another server's lead corrects three golds the rater had right
+        cohort.correct_gold(store, lead, "mine", pid, OTHER[gold[pid]])
+    assert store.bank_revision("mine") == revision + 3
+    assert agreed() < first

@@ -351,10 +351,10 @@ def _in_period(frame: pd.DataFrame, since: pd.Timestamp | None) -> pd.DataFrame:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _cache(url: str, cohort: str, cohort_id: int, bank: str) -> CohortCache:
+def _cache(url: str, cohort: str, cohort_id: int, bank: str, revision: int) -> CohortCache:
     from views.common import get_store, load_bank
 
-    return CohortCache(get_store(), cohort, cohort_id, load_bank(bank), bank)
+    return CohortCache(get_store(), cohort, cohort_id, load_bank(bank, revision), bank)
 
 
 def cohort_cache(cohort: str, cohort_id: int, bank: str) -> CohortCache:
@@ -376,7 +376,9 @@ def cohort_cache(cohort: str, cohort_id: int, bank: str) -> CohortCache:
     """
     from views.common import get_store
 
-    cache = _cache(get_store().url, cohort, cohort_id, bank)
+    store = get_store()
+    # keyed by the bank's revision: a gold corrected in any server process re-scores everything here
+    cache = _cache(store.url, cohort, cohort_id, bank, store.bank_revision(bank))
     cache.refresh()
     return cache
 

@@ -180,13 +180,18 @@ def require_lead() -> accounts.Rater:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def load_bank(name: str) -> pd.DataFrame:
+def load_bank(name: str, revision: int = 0) -> pd.DataFrame:
     """The pair bank ``name``, cached per server process (cleared when the lead imports a bank).
 
     Parameters
     ----------
     name : str
         Bank name.
+    revision : int, default 0
+        :meth:`storage.store.Store.bank_revision` when the caller needs the
+        bank as it is now, in every server process (gold scores statistics);
+        the drill, which shows only the texts and reads gold from the database,
+        leaves it out.
 
     Returns
     -------
@@ -196,7 +201,7 @@ def load_bank(name: str) -> pd.DataFrame:
     return get_store().load_bank(name)
 
 
-def rater_version(cohort: str, bank: str, rater: str) -> tuple[int, int]:
+def rater_version(cohort: str, bank: str, rater: str) -> tuple[int, int, int]:
     """The version of one rater's judgments on a bank: changes with each of their new judgments.
 
     Parameters
@@ -207,14 +212,17 @@ def rater_version(cohort: str, bank: str, rater: str) -> tuple[int, int]:
     Returns
     -------
     tuple of int
-        (judgments, newest judgment id); (0, 0) without judgments.
+        (judgments, newest judgment id, the bank's revision); (0, 0, revision)
+        without judgments. The bank's revision changes when its gold is corrected.
     """
-    found = get_store().rater_versions(cohort=cohort, bank=bank, names=[rater])
-    return (int(found["n"].iloc[0]), int(found["version"].iloc[0])) if len(found) else (0, 0)
+    store = get_store()
+    found = store.rater_versions(cohort=cohort, bank=bank, names=[rater])
+    mine = (int(found["n"].iloc[0]), int(found["version"].iloc[0])) if len(found) else (0, 0)
+    return (*mine, store.bank_revision(bank))  # a corrected gold re-scores them too
 
 
 @st.cache_data(show_spinner="Loading your judgments...", max_entries=256)
-def rater_prepared(cohort: str, bank: str, rater: str, version: tuple[int, int]) -> pd.DataFrame:
+def rater_prepared(cohort: str, bank: str, rater: str, version: tuple[int, ...]) -> pd.DataFrame:
     """One rater's judgments on a bank, joined to gold and features; the rest of the cohort is not read.
 
     ``version`` (from :func:`rater_version`) is part of the cache key, so the
@@ -238,4 +246,4 @@ def rater_prepared(cohort: str, bank: str, rater: str, version: tuple[int, int])
     from calibration.data import prepare
 
     judgments = get_store().cohort_judgments(cohort=cohort, bank=bank, names=[rater])
-    return prepare(load_bank(bank), judgments)
+    return prepare(load_bank(bank, version[-1]), judgments)

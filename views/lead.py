@@ -70,8 +70,8 @@ prepared = data.prepared() if data is not None else pd.DataFrame()
 
 
 @st.cache_data(show_spinner="Building the cohort report...", max_entries=8)
-def cohort_report(cohort: str, cohort_id: int, bank: str, version: tuple[int, int], day: date) -> dict:
-    """The cohort's bias report, built once per version of its judgments (and day, for the streaks)."""
+def cohort_report(cohort: str, cohort_id: int, bank: str, version: tuple[int, ...], day: date) -> dict:
+    """The cohort's bias report, built once per version of its judgments and bank, and day (streaks)."""
     cache = cohort_data.cohort_cache(cohort, cohort_id, bank)
     return build_report(cache.prepared(), n_boot=300, simulated=cache.simulated(), streaks=cache.streaks(day))
 
@@ -574,7 +574,8 @@ with export:
         if st.button("Build the cohort report", key="build_cohort_report"):
             st.session_state["cohort_report_ready"] = True
         if st.session_state.get("cohort_report_ready"):
-            report = cohort_report(lead.cohort, lead.cohort_id, bank_name, data.version(), today)
+            version = (*data.version(), store.bank_revision(bank_name))
+            report = cohort_report(lead.cohort, lead.cohort_id, bank_name, version, today)
             c = st.columns(3)
             c[0].download_button(
                 "Cohort report (HTML)",
