@@ -22,6 +22,12 @@ file                       content, one row per ...
                            expires_at, used_at, used_by``
 ``identities.csv``         sign-in through an identity provider: ``issuer, subject, cohort,
                            rater, created_at``
+``pair_changes.csv``       recorded change of a pair in the gold audit: ``bank, pair_id, field,
+                           old, new, changed_by_cohort, changed_by, changed_by_name,
+                           changed_at``
+``retired_pairs.csv``      retired pair (never drawn into a drill again): ``bank, pair_id,
+                           retired_at``
+``cohort_guidelines.csv``  cohort's rating guidelines: ``cohort, text, updated_at, updated_by``
 =========================  ==================================================================
 
 A cohort, a rater or a bank is named, never numbered: ``owner_cohort`` is the
@@ -31,7 +37,12 @@ invitation's cohort (empty: not used), and ``cohort, rater`` name a rater. ``kin
 ``account`` (a person who signs in) or ``imported`` (a name from a judgments
 import or a simulation); ``removed_at`` is when a lead removed the rater
 (empty: not removed); ``repeat`` marks a judgment of a pair its rater had
-answered before.
+answered before. A recorded change's ``field`` is ``gold``, ``rationale``
+or ``retired`` (a retirement or a return: ``old`` and ``new`` are ``yes`` or
+``no``); ``changed_by_cohort, changed_by`` name the rater who made it (both
+empty: that rater was deleted since), and ``changed_by_name`` is the name the
+record shows, as it was then. ``updated_by`` is the rater of the cohort who
+last wrote its guidelines (empty: deleted since); ``text`` is their Markdown.
 
 Conventions: UTF-8 with ``\\n`` line ends; times in ISO 8601 UTC with
 microseconds (``2026-11-20T09:00:00.000000Z``), dates ``YYYY-MM-DD``, booleans
@@ -52,17 +63,32 @@ of ``invites.csv``: only a hash of each lead invitation's code, which cannot be
 turned back into the code, but treat them as sensitive as the invite codes.
 ``identities.csv`` names people at their identity provider.
 
-Rows are written in the order they were stored (invitations and identities,
-which have no such order, by ``created_at`` and then their key), and the
-import stores them in file order, all in one transaction into an empty
-database, so export, import, export gives byte-identical files, whichever of
-SQLite and PostgreSQL is on either side.
+Nor is what is not data: the text counts kept for each bank
+(``bank_text_counts``, derived from its pairs: counted again when the import
+loads the banks), and each bank's ``revision``, a counter raised by every
+change to its pairs under which the servers cache the bank and what is built
+on it. The import leaves each bank's revision as loading its pairs sets it (1,
+as for any bank newly loaded), whatever it was in the exported store.
+
+Rows are written in the order they were stored (invitations, identities and
+retired pairs, which have no such order, by their time and then their key;
+guidelines in the order of their cohorts), and the import stores them in file
+order, all in one transaction into an empty database, so export, import,
+export gives byte-identical files, whichever of SQLite and PostgreSQL is on
+either side.
+
+The three files of the gold audit and the guidelines (``pair_changes.csv``,
+``retired_pairs.csv`` and ``cohort_guidelines.csv``) joined version 2 after
+its first exports were written: a version-2 directory without one of them,
+whose manifest lists no rows for it, is read with that table empty (a missing
+file whose rows the manifest lists is an error, as for any other file).
 
 Version 1, written before banks had owners and raters had kinds, is read
-too: the same files less ``invites.csv`` and ``identities.csv``, and less the
-columns ``owner_cohort``, ``read_only``, ``kind``, ``admin``, ``removed_at``
-and ``repeat``. The import fills those as the database upgrade (revision
-``0002``) does, with what a version-1 export holds (it has no passwords):
+too: the same files less ``invites.csv``, ``identities.csv`` and the three
+files above, and less the columns ``owner_cohort``, ``read_only``, ``kind``,
+``admin``, ``removed_at`` and ``repeat``. The import fills those as the
+database upgrade (revision ``0002``) does, with what a version-1 export holds
+(it has no passwords):
 
 * a bank used by exactly one cohort is that cohort's, unless it is the starter
   bank; every other bank is the server's, and the server's banks are read-only;
@@ -74,7 +100,8 @@ and ``repeat``. The import fills those as the database upgrade (revision
 * the first lead in ``raters.csv`` (the oldest) is the admin; nobody is removed;
 * a judgment is a repeat when an earlier row of ``judgments.csv`` has the same
   rater, bank and pair;
-* there are no invitations and no identities.
+* there are no invitations, identities, recorded changes, retired pairs or
+  guidelines.
 """
 
 from __future__ import annotations
@@ -102,7 +129,8 @@ from pairs.bank import STARTER_BANK_NAME, bank_to_records
 from pairs.errors import InputError, Problem
 from pairs.files import atomic_write
 from pairs.judgments import neutralize_formula
-from storage.schema import as_utc, identities, invites
+from storage.audit import FIELDS as CHANGE_FIELDS
+from storage.schema import as_utc, cohort_guidelines, identities, invites, pair_changes, retired_pairs
 from storage.store import Store, banks, cohorts, drill_items, judgments, metadata, raters, settings
 
 DERIVED_TABLES = ("bank_text_counts",)
@@ -183,9 +211,33 @@ FILES: dict[str, dict[str, str]] = {
         "rater": "text",
         "created_at": "time",
     },
+    "pair_changes.csv": {
+        "bank": "text",
+        "pair_id": "text",
+        "field": "text",
+        "old": "text",
+        "new": "text",
+        "changed_by_cohort": "text?",
+        "changed_by": "text?",
+        "changed_by_name": "text",
+        "changed_at": "time",
+    },
+    "retired_pairs.csv": {
+        "bank": "text",
+        "pair_id": "text",
+        "retired_at": "time",
+    },
+    "cohort_guidelines.csv": {
+        "cohort": "text",
+        "text": "text",
+        "updated_at": "time",
+        "updated_by": "text?",
+    },
 }
+# Files that joined version 2 after its first exports: a version-2 directory may lack them.
+LATER_IN_2_FILES = ("pair_changes.csv", "retired_pairs.csv", "cohort_guidelines.csv")
 # What version 2 added to version 1: whole files, and columns (at the end of their files).
-ADDED_IN_2_FILES = ("invites.csv", "identities.csv")
+ADDED_IN_2_FILES = ("invites.csv", "identities.csv", *LATER_IN_2_FILES)
 ADDED_IN_2_COLUMNS = {
     "banks.csv": ("owner_cohort", "read_only"),
     "raters.csv": ("kind", "admin", "removed_at"),
@@ -367,7 +419,8 @@ def export_store(store: Store, directory: str | os.PathLike) -> dict[str, int]:
     -------
     dict
         Rows written per kind: ``settings``, ``banks``, ``pairs``, ``cohorts``,
-        ``raters``, ``drill_items``, ``judgments``, ``invites``, ``identities``.
+        ``raters``, ``drill_items``, ``judgments``, ``invites``, ``identities``,
+        ``pair_changes``, ``retired_pairs``, ``cohort_guidelines``.
 
     Raises
     ------
@@ -541,6 +594,60 @@ def _read_store(store: Store, conn: Connection) -> tuple[dict[str, list[dict]], 
             .join(cohorts, cohorts.c.id == raters.c.cohort_id)
         ).mappings()
     ]
+    changer, changer_cohort = raters.alias("changer"), cohorts.alias("changer_cohort")
+    change_rows = [
+        dict(r)
+        for r in conn.execute(
+            sa.select(
+                banks.c.name.label("bank"),
+                pair_changes.c.pair_id,
+                pair_changes.c.field,
+                pair_changes.c.old,
+                pair_changes.c.new,
+                changer_cohort.c.name.label("changed_by_cohort"),
+                changer.c.name.label("changed_by"),
+                pair_changes.c.changed_by_name,
+                pair_changes.c.changed_at,
+            )
+            .select_from(pair_changes)
+            .join(banks, banks.c.id == pair_changes.c.bank_id)
+            .outerjoin(changer, changer.c.id == pair_changes.c.changed_by)
+            .outerjoin(changer_cohort, changer_cohort.c.id == changer.c.cohort_id)
+            .order_by(pair_changes.c.id)
+        ).mappings()
+    ]
+    retired_rows = [
+        dict(r)
+        for r in conn.execute(
+            sa.select(
+                banks.c.name.label("bank"),
+                retired_pairs.c.pair_id,
+                retired_pairs.c.retired_at,
+            ).join(banks, banks.c.id == retired_pairs.c.bank_id)
+        ).mappings()
+    ]
+    writer = raters.alias("writer")
+    guideline_rows = [
+        dict(r)
+        for r in conn.execute(
+            sa.select(
+                cohorts.c.name.label("cohort"),
+                cohort_guidelines.c.text,
+                cohort_guidelines.c.updated_at,
+                writer.c.name.label("updated_by"),
+            )
+            .select_from(cohort_guidelines)
+            .join(cohorts, cohorts.c.id == cohort_guidelines.c.cohort_id)
+            .outerjoin(
+                writer,
+                sa.and_(
+                    writer.c.id == cohort_guidelines.c.updated_by,
+                    writer.c.cohort_id == cohort_guidelines.c.cohort_id,
+                ),
+            )
+            .order_by(cohorts.c.id)
+        ).mappings()
+    ]
     tables = {
         "settings.csv": setting_rows,
         "banks.csv": bank_rows,
@@ -553,6 +660,11 @@ def _read_store(store: Store, conn: Connection) -> tuple[dict[str, list[dict]], 
         "identities.csv": sorted(
             identity_rows, key=lambda r: (as_utc(r["created_at"]), r["issuer"], r["subject"])
         ),
+        "pair_changes.csv": change_rows,
+        "retired_pairs.csv": sorted(
+            retired_rows, key=lambda r: (as_utc(r["retired_at"]), r["bank"], r["pair_id"])
+        ),
+        "cohort_guidelines.csv": guideline_rows,
     }
     return tables, bank_frames
 
@@ -634,11 +746,18 @@ def _read_directory(directory: Path) -> tuple[dict[str, list[tuple[int, dict]]],
         )
     listed = manifest.get("rows")
     expected_rows: dict[str, Any] = listed if isinstance(listed, dict) else {}
+    # Written by version 2 before these files joined it: absent, and no rows listed for them.
+    absent = [
+        name
+        for name in LATER_IN_2_FILES
+        if version == 2 and name.removesuffix(".csv") not in expected_rows and not (directory / name).exists()
+    ]
 
     problems: list[Problem] = []
     tables = {
         name: _read_csv(directory / name, columns, problems)
         for name, columns in FILES_BY_VERSION[version].items()
+        if name not in absent
     }
 
     bank_frames: list[pd.DataFrame] = []
@@ -674,6 +793,8 @@ def _read_directory(directory: Path) -> tuple[dict[str, list[tuple[int, dict]]],
         raise InputError(problems)
     if version == 1:
         _fill_version_1(tables)
+    for name in absent:
+        tables[name] = []
     return tables, bank_frames
 
 
@@ -890,6 +1011,63 @@ def _reference_problems(
                 (row["cohort"], row["rater"]) in people,
                 f"unknown rater {row['rater']!r} of cohort {row['cohort']!r}",
             )
+
+    def check_pair(file: str, line: int, row: dict) -> None:
+        known = row["bank"] in pairs_of
+        check(file, line, "bank", known, f"unknown bank {row['bank']!r}")
+        check(
+            file,
+            line,
+            "pair_id",
+            not known or row["pair_id"] in pairs_of[row["bank"]],
+            f"unknown pair {row['pair_id']!r} of bank {row['bank']!r}",
+        )
+
+    for line, row in tables.get("pair_changes.csv", []):
+        check_pair("pair_changes.csv", line, row)
+        choices = ", ".join(CHANGE_FIELDS[:-1]) + " or " + CHANGE_FIELDS[-1]
+        check(
+            "pair_changes.csv",
+            line,
+            "field",
+            row["field"] in CHANGE_FIELDS,
+            f"must be {choices}, got {row['field']!r}",
+        )
+        cohort, name = row["changed_by_cohort"], row["changed_by"]
+        if (cohort is None) != (name is None):
+            field = "changed_by" if name is None else "changed_by_cohort"
+            check("pair_changes.csv", line, field, False, "give changed_by_cohort and changed_by, or neither")
+        elif name is not None:
+            check(
+                "pair_changes.csv",
+                line,
+                "changed_by",
+                (cohort, name) in people,
+                f"unknown rater {name!r} of cohort {cohort!r}",
+            )
+    gone: set[tuple[str, str]] = set()
+    for line, row in tables.get("retired_pairs.csv", []):
+        check_pair("retired_pairs.csv", line, row)
+        key = (row["bank"], row["pair_id"])
+        message = f"pair {key[1]!r} of bank {key[0]!r} appears twice"
+        check("retired_pairs.csv", line, "pair_id", key not in gone, message)
+        gone.add(key)
+    guided: set[str] = set()
+    for line, row in tables.get("cohort_guidelines.csv", []):
+        cohort = row["cohort"]
+        check("cohort_guidelines.csv", line, "cohort", cohort in cohort_names, f"unknown cohort {cohort!r}")
+        check(
+            "cohort_guidelines.csv", line, "cohort", cohort not in guided, f"cohort {cohort!r} appears twice"
+        )
+        guided.add(cohort)
+        if row.get("updated_by") is not None:
+            check(
+                "cohort_guidelines.csv",
+                line,
+                "updated_by",
+                (cohort, row["updated_by"]) in people,
+                f"unknown rater {row['updated_by']!r} of cohort {cohort!r}",
+            )
     return problems
 
 
@@ -987,6 +1165,40 @@ def _insert(
                 "created_at": row["created_at"],
             }
             for row in rows("identities.csv")
+        ],
+    )
+    insert(
+        pair_changes,
+        [
+            {
+                **{k: v for k, v in row.items() if k not in ("bank", "changed_by_cohort", "changed_by")},
+                "bank_id": bank_ids[row["bank"]],
+                "changed_by": None
+                if row["changed_by"] is None
+                else rater_ids[(row["changed_by_cohort"], row["changed_by"])],
+            }
+            for row in rows("pair_changes.csv")
+        ],
+    )
+    insert(
+        retired_pairs,
+        [
+            {"bank_id": bank_ids[row["bank"]], "pair_id": row["pair_id"], "retired_at": row["retired_at"]}
+            for row in rows("retired_pairs.csv")
+        ],
+    )
+    insert(
+        cohort_guidelines,
+        [
+            {
+                "cohort_id": cohort_ids[row["cohort"]],
+                "text": row["text"],
+                "updated_at": row["updated_at"],
+                "updated_by": None
+                if row["updated_by"] is None
+                else rater_ids[(row["cohort"], row["updated_by"])],
+            }
+            for row in rows("cohort_guidelines.csv")
         ],
     )
     counts = {name.removesuffix(".csv"): len(rows) for name, rows in tables.items()}

@@ -11,8 +11,13 @@ Checked, on SQLite and PostgreSQL:
   answers the same: the judgments export, every bank, each rater's drill (same items, answers and
   next position), the invite codes, and every field of banks, raters and judgments that version 2
   of the format added (a bank owned by a cohort, a read-only bank, the admin, a removed rater,
-  imported raters, a repeat judgment), the lead invitations and the identities. Each of those
-  fields, dropped from the export, makes the check fail.
+  imported raters, a repeat judgment), the lead invitations and the identities, and the gold
+  audit's recorded changes (one by a rater deleted since), retired pairs and each cohort's
+  guidelines. Each of those fields, dropped from the export, and each of those files, emptied,
+  makes the check fail.
+* A version-2 export written before the gold audit's files joined the format (no
+  ``pair_changes.csv``, ``retired_pairs.csv`` or ``cohort_guidelines.csv``, none listed in the
+  manifest) is imported with those tables empty and the rest unchanged.
 * Version 1 (the format before banks had owners), as the code of commit 52ca376 wrote it
   (``tests/fixtures/store-v1/``): imported with the new fields filled as the database upgrade
   fills them; exported again as version 2 whose version-1 columns are the version-1 files, byte
@@ -52,8 +57,19 @@ import storage.backup
 from calibration.simulate import demo_cohort
 from cli.pairs import main
 from pairs.bank import STARTER_BANK_NAME, STARTER_BANK_PATH
-from storage.backup import FILES, FILES_BY_VERSION, MANIFEST, decode_text, encode_text
-from storage.schema import as_utc, banks, identities, invites, judgments, raters
+from storage import audit
+from storage.backup import ADDED_IN_2_FILES, FILES, FILES_BY_VERSION, MANIFEST, decode_text, encode_text
+from storage.schema import (
+    as_utc,
+    banks,
+    cohort_guidelines,
+    identities,
+    invites,
+    judgments,
+    pair_changes,
+    raters,
+    retired_pairs,
+)
 from storage.store import Store, cohorts, metadata
 from training import accounts, drills
 from training.accounts import AccountError
@@ -155,6 +171,48 @@ IDENTITIES = [
     (ISSUER, "10001", DEMO_COHORT, "Dee"),
 ]
 SIGNED_UP_AT = datetime(2026, 11, 18, 7, 0, 0, 42, tzinfo=UTC)
+# The gold audit, on the awkward bank (owned by the lead's cohort), at fixed times.
+AUDITED_AT = datetime(2026, 11, 21, 9, 0, 0, 654321, tzinfo=UTC)
+REASON = '-see the guidelines, "tie"\nsecond line'
+GONE_LEAD = '=Gone, "lead"'
+THE_LEAD = (COHORT, LEAD)
+MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
+# bank, pair, field, old, new, changed by (None: a rater deleted since), name shown, when; in the
+# order stored. Every correction is undone, so the bank ends as AWKWARD_PAIRS; the last row is older
+# than the others but stored last.
+PAIR_CHANGES = [
+    (AWKWARD_BANK, "=SUM(A1)", "gold", "A", "tie", THE_LEAD, LEAD, AUDITED_AT),
+    (AWKWARD_BANK, "'quoted", "rationale", "", REASON, THE_LEAD, LEAD, AUDITED_AT + MINUTE),
+    (AWKWARD_BANK, "'quoted", "rationale", REASON, "", THE_LEAD, LEAD, AUDITED_AT + 2 * MINUTE),
+    (AWKWARD_BANK, "=SUM(A1)", "gold", "tie", "A", THE_LEAD, LEAD, AUDITED_AT + 3 * MINUTE),
+    (AWKWARD_BANK, "=SUM(A1)", "retired", "no", "yes", THE_LEAD, LEAD, AUDITED_AT + HOUR),
+    (AWKWARD_BANK, "-minus-id", "retired", "no", "yes", THE_LEAD, LEAD, AUDITED_AT + HOUR),
+    (AWKWARD_BANK, "'quoted", "retired", "no", "yes", THE_LEAD, LEAD, AUDITED_AT + 2 * HOUR),
+    (AWKWARD_BANK, "'quoted", "retired", "yes", "no", THE_LEAD, LEAD, AUDITED_AT + 3 * HOUR),
+    (
+        AWKWARD_BANK,
+        'ünï 🎉, "x"',
+        "rationale",
+        "'an older reason",
+        AWKWARD_PAIRS[2]["rationale"],
+        None,
+        GONE_LEAD,
+        AUDITED_AT - 24 * HOUR,
+    ),
+]
+# bank, pair, retired at: what the changes above leave retired
+RETIRED = [(AWKWARD_BANK, "-minus-id", AUDITED_AT + HOUR), (AWKWARD_BANK, "=SUM(A1)", AUDITED_AT + HOUR)]
+# cohort, text, written by (None: a rater deleted since), when
+GUIDELINES = [
+    (
+        COHORT,
+        "- Prefer the response that follows the prompt.\n=Ties are \"fine\".\n\n'Quote' 🎉",
+        LEAD,
+        AUDITED_AT,
+    ),
+    (DEMO_COHORT, "Read both responses in full, then choose.", "Dee", AUDITED_AT + 24 * HOUR),
+    (CSV_COHORT, "@everyone: judge the content, not the length", None, AUDITED_AT - 48 * HOUR),
+]
 
 
 # -- fixtures and helpers --------------------------------------------------------------
@@ -278,6 +336,7 @@ def build_rich_store(url: str, tmp: Path) -> Rich:
     csv_invite = accounts.cohort_info(store, cohort_id(store, CSV_COHORT))["invite_code"]
     removed = sorted(simulated["rater"].unique())[1]
     add_new_fields(store, removed)
+    add_gold_audit(store)
     store.engine.dispose()
     return Rich(
         invites={COHORT: invite, DEMO_COHORT: demo_invite, CSV_COHORT: csv_invite},
@@ -348,10 +407,72 @@ def add_new_fields(store: Store, removed: str) -> None:
     store.write(fn)
 
 
+def add_gold_audit(store: Store) -> None:
+    """Record :data:`PAIR_CHANGES`, leaving :data:`RETIRED`, and write :data:`GUIDELINES`.
+
+    As the lead's console does (``storage.audit``), but for what only a rater deleted since could
+    have written: set directly in the tables.
+    """
+    owner = cohort_id(store, COHORT)
+    for bank, pair, field, old, new, by, name, at in PAIR_CHANGES:
+        if by is None:
+            row = {"pair_id": pair, "field": field, "old": old, "new": new, "changed_by_name": name}
+
+            def gone(conn: sa.Connection, row: dict = row, at: datetime = at, bank: str = bank) -> None:
+                bank_id = conn.execute(sa.select(banks.c.id).where(banks.c.name == bank)).scalar_one()
+                conn.execute(
+                    sa.insert(pair_changes).values(**row, bank_id=bank_id, changed_by=None, changed_at=at)
+                )
+
+            store.write(gone)
+        elif field == "retired":
+            done = audit.set_retired(
+                store,
+                bank=bank,
+                cohort_id=owner,
+                pair_id=pair,
+                retired=new == "yes",
+                by=rater_id(store, *by),
+                moment=at,
+            )
+            assert done
+        else:
+            done = audit.change_pair(
+                store,
+                bank=bank,
+                cohort_id=owner,
+                pair_id=pair,
+                field=field,
+                new=new,
+                by=rater_id(store, *by),
+                moment=at,
+            )
+            assert done
+    for cohort, text, by, at in GUIDELINES:
+        if by is None:
+            where = cohort_id(store, cohort)
+
+            def unsigned(
+                conn: sa.Connection, where: int = where, text: str = text, at: datetime = at
+            ) -> None:
+                conn.execute(
+                    sa.insert(cohort_guidelines).values(
+                        cohort_id=where, text=text, updated_at=at, updated_by=None
+                    )
+                )
+
+            store.write(unsigned)
+        else:
+            audit.set_guidelines(
+                store, cohort_id(store, cohort), text, by=rater_id(store, cohort, by), moment=at
+            )
+
+
 def new_fields(url: str) -> dict[str, list[tuple]]:
     """Every value of the fields version 2 of the export added, row ids replaced by names.
 
-    Banks, raters and judgments in the order stored; invitations and identities sorted.
+    Banks, raters, judgments and recorded changes in the order stored; invitations, identities,
+    retired pairs and guidelines sorted.
     """
     store = Store(url)
     try:
@@ -396,6 +517,32 @@ def new_fields(url: str) -> dict[str, list[tuple]]:
                     (r.issuer, r.subject, *who[r.rater_id], utc(r.created_at))
                     for r in conn.execute(sa.select(identities))
                 ),
+                "pair_changes": [
+                    (
+                        bank_names[r.bank_id],
+                        r.pair_id,
+                        r.field,
+                        r.old,
+                        r.new,
+                        who.get(r.changed_by),
+                        r.changed_by_name,
+                        utc(r.changed_at),
+                    )
+                    for r in conn.execute(sa.select(pair_changes).order_by(pair_changes.c.id))
+                ],
+                "retired_pairs": sorted(
+                    (bank_names[r.bank_id], r.pair_id, utc(r.retired_at))
+                    for r in conn.execute(sa.select(retired_pairs))
+                ),
+                "guidelines": sorted(
+                    (
+                        cohort_names[r.cohort_id],
+                        r.text,
+                        who.get(r.updated_by, (None, None))[1],
+                        utc(r.updated_at),
+                    )
+                    for r in conn.execute(sa.select(cohort_guidelines))
+                ),
             }
     finally:
         store.engine.dispose()
@@ -418,6 +565,9 @@ def assert_every_new_field_set(fields: dict[str, list[tuple]], removed: str) -> 
         for h, cohort, created, valid, used_at, by in INVITES
     )
     assert fields["identities"] == sorted((*identity, SIGNED_UP_AT) for identity in IDENTITIES)
+    assert fields["pair_changes"] == PAIR_CHANGES
+    assert fields["retired_pairs"] == sorted(RETIRED)
+    assert fields["guidelines"] == sorted(GUIDELINES)
 
 
 def assert_same_new_fields(source: str, copy: str) -> None:
@@ -545,6 +695,9 @@ def test_export_import_export_gives_identical_files(db_url, target, new_db, tmp_
         "settings": 4,
         "invites": 2,
         "identities": 3,
+        "pair_changes": len(PAIR_CHANGES),
+        "retired_pairs": len(RETIRED),
+        "cohort_guidelines": len(GUIDELINES),
     }
     assert json.loads(before[MANIFEST])["version"] == 2
     assert_same_answers(db_url, copy, rich, tmp_path)
@@ -552,8 +705,9 @@ def test_export_import_export_gives_identical_files(db_url, target, new_db, tmp_
     assert_same_new_fields(db_url, copy)
 
 
-# Each field version 2 added, as an export that forgot it would write it: its default in every row
-# (None: every row of the file left out).
+# Each field version 2 added, as an export that forgot it would write it: its default in every row,
+# or for a time another time (None: every row of the file left out). A tuple: columns dropped together.
+ANOTHER_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 DROPPED = [
     ("banks.csv", "owner_cohort", None),
     ("banks.csv", "read_only", False),
@@ -565,6 +719,19 @@ DROPPED = [
     ("invites.csv", "used_by", None),
     ("invites.csv", None, None),
     ("identities.csv", None, None),
+    ("pair_changes.csv", "field", "gold"),
+    ("pair_changes.csv", "old", ""),
+    ("pair_changes.csv", "new", ""),
+    ("pair_changes.csv", ("changed_by_cohort", "changed_by"), None),
+    ("pair_changes.csv", "changed_by_name", ""),
+    ("pair_changes.csv", "changed_at", ANOTHER_TIME),
+    ("pair_changes.csv", None, None),
+    ("retired_pairs.csv", "retired_at", ANOTHER_TIME),
+    ("retired_pairs.csv", None, None),
+    ("cohort_guidelines.csv", "text", ""),
+    ("cohort_guidelines.csv", "updated_at", ANOTHER_TIME),
+    ("cohort_guidelines.csv", "updated_by", None),
+    ("cohort_guidelines.csv", None, None),
 ]
 
 
@@ -580,7 +747,8 @@ def test_an_export_that_drops_a_new_field_fails_the_round_trip_check(
         if column is None:
             tables[file] = []
         else:
-            tables[file] = [{**row, column: value} for row in tables[file]]
+            columns = column if isinstance(column, tuple) else (column,)
+            tables[file] = [{**row, **dict.fromkeys(columns, value)} for row in tables[file]]
         return tables, bank_frames
 
     monkeypatch.setattr(storage.backup, "_read_store", forgetful)
@@ -628,6 +796,7 @@ def test_a_version_1_export_is_imported_with_the_new_fields_filled(db_url, new_d
         ("imported", "xan", "loose", "p1", "import:2026-03-01T11:00:00+00:00"),
     ]
     assert fields["invites"] == fields["identities"] == []
+    assert fields["pair_changes"] == fields["retired_pairs"] == fields["guidelines"] == []
 
     # Exported again: version 2, whose version-1 columns are the version-1 files, byte for byte.
     again = tmp_path / "again"
@@ -638,8 +807,11 @@ def test_a_version_1_export_is_imported_with_the_new_fields_filled(db_url, new_d
         **json.loads(v1[MANIFEST])["rows"],
         "invites": 0,
         "identities": 0,
+        "pair_changes": 0,
+        "retired_pairs": 0,
+        "cohort_guidelines": 0,
     }
-    assert sorted(v2) == sorted([*v1, "invites.csv", "identities.csv"])
+    assert sorted(v2) == sorted([*v1, *ADDED_IN_2_FILES])
     for name, columns in FILES_BY_VERSION[1].items():
         rows = list(csv.DictReader(io.StringIO(v2[name].decode("utf-8"), newline="")))
         buffer = io.StringIO()
@@ -655,6 +827,57 @@ def test_a_version_1_export_is_imported_with_the_new_fields_filled(db_url, new_d
     assert run(["store", "import", str(again), "--db", copy], capsys)[0] == 0
     assert run(["store", "export", str(third), "--db", copy], capsys)[0] == 0
     assert files_of(third) == v2
+
+
+GOLD_AUDIT_FILES = ("pair_changes.csv", "retired_pairs.csv", "cohort_guidelines.csv")
+
+
+def test_a_version_2_export_from_before_the_gold_audit_is_imported_with_those_tables_empty(
+    rich_source, exported, db_url, tmp_path, capsys
+):
+    # Version 2 as first written: the same files less the three, which its manifest does not list.
+    directory = tmp_path / "export"
+    shutil.copytree(exported, directory)
+    manifest = json.loads((directory / MANIFEST).read_text("utf-8"))
+    for name in GOLD_AUDIT_FILES:
+        (directory / name).unlink()
+        del manifest["rows"][name.removesuffix(".csv")]
+    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
+
+    code, out, err = run(["store", "import", str(directory), "--db", db_url], capsys)
+    assert (code, err) == (0, "")
+    before, after = new_fields(rich_source[0]), new_fields(db_url)
+    assert after["pair_changes"] == after["retired_pairs"] == after["guidelines"] == []
+    assert before["pair_changes"] and before["retired_pairs"] and before["guidelines"]  # not vacuous
+    for kind in ("banks", "raters", "repeats", "invites", "identities"):
+        assert after[kind] == before[kind], kind
+    # A bank's revision is not exported: each imported bank is at 1, as any bank newly loaded.
+    store = Store(db_url)
+    with store.read() as conn:
+        assert dict(conn.execute(sa.select(banks.c.name, banks.c.revision)).all()) == {
+            STARTER_BANK_NAME: 1,
+            AWKWARD_BANK: 1,
+        }
+    store.engine.dispose()
+
+    # Exported again: the full version 2, the three files holding a header only.
+    again = tmp_path / "again"
+    assert run(["store", "export", str(again), "--db", db_url], capsys)[0] == 0
+    expected = files_of(exported)
+    for name in GOLD_AUDIT_FILES:
+        expected[name] = (",".join(FILES[name]) + "\n").encode()
+    written = files_of(again)
+    assert sorted(written) == sorted(expected)
+    for name, data in expected.items():
+        if name != MANIFEST:
+            assert written[name] == data, name
+    rows = json.loads(written[MANIFEST])["rows"]
+    assert rows == {
+        **json.loads(expected[MANIFEST])["rows"],
+        "pair_changes": 0,
+        "retired_pairs": 0,
+        "cohort_guidelines": 0,
+    }
 
 
 def test_an_export_of_an_unknown_version_is_refused(tmp_path, capsys):
@@ -974,6 +1197,61 @@ def invite_and_identity_twice(d: Path) -> list[str]:
     ]
 
 
+def csv_line(path: Path, row: int) -> int:
+    """The line of a CSV file that row ``row`` starts on (1: the first after the header)."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        start = reader.line_num + 1
+        for number, _ in enumerate(reader, start=1):
+            if number == row:
+                return start
+            start = reader.line_num + 1
+    raise IndexError(row)
+
+
+def gold_audit_of_nobody(d: Path) -> list[str]:
+    changes, gone, rules = d / "pair_changes.csv", d / "retired_pairs.csv", d / "cohort_guidelines.csv"
+    edit_csv(changes, 1, "bank", "no such bank")
+    edit_csv(changes, 2, "field", "prompt")
+    edit_csv(changes, 4, "changed_by", "nobody")
+    edit_csv(changes, 5, "pair_id", "no-such-pair")
+    edit_csv(changes, 6, "changed_by_cohort", "")
+    edit_csv(changes, 9, "changed_by_cohort", encode_text(COHORT))  # a rater deleted since: no cohort
+    edit_csv(gone, 2, "pair_id", "no-such-pair")
+    edit_csv(gone, 1, "bank", "no such bank")
+    edit_csv(rules, 1, "updated_by", "nobody")
+    edit_csv(rules, 3, "cohort", "no such cohort")
+    both = "give changed_by_cohort and changed_by, or neither"
+    return [
+        f"{changes}:{csv_line(changes, 1)}: bank: unknown bank 'no such bank'",
+        f"{changes}:{csv_line(changes, 2)}: field: must be gold, rationale or retired, got 'prompt'",
+        f"{changes}:{csv_line(changes, 4)}: changed_by: unknown rater 'nobody' of cohort {COHORT!r}",
+        f"{changes}:{csv_line(changes, 5)}: pair_id: unknown pair 'no-such-pair' of bank {AWKWARD_BANK!r}",
+        f"{changes}:{csv_line(changes, 6)}: changed_by_cohort: {both}",
+        f"{changes}:{csv_line(changes, 9)}: changed_by: {both}",
+        f"{gone}:3: pair_id: unknown pair 'no-such-pair' of bank {AWKWARD_BANK!r}",
+        f"{gone}:2: bank: unknown bank 'no such bank'",
+        f"{rules}:2: updated_by: unknown rater 'nobody' of cohort {COHORT!r}",
+        f"{rules}:{csv_line(rules, 3)}: cohort: unknown cohort 'no such cohort'",
+    ]
+
+
+def gold_audit_twice(d: Path) -> list[str]:
+    gone, rules = d / "retired_pairs.csv", d / "cohort_guidelines.csv"
+    lines = gone.read_text("utf-8").splitlines(keepends=True)
+    gone.write_text("".join([*lines, lines[2]]), "utf-8")
+    with open(rules, "a", encoding="utf-8", newline="") as handle:  # Demo cohort's guidelines again
+        csv.writer(handle, lineterminator="\n").writerow(
+            [DEMO_COHORT, "Other rules.", "2026-11-23T00:00:00.000000Z", ""]
+        )
+    edit_manifest(d, retired_pairs=1, cohort_guidelines=1)
+    return [
+        f"{gone}:4: pair_id: pair '=SUM(A1)' of bank {AWKWARD_BANK!r} appears twice",
+        f"{rules}:{csv_line(rules, 4)}: cohort: cohort {DEMO_COHORT!r} appears twice",
+    ]
+
+
 CORRUPTIONS = [
     unknown_rater,
     bad_time,
@@ -991,6 +1269,8 @@ CORRUPTIONS = [
     unknown_owner_and_kind,
     invite_and_identity_of_nobody,
     invite_and_identity_twice,
+    gold_audit_of_nobody,
+    gold_audit_twice,
 ]
 PROBLEM_LINE = re.compile(r"(?P<file>/\S[^:]*):(?P<line>\d*): (?P<field>\w+): (?P<message>.+)")
 
@@ -1091,9 +1371,14 @@ def missing_bank_file(d: Path) -> Path:
     return d / "banks" / "001-starter.jsonl"
 
 
+def missing_gold_audit_file(d: Path) -> Path:  # one a version-2 export may lack, but the manifest lists
+    (d / "retired_pairs.csv").unlink()
+    return d / "retired_pairs.csv"
+
+
 @pytest.mark.parametrize(
     "remove",
-    [missing_directory, missing_manifest, missing_csv_file, missing_bank_file],
+    [missing_directory, missing_manifest, missing_csv_file, missing_bank_file, missing_gold_audit_file],
     ids=lambda f: f.__name__,
 )
 def test_a_missing_directory_or_file_is_a_one_line_error(remove, exported, tmp_path, capsys):
