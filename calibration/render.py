@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from calibration.bias import EFFECTS
+from pairs.markdown import escape_markdown
 
 __all__ = ["CHARTS_FOR_AT_MOST", "to_html", "to_markdown"]
 
@@ -67,12 +68,18 @@ def _alpha_sentence(a: dict[str, Any]) -> str:
     return f"Krippendorff's alpha against gold: {_fmt(a['alpha_vs_gold'], '.3f')}{ci}{reason}."
 
 
+def _md(text: Any) -> str:
+    """Names, tags, pair ids and sentences that quote them, shown as written: a name written as a
+    Markdown image or link, or holding a ``|``, neither fetches anything nor breaks a table."""
+    return escape_markdown(text)
+
+
 def _rater_md(r: dict[str, Any]) -> list[str]:
     cal = r["calibration"]
-    lines = [f"## {r['rater']}" + (" (simulated)" if r["simulated"] else ""), ""]
-    lines += [f"- {s}" for s in r["verdict"]] + [""]
+    lines = [f"## {_md(r['rater'])}" + (" (simulated)" if r["simulated"] else ""), ""]
+    lines += [f"- {_md(s)}" for s in r["verdict"]] + [""]
     lines += ["### Bias", ""] + _bias_table_md(r["bias"]) + [""]
-    lines += [f"- {p['summary']}" for p in r["plain_rates"] if p.get("summary")] + [""]
+    lines += [f"- {_md(p['summary'])}" for p in r["plain_rates"] if p.get("summary")] + [""]
     lines += ["### Confidence", ""]
     lines += [
         f"Brier score {_fmt(cal['brier'], '.3f')} (0.25 = always 50 %), "
@@ -94,8 +101,8 @@ def _rater_md(r: dict[str, Any]) -> list[str]:
     ]
     for t in r["tags"]:
         lines.append(
-            f"| {t['tag']} | {t['n']} | {_pct(t['accuracy'])} | {_pct(t['ci_low'])}-{_pct(t['ci_high'])} | "
-            f"{'yes' if t['weak_spot'] else ''} |"
+            f"| {_md(t['tag'])} | {t['n']} | {_pct(t['accuracy'])} | "
+            f"{_pct(t['ci_low'])}-{_pct(t['ci_high'])} | {'yes' if t['weak_spot'] else ''} |"
         )
     return lines + [""]
 
@@ -117,7 +124,7 @@ def to_markdown(report: dict[str, Any]) -> str:
     if "raters" not in report:
         return "\n".join(lines + _rater_md(report))
     c = report["cohort"]
-    lines += ["## Cohort", ""] + [f"- {s}" for s in c["verdict"]] + [""]
+    lines += ["## Cohort", ""] + [f"- {_md(s)}" for s in c["verdict"]] + [""]
     lines += ["### Cohort bias (pooled, cluster-robust intervals)", ""] + _bias_table_md(c["bias"]) + [""]
     lines += [
         "### Leaderboard",
@@ -128,7 +135,7 @@ def to_markdown(report: dict[str, Any]) -> str:
     for row in c["leaderboard"]:
         rank = "-" if row["rank"] is None else str(int(row["rank"]))
         lines.append(
-            f"| {rank} | {row['rater']} | {row['n']} | {_fmt(row['score'], '.3f')} | "
+            f"| {rank} | {_md(row['rater'])} | {row['n']} | {_fmt(row['score'], '.3f')} | "
             f"{_pct(row['accuracy'])} | "
             f"{_fmt(row['overconfidence'], '+.3f')} |"
         )
@@ -142,7 +149,7 @@ def to_markdown(report: dict[str, Any]) -> str:
         ]
         for it in c["gold_audit"]:
             lines.append(
-                f"| {it['pair_id']} | {it['gold']} | {it['votes_a']} | {it['votes_b']} | "
+                f"| {_md(it['pair_id'])} | {it['gold']} | {it['votes_a']} | {it['votes_b']} | "
                 f"{it['strong_against']} of {it['strong_n']} |"
             )
         lines.append("")

@@ -107,6 +107,21 @@ def test_html_escapes_rater_names(files):
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
 
 
+def test_the_markdown_report_shows_names_and_tags_as_written(files):
+    """A rater named as a remote image, a tag that would end a table cell, a pair id as a link: the
+    Markdown report, rendered as CommonMark, holds no image and no link, and the text reads as written."""
+    from markdown_it import MarkdownIt
+
+    _, _, bank, judgments = files
+    evil = "![x](http://tracker.example/p.png)"
+    j = judgments.replace({"rater": {"sim-fair": evil}})
+    b = bank.assign(tags=[("a|b", "[t](http://t.example)")] * len(bank))
+    md = to_markdown(build_report(prepare(b, j), n_boot=0))
+    rendered = MarkdownIt("commonmark").enable("table").render(md)
+    assert "<img" not in rendered and "<a " not in rendered
+    assert evil in rendered and "a|b" in rendered
+
+
 def test_leaderboard_csv_and_json(files, capsys):
     bank_path, j_path, *_ = files
     assert main(["leaderboard", "--bank", str(bank_path), "--judgments", str(j_path), "--format", "csv"]) == 0
