@@ -228,3 +228,93 @@ def test_a_lead_of_three_is_cut_to_a_lead_of_one():
         picked = selection.choose_pairs(bank, history, 3, np.random.default_rng(seed))
         assert "short0" in picked and len(set(picked) & {"long0", "long1", "long2"}) == 2, (seed, picked)
         assert balanced(side.loc[picked, "length"])
+
+
+# -- tracks --------------------------------------------------------------------------------------
+
+
+def of_domain(bank: pd.DataFrame, domain: str) -> set[str]:
+    return set(bank.loc[bank["domain"] == domain, "id"])
+
+
+@pytest.mark.parametrize("track", ["law", "coding", "summarization"])
+def test_a_track_takes_seven_of_ten_and_the_rest_come_from_other_domains(starter, track):
+    mine, side = of_domain(starter, track), sides(starter)
+    control = set(tagged(starter, "control"))
+    other_domains: set[str] = set()
+    for seed in range(100):
+        picked = selection.choose_pairs(starter, pd.DataFrame(), 10, np.random.default_rng(seed), track=track)
+        assert len(set(picked)) == 10
+        assert len(mine & set(picked)) == 7, (seed, picked)
+        others = starter.set_index("id").loc[[p for p in picked if p not in mine], "domain"]
+        other_domains |= set(others)
+        assert len(control & set(picked)) >= 2
+        assert balanced(side.loc[picked, "length"]) and balanced(side.loc[picked, "polish"])
+    assert other_domains == set(starter["domain"]) - {track}  # the rest are drawn from every other domain
+
+
+def test_without_a_track_a_domain_gets_its_share_of_the_bank_only(starter):
+    law = of_domain(starter, "law")  # 36 of 464 pairs: under one pair a drill on average
+    shares = [
+        len(law & set(selection.choose_pairs(starter, pd.DataFrame(), 10, np.random.default_rng(seed))))
+        for seed in range(100)
+    ]
+    assert np.mean(shares) < 2
+
+
+def test_a_track_is_deterministic_for_the_seed_and_draws_the_same_random_numbers(starter):
+    draw = lambda seed, track: selection.choose_pairs(  # noqa: E731
+        starter, pd.DataFrame(), 10, np.random.default_rng(seed), track=track
+    )
+    assert draw(3, "math") == draw(3, "math") != draw(4, "math")
+    assert draw(3, None) == selection.choose_pairs(starter, pd.DataFrame(), 10, np.random.default_rng(3))
+
+
+def test_freshness_comes_before_the_track(starter):
+    law = sorted(of_domain(starter, "law"))
+    fresh_law = law[:3]
+    history = history_of(starter, law[3:])  # every law pair judged but three
+    for seed in range(50):
+        picked = selection.choose_pairs(starter, history, 10, np.random.default_rng(seed), track="law")
+        # the three fresh law pairs, and seven fresh pairs of other domains rather than stale law pairs
+        assert set(picked) & set(law) == set(fresh_law), (seed, picked)
+
+
+def test_once_the_track_is_used_up_the_drill_is_drawn_as_without_one(starter):
+    law = sorted(of_domain(starter, "law"))
+    history = history_of(starter, law)
+    for seed in range(20):
+        with_track = selection.choose_pairs(starter, history, 10, np.random.default_rng(seed), track="law")
+        without = selection.choose_pairs(starter, history, 10, np.random.default_rng(seed))
+        assert with_track == without
+        assert not set(with_track) & set(law)  # fresh pairs of other domains first
+
+
+def test_the_share_holds_day_after_day_until_the_fresh_pairs_of_the_track_run_out(starter):
+    law = of_domain(starter, "law")
+    judged: list[str] = []
+    shares = []
+    for day in range(8):
+        when = pd.Timestamp("2026-03-01", tz="UTC") + pd.Timedelta(days=day)
+        history = history_of(starter, judged, when=when - pd.Timedelta(days=1)) if judged else pd.DataFrame()
+        picked = selection.choose_pairs(starter, history, 10, np.random.default_rng(day), track="law")
+        assert not set(picked) & set(judged)  # still all fresh
+        shares.append(len(law & set(picked)))
+        judged += picked
+    assert shares == [7, 7, 7, 7, 7, 1, 0, 0]  # 36 law pairs: five drills of 7, then the last one
+
+
+def test_a_track_that_is_not_a_domain_of_the_bank_is_refused(starter):
+    with pytest.raises(
+        ValueError, match=re.escape("track 'astrology' is not a domain of the bank (its domains: ")
+    ):
+        selection.choose_pairs(starter, pd.DataFrame(), 10, np.random.default_rng(0), track="astrology")
+
+
+def test_a_track_smaller_than_its_share_gives_all_it_has_and_the_rest_from_others(starter):
+    bank = starter.assign(
+        domain=np.where(starter["id"].isin(sorted(of_domain(starter, "law"))[:4]), "tiny", "other")
+    )
+    for seed in range(20):
+        picked = selection.choose_pairs(bank, pd.DataFrame(), 10, np.random.default_rng(seed), track="tiny")
+        assert len(of_domain(bank, "tiny") & set(picked)) == 4

@@ -34,6 +34,17 @@ Choosing the pairs (:func:`choose_pairs`)
    even split may be impossible and a lead of one pair is allowed (2 of 3).
    A drill of 10 with every pair counted thus has 4, 5 or 6 pairs with the
    longer answer as gold.
+5. **Track** (optional, ``track=``: a ``domain`` of the bank). While the
+   rater has fresh (never judged) pairs of the track, at least
+   :data:`TRACK_SHARE` of the drill (rounded up: 7 of 10) are pairs of the
+   track, as many as there are fresh ones up to that share, and the rest come
+   from the other domains (from the track when the others run out), so every
+   drill still mixes subjects and the bias measures see more than one. The
+   track's part and the rest are each drawn by rules 1 and 2; the control
+   quota and the balance rule hold over the whole drill (the track's part
+   takes only fresh controls, the rest makes up the quota), and a balancing
+   swap keeps the number of track pairs. Once the track has no fresh pairs left the drill is
+   drawn as without a track: freshness comes first.
 
 The draw takes the best ``size`` pairs by (freshness tier, weighted random
 key), the best controls first up to the quota. The key of a pair of weight
@@ -59,7 +70,7 @@ import pandas as pd
 
 from pairs.features import pair_features
 
-__all__ = ["ADAPT_AFTER", "CONTROL_SHARE", "MAX_SHARE", "choose_pairs"]
+__all__ = ["ADAPT_AFTER", "CONTROL_SHARE", "MAX_SHARE", "TRACK_SHARE", "choose_pairs"]
 
 #: Decided judgments on a bank after which drills lean toward the rater's weak tags.
 ADAPT_AFTER = 30
@@ -70,13 +81,23 @@ CONTROL_SHARE = 0.2
 #: Largest share of a drill's counted pairs on one side of each balance rule.
 MAX_SHARE = 0.6
 
+#: Smallest share of a drill given to the rater's track (rounded up), while fresh pairs of it remain.
+TRACK_SHARE = 0.7
+
 
 # -- choosing pairs ----------------------------------------------------------------------------
 
 _HISTORY_COLUMNS = ("pair_id", "answered_at", "correct", "tags")
 
 
-def choose_pairs(bank: pd.DataFrame, history: pd.DataFrame, n: int, rng: np.random.Generator) -> list[str]:
+def choose_pairs(
+    bank: pd.DataFrame,
+    history: pd.DataFrame,
+    n: int,
+    rng: np.random.Generator,
+    *,
+    track: str | None = None,
+) -> list[str]:
     """Pick ``n`` pairs for a rater's next drill (rules in the module docstring).
 
     Parameters
@@ -91,6 +112,9 @@ def choose_pairs(bank: pd.DataFrame, history: pd.DataFrame, n: int, rng: np.rand
         Pairs wanted; a bank with fewer pairs gives all of them.
     rng : numpy.random.Generator
         Source of every random choice: the same generator state gives the same pairs.
+    track : str, optional
+        A ``domain`` of the bank the drill leans to (rule 5); None for no lean.
+        The draw takes the same random numbers either way.
 
     Returns
     -------
@@ -104,6 +128,19 @@ def choose_pairs(bank: pd.DataFrame, history: pd.DataFrame, n: int, rng: np.rand
     >>> picked = choose_pairs(bank, pd.DataFrame(), 10, np.random.default_rng(1))
     >>> len(picked), len(set(picked)), set(picked) <= set(bank["id"])
     (10, 10, True)
+
+    A track takes 7 of 10 while the rater has fresh pairs of it:
+
+    >>> bank = bank.assign(domain=["math"] * 20 + ["law"] * 20)
+    >>> picked = choose_pairs(bank, pd.DataFrame(), 10, np.random.default_rng(1), track="math")
+    >>> int(bank.set_index("id").loc[picked, "domain"].eq("math").sum())
+    7
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is not a positive integer, ``rng`` is not a generator, the bank
+        is empty, ``history`` lacks a column or ``track`` is not a domain of the bank.
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive integer; got {n!r}.")
@@ -117,20 +154,59 @@ def choose_pairs(bank: pd.DataFrame, history: pd.DataFrame, n: int, rng: np.rand
     tags = [tuple(t) if isinstance(t, (tuple, list, np.ndarray)) else () for t in bank["tags"]]
     length_side, polish_side = _balance_sides(bank, ids)
     control = np.array(["control" in t for t in tags], dtype=bool)
+    in_track = _in_track(bank, track)
 
     tier = _freshness_tier(ids, history)
     key = rng.exponential(size=len(ids)) / _tag_weights(tags, history)
     rank = np.empty(len(ids), dtype=np.int64)
     rank[np.lexsort((key, tier))] = np.arange(len(ids))
 
+    n_track = _track_size(in_track, tier, n)
+    if n_track == 0:  # no track, or none of its pairs is fresh: one group, as without a track
+        in_track = np.zeros(len(ids), dtype=bool)
     quota = min(math.ceil(CONTROL_SHARE * n - 1e-9), int(control.sum()))
+    # The track's part takes its fresh controls only; the other part makes up the quota.
+    track_quota = min(quota, int((control & in_track & (tier == 0)).sum()))
+    other_quota = min(quota - track_quota, int((control & ~in_track).sum()))
     chosen = np.zeros(len(ids), dtype=bool)
-    chosen[np.flatnonzero(control)[np.argsort(rank[control])[:quota]]] = True
-    rest = np.flatnonzero(~chosen)
-    chosen[rest[np.argsort(rank[rest])[: n - quota]]] = True
+    quota = 0
+    for group, size, group_quota in ((in_track, n_track, track_quota), (~in_track, n - n_track, other_quota)):
+        group_quota = min(group_quota, size)
+        controls = np.flatnonzero(control & group)
+        chosen[controls[np.argsort(rank[controls])[:group_quota]]] = True
+        rest = np.flatnonzero(group & ~chosen)
+        chosen[rest[np.argsort(rank[rest])[: size - group_quota]]] = True
+        quota += group_quota
 
-    chosen = _rebalance(chosen, rank, length_side, polish_side, control, quota)
+    chosen = _rebalance(chosen, rank, length_side, polish_side, control, quota, in_track)
     return ids[rng.permutation(np.flatnonzero(chosen))].tolist()
+
+
+def _in_track(bank: pd.DataFrame, track: str | None) -> np.ndarray:
+    """Whether each pair is of ``track`` (all False without a track)."""
+    if track is None:
+        return np.zeros(len(bank), dtype=bool)
+    domain = (
+        bank["domain"].fillna("").astype(str).str.strip().str.lower().to_numpy(dtype=object)
+        if "domain" in bank
+        else np.full(len(bank), "", dtype=object)
+    )
+    wanted = str(track).strip().lower()
+    if not isinstance(track, str) or not wanted or not (domain == wanted).any():
+        known = ", ".join(sorted({d for d in domain if d})) or "none"
+        raise ValueError(f"track {track!r} is not a domain of the bank (its domains: {known}).")
+    return domain == wanted
+
+
+def _track_size(in_track: np.ndarray, tier: np.ndarray, n: int) -> int:
+    """Track pairs in a drill of ``n`` (rule 5): its share while fresh ones last; more if others lack."""
+    if not in_track.any():
+        return 0
+    fresh = int((in_track & (tier == 0)).sum())
+    leaning = min(math.ceil(TRACK_SHARE * n - 1e-9), fresh)
+    if leaning == 0:
+        return 0
+    return n - min(n - leaning, int((~in_track).sum()))
 
 
 def _check_history(history: pd.DataFrame | None) -> pd.DataFrame:
@@ -201,21 +277,32 @@ def _excess(plus, minus):
     return np.maximum(0, np.maximum(plus, minus) - _allowed(plus + minus))
 
 
-def _tally(length_side, polish_side, control) -> np.ndarray:
-    """Counts (gold longer, gold shorter, gold more polished, gold plainer, controls), last axis."""
+def _tally(length_side, polish_side, control, in_track) -> np.ndarray:
+    """Counts (gold longer, gold shorter, gold more polished, gold plainer, controls, track), last axis."""
     return np.stack(
-        [length_side > 0, length_side < 0, polish_side > 0, polish_side < 0, control.astype(bool)], axis=-1
+        [
+            length_side > 0,
+            length_side < 0,
+            polish_side > 0,
+            polish_side < 0,
+            control.astype(bool),
+            in_track.astype(bool),
+        ],
+        axis=-1,
     ).astype(np.int64)
 
 
-def _rebalance(chosen, rank, length_side, polish_side, control, quota) -> np.ndarray:
+def _rebalance(chosen, rank, length_side, polish_side, control, quota, in_track) -> np.ndarray:
     """Swap pairs until the balance rule holds or no swap reduces its excess (see the module docstring)."""
     chosen = chosen.copy()
-    # Pairs differ, for the rule, only by type: their two sides and whether they are controls.
-    kind = (length_side + 1) * 6 + (polish_side + 1) * 2 + control
+    n_track = int(in_track[chosen].sum())
+    # Pairs differ, for the rule, only by type: their two sides, whether they are controls, of the track.
+    kind = ((length_side + 1) * 6 + (polish_side + 1) * 2 + control) * 2 + in_track
     while True:
         inside, outside = np.flatnonzero(chosen), np.flatnonzero(~chosen)
-        counts = _tally(length_side[inside], polish_side[inside], control[inside]).sum(axis=0)
+        counts = _tally(length_side[inside], polish_side[inside], control[inside], in_track[inside]).sum(
+            axis=0
+        )
         current = _excess(counts[0], counts[1]) + _excess(counts[2], counts[3])
         if current == 0 or len(outside) == 0:
             return chosen
@@ -225,11 +312,14 @@ def _rebalance(chosen, rank, length_side, polish_side, control, quota) -> np.nda
         incoming = by_rank[first]  # (K,)
         new = (
             counts
-            - _tally(length_side[inside], polish_side[inside], control[inside])[:, None, :]
-            + _tally(length_side[incoming], polish_side[incoming], control[incoming])[None, :, :]
-        )  # (drill, K, 5): counts after swapping drill item i for candidate k
+            - _tally(length_side[inside], polish_side[inside], control[inside], in_track[inside])[:, None, :]
+            + _tally(length_side[incoming], polish_side[incoming], control[incoming], in_track[incoming])[
+                None, :, :
+            ]
+        )  # (drill, K, 6): counts after swapping drill item i for candidate k
         excess = _excess(new[..., 0], new[..., 1]) + _excess(new[..., 2], new[..., 3])
-        excess = np.where(new[..., 4] >= quota, excess, np.iinfo(np.int64).max)
+        keeps = (new[..., 4] >= quota) & (new[..., 5] == n_track)
+        excess = np.where(keeps, excess, np.iinfo(np.int64).max)
         best = excess.min()
         if best >= current:
             return chosen
