@@ -83,10 +83,10 @@ def _check_prepared(prepared: pd.DataFrame, name: str, columns: tuple[str, ...])
     missing = [c for c in columns if c not in prepared.columns]
     if missing:
         raise ValueError(f"{name} lacks the column(s) {missing}.")
-    bad = ~prepared["choice"].isin(VALUES)
+    bad = ~prepared["choice"].isin((*VALUES, "tie"))
     if bad.any():
         raise ValueError(
-            f"choice has values other than 'A' and 'B', e.g. {prepared['choice'][bad].iloc[0]!r}."
+            f"choice has values other than 'A', 'B' and 'tie', e.g. {prepared['choice'][bad].iloc[0]!r}."
         )
 
 
@@ -98,7 +98,8 @@ def _check_options(n_boot: int, confidence: float) -> None:
 
 
 def _last_judgments(prepared: pd.DataFrame) -> pd.DataFrame:
-    """One judgment per (rater, pair): the last in row order."""
+    """One judgment per (rater, pair): the last in row order; tie answers chose no side and are left out."""
+    prepared = prepared[prepared["choice"].ne("tie").to_numpy(dtype=bool)]
     frame = prepared.assign(rater=prepared["rater"].astype(str), pair_id=prepared["pair_id"].astype(str))
     return frame.drop_duplicates(["rater", "pair_id"], keep="last")
 

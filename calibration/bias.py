@@ -16,7 +16,8 @@ covariate      meaning (oriented left minus right)
 =============  ================================================================
 
 so ``exp(coefficient)`` is the odds ratio in the unit a rater reads in the
-verdict. Judgments on gold ties are left out (:func:`calibration.data.split_ties`).
+verdict. Judgments on gold ties are left out (:func:`calibration.data.split_ties`), and so are
+tie answers ("About equally good"), which chose neither side (:func:`calibration.data.sided`).
 Where the side shown on the left is unknown, the row is oriented A minus B
 with ``y`` = "picked A" and no intercept (position then says nothing about it);
 a rater's position bias is reported only when at least ``min_n`` decided
@@ -52,7 +53,7 @@ import numpy as np
 import pandas as pd
 from scipy import special  # scipy.stats, slow to import, only where a test needs it
 
-from calibration.data import split_ties
+from calibration.data import sided, split_ties
 from calibration.firth import firth_logistic
 from calibration.intervals import wilson_interval
 
@@ -383,7 +384,7 @@ def plain_rates(prepared: pd.DataFrame) -> pd.DataFrame:
     when the expert preferred the longer answer, you picked it 100 % of the time (n = 1).
     """
     _require(prepared, ("rater", "choice", "gold", "tie", "length_doublings", "more_polished"))
-    decided, _ = split_ties(prepared)
+    decided = sided(prepared)
     raters, code = _rater_codes(prepared, decided)
     ld = decided["length_doublings"].to_numpy(dtype=float)
     bigger = {
@@ -560,7 +561,7 @@ def _design(prepared: pd.DataFrame) -> dict:
     ``n_left`` (decided judgments, and those with ``left`` known, per rater).
     """
     _require(prepared, _NEEDED)
-    decided, _ = split_ties(prepared)
+    decided = sided(prepared)  # a tie answer chose neither side: it says nothing about a pull
     raters, code = _rater_codes(prepared, decided)
     # the side each row is oriented towards ("first"): the left one, or A when unknown;
     # whole-column comparisons, no per-row Python strings (slow at a million judgments)

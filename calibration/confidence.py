@@ -4,7 +4,8 @@ Input is the output of :func:`calibration.data.prepare` (one row per judgment);
 the columns used are ``rater``, ``confidence``, ``correct`` and ``tie``.
 
 Only judgments that have a right answer and a stated confidence are scored:
-judgments on gold ties (``tie``, ``correct`` NaN) and judgments without a
+judgments on gold ties (``tie``, ``correct`` NaN), tie answers (``choice``
+``"tie"``: their confidence is about "equal", not a side) and judgments without a
 confidence are left out and counted in ``n_excluded``.
 
 :func:`calibration_summary` describes one rater (a dict, with the reliability
@@ -16,7 +17,8 @@ kernels (no per-rater loop). Both return the fields of :data:`SUMMARY_FIELDS`:
 field                       meaning
 ==========================  ===================================================
 ``n``                       judgments scored (decided pair, confidence given)
-``n_excluded``              judgments left out: gold ties or no confidence
+``n_excluded``              judgments left out: gold ties, tie answers or no
+                            confidence
 ``accuracy``                share of scored choices that agree with gold
 ``mean_confidence``         mean stated confidence (0-1)
 ``brier``                   Brier loss (0-1, lower is better, coin = 0.25)
@@ -122,6 +124,8 @@ def _scored(prepared: pd.DataFrame, codes: np.ndarray, n_groups: int):
     usable = ~np.isnan(p_all) & ~np.isnan(y_all)
     if "tie" in prepared.columns:
         usable &= ~prepared["tie"].to_numpy(dtype=bool)
+    if "choice" in prepared.columns:  # a tie answer's confidence is about "equal", not a side
+        usable &= prepared["choice"].ne("tie").to_numpy(dtype=bool)
     p, y = p_all[usable], y_all[usable]
     bad = (p < 0.5) | (p > 1)
     if bad.any():

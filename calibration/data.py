@@ -5,7 +5,9 @@ Judgments arrive in the CSV layout of the judgment store::
     rater, pair_id, choice, confidence, left, answered_at, seconds
 
 ``choice`` and ``left`` name responses by identity (``"A"``/``"B"``), whichever
-side they were shown on; ``confidence`` is in [0.5, 1]. ``confidence``,
+side they were shown on; ``choice`` may also be ``"tie"`` ("About equally
+good", where the cohort offers it), and ``confidence`` (in [0.5, 1]) is then the
+rater's confidence that the two are about equal. ``confidence``,
 ``left``, ``answered_at`` and ``seconds`` may be absent or empty: statistics that
 need them then report "not estimable" instead of inventing values.
 
@@ -16,7 +18,7 @@ column                 meaning
 =====================  ==============================================================
 ``rater``              rater id (str)
 ``pair_id``            pair id (str)
-``choice``             ``"A"`` or ``"B"``
+``choice``             ``"A"``, ``"B"`` or ``"tie"`` (a tie answer)
 ``confidence``         float in [0.5, 1] or NaN
 ``left``               ``"A"``, ``"B"`` or ``None`` (side shown on the left unknown)
 ``answered_at``        timestamp (UTC) or NaT
@@ -25,13 +27,34 @@ column                 meaning
 ``tie``                True when gold is ``"tie"``: such judgments have no right
                        answer and are left out of accuracy, calibration and bias
                        (see :func:`split_ties`)
-``correct``            1.0 when ``choice == gold``, 0.0 when not, NaN on ties
+``correct``            1.0 when ``choice == gold``, 0.0 when not, NaN on ties;
+                       a tie answer on a decided pair is 0.0 (it did not agree
+                       with the experts' majority)
+``gold_share``         share of experts for gold (the bank's ``gold_confidence``),
+                       NaN when unknown (taken as unanimous)
+``split``              True when ``gold_share < 1``: the experts disagreed
+``tie_answer``         True when ``choice`` is ``"tie"``
 ``tags``               tuple of the pair's trap kinds
 ``length_doublings``   ``log2((words_a + 1) / (words_b + 1))``, A minus B
 ``polish_diff``        ``(polish_a - polish_b) / (polish_a + polish_b + 1)``
 ``longer``             ``"A"``, ``"B"`` or ``""`` (same word count)
 ``more_polished``      ``"A"``, ``"B"`` or ``""`` (same polish)
 =====================  ==============================================================
+
+How split pairs and tie answers count
+-------------------------------------
+* **Accuracy** counts agreement with the experts' majority (``gold``) on decided
+  pairs, whatever the split; a tie answer there counts as not agreeing. Gold
+  ties stay out of accuracy, as before; tie answers on them are counted apart.
+* **Calibration** (confidence against ``correct``) uses decided pairs with a
+  side answered: a tie answer's confidence is about "equal", not about a side,
+  so it is left out (:func:`sided`).
+* **Bias models** and agreement use the same rows: a tie answer chose neither
+  side, so it says nothing about length, polish or position.
+* **The leaderboard's score** is the ranked probability skill
+  (:func:`calibration.scoring.ranked_probability_skill`), expected over the
+  experts' split, on every judgment with a confidence, gold ties and tie
+  answers included.
 """
 
 from __future__ import annotations
@@ -42,7 +65,7 @@ import pandas as pd
 from pairs.features import pair_features
 from pairs.judgments import COLUMNS as JUDGMENT_COLUMNS  # the judgment columns, defined once
 
-__all__ = ["JUDGMENT_COLUMNS", "first_answers", "prepare", "split_ties"]
+__all__ = ["JUDGMENT_COLUMNS", "first_answers", "prepare", "sided", "split_ties"]
 
 
 def first_answers(judgments: pd.DataFrame) -> pd.DataFrame:
@@ -123,7 +146,7 @@ def prepare(
         {
             "rater": judgments["rater"].astype(str).array,
             "pair_id": judgments["pair_id"].astype(str).array,
-            "choice": judgments["choice"].astype(str).str.upper().array,
+            "choice": judgments["choice"].astype(str).str.upper().replace("TIE", "tie").array,
         }
     )
     j["confidence"] = _optional(judgments, "confidence", float)
@@ -152,6 +175,12 @@ def prepare(
     j["gold"] = bank["gold"].array.take(row)
     j["tie"] = j["gold"].eq("tie").to_numpy()
     j["correct"] = np.where(j["tie"], np.nan, (j["choice"] == j["gold"]).astype(float))
+    if "gold_confidence" in bank.columns:
+        j["gold_share"] = pd.to_numeric(bank["gold_confidence"], errors="coerce").to_numpy(dtype=float)[row]
+    else:
+        j["gold_share"] = np.nan
+    j["split"] = (j["gold_share"] < 1).to_numpy()
+    j["tie_answer"] = j["choice"].eq("tie").to_numpy()
     j["tags"] = bank["tags"].to_numpy(dtype=object)[row]
     for col in ("length_doublings", "polish_diff", "longer", "more_polished"):
         j[col] = feats[col].array.take(row)
@@ -177,6 +206,32 @@ def split_ties(prepared: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """
     tie = prepared["tie"].to_numpy(dtype=bool)
     return prepared[~tie], prepared[tie]
+
+
+def sided(prepared: pd.DataFrame) -> pd.DataFrame:
+    """The decided judgments that picked a side: gold is not a tie and the answer is not a tie.
+
+    Calibration, the bias models and agreement use these rows: a tie answer's
+    confidence is about "equal" and it chose neither side.
+
+    Parameters
+    ----------
+    prepared : DataFrame
+        Output of :func:`prepare` (columns ``tie`` and ``choice``).
+
+    Returns
+    -------
+    DataFrame
+        Those rows, in their order.
+
+    Examples
+    --------
+    >>> j = pd.DataFrame({"choice": ["A", "tie", "B"], "tie": [False, False, True]})
+    >>> sided(j).index.tolist()
+    [0]
+    """
+    keep = ~prepared["tie"].to_numpy(dtype=bool) & prepared["choice"].ne("tie").to_numpy(dtype=bool)
+    return prepared[keep]
 
 
 def _optional(frame: pd.DataFrame, column: str, dtype) -> np.ndarray:

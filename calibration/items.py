@@ -9,7 +9,8 @@ column                meaning
 ``gold``              its gold (``"A"``, ``"B"`` or ``"tie"``)
 ``n``                 judgments on it (ties included)
 ``votes_a``           judgments choosing A
-``votes_b``           judgments choosing B
+``votes_b``           judgments choosing B (a tie answer, "About equally good",
+                      is a vote for neither, so ``votes_a + votes_b`` may be below ``n``)
 ``accuracy``          share agreeing with gold (NaN on ties)
 ``ci_low``/``ci_high``  Wilson 95 % interval of ``accuracy``
 ``discrimination``    point-biserial correlation between being right on this pair
@@ -127,9 +128,10 @@ def item_table(prepared: pd.DataFrame) -> pd.DataFrame:
     d["strong"] = qualified & (d["rest_acc"] >= threshold) & decided
 
     d["_a"] = (d["choice"] == "A").astype(int)
+    d["_b"] = (d["choice"] == "B").astype(int)  # a tie answer is a vote for neither side
     g = d.groupby("pair_id", sort=False)
     out = pd.DataFrame({"gold": g["gold"].first(), "n": g.size(), "votes_a": g["_a"].sum()})
-    out["votes_b"] = out["n"] - out["votes_a"]
+    out["votes_b"] = g["_b"].sum()
     dec = d[decided]
     gd = dec.groupby("pair_id", sort=False)
     k = gd["correct"].sum().reindex(out.index)

@@ -9,6 +9,16 @@ proper (Brier 1950; Gneiting & Raftery 2007, JASA 102:359-378): a rater
 maximises their expected score only by stating the probability they really
 believe, so neither bluffing nor hedging pays.
 
+That score is the two-outcome case of the one the leaderboard uses on every
+judgment with a confidence, :func:`calibration.scoring.ranked_probability_skill`:
+the ranked probability skill over A better, about equal, B better, expected over
+the experts' split. So on a unanimous pair a side answered scores exactly as
+above; on a split pair (experts 60/40) it scores the Brier skill averaged over
+the experts, ``1 - 4 (c - 0.6)^2 - 0.96`` for the majority side; a tie answer
+("About equally good") scores ``-c^2`` on a decided pair and ``1 - (1 - c)^2``
+on a gold tie; a side answered on a gold tie scores ``-(2c - 1)^2`` (0 at 50 %).
+Gold ties therefore count in ``n`` and the score.
+
 A rater's ``raw_score`` is the mean over their judgments. To keep a lucky
 handful of answers from topping the board, the ranking uses ``score``, shrunk
 toward the cohort mean with a prior worth ``k`` pseudo-judgments (as
@@ -41,7 +51,8 @@ import pandas as pd
 from scipy import special  # not scipy.stats: it takes longer to import than pandas
 
 from calibration.bias import bias_by_rater
-from calibration.data import split_ties
+from calibration.data import sided, split_ties
+from calibration.scoring import ranked_probability_skill
 
 __all__ = [
     "DRILL_SIZE",
@@ -142,8 +153,11 @@ def rater_scores(
         One row per rater, in order of first appearance, columns
         :data:`RATER_SCORE_COLUMNS`: ``rater``; ``n`` scored judgments (decided,
         with a confidence); ``points`` and ``points_sq``, the sums of their
-        :func:`skill_points` and of its squares; ``mean_confidence`` and
-        ``mean_correct`` over them; ``accuracy`` over all decided judgments;
+        :func:`calibration.scoring.ranked_probability_skill` and of its squares
+        (gold ties and tie answers included); ``mean_confidence`` and
+        ``mean_correct`` over those that picked a side on a decided pair
+        (:func:`calibration.data.sided`); ``accuracy`` over all decided
+        judgments (a tie answer there counts as not agreeing);
         ``length_or`` and ``polish_or``.
 
     Examples
@@ -157,20 +171,26 @@ def rater_scores(
     """
     raters = pd.Index(pd.unique(prepared["rater"]), name="rater")
     decided, _ = split_ties(prepared)
-    scored = decided[decided["confidence"].notna()]
-    points = skill_points(scored["correct"], scored["confidence"])
-    frame = pd.DataFrame(
+    if {"choice", "gold"} <= set(prepared.columns):
+        # every judgment with a confidence, scored against the experts' split over three outcomes
+        scored = prepared[prepared["confidence"].notna()]
+        share = scored["gold_share"] if "gold_share" in scored.columns else None
+        points = ranked_probability_skill(scored["choice"], scored["confidence"], scored["gold"], share)
+        sided_scored = sided(scored)
+    else:  # a frame of decided outcomes only (no answers to score three ways)
+        scored = decided[decided["confidence"].notna()]
+        points = skill_points(scored["correct"], scored["confidence"])
+        sided_scored = scored
+    frame = pd.DataFrame({"rater": scored["rater"].to_numpy(), "p": points, "p2": points**2})
+    g = frame.groupby("rater", sort=False).agg(n=("p", "size"), s=("p", "sum"), s2=("p2", "sum"))
+    sides = pd.DataFrame(
         {
-            "rater": scored["rater"].to_numpy(),
-            "p": points,
-            "p2": points**2,
-            "c": scored["confidence"].to_numpy(),
-            "y": scored["correct"].to_numpy(),
+            "rater": sided_scored["rater"].to_numpy(),
+            "c": sided_scored["confidence"].to_numpy(dtype=float),
+            "y": sided_scored["correct"].to_numpy(dtype=float),
         }
     )
-    g = frame.groupby("rater", sort=False).agg(
-        n=("p", "size"), s=("p", "sum"), s2=("p2", "sum"), c=("c", "mean"), y=("y", "mean")
-    )
+    g = g.join(sides.groupby("rater", sort=False).agg(c=("c", "mean"), y=("y", "mean")))
     g = g.reindex(raters)
     accuracy = decided.groupby("rater", sort=False)["correct"].mean().reindex(raters)
     out = pd.DataFrame(

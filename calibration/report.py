@@ -21,10 +21,12 @@ Schema (``build_report(..., rater=ID)`` gives one rater object; without
                     bins: [{bin, confidence, accuracy, n, ci_low, ci_high}]},
       agreement: {alpha_vs_gold, ci_low, ci_high, n, reason},
       tags: [{tag, n, accuracy, ci_low, ci_high, weak_spot}],
+      n_split, n_tie_answers, n_tie_answers_on_ties, score,
       verdict: [sentences, most important first]
 
     cohort object
       n_raters, n_judgments, n_ties, accuracy, simulated_raters,
+      n_split, n_tie_answers, n_tie_answers_on_ties,
       bias: {...as above, pooled with cluster-robust intervals},
       calibration: {...as above, over all judgments},
       agreement: {alpha, ci_low, ci_high, n_raters, n_pairs, reason},
@@ -38,6 +40,16 @@ app and ``python -m calibration report --db`` pass the raters whose
 ``raters.simulated`` column is set in the database. Judgments read from a CSV
 file carry no such mark, so their raters are real unless named with
 ``--simulated``. Nothing is inferred from a rater's name.
+
+Split pairs and tie answers (``calibration.data``): ``accuracy`` counts agreement
+with the experts' majority on decided pairs (a tie answer there does not agree);
+``calibration``, ``bias``, ``plain_rates`` and ``agreement`` leave tie answers out
+(they chose no side). The fields beside them: ``n_split``, judgments on pairs
+where the experts split (``gold_confidence`` below 1); ``n_tie_answers``, answers
+"About equally good"; ``n_tie_answers_on_ties``, those on gold ties (right
+answers, outside ``accuracy`` as every gold tie is); ``score``, the rater's mean
+ranked probability skill over every judgment with a confidence, expected over
+the experts' split (the leaderboard's ``raw_score``; null without confidences).
 
 NaN is written as ``null``.
 """
@@ -58,6 +70,7 @@ from calibration.confidence import calibration_summaries, calibration_summary
 from calibration.intervals import wilson_interval
 from calibration.items import item_table
 from calibration.leaderboard import leaderboard
+from calibration.scoring import ranked_probability_skill
 
 __all__ = ["CHARTS_FOR_AT_MOST", "FORMATS", "build_report", "to_html", "to_json", "to_markdown"]
 
@@ -176,6 +189,7 @@ def _rater_objects(
     right = np.rint(right).astype(int)
     decided = n - n_ties
     low, high = wilson_interval(right, decided)
+    counts = _split_and_tie_counts(prepared, code, len(raters))
     out = []
     for i, rater in enumerate(raters):
         obj = {
@@ -191,10 +205,42 @@ def _rater_objects(
             "calibration": calibration[str(rater)],
             "agreement": agreement[rater],
             "tags": tags.get(rater, []),
+            **counts[i],
         }
         obj["verdict"] = _rater_verdict(obj)
         out.append(_clean(obj))
     return out
+
+
+def _split_and_tie_counts(prepared: pd.DataFrame, code: np.ndarray, n_groups: int) -> list[dict[str, Any]]:
+    """Per group: judgments on split pairs, tie answers, tie answers on gold ties, and the mean score."""
+    tie = prepared["tie"].to_numpy(dtype=bool)
+    tie_answer = prepared["choice"].eq("tie").to_numpy(dtype=bool)
+    share = prepared["gold_share"] if "gold_share" in prepared.columns else pd.Series(np.nan, prepared.index)
+    split = share.to_numpy(dtype=float) < 1
+    confidence = prepared["confidence"].to_numpy(dtype=float)
+    has = ~np.isnan(confidence)
+    points = np.zeros(len(prepared))
+    points[has] = ranked_probability_skill(
+        prepared["choice"].to_numpy(dtype=object)[has],
+        confidence[has],
+        prepared["gold"].to_numpy(dtype=object)[has],
+        share.to_numpy(dtype=float)[has],
+    )
+    n_split = np.bincount(code[split], minlength=n_groups)
+    n_tie_answers = np.bincount(code[tie_answer], minlength=n_groups)
+    on_ties = np.bincount(code[tie_answer & tie], minlength=n_groups)
+    n_scored = np.bincount(code[has], minlength=n_groups)
+    total = np.bincount(code[has], weights=points[has], minlength=n_groups)
+    return [
+        {
+            "n_split": int(n_split[i]),
+            "n_tie_answers": int(n_tie_answers[i]),
+            "n_tie_answers_on_ties": int(on_ties[i]),
+            "score": float(total[i] / n_scored[i]) if n_scored[i] else math.nan,
+        }
+        for i in range(n_groups)
+    ]
 
 
 def _cohort_object(
@@ -219,6 +265,13 @@ def _cohort_object(
         "n_judgments": len(prepared),
         "n_ties": int(tie.sum()),
         "accuracy": float(correct.mean()) if len(correct) else math.nan,
+        **{
+            key: value
+            for key, value in _split_and_tie_counts(prepared, np.zeros(len(prepared), dtype=int), 1)[
+                0
+            ].items()
+            if key != "score"
+        },
         "bias": {r["effect"]: {key: r[key] for key in _BIAS_KEYS} for r in pooled.to_dict("records")},
         "calibration": cal,
         "agreement": {

@@ -21,6 +21,8 @@ function                             returns
 :func:`expected_calibration_error`   weighted mean ``|accuracy - confidence|``
 :func:`overconfidence`               mean confidence minus accuracy, CI, verdict
 :func:`calibration_slope_intercept`  logistic recalibration slope and intercept
+:func:`ranked_probability_skill`     per-judgment score over A better, equal, B
+                                     better, expected over the experts' split
 ===================================  ============================================
 
 Empty input gives NaN (never an exception); statistics that can be undefined on
@@ -55,6 +57,7 @@ __all__ = [
     "log_score",
     "murphy_decomposition",
     "overconfidence",
+    "ranked_probability_skill",
 ]
 
 COIN_BRIER = 0.25
@@ -704,3 +707,115 @@ def calibration_slope_intercept(
     y, p, codes, n_groups = _single(y_true, y_prob)
     slope, intercept, reason = _grouped_logistic(y, p, codes, n_groups, _check_eps(eps))
     return CalibrationFit(float(slope[0]), float(intercept[0]), _FIT_REASONS[reason[0]])
+
+
+# ----------------------------------------------------------------------------- three outcomes
+
+
+def _stated_cumulative(choice: np.ndarray, confidence: np.ndarray) -> np.ndarray:
+    """Cumulative stated probabilities ``(P(A better), P(A better or equal))``, shape (n, 2).
+
+    A side answered with confidence ``c`` states ``c`` for it, ``1 - c`` for the
+    other and nothing for "equal"; a tie answer states ``c`` for "equal" and
+    ``(1 - c) / 2`` for each side.
+    """
+    c = confidence
+    p_a = np.where(choice == "A", c, np.where(choice == "B", 1 - c, (1 - c) / 2))
+    p_tie = np.where(choice == "tie", c, 0.0)
+    return np.column_stack([p_a, p_a + p_tie])
+
+
+def _expert_cumulative(gold: np.ndarray, gold_share: np.ndarray) -> np.ndarray:
+    """Cumulative expert probabilities over (A better, equal, B better), shape (n, 2).
+
+    A decided gold with share ``s`` gives ``s`` to gold and ``1 - s`` to the other
+    side; a tie gold with share ``s`` gives ``s`` to "equal" and splits the rest
+    evenly. A missing share means every expert agreed (``s = 1``).
+    """
+    s = np.where(np.isnan(gold_share), 1.0, gold_share)
+    g_a = np.where(gold == "A", s, np.where(gold == "B", 1 - s, (1 - s) / 2))
+    g_tie = np.where(gold == "tie", s, 0.0)
+    return np.column_stack([g_a, g_a + g_tie])
+
+
+def ranked_probability_skill(
+    choice: ArrayLike, confidence: ArrayLike, gold: ArrayLike, gold_share=None
+) -> np.ndarray:
+    """Per-judgment skill over the three ordered outcomes A better, equal, B better.
+
+    The rater's answer states a distribution over the outcomes ordered
+    ``A better < equal < B better``: a side answered with confidence ``c``
+    puts ``c`` on that side and ``1 - c`` on the other; a tie answer ("About
+    equally good") puts ``c`` on "equal" and ``(1 - c) / 2`` on each side. The
+    ranked probability score (Epstein 1969) compares the cumulative stated
+    probabilities ``F`` with the outcome's ``O``: ``RPS = sum_k (F_k - O_k)^2``
+    over the two cut points. The experts' split is a distribution ``G`` over
+    the outcomes (gold gets its ``gold_share``; see :func:`_expert_cumulative`),
+    and the score is the RPS expected under it, which has the closed form::
+
+        E[RPS] = sum_k (F_k - G_k)^2 + G_k (1 - G_k)
+
+    because each ``O_k`` is a Bernoulli(``G_k``) indicator. The skill is
+    ``1 - E[RPS] / 0.5``, 0.5 being the RPS of a coin flip on a decided pair.
+
+    Why this rule: the RPS is strictly proper (Murphy 1969; Gneiting &
+    Raftery 2007), so stating one's real belief maximises the expected score,
+    and taking its expectation over the experts' split keeps that (the
+    expected score of a report is linear in the outcome probabilities). On
+    a unanimous decided pair with a side answered it equals the Brier skill of
+    :func:`calibration.leaderboard.skill_points`, ``1 - (c - correct)^2 / 0.25``;
+    on a split pair with share ``p`` and the gold side answered it is the
+    Brier skill averaged over ``y ~ Bernoulli(p)``, ``1 - 4 (c - p)^2 - 4 p (1 - p)``.
+    Because "equal" lies between the sides, a tie answer on a decided pair
+    costs ``-c^2`` (at most 1), less than a sure wrong pick (-3); on a tie gold
+    it earns ``1 - (1 - c)^2``, and a side answered at 50 % there earns 0.
+
+    Parameters
+    ----------
+    choice : array_like of shape (n,)
+        ``"A"``, ``"B"`` or ``"tie"``.
+    confidence : array_like of shape (n,)
+        Stated confidence in the answer, in [0.5, 1].
+    gold : array_like of shape (n,)
+        ``"A"``, ``"B"`` or ``"tie"``: the experts' majority.
+    gold_share : array_like of shape (n,), optional
+        Share of experts for gold, in [0.5, 1] (or, on a tie gold, (0, 1]);
+        NaN or omitted means unanimous.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        Higher is better: +1 for a sure right answer on a unanimous pair.
+
+    References
+    ----------
+    Epstein, E. S. (1969). A scoring system for probability forecasts of ranked
+    categories. Journal of Applied Meteorology 8(6), 985-987.
+    Murphy, A. H. (1969). On the "ranked probability score". Journal of Applied
+    Meteorology 8(6), 988-989.
+    Gneiting, T., & Raftery, A. E. (2007). Strictly proper scoring rules,
+    prediction, and estimation. JASA 102(477), 359-378.
+
+    Examples
+    --------
+    >>> ranked_probability_skill(["A", "B", "tie", "tie", "A"], [1.0, 1.0, 1.0, 1.0, 0.6],
+    ...                          ["A", "A", "A", "tie", "A"], [None, None, None, None, 0.6]).round(4).tolist()
+    [1.0, -3.0, -1.0, 1.0, 0.04]
+    """
+    choice = np.asarray(choice, dtype=object)
+    c = np.asarray(confidence, dtype=float)
+    gold = np.asarray(gold, dtype=object)
+    share = np.full(len(gold), np.nan) if gold_share is None else np.asarray(gold_share, dtype=float)
+    if not (len(choice) == len(c) == len(gold) == len(share)):
+        raise ValueError("choice, confidence, gold and gold_share have different lengths.")
+    if not np.isin(choice, ["A", "B", "tie"]).all():
+        raise ValueError("choice has values other than 'A', 'B' and 'tie'.")
+    if not np.isin(gold, ["A", "B", "tie"]).all():
+        raise ValueError("gold has values other than 'A', 'B' and 'tie'.")
+    if np.any((c < 0.5) | (c > 1)) or np.isnan(c).any():
+        raise ValueError("confidence has values outside [0.5, 1].")
+    if np.any((share < 0) | (share > 1)):
+        raise ValueError("gold_share has values outside [0, 1].")
+    stated, expert = _stated_cumulative(choice, c), _expert_cumulative(gold, share)
+    expected_rps = ((stated - expert) ** 2 + expert * (1 - expert)).sum(axis=1)
+    return 1.0 - expected_rps / 0.5

@@ -137,6 +137,11 @@ def trend(prepared: pd.DataFrame, *, freq: str = "W") -> pd.DataFrame:
     longer = np.where(np.abs(ld) >= np.log2(LENGTH_RATIO), np.where(ld > 0, "A", "B"), "")
     polished = rows["more_polished"].fillna("").to_numpy(dtype=object).astype(str)
     confidence = pd.to_numeric(rows["confidence"], errors="coerce").to_numpy(dtype=float)
+    # a tie answer chose neither side: it counts in accuracy (as not agreeing) and nowhere else
+    side = choice != "tie"
+    longer = np.where(side, longer, "")
+    polished = np.where(side, polished, "")
+    confidence = np.where(side, confidence, np.nan)
     # per measure: the value of each judgment, NaN where it does not count
     values = {
         "accuracy": rows["correct"].to_numpy(dtype=float),
