@@ -16,7 +16,8 @@ the same item stores nothing and the first answer stands. The gold and the
 expert's rationale leave this module only for answered items
 (:func:`submit`, :func:`feedback_for`).
 
-Which pairs a drill gets is decided by :func:`training.selection.choose_pairs`.
+Which pairs a drill gets is decided by :func:`training.selection.choose_pairs`,
+leaning to the rater's track (:func:`training.tracks.drill_track`).
 
 Everything random comes from one ``numpy.random.Generator`` seeded from the
 rater id and the drill key (:func:`drill_seed`), so the same database gives
@@ -44,6 +45,7 @@ from storage import drills as rows
 from storage.schema import as_utc
 from storage.store import Store, now
 from training.selection import ADAPT_AFTER, CONTROL_SHARE, MAX_SHARE, choose_pairs  # noqa: F401
+from training.tracks import drill_track
 
 __all__ = [
     "ADAPT_AFTER",
@@ -301,7 +303,9 @@ def _create_drill(store: Store, rater_id: int, bank: str, key: str, size: int, r
     pairs, bank_id, raw = _judged(store, rater_id, bank)
     rng = np.random.default_rng(drill_seed(rater_id, key, rng_seed))
     drawable = pairs[~pairs["id"].isin(audit.retired(store, bank))]  # a retired pair is never drawn again
-    chosen = choose_pairs(drawable, prepare(pairs, raw), int(size), rng)
+    chosen = choose_pairs(
+        drawable, prepare(pairs, raw), int(size), rng, track=drill_track(store, rater_id, drawable)
+    )
     items = [
         {
             "position": position,
