@@ -58,6 +58,28 @@ def _bins_md(bins: list[dict[str, Any]]) -> list[str]:
     return rows
 
 
+_TRACK_HEADER = [
+    "track",
+    "n",
+    "accuracy",
+    "95 % CI",
+    *(f"{effect} odds ratio (95 % CI)" for effect in EFFECTS),
+]
+
+
+def _track_cells(t: dict[str, Any]) -> list[str]:
+    """One row of the per-track table: accuracy with its interval, then each effect's odds ratio."""
+    cells = [str(t["track"]), str(t["n"]), _pct(t["accuracy"]), f"{_pct(t['ci_low'])}-{_pct(t['ci_high'])}"]
+    for effect in EFFECTS:
+        odds = t.get(f"{effect}_or")
+        if odds is None:
+            cells.append("n/a")
+            continue
+        mark = " (clear)" if t.get(f"{effect}_significant") else ""
+        cells.append(f"{odds:.2f} ({_fmt(t[f'{effect}_ci_low'])}-{_fmt(t[f'{effect}_ci_high'])}){mark}")
+    return cells
+
+
 def _alpha_sentence(a: dict[str, Any]) -> str:
     ci = (
         f" (95 % CI {_fmt(a['ci_low'], '.3f')}-{_fmt(a['ci_high'], '.3f')})"
@@ -104,6 +126,12 @@ def _rater_md(r: dict[str, Any]) -> list[str]:
             f"| {_md(t['tag'])} | {t['n']} | {_pct(t['accuracy'])} | "
             f"{_pct(t['ci_low'])}-{_pct(t['ci_high'])} | {'yes' if t['weak_spot'] else ''} |"
         )
+    if r.get("tracks"):
+        lines += ["", "### Tracks", "", "| " + " | ".join(_TRACK_HEADER) + " |"]
+        lines.append("| " + " | ".join("---" for _ in _TRACK_HEADER) + " |")
+        for t in r["tracks"]:
+            cells = _track_cells(t)
+            lines.append("| " + " | ".join([_md(cells[0]), *cells[1:]]) + " |")
     return lines + [""]
 
 
@@ -291,6 +319,8 @@ def _rater_html(r: dict[str, Any], *, with_charts: bool) -> str:
             ["trap kind", "n", "accuracy", "95 % CI", "weak spot"],
         )
     )
+    if r.get("tracks"):
+        out.append("<h3>Tracks</h3>" + _table_html([_track_cells(t) for t in r["tracks"]], _TRACK_HEADER))
     return "\n".join(out)
 
 

@@ -21,6 +21,9 @@ Schema (``build_report(..., rater=ID)`` gives one rater object; without
                     bins: [{bin, confidence, accuracy, n, ci_low, ci_high}]},
       agreement: {alpha_vs_gold, ci_low, ci_high, n, reason},
       tags: [{tag, n, accuracy, ci_low, ci_high, weak_spot}],
+      tracks: [{track, n, correct, accuracy, ci_low, ci_high,
+                length_or, length_ci_low, length_ci_high, length_significant,
+                polish_..., position_...}]  (empty without ``domains``),
       n_split, n_tie_answers, n_tie_answers_on_ties, score,
       verdict: [sentences, most important first]
 
@@ -51,6 +54,11 @@ answers, outside ``accuracy`` as every gold tie is); ``score``, the rater's mean
 ranked probability skill over every judgment with a confidence, expected over
 the experts' split (the leaderboard's ``raw_score``; null without confidences).
 
+Per track (``build_report(..., domains=...)``, the domain of each pair): each
+rater's accuracy and bias on the pairs of each domain of the bank
+(:func:`calibration.tracks.track_accuracy`); a report built without
+``domains`` has ``tracks: []``.
+
 NaN is written as ``null``.
 """
 
@@ -71,6 +79,7 @@ from calibration.intervals import wilson_interval
 from calibration.items import item_table
 from calibration.leaderboard import leaderboard
 from calibration.scoring import ranked_probability_skill
+from calibration.tracks import TRACK_COLUMNS, track_accuracy
 
 __all__ = ["CHARTS_FOR_AT_MOST", "FORMATS", "build_report", "to_html", "to_json", "to_markdown"]
 
@@ -98,6 +107,7 @@ def build_report(
     n_boot: int = N_BOOT,
     simulated: Collection[str] = (),
     streaks: Mapping[str, int] | None = None,
+    domains: Mapping[str, str] | pd.Series | None = None,
 ) -> dict[str, Any]:
     """The report for one rater, or for every rater and the cohort.
 
@@ -121,6 +131,9 @@ def build_report(
         Each rater's streak of finished daily drills, for the cohort
         leaderboard; without it the leaderboard estimates streaks from
         timestamps (see :func:`calibration.leaderboard.leaderboard`).
+    domains : mapping or Series of str, optional
+        The domain (track) of each pair, by pair id; with it every rater
+        object lists its accuracy and bias per track (``tracks``).
 
     Returns
     -------
@@ -137,9 +150,9 @@ def build_report(
         one = prepared[prepared["rater"] == rater]
         if one.empty:
             raise ValueError(f"rater {rater!r} has no judgments.")
-        return _rater_objects(one, bias_by_rater(one), n_boot=n_boot, simulated=simulated)[0]
+        return _rater_objects(one, bias_by_rater(one), n_boot=n_boot, simulated=simulated, domains=domains)[0]
     bias = bias_by_rater(prepared)
-    raters = _rater_objects(prepared, bias, n_boot=n_boot, simulated=simulated)
+    raters = _rater_objects(prepared, bias, n_boot=n_boot, simulated=simulated, domains=domains)
     cohort = _cohort_object(prepared, bias, n_boot=n_boot, simulated=simulated, streaks=streaks)
     return {"raters": raters, "cohort": cohort}
 
@@ -153,11 +166,17 @@ def _by_rater(frame: pd.DataFrame, keys: list[str]) -> dict[str, list[dict[str, 
 
 
 def _rater_objects(
-    prepared: pd.DataFrame, bias: pd.DataFrame, *, n_boot: int, simulated: set[str]
+    prepared: pd.DataFrame,
+    bias: pd.DataFrame,
+    *,
+    n_boot: int,
+    simulated: set[str],
+    domains: Mapping[str, str] | pd.Series | None = None,
 ) -> list[dict[str, Any]]:
     bias_rows = _by_rater(bias, ["effect", *_BIAS_KEYS])
     plain = _by_rater(plain_rates(prepared), _PLAIN_KEYS)
     tags = _by_rater(tag_accuracy(prepared), _TAG_KEYS)
+    tracks = {} if domains is None else _by_rater(track_accuracy(prepared, domains), TRACK_COLUMNS[1:])
     raters = pd.unique(prepared["rater"])
     if len(raters) > 1:
         alphas = alpha_by_rater(prepared, n_boot=n_boot)
@@ -205,6 +224,7 @@ def _rater_objects(
             "calibration": calibration[str(rater)],
             "agreement": agreement[rater],
             "tags": tags.get(rater, []),
+            "tracks": tracks.get(rater, []),
             **counts[i],
         }
         obj["verdict"] = _rater_verdict(obj)
