@@ -33,6 +33,7 @@ __all__ = [
     "CHOSEN_BY",
     "TrackChoice",
     "assign_track",
+    "bank_sizes",
     "choose_track",
     "cohort_tracks",
     "current_track",
@@ -97,6 +98,11 @@ def current_track(store: Store, rater_id: int) -> TrackChoice:
         if stored[source]:
             return TrackChoice(track=str(stored[source]), source=source, picked=picked)
     return TrackChoice(track=ALL, source="default", picked=picked)
+
+
+def bank_sizes(store: Store, bank: str) -> dict[str, int]:
+    """Pairs of each domain of ``bank`` (the tracks it offers), most pairs first; {} for no such bank."""
+    return rows.bank_domains(store, bank)
 
 
 def track_options(store: Store, bank: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""Pieces that more than one page shows: a rater's bias report."""
+"""Pieces that more than one page shows: a rater's bias report, and the track controls."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ from calibration.report import build_report, to_json
 from calibration.trend import trend
 from pairs.judgments import spreadsheet_safe, to_csv
 from pairs.markdown import escape_markdown
+from storage.store import Store
+from training import tracks
+from training.accounts import AccountError, Rater
 
 
 @st.cache_data(show_spinner="Computing the report...", max_entries=64)
-def rater_report(prepared_rater: pd.DataFrame, simulated: bool) -> dict:
+def rater_report(prepared_rater: pd.DataFrame, simulated: bool, domains: pd.Series | None = None) -> dict:
     """The bias report of one rater's prepared judgments (cached by their content).
 
     Parameters
@@ -23,6 +26,8 @@ def rater_report(prepared_rater: pd.DataFrame, simulated: bool) -> dict:
         One rater's rows of :func:`calibration.data.prepare`.
     simulated : bool
         Whether the database marks the rater as simulated.
+    domains : Series of str, optional
+        The bank's ``domain`` by pair id: the report then has figures per track.
 
     Returns
     -------
@@ -30,10 +35,12 @@ def rater_report(prepared_rater: pd.DataFrame, simulated: bool) -> dict:
         :func:`calibration.report.build_report` for the rater.
     """
     rater = str(prepared_rater["rater"].iloc[0])
-    return build_report(prepared_rater, rater=rater, simulated={rater} if simulated else ())
+    return build_report(prepared_rater, rater=rater, simulated={rater} if simulated else (), domains=domains)
 
 
-def show_rater_report(prepared_rater: pd.DataFrame, *, key: str, simulated: bool) -> None:
+def show_rater_report(
+    prepared_rater: pd.DataFrame, *, key: str, simulated: bool, domains: pd.Series | None = None
+) -> None:
     """Everything the bias report says about one rater, with charts and downloads.
 
     Parameters
@@ -44,11 +51,14 @@ def show_rater_report(prepared_rater: pd.DataFrame, *, key: str, simulated: bool
         Prefix of the download buttons' widget keys, unique on the page.
     simulated : bool
         Whether the database marks the rater as simulated (labelled so).
+    domains : Series of str, optional
+        The bank's ``domain`` by pair id; with it the report shows accuracy and
+        bias per track, and its downloads carry them.
     """
     if prepared_rater.empty:
         st.info("No judgments yet: finish a drill and your report appears here.")
         return
-    report = rater_report(prepared_rater, simulated)
+    report = rater_report(prepared_rater, simulated, domains)
     name = report["rater"]
     if report["simulated"]:
         st.warning("Simulated rater: demo data, not a person.")
@@ -149,6 +159,15 @@ def show_rater_report(prepared_rater: pd.DataFrame, *, key: str, simulated: bool
             weak_list = escape_markdown(", ".join(weak))
             st.warning(f"You miss these trap kinds more than others: {weak_list}.")
 
+    if report.get("tracks"):
+        st.subheader("Accuracy and bias by track")
+        st.dataframe(spreadsheet_safe(track_table(report["tracks"])), hide_index=True, key=f"{key}_tracks")
+        st.caption(
+            "Accuracy with its 95 % interval; each bias is an odds ratio (1 = no pull) with its 95 % "
+            "interval, marked clear when the interval leaves out 1. A track needs about 30 judgments "
+            "before its bias is estimated."
+        )
+
     st.subheader("Download")
     # The files are built when a button is clicked, not on every rerun (the HTML renders its charts).
     d = st.columns(3)
@@ -173,3 +192,154 @@ def show_rater_report(prepared_rater: pd.DataFrame, *, key: str, simulated: bool
         mime="text/csv",
         key=f"{key}_csv",
     )
+
+
+def track_table(rows: list[dict]) -> pd.DataFrame:
+    """The per-track table a reader sees: one row per track, figures formatted.
+
+    Parameters
+    ----------
+    rows : list of dict
+        A report's ``tracks`` (:func:`calibration.tracks.track_accuracy` rows).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``track``, ``judgments``, ``accuracy``, ``95 % CI`` and one per
+        bias (``length bias``, ``polish bias``, ``position bias``): the odds
+        ratio and its interval, "clear" when significant, "n/a" when not estimated.
+    """
+
+    def percent(x) -> str:
+        return "n/a" if x is None else f"{x:.0%}"
+
+    def odds(row: dict, effect: str) -> str:
+        if row.get(f"{effect}_or") is None:
+            return "n/a"
+        clear = ", clear" if row.get(f"{effect}_significant") else ""
+        return (
+            f"{row[f'{effect}_or']:.2f} ({row[f'{effect}_ci_low']:.2f}-{row[f'{effect}_ci_high']:.2f}{clear})"
+        )
+
+    return pd.DataFrame(
+        {
+            "track": [r["track"] for r in rows],
+            "judgments": [r["n"] for r in rows],
+            "accuracy": [percent(r["accuracy"]) for r in rows],
+            "95 % CI": [f"{percent(r['ci_low'])}-{percent(r['ci_high'])}" for r in rows],
+            **{f"{e} bias": [odds(r, e) for r in rows] for e in ("length", "polish", "position")},
+        }
+    )
+
+
+def _track_label(track: str | None, sizes: dict[str, int]) -> str:
+    if track is None:
+        return "Let each rater choose"
+    if track == tracks.ALL:
+        return "All domains"
+    return f"{track} ({sizes.get(track, 0)} pairs)"
+
+
+def show_track_picker(store: Store, user: Rater, bank: str) -> None:
+    """The rater's track: a selectbox to pick one, and which track applies and who chose it.
+
+    Parameters
+    ----------
+    store : Store
+    user : Rater
+        The signed-in rater.
+    bank : str
+        Their cohort's bank, whose domains are the tracks.
+    """
+    sizes = tracks.bank_sizes(store, bank)
+    options = [tracks.ALL, *sizes]
+    choice = tracks.current_track(store, user.id)
+    st.subheader("Track")
+    picked = st.selectbox(
+        "Lean my drills to",
+        options,
+        index=options.index(choice.picked) if choice.picked in options else 0,
+        format_func=lambda t: _track_label(t, sizes),
+        key="track_pick",
+        help="New drills take 7 of 10 pairs from your track while you have fresh pairs of it, "
+        "and the rest from the other domains.",
+    )
+    if picked != choice.picked:
+        choice = tracks.choose_track(store, user, picked, bank=bank)
+    track = escape_markdown(choice.track)
+    if choice.track == tracks.ALL:
+        st.caption(f"Your drills draw from every domain (chosen by {choice.chosen_by}).")
+    else:
+        st.caption(
+            f"Your track is **{track}**, chosen by {choice.chosen_by}: new drills lean to it "
+            "while you have fresh pairs of it; a drill already started keeps its pairs."
+        )
+    if choice.locked and choice.picked != choice.track:
+        st.caption(
+            f"Your own pick, {escape_markdown(choice.picked)}, applies again if your lead removes theirs."
+        )
+
+
+_CHOSEN_BY_LEAD_VIEW = {"lead": "you, for them", "cohort": "you, for the cohort", "rater": "the rater"}
+
+
+def show_cohort_tracks(store: Store, lead: Rater, bank: str) -> None:
+    """The lead's track controls: a track for the whole cohort or one rater, and everyone's track.
+
+    Parameters
+    ----------
+    store : Store
+    lead : Rater
+        The signed-in lead.
+    bank : str
+        The cohort's bank.
+    """
+    sizes = tracks.bank_sizes(store, bank)
+    options: list[str | None] = [None, tracks.ALL, *sizes]
+    cohort_track, table = tracks.cohort_tracks(store, lead)
+    st.subheader("Tracks of the cohort")
+    st.caption("A track you assign wins over the rater's own pick; one for a rater wins over the cohort's.")
+    with st.form("track_cohort_form"):
+        chosen = st.selectbox(
+            "Track for the whole cohort",
+            options,
+            index=options.index(cohort_track) if cohort_track in options else 0,
+            format_func=lambda t: _track_label(t, sizes),
+            key="track_cohort",
+        )
+        if st.form_submit_button("Save the cohort's track"):
+            tracks.assign_track(store, lead, chosen, bank=bank)
+            st.rerun()
+    if table.empty:
+        st.info("No raters have joined yet.")
+        return
+    with st.form("track_rater_form"):
+        left, right = st.columns(2)
+        names = dict(zip(table["rater_id"].tolist(), table["name"].tolist(), strict=True))
+        who = left.selectbox(
+            "Rater", list(names), format_func=lambda rater_id: str(names[rater_id]), key="track_rater"
+        )
+        chosen = right.selectbox(
+            "Track for this rater",
+            options,
+            format_func=lambda t: (
+                "Follow the cohort's track or their own pick" if t is None else _track_label(t, sizes)
+            ),
+            key="track_rater_track",
+        )
+        if st.form_submit_button("Assign the track"):
+            try:
+                tracks.assign_track(store, lead, chosen, bank=bank, rater_id=int(who or 0))
+            except AccountError as refused:
+                st.error(str(refused))
+            else:
+                st.rerun()
+    shown = pd.DataFrame(
+        {
+            "rater": table["name"],
+            "track": table["track"],
+            "chosen by": [_CHOSEN_BY_LEAD_VIEW.get(s, "nobody (every domain)") for s in table["chosen_by"]],
+            "their own pick": table["picked"],
+        }
+    )
+    st.dataframe(spreadsheet_safe(shown), hide_index=True, key="track_cohort_table")
