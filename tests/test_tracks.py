@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 
@@ -126,12 +127,37 @@ def test_the_choices_live_in_the_settings_table_under_their_keys(store, cohort):
     tracks.choose_track(store, ravi, "law", bank=STARTER_BANK_NAME)
     tracks.assign_track(store, lead, "math", bank=STARTER_BANK_NAME, rater_id=ravi.id)
     tracks.assign_track(store, lead, "coding", bank=STARTER_BANK_NAME)
-    assert store.get_setting(f"track:{ravi.id}") == "law"
-    assert store.get_setting(f"track:lead:{ravi.id}") == "math"
-    assert store.get_setting(f"track:cohort:{lead.cohort_id}") == "coding"
+    assert json.loads(store.get_setting(f"track:{ravi.id}")) == {"track": "law", "for": ["alpha", "ravi"]}
+    assert json.loads(store.get_setting(f"track:lead:{ravi.id}"))["track"] == "math"
+    assert json.loads(store.get_setting(f"track:cohort:{lead.cohort_id}")) == {
+        "track": "coding",
+        "for": ["alpha"],
+    }
     tracks.assign_track(store, lead, None, bank=STARTER_BANK_NAME, rater_id=ravi.id)
     assert store.get_setting(f"track:lead:{ravi.id}") is None
     assert rows.read_choices(store, ravi.id) == {"rater": "law", "lead": None, "cohort": "coding"}
+
+
+def test_a_choice_written_for_someone_else_under_the_same_number_is_no_choice(store, cohort):
+    # A store import numbers raters afresh and copies settings as they are: a key's number may then
+    # stand for another rater or cohort. Their choice must not become this one's.
+    lead, ravi, nora = cohort
+    tracks.choose_track(store, ravi, "law", bank=STARTER_BANK_NAME)
+    tracks.assign_track(store, lead, "coding", bank=STARTER_BANK_NAME)
+    store.set_setting(
+        f"track:{nora.id}", store.get_setting(f"track:{ravi.id}")
+    )  # ravi's, under nora's number
+    store.set_setting(f"track:lead:{nora.id}", "math")  # not written by PairCal
+    assert rows.read_choices(store, nora.id) == {"rater": None, "lead": None, "cohort": "coding"}
+    other, _ = accounts.create_cohort(store, "beta", "olga", "lead-password", by=lead)
+    store.set_setting(f"track:cohort:{other.cohort_id}", store.get_setting(f"track:cohort:{lead.cohort_id}"))
+    assert tracks.current_track(store, other.id) == tracks.TrackChoice("all", "default", "all")
+    _, table = tracks.cohort_tracks(store, lead)
+    assert table.set_index("name").loc["nora", ["picked", "assigned", "track"]].tolist() == [
+        "all",
+        None,
+        "coding",
+    ]
 
 
 def test_the_daily_drill_and_practice_lean_to_the_track(store, cohort):

@@ -140,7 +140,7 @@ def choose_track(store: Store, rater: Rater, track: str, *, bank: str | None) ->
     AccountError
         If ``track`` is not :data:`ALL` or a domain of ``bank``.
     """
-    rows.write(store, rows.rater_key(rater.id), _check_track(store, bank, track))
+    rows.write_rater(store, rows.rater_key(rater.id), rater.id, _check_track(store, bank, track))
     return current_track(store, rater.id)
 
 
@@ -172,12 +172,12 @@ def assign_track(
         raise AccountError("Only the cohort's lead can assign tracks.")
     value = None if track is None else _check_track(store, bank, track)
     if rater_id is None:
-        rows.write(store, rows.cohort_key(lead.cohort_id), value)
+        rows.write_cohort(store, lead.cohort_id, value)
         return
     _, people = rows.cohort_track_rows(store, lead.cohort_id)
     if int(rater_id) not in set(people["rater_id"]):
         raise AccountError("That rater is not in your cohort.")
-    rows.write(store, rows.lead_key(rater_id), value)
+    rows.write_rater(store, rows.lead_key(rater_id), int(rater_id), value)
 
 
 def cohort_tracks(store: Store, lead: Rater) -> tuple[str | None, pd.DataFrame]:
