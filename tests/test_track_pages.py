@@ -126,3 +126,16 @@ def test_a_rater_sees_no_cohort_track_controls(env):
     assert not at.exception
     assert "track_cohort" not in [s.key for s in at.selectbox]
     assert "Tracks of the cohort" not in [s.value for s in at.subheader]
+
+
+def test_a_pick_the_new_bank_lacks_is_kept_and_said_to_draw_from_every_domain(env):
+    store, lead, rater = env
+    tracks.choose_track(store, rater, "law", bank="starter")
+    starter = store.load_bank("starter")
+    store.import_bank("maths-only", starter[starter["domain"] == "math"].reset_index(drop=True))
+    accounts.set_drill_settings(store, lead.cohort_id, bank="maths-only")
+    at = app_as(store, rater, "views/report.py")
+    assert not at.exception
+    assert at.selectbox(key="track_pick").value == "all"
+    assert "Your track, law (chosen by you), is not a domain of your cohort's bank now" in captions(at)
+    assert tracks.current_track(store, rater.id).picked == "law"  # showing the page changed nothing

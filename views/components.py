@@ -255,19 +255,25 @@ def show_track_picker(store: Store, user: Rater, bank: str) -> None:
     options = [tracks.ALL, *sizes]
     choice = tracks.current_track(store, user.id)
     st.subheader("Track")
+    shown = choice.picked if choice.picked in options else tracks.ALL  # a pick the bank no longer has
     picked = st.selectbox(
         "Lean my drills to",
         options,
-        index=options.index(choice.picked) if choice.picked in options else 0,
+        index=options.index(shown),
         format_func=lambda t: _track_label(t, sizes),
         key="track_pick",
         help="New drills take 7 of 10 pairs from your track while you have fresh pairs of it, "
         "and the rest from the other domains.",
     )
-    if picked != choice.picked:
+    if picked != shown:
         choice = tracks.choose_track(store, user, picked, bank=bank)
     track = escape_markdown(choice.track)
-    if choice.track == tracks.ALL:
+    if choice.track not in options:
+        st.caption(
+            f"Your track, {track} (chosen by {choice.chosen_by}), is not a domain of your cohort's bank "
+            "now: your drills draw from every domain."
+        )
+    elif choice.track == tracks.ALL:
         st.caption(f"Your drills draw from every domain (chosen by {choice.chosen_by}).")
     else:
         st.caption(
