@@ -482,7 +482,8 @@ def cohorts_overview(store: Store) -> pd.DataFrame:
 def cohort_info(store: Store, cohort_id: int) -> dict[str, Any] | None:
     """A cohort's settings, or None if there is no such cohort.
 
-    Keys ``id``, ``name``, ``invite_code``, ``bank`` (name or None), ``drill_size`` and ``simulated``.
+    Keys ``id``, ``name``, ``invite_code``, ``bank`` (name or None), ``drill_size``, ``simulated``
+    and ``tie_answers`` (raters may answer "About equally good").
     """
     query = (
         sa.select(
@@ -492,6 +493,7 @@ def cohort_info(store: Store, cohort_id: int) -> dict[str, Any] | None:
             banks.c.name.label("bank"),
             cohorts.c.drill_size,
             cohorts.c.simulated,
+            cohorts.c.tie_answers,
         )
         .select_from(cohorts)
         .outerjoin(banks, banks.c.id == cohorts.c.bank_id)
@@ -508,13 +510,19 @@ def cohort_info(store: Store, cohort_id: int) -> dict[str, Any] | None:
         "bank": row.bank,
         "drill_size": int(row.drill_size),
         "simulated": bool(row.simulated),
+        "tie_answers": bool(row.tie_answers),
     }
 
 
 def update_cohort(
-    store: Store, cohort_id: int, *, drill_size: int | None = None, bank: str | None = None
+    store: Store,
+    cohort_id: int,
+    *,
+    drill_size: int | None = None,
+    bank: str | None = None,
+    tie_answers: bool | None = None,
 ) -> None:
-    """Set a cohort's drill size and/or bank; None keeps a setting.
+    """Set a cohort's drill size, bank and/or whether tie answers are offered; None keeps a setting.
 
     Raises ``Refused("no-bank")`` or ``Refused("no-cohort")``.
     """
@@ -523,6 +531,8 @@ def update_cohort(
         values: dict[str, Any] = {}
         if drill_size is not None:
             values["drill_size"] = drill_size
+        if tie_answers is not None:
+            values["tie_answers"] = bool(tie_answers)
         if bank is not None:
             row = conn.execute(
                 sa.select(banks.c.id, banks.c.owner_cohort_id).where(banks.c.name == bank)

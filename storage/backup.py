@@ -11,7 +11,8 @@ file                       content, one row per ...
 ``banks.csv``              bank: ``name, file, source_file, created_at, owner_cohort,
                            read_only``
 ``banks/NNN-name.jsonl``   pair of a bank, in order: the native JSONL of ``python -m pairs export``
-``cohorts.csv``            cohort: ``name, invite_code, bank, drill_size, simulated, created_at``
+``cohorts.csv``            cohort: ``name, invite_code, bank, drill_size, simulated, created_at,
+                           tie_answers``
 ``raters.csv``             rater: ``cohort, name, role, simulated, created_at, kind, admin,
                            removed_at``
 ``drill_items.csv``        drill item: ``cohort, rater, drill, position, bank, pair_id, left,
@@ -37,11 +38,14 @@ invitation's cohort (empty: not used), and ``cohort, rater`` name a rater. ``kin
 ``account`` (a person who signs in) or ``imported`` (a name from a judgments
 import or a simulation); ``removed_at`` is when a lead removed the rater
 (empty: not removed); ``repeat`` marks a judgment of a pair its rater had
-answered before. A recorded change's ``field`` is ``gold``, ``rationale``
-or ``retired`` (a retirement or a return: ``old`` and ``new`` are ``yes`` or
-``no``); ``changed_by_cohort, changed_by`` name the rater who made it (both
-empty: that rater was deleted since), and ``changed_by_name`` is the name the
-record shows, as it was then. ``updated_by`` is the rater of the cohort who
+answered before. ``tie_answers`` says whether the cohort's raters may answer
+"About equally good" (a judgment's ``choice`` is then ``tie``); a version-2
+``cohorts.csv`` written before that column joined it is read with it off. A
+recorded change's ``field`` is ``gold``, ``rationale`` or ``retired`` (a
+retirement or a return: ``old`` and ``new`` are ``yes`` or ``no``);
+``changed_by_cohort, changed_by`` name the rater who made it (both empty: that
+rater was deleted since), and ``changed_by_name`` is the name
+the record shows, as it was then. ``updated_by`` is the rater of the cohort who
 last wrote its guidelines (empty: deleted since); ``text`` is their Markdown.
 
 Conventions: UTF-8 with ``\\n`` line ends; times in ISO 8601 UTC with
@@ -115,7 +119,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -159,6 +163,7 @@ FILES: dict[str, dict[str, str]] = {
         "drill_size": "int",
         "simulated": "bool",
         "created_at": "time",
+        "tie_answers": "bool",
     },
     "raters.csv": {
         "cohort": "text",
@@ -236,6 +241,9 @@ FILES: dict[str, dict[str, str]] = {
 }
 # Files that joined version 2 after its first exports: a version-2 directory may lack them.
 LATER_IN_2_FILES = ("pair_changes.csv", "retired_pairs.csv", "cohort_guidelines.csv")
+# Columns that joined version 2 after its first exports (at the end of their files), and their value
+# in a directory written without them.
+LATER_IN_2_COLUMNS: dict[str, dict[str, Any]] = {"cohorts.csv": {"tie_answers": False}}
 # What version 2 added to version 1: whole files, and columns (at the end of their files).
 ADDED_IN_2_FILES = ("invites.csv", "identities.csv", *LATER_IN_2_FILES)
 ADDED_IN_2_COLUMNS = {
@@ -246,7 +254,11 @@ ADDED_IN_2_COLUMNS = {
 # The files and columns of each version this module reads.
 FILES_BY_VERSION: dict[int, dict[str, dict[str, str]]] = {
     1: {
-        name: {c: kind for c, kind in columns.items() if c not in ADDED_IN_2_COLUMNS.get(name, ())}
+        name: {
+            c: kind
+            for c, kind in columns.items()
+            if c not in ADDED_IN_2_COLUMNS.get(name, ()) and c not in LATER_IN_2_COLUMNS.get(name, {})
+        }
         for name, columns in FILES.items()
         if name not in ADDED_IN_2_FILES
     },
@@ -497,6 +509,7 @@ def _read_store(store: Store, conn: Connection) -> tuple[dict[str, list[dict]], 
                 cohorts.c.drill_size,
                 cohorts.c.simulated,
                 cohorts.c.created_at,
+                cohorts.c.tie_answers,
             )
             .select_from(cohorts)
             .outerjoin(banks, banks.c.id == cohorts.c.bank_id)
@@ -755,7 +768,9 @@ def _read_directory(directory: Path) -> tuple[dict[str, list[tuple[int, dict]]],
 
     problems: list[Problem] = []
     tables = {
-        name: _read_csv(directory / name, columns, problems)
+        name: _read_csv(
+            directory / name, columns, problems, LATER_IN_2_COLUMNS.get(name, {}) if version == 2 else {}
+        )
         for name, columns in FILES_BY_VERSION[version].items()
         if name not in absent
     }
@@ -830,8 +845,15 @@ def _fill_version_1(tables: dict[str, list[tuple[int, dict]]]) -> None:
         tables[name] = []
 
 
-def _read_csv(path: Path, columns: dict[str, str], problems: list[Problem]) -> list[tuple[int, dict]]:
-    """The typed rows of one CSV file with the line each starts on; problems are appended."""
+def _read_csv(
+    path: Path, columns: dict[str, str], problems: list[Problem], later: Mapping[str, Any] | None = None
+) -> list[tuple[int, dict]]:
+    """The typed rows of one CSV file with the line each starts on; problems are appended.
+
+    ``later`` names columns a file may lack (written before they joined its
+    version), with the value its rows then take.
+    """
+    later = later or {}
     data = path.read_bytes()
     try:
         text = data.decode("utf-8")
@@ -842,6 +864,10 @@ def _read_csv(path: Path, columns: dict[str, str], problems: list[Problem]) -> l
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
+        missing = {}
+        if later and header == [c for c in columns if c not in later]:
+            missing = dict(later)
+            columns = {c: kind for c, kind in columns.items() if c not in later}
         if header != list(columns):
             problems.append(Problem(str(path), 1, "header", f"must be {','.join(columns)}"))
             return []
@@ -859,7 +885,7 @@ def _read_csv(path: Path, columns: dict[str, str], problems: list[Problem]) -> l
                     row[name] = _decode(kind, cell)
                 except ValueError as exc:
                     problems.append(Problem(str(path), line, name, str(exc)))
-            rows.append((line, row))
+            rows.append((line, {**row, **missing}))
     except csv.Error as exc:
         problems.append(Problem(str(path), reader.line_num, "csv", str(exc)))
         return []
@@ -947,8 +973,8 @@ def _reference_problems(
                     file,
                     line,
                     "choice",
-                    row["choice"] in ("A", "B"),
-                    f"must be A or B, got {row['choice']!r}",
+                    row["choice"] in ("A", "B", "tie"),
+                    f"must be A, B or tie, got {row['choice']!r}",
                 )
                 conf = row["confidence"]
                 check(

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from pairs.judgments import COLUMNS as JUDGMENT_COLUMNS
-from storage.schema import banks, drill_items, judgments, pairs_table, raters
+from storage.schema import banks, cohorts, drill_items, judgments, pairs_table, raters
 from storage.store import Store
 
 
@@ -123,9 +123,10 @@ def record_answer(
     -------
     (status, item, pair)
         ``status`` is ``"stored"``, ``"answered"`` (the item had an answer
-        already; nothing stored), ``"no-drill"`` or ``"missing:N"`` (the drill
-        has N items and none at ``position``); item and pair are None for the
-        last two. ``item`` is the item row as :func:`read_items` gives it,
+        already; nothing stored), ``"no-drill"``, ``"missing:N"`` (the drill
+        has N items and none at ``position``) or ``"no-tie"`` (``choice`` is
+        ``"tie"`` and the rater's cohort does not offer it; nothing stored);
+        item and pair are None for the last three. ``item`` is the item row as :func:`read_items` gives it,
         before this answer; ``pair`` the pair's row (``tags`` decoded to a tuple).
     """
 
@@ -136,6 +137,8 @@ def record_answer(
         item = next((i for i in items if i["position"] == int(position)), None)
         if item is None:
             return f"missing:{len(items)}", None, None
+        if choice == "tie" and not _offers_ties(conn, rater_id):
+            return "no-tie", None, None
         pair = _pair(conn, item["bank_id"], item["pair_id"])
         if item["choice"] is not None:
             return "answered", item, pair
@@ -155,6 +158,12 @@ def record_answer(
         return ("stored" if stored else "answered"), item, pair
 
     return store.write(fn)
+
+
+def _offers_ties(conn: Connection, rater_id: int) -> bool:
+    """Whether the rater's cohort lets raters answer "About equally good"."""
+    query = sa.select(cohorts.c.tie_answers).join(raters, raters.c.cohort_id == cohorts.c.id)
+    return bool(conn.execute(query.where(raters.c.id == int(rater_id))).scalar())
 
 
 def _pair(conn: Connection, bank_id: int, pair_id: str) -> dict[str, Any]:

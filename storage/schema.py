@@ -97,6 +97,8 @@ cohorts = sa.Table(
     sa.Column("drill_size", sa.Integer, nullable=False, default=10),
     sa.Column("simulated", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    # The lead lets raters answer "About equally good" (stored as choice 'tie'); off by default.
+    sa.Column("tie_answers", sa.Boolean, nullable=False, default=False),
 )
 
 raters = sa.Table(
@@ -144,7 +146,8 @@ judgments = sa.Table(
     sa.Column("drill", sa.String(64), nullable=False),
     sa.Column("drill_date", sa.Date, nullable=True),
     sa.Column("left", sa.String(1), nullable=True),
-    sa.Column("choice", sa.String(1), nullable=False),
+    # "A" or "B" (the response by identity), or "tie": "About equally good", where the cohort offers it.
+    sa.Column("choice", sa.String(3), nullable=False),
     sa.Column("confidence", sa.Float, nullable=True),
     sa.Column("shown_at", UtcDateTime(), nullable=True),
     sa.Column("answered_at", UtcDateTime(), nullable=True),
@@ -154,7 +157,7 @@ judgments = sa.Table(
     sa.Column("repeat", sa.Boolean, nullable=False, default=False),
     sa.ForeignKeyConstraint(["bank_id", "pair_id"], ["pairs.bank_id", "pairs.pair_id"]),
     sa.UniqueConstraint("rater_id", "bank_id", "pair_id", "drill", name="one_answer_per_drill"),
-    sa.CheckConstraint("choice IN ('A', 'B')", name="choice_value"),
+    sa.CheckConstraint("choice IN ('A', 'B', 'tie')", name="choice_value"),
     sa.CheckConstraint("\"left\" IS NULL OR \"left\" IN ('A', 'B')", name="left_value"),
     sa.CheckConstraint(
         "confidence IS NULL OR (confidence >= 0.5 AND confidence <= 1)", name="confidence_range"

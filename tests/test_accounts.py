@@ -222,6 +222,7 @@ def test_create_join_login_round_trip(store, cohort):
         "bank": "starter",
         "drill_size": 10,
         "simulated": False,
+        "tie_answers": False,
     }
     people = list_raters(store, lead.cohort_id)
     assert list(people.columns) == ["id", "name", "role", "simulated", "created_at", "kind", "removed_at"]

@@ -1097,7 +1097,7 @@ def bad_choice_and_confidence(d: Path) -> list[str]:
     edit_csv(d / "judgments.csv", 2, "choice", "C")
     edit_csv(d / "judgments.csv", 2, "confidence", "0.3")
     return [
-        f"{d}/judgments.csv:3: choice: must be A or B, got 'C'",
+        f"{d}/judgments.csv:3: choice: must be A, B or tie, got 'C'",
         f"{d}/judgments.csv:3: confidence: must be in [0.5, 1], got 0.3",
     ]
 
@@ -1108,7 +1108,7 @@ def missing_cell(d: Path) -> list[str]:
     lines[2] = lines[2].rsplit(",", 1)[0] + "\n"
     path.write_text("".join(lines), "utf-8")
     return [
-        f"{d}/cohorts.csv:3: row: 5 cells, expected 6",
+        f"{d}/cohorts.csv:3: row: 6 cells, expected 7",
         f"{d}/{MANIFEST}:: rows: cohorts: the manifest says 3, the files hold 2",
     ]
 

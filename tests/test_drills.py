@@ -228,8 +228,8 @@ def test_finishing_a_drill(store):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("C", 0.8), "choice must be 'A' or 'B'; got 'C'."),
-        (("a", 0.8), "choice must be 'A' or 'B'; got 'a'."),
+        (("C", 0.8), "choice must be 'A', 'B' or 'tie'; got 'C'."),
+        (("a", 0.8), "choice must be 'A', 'B' or 'tie'; got 'a'."),
         (("A", 0.4), "confidence must be in [0.5, 1]; got 0.4."),
         (("A", 1.01), "confidence must be in [0.5, 1]; got 1.01."),
         (("A", float("nan")), "confidence must be in [0.5, 1]; got nan."),
@@ -302,7 +302,7 @@ def test_feedback_notes():
     assert drills.feedback(pair("close", TWELVE, TWELVE + " more", "A"), "B").note is None
     tie = drills.feedback(pair("tie", TWELVE, FIVE, "tie"), "A")
     assert tie.correct is None and tie.note is None
-    with pytest.raises(ValueError, match=re.escape("choice must be 'A' or 'B'; got 'left'.")):
+    with pytest.raises(ValueError, match=re.escape("choice must be 'A', 'B' or 'tie'; got 'left'.")):
         drills.feedback(polish, "left")
 
 

@@ -511,7 +511,8 @@ def cohort_info(store: Store, cohort_id: int) -> dict[str, Any]:
     -------
     dict
         ``id``, ``name``, ``invite_code``, ``bank`` (bank name or None),
-        ``drill_size`` and ``simulated``.
+        ``drill_size``, ``simulated`` and ``tie_answers`` (raters may answer
+        "About equally good").
 
     Raises
     ------
@@ -685,9 +686,17 @@ def cohorts_overview(store: Store, by: Rater) -> pd.DataFrame:
 
 
 def set_drill_settings(
-    store: Store, cohort_id: int, *, drill_size: int | None = None, bank: str | None = None
+    store: Store,
+    cohort_id: int,
+    *,
+    drill_size: int | None = None,
+    bank: str | None = None,
+    tie_answers: bool | None = None,
 ) -> None:
-    """Change a cohort's drill size (1 to 50) and/or bank (which must exist); None keeps a setting.
+    """Change a cohort's drill size (1 to 50), bank (which must exist) and tie answers; None keeps a setting.
+
+    ``tie_answers`` True offers raters a third answer, "About equally good"
+    (stored as choice ``"tie"``); it is off for a new cohort.
 
     Raises
     ------
@@ -696,7 +705,9 @@ def set_drill_settings(
     """
     size = _drill_size(drill_size) if drill_size is not None else None
     try:
-        rows.update_cohort(store, cohort_id, drill_size=size, bank=bank)
+        if tie_answers is not None and not isinstance(tie_answers, bool):
+            raise AccountError(f"tie_answers must be True or False; got {tie_answers!r}.")
+        rows.update_cohort(store, cohort_id, drill_size=size, bank=bank, tie_answers=tie_answers)
     except Refused as refused:
         if refused.reason == "no-bank":
             raise _no_bank(bank) from None

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from calibration.data import prepare
+from calibration.scoring import ranked_probability_skill
 from pairs.features import response_features
 from storage import audit
 from storage import drills as rows
@@ -49,6 +50,7 @@ from training.tracks import drill_track
 
 __all__ = [
     "ADAPT_AFTER",
+    "CHOICES",
     "CONTROL_SHARE",
     "LENGTH_NOTE_RATIO",
     "MAX_SHARE",
@@ -74,6 +76,9 @@ __all__ = [
     "submit",
     "today_progress",
 ]
+
+#: The answers a drill takes: a response by identity, or "About equally good" where the cohort offers it.
+CHOICES = ("A", "B", "tie")
 
 #: Word ratio from which the feedback note says the rater picked the longer answer.
 LENGTH_NOTE_RATIO = 1.5
@@ -161,7 +166,8 @@ class DrillItem:
     """One pair of a drill; ``choice``, ``confidence`` and ``answered_at`` are None until answered.
 
     ``left`` is the response (``"A"`` or ``"B"``) shown on the left; ``choice``
-    names a response by identity, whichever side it was on. ``repeat`` is True
+    names a response by identity, whichever side it was on, or is ``"tie"``
+    ("About equally good"). ``repeat`` is True
     when the rater had answered this pair before (in another drill): the
     answer is practice and counts in no statistic and on no leaderboard.
     """
@@ -221,10 +227,17 @@ class Drill:
 class Feedback:
     """What a rater sees after answering: the expert's gold and reason, and what may have swayed them.
 
-    ``correct`` is None when gold is a tie; ``note`` is one sentence when the
-    rater picked the longer or the more polished answer and the expert
-    preferred the other one, else None. ``repeat`` is True when the rater had
-    answered the pair before: the answer counts in no score.
+    ``correct`` says whether the answer agrees with the experts' majority: a
+    tie answer ("About equally good") is right on a gold tie and wrong on a
+    decided pair; a side picked on a gold tie is None (no side was right).
+    ``note`` is one sentence when the rater picked the longer or the more
+    polished answer and the expert preferred the other one, else None.
+    ``gold_share`` is the share of experts for gold when they split (below 1),
+    else None; ``split`` then reads it as ``"60/40"``. ``points`` is what the
+    answer scores on the leaderboard
+    (:func:`calibration.scoring.ranked_probability_skill`, against the split).
+    ``repeat`` is True when the rater had answered the pair before: the answer
+    counts in no score.
     """
 
     gold: str
@@ -233,6 +246,16 @@ class Feedback:
     correct: bool | None
     note: str | None
     repeat: bool = False
+    gold_share: float | None = None
+    points: float | None = None
+
+    @property
+    def split(self) -> str | None:
+        """The experts' split as ``"majority/minority"`` in whole percent, None when they agreed."""
+        if self.gold_share is None:
+            return None
+        majority = round(100 * self.gold_share)
+        return f"{majority}/{100 - majority}"
 
 
 @dataclass(frozen=True)
@@ -430,8 +453,9 @@ def submit(
 
     Parameters
     ----------
-    choice : {"A", "B"}
-        The response picked, by identity (not by side).
+    choice : {"A", "B", "tie"}
+        The response picked, by identity (not by side), or ``"tie"``: "About
+        equally good", only where the rater's cohort offers it.
     confidence : float
         In [0.5, 1]: 0.5 a coin flip, 1 certain.
     at : datetime, optional
@@ -446,10 +470,11 @@ def submit(
     Raises
     ------
     ValueError
-        If ``choice`` or ``confidence`` is invalid or the drill has no such position.
+        If ``choice`` or ``confidence`` is invalid, the drill has no such
+        position, or ``choice`` is ``"tie"`` and the cohort does not offer it.
     """
-    if choice not in ("A", "B"):
-        raise ValueError(f"choice must be 'A' or 'B'; got {choice!r}.")
+    if choice not in CHOICES:
+        raise ValueError(f"choice must be 'A', 'B' or 'tie'; got {choice!r}.")
     if isinstance(confidence, bool) or not isinstance(confidence, (int, float, np.integer, np.floating)):
         raise ValueError(f"confidence must be a number in [0.5, 1]; got {confidence!r}.")
     if not 0.5 <= float(confidence) <= 1.0:  # also refuses NaN
@@ -467,12 +492,16 @@ def submit(
     )
     if status == "no-drill":
         raise ValueError(f"rater {rater_id} has no drill {key!r}.")
+    if status == "no-tie":
+        raise ValueError("this cohort does not offer 'About equally good'; choice must be 'A' or 'B'.")
     if status.startswith("missing:"):
         size = int(status.split(":")[1])
         raise ValueError(f"drill {key!r} has positions 0 to {size - 1}; got {position}.")
     if status != "stored" or pair is None or item is None:
         return None
-    return dataclasses.replace(feedback(pair, choice), repeat=bool(item["repeat"]))
+    return dataclasses.replace(
+        feedback(pair, choice, confidence=float(confidence)), repeat=bool(item["repeat"])
+    )
 
 
 def feedback_for(store: Store, rater_id: int, key: str, position: int) -> Feedback | None:
@@ -480,11 +509,13 @@ def feedback_for(store: Store, rater_id: int, key: str, position: int) -> Feedba
     item = _item(store, rater_id, key, position)
     if item.choice is None:
         return None
-    found = feedback(rows.read_pair(store, item.bank_id, item.pair_id), item.choice)
+    found = feedback(
+        rows.read_pair(store, item.bank_id, item.pair_id), item.choice, confidence=item.confidence
+    )
     return dataclasses.replace(found, repeat=item.repeat)
 
 
-def feedback(pair: Mapping, choice: str) -> Feedback:
+def feedback(pair: Mapping, choice: str, *, confidence: float | None = None) -> Feedback:
     """Feedback on picking ``choice`` in ``pair``: gold, rationale, tags, right or wrong, and a note.
 
     The note names the trap the rater fell for: they picked the answer with
@@ -496,8 +527,8 @@ def feedback(pair: Mapping, choice: str) -> Feedback:
     ----------
     pair : mapping or Series
         A bank row: ``response_a``, ``response_b``, ``gold`` and optionally
-        ``rationale`` and ``tags``.
-    choice : {"A", "B"}
+        ``rationale``, ``tags`` and ``gold_confidence`` (the experts' split).
+    choice : {"A", "B", "tie"}
 
     Examples
     --------
@@ -507,14 +538,27 @@ def feedback(pair: Mapping, choice: str) -> Feedback:
     'You picked the answer that was 2.4x longer; the expert preferred the shorter one.'
     >>> feedback(pair, "B").correct, feedback(pair, "B").note
     (True, None)
+    >>> split = feedback({**pair, "gold_confidence": 0.6}, "B", confidence=0.6)
+    >>> split.split, round(split.points, 2)
+    ('60/40', 0.04)
     """
-    if choice not in ("A", "B"):
-        raise ValueError(f"choice must be 'A' or 'B'; got {choice!r}.")
+    if choice not in CHOICES:
+        raise ValueError(f"choice must be 'A', 'B' or 'tie'; got {choice!r}.")
     gold = pair["gold"]
     tags = pair.get("tags") or ()
-    correct = None if gold == "tie" else choice == gold
+    if gold == "tie":
+        correct = True if choice == "tie" else None
+    else:
+        correct = choice == gold
+    share = pair.get("gold_confidence")
+    share = None if share is None or share != share or share >= 1 else float(share)  # NaN: unknown
+    points = None
+    if confidence is not None:
+        points = float(
+            ranked_probability_skill([choice], [confidence], [gold], [np.nan if share is None else share])[0]
+        )
     note = None
-    if correct is False:
+    if correct is False and choice != "tie":
         mine, other = (0, 1) if choice == "A" else (1, 0)
         words, polish = _words_and_polish(pair["response_a"], pair["response_b"])
         traits, preferred = [], []
@@ -537,6 +581,8 @@ def feedback(pair: Mapping, choice: str) -> Feedback:
         tags=tuple(tags),
         correct=correct,
         note=note,
+        gold_share=share,
+        points=points,
     )
 
 

@@ -61,9 +61,29 @@ def show_pair(item: drills.DrillItem) -> None:
             show_markdown(pair[f"response_{side.lower()}"])
 
 
+LEFT, RIGHT, EQUAL = "Response 1 (left)", "Response 2 (right)", "About equally good"
+
+
 def label_of(item: drills.DrillItem, identity: str) -> str:
-    """What the page calls response ``identity`` ("A" or "B") of this item."""
-    return "Response 1 (left)" if identity == item.left else "Response 2 (right)"
+    """What the page calls response ``identity`` ("A" or "B") of this item, or the tie answer."""
+    if identity == "tie":
+        return EQUAL
+    return LEFT if identity == item.left else RIGHT
+
+
+def split_sentence(item: drills.DrillItem, feedback: drills.Feedback) -> str | None:
+    """The sentence "Experts split 60/40: ..." for a pair the experts split on; None when they agreed."""
+    if feedback.split is None:
+        return None
+    majority, minority = feedback.split.split("/")
+    if feedback.gold == "tie":
+        view = f"{majority} % rated them about equally good, {minority} % preferred one of them"
+    else:
+        view = f"{majority} % preferred {label_of(item, feedback.gold)}, {minority} % the other one"
+    return (
+        f"Experts split {feedback.split}: {view}. On a pair like this the best confidence is the "
+        f"experts' own split, so a sure answer scores less than an honest {majority} %."
+    )
 
 
 # Submit and Next act in callbacks, which Streamlit runs before the page's next run: one run per
@@ -91,7 +111,10 @@ def _store_answer(rater_id: int, key: str, position: int, left: str) -> None:
     signed_in = current_user()  # checked again: the session may have ended since the form was drawn
     if pick is None or signed_in is None or signed_in.id != rater_id:
         return
-    choice = left if pick.startswith("Response 1") else ("B" if left == "A" else "A")
+    if pick == EQUAL:
+        choice = "tie"
+    else:
+        choice = left if pick == LEFT else ("B" if left == "A" else "A")
     confidence = st.session_state["confidence"] / 100
     stored = drills.submit(get_store(), rater_id, key, position, choice, confidence)
     if stored is None:
@@ -118,10 +141,16 @@ if reveal and reveal[0] == drill.key:
         with st.container(border=True):
             if feedback.correct is None:
                 st.info("The expert rated these two responses as equally good.")
+            elif feedback.correct and feedback.gold == "tie":
+                st.success("You agreed with the expert: the two responses are about equally good.")
             elif feedback.correct:
                 st.success(f"You agreed with the expert: {label_of(item, feedback.gold)} is better.")
+            elif feedback.gold == "tie":
+                st.error("The expert rated these two responses as equally good.")
             else:
                 st.error(f"The expert preferred {label_of(item, feedback.gold)}.")
+            if split := split_sentence(item, feedback):
+                st.info(split)
             why = feedback.rationale or "No reason was given for this pair."
             st.markdown("**Why:**")
             show_markdown(why)
@@ -129,7 +158,14 @@ if reveal and reveal[0] == drill.key:
                 show_literal(", ".join(feedback.tags), label="Trap:")
             if feedback.note:
                 st.warning(feedback.note)
-            st.caption(f"You said {label_of(item, item.choice)} with {item.confidence:.0%} confidence.")
+            st.caption(
+                f"You said {label_of(item, item.choice)} with {item.confidence:.0%} confidence"
+                + (
+                    f"; this answer scores {feedback.points:+.2f} on the leaderboard."
+                    if feedback.points is not None and not feedback.repeat
+                    else "."
+                )
+            )
             if feedback.repeat:
                 st.caption("Practice: you had answered this pair before, so this answer is not scored.")
         label = "Next pair" if not drill.finished else "Finish"
@@ -172,7 +208,7 @@ show_pair(item)
 with st.form(f"judge_{drill.key}"):
     pick = st.radio(
         "Which response is better?",
-        ["Response 1 (left)", "Response 2 (right)"],
+        [LEFT, RIGHT, EQUAL] if info["tie_answers"] else [LEFT, RIGHT],
         index=None,
         horizontal=True,
         key="pick",
@@ -185,7 +221,12 @@ with st.form(f"judge_{drill.key}"):
         step=5,
         format="%d%%",
         key="confidence",
-        help="50 % = a coin flip, 100 % = certain. Honest confidence scores best on the leaderboard.",
+        help="50 % = a coin flip, 100 % = certain. Honest confidence scores best on the leaderboard."
+        + (
+            ' With "About equally good" it is how sure you are that neither is clearly better.'
+            if info["tie_answers"]
+            else ""
+        ),
     )
     submitted = st.form_submit_button(
         "Submit",

@@ -453,8 +453,17 @@ with settings:
             index=names.index(bank_name) if bank_name in names else 0,
             key="set_bank",
         )
+        ties = st.checkbox(
+            'Raters may answer "About equally good"',
+            value=bool(info["tie_answers"]),
+            key="set_tie_answers",
+            help="A third answer beside the two responses. It is right when the experts rated the pair "
+            "a tie, and costs less than a sure wrong pick when they did not.",
+        )
         if st.form_submit_button("Save"):
-            accounts.set_drill_settings(store, lead.cohort_id, drill_size=int(size), bank=chosen)
+            accounts.set_drill_settings(
+                store, lead.cohort_id, drill_size=int(size), bank=chosen, tie_answers=bool(ties)
+            )
             st.success("Saved. New drills use these settings; drills already started keep their pairs.")
     if bank_name:
         current = store.bank_info(bank_name)
