@@ -428,10 +428,10 @@ def cmd_cohort_create(args: argparse.Namespace) -> int:
     """
     from training.accounts import LEAD_INVITE_DAYS, AccountError, create_cohort_with_invite
 
+    store = Store(args.db)
+    store.ensure_starter_bank()  # as the app does when it starts: the default bank is there
     try:
-        _, invite = create_cohort_with_invite(
-            Store(args.db), args.name, bank=args.bank, drill_size=args.drill_size
-        )
+        _, invite = create_cohort_with_invite(store, args.name, bank=args.bank, drill_size=args.drill_size)
     except AccountError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID

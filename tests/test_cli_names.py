@@ -55,9 +55,9 @@ def test_a_judgments_file_with_an_escape_code_rater_is_refused_without_echoing_i
 
 def test_pairs_judgments_import_refuses_it_too(tmp_path):
     db = f"sqlite:///{tmp_path / 'x.db'}"
-    assert run("pairs", "import", str(STARTER_BANK_PATH), "--bank", "starter", "--db", db).returncode == 0
+    assert run("pairs", "import", str(STARTER_BANK_PATH), "--bank", "shipped", "--db", db).returncode == 0
     path = judgments_file(tmp_path, [ESCAPE])
-    done = run("pairs", "judgments", "import", str(path), "--bank", "starter", "--db", db)
+    done = run("pairs", "judgments", "import", str(path), "--bank", "shipped", "--db", db)
     assert done.returncode == 1
     assert_nothing_hidden(done.stdout, done.stderr)
     assert "U+001B ESCAPE" in done.stderr.decode()

@@ -23,10 +23,10 @@ def db(tmp_path):
 
 
 def test_import_then_export_round_trips_the_bank(db, tmp_path, capsys):
-    assert main(["import", str(STARTER), "--bank", "starter", "--db", db]) == 0
+    assert main(["import", str(STARTER), "--bank", "shipped", "--db", db]) == 0
     assert f"{len(STARTER.read_text().splitlines())} pairs added" in capsys.readouterr().out
     out = tmp_path / "again.jsonl"
-    assert main(["export", "--bank", "starter", "--out", str(out), "--db", db]) == 0
+    assert main(["export", "--bank", "shipped", "--out", str(out), "--db", db]) == 0
     original = [json.loads(line) for line in STARTER.read_text().splitlines()]
     exported = [json.loads(line) for line in out.read_text().splitlines()]
     assert exported == original
@@ -40,10 +40,10 @@ def test_import_of_a_broken_bank_lists_every_problem_and_imports_nothing(db, cap
 
 
 def test_export_of_an_unknown_bank_names_the_known_ones(db, tmp_path, capsys):
-    main(["import", str(STARTER), "--bank", "starter", "--db", db])
+    main(["import", str(STARTER), "--bank", "shipped", "--db", db])
     capsys.readouterr()
     assert main(["export", "--bank", "nope", "--out", str(tmp_path / "x.jsonl"), "--db", db]) == 1
-    assert "no bank named 'nope' (banks: starter)" in capsys.readouterr().err
+    assert "no bank named 'nope' (banks: shipped)" in capsys.readouterr().err
     assert not (tmp_path / "x.jsonl").exists()
 
 
@@ -55,7 +55,7 @@ def write_judgments(path: Path, rows: list[str]) -> Path:
 
 
 def test_judgments_import_export_and_reimport(db, tmp_path, capsys):
-    main(["import", str(STARTER), "--bank", "starter", "--db", db])
+    Store(db).ensure_starter_bank()  # the shipped bank, as the app loads it (the name is kept for it)
     j = write_judgments(
         tmp_path / "j.csv",
         [
@@ -77,7 +77,7 @@ def test_judgments_import_export_and_reimport(db, tmp_path, capsys):
 
 
 def test_judgments_import_with_problems_imports_nothing(db, tmp_path, capsys):
-    main(["import", str(STARTER), "--bank", "starter", "--db", db])
+    Store(db).ensure_starter_bank()  # the shipped bank, as the app loads it (the name is kept for it)
     j = write_judgments(
         tmp_path / "j.csv",
         [
@@ -91,7 +91,7 @@ def test_judgments_import_with_problems_imports_nothing(db, tmp_path, capsys):
 
 
 def test_concurrent_judgment_imports_store_each_judgment_once(db, tmp_path):
-    main(["import", str(STARTER), "--bank", "starter", "--db", db])
+    Store(db).ensure_starter_bank()  # the shipped bank, as the app loads it (the name is kept for it)
     ids = [json.loads(line)["id"] for line in STARTER.read_text().splitlines()]
     rows = [
         f"r{r},{pid},A,0.75,B,2026-11-20T09:{r:02d}:{i % 60:02d}.{i:06d}Z,5"
@@ -132,7 +132,7 @@ def test_a_bank_or_cohort_name_the_database_cannot_hold_is_a_problem(db_url, tmp
     assert capsys.readouterr().err.startswith(f"{STARTER.name}:: bank name: ")
     assert Store(db_url).bank_names() == []
 
-    assert main(["import", str(STARTER), "--bank", "starter", "--db", db_url]) == 0
+    assert Store(db_url).ensure_starter_bank()
     j = write_judgments(tmp_path / "j.csv", ["ann,starter-coding-001,A,0.9,B,2026-11-20T09:00:00Z,14"])
     capsys.readouterr()
     assert main(["judgments", "import", str(j), "--bank", "starter", "--cohort", bad, "--db", db_url]) == 1

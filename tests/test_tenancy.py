@@ -363,3 +363,17 @@ def test_a_removed_rater_is_labelled_on_the_leaderboard(two_cohorts):
     at.run()
     assert not at.exception, at.exception
     assert "raj (removed)" in at.dataframe[0].value["rater"].tolist()
+
+
+def test_on_a_fresh_database_the_cli_keeps_the_starter_name_and_creates_a_cohort_on_it(tmp_path, capsys):
+    """A server started from the command line: the name "starter" is kept for the shipped,
+    read-only bank (an import cannot take it first), and `cohort create` finds that bank."""
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    bank = tmp_path / "mine.jsonl"
+    bank.write_text(small_bank(3).to_json(orient="records", lines=True))
+    assert pairs_main(["import", str(bank), "--bank", "starter", "--db", url]) == 1
+    assert "read-only" in capsys.readouterr().err
+    assert pairs_main(["cohort", "create", "clico", "--db", url]) == 0
+    assert "created on bank 'starter'" in capsys.readouterr().out
+    store = Store(url)
+    assert store.bank_info("starter")["read_only"] and len(store.load_bank("starter")) >= 400
