@@ -73,3 +73,28 @@ def test_every_rationale_is_short_and_present(starter):
 
 def test_balance(starter):
     assert balance_problems(bank_stats(starter)) == []
+
+
+def test_a_new_rater_drills_daily_for_six_weeks_without_a_repeat(tmp_path):
+    """42 daily drills of 10 on the shipped bank, each answered, as the app draws them: no pair
+    comes back (the drill draws unseen pairs first, and the bank holds more than 420)."""
+    from datetime import date, timedelta
+
+    from storage.store import Store
+    from training import accounts, drills
+
+    store = Store(f"sqlite:///{tmp_path / 'six-weeks.db'}")
+    store.ensure_starter_bank()
+    _, invite = accounts.create_cohort(store, "alpha", "lena", "lead-password")
+    ravi = accounts.join_cohort(store, invite, "ravi", "ravi-password")
+    seen: list[str] = []
+    for day in range(42):
+        drill = drills.get_or_create_drill(
+            store, ravi.id, "starter", date(2026, 1, 5) + timedelta(days=day), size=10
+        )
+        assert drill.size == 10
+        for item in drill.items:
+            assert not item.repeat
+            drills.submit(store, ravi.id, drill.key, item.position, "A", 0.7)
+            seen.append(item.pair_id)
+    assert len(seen) == 420 and len(set(seen)) == 420
