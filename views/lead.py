@@ -146,7 +146,12 @@ with overview:
             "Open a rater's report", sorted(prepared["rater"].unique()), index=None, key="lead_rater"
         )
         if who:
-            show_rater_report(data.rater_prepared(who), key=f"lead_{who}", simulated=who in data.simulated())
+            show_rater_report(
+                data.rater_prepared(who),
+                key=f"lead_{who}",
+                simulated=who in data.simulated(),
+                domains=load_bank(bank_name, store.bank_revision(bank_name)).set_index("id")["domain"],
+            )
 
 
 def show_audit_pair(pair_id: str, evidence, *, editable: bool, key: str) -> None:
