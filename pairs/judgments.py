@@ -3,7 +3,9 @@
 Columns (:data:`COLUMNS`): ``rater, pair_id, choice, confidence, left, answered_at, seconds``.
 ``rater``, ``pair_id`` and ``choice`` are required; the others may be missing
 or empty. ``choice`` and ``left`` are ``A`` or ``B`` (the response by identity,
-not by side); ``confidence`` is in [0.5, 1] (a percentage such as ``85`` is
+not by side); ``choice`` may also be ``tie``, the answer "About equally good"
+(its ``confidence`` is then how sure the rater was that the two are about equal),
+while ``left`` names a side and never takes it; ``confidence`` is in [0.5, 1] (a percentage such as ``85`` is
 refused rather than guessed at); ``answered_at`` is an ISO 8601 time in the
 years 1 to 9999 (UTC); ``seconds`` is a non-negative number. A rater's name
 and a pair id have at most :data:`MAX_NAME_CHARS` characters. Two rows of one
@@ -117,7 +119,7 @@ def parse_judgments(data: bytes, file: str, *, pair_ids: Iterable[str] | None = 
     >>> parse_judgments(b"rater,pair_id,choice\\nann,p1,b\\nbob,p1,C\\n", "j.csv")
     Traceback (most recent call last):
     ...
-    pairs.errors.InputError: j.csv:3: choice: must be A or B, got 'C'
+    pairs.errors.InputError: j.csv:3: choice: must be A, B or tie, got 'C'
     """
     try:
         text = data.decode("utf-8-sig")
@@ -227,7 +229,7 @@ def validate_judgments(
     --------
     >>> frame = pd.DataFrame({"rater": ["ann", ""], "pair_id": ["p1", "p1"], "choice": ["A", "X"]})
     >>> [str(p) for p in validate_judgments(frame, "j.csv")]
-    ['j.csv:3: rater: empty', "j.csv:3: choice: must be A or B, got 'X'"]
+    ['j.csv:3: rater: empty', "j.csv:3: choice: must be A, B or tie, got 'X'"]
     """
     found, total = _find_problems(frame, file, lines=lines, pair_ids=pair_ids)
     return _capped(found, total, file)
@@ -292,7 +294,7 @@ def judgment_row_problems(
     >>> frame = pd.DataFrame({"rater": ["ann", "bob"], "pair_id": ["p1", "p1"], "choice": ["A", "X"]})
     >>> bad, problems = judgment_row_problems(frame, "j.csv")
     >>> bad.tolist(), [str(p) for p in problems]
-    ([False, True], ["j.csv:3: choice: must be A or B, got 'X'"])
+    ([False, True], ["j.csv:3: choice: must be A, B or tie, got 'X'"])
     """
     if len(frame) == 0:
         return np.zeros(0, dtype=bool), [Problem(file, None, "judgments", "no judgments found")]
@@ -336,7 +338,8 @@ class _Fields:
         self.text = {c: self._trimmed(frame, c) for c in COLUMNS}
         self.raters = _Raters(self.text["rater"])
         self.rater = self.raters.normalized()
-        self.choice = self.text["choice"].str.upper()
+        upper = self.text["choice"].str.upper()
+        self.choice = upper.mask(upper == "TIE", "tie")  # written as the store and statistics write it
         self.left = self.text["left"].str.upper()
         self.confidence = _numbers(self.text["confidence"])
         self.seconds = _numbers(self.text["seconds"])
@@ -520,7 +523,11 @@ def _checks(
         unknown = (pair != "") & ~pair.isin(pd.Index(list(pair_ids)))
         checks.append(_Check("pair_id", mask(unknown), quoting(pair, "unknown pair {} (not in the bank)")))
     checks.append(
-        _Check("choice", mask(~_is_a_or_b(choice)), quoting(text["choice"], "must be A or B, got {}"))
+        _Check(
+            "choice",
+            mask(~_is_a_or_b(choice) & (choice != "tie")),
+            quoting(text["choice"], "must be A, B or tie, got {}"),
+        )
     )
     bad_left = (left != "") & ~_is_a_or_b(left)
     checks.append(_Check("left", mask(bad_left), quoting(text["left"], "must be A, B or empty, got {}")))
@@ -629,7 +636,7 @@ def normalize(frame: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``rater``, ``pair_id`` (trimmed text), ``choice`` (``A`` or ``B``),
+        ``rater``, ``pair_id`` (trimmed text), ``choice`` (``A``, ``B`` or ``tie``),
         ``confidence`` (float or NaN), ``left`` (``A``, ``B`` or missing),
         ``answered_at`` (UTC timestamp or NaT), ``seconds`` (float or NaN),
         indexed from 0.

@@ -729,7 +729,9 @@ class Store:
                         "drill": f"import:{key}"[:64],
                         "drill_date": at.date() if at else None,
                         "left": _opt_side(rec.get("left")),
-                        "choice": str(rec["choice"]).upper(),
+                        "choice": "tie"
+                        if str(rec["choice"]).upper() == "TIE"
+                        else str(rec["choice"]).upper(),
                         "confidence": _opt_float(rec.get("confidence")),
                         "shown_at": None,
                         "answered_at": at,

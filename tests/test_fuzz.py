@@ -776,9 +776,9 @@ BAD_CELLS = {
         "a\u200bb",
     ],
     "pair_id": ["nope", "", "P1", "p1 x", "x" * (MAX_NAME_CHARS + 1), "\x00"],
-    "choice": ["C", "", "AB", "tie", "1", "A B"],
+    "choice": ["C", "", "AB", "equal", "1", "A B", "ti e"],
     "confidence": ["85", "85%", "NaN", "nan", "inf", "-inf", "high", "0.4", "1.01", "True", "1e400", "0,8"],
-    "left": ["C", "left", "AB"],
+    "left": ["C", "left", "AB", "tie"],
     "answered_at": ["yesterday", "2026-13-01", "2026-02-30T10:00:00Z", "-2026-01-01", "0000-06-01"],
     "seconds": ["-1", "inf", "x", "NaN", "-1e-9"],
 }
@@ -841,7 +841,7 @@ def judgment_cases(draw, people: tuple[str, ...] = ()) -> JudgmentCase:
         {
             "rater": draw(rater),
             "pair_id": draw(st.sampled_from(PAIR_IDS)),
-            "choice": draw(st.sampled_from(["A", "B", "a", " b "])),
+            "choice": draw(st.sampled_from(["A", "B", "a", " b ", "tie", " TIE "])),
             "confidence": draw(st.sampled_from(["", "0.5", "1", "0.75", "1.0", " 0.8 ", "5e-1", ".9"])),
             "left": draw(st.sampled_from(["", "A", "B", "a", " b "])),
             "answered_at": draw(judgment_times(i)),
@@ -942,7 +942,7 @@ def read_judgments_file(data: bytes, pair_ids=PAIR_IDS) -> tuple[pd.DataFrame | 
         pd.testing.assert_frame_equal(frame, parse_judgments(data, "j.csv", pair_ids=pair_ids))
     assert list(frame.columns) == JUDGMENT_COLUMNS
     assert len(frame) == data_rows(data) > 0
-    assert frame["choice"].isin(["A", "B"]).all() and frame["pair_id"].isin(pair_ids).all()
+    assert frame["choice"].isin(["A", "B", "tie"]).all() and frame["pair_id"].isin(pair_ids).all()
     assert (frame["left"].isin(["A", "B"]) | frame["left"].isna()).all()
     assert frame["answered_at"].dropna().dt.year.between(1, 9999).all()  # what datetime and SQL hold
     assert ((frame["confidence"] >= 0.5) & (frame["confidence"] <= 1) | frame["confidence"].isna()).all()

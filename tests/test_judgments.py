@@ -51,7 +51,7 @@ def test_every_problem_is_listed_with_its_line():
     text = HEADER + "ann,p1,A,0.8,B,2026-11-01T10:00:00Z,12\nbob,p9,C,85,X,yesterday,-3\n,p1,B,0.4,,,\n"
     assert problems(text, pair_ids=["p1"]) == [
         "j.csv:3: pair_id: unknown pair 'p9' (not in the bank)",
-        "j.csv:3: choice: must be A or B, got 'C'",
+        "j.csv:3: choice: must be A, B or tie, got 'C'",
         "j.csv:3: left: must be A, B or empty, got 'X'",
         "j.csv:3: confidence: must be in [0.5, 1] (a probability, not a percentage), got 85",
         "j.csv:3: seconds: must be a number of seconds >= 0, got '-3'",
@@ -63,7 +63,7 @@ def test_every_problem_is_listed_with_its_line():
 
 def test_line_numbers_follow_quoted_newlines():
     text = HEADER + 'ann,p1,A,0.8,,,\nann,"multi\nline",A,0.8,,,\nbob,p1,Z,0.8,,,\n'
-    assert problems(text) == ["j.csv:5: choice: must be A or B, got 'Z'"]
+    assert problems(text) == ["j.csv:5: choice: must be A, B or tie, got 'Z'"]
 
 
 def test_missing_required_columns():
@@ -237,7 +237,7 @@ def test_messages_are_written_only_for_the_rows_listed(monkeypatch):
     listed = problems(text)
     assert len(listed) == MAX_PROBLEMS + 1 and listed[-1] == "j.csv:: judgments: ... and 9000 more problems"
     assert listed[:2] == [
-        "j.csv:2: choice: must be A or B, got 'X'",
+        "j.csv:2: choice: must be A, B or tie, got 'X'",
         "j.csv:2: left: must be A, B or empty, got 'Q'",
     ]
     assert len(calls) == MAX_PROBLEMS  # 2 problems a row, 10,000 in all: one message each for the first 1,000

@@ -156,7 +156,7 @@ def test_bad_judgments_exit_1_with_every_problem(files, tmp_path, capsys):
     )
     err = capsys.readouterr().err
     assert f"{bad}:3: pair_id: unknown pair 'nope' (not in the bank)" in err
-    assert f"{bad}:3: choice: must be A or B, got 'C'" in err
+    assert f"{bad}:3: choice: must be A, B or tie, got 'C'" in err
     assert f"{bad}:3: confidence: must be in [0.5, 1] (a probability, not a percentage), got 1.2" in err
     assert not (tmp_path / "r.json").exists()
 

@@ -218,3 +218,20 @@ def test_the_store_export_carries_the_setting_and_tie_answers(env, tmp_path, new
     again = Store(new_db("sqlite"))
     backup.import_store(again, out)
     assert accounts.cohort_info(again, 1)["tie_answers"] is False
+
+
+# -- the judgments file -------------------------------------------------------------------------
+
+
+def test_the_judgments_file_takes_tie_answers_as_a_choice_but_not_as_a_side():
+    from pairs.errors import InputError
+    from pairs.judgments import parse_judgments, to_csv
+
+    text = b"rater,pair_id,choice,confidence,left\nann,p1,tie,0.7,A\nann,p2,Tie,,\nbob,p1,b,0.9,B\n"
+    parsed = parse_judgments(text, "j.csv")
+    assert parsed["choice"].tolist() == ["tie", "tie", "B"]
+    assert "ann,p1,tie,0.7,A" in to_csv(parsed)  # written back as read
+    with pytest.raises(InputError, match=r"j.csv:2: left: must be A, B or empty, got 'tie'"):
+        parse_judgments(b"rater,pair_id,choice,left\nann,p1,A,tie\n", "j.csv")
+    with pytest.raises(InputError, match=r"j.csv:2: choice: must be A, B or tie, got 'equal'"):
+        parse_judgments(b"rater,pair_id,choice\nann,p1,equal\n", "j.csv")
