@@ -274,7 +274,10 @@ def test_cohort_alpha_degenerate(rows, reason):
             lambda: alpha_vs_gold(frame(["A"], ["A"]).drop(columns="gold")),
             "prepared_one_rater lacks the column(s)",
         ),
-        (lambda: alpha_vs_gold(frame(["C"], ["A"])), "choice has values other than 'A', 'B' and 'tie', e.g. 'C'."),
+        (
+            lambda: alpha_vs_gold(frame(["C"], ["A"])),
+            "choice has values other than 'A', 'B' and 'tie', e.g. 'C'.",
+        ),
         (
             lambda: alpha_vs_gold(pd.concat([frame(["A"], ["A"], "ana"), frame(["A"], ["A"], "bo")])),
             "prepared_one_rater holds judgments of more than one rater; "
