@@ -338,6 +338,8 @@ class Store:
         InputError
             Answered pairs would change.
         """
+        if name == STARTER_BANK_NAME:  # the name is kept for the shipped, read-only bank
+            raise BankRefused("read-only", name)
         return self.write(
             lambda conn: self.add_pairs(
                 conn,
@@ -375,8 +377,6 @@ class Store:
             sa.select(banks.c.id, banks.c.owner_cohort_id, banks.c.read_only).where(banks.c.name == name)
         ).first()
         if found is None:
-            if name == STARTER_BANK_NAME and not read_only:
-                raise BankRefused("read-only", name)  # the name is kept for the shipped, read-only bank
             key = conn.execute(
                 sa.insert(banks).values(
                     name=name,
