@@ -704,7 +704,7 @@ def table_records(source: Source) -> Iterator[Record]:
             source.header = [cell.strip() for cell in row]
             counts = Counter(source.header)
             for name in sorted(name for name, n in counts.items() if name and n > 1):
-                source.problem(line, name, "column appears more than once", whole_file=True)
+                source.problem(line, "header", f"column {name!r} appears more than once", whole_file=True)
             continue
         source.spans[line] = span
         if len(row) > len(source.header):
