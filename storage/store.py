@@ -458,7 +458,7 @@ class Store:
                     "response_b": [v[2] for _, v in ordered],
                 }
             )
-            self._keep_text_counts(conn, int(bid), texts, features.bank_text_counts(texts))
+            self._keep_text_counts(conn, int(bid), features.bank_key(texts), features.bank_text_counts(texts))
             conn.execute(sa.update(banks).where(banks.c.id == bid).values(revision=banks.c.revision + 1))
         unchanged = len(records) - len(new) - len(changed)
         return {"added": len(new), "updated": len(changed), "unchanged": unchanged}
@@ -496,17 +496,17 @@ class Store:
             if counts.size == 2 * len(bank) * 9:
                 return counts.reshape(-1, 9)
         counts = features.bank_text_counts(bank)
-        self.write(lambda conn: self._keep_text_counts(conn, bid, bank, counts))
+        self.write(lambda conn: self._keep_text_counts(conn, bid, key, counts))
         return counts
 
     @staticmethod
-    def _keep_text_counts(conn: Connection, bank_id: int, bank: pd.DataFrame, counts: np.ndarray) -> None:
+    def _keep_text_counts(conn: Connection, bank_id: int, key: str, counts: np.ndarray) -> None:
         """Store a bank's text counts (replacing what was kept) inside ``conn``'s transaction."""
         conn.execute(sa.delete(bank_text_counts).where(bank_text_counts.c.bank_id == bank_id))
         conn.execute(
             sa.insert(bank_text_counts).values(
                 bank_id=bank_id,
-                content_key=features.bank_key(bank),
+                content_key=key,
                 counts=np.asarray(counts, dtype="<i4").tobytes(),
             )
         )
