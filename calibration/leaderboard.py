@@ -60,6 +60,7 @@ __all__ = [
     "MIN_RANKED",
     "PRIOR_JUDGMENTS",
     "RATER_SCORE_COLUMNS",
+    "bias_odds",
     "leaderboard",
     "rank_raters",
     "rater_scores",
@@ -210,11 +211,34 @@ def rater_scores(
         out["length_or"] = np.nan
         out["polish_or"] = np.nan
     else:
-        wide = bias.pivot(index="rater", columns="effect", values="odds_ratio")
-        for effect in ("length", "polish"):
-            col = wide[effect] if effect in wide else pd.Series(dtype=float)
-            out[f"{effect}_or"] = col.reindex(raters).to_numpy(dtype=float)
+        odds = bias_odds(bias, raters)
+        out["length_or"] = odds["length_or"].to_numpy()
+        out["polish_or"] = odds["polish_or"].to_numpy()
     return out[RATER_SCORE_COLUMNS]
+
+
+def bias_odds(bias: pd.DataFrame, raters) -> pd.DataFrame:
+    """The length and polish odds ratios of :func:`calibration.bias.bias_by_rater`, one row per rater.
+
+    Parameters
+    ----------
+    bias : DataFrame
+        Output of :func:`calibration.bias.bias_by_rater`.
+    raters : array_like
+        The raters, in the order wanted (NaN for a rater without a fit).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``rater``, ``length_or`` and ``polish_or``.
+    """
+    raters = pd.Index(raters, name="rater")
+    wide = bias.pivot(index="rater", columns="effect", values="odds_ratio")
+    out = pd.DataFrame({"rater": raters.to_numpy()})
+    for effect in ("length", "polish"):
+        col = wide[effect] if effect in wide else pd.Series(dtype=float)
+        out[f"{effect}_or"] = col.reindex(raters).to_numpy(dtype=float)
+    return out
 
 
 def rank_raters(

@@ -361,13 +361,16 @@ def test_the_cohort_cache_equals_a_recomputation_after_every_change(app_store):
 
     def check(since):
         cache.refresh()
-        got = cache.leaderboard(since=since, today=now.date(), k=30, min_n=20)
         frame = prepare(bank, store.cohort_judgments(cohort="gamma", bank="starter"))
         if since is not None:
             frame = frame[frame["answered_at"] >= since]
-        want = leaderboard(frame, streaks={})
-        got, want = (b.sort_values("rater").reset_index(drop=True) for b in (got, want))
-        pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9)
+        # the rater's board (no odds ratios) first, then the lead's: the bias rows update on their own
+        for with_bias in (False, True):
+            got = cache.leaderboard(since=since, today=now.date(), k=30, min_n=20, with_bias=with_bias)
+            want = leaderboard(frame, streaks={}, with_bias=with_bias)
+            got, want = (b.sort_values("rater").reset_index(drop=True) for b in (got, want))
+            pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9)
+        assert since is not None or got["length_or"].notna().any()  # all time: enough to fit
 
     check(week)  # reads this week only
     check(None)  # then the rest

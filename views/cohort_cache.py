@@ -51,9 +51,10 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from calibration.bias import bias_by_rater
 from calibration.data import prepare
 from calibration.items import item_table
-from calibration.leaderboard import rank_raters, rater_scores
+from calibration.leaderboard import bias_odds, rank_raters, rater_scores
 from pairs.features import pair_features
 from storage.store import Store
 from training import drills
@@ -101,6 +102,7 @@ class CohortCache:
         self._simulated: set[str] = set()
         self._removed: set[str] = set()
         self._scores: dict[pd.Timestamp | None, tuple[pd.DataFrame, dict[str, tuple[int, int]]]] = {}
+        self._bias: dict[pd.Timestamp | None, tuple[pd.DataFrame, dict[str, tuple[int, int]]]] = {}
         self._streaks: tuple[date | None, dict[str, tuple[tuple[int, int], int]]] = (None, {})
         self._audit: tuple[tuple[int, int], pd.DataFrame] | None = None
 
@@ -225,7 +227,9 @@ class CohortCache:
                 sum(v for _, v in self._versions.values()),
             )
 
-    def leaderboard(self, *, since: pd.Timestamp | None, today: date, k: float, min_n: int) -> pd.DataFrame:
+    def leaderboard(
+        self, *, since: pd.Timestamp | None, today: date, k: float, min_n: int, with_bias: bool = True
+    ) -> pd.DataFrame:
         """The leaderboard of the judgments from ``since`` on, with drill streaks over all time.
 
         Parameters
@@ -239,6 +243,10 @@ class CohortCache:
             Prior weight, as in :func:`calibration.leaderboard.rank_raters`.
         min_n : int
             Judgments needed to be ranked.
+        with_bias : bool, default True
+            Fill ``length_or`` and ``polish_or`` (the bias model, fitted per
+            rater and cached like the scores); False leaves them NaN, for a
+            board that does not show them.
 
         Returns
         -------
@@ -250,7 +258,11 @@ class CohortCache:
             counting = None
             if self._streaks_due(today):  # the cohort's streak query runs while the judgments are read
                 counting = _BACKGROUND.submit(drills.cohort_streaks, self.store, self.cohort_id, today)
-            rows = self._period_scores(since)
+            rows = self._per_rater(self._scores, since, lambda frame: rater_scores(frame, with_bias=False))
+            if with_bias:
+                odds = self._per_rater(self._bias, since, _bias_odds).set_index("rater")
+                for column in _ODDS:
+                    rows[column] = odds[column].reindex(rows["rater"]).to_numpy(dtype=float)
             streaks = self._streak_counts(today, counted=None if counting is None else counting.result())
         return rank_raters(rows, k=k, min_n=min_n, streaks=streaks)
 
@@ -294,22 +306,27 @@ class CohortCache:
 
     # -- per-rater pieces ---------------------------------------------------------------
 
-    def _period_scores(self, since: pd.Timestamp | None) -> pd.DataFrame:
-        """Each rater's :func:`rater_scores` row for the period; redone for raters whose version changed."""
+    def _per_rater(self, cache: dict, since: pd.Timestamp | None, compute) -> pd.DataFrame:
+        """``compute`` of the period's judgments, one row per rater, kept in ``cache`` by period.
+
+        Only the rows of raters whose version changed since ``cache`` was
+        filled are computed again (all of them when more than
+        :data:`_RELOAD_ALL_ABOVE` changed).
+        """
         frame = self._loaded(since)
-        rows, scored_at = self._scores.get(since, (None, {}))
+        rows, scored_at = cache.get(since, (None, {}))
         stale = {r for r, v in self._versions.items() if scored_at.get(r) != v}
         gone = set(scored_at) - set(self._versions)
         if rows is None or len(stale) > _RELOAD_ALL_ABOVE:
-            rows = rater_scores(_in_period(frame, since))
+            rows = compute(_in_period(frame, since))
         elif stale or gone:
             kept = rows[~rows["rater"].isin(stale | gone).to_numpy()]
             some = _in_period(frame[frame["rater"].isin(stale).to_numpy()], since)
-            rows = pd.concat([kept, rater_scores(some)], ignore_index=True) if len(some) else kept
-        self._scores[since] = (rows, dict(self._versions))
-        for key in [key for key in self._scores if key is not None and since is not None and key < since]:
-            del self._scores[key]  # an earlier week is not shown again
-        return rows
+            rows = pd.concat([kept, compute(some)], ignore_index=True) if len(some) else kept
+        cache[since] = (rows, dict(self._versions))
+        for key in [key for key in cache if key is not None and since is not None and key < since]:
+            del cache[key]  # an earlier week is not shown again
+        return rows.copy()
 
     def _streaks_due(self, today: date) -> bool:
         """Whether :meth:`_streak_counts` will count the whole cohort's streaks (one query)."""
@@ -341,6 +358,14 @@ class CohortCache:
 _BACKGROUND = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="paircal-cohort")
 """Runs a cohort's streak query on its own connection while the page's thread reads the judgments:
 SQLite and PostgreSQL work without holding Python's lock, so the two overlap."""
+
+
+_ODDS = ("length_or", "polish_or")
+
+
+def _bias_odds(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each rater's length and polish odds ratios (:func:`calibration.bias.bias_by_rater`), a row each."""
+    return bias_odds(bias_by_rater(frame), pd.unique(frame["rater"]))
 
 
 def _in_period(frame: pd.DataFrame, since: pd.Timestamp | None) -> pd.DataFrame:

@@ -38,7 +38,9 @@ window = st.segmented_control("Period", ["This week", "All time"], default="This
 now = pd.Timestamp(datetime.now(UTC))
 since = (now - timedelta(days=now.weekday())).floor("D") if window == "This week" else None
 data = cohort_cache(user.cohort, user.cohort_id, info["bank"])
-board = data.leaderboard(since=since, today=now.date(), k=PRIOR_JUDGMENTS, min_n=MIN_RANKED)
+board = data.leaderboard(  # the board shows no odds ratios: the bias model is not fitted for it
+    since=since, today=now.date(), k=PRIOR_JUDGMENTS, min_n=MIN_RANKED, with_bias=False
+)
 if board.empty:
     st.info("No judgments in this period yet.")
     st.stop()
