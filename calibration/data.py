@@ -65,7 +65,15 @@ import pandas as pd
 from pairs.features import pair_features
 from pairs.judgments import COLUMNS as JUDGMENT_COLUMNS  # the judgment columns, defined once
 
-__all__ = ["JUDGMENT_COLUMNS", "first_answers", "prepare", "sided", "split_ties"]
+__all__ = [
+    "BANK_SEPARATOR",
+    "JUDGMENT_COLUMNS",
+    "across_banks",
+    "first_answers",
+    "prepare",
+    "sided",
+    "split_ties",
+]
 
 
 def first_answers(judgments: pd.DataFrame) -> pd.DataFrame:
@@ -185,6 +193,51 @@ def prepare(
     for col in ("length_doublings", "polish_diff", "longer", "more_polished"):
         j[col] = feats[col].array.take(row)
     return j
+
+
+BANK_SEPARATOR = " / "
+"""Between a bank's name and a pair id where one frame holds several banks' pairs (``llmbar / 17``)."""
+
+
+def across_banks(parts: dict[str, pd.DataFrame], *, column: str = "pair_id") -> pd.DataFrame:
+    """Frames of several banks as one: a ``bank`` column, and pair ids that stay unique.
+
+    Two banks may both have a pair ``17``; statistics that group by pair
+    (agreement, the gold audit) must not mix them. With more than one bank,
+    each pair id becomes ``BANK / ID`` (:data:`BANK_SEPARATOR`); with one, ids
+    are left as they are, so a single bank's figures read as before.
+
+    Parameters
+    ----------
+    parts : dict of str to DataFrame
+        Bank name to its rows (e.g. :func:`prepare` of its judgments, or the
+        bank itself with ``column="id"``), in the order wanted.
+    column : str, default "pair_id"
+        The column holding pair ids.
+
+    Returns
+    -------
+    DataFrame
+        The rows stacked in that order, with a ``bank`` column.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"pair_id": ["1", "2"]})
+    >>> across_banks({"x": a, "y": a.head(1)})[["bank", "pair_id"]].to_dict("list")
+    {'bank': ['x', 'x', 'y'], 'pair_id': ['x / 1', 'x / 2', 'y / 1']}
+    >>> across_banks({"x": a})["pair_id"].tolist()
+    ['1', '2']
+    """
+    several = len(parts) > 1
+    frames = []
+    for bank, frame in parts.items():
+        frame = frame.assign(bank=bank)
+        if several:
+            frame[column] = bank + BANK_SEPARATOR + frame[column].astype(str)
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame({column: pd.Series(dtype=object), "bank": pd.Series(dtype=object)})
+    return pd.concat(frames, ignore_index=True) if several else frames[0]
 
 
 def split_ties(prepared: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

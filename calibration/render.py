@@ -9,6 +9,7 @@ vl-convert), so it opens offline in any browser; it has no script.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ import pandas as pd
 from calibration.bias import EFFECTS
 from pairs.markdown import escape_markdown
 
-__all__ = ["CHARTS_FOR_AT_MOST", "to_html", "to_markdown"]
+__all__ = ["CHARTS_FOR_AT_MOST", "covers_text", "to_html", "to_markdown"]
 
 CHARTS_FOR_AT_MOST = 30
 """A cohort HTML report draws per-rater charts only up to this many raters (tables beyond)."""
@@ -135,6 +136,37 @@ def _rater_md(r: dict[str, Any]) -> list[str]:
     return lines + [""]
 
 
+def covers_text(report: dict[str, Any], *, quote: Callable[[str], str] = str) -> str:
+    """What the report covers, from its optional ``covers`` object (``{"banks": [...], "judgments": n}``).
+
+    Parameters
+    ----------
+    report : dict
+        A report, possibly with ``covers`` (the app adds it; the CLI's
+        reports cover the one bank file given).
+    quote : callable, default str
+        Applied to each bank name (e.g. Markdown escaping).
+
+    Returns
+    -------
+    str
+        E.g. "Covers 2 banks (starter, llmbar): 2,892 judgments.", or "" without ``covers``.
+
+    Examples
+    --------
+    >>> covers_text({"covers": {"banks": ["starter"], "judgments": 1200}})
+    'Covers the bank starter: 1,200 judgments.'
+    """
+    scope = report.get("covers")
+    if not scope:
+        return ""
+    banks = [quote(str(b)) for b in scope.get("banks", [])]
+    names = ", ".join(banks)
+    where = f"the bank {names}" if len(banks) == 1 else f"{len(banks)} banks ({names})"
+    n = int(scope.get("judgments", 0))
+    return f"Covers {where}: {n:,} judgment{'s' if n != 1 else ''}."
+
+
 def to_markdown(report: dict[str, Any]) -> str:
     """The report as Markdown: one rater, or the cohort and then each rater.
 
@@ -149,6 +181,8 @@ def to_markdown(report: dict[str, Any]) -> str:
         Markdown text with tables for bias, confidence bins and trap kinds.
     """
     lines = ["# PairCal bias report", "", f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.", ""]
+    if scope := covers_text(report, quote=_md):
+        lines += [scope, ""]
     if "raters" not in report:
         return "\n".join(lines + _rater_md(report))
     c = report["cohort"]
@@ -349,6 +383,8 @@ def to_html(report: dict[str, Any]) -> str:
         "Odds ratios above 1 mean the feature "
         "pulls your choice toward it beyond what answer quality (the expert's gold) explains.</p>",
     ]
+    if scope := covers_text(report):
+        parts.append(f"<p>{html.escape(scope)}</p>")
     if "raters" not in report:
         parts.append(_rater_html(report, with_charts=True))
     else:

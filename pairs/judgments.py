@@ -35,7 +35,7 @@ of them.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -650,7 +650,7 @@ def normalize(frame: pd.DataFrame) -> pd.DataFrame:
     return _Fields(frame).normalized()
 
 
-def to_csv(frame: pd.DataFrame) -> str:
+def to_csv(frame: pd.DataFrame, leading: Sequence[str] = ()) -> str:
     """Judgments as CSV text in the shared layout, safe to open in a spreadsheet.
 
     Parameters
@@ -658,6 +658,9 @@ def to_csv(frame: pd.DataFrame) -> str:
     frame : DataFrame
         Judgments with (some of) the :data:`COLUMNS`; missing ones are written
         empty and others are left out.
+    leading : sequence of str, default ()
+        Columns of ``frame`` written before :data:`COLUMNS` (e.g. ``bank``,
+        for judgments on several banks).
 
     Returns
     -------
@@ -672,7 +675,7 @@ def to_csv(frame: pd.DataFrame) -> str:
     rater,pair_id,choice,confidence,left,answered_at,seconds
     '=1+1,'@p,A,,,,
     """
-    out = frame.reindex(columns=COLUMNS).copy()
+    out = frame.reindex(columns=[*leading, *COLUMNS]).copy()
     at = pd.to_datetime(out["answered_at"], utc=True, errors="coerce")
     out["answered_at"] = at.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ").where(at.notna(), "")
     return csv_text(out)

@@ -894,6 +894,23 @@ class Store:
 
     # -- one cohort's judgments, rater by rater (the app's statistics and their caches) -----
 
+    def cohort_banks(self, *, cohort: str) -> list[str]:
+        """The banks ``cohort``'s raters answered, in the order the banks were created.
+
+        A bank the cohort drilled on and then left keeps its history: the
+        cohort's figures cover it. One probe per bank over the (rater, bank)
+        index, stopping at the first answer found.
+        """
+        answered = (
+            sa.select(judgments.c.id)
+            .join(raters, raters.c.id == judgments.c.rater_id)
+            .join(cohorts, cohorts.c.id == raters.c.cohort_id)
+            .where(judgments.c.bank_id == banks.c.id, cohorts.c.name == cohort)
+            .exists()
+        )
+        with self.read() as conn:
+            return list(conn.execute(sa.select(banks.c.name).where(answered).order_by(banks.c.id)).scalars())
+
     def rater_versions(self, *, cohort: str, bank: str, names: Collection[str] | None = None) -> pd.DataFrame:
         """The raters of ``cohort`` with judgments on ``bank``, and the version of each one's judgments.
 

@@ -143,6 +143,34 @@ def retire_pair(store: Store, lead: Rater, bank: str, pair_id: str, *, retired: 
         raise AccountError("This is the bank's last pair in drills: it cannot be retired.") from None
 
 
+def figure_banks(store: Store, cohort: str, drill_bank: str | None) -> list[str]:
+    """The banks a cohort's figures cover by default: every bank its raters answered, and its drill bank.
+
+    Switching the drill bank hides no history: the judgments on the banks the
+    cohort drilled on before still count on the leaderboard, in the reports
+    and in the console, each page saying which banks it covers.
+
+    Parameters
+    ----------
+    store : Store
+        The database.
+    cohort : str
+        Cohort name.
+    drill_bank : str or None
+        The bank the cohort drills on now.
+
+    Returns
+    -------
+    list of str
+        Bank names, in the order the banks were created; the drill bank last
+        if nobody has answered it yet.
+    """
+    banks = store.cohort_banks(cohort=cohort)
+    if drill_bank and drill_bank not in banks:
+        banks.append(drill_bank)
+    return banks
+
+
 def retired_pairs(store: Store, bank: str) -> set[str]:
     """The ids of the bank's retired pairs.
 
@@ -390,6 +418,7 @@ __all__ = [
     "can_edit",
     "correct_gold",
     "correct_reason",
+    "figure_banks",
     "corrections_for",
     "guidelines",
     "import_message",
