@@ -357,7 +357,7 @@ def test_the_cohort_cache_equals_a_recomputation_after_every_change(app_store):
     old = simulate_judgments(bank, specs, n_per_rater=40, seed=3, start=start)
     store.import_judgments(old[old["answered_at"] <= pd.Timestamp(now)], bank="starter", cohort="gamma")
     week = pd.Timestamp(now - timedelta(days=3)).floor("D")
-    cache = CohortCache(store, "gamma", lead.cohort_id, bank, "starter")
+    cache = CohortCache(store, "gamma", lead.cohort_id, {"starter": bank})
 
     def check(since):
         cache.refresh()

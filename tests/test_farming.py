@@ -124,7 +124,7 @@ def test_the_cohort_page_cache_and_my_report_ignore_repeats(farmer):
     from views.cohort_cache import CohortCache
 
     store, lead, fay = farmer
-    cache = CohortCache(store, "farm", lead.cohort_id, store.load_bank("tiny"), "tiny")
+    cache = CohortCache(store, "farm", lead.cohort_id, {"tiny": store.load_bank("tiny")})
     cache.refresh()
     first = cache.leaderboard(since=None, today=DAY, k=20, min_n=1).set_index("rater").loc["fay"]
     farm(store, fay, rounds=3)

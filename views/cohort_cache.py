@@ -2,11 +2,14 @@
 
 What is cached
 --------------
-A :class:`CohortCache` per (database, cohort, bank) and server process, shared
+A :class:`CohortCache` per (database, cohort, banks) and server process, shared
 by every session of that process (:func:`cohort_cache`, a
 ``st.cache_resource``), holds:
 
-* the cohort's judgments, prepared (:func:`calibration.data.prepare`), with
+* the cohort's judgments on the banks it covers (all the banks the cohort
+  answered, by default, so that switching the drill bank hides no history; or
+  one bank, when a page filters), prepared (:func:`calibration.data.prepare`
+  bank by bank and stacked by :func:`calibration.data.across_banks`), with
   each rater's version and whether the database marks them simulated. Only
   what a page shows is read: this week's judgments for the leaderboard's
   default view, the rest when a page first shows all time;
@@ -46,13 +49,14 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
+from collections.abc import Sequence
 from datetime import date
 
 import pandas as pd
 import streamlit as st
 
 from calibration.bias import bias_by_rater
-from calibration.data import prepare
+from calibration.data import across_banks, prepare
 from calibration.items import item_table
 from calibration.leaderboard import bias_odds, rank_raters, rater_scores
 from pairs.features import pair_features
@@ -80,19 +84,21 @@ class CohortCache:
         Cohort name.
     cohort_id : int
         Its id (for its drill streaks).
-    bank : DataFrame
-        The cohort's pair bank, as ``Store.load_bank`` returns it.
-    bank_name : str
-        Its name in the database.
+    banks : dict of str to DataFrame
+        The banks covered: name to the pair bank as ``Store.load_bank``
+        returns it. With more than one, pair ids are ``BANK / ID``
+        (:func:`calibration.data.across_banks`) and each row names its ``bank``.
     """
 
-    def __init__(self, store: Store, cohort: str, cohort_id: int, bank: pd.DataFrame, bank_name: str):
+    def __init__(self, store: Store, cohort: str, cohort_id: int, banks: dict[str, pd.DataFrame]):
         self.store = store
         self.cohort = cohort
         self.cohort_id = cohort_id
-        self.bank_name = bank_name
-        self._bank = bank
-        self._features = pair_features(bank, counts=store.text_counts(bank_name, bank))
+        self.banks = tuple(banks)
+        self._banks = dict(banks)
+        self._features = {
+            name: pair_features(bank, counts=store.text_counts(name, bank)) for name, bank in banks.items()
+        }
         self._lock = threading.RLock()
         self._frame: pd.DataFrame | None = None  # prepared judgments answered from self._span on
         self._span: pd.Timestamp | None = None  # None: all time (when self._frame is loaded)
@@ -119,7 +125,7 @@ class CohortCache:
         with self._lock:
             # versions first, judgments after: a judgment stored in between is read but not yet
             # counted, so the next refresh reads its rater again (never the other way round)
-            current = self.store.rater_versions(cohort=self.cohort, bank=self.bank_name)
+            current = self._rater_versions()
             names = current["rater"].tolist()
             pairs = zip(current["n"].tolist(), current["version"].tolist(), strict=True)
             self._versions = dict(zip(names, pairs, strict=True))
@@ -141,10 +147,25 @@ class CohortCache:
             self._frame_versions = dict(self._versions)
             return changed
 
+    def _rater_versions(self) -> pd.DataFrame:
+        """``Store.rater_versions`` over the banks covered: judgments summed, newest id the largest."""
+        parts = [self.store.rater_versions(cohort=self.cohort, bank=name) for name in self.banks]
+        if len(parts) == 1:
+            return parts[0]
+        stacked = pd.concat(parts, ignore_index=True)
+        return (
+            stacked.groupby(["rater", "rater_id", "simulated", "removed"], sort=False, as_index=False)
+            .agg(n=("n", "sum"), version=("version", "max"))
+            .sort_values("rater_id", kind="stable")
+        )
+
     def _read(self, **where) -> pd.DataFrame:
-        """Read judgments of the cohort (``Store.cohort_judgments`` filters) and prepare them."""
-        fresh = self.store.cohort_judgments(cohort=self.cohort, bank=self.bank_name, **where)
-        return prepare(self._bank, fresh, features=self._features)
+        """Read the cohort's judgments (``Store.cohort_judgments`` filters) and prepare them, bank by bank."""
+        parts = {}
+        for name in self.banks:
+            fresh = self.store.cohort_judgments(cohort=self.cohort, bank=name, **where)
+            parts[name] = prepare(self._banks[name], fresh, features=self._features[name])
+        return across_banks(parts)
 
     def _loaded(self, since: pd.Timestamp | None) -> pd.DataFrame:
         """The prepared judgments, read at least from ``since`` on (all of them if None).
@@ -165,7 +186,7 @@ class CohortCache:
     # -- what the pages read ------------------------------------------------------------
 
     def prepared(self) -> pd.DataFrame:
-        """Every judgment of the cohort on the bank, prepared.
+        """Every judgment of the cohort on the banks covered, prepared.
 
         Returns
         -------
@@ -376,14 +397,14 @@ def _in_period(frame: pd.DataFrame, since: pd.Timestamp | None) -> pd.DataFrame:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _cache(url: str, cohort: str, cohort_id: int, bank: str, revision: int) -> CohortCache:
+def _cache(url: str, cohort: str, cohort_id: int, banks: tuple[tuple[str, int], ...]) -> CohortCache:
     from views.common import get_store, load_bank
 
-    return CohortCache(get_store(), cohort, cohort_id, load_bank(bank, revision), bank)
+    return CohortCache(get_store(), cohort, cohort_id, {name: load_bank(name, rev) for name, rev in banks})
 
 
-def cohort_cache(cohort: str, cohort_id: int, bank: str) -> CohortCache:
-    """This server's cache of ``cohort``'s judgments on ``bank``, brought up to date with the database.
+def cohort_cache(cohort: str, cohort_id: int, banks: str | Sequence[str]) -> CohortCache:
+    """This server's cache of ``cohort``'s judgments on ``banks``, brought up to date with the database.
 
     Parameters
     ----------
@@ -391,8 +412,8 @@ def cohort_cache(cohort: str, cohort_id: int, bank: str) -> CohortCache:
         Cohort name.
     cohort_id : int
         Its id.
-    bank : str
-        The cohort's bank.
+    banks : str or sequence of str
+        The bank, or banks, covered (see :func:`training.cohort.figure_banks`).
 
     Returns
     -------
@@ -402,8 +423,9 @@ def cohort_cache(cohort: str, cohort_id: int, bank: str) -> CohortCache:
     from views.common import get_store
 
     store = get_store()
-    # keyed by the bank's revision: a gold corrected in any server process re-scores everything here
-    cache = _cache(store.url, cohort, cohort_id, bank, store.bank_revision(bank))
+    names = (banks,) if isinstance(banks, str) else tuple(banks)
+    # keyed by the banks' revisions: a gold corrected in any server process re-scores everything here
+    cache = _cache(store.url, cohort, cohort_id, tuple((name, store.bank_revision(name)) for name in names))
     cache.refresh()
     return cache
 

@@ -24,6 +24,7 @@ from views import cohort_cache as cohort_data
 from views.board import readable, show_board
 from views.common import FLASH, get_store, load_bank, rater_prepared, require_lead
 from views.components import show_rater_report
+from views.coverage import bank_domains, choose_banks, covers, covers_sentence, judgments_for_csv
 from views.guidelines import cohort_guidelines
 from views.rich_text import show_markdown
 
@@ -65,15 +66,34 @@ tabs = st.tabs(tab_names, key="console_tab")  # the tab stays open across the re
 overview, audit, banks_tab, guidelines_tab, settings, raters_tab, export = tabs[:7]
 bank_name = info["bank"]
 today = pd.Timestamp.now(tz="UTC").date()
-data = cohort_data.cohort_cache(lead.cohort, lead.cohort_id, bank_name) if bank_name else None
+with overview:  # the filter sits above the cohort's figures; the Progress and Export tabs follow it too
+    shown_banks = choose_banks(
+        cohort.figure_banks(store, lead.cohort, bank_name), bank_name, key="console_banks"
+    )
+data = cohort_data.cohort_cache(lead.cohort, lead.cohort_id, shown_banks) if shown_banks else None
 prepared = data.prepared() if data is not None else pd.DataFrame()
+# the gold audit acts on one bank: the one picked above, else the drill bank
+audit_bank = shown_banks[0] if len(shown_banks) == 1 else bank_name
+audit_data = (
+    data
+    if data is not None and data.banks == (audit_bank,)
+    else cohort_data.cohort_cache(lead.cohort, lead.cohort_id, audit_bank)
+    if audit_bank
+    else None
+)
+audit_prepared = audit_data.prepared() if audit_data is not None else pd.DataFrame()
 
 
 @st.cache_data(show_spinner="Building the cohort report...", max_entries=8)
-def cohort_report(cohort: str, cohort_id: int, bank: str, version: tuple[int, ...], day: date) -> dict:
-    """The cohort's bias report, built once per version of its judgments and bank, and day (streaks)."""
-    cache = cohort_data.cohort_cache(cohort, cohort_id, bank)
-    return build_report(cache.prepared(), n_boot=300, simulated=cache.simulated(), streaks=cache.streaks(day))
+def cohort_report(
+    cohort: str, cohort_id: int, banks: tuple[str, ...], version: tuple[int, ...], day: date
+) -> dict:
+    """The cohort's bias report, built once per version of its judgments and banks, and day (streaks)."""
+    cache = cohort_data.cohort_cache(cohort, cohort_id, banks)
+    frame = cache.prepared()
+    report = build_report(frame, n_boot=300, simulated=cache.simulated(), streaks=cache.streaks(day))
+    report["covers"] = covers(banks, len(frame))
+    return report
 
 
 def forget_cached_statistics() -> None:
@@ -110,6 +130,7 @@ with overview:
         )
     else:
         board = data.leaderboard(since=None, today=today, k=PRIOR_JUDGMENTS, min_n=MIN_RANKED)
+        st.caption(covers_sentence(shown_banks, len(prepared)))
         c = st.columns(3)
         c[0].metric("Raters", prepared["rater"].nunique())
         c[1].metric("Judgments", len(prepared))
@@ -150,7 +171,7 @@ with overview:
                 data.rater_prepared(who),
                 key=f"lead_{who}",
                 simulated=who in data.simulated(),
-                domains=load_bank(bank_name, store.bank_revision(bank_name)).set_index("id")["domain"],
+                domains=bank_domains(shown_banks),
             )
 
 
@@ -183,9 +204,9 @@ def show_audit_pair(pair_id: str, evidence, *, editable: bool, key: str) -> None
             f"{int(evidence['n'])} answers: A {int(evidence['votes_a'])}, B {int(evidence['votes_b'])}. "
             + strong
         )
-    votes = prepared[prepared["pair_id"].to_numpy() == pair_id]
+    votes = audit_prepared[audit_prepared["pair_id"].to_numpy() == pair_id]
     if len(votes):
-        labels = {r: f"{r} (simulated)" for r in data.simulated()}
+        labels = {r: f"{r} (simulated)" for r in audit_data.simulated()}
         shown_votes = pd.DataFrame(
             {
                 "rater": [labels.get(r, r) for r in votes["rater"]],
@@ -233,9 +254,9 @@ def show_audit_pair(pair_id: str, evidence, *, editable: bool, key: str) -> None
                 st.error("Tick the box to change the gold: it re-scores every past answer to this pair.")
             else:
                 done = []
-                if cohort.correct_gold(store, lead, bank_name, pair_id, gold):
+                if cohort.correct_gold(store, lead, audit_bank, pair_id, gold):
                     done.append(f"gold {pair['gold']} → {gold}")
-                if cohort.correct_reason(store, lead, bank_name, pair_id, reason):
+                if cohort.correct_reason(store, lead, audit_bank, pair_id, reason):
                     done.append("reason rewritten")
                 forget_cached_statistics()
                 st.session_state[FLASH] = (
@@ -250,7 +271,7 @@ def show_audit_pair(pair_id: str, evidence, *, editable: bool, key: str) -> None
         key=f"retire_{key}",
     ):
         try:
-            cohort.retire_pair(store, lead, bank_name, pair_id, retired=not is_retired)
+            cohort.retire_pair(store, lead, audit_bank, pair_id, retired=not is_retired)
         except accounts.AccountError as refused:
             st.error(str(refused))
         else:
@@ -260,15 +281,23 @@ def show_audit_pair(pair_id: str, evidence, *, editable: bool, key: str) -> None
 
 
 with audit:
-    if prepared.empty:
+    if audit_prepared.empty:
         st.info("No judgments yet.")
     else:
-        items = data.audit()
+        st.caption(
+            f"Auditing the bank {escape_markdown(audit_bank)}"
+            + (
+                ": pick one bank under Figures cover on the Cohort tab to audit another."
+                if len(shown_banks) > 1
+                else "."
+            )
+        )
+        items = audit_data.audit()
         doubtful = items[items["gold_doubtful"]]
-        editable = cohort.can_edit(store, lead, bank_name)
-        bank = load_bank(bank_name).set_index("id")
-        retired = cohort.retired_pairs(store, bank_name)
-        history = cohort.pair_history(store, bank_name)
+        editable = cohort.can_edit(store, lead, audit_bank)
+        bank = load_bank(audit_bank).set_index("id")
+        retired = cohort.retired_pairs(store, audit_bank)
+        history = cohort.pair_history(store, audit_bank)
         st.write(
             "A pair is listed when strong raters contradict its gold more than their skill and the pair's "
             "length, polish and side pull predict (binomial test, false discovery rate 10 %). Review it: "
@@ -588,8 +617,9 @@ with export:
         if st.button("Build the cohort report", key="build_cohort_report"):
             st.session_state["cohort_report_ready"] = True
         if st.session_state.get("cohort_report_ready"):
-            version = (*data.version(), store.bank_revision(bank_name))
-            report = cohort_report(lead.cohort, lead.cohort_id, bank_name, version, today)
+            version = (*data.version(), *(store.bank_revision(b) for b in shown_banks))
+            report = cohort_report(lead.cohort, lead.cohort_id, shown_banks, version, today)
+            st.caption(covers_sentence(shown_banks, len(prepared)))
             c = st.columns(3)
             c[0].download_button(
                 "Cohort report (HTML)",
@@ -607,7 +637,7 @@ with export:
             )
             c[2].download_button(
                 "Judgments (CSV)",
-                lambda: to_csv(prepared.sort_values("answered_at", kind="stable")),  # oldest first
+                lambda: to_csv(*judgments_for_csv(prepared, shown_banks)),
                 "paircal-judgments.csv",
                 "text/csv",
                 key="dl_csv",

@@ -15,10 +15,11 @@ import streamlit as st
 
 from calibration.leaderboard import MIN_RANKED, PRIOR_JUDGMENTS
 from pairs.markdown import escape_markdown
-from training import accounts
+from training import accounts, cohort
 from views.board import readable, show_board
 from views.cohort_cache import cohort_cache
 from views.common import get_store, require_user
+from views.coverage import choose_banks, covers_sentence
 
 store = get_store()
 user = require_user()
@@ -34,10 +35,11 @@ st.caption(
 if not info["bank"]:
     st.info("Your cohort has no pair bank yet.")
     st.stop()
+banks = choose_banks(cohort.figure_banks(store, user.cohort, info["bank"]), info["bank"], key="board_banks")
 window = st.segmented_control("Period", ["This week", "All time"], default="This week", key="board_window")
 now = pd.Timestamp(datetime.now(UTC))
 since = (now - timedelta(days=now.weekday())).floor("D") if window == "This week" else None
-data = cohort_cache(user.cohort, user.cohort_id, info["bank"])
+data = cohort_cache(user.cohort, user.cohort_id, banks)
 board = data.leaderboard(  # the board shows no odds ratios: the bias model is not fitted for it
     since=since, today=now.date(), k=PRIOR_JUDGMENTS, min_n=MIN_RANKED, with_bias=False
 )
@@ -70,4 +72,5 @@ else:
 st.caption(
     f"Ranked after {MIN_RANKED} answers with a confidence; until then a row says how many are missing."
 )
+st.caption(covers_sentence(banks, int(board["n"].sum())) + " Answers with a confidence are counted.")
 show_board(table)

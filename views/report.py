@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from calibration.data import across_banks
 from pairs.markdown import escape_markdown
 from training import accounts, cohort
-from views.common import get_store, load_bank, rater_prepared, rater_version, require_user
+from views.common import get_store, rater_prepared, rater_version, require_user
 from views.components import show_cohort_tracks, show_rater_report, show_track_picker
+from views.coverage import bank_domains, choose_banks, covers_sentence
 
 store = get_store()
 user = require_user()
@@ -16,7 +18,8 @@ st.title("My report")
 if not info["bank"]:
     st.info("Your cohort has no pair bank yet.")
     st.stop()
-corrected = cohort.corrections_for(store, user, info["bank"])
+banks = choose_banks(cohort.figure_banks(store, user.cohort, info["bank"]), info["bank"], key="report_banks")
+corrected = across_banks({bank: cohort.corrections_for(store, user, bank) for bank in banks})
 if len(corrected):  # the lead corrected the gold of pairs this rater answered: their figures changed
     listed = "; ".join(
         f"{escape_markdown(row.pair_id)} ({row.old} → {row.new}, {row.changed_at:%Y-%m-%d})"
@@ -27,13 +30,13 @@ if len(corrected):  # the lead corrected the gold of pairs this rater answered: 
         f"the new gold: {listed}."
     )
 show_track_picker(store, user, info["bank"])
-version = rater_version(user.cohort, info["bank"], user.name)
-domains = load_bank(info["bank"], version[-1]).set_index("id")["domain"]
-show_rater_report(
-    rater_prepared(user.cohort, info["bank"], user.name, version),
-    key="mine",
-    simulated=user.simulated,
-    domains=domains,
+mine = across_banks(
+    {
+        bank: rater_prepared(user.cohort, bank, user.name, rater_version(user.cohort, bank, user.name))
+        for bank in banks
+    }
 )
+st.caption(covers_sentence(banks, len(mine)))
+show_rater_report(mine, key="mine", simulated=user.simulated, domains=bank_domains(banks))
 if user.is_lead:
     show_cohort_tracks(store, user, info["bank"])
