@@ -28,6 +28,7 @@ Leading spaces do not hide a formula: several spreadsheets drop them.
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from typing import TypeVar
 
@@ -42,6 +43,10 @@ _FORMULA_STARTS = frozenset("=+-@\u2212")
 """First characters a spreadsheet may run as a formula (after NFKC), with the minus sign U+2212."""
 _BREAKING_STARTS = frozenset("\t\r\n")
 """First characters OWASP lists on their own: a cell starting with one is neutralized as it is."""
+
+_NUMBER = r"[+\-]?[0-9]+(?:\.[0-9]+)?%?"
+_NUMERIC = re.compile(rf"{_NUMBER}(?: to {_NUMBER})?")
+"""A number or a range of two numbers, as the app writes figures: never a formula."""
 
 _PLAIN_START = "[0-9A-Za-z_]"
 """Cells starting with one of these are not formula-like; only the others are looked at one by one."""
@@ -66,12 +71,20 @@ def formula_like(text: str) -> bool:
         ``-``, ``@`` or a compatibility form of one (full-width, small), or the
         minus sign U+2212.
 
+    A number, or a range of two written ``"-0.1 to 0.2"`` (an ASCII sign,
+    ASCII digits, a decimal point, an optional ``%``), is not formula-like: it calls
+    nothing, and the app's tables write negative figures that way.
+
     Examples
     --------
     >>> [formula_like(t) for t in ["=1+1", "  =1+1", "\\uff1dSUM(A1)", "\\u200b@x", "\\tx", "ann", "a=b", ""]]
     [True, True, True, True, True, False, False, False]
+    >>> [formula_like(t) for t in ["-0.120", "+8%", "-0.097 to 0.361", "-1+2", "-0.1 to A1"]]
+    [False, False, False, True, True]
     """
     if not text:
+        return False
+    if _NUMERIC.fullmatch(text):
         return False
     if text[0] in _BREAKING_STARTS:
         return True

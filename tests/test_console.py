@@ -235,6 +235,41 @@ def test_the_readable_board_says_how_many_answers_are_missing_never_none():
     assert not cells & {"None", "nan", "NaN", "<NA>"}
 
 
+def test_the_consoles_extra_columns_are_text_with_no_none_and_no_escaped_figure():
+    """Negative scores and intervals, accuracy, overconfidence and odds ratios as the console shows
+    them: no "None" for a rater the bias model cannot fit yet, and no cell the spreadsheet guard
+    would prefix with an apostrophe (a leading "-" reads as a formula)."""
+    from pairs.export import spreadsheet_safe
+
+    board = board_of(
+        rater=["ann", "bo"],
+        rank=[1.0, 2.0],
+        n=[40, 25],
+        score=[0.05, -0.12],
+        ci_low=[-0.1, -0.3],
+        ci_high=[0.2, 0.06],
+    )
+    board = board.assign(
+        accuracy=[0.7321, 1.0],
+        overconfidence=[0.083, -0.2],
+        length_or=[2.4213, np.nan],
+        polish_or=[0.9, np.nan],
+    )
+    table = cohort.readable_board(
+        board, min_n=20, keep=("accuracy", "overconfidence", "length_or", "polish_or")
+    )
+    assert table["score"].tolist() == ["0.050", "-0.120"]
+    assert table["interval"].tolist() == ["-0.100 to 0.200", "-0.300 to 0.060"]
+    assert table[["accuracy", "overconfidence", "length_or", "polish_or"]].values.tolist() == [
+        ["73%", "+8%", "2.42", "0.90"],
+        ["100%", "-20%", "n/a", "n/a"],
+    ]
+    safe = spreadsheet_safe(table)
+    pd.testing.assert_frame_equal(safe, table)  # nothing needed escaping
+    cells = {str(v) for v in table.drop(columns="score_bar").to_numpy().ravel()}
+    assert not cells & {"None", "nan", "NaN", "<NA>"}
+
+
 def test_simulated_raters_leave_the_board_once_people_are_on_it():
     board = board_of(rater=["sim-01", "ann", "sim-02", "imp"], rank=[1.0, 2.0, 3.0, 4.0], n=[40, 30, 25, 22])
     alone = board_of(rater=["sim-01", "sim-02"], rank=[1.0, 2.0], n=[40, 30])

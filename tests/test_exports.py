@@ -151,6 +151,17 @@ def test_plain_text_and_numbers_are_left_as_they_are(cell):
     assert neutralize_formula(cell) is cell
 
 
+@pytest.mark.parametrize("cell", ["-0.120", "+8%", "-20%", "-0.097 to 0.361", "0.2 to -0.1"])
+def test_a_figure_written_as_text_is_not_a_formula(cell):
+    """The app's tables write negative figures and intervals as text; a spreadsheet calls nothing."""
+    assert neutralize_formula(cell) is cell
+
+
+@pytest.mark.parametrize("cell", ["-1+2", "-0.1 to A1", "-1 to 2)", "+1e5", "-1,2", "\u22120.5"])
+def test_text_that_only_starts_like_a_figure_is_still_a_formula(cell):
+    assert neutralize_formula(cell) == "'" + cell
+
+
 def test_every_text_place_of_a_table_is_neutralized_and_numbers_stay_numbers():
     cells = FORMULAS + DISGUISED
     n = len(cells)

@@ -354,7 +354,9 @@ def readable_board(
         score yet"`` without scored answers), ``score_bar`` the score clipped
         to [-1, 1] for a bar (0 without a score), ``interval`` the 95 %
         interval of the mean score as ``"0.120 to 0.480"`` (``"needs 2
-        answers"`` before there is one), ``n`` and ``streak`` integers.
+        answers"`` before there is one), ``n`` and ``streak`` integers; then
+        the ``keep`` columns, as text for those in :data:`KEPT_FORMATS`
+        (``"n/a"`` where not defined).
 
     Examples
     --------
@@ -384,21 +386,42 @@ def readable_board(
         for r, k in zip(kept_rank.tolist(), n.tolist(), strict=True)
     ]
     interval = [
-        "needs 2 answers" if _missing(lo) or _missing(hi) else f"{lo:.3f} to {hi:.3f}"
+        "needs 2 answers" if _missing(lo) or _missing(hi) else f"{_number(lo, '.3f')} to {_number(hi, '.3f')}"
         for lo, hi in zip(board["ci_low"].tolist(), board["ci_high"].tolist(), strict=True)
     ]
     return pd.DataFrame(
         {
             "rank": rank,
             "rater": labels,
-            "score": ["no score yet" if math.isnan(s) else f"{s:.3f}" for s in score],
+            "score": ["no score yet" if math.isnan(s) else _number(s, ".3f") for s in score],
             "score_bar": np.clip(np.nan_to_num(score, nan=0.0), -1.0, 1.0),
             "interval": interval,
             "n": n,
             "streak": board["streak"].to_numpy(dtype=int),
-            **{column: board[column].to_numpy() for column in keep},
+            **{column: _kept(board[column], column) for column in keep},
         }
     )
+
+
+KEPT_FORMATS = {"accuracy": ".0%", "overconfidence": "+.0%", "length_or": ".2f", "polish_or": ".2f"}
+"""How :func:`readable_board` writes the further columns it knows (others are carried as they are)."""
+
+
+def _kept(column: pd.Series, name: str) -> Any:
+    """A further column of the board: text in :data:`KEPT_FORMATS` ("n/a" where undefined), or as is."""
+    if name not in KEPT_FORMATS:
+        return column.to_numpy()
+    return ["n/a" if _missing(v) else _number(v, KEPT_FORMATS[name]) for v in column.astype(float).tolist()]
+
+
+def _number(value: float, spec: str) -> str:
+    """``format(value, spec)``, with no "-0" (a figure that rounds to zero is written "0").
+
+    >>> _number(-0.25, ".3f"), _number(0.05, "+.0%"), _number(-0.0001, ".3f")
+    ('-0.250', '+5%', '0.000')
+    """
+    text = format(value, spec)
+    return text[1:] if text.startswith("-") and not any(c in "123456789" for c in text) else text
 
 
 def _missing(value: Any) -> bool:

@@ -156,10 +156,16 @@ with overview:
         show_board(
             table,
             extra={
-                "accuracy": st.column_config.NumberColumn("Agreed", format="percent"),
-                "overconfidence": st.column_config.NumberColumn("Overconfidence", format="%+.2f"),
-                "length_or": st.column_config.NumberColumn("Length OR", format="%.2f"),
-                "polish_or": st.column_config.NumberColumn("Polish OR", format="%.2f"),
+                "accuracy": st.column_config.TextColumn("Agreed"),
+                "overconfidence": st.column_config.TextColumn(
+                    "Overconfidence", help="Mean confidence minus accuracy, in percentage points"
+                ),
+                "length_or": st.column_config.TextColumn(
+                    "Length OR", help="Odds ratio of picking the longer answer (n/a below 30 answers)"
+                ),
+                "polish_or": st.column_config.TextColumn(
+                    "Polish OR", help="Odds ratio of picking the more polished answer (n/a below 30 answers)"
+                ),
             },
         )
         remove_demo_button("overview")
