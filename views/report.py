@@ -18,7 +18,15 @@ st.title("My report")
 if not info["bank"]:
     st.info("Your cohort has no pair bank yet.")
     st.stop()
+show_track_picker(store, user, info["bank"])
 banks = choose_banks(cohort.figure_banks(store, user.cohort, info["bank"]), info["bank"], key="report_banks")
+mine = across_banks(
+    {
+        bank: rater_prepared(user.cohort, bank, user.name, rater_version(user.cohort, bank, user.name))
+        for bank in banks
+    }
+)
+st.caption(covers_sentence(banks, len(mine)))
 corrected = across_banks({bank: cohort.corrections_for(store, user, bank) for bank in banks})
 if len(corrected):  # the lead corrected the gold of pairs this rater answered: their figures changed
     listed = "; ".join(
@@ -29,14 +37,6 @@ if len(corrected):  # the lead corrected the gold of pairs this rater answered: 
         f"Your lead corrected the gold of pairs you answered, so your answers to them are scored against "
         f"the new gold: {listed}."
     )
-show_track_picker(store, user, info["bank"])
-mine = across_banks(
-    {
-        bank: rater_prepared(user.cohort, bank, user.name, rater_version(user.cohort, bank, user.name))
-        for bank in banks
-    }
-)
-st.caption(covers_sentence(banks, len(mine)))
 show_rater_report(mine, key="mine", simulated=user.simulated, domains=bank_domains(banks))
 if user.is_lead:
     show_cohort_tracks(store, user, info["bank"])
