@@ -13,7 +13,9 @@ import pandas as pd
 
 __all__ = [
     "EFFECT_LABELS",
+    "PROGRESS_PANELS",
     "forest_plot",
+    "progress_panel",
     "reliability_diagram",
     "tag_accuracy_chart",
     "to_svg",
@@ -176,6 +178,82 @@ def trend_chart(trend: pd.DataFrame, *, title: str = "Over time") -> alt.Chart:
         )
         .properties(title=title, width=420, height=200)
     )
+
+
+#: One panel per measure of :func:`calibration.progress.weekly_progress`:
+#: (title, y-axis title, y format, reference line, log scale).
+PROGRESS_PANELS = {
+    "accuracy": ("Agreement with experts", "Agreed (decided pairs)", ".0%", 0.5, False),
+    "score": ("Score per answer (the leaderboard's)", "Skill over a coin", ".2f", 0.0, False),
+    "overconfidence": ("Overconfidence", "Confidence minus accuracy", "+.0%", 0.0, False),
+    "length": ("Pull of the longer answer", "Odds ratio (1 = none)", ".2f", 1.0, True),
+    "polish": ("Pull of the more formatted answer", "Odds ratio (1 = none)", ".2f", 1.0, True),
+    "position": ("Pull of the left side", "Odds ratio (1 = none)", ".2f", 1.0, True),
+}
+
+
+def progress_panel(weekly: pd.DataFrame, measure: str, *, height: int = 200) -> alt.Chart:
+    """One measure's weekly value with its 95 % interval as a band, and its reference line.
+
+    Parameters
+    ----------
+    weekly : DataFrame
+        :func:`calibration.progress.weekly_progress` output (any measures:
+        the rows of ``measure`` are drawn; weeks without a value are gaps in
+        the points and band).
+    measure : str
+        A key of :data:`PROGRESS_PANELS`.
+    height : int, default 200
+        Height in pixels; the width follows the container.
+
+    Returns
+    -------
+    altair.Chart
+        Band, line, points (tooltip: week, value, interval, judgments,
+        raters) and a dashed reference line (coin, 0 or an odds ratio of 1).
+    """
+    title, y_title, fmt, reference, log = PROGRESS_PANELS[measure]
+    frame = weekly[weekly["measure"] == measure][["week", "value", "ci_low", "ci_high", "n", "raters"]]
+    frame = frame.assign(week=frame["week"].dt.tz_convert("UTC").dt.tz_localize(None))
+    shown = frame.dropna(subset=["value"])
+    values = shown[["ci_low", "ci_high", "value"]].to_numpy(dtype=float)
+    values = values[np.isfinite(values)]
+    lo, hi = (min(values.min(), reference), max(values.max(), reference)) if values.size else (0, 1)
+    if log:
+        scale = alt.Scale(type="log", domain=[min(lo, 0.8), max(hi, 1.25)], nice=False)
+    else:
+        pad = 0.05 * (hi - lo or 1)
+        scale = alt.Scale(domain=[lo - pad, hi + pad], nice=False, zero=False)
+    mondays = [int(w.value // 1_000_000) for w in pd.to_datetime(frame["week"].unique())]
+    x = alt.X(
+        "utcyearmonthdate(week):T",
+        title="Week starting Monday (UTC)",
+        # ticks on the Mondays themselves (d3's weeks start on Sunday); overlapping labels are thinned
+        axis=alt.Axis(format="%d %b", labelOverlap="greedy", values=mondays, labelAngle=0),
+    )
+    y = alt.Y("value:Q", title=y_title, scale=scale, axis=alt.Axis(format=fmt, tickCount=5))
+    base = alt.Chart(shown).encode(x=x)
+    band = base.mark_area(opacity=0.25, color="#2c7fb8").encode(
+        y=alt.Y("ci_low:Q", scale=scale), y2="ci_high:Q"
+    )
+    line = base.mark_line(color="#2c7fb8").encode(y=y)
+    points = base.mark_point(filled=True, color="#2c7fb8", size=50).encode(
+        y=y,
+        tooltip=[
+            alt.Tooltip("utcyearmonthdate(week):T", title="week of", format="%d %b %Y"),
+            alt.Tooltip("value:Q", title=measure, format=fmt),
+            alt.Tooltip("ci_low:Q", title="95 % from", format=fmt),
+            alt.Tooltip("ci_high:Q", title="95 % to", format=fmt),
+            alt.Tooltip("n:Q", title="judgments"),
+            alt.Tooltip("raters:Q", title="raters"),
+        ],
+    )
+    ref = (
+        alt.Chart(pd.DataFrame({"y": [reference]}))
+        .mark_rule(strokeDash=[4, 4], color="#555")
+        .encode(y=alt.Y("y:Q", scale=scale))
+    )
+    return (ref + band + line + points).properties(title=title, height=height, width="container")
 
 
 def to_svg(chart: alt.Chart) -> str:

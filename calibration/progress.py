@@ -418,7 +418,8 @@ def inactive_raters(
         The cohort's raters: column ``name``, and optionally ``role`` (only
         ``"rater"`` rows are kept: leads do not drill), ``removed_at`` (removed
         raters are left out), ``kind`` (only ``"account"`` rows are kept:
-        raters imported from a file cannot drill) and ``simulated``.
+        raters imported from a file cannot drill) and ``simulated`` (the demo
+        cohort's raters, kept whatever their kind, and labelled).
     prepared : DataFrame
         Output of :func:`calibration.data.prepare` (columns ``rater`` and
         ``answered_at``). Repeats are not in it, so a rater who only repeated
@@ -453,8 +454,10 @@ def inactive_raters(
         keep &= roster["role"].eq("rater").to_numpy()
     if "removed_at" in roster.columns:
         keep &= roster["removed_at"].isna().to_numpy()
+    simulated = roster["simulated"].astype(bool) if "simulated" in roster.columns else None
     if "kind" in roster.columns:
-        keep &= roster["kind"].eq("account").to_numpy()
+        can_drill = roster["kind"].eq("account")
+        keep &= (can_drill if simulated is None else can_drill | simulated).to_numpy()
     people = roster[keep]
     today = week_start(as_of)  # Monday; the day itself below
     day = pd.Timestamp(as_of)
@@ -470,15 +473,11 @@ def inactive_raters(
     last_day = last_at.dt.floor("D")
     active = (last_at >= today).to_numpy(dtype=bool, na_value=False)
     given = streaks or {}
-    simulated = (
-        people["simulated"].astype(bool).to_numpy()
-        if "simulated" in people.columns
-        else np.zeros(len(people), bool)
-    )
+    flags = np.zeros(len(people), bool) if simulated is None else simulated[keep].to_numpy()
     out = pd.DataFrame(
         {
             "rater": names,
-            "simulated": simulated,
+            "simulated": flags,
             "last_drill": last_day.to_numpy(),
             "days_since": (day - last_day).dt.days.to_numpy(dtype=float),
             "streak": np.array([int(given.get(r, 0)) for r in names], dtype=np.int64),

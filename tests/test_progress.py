@@ -274,7 +274,7 @@ def test_inactive_raters_lists_everyone_on_the_roster_without_a_judgment_this_we
             "name": ["lena", "ravi", "nora", "omar", "sim-01", "gone", "csv-rater"],
             "role": ["lead", "rater", "rater", "rater", "rater", "rater", "rater"],
             "simulated": [False, False, False, False, True, False, False],
-            "kind": ["account"] * 6 + ["imported"],
+            "kind": ["account"] * 4 + ["imported", "account", "imported"],  # as the store has them
             "removed_at": [pd.NaT] * 5 + [pd.Timestamp("2026-03-01", tz="UTC"), pd.NaT],
         }
     )
@@ -286,7 +286,8 @@ def test_inactive_raters_lists_everyone_on_the_roster_without_a_judgment_this_we
         roster, judged, as_of=pd.Timestamp("2026-03-11 15:00", tz="UTC"), streaks={"nora": 4}
     )
     assert list(out.columns) == INACTIVE_COLUMNS
-    # ravi drilled on Monday: active. lena leads, gone was removed, csv-rater cannot drill.
+    # ravi drilled on Monday: active. lena leads, gone was removed, csv-rater cannot drill;
+    # the simulated rater is listed, labelled.
     assert out["rater"].tolist() == ["omar", "nora", "sim-01"]  # never first, then longest absent
     assert out["simulated"].tolist() == [False, False, True]
     assert pd.isna(out.loc[0, "last_drill"]) and np.isnan(out.loc[0, "days_since"])
