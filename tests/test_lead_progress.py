@@ -14,28 +14,41 @@ from tests.test_app import app_as, text_of
 from training import accounts, drills
 
 
-@pytest.fixture
-def seeded(app_store):
-    """Lead lena; ravi (joined, never drilled); rosa (drilled today); four imported raters over five weeks,
-    two of them learning; and a simulated demo rater."""
-    store = app_store
+def seed_cohort(store, *, people: int = 3, weeks: int = 5) -> accounts.Rater:
+    """Lead lena; ravi (joined, never drilled); rosa (drilled today); ``people`` imported raters over
+    ``weeks`` weeks, the first half of them learning (more skilled in their later drills); and a
+    simulated demo rater. Returns the lead."""
     lead, invite = accounts.create_cohort(store, "alpha", "lena", "lead-password")
     accounts.join_cohort(store, invite, "ravi", "rater-password")
     rosa = accounts.join_cohort(store, invite, "rosa", "rater-password")
     bank = store.load_bank(STARTER_BANK_NAME)
     now = pd.Timestamp(datetime.now(UTC))
-    specs = [RaterSpec(name, skill=skill) for name, skill in (("nora", 1.5), ("omar", 0.8), ("pia", 1.0))]
-    judged = simulate_judgments(bank, specs, n_per_rater=150, seed=3, start=now - pd.Timedelta(days=34))
+    days = 7 * weeks - 1
+    names = ["nora", "omar", "pia", "quinn", "ruth", "sami", "tomas", "uma"][:people]
+    learning = set(names[: people // 2])
+    early = [RaterSpec(n, skill=0.4 if n in learning else 1.0) for n in names]
+    late = [RaterSpec(n, skill=1.8 if n in learning else 1.0) for n in names]
+    half = 15 * weeks
+    parts = [
+        simulate_judgments(bank, early, n_per_rater=half, seed=3, start=now - pd.Timedelta(days=days)),
+        simulate_judgments(bank, late, n_per_rater=half, seed=4, start=now - pd.Timedelta(days=days // 2)),
+    ]
+    judged = pd.concat(parts, ignore_index=True)
     store.import_judgments(judged[judged["answered_at"] <= now], bank=STARTER_BANK_NAME, cohort="alpha")
     demo = simulate_judgments(
-        bank, [RaterSpec("sim-01-steady")], n_per_rater=40, seed=4, start=now - pd.Timedelta(days=30)
+        bank, [RaterSpec("sim-01-steady")], n_per_rater=40, seed=5, start=now - pd.Timedelta(days=30)
     )
     accounts.add_simulated_raters(store, lead.cohort_id, ["sim-01-steady"])
     store.import_judgments(demo[demo["answered_at"] <= now], bank=STARTER_BANK_NAME, cohort="alpha")
     drill = drills.get_or_create_drill(store, rosa.id, STARTER_BANK_NAME, now.date(), size=5)
     for item in drill.items:
         drills.submit(store, rosa.id, drill.key, item.position, choice="A", confidence=0.7)
-    return store, lead
+    return lead
+
+
+@pytest.fixture
+def seeded(app_store):
+    return app_store, seed_cohort(app_store)
 
 
 def progress_tab(at):
@@ -53,15 +66,15 @@ def test_progress_tab_shows_weekly_panels_and_both_tables(seeded):
     at = app_as(store, lead, "views/lead.py")
     assert not at.exception
     tab = progress_tab(at)
-    specs = charts_in(tab)
-    titles = [s["title"]["text"] if isinstance(s["title"], dict) else s["title"] for s in specs]
+    assert len(charts_in(tab)) == 6
+    titles = [m.value for m in tab.markdown if m.value.startswith("**")]
     assert titles == [
-        "Agreement with experts",
-        "Score per answer (the leaderboard's)",
-        "Overconfidence",
-        "Pull of the longer answer",
-        "Pull of the more formatted answer",
-        "Pull of the left side",
+        "**Agreement with experts**",
+        "**Score per answer (the leaderboard's)**",
+        "**Overconfidence**",
+        "**Pull of the longer answer**",
+        "**Pull of the more formatted answer**",
+        "**Pull of the left side**",
     ]
     tables = tab.dataframe
     assert len(tables) == 2
@@ -77,7 +90,7 @@ def test_progress_tab_shows_weekly_panels_and_both_tables(seeded):
         cells = frame.astype(str).to_numpy().ravel().tolist()
         assert not {"None", "nan", "NaN", "NaT", ""} & set(cells)
         assert not any(c.startswith("'") for c in cells)  # nothing a spreadsheet would run
-    assert all(c.startswith("from ") for c in improved["95 % interval (pts)"])
+    assert all(c.startswith("from ") for c in improved["95 % interval"])
     assert improved["Change (pts)"].dtype.kind == "f"  # a number, formatted by the column, never "'+10"
     text = text_of(at)
     assert "judgments by 4 raters on bank 'starter'" in text.replace("\\", "")

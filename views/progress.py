@@ -75,7 +75,8 @@ def show_cohort_progress(
         for start in range(0, len(MEASURES), _PANELS_PER_ROW):
             columns = st.columns(_PANELS_PER_ROW)
             for column, measure in zip(columns, MEASURES[start : start + _PANELS_PER_ROW], strict=False):
-                column.altair_chart(charts.progress_panel(weekly, measure), width="stretch")
+                column.markdown(f"**{charts.PROGRESS_PANELS[measure][0]}**")
+                column.altair_chart(charts.progress_panel(weekly, measure, titled=False), width="stretch")
         latest = weekly[weekly["week"].eq(weekly["week"].max())]
         gaps = latest[latest["reason"].ne("")]
         if len(gaps):
@@ -100,10 +101,11 @@ def show_cohort_progress(
     improved = most_improved(prepared, simulated=simulated)
     ranked = improved[improved["rank"].notna()]
     st.caption(
-        "Each rater's earlier half of their answers against their later half. Ranked by the lower end of "
-        "the 95 % interval of the change in agreement, so the surest improvement comes first, not the "
-        f"luckiest; compared only with {MIN_HALF} decided answers in each half. *Clearly* means the "
-        f"interval stays above zero even allowing for the {len(ranked)} raters compared."
+        "Each rater's earlier half of their answers (before) against their later half (after). "
+        "Ranked by the lower end of the 95 % interval of the change in agreement, so the surest "
+        f"improvement comes first, not the luckiest; compared only with {MIN_HALF} decided answers "
+        f"in each half. *Clearly* means the interval stays above zero even allowing for the "
+        f"{len(ranked)} raters compared."
     )
     if ranked.empty:
         st.info(f"Nobody has {2 * MIN_HALF} decided answers yet: nobody can be compared.")
@@ -201,11 +203,11 @@ def improved_table(ranked: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Columns ``Rank``, ``Rater``, ``Agreed, earlier``, ``Agreed, later``,
-        ``Change (pts)`` (percentage points, a number: see
-        :data:`CHANGE_FORMATS`), ``95 % interval (pts)``, ``Score change`` (a
-        number), ``Score 95 % interval``, ``Answers (earlier / later)``,
-        ``Clearly improved``. Intervals are text ``from -5 to +24``, which no
+        Columns ``Rank``, ``Rater``, ``Agreed before`` and ``Agreed after``
+        (the earlier and later half), ``Change (pts)`` (percentage points, a
+        number: see :data:`CHANGE_FORMATS`), ``95 % interval`` (of the
+        change, in points), ``Score change`` (a number), ``Score interval``,
+        ``Answers`` (earlier / later), ``Clearly improved``. Intervals are text ``from -5 to +24``, which no
         spreadsheet runs as a formula.
 
     Examples
@@ -221,21 +223,19 @@ def improved_table(ranked: pd.DataFrame) -> pd.DataFrame:
         {
             "Rank": [str(int(r)) for r in ranked["rank"]],
             "Rater": [_label(r, s) for r, s in zip(ranked["rater"], ranked["simulated"], strict=True)],
-            "Agreed, earlier": [_percent(x) for x in ranked["accuracy_early"]],
-            "Agreed, later": [_percent(x) for x in ranked["accuracy_late"]],
+            "Agreed before": [_percent(x) for x in ranked["accuracy_early"]],
+            "Agreed after": [_percent(x) for x in ranked["accuracy_late"]],
             "Change (pts)": (100 * ranked["accuracy_change"].to_numpy(dtype=float)).round() + 0,
-            "95 % interval (pts)": [
+            "95 % interval": [
                 _between(lo, hi, 100, 0)
                 for lo, hi in zip(ranked["accuracy_ci_low"], ranked["accuracy_ci_high"], strict=True)
             ],
             "Score change": ranked["score_change"].to_numpy(dtype=float).round(2) + 0,
-            "Score 95 % interval": [
+            "Score interval": [
                 _between(lo, hi, 1, 2)
                 for lo, hi in zip(ranked["score_ci_low"], ranked["score_ci_high"], strict=True)
             ],
-            "Answers (earlier / later)": [
-                f"{a} / {b}" for a, b in zip(ranked["n_early"], ranked["n_late"], strict=True)
-            ],
+            "Answers": [f"{a} / {b}" for a, b in zip(ranked["n_early"], ranked["n_late"], strict=True)],
             "Clearly improved": ["yes" if c else "no" for c in ranked["clearly_improved"]],
         }
     )
