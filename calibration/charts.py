@@ -225,7 +225,8 @@ def progress_panel(
     shown = frame.dropna(subset=["value"]).assign(week=lambda f: f["week"].dt.strftime("%d %b %Y"))
     values = shown[["ci_low", "ci_high", "value"]].to_numpy(dtype=float)
     values = values[np.isfinite(values)]
-    lo, hi = (min(values.min(), reference), max(values.max(), reference)) if values.size else (0, 1)
+    # an empty panel (no week with a value) is drawn around its reference line
+    lo, hi = (min(values.min(), reference), max(values.max(), reference)) if values.size else (reference,) * 2
     ticks = None
     if log:
         bottom, top = min(lo, 0.8), max(hi, 1.25)

@@ -15,6 +15,7 @@ from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from calibration.bias import pooled_bias
+from calibration.charts import PROGRESS_PANELS, progress_panel, to_svg
 from calibration.data import prepare
 from calibration.leaderboard import rank_raters, rater_scores
 from calibration.progress import (
@@ -382,3 +383,13 @@ def test_halves_split_each_raters_judgments_in_time_order():
     row = most_improved(frame).iloc[0]
     assert (row["n_early"], row["n_late"], row["accuracy_early"], row["accuracy_late"]) == (40, 40, 0.0, 1.0)
     assert row["score_change"] == pytest.approx((1 - 0.09 / 0.25) - (1 - 0.49 / 0.25))
+
+
+def test_every_panel_draws_even_without_a_single_value():
+    rng = np.random.default_rng(5)
+    frame, _ = cohort(rng, lambda w: 0.7, raters=1, weeks=3, per_week=(12, 12))
+    out = weekly_progress(frame)  # one rater, no bank features: no pulls at all
+    assert out.loc[out["measure"] == "length", "value"].isna().all()
+    for name in PROGRESS_PANELS:
+        svg = to_svg(progress_panel(out, name).properties(width=300))
+        assert "Week starting Monday" in svg and PROGRESS_PANELS[name][0] in svg
