@@ -172,6 +172,7 @@ with progress_tab:
         streaks=data.streaks(today) if data is not None else {},
         today=pd.Timestamp.now(tz="UTC"),
         bank=bank_name or "",
+        version=(lead.cohort_id, *data.version(), store.bank_revision(bank_name)) if data else None,
     )
 
 

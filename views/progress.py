@@ -32,6 +32,7 @@ def show_cohort_progress(
     streaks: dict[str, int],
     today: pd.Timestamp,
     bank: str,
+    version: tuple | None = None,
     key: str = "progress",
 ) -> None:
     """Draw the Progress view of a cohort.
@@ -51,6 +52,12 @@ def show_cohort_progress(
         Now (UTC): "this week" is its ISO week.
     bank : str
         The bank the figures are on (named in the caption).
+    version : tuple, optional
+        Names the cohort and the version of ``prepared`` (its id,
+        ``CohortCache.version`` and the bank's revision): the weekly figures
+        and the improved table are computed once per version and kept for
+        every session of the server; without it, on every run. It must name
+        the cohort, or two cohorts could share figures.
     key : str
         Prefix of the widget keys.
     """
@@ -70,7 +77,7 @@ def show_cohort_progress(
     if not dated.any():
         st.info("No dated judgments yet: the weekly figures appear after the first drill.")
     else:
-        weekly = weekly_progress(prepared)
+        weekly, improved = _figures(prepared, simulated, key=(bank, version, show_simulated))
         st.caption(_coverage(prepared[dated.to_numpy()], weekly, bank, simulated=show_simulated))
         for start in range(0, len(MEASURES), _PANELS_PER_ROW):
             columns = st.columns(_PANELS_PER_ROW)
@@ -98,7 +105,8 @@ def show_cohort_progress(
         st.dataframe(spreadsheet_safe(inactive_table(idle)), hide_index=True, width="stretch")
 
     st.subheader("Improved most")
-    improved = most_improved(prepared, simulated=simulated)
+    if not dated.any():
+        improved = most_improved(prepared, simulated=simulated)
     ranked = improved[improved["rank"].notna()]
     st.caption(
         "Each rater's earlier half of their answers (before) against their later half (after). "
@@ -121,6 +129,25 @@ def show_cohort_progress(
     waiting = len(improved) - len(ranked)
     if waiting:
         st.caption(f"{waiting} rater(s) not compared yet: too few answers.")
+
+
+@st.cache_data(show_spinner="Computing the weekly figures...", max_entries=16)
+def _cached_figures(
+    _prepared: pd.DataFrame, _simulated: set[str], key: tuple
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`_compute` once per ``key`` (the frame itself is not hashed: its version is in ``key``)."""
+    return _compute(_prepared, _simulated)
+
+
+def _compute(prepared: pd.DataFrame, simulated: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return weekly_progress(prepared), most_improved(prepared, simulated=simulated)
+
+
+def _figures(prepared: pd.DataFrame, simulated: set[str], *, key: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The weekly figures and the improved table; cached when ``key`` holds a version."""
+    if key[1] is None:
+        return _compute(prepared, simulated)
+    return _cached_figures(prepared, simulated, key)
 
 
 def _coverage(dated: pd.DataFrame, weekly: pd.DataFrame, bank: str, *, simulated: bool) -> str:
