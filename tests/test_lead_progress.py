@@ -105,7 +105,7 @@ def test_simulated_raters_are_shown_labelled_when_asked(seeded):
     tab = progress_tab(at)
     shown = [*tab.dataframe[0].value["Rater"], *tab.dataframe[1].value["Rater"]]
     text = text_of(at).replace("\\", "")
-    assert "people and simulated raters" in text
+    assert "judgments by 5 raters (1 of them simulated)" in text
     assert all(r == "sim-01-steady (simulated)" for r in shown if r.startswith("sim-"))
 
 

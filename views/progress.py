@@ -78,7 +78,7 @@ def show_cohort_progress(
         st.info("No dated judgments yet: the weekly figures appear after the first drill.")
     else:
         weekly, improved = _figures(prepared, simulated, key=(bank, version, show_simulated))
-        st.caption(_coverage(prepared[dated.to_numpy()], weekly, bank, simulated=show_simulated))
+        st.caption(_coverage(prepared[dated.to_numpy()], weekly, bank, simulated=simulated))
         for start in range(0, len(MEASURES), _PANELS_PER_ROW):
             columns = st.columns(_PANELS_PER_ROW)
             for column, measure in zip(columns, MEASURES[start : start + _PANELS_PER_ROW], strict=False):
@@ -150,13 +150,18 @@ def _figures(prepared: pd.DataFrame, simulated: set[str], *, key: tuple) -> tupl
     return _cached_figures(prepared, simulated, key)
 
 
-def _coverage(dated: pd.DataFrame, weekly: pd.DataFrame, bank: str, *, simulated: bool) -> str:
+def _coverage(dated: pd.DataFrame, weekly: pd.DataFrame, bank: str, *, simulated: set[str]) -> str:
+    """What the weekly figures cover: weeks, judgments, raters (how many simulated), bank."""
     first, last = weekly["week"].min(), weekly["week"].max()
     weeks = len(weekly["week"].unique())
-    who = "people and simulated raters" if simulated else "raters"
+    raters = set(dated["rater"])
+    demo = len(raters & simulated)
+    who = f"{len(raters)} rater{'' if len(raters) == 1 else 's'}" + (
+        f" ({demo} of them simulated)" if demo else ""
+    )
     return (
         f"{weeks} week(s), {first:%d %b %Y} to the week of {last:%d %b %Y} (Monday to Sunday, UTC): "
-        f"{len(dated):,} judgments by {dated['rater'].nunique()} {who} on bank "
+        f"{len(dated):,} judgments by {who} on bank "
         f"{escape_markdown(repr(bank))}, first answers only. Bands are 95 % intervals that count each rater "
         "once (raters differ, so a rater's many answers are not independent). A week with too little "
         "data has no point."
