@@ -13,7 +13,9 @@ import pandas as pd
 
 __all__ = [
     "EFFECT_LABELS",
+    "PROGRESS_PANELS",
     "forest_plot",
+    "progress_panel",
     "reliability_diagram",
     "tag_accuracy_chart",
     "to_svg",
@@ -176,6 +178,100 @@ def trend_chart(trend: pd.DataFrame, *, title: str = "Over time") -> alt.Chart:
         )
         .properties(title=title, width=420, height=200)
     )
+
+
+#: One panel per measure of :func:`calibration.progress.weekly_progress`:
+#: (title, y-axis title, y format, reference line, log scale).
+PROGRESS_PANELS = {
+    "accuracy": ("Agreement with experts", "Agreed", ".0%", 0.5, False),
+    "score": ("Score per answer (the leaderboard's)", "Skill over a coin", ".2f", 0.0, False),
+    "overconfidence": ("Overconfidence", "Confidence minus accuracy", "+.0%", 0.0, False),
+    "length": ("Pull of the longer answer", "Odds ratio", ".2f", 1.0, True),
+    "polish": ("Pull of the more formatted answer", "Odds ratio", ".2f", 1.0, True),
+    "position": ("Pull of the left side", "Odds ratio", ".2f", 1.0, True),
+}
+
+
+def progress_panel(
+    weekly: pd.DataFrame, measure: str, *, height: int = 240, titled: bool = True
+) -> alt.Chart:
+    """One measure's weekly value with its 95 % interval as a band, and its reference line.
+
+    Parameters
+    ----------
+    weekly : DataFrame
+        :func:`calibration.progress.weekly_progress` output (any measures:
+        the rows of ``measure`` are drawn; weeks without a value are gaps in
+        the points and band).
+    measure : str
+        A key of :data:`PROGRESS_PANELS`.
+    height : int, default 240
+        Height in pixels; the width follows the container.
+    titled : bool, default True
+        Give the chart its panel's title; the app writes it above the chart
+        instead, where a narrow screen wraps it.
+
+    Returns
+    -------
+    altair.Chart
+        Band, line, points (tooltip: week, value, interval, judgments,
+        raters) and a dashed reference line (coin, 0 or an odds ratio of 1).
+    """
+    title, y_title, fmt, reference, log = PROGRESS_PANELS[measure]
+    frame = weekly[weekly["measure"] == measure][["week", "value", "ci_low", "ci_high", "n", "raters"]]
+    # weeks as ordered labels: every week keeps its place on the axis, empty ones too
+    frame = frame.sort_values("week").assign(label=frame["week"].dt.strftime("%d %b"))
+    weeks = frame["label"].tolist()
+    shown = frame.dropna(subset=["value"]).assign(week=lambda f: f["week"].dt.strftime("%d %b %Y"))
+    values = shown[["ci_low", "ci_high", "value"]].to_numpy(dtype=float)
+    values = values[np.isfinite(values)]
+    # an empty panel (no week with a value) is drawn around its reference line
+    lo, hi = (min(values.min(), reference), max(values.max(), reference)) if values.size else (reference,) * 2
+    ticks = None
+    if log:
+        bottom, top = min(lo, 0.8), max(hi, 1.25)
+        scale = alt.Scale(type="log", domain=[bottom, top], nice=False)
+        # ratios and their reciprocals; only halvings and doublings on a wide axis
+        steps = (
+            (0.25, 0.4, 0.5, 0.67, 0.8, 1, 1.25, 1.5, 2, 2.5, 4)
+            if top / bottom < 6
+            else (0.125, 0.25, 0.5, 1, 2, 4, 8)
+        )
+        ticks = [t for t in steps if bottom <= t <= top]
+    else:
+        pad = 0.05 * (hi - lo or 1)
+        scale = alt.Scale(domain=[lo - pad, hi + pad], nice=False, zero=False)
+    x = alt.X(
+        "label:O",
+        title="Week starting Monday (UTC)",
+        scale=alt.Scale(domain=weeks),
+        axis=alt.Axis(labelOverlap="greedy", labelAngle=0),
+    )
+    axis = alt.Axis(format=fmt, tickCount=5) if ticks is None else alt.Axis(format=fmt, values=ticks)
+    y = alt.Y("value:Q", title=y_title, scale=scale, axis=axis)
+    base = alt.Chart(shown).encode(x=x)
+    band = base.mark_area(opacity=0.25, color="#2c7fb8").encode(
+        y=alt.Y("ci_low:Q", scale=scale), y2="ci_high:Q"
+    )
+    line = base.mark_line(color="#2c7fb8").encode(y=y)
+    points = base.mark_point(filled=True, color="#2c7fb8", size=50).encode(
+        y=y,
+        tooltip=[
+            alt.Tooltip("week:N", title="week of"),
+            alt.Tooltip("value:Q", title=measure, format=fmt),
+            alt.Tooltip("ci_low:Q", title="95 % from", format=fmt),
+            alt.Tooltip("ci_high:Q", title="95 % to", format=fmt),
+            alt.Tooltip("n:Q", title="judgments"),
+            alt.Tooltip("raters:Q", title="raters"),
+        ],
+    )
+    ref = (
+        alt.Chart(pd.DataFrame({"y": [reference]}))
+        .mark_rule(strokeDash=[4, 4], color="#555")
+        .encode(y=alt.Y("y:Q", scale=scale))
+    )
+    chart = (ref + band + line + points).properties(height=height, width="container")
+    return chart.properties(title=title) if titled else chart
 
 
 def to_svg(chart: alt.Chart) -> str:

@@ -26,6 +26,7 @@ from views.common import FLASH, get_store, load_bank, rater_prepared, require_le
 from views.components import show_rater_report
 from views.coverage import bank_domains, choose_banks, covers, covers_sentence, judgments_for_csv
 from views.guidelines import cohort_guidelines
+from views.progress import show_cohort_progress
 from views.rich_text import show_markdown
 
 MAX_FILE_NAME = 255  # longest upload file name taken (file systems allow 255 bytes; the database keeps 500)
@@ -59,11 +60,20 @@ with rotate_col.popover("New invite code"):
         st.session_state[FLASH] = "The invite code was replaced; share the new one."
         st.rerun()
 
-tab_names = ["Cohort", "Gold audit", "Import a bank", "Guidelines", "Drill settings", "Raters", "Export"]
+tab_names = [
+    "Cohort",
+    "Progress",
+    "Gold audit",
+    "Import a bank",
+    "Guidelines",
+    "Drill settings",
+    "Raters",
+    "Export",
+]
 if lead.admin:
     tab_names.append("Server admin")
 tabs = st.tabs(tab_names, key="console_tab")  # the tab stays open across the reruns of its actions
-overview, audit, banks_tab, guidelines_tab, settings, raters_tab, export = tabs[:7]
+overview, progress_tab, audit, banks_tab, guidelines_tab, settings, raters_tab, export = tabs[:8]
 bank_name = info["bank"]
 today = pd.Timestamp.now(tz="UTC").date()
 with overview:  # the filter sits above the cohort's figures; the Progress and Export tabs follow it too
@@ -179,6 +189,18 @@ with overview:
                 simulated=who in data.simulated(),
                 domains=bank_domains(shown_banks),
             )
+
+
+with progress_tab:
+    show_cohort_progress(
+        prepared,
+        accounts.list_raters(store, lead.cohort_id),
+        simulated=data.simulated() if data is not None else set(),
+        streaks=data.streaks(today) if data is not None else {},
+        today=pd.Timestamp.now(tz="UTC"),
+        bank=bank_name or "",
+        version=(lead.cohort_id, *data.version(), store.bank_revision(bank_name)) if data else None,
+    )
 
 
 def show_audit_pair(pair_id: str, evidence, *, editable: bool, key: str) -> None:
@@ -583,7 +605,7 @@ with raters_tab:
                         st.rerun()
 
 if lead.admin:
-    with tabs[7]:
+    with tabs[8]:
         st.write(
             "You are this server's admin: you create cohorts and invite their leads. A lead invite is "
             "shown once and admits one lead; it expires in "
