@@ -93,7 +93,7 @@ def test_progress_tab_shows_weekly_panels_and_both_tables(seeded):
     assert all(c.startswith("from ") for c in improved["95 % interval"])
     assert improved["Change (pts)"].dtype.kind == "f"  # a number, formatted by the column, never "'+10"
     text = text_of(at)
-    assert "judgments by 4 raters on bank 'starter'" in text.replace("\\", "")
+    assert "judgments by 4 raters on the bank starter" in text.replace("\\", "")
     assert "Monday to Sunday, UTC" in text
 
 

@@ -198,8 +198,10 @@ with progress_tab:
         simulated=data.simulated() if data is not None else set(),
         streaks=data.streaks(today) if data is not None else {},
         today=pd.Timestamp.now(tz="UTC"),
-        bank=bank_name or "",
-        version=(lead.cohort_id, *data.version(), store.bank_revision(bank_name)) if data else None,
+        banks=shown_banks,
+        version=(lead.cohort_id, *data.version(), *(store.bank_revision(b) for b in shown_banks))
+        if data
+        else None,
     )
 
 

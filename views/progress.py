@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import pandas as pd
 import streamlit as st
@@ -31,7 +32,7 @@ def show_cohort_progress(
     simulated: set[str],
     streaks: dict[str, int],
     today: pd.Timestamp,
-    bank: str,
+    banks: Sequence[str],
     version: tuple | None = None,
     key: str = "progress",
 ) -> None:
@@ -40,7 +41,7 @@ def show_cohort_progress(
     Parameters
     ----------
     prepared : DataFrame
-        The cohort's prepared judgments on ``bank`` (``CohortCache.prepared``).
+        The cohort's prepared judgments on ``banks`` (``CohortCache.prepared``).
     roster : DataFrame
         ``training.accounts.list_raters`` of the cohort.
     simulated : set of str
@@ -50,11 +51,11 @@ def show_cohort_progress(
         Each rater's drill streak (``CohortCache.streaks``).
     today : Timestamp
         Now (UTC): "this week" is its ISO week.
-    bank : str
-        The bank the figures are on (named in the caption).
+    banks : sequence of str
+        The banks the figures cover (named in the caption).
     version : tuple, optional
         Names the cohort and the version of ``prepared`` (its id,
-        ``CohortCache.version`` and the bank's revision): the weekly figures
+        ``CohortCache.version`` and the banks' revisions): the weekly figures
         and the improved table are computed once per version and kept for
         every session of the server; without it, on every run. It must name
         the cohort, or two cohorts could share figures.
@@ -77,8 +78,8 @@ def show_cohort_progress(
     if not dated.any():
         st.info("No dated judgments yet: the weekly figures appear after the first drill.")
     else:
-        weekly, improved = _figures(prepared, simulated, key=(bank, version, show_simulated))
-        st.caption(_coverage(prepared[dated.to_numpy()], weekly, bank, simulated=simulated))
+        weekly, improved = _figures(prepared, simulated, key=(tuple(banks), version, show_simulated))
+        st.caption(_coverage(prepared[dated.to_numpy()], weekly, banks, simulated=simulated))
         for start in range(0, len(MEASURES), _PANELS_PER_ROW):
             columns = st.columns(_PANELS_PER_ROW)
             for column, measure in zip(columns, MEASURES[start : start + _PANELS_PER_ROW], strict=False):
@@ -150,8 +151,8 @@ def _figures(prepared: pd.DataFrame, simulated: set[str], *, key: tuple) -> tupl
     return _cached_figures(prepared, simulated, key)
 
 
-def _coverage(dated: pd.DataFrame, weekly: pd.DataFrame, bank: str, *, simulated: set[str]) -> str:
-    """What the weekly figures cover: weeks, judgments, raters (how many simulated), bank."""
+def _coverage(dated: pd.DataFrame, weekly: pd.DataFrame, banks: Sequence[str], *, simulated: set[str]) -> str:
+    """What the weekly figures cover: weeks, judgments, raters (how many simulated), banks."""
     first, last = weekly["week"].min(), weekly["week"].max()
     weeks = len(weekly["week"].unique())
     raters = set(dated["rater"])
@@ -159,12 +160,13 @@ def _coverage(dated: pd.DataFrame, weekly: pd.DataFrame, bank: str, *, simulated
     who = f"{len(raters)} rater{'' if len(raters) == 1 else 's'}" + (
         f" ({demo} of them simulated)" if demo else ""
     )
+    names = ", ".join(escape_markdown(b) for b in banks)
+    where = f"the bank {names}" if len(banks) == 1 else f"{len(banks)} banks ({names})"
     return (
         f"{weeks} week(s), {first:%d %b %Y} to the week of {last:%d %b %Y} (Monday to Sunday, UTC): "
-        f"{len(dated):,} judgments by {who} on bank "
-        f"{escape_markdown(repr(bank))}, first answers only. Bands are 95 % intervals that count each rater "
-        "once (raters differ, so a rater's many answers are not independent). A week with too little "
-        "data has no point."
+        f"{len(dated):,} judgments by {who} on {where}, first answers only. Bands are 95 % intervals "
+        "that count each rater once (raters differ, so a rater's many answers are not independent). "
+        "A week with too little data has no point."
     )
 
 
