@@ -60,6 +60,10 @@ with rotate_col.popover("New invite code"):
         st.session_state[FLASH] = "The invite code was replaced; share the new one."
         st.rerun()
 
+bank_name = info["bank"]
+today = pd.Timestamp.now(tz="UTC").date()
+# above the tabs: the Cohort, Progress, Gold audit and Export tabs all follow it
+shown_banks = choose_banks(cohort.figure_banks(store, lead.cohort, bank_name), bank_name, key="console_banks")
 tab_names = [
     "Cohort",
     "Progress",
@@ -74,12 +78,6 @@ if lead.admin:
     tab_names.append("Server admin")
 tabs = st.tabs(tab_names, key="console_tab")  # the tab stays open across the reruns of its actions
 overview, progress_tab, audit, banks_tab, guidelines_tab, settings, raters_tab, export = tabs[:8]
-bank_name = info["bank"]
-today = pd.Timestamp.now(tz="UTC").date()
-with overview:  # the filter sits above the cohort's figures; the Progress and Export tabs follow it too
-    shown_banks = choose_banks(
-        cohort.figure_banks(store, lead.cohort, bank_name), bank_name, key="console_banks"
-    )
 data = cohort_data.cohort_cache(lead.cohort, lead.cohort_id, shown_banks) if shown_banks else None
 prepared = data.prepared() if data is not None else pd.DataFrame()
 # the gold audit acts on one bank: the one picked above, else the drill bank
@@ -316,11 +314,7 @@ with audit:
     else:
         st.caption(
             f"Auditing the bank {escape_markdown(audit_bank)}"
-            + (
-                ": pick one bank under Figures cover on the Cohort tab to audit another."
-                if len(shown_banks) > 1
-                else "."
-            )
+            + (": pick one bank under Figures cover to audit another." if len(shown_banks) > 1 else ".")
         )
         items = audit_data.audit()
         doubtful = items[items["gold_doubtful"]]
