@@ -51,6 +51,7 @@ from training.tracks import drill_track
 __all__ = [
     "ADAPT_AFTER",
     "CHOICES",
+    "CONFIDENCE_PERCENTS",
     "CONTROL_SHARE",
     "LENGTH_NOTE_RATIO",
     "MAX_SHARE",
@@ -79,6 +80,9 @@ __all__ = [
 
 #: The answers a drill takes: a response by identity, or "About equally good" where the cohort offers it.
 CHOICES = ("A", "B", "tie")
+
+#: The confidences the drill offers, in percent: a rater chooses one for every answer (none is preselected).
+CONFIDENCE_PERCENTS = (50, 60, 70, 80, 90, 100)
 
 #: Word ratio from which the feedback note says the rater picked the longer answer.
 LENGTH_NOTE_RATIO = 1.5

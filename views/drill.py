@@ -13,7 +13,7 @@ import streamlit as st
 
 from storage.engine import DatabaseUnavailable
 from training import accounts, drills
-from views.common import FLASH, REVEAL, current_user, get_store, load_bank, require_user
+from views.common import CHOSEN, FLASH, REVEAL, current_user, get_store, load_bank, require_user
 from views.guidelines import show_guidelines
 from views.rich_text import show_literal, show_markdown
 
@@ -61,14 +61,33 @@ def show_pair(item: drills.DrillItem) -> None:
             show_markdown(pair[f"response_{side.lower()}"])
 
 
-LEFT, RIGHT, EQUAL = "Response 1 (left)", "Response 2 (right)", "About equally good"
+# Words true in both layouts: side by side, Response 1 is on the left; on a narrow screen, where
+# Streamlit stacks the columns, it is on top. So the page never says "left" or "right".
+FIRST, SECOND, EQUAL = "Response 1", "Response 2", "About equally good"
+PICK_KEYS = {FIRST: "1", SECOND: "2", EQUAL: "3"}  # the key that picks each answer (a button shortcut)
+
+
+KEY_HINT = "Keys: 1 or 2 picks a response · 5 to 9 for 50 to 90 %, 0 for 100 % · Enter submits"
+
+
+def confidence_key(percent: int) -> str:
+    """The key that sets a confidence: its tens digit, 0 for 100 %."""
+    return str(percent // 10 % 10)
 
 
 def label_of(item: drills.DrillItem, identity: str) -> str:
     """What the page calls response ``identity`` ("A" or "B") of this item, or the tie answer."""
     if identity == "tie":
         return EQUAL
-    return LEFT if identity == item.left else RIGHT
+    return FIRST if identity == item.left else SECOND
+
+
+def identity_of(item: drills.DrillItem, label: str) -> str:
+    """The answer (``"A"``, ``"B"`` or ``"tie"``) that the page's ``label`` names for this item."""
+    if label == EQUAL:
+        return "tie"
+    other = "B" if item.left == "A" else "A"
+    return item.left if label == FIRST else other
 
 
 def split_sentence(item: drills.DrillItem, feedback: drills.Feedback) -> str | None:
@@ -90,15 +109,29 @@ def split_sentence(item: drills.DrillItem, feedback: drills.Feedback) -> str | N
 # click draws the result, where acting in the page and then calling st.rerun() would take two.
 
 
-def store_answer(rater_id: int, key: str, position: int, left: str) -> None:
-    """Submit: store the answer to the pair that was on screen (bound when the form was drawn).
+def chosen_for(key: str, position: int) -> dict:
+    """The answer and confidence chosen on screen for this item and not yet submitted (None: not yet)."""
+    chosen = st.session_state.get(CHOSEN)
+    if chosen is None or chosen["item"] != (key, position):
+        return {"item": (key, position), "pick": None, "confidence": None}
+    return chosen
+
+
+def choose(key: str, position: int, field: str, value: str | int) -> None:
+    """A pick or confidence button: remember the choice for this item until Submit."""
+    st.session_state[CHOSEN] = {**chosen_for(key, position), field: value}
+
+
+def store_answer(rater_id: int, key: str, position: int) -> None:
+    """Submit: store the answer to the pair that was on screen (bound when the buttons were drawn).
 
     That may not be the next unanswered pair if another tab answered it meanwhile. Without a
-    pick, nothing happens here and the page says what is missing. With the database out of
-    reach nothing is stored, and the page says so (an error raised in a callback would stop it).
+    pick and a confidence, nothing happens here and the page says what is missing. With the
+    database out of reach nothing is stored, and the page says so (an error raised in a
+    callback would stop it).
     """
     try:
-        _store_answer(rater_id, key, position, left)
+        _store_answer(rater_id, key, position)
     except DatabaseUnavailable:
         st.session_state[FLASH] = (
             "Your last answer was NOT saved: the database could not be reached. "
@@ -106,23 +139,20 @@ def store_answer(rater_id: int, key: str, position: int, left: str) -> None:
         )
 
 
-def _store_answer(rater_id: int, key: str, position: int, left: str) -> None:
-    pick = st.session_state.get("pick")
-    signed_in = current_user()  # checked again: the session may have ended since the form was drawn
-    if pick is None or signed_in is None or signed_in.id != rater_id:
+def _store_answer(rater_id: int, key: str, position: int) -> None:
+    chosen = chosen_for(key, position)
+    signed_in = current_user()  # checked again: the session may have ended since the page was drawn
+    if chosen["pick"] is None or chosen["confidence"] is None:
         return
-    if pick == EQUAL:
-        choice = "tie"
-    else:
-        choice = left if pick == LEFT else ("B" if left == "A" else "A")
-    confidence = st.session_state["confidence"] / 100
-    stored = drills.submit(get_store(), rater_id, key, position, choice, confidence)
+    if signed_in is None or signed_in.id != rater_id:
+        return
+    confidence = chosen["confidence"] / 100
+    stored = drills.submit(get_store(), rater_id, key, position, chosen["pick"], confidence)
     if stored is None:
         st.session_state[FLASH] = "You already answered this pair; an answer cannot be changed."
     # The feedback on the answer just stored is shown as it is; after a reload it is read back.
     st.session_state[REVEAL] = (key, position, stored)
-    for widget in ("pick", "confidence"):
-        st.session_state.pop(widget, None)
+    st.session_state.pop(CHOSEN, None)
 
 
 def hide_feedback() -> None:
@@ -169,7 +199,8 @@ if reveal and reveal[0] == drill.key:
             if feedback.repeat:
                 st.caption("Practice: you had answered this pair before, so this answer is not scored.")
         label = "Next pair" if not drill.finished else "Finish"
-        st.button(label, type="primary", key="next_pair", on_click=hide_feedback)
+        st.button(label, type="primary", key="next_pair", shortcut="Enter", on_click=hide_feedback)
+        st.caption(f"Key: Enter for {label}")
         st.stop()
 
 if drill.finished:
@@ -179,7 +210,7 @@ if drill.finished:
         else "Practice round done."
     )
     c1, c2 = st.columns(2)
-    if c1.button("Practice more pairs", key="practice_more"):
+    if c1.button("Practice more pairs", key="practice_more", shortcut="P"):
         drills.get_or_create_drill(
             store,
             user.id,
@@ -205,34 +236,56 @@ if item.repeat:
     )
 show_guidelines(user.cohort_id)  # the lead's guidelines, above the pair
 show_pair(item)
-with st.form(f"judge_{drill.key}"):
-    pick = st.radio(
-        "Which response is better?",
-        [LEFT, RIGHT, EQUAL] if info["tie_answers"] else [LEFT, RIGHT],
-        index=None,
-        horizontal=True,
-        key="pick",
-    )
-    st.slider(
-        "How sure are you?",
-        min_value=50,
-        max_value=100,
-        value=70,
-        step=5,
-        format="%d%%",
-        key="confidence",
-        help="50 % = a coin flip, 100 % = certain. Honest confidence scores best on the leaderboard."
-        + (
-            ' With "About equally good" it is how sure you are that neither is clearly better.'
-            if info["tie_answers"]
-            else ""
-        ),
-    )
-    submitted = st.form_submit_button(
-        "Submit",
-        type="primary",
-        on_click=store_answer,
-        args=(user.id, drill.key, item.position, item.left),
-    )
-if submitted and pick is None:  # store_answer stored nothing
-    st.error("Pick the better response first.")
+chosen = chosen_for(drill.key, item.position)
+ref = (drill.key, item.position)
+st.markdown("**Which response is better?**")
+with st.container(horizontal=True):
+    for label in [FIRST, SECOND, EQUAL] if info["tie_answers"] else [FIRST, SECOND]:
+        answer = identity_of(item, label)
+        st.button(
+            label,
+            key=f"pick_{PICK_KEYS[label]}",
+            shortcut=PICK_KEYS[label],
+            type="primary" if chosen["pick"] == answer else "secondary",
+            icon=":material/check:" if chosen["pick"] == answer else None,
+            on_click=choose,
+            args=(*ref, "pick", answer),
+        )
+st.markdown(
+    "**How sure are you?**",
+    help="50 % = a coin flip, 100 % = certain. Honest confidence scores best on the leaderboard."
+    + (
+        ' With "About equally good" it is how sure you are that neither is clearly better.'
+        if info["tie_answers"]
+        else ""
+    ),
+)
+with st.container(horizontal=True):
+    for percent in drills.CONFIDENCE_PERCENTS:
+        st.button(
+            f"{percent} %",
+            key=f"confidence_{percent}",
+            shortcut=confidence_key(percent),
+            type="primary" if chosen["confidence"] == percent else "secondary",
+            icon=":material/check:" if chosen["confidence"] == percent else None,
+            on_click=choose,
+            args=(*ref, "confidence", percent),
+        )
+submitted = st.button(
+    "Submit",
+    key="submit",
+    shortcut="Enter",
+    type="primary",
+    on_click=store_answer,
+    args=(user.id, drill.key, item.position),
+)
+st.caption(KEY_HINT + (" · 3 about equally good" if info["tie_answers"] else ""))
+if submitted:  # store_answer stored nothing: say what is missing
+    missing = chosen_for(drill.key, item.position)
+    if missing["pick"] is None:
+        st.error("Pick the better response first.")
+    if missing["confidence"] is None:
+        st.error(
+            "Choose how sure you are before submitting: no confidence is preselected, "
+            "so that your answer is your own."
+        )
