@@ -128,3 +128,34 @@ def test_submitting_without_a_pick_stores_nothing_and_a_choice_does_not_carry_to
     at = submit(at)
     assert get_store().count_judgments() == 1
     assert "Pick the better response first" in errors(at) and "Choose how sure" in errors(at)
+
+
+def test_a_reload_mid_practice_resumes_the_round_at_the_same_pair(app_store):
+    from datetime import UTC, datetime
+
+    from training import drills
+
+    _, invite = accounts.create_cohort(app_store, "alpha", "lena", "lead-password")
+    rater = accounts.join_cohort(app_store, invite, "ravi", "rater-password")
+    daily = drills.get_or_create_drill(app_store, rater.id, "starter", datetime.now(UTC).date(), size=10)
+    for item in daily.items:
+        drills.submit(app_store, rater.id, daily.key, item.position, "A", 0.7)
+
+    def open_page() -> AppTest:  # a fresh browser session: nothing carried in session state
+        at = AppTest.from_file(APP, default_timeout=90)
+        at.session_state[TOKEN] = accounts.start_session(app_store, rater.id)
+        at.run()
+        return at.switch_page("views/drill.py").run()
+
+    at = open_page().button(key="practice_more").click().run()
+    assert "Practice round 1" in [t.value for t in at.title]
+    for _ in range(2):
+        at = submit(choose(at)).button(key="next_pair").click().run()
+    assert "Pair 3 of 10" in [s.value for s in at.subheader]
+
+    at = open_page()  # the reload
+    assert not at.exception, at.exception
+    assert "Practice round 1" in [t.value for t in at.title]
+    assert "Pair 3 of 10" in [s.value for s in at.subheader]
+    assert at.get("progress")[0].proto.text == "2 of 10 pairs done"
+    assert drills.latest_round(app_store, rater.id, datetime.now(UTC).date()) == 1  # no new round

@@ -375,8 +375,8 @@ def _drill(conn, rater_id: int, key: str) -> Drill | None:
 class DrillPage:
     """Everything the drill page shows, read in one transaction (:func:`open_drill`).
 
-    ``drill`` is the drill to work on: today's daily drill, or the latest
-    practice round when ``practice`` was asked for and the daily drill is done.
+    ``drill`` is the drill to work on: today's daily drill or, once it is done,
+    the day's latest practice round if there is one (so a reload resumes it).
     """
 
     daily: Drill
@@ -388,10 +388,14 @@ class DrillPage:
 def open_drill(
     store: Store, rater_id: int, bank: str, day: date, *, size: int, practice: bool = False
 ) -> DrillPage:
-    """The rater's daily drill (created on first use), the practice round if asked, and the streak.
+    """The rater's daily drill (created on first use), the practice round in progress, and the streak.
 
-    One read transaction when the drills exist; a first visit of the day (or
-    of a practice round) adds one write and one read to create it.
+    Once the daily drill is done, the drill to work on is the day's latest
+    practice round, read from the database: a reload, a new tab or another
+    server resumes it at its first unanswered pair. ``practice`` True starts
+    round 1 when the day has none yet. One read transaction when the drills
+    exist; a first visit of the day (or of a practice round) adds one write
+    and one read to create it.
     """
     _check_size(size)
     day = _day(day)
@@ -402,7 +406,7 @@ def open_drill(
         rounds = rows.drill_counts(conn, rater_id, f"practice:{day.isoformat()}:%")
         latest = _latest_round(rounds)
         current = None
-        if practice and daily is not None and daily.finished:
+        if daily is not None and daily.finished and (practice or latest > 0):
             current = _drill(conn, rater_id, drill_key(day, "practice", max(latest, 1)))
     if daily is None:
         daily = _create_drill(store, rater_id, bank, daily_key, size, None)

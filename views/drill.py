@@ -17,7 +17,6 @@ from views.common import CHOSEN, FLASH, REVEAL, current_user, get_store, load_ba
 from views.guidelines import show_guidelines
 from views.rich_text import show_literal, show_markdown
 
-MODE = "paircal_drill_mode"
 store = get_store()
 user = require_user()
 info = accounts.cohort_info(store, user.cohort_id)
@@ -28,10 +27,9 @@ if not bank_name:
 bank = load_bank(bank_name).set_index("id")
 today = datetime.now(UTC).date()
 
-st.session_state.setdefault(MODE, "daily")
-page = drills.open_drill(
-    store, user.id, bank_name, today, size=info["drill_size"], practice=st.session_state[MODE] == "practice"
-)
+# Once the daily drill is done, the day's latest practice round is the one on screen: it is read
+# from the database, so a reload resumes it where it was.
+page = drills.open_drill(store, user.id, bank_name, today, size=info["drill_size"])
 daily, drill = page.daily, page.drill
 title = f"Practice round {page.latest_round}" if drill is not daily else "Today's drill"
 
@@ -220,7 +218,6 @@ if drill.finished:
             kind="practice",
             round=page.latest_round + 1,
         )
-        st.session_state[MODE] = "practice"
         st.rerun()
     c2.page_link("views/report.py", label="See my report", icon=":material/insights:")
     st.stop()
