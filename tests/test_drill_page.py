@@ -159,3 +159,49 @@ def test_a_reload_mid_practice_resumes_the_round_at_the_same_pair(app_store):
     assert "Pair 3 of 10" in [s.value for s in at.subheader]
     assert at.get("progress")[0].proto.text == "2 of 10 pairs done"
     assert drills.latest_round(app_store, rater.id, datetime.now(UTC).date()) == 1  # no new round
+
+
+def test_each_answer_shows_its_points_at_every_confidence_and_the_drill_ends_with_a_debrief(app_store):
+    from datetime import UTC, datetime, timedelta
+
+    from training import debrief, drills
+
+    lead, invite = accounts.create_cohort(app_store, "alpha", "lena", "lead-password")
+    accounts.set_drill_settings(app_store, lead.cohort_id, drill_size=2)
+    rater = accounts.join_cohort(app_store, invite, "ravi", "rater-password")
+    now = datetime.now(UTC)
+    yesterday = drills.get_or_create_drill(
+        app_store, rater.id, "starter", now.date() - timedelta(days=1), size=2
+    )
+    for item in yesterday.items:  # the last 7 days: two answers yesterday
+        drills.submit(app_store, rater.id, yesterday.key, item.position, "A", 0.9, at=now - timedelta(days=1))
+
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state[TOKEN] = accounts.start_session(app_store, rater.id)
+    at.run()
+    at = submit(choose(at.switch_page("views/drill.py").run()))
+    assert not at.exception, at.exception
+    today = drills.get_or_create_drill(app_store, rater.id, "starter", now.date(), size=2)
+    shown = drills.feedback_for(app_store, rater.id, today.key, 0)
+    line = next(c.value for c in at.caption if str(c.value).startswith("The same answer at each confidence"))
+    for percent, points in shown.points_at:
+        cell = f"{percent} %: {points:+.2f}"
+        assert (f"**{cell} (yours)**" if percent == 80 else cell) in line
+    assert f"this answer scores {shown.points:+.2f}" in " ".join(str(c.value) for c in at.caption)
+
+    at = at.button(key="next_pair").click().run()
+    at = submit(choose(at)).button(key="next_pair").click().run()  # the last pair, then Finish
+    assert not at.exception, at.exception
+    assert "Debrief" in [s.value for s in at.subheader]
+    assert [m.label for m in at.metric][1:] == [
+        "Accuracy",
+        "Score per answer",
+        "Mean confidence",
+        "Time per pair",
+    ]
+    expected = debrief.drill_debrief(app_store, rater.id, today)
+    assert expected.drill["n"] == 2 and expected.week["n"] == 2
+    texts = " ".join(str(m.value) for m in at.markdown)
+    assert expected.calibration in texts and expected.trap in texts
+    assert "Last 7 days: 2 answers" in " ".join(str(c.value) for c in at.caption)
+    assert "Mean confidence" in [m.label for m in at.metric] and "80 %" in [m.value for m in at.metric]

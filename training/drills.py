@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from calibration.data import prepare
+from calibration.debrief import skill_by_confidence
 from calibration.scoring import ranked_probability_skill
 from pairs.features import response_features
 from storage import audit
@@ -239,7 +240,9 @@ class Feedback:
     ``gold_share`` is the share of experts for gold when they split (below 1),
     else None; ``split`` then reads it as ``"60/40"``. ``points`` is what the
     answer scores on the leaderboard
-    (:func:`calibration.scoring.ranked_probability_skill`, against the split).
+    (:func:`calibration.scoring.ranked_probability_skill`, against the split),
+    and ``points_at`` what the same answer would have scored at each of
+    :data:`CONFIDENCE_PERCENTS`, as ``(percent, points)`` pairs.
     ``repeat`` is True when the rater had answered the pair before: the answer
     counts in no score.
     """
@@ -252,6 +255,7 @@ class Feedback:
     repeat: bool = False
     gold_share: float | None = None
     points: float | None = None
+    points_at: tuple[tuple[int, float], ...] = ()
 
     @property
     def split(self) -> str | None:
@@ -561,10 +565,14 @@ def feedback(pair: Mapping, choice: str, *, confidence: float | None = None) -> 
     share = pair.get("gold_confidence")
     share = None if share is None or share != share or share >= 1 else float(share)  # NaN: unknown
     points = None
+    points_at: tuple[tuple[int, float], ...] = ()
     if confidence is not None:
         points = float(
             ranked_probability_skill([choice], [confidence], [gold], [np.nan if share is None else share])[0]
         )
+        levels = [p / 100 for p in CONFIDENCE_PERCENTS]
+        other = skill_by_confidence(choice, gold, share, confidences=levels)
+        points_at = tuple(zip(CONFIDENCE_PERCENTS, other.tolist(), strict=True))
     note = None
     if correct is False and choice != "tie":
         mine, other = (0, 1) if choice == "A" else (1, 0)
@@ -591,6 +599,7 @@ def feedback(pair: Mapping, choice: str, *, confidence: float | None = None) -> 
         note=note,
         gold_share=share,
         points=points,
+        points_at=points_at,
     )
 
 

@@ -7,12 +7,13 @@ before the rater submits.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 import streamlit as st
 
 from storage.engine import DatabaseUnavailable
-from training import accounts, drills
+from training import accounts, debrief, drills
 from views.common import CHOSEN, FLASH, REVEAL, current_user, get_store, load_bank, require_user
 from views.guidelines import show_guidelines
 from views.rich_text import show_literal, show_markdown
@@ -101,6 +102,74 @@ def split_sentence(item: drills.DrillItem, feedback: drills.Feedback) -> str | N
         f"Experts split {feedback.split}: {view}. On a pair like this the best confidence is the "
         f"experts' own split, so a sure answer scores less than an honest {majority} %."
     )
+
+
+def other_confidences(feedback: drills.Feedback, confidence: float | None) -> str:
+    """What the same answer would have scored at each confidence the drill offers, the rater's in bold."""
+    yours = None if confidence is None else round(100 * confidence)
+    cells = [
+        f"**{percent} %: {points:+.2f} (yours)**" if percent == yours else f"{percent} %: {points:+.2f}"
+        for percent, points in feedback.points_at
+    ]
+    return "The same answer at each confidence would have earned " + " · ".join(cells)
+
+
+def show_debrief(found: debrief.Debrief) -> None:
+    """The drill's figures beside the last 7 days', then a line on calibration and one on traps."""
+    mine, week = found.drill, found.week
+    if mine["n"] == 0:
+        st.caption("Every pair of this round had been answered before, so nothing in it is scored.")
+        return
+    before = week["n"] > 0
+
+    def delta(field: str, scale: float, unit: str) -> str | None:
+        if not before or math.isnan(mine[field]) or math.isnan(week[field]):
+            return None
+        return f"{scale * (mine[field] - week[field]):+.{0 if scale == 100 else 2}f}{unit} vs last 7 days"
+
+    st.subheader("Debrief")
+    cols = st.columns(4)
+    cols[0].metric("Accuracy", percent(mine["accuracy"]), delta=delta("accuracy", 100, " points"))
+    cols[1].metric(
+        "Score per answer",
+        signed(mine["score"]),
+        delta=delta("score", 1, ""),
+        help="The leaderboard's score: +1 for a sure right answer, 0 for 50 %, -3 for a sure wrong one.",
+    )
+    cols[2].metric(
+        "Mean confidence",
+        percent(mine["mean_confidence"]),
+        delta=delta("mean_confidence", 100, " points"),
+        delta_color="off",
+    )
+    cols[3].metric(
+        "Time per pair",
+        "–" if math.isnan(mine["seconds"]) else f"{mine['seconds']:.0f} s",
+        delta=None
+        if not before or math.isnan(week["seconds"])
+        else f"{week['seconds']:.0f} s in the last 7 days",
+        delta_color="off",
+        help="The median time from a pair shown to its answer.",
+    )
+    st.markdown(found.calibration)
+    st.markdown(found.trap)
+    if before:
+        st.caption(
+            f"Last 7 days: {int(week['n'])} answers, accuracy {percent(week['accuracy'])}, "
+            f"score {signed(week['score'])} per answer."
+        )
+    else:
+        st.caption("No answers in the 7 days before today to compare with.")
+    if found.repeats:
+        st.caption(f"{found.repeats} answers to pairs you had answered before are not counted.")
+
+
+def percent(value: float) -> str:
+    return "–" if math.isnan(value) else f"{round(100 * value)} %"
+
+
+def signed(value: float) -> str:
+    return "–" if math.isnan(value) else f"{value:+.2f}"
 
 
 # Submit and Next act in callbacks, which Streamlit runs before the page's next run: one run per
@@ -194,6 +263,8 @@ if reveal and reveal[0] == drill.key:
                     else "."
                 )
             )
+            if feedback.points_at and not feedback.repeat:
+                st.caption(other_confidences(feedback, item.confidence))
             if feedback.repeat:
                 st.caption("Practice: you had answered this pair before, so this answer is not scored.")
         label = "Next pair" if not drill.finished else "Finish"
@@ -207,6 +278,7 @@ if drill.finished:
         if drill is daily
         else "Practice round done."
     )
+    show_debrief(debrief.drill_debrief(store, user.id, drill))
     c1, c2 = st.columns(2)
     if c1.button("Practice more pairs", key="practice_more", shortcut="P"):
         drills.get_or_create_drill(
