@@ -117,7 +117,10 @@ def test_join_drill_three_items_then_download_report(server, browser, tmp_path):
         assert feedback(page).count() == 0
         if position == 0:  # the README's screenshot, refreshed with PAIRCAL_UPDATE_SCREENSHOT=1
             update = os.environ.get("PAIRCAL_UPDATE_SCREENSHOT") == "1"
+            page.set_viewport_size({"width": 1400, "height": 1600})  # tall enough for the buttons too
+            page.get_by_role("button", name="Submit").wait_for(timeout=30_000)
             page.screenshot(path=str(SCREENSHOT if update else tmp_path / "drill.png"), full_page=True)
+            page.set_viewport_size({"width": 1400, "height": 1100})
         choose(page)
         page.get_by_role("button", name="Submit").click()
         feedback(page).wait_for(timeout=30_000)

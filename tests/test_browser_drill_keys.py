@@ -85,10 +85,28 @@ def test_a_whole_drill_by_keyboard_alone(rater, browser, tmp_path):  # noqa: F81
         page.keyboard.press("Enter")  # Next pair, or Finish after the last
         feedback(page).wait_for(state="detached", timeout=30_000)
 
-    page.get_by_text("Today's drill is done").wait_for(timeout=30_000)
-    page.screenshot(path=str(shots(tmp_path) / "keys_done_1400.png"), full_page=True)
+    ready(page, "Today's drill is done")
+    page.get_by_text("Debrief").wait_for(timeout=30_000)
+    page.screenshot(path=str(shots(tmp_path) / "debrief_1400.png"), full_page=True)
+    page.set_viewport_size({"width": 400, "height": 1100})
+    page.get_by_text("The trap that caught you most").or_(
+        page.get_by_text("No trap caught you")
+    ).first.wait_for()
+    page.screenshot(path=str(shots(tmp_path) / "debrief_400.png"), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1100})
+
+    # P starts a practice round; one pair answered by keys, then a reload resumes the round there
+    press(page, "P", page.get_by_text("Practice round 1"))
+    ready(page, f"Pair 1 of {SIZE}")
+    press(page, "1", selected(page, "Response 1"))
+    press(page, "9", selected(page, "90 %"))
+    press(page, "Enter", feedback(page))
+    page.reload()
+    ready(page, f"Pair 2 of {SIZE}")
+    assert page.get_by_text("Practice round 1").is_visible()
+    assert page.get_by_text(f"1 of {SIZE} pairs done").is_visible()
     stored = store.export_judgments().set_index("pair_id")
-    assert len(stored) == SIZE
+    assert len(stored) == SIZE + 1  # the daily drill and one practice answer
     for item, (pick, tens) in zip(drill.items, presses, strict=True):
         other = "B" if item.left == "A" else "A"
         row = stored.loc[item.pair_id]
@@ -117,6 +135,7 @@ def test_the_words_for_the_two_responses_are_true_wide_and_narrow(rater, browser
         press(page, "Enter", feedback(page))
         body = page.inner_text("body").lower()
         assert "(left)" not in body and "(right)" not in body
+        page.get_by_text("The same answer at each confidence").scroll_into_view_if_needed()
         page.screenshot(path=str(shots(tmp_path) / f"feedback_{width}.png"), full_page=True)
         page.keyboard.press("Enter")
         feedback(page).wait_for(state="detached", timeout=30_000)

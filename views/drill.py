@@ -144,10 +144,10 @@ def show_debrief(found: debrief.Debrief) -> None:
     )
     cols[3].metric(
         "Time per pair",
-        "–" if math.isnan(mine["seconds"]) else f"{mine['seconds']:.0f} s",
+        seconds(mine["seconds"]),
         delta=None
         if not before or math.isnan(week["seconds"])
-        else f"{week['seconds']:.0f} s in the last 7 days",
+        else f"{seconds(week['seconds'])} in the last 7 days",
         delta_color="off",
         help="The median time from a pair shown to its answer.",
     )
@@ -166,6 +166,12 @@ def show_debrief(found: debrief.Debrief) -> None:
 
 def percent(value: float) -> str:
     return "–" if math.isnan(value) else f"{round(100 * value)} %"
+
+
+def seconds(value: float) -> str:
+    if math.isnan(value):
+        return "–"
+    return "under 1 s" if value < 0.5 else f"{value:.0f} s"
 
 
 def signed(value: float) -> str:
