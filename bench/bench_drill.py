@@ -130,7 +130,7 @@ def pair_shown(heading: str, prompt_marker: str) -> list[dict]:
     return [
         {"selector": "h3", "text": heading, "mode": "contains"},
         {"selector": HTML, "text": prompt_marker, "mode": "prefix"},
-        {"selector": "button", "text": "Submit", "mode": "exact"},
+        {"selector": "button", "text": "Submit", "mode": "prefix"},  # then its key hint, "Enter"
     ]
 
 
