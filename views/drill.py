@@ -152,7 +152,7 @@ def show_debrief(found: debrief.Debrief) -> None:
         help="The median time from a pair shown to its answer.",
     )
     st.markdown(found.calibration)
-    st.markdown(found.trap)
+    show_literal(found.trap)  # it names a trap kind, which a bank's author wrote: drawn as written
     if before:
         st.caption(
             f"Last 7 days: {int(week['n'])} answers, accuracy {percent(week['accuracy'])}, "
