@@ -13,7 +13,7 @@ Skipped without Chromium unless ``PAIRCAL_REQUIRE_BROWSER=1``.
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -66,9 +66,13 @@ def shots(tmp_path: Path) -> Path:
 
 def test_a_whole_drill_by_keyboard_alone(rater, browser, tmp_path):  # noqa: F811
     server, store, ravi = rater
-    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    now = datetime.now(UTC)
+    yesterday = drills.get_or_create_drill(store, ravi.id, "starter", now.date() - timedelta(days=1), size=2)
+    for item in yesterday.items:  # something in the last 7 days for the debrief to compare with
+        drills.submit(store, ravi.id, yesterday.key, item.position, "A", 0.9, at=now - timedelta(days=1))
+    page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
     page.goto(server.url + sign_in_path(store, ravi.id))
-    today = datetime.now(UTC).date()
+    today = now.date()
     drill = drills.get_or_create_drill(store, ravi.id, "starter", today, size=SIZE)
     presses = [("1", "8"), ("2", "6"), ("1", "0"), ("2", "5")]  # (pick, confidence) per pair
 
@@ -77,7 +81,7 @@ def test_a_whole_drill_by_keyboard_alone(rater, browser, tmp_path):  # noqa: F81
         press(page, pick, selected(page, f"Response {pick}"))
         if position == 0:  # Enter without a confidence: refused, with the reason, nothing stored
             press(page, "Enter", page.get_by_text("Choose how sure you are before submitting"))
-            assert store.count_judgments() == 0
+            assert store.count_judgments() == 2  # yesterday's only
             page.screenshot(path=str(shots(tmp_path) / "keys_refused_1400.png"), full_page=True)
         percent = "100 %" if tens == "0" else f"{tens}0 %"
         press(page, tens, selected(page, percent))
@@ -87,13 +91,17 @@ def test_a_whole_drill_by_keyboard_alone(rater, browser, tmp_path):  # noqa: F81
 
     ready(page, "Today's drill is done")
     page.get_by_text("Debrief").wait_for(timeout=30_000)
+    page.get_by_text("Last 7 days: 2 answers").wait_for(timeout=30_000)
     page.screenshot(path=str(shots(tmp_path) / "debrief_1400.png"), full_page=True)
-    page.set_viewport_size({"width": 400, "height": 1100})
-    page.get_by_text("The trap that caught you most").or_(
-        page.get_by_text("No trap caught you")
-    ).first.wait_for()
-    page.screenshot(path=str(shots(tmp_path) / "debrief_400.png"), full_page=True)
-    page.set_viewport_size({"width": 1400, "height": 1100})
+    narrow = page.context.new_page()  # the same session, opened on a narrow screen
+    narrow.set_viewport_size({"width": 400, "height": 1100})
+    narrow.goto(server.url)
+    ready(narrow, "Debrief")
+    narrow.get_by_text("The trap that caught you most").or_(
+        narrow.get_by_text("No trap caught you")
+    ).wait_for()
+    narrow.screenshot(path=str(shots(tmp_path) / "debrief_400.png"), full_page=True)
+    narrow.close()
 
     # P starts a practice round; one pair answered by keys, then a reload resumes the round there
     press(page, "P", page.get_by_text("Practice round 1"))
@@ -106,7 +114,7 @@ def test_a_whole_drill_by_keyboard_alone(rater, browser, tmp_path):  # noqa: F81
     assert page.get_by_text("Practice round 1").is_visible()
     assert page.get_by_text(f"1 of {SIZE} pairs done").is_visible()
     stored = store.export_judgments().set_index("pair_id")
-    assert len(stored) == SIZE + 1  # the daily drill and one practice answer
+    assert len(stored) == 2 + SIZE + 1  # yesterday's, the daily drill's and one practice answer
     for item, (pick, tens) in zip(drill.items, presses, strict=True):
         other = "B" if item.left == "A" else "A"
         row = stored.loc[item.pair_id]

@@ -122,24 +122,39 @@ def show_debrief(found: debrief.Debrief) -> None:
         return
     before = week["n"] > 0
 
-    def delta(field: str, scale: float, unit: str) -> str | None:
-        if not before or math.isnan(mine[field]) or math.isnan(week[field]):
-            return None
-        return f"{scale * (mine[field] - week[field]):+.{0 if scale == 100 else 2}f}{unit} vs last 7 days"
+    def compared(col, label: str, value: str, field: str, scale: float, unit: str, **kwargs) -> None:
+        """A metric with its change from the last 7 days; no arrow or colour when it rounds to nothing."""
+        change = None
+        if before and not math.isnan(mine[field]) and not math.isnan(week[field]):
+            change = round(scale * (mine[field] - week[field]), 0 if scale == 100 else 2)
+        if change is None:
+            text = None
+        elif change == 0:  # no arrow, no colour
+            text = "same as the last 7 days"
+            kwargs.update(delta_color="off", delta_arrow="off")
+        else:
+            text = f"{change:+.{0 if scale == 100 else 2}f}{unit} vs last 7 days"
+        col.metric(label, value, delta=text, **kwargs)
 
     st.subheader("Debrief")
     cols = st.columns(4)
-    cols[0].metric("Accuracy", percent(mine["accuracy"]), delta=delta("accuracy", 100, " points"))
-    cols[1].metric(
+    compared(cols[0], "Accuracy", percent(mine["accuracy"]), "accuracy", 100, " points")
+    compared(
+        cols[1],
         "Score per answer",
         signed(mine["score"]),
-        delta=delta("score", 1, ""),
+        "score",
+        1,
+        "",
         help="The leaderboard's score: +1 for a sure right answer, 0 for 50 %, -3 for a sure wrong one.",
     )
-    cols[2].metric(
+    compared(
+        cols[2],
         "Mean confidence",
         percent(mine["mean_confidence"]),
-        delta=delta("mean_confidence", 100, " points"),
+        "mean_confidence",
+        100,
+        " points",
         delta_color="off",
     )
     cols[3].metric(
