@@ -223,7 +223,7 @@ def store_answer(rater_id: int, key: str, position: int) -> None:
     except DatabaseUnavailable:
         st.session_state[FLASH] = (
             "Your last answer was NOT saved: the database could not be reached. "
-            "Pick again and submit once more."
+            "Submit it once more (your choices stay selected until a reload)."
         )
 
 
