@@ -19,6 +19,8 @@ load. The first ``--warmup`` interactions of each kind are not counted.
   the feedback's ``Why:`` line is in the page and visible (a
   ``MutationObserver`` checks after every DOM change, the frame is the next
   ``requestAnimationFrame``). No ``Why:`` line is on the page before the click.
+  Before it the rater clicks a response and a confidence (no confidence is
+  preselected), each a run of the page that has finished before *Submit*.
 * **next → pair**: from the click on *Next pair* to the first frame in which
   the next pair's heading (``Pair k of N``), its prompt (every prompt of the
   benchmark's bank starts with its own line ``Bench pair NNN``, so it differs
@@ -128,7 +130,7 @@ def pair_shown(heading: str, prompt_marker: str) -> list[dict]:
     return [
         {"selector": "h3", "text": heading, "mode": "contains"},
         {"selector": HTML, "text": prompt_marker, "mode": "prefix"},
-        {"selector": "button", "text": "Submit", "mode": "exact"},
+        {"selector": "button", "text": "Submit", "mode": "prefix"},  # then its key hint, "Enter"
     ]
 
 
@@ -229,8 +231,11 @@ def run_interactions(
     # kind -> (click to drawn, click to the last server message before it), ms
     samples: dict[str, list[tuple[float, float]]] = {"submit": [], "next": [], "trivial": []}
     for position in range(warmup + n):
-        side = "Response 1 (left)" if position % 2 == 0 else "Response 2 (right)"  # right and wrong
-        ours.get_by_text(side, exact=True).click()  # inside the form: no run
+        side = "Response 1" if position % 2 == 0 else "Response 2"  # right and wrong
+        for label in (side, "80 %"):  # each choice is a run of its own, finished before Submit
+            ours.get_by_role("button", name=label).click()
+            ours.locator('[data-testid="stBaseButton-primary"]', has_text=label).wait_for(timeout=60_000)
+            ours.wait_for_selector(IDLE, timeout=60_000)
         submit = timed_click(ours, ours.get_by_role("button", name="Submit"), GOLD)
         shown = pair_shown(f"Pair {position + 2} of {size}", marker(order[position + 1]))
         after_next = timed_click(ours, ours.get_by_role("button", name="Next pair"), shown)

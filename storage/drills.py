@@ -227,26 +227,61 @@ def cohort_drill_counts(
     return pd.DataFrame(rows, columns=["rater", "drill", "items", "answered"])
 
 
+def _judgment_columns() -> list[Any]:
+    """A rater's judgments in the judgments CSV layout (joined to ``raters`` for the name)."""
+    j = judgments
+    return [
+        raters.c.name.label("rater"),
+        j.c.pair_id,
+        j.c.choice,
+        j.c.confidence,
+        j.c.left,
+        j.c.answered_at,
+        j.c.seconds,
+    ]
+
+
+def _judgment_frame(rows: Any, columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["answered_at"] = pd.to_datetime(frame["answered_at"], utc=True)
+    return frame
+
+
 def rater_judgments(conn: Connection, rater_id: int, bank_id: int) -> pd.DataFrame:
     """A rater's judgments on one bank in the judgments CSV layout, oldest first."""
     j = judgments
     rows = conn.execute(
-        sa.select(
-            raters.c.name.label("rater"),
-            j.c.pair_id,
-            j.c.choice,
-            j.c.confidence,
-            j.c.left,
-            j.c.answered_at,
-            j.c.seconds,
-        )
+        sa.select(*_judgment_columns())
         .join(raters, raters.c.id == j.c.rater_id)
         .where(j.c.rater_id == int(rater_id), j.c.bank_id == bank_id)
         .order_by(j.c.answered_at, j.c.id)
     ).all()
-    frame = pd.DataFrame(rows, columns=JUDGMENT_COLUMNS)
-    frame["answered_at"] = pd.to_datetime(frame["answered_at"], utc=True)
-    return frame
+    return _judgment_frame(rows, list(JUDGMENT_COLUMNS))
+
+
+def drill_and_recent_judgments(
+    store: Store, rater_id: int, bank: str, key: str, since: datetime
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A rater's answers in drill ``key`` and every answer of theirs on ``bank`` since ``since``.
+
+    The judgments CSV layout plus ``drill`` (its key) and ``repeat`` (True for
+    a pair the rater had answered before), oldest first, and the bank's pairs
+    are read in the same transaction: ``(judgments, bank)``.
+    """
+    j = judgments
+    with store.read() as conn:
+        bank_id = store.bank_id(bank, conn)
+        rows = conn.execute(
+            sa.select(*_judgment_columns(), j.c.drill, j.c.repeat)
+            .join(raters, raters.c.id == j.c.rater_id)
+            .where(j.c.rater_id == int(rater_id), j.c.bank_id == bank_id)
+            .where(sa.or_(j.c.drill == key, j.c.answered_at >= since))
+            .order_by(j.c.answered_at, j.c.id)
+        ).all()
+        pairs = store.load_bank(bank, conn)
+    frame = _judgment_frame(rows, [*JUDGMENT_COLUMNS, "drill", "repeat"])
+    frame["repeat"] = frame["repeat"].astype(bool)
+    return frame, pairs
 
 
 def rater_exists(conn: Connection, rater_id: int) -> bool:
@@ -256,6 +291,7 @@ def rater_exists(conn: Connection, rater_id: int) -> bool:
 
 __all__ = [
     "cohort_drill_counts",
+    "drill_and_recent_judgments",
     "drill_counts",
     "insert_items",
     "mark_shown",

@@ -126,9 +126,16 @@ def test_lead_pages_render_with_a_demo_cohort(env, page):
     assert not at.exception, at.exception
 
 
-def answer_current_item(at: AppTest, pick: str = "Response 1 (left)", confidence: int = 80) -> AppTest:
-    at.radio(key="pick").set_value(pick)
-    at.slider(key="confidence").set_value(confidence)
+def choose(at: AppTest, pick: str = "Response 1", confidence: int = 80) -> AppTest:
+    """Click the pick and the confidence, each a run, as in the browser."""
+    key = {"Response 1": "pick_1", "Response 2": "pick_2", "About equally good": "pick_3"}[pick]
+    at = at.button(key=key).click().run()
+    return at.button(key=f"confidence_{confidence}").click().run()
+
+
+def answer_current_item(at: AppTest, pick: str = "Response 1", confidence: int = 80) -> AppTest:
+    """Choose, then Submit."""
+    at = choose(at, pick, confidence)
     submit = [b for b in at.button if b.label == "Submit"][0]
     return submit.click().run()
 
@@ -154,8 +161,9 @@ def test_a_second_submit_of_the_same_item_stores_nothing(env):
     store, _, rater, _ = env
     first = app_as(store, rater, "views/drill.py")
     second = app_as(store, rater, "views/drill.py")  # the same item open in a second tab
-    answer_current_item(first, "Response 1 (left)")
-    second = answer_current_item(second, "Response 2 (right)")
+    second = choose(second, "Response 2")  # chosen in the second tab, not yet submitted
+    answer_current_item(first, "Response 1")
+    second = [b for b in second.button if b.label == "Submit"][0].click().run()
     assert store.count_judgments() == 1
     assert "already answered" in text_of(second)
     drill = drills.get_or_create_drill(store, rater.id, "starter", datetime.now(UTC).date(), size=10)

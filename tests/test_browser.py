@@ -73,6 +73,13 @@ def feedback(page):
     return page.get_by_text("Why:", exact=True)
 
 
+def choose(page, pick: str = "Response 1", confidence: str = "80 %") -> None:
+    """Click a response and a confidence (each a run of the page); wait until both show as chosen."""
+    for label in (pick, confidence):
+        page.get_by_role("button", name=label).click()
+        page.locator('[data-testid="stBaseButton-primary"]', has_text=label).wait_for(timeout=30_000)
+
+
 def _next(page, label: str = "Next pair") -> None:
     """Leave the feedback: wait until it is gone, not only until the next pair shows (a rerun
     keeps the old elements on the page until the new ones replace them)."""
@@ -110,8 +117,11 @@ def test_join_drill_three_items_then_download_report(server, browser, tmp_path):
         assert feedback(page).count() == 0
         if position == 0:  # the README's screenshot, refreshed with PAIRCAL_UPDATE_SCREENSHOT=1
             update = os.environ.get("PAIRCAL_UPDATE_SCREENSHOT") == "1"
+            page.set_viewport_size({"width": 1400, "height": 1600})  # tall enough for the buttons too
+            page.get_by_role("button", name="Submit").wait_for(timeout=30_000)
             page.screenshot(path=str(SCREENSHOT if update else tmp_path / "drill.png"), full_page=True)
-        page.get_by_text("Response 1 (left)", exact=True).click()
+            page.set_viewport_size({"width": 1400, "height": 1100})
+        choose(page)
         page.get_by_role("button", name="Submit").click()
         feedback(page).wait_for(timeout=30_000)
         assert rationale[:60] in page.inner_text("body")
@@ -132,9 +142,9 @@ def test_join_drill_three_items_then_download_report(server, browser, tmp_path):
 # -- crashes ---------------------------------------------------------------------------
 
 
-def _answer(page, position: int, size: int, side: str = "Response 1 (left)") -> None:
+def _answer(page, position: int, size: int, side: str = "Response 1") -> None:
     page.get_by_text(f"Pair {position + 1} of {size}").wait_for(timeout=30_000)
-    page.get_by_text(side, exact=True).click()
+    choose(page, side)
     page.get_by_role("button", name="Submit").click()
     feedback(page).wait_for(timeout=30_000)
 
@@ -185,7 +195,7 @@ def test_sigkill_mid_drill_loses_nothing_and_the_drill_resumes(launch, browser, 
     assert stored() == planned[:4]
 
     page.get_by_text(f"Pair {5} of 10").wait_for(timeout=30_000)
-    page.get_by_text("Response 2 (right)", exact=True).click()
+    choose(page, "Response 2")
     page.get_by_role("button", name="Submit").click()
     restart_and_reload(page)  # 3: killed right after the click, before or after the write
     done = stored()

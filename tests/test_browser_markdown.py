@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from hypothesis import Phase, given, note, settings
 from hypothesis import strategies as st
-from test_browser import browser, launch  # noqa: F401 (fixtures: Chromium, and servers on a fresh database)
+from test_browser import browser, choose, launch  # noqa: F401 (fixtures: Chromium, and servers on a fresh database)
 
 from pairs.importers import read_bank
 from storage.store import Store
@@ -137,7 +137,7 @@ def drill_through(page, size: int, on_pair=None, on_feedback=None) -> None:
         blocks(page, 3)  # the prompt and the two responses
         if on_pair:
             on_pair(position)
-        page.get_by_text("Response 1 (left)", exact=True).click()
+        choose(page)
         page.get_by_role("button", name="Submit").click()
         page.get_by_text("Why:", exact=True).wait_for(timeout=30_000)
         blocks(page, 5)  # and the rationale and the tags

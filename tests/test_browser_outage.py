@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from test_browser import browser, launch  # noqa: F401 (fixtures: Chromium, and servers on a fresh database)
+from test_browser import browser, choose, launch  # noqa: F401 (fixtures: Chromium, and servers on a fresh database)
 
 from bench._server import sign_in_path
 from storage.store import Store
@@ -50,7 +50,7 @@ def test_an_outage_mid_drill_is_said_plainly_and_the_page_recovers(launch, brows
     page = browser.new_context(viewport={"width": 1300, "height": 1000}).new_page()
     page.goto(server.url + sign_in_path(store, ravi.id))
     page.get_by_text("Pair 1 of 10").wait_for(timeout=60_000)
-    page.get_by_text("Response 1 (left)", exact=True).click()
+    choose(page)
     admin, name = _admin(url)
     store.engine.dispose()
     try:
@@ -66,7 +66,7 @@ def test_an_outage_mid_drill_is_said_plainly_and_the_page_recovers(launch, brows
     page.reload()
     page.get_by_text("Pair 1 of 10").wait_for(timeout=60_000)  # the same drill, at the same pair
     assert Store(url).count_judgments() == 0
-    page.get_by_text("Response 1 (left)", exact=True).click()
+    choose(page)
     page.get_by_role("button", name="Submit").click()
     page.get_by_text("Why:", exact=True).wait_for(timeout=60_000)
     assert Store(url).count_judgments() == 1

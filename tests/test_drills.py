@@ -365,6 +365,32 @@ def test_practice_rounds_are_separate_drills(store):
     )
 
 
+def test_open_drill_resumes_the_days_latest_practice_round_from_the_database(store):
+    rater = add_rater(store)
+    daily = drills.open_drill(store, rater, "starter", DAY, size=3)
+    assert daily.drill.key == "daily:2026-03-02" and daily.latest_round == 0
+    finish(store, rater, DAY, size=3)
+    # done, and no practice asked for: the daily drill stays on screen, and no round is created
+    assert drills.open_drill(store, rater, "starter", DAY, size=3).drill.key == "daily:2026-03-02"
+    assert drills.latest_round(store, rater, DAY) == 0
+    started = drills.open_drill(store, rater, "starter", DAY, size=3, practice=True).drill
+    drills.submit(store, rater, started.key, 0, "A", 0.6)
+    # a reload asks for no practice (it knows nothing of the last page): the round goes on
+    resumed = drills.open_drill(store, rater, "starter", DAY, size=3)
+    assert resumed.drill.key == "practice:2026-03-02:1" and resumed.latest_round == 1
+    assert (resumed.drill.answered, resumed.drill.next_position) == (1, 1)
+    assert layout(resumed.drill) == layout(started)
+    # a finished round stays on screen until the next one is started; that one is then resumed
+    finish(store, rater, DAY, kind="practice", round=1, size=3)
+    assert drills.open_drill(store, rater, "starter", DAY, size=3).drill.finished
+    drills.get_or_create_drill(store, rater, "starter", DAY, size=3, kind="practice", round=2)
+    assert drills.open_drill(store, rater, "starter", DAY, size=3).drill.key == "practice:2026-03-02:2"
+    # the next day starts with its own daily drill
+    assert drills.open_drill(store, rater, "starter", DAY + timedelta(days=1), size=3).drill.key == (
+        "daily:2026-03-03"
+    )
+
+
 # -- streaks from the drill store, for one rater and for a cohort's leaderboard -------------------
 
 

@@ -154,8 +154,8 @@ def test_the_drill_page_labels_a_seen_pair_as_practice(farmer):
     at.run()
     assert not at.exception, at.exception
     assert any("answered this pair before" in str(i.value) for i in at.info)
-    at.radio(key="pick").set_value("Response 1 (left)")
-    at.slider(key="confidence").set_value(90)
+    at.button(key="pick_1").click().run()
+    at.button(key="confidence_90").click().run()
     [b for b in at.button if b.label == "Submit"][0].click().run()
     assert not at.exception, at.exception
     assert any("not scored" in str(c.value) for c in at.caption)

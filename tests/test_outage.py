@@ -72,8 +72,8 @@ def test_the_drill_says_the_answer_was_not_saved_and_recovers(app_store, outage)
     at.session_state[TOKEN] = accounts.start_session(store, ravi.id)
     at.run()
     assert "Pair 1 of 10" in " ".join(str(s.value) for s in at.subheader)
-    at.radio(key="pick").set_value("Response 1 (left)")
-    at.slider(key="confidence").set_value(80)
+    at.button(key="pick_1").click().run()
+    at.button(key="confidence_80").click().run()
     outage.on()
     [b for b in at.button if b.label == "Submit"][0].click().run()
     assert not at.exception, at.exception
@@ -85,6 +85,9 @@ def test_the_drill_says_the_answer_was_not_saved_and_recovers(app_store, outage)
     assert not at.exception, at.exception
     assert any("NOT saved" in str(w.value) for w in at.warning)
     assert "Pair 1 of 10" in " ".join(str(s.value) for s in at.subheader)
+    at = [b for b in at.button if b.label == "Submit"][0].click().run()  # the choices were kept
+    assert not at.exception, at.exception
+    assert store.count_judgments() == 1 and store.export_judgments().iloc[0]["confidence"] == 0.8
 
 
 def test_the_cli_says_the_database_cannot_be_reached(capsys):

@@ -89,10 +89,15 @@ def test_feedback_on_tie_golds_and_splits():
 # -- the app ------------------------------------------------------------------------------------
 
 
+def pick_labels(at) -> list[str]:
+    """The labels of the drill's answer buttons, in order."""
+    return [b.label for b in at.button if b.key and b.key.startswith("pick_")]
+
+
 def test_with_the_setting_on_the_drill_offers_three_answers_and_stores_a_tie(env):
     store, lead, rater = env
     at = app_as(store, rater, "views/drill.py")
-    assert at.radio(key="pick").options == ["Response 1 (left)", "Response 2 (right)"]  # off: two
+    assert pick_labels(at) == ["Response 1", "Response 2"]  # off: two
 
     lead_at = app_as(store, lead, "views/lead.py")
     lead_at.checkbox(key="set_tie_answers").check()
@@ -101,9 +106,9 @@ def test_with_the_setting_on_the_drill_offers_three_answers_and_stores_a_tie(env
     assert accounts.cohort_info(store, lead.cohort_id)["tie_answers"] is True
 
     at = app_as(store, rater, "views/drill.py")
-    assert at.radio(key="pick").options == ["Response 1 (left)", "Response 2 (right)", "About equally good"]
-    at.radio(key="pick").set_value("About equally good")
-    at.slider(key="confidence").set_value(80)
+    assert pick_labels(at) == ["Response 1", "Response 2", "About equally good"]
+    at.button(key="pick_3").click().run()
+    at.button(key="confidence_80").click().run()
     at = [b for b in at.button if b.label == "Submit"][0].click().run()
     assert not at.exception, at.exception
     assert stored_choices(store, rater.id) == ["tie"]
@@ -114,8 +119,8 @@ def test_the_feedback_on_a_split_pair_says_the_split(env):
     store, lead, rater = env
     split_bank(store, lead, share=0.6)
     at = app_as(store, rater, "views/drill.py")
-    at.radio(key="pick").set_value("Response 1 (left)")
-    at.slider(key="confidence").set_value(60)
+    at.button(key="pick_1").click().run()
+    at.button(key="confidence_60").click().run()
     at = [b for b in at.button if b.label == "Submit"][0].click().run()
     assert not at.exception, at.exception
     shown = text_of(at)

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from calibration.data import prepare
+from calibration.debrief import skill_by_confidence
 from calibration.scoring import ranked_probability_skill
 from pairs.features import response_features
 from storage import audit
@@ -51,6 +52,7 @@ from training.tracks import drill_track
 __all__ = [
     "ADAPT_AFTER",
     "CHOICES",
+    "CONFIDENCE_PERCENTS",
     "CONTROL_SHARE",
     "LENGTH_NOTE_RATIO",
     "MAX_SHARE",
@@ -79,6 +81,9 @@ __all__ = [
 
 #: The answers a drill takes: a response by identity, or "About equally good" where the cohort offers it.
 CHOICES = ("A", "B", "tie")
+
+#: The confidences the drill offers, in percent: a rater chooses one for every answer (none is preselected).
+CONFIDENCE_PERCENTS = (50, 60, 70, 80, 90, 100)
 
 #: Word ratio from which the feedback note says the rater picked the longer answer.
 LENGTH_NOTE_RATIO = 1.5
@@ -235,7 +240,9 @@ class Feedback:
     ``gold_share`` is the share of experts for gold when they split (below 1),
     else None; ``split`` then reads it as ``"60/40"``. ``points`` is what the
     answer scores on the leaderboard
-    (:func:`calibration.scoring.ranked_probability_skill`, against the split).
+    (:func:`calibration.scoring.ranked_probability_skill`, against the split),
+    and ``points_at`` what the same answer would have scored at each of
+    :data:`CONFIDENCE_PERCENTS`, as ``(percent, points)`` pairs.
     ``repeat`` is True when the rater had answered the pair before: the answer
     counts in no score.
     """
@@ -248,6 +255,7 @@ class Feedback:
     repeat: bool = False
     gold_share: float | None = None
     points: float | None = None
+    points_at: tuple[tuple[int, float], ...] = ()
 
     @property
     def split(self) -> str | None:
@@ -371,8 +379,8 @@ def _drill(conn, rater_id: int, key: str) -> Drill | None:
 class DrillPage:
     """Everything the drill page shows, read in one transaction (:func:`open_drill`).
 
-    ``drill`` is the drill to work on: today's daily drill, or the latest
-    practice round when ``practice`` was asked for and the daily drill is done.
+    ``drill`` is the drill to work on: today's daily drill or, once it is done,
+    the day's latest practice round if there is one (so a reload resumes it).
     """
 
     daily: Drill
@@ -384,10 +392,14 @@ class DrillPage:
 def open_drill(
     store: Store, rater_id: int, bank: str, day: date, *, size: int, practice: bool = False
 ) -> DrillPage:
-    """The rater's daily drill (created on first use), the practice round if asked, and the streak.
+    """The rater's daily drill (created on first use), the practice round in progress, and the streak.
 
-    One read transaction when the drills exist; a first visit of the day (or
-    of a practice round) adds one write and one read to create it.
+    Once the daily drill is done, the drill to work on is the day's latest
+    practice round, read from the database: a reload, a new tab or another
+    server resumes it at its first unanswered pair. ``practice`` True starts
+    round 1 when the day has none yet. One read transaction when the drills
+    exist; a first visit of the day (or of a practice round) adds one write
+    and one read to create it.
     """
     _check_size(size)
     day = _day(day)
@@ -398,7 +410,7 @@ def open_drill(
         rounds = rows.drill_counts(conn, rater_id, f"practice:{day.isoformat()}:%")
         latest = _latest_round(rounds)
         current = None
-        if practice and daily is not None and daily.finished:
+        if daily is not None and daily.finished and (practice or latest > 0):
             current = _drill(conn, rater_id, drill_key(day, "practice", max(latest, 1)))
     if daily is None:
         daily = _create_drill(store, rater_id, bank, daily_key, size, None)
@@ -553,10 +565,14 @@ def feedback(pair: Mapping, choice: str, *, confidence: float | None = None) -> 
     share = pair.get("gold_confidence")
     share = None if share is None or share != share or share >= 1 else float(share)  # NaN: unknown
     points = None
+    points_at: tuple[tuple[int, float], ...] = ()
     if confidence is not None:
         points = float(
             ranked_probability_skill([choice], [confidence], [gold], [np.nan if share is None else share])[0]
         )
+        levels = [p / 100 for p in CONFIDENCE_PERCENTS]
+        other = skill_by_confidence(choice, gold, share, confidences=levels)
+        points_at = tuple(zip(CONFIDENCE_PERCENTS, other.tolist(), strict=True))
     note = None
     if correct is False and choice != "tie":
         mine, other = (0, 1) if choice == "A" else (1, 0)
@@ -583,6 +599,7 @@ def feedback(pair: Mapping, choice: str, *, confidence: float | None = None) -> 
         note=note,
         gold_share=share,
         points=points,
+        points_at=points_at,
     )
 
 

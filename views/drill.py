@@ -7,17 +7,17 @@ before the rater submits.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 import streamlit as st
 
 from storage.engine import DatabaseUnavailable
-from training import accounts, drills
-from views.common import FLASH, REVEAL, current_user, get_store, load_bank, require_user
+from training import accounts, debrief, drills
+from views.common import CHOSEN, FLASH, REVEAL, current_user, get_store, load_bank, require_user
 from views.guidelines import show_guidelines
 from views.rich_text import show_literal, show_markdown
 
-MODE = "paircal_drill_mode"
 store = get_store()
 user = require_user()
 info = accounts.cohort_info(store, user.cohort_id)
@@ -28,10 +28,9 @@ if not bank_name:
 bank = load_bank(bank_name).set_index("id")
 today = datetime.now(UTC).date()
 
-st.session_state.setdefault(MODE, "daily")
-page = drills.open_drill(
-    store, user.id, bank_name, today, size=info["drill_size"], practice=st.session_state[MODE] == "practice"
-)
+# Once the daily drill is done, the day's latest practice round is the one on screen: it is read
+# from the database, so a reload resumes it where it was.
+page = drills.open_drill(store, user.id, bank_name, today, size=info["drill_size"])
 daily, drill = page.daily, page.drill
 title = f"Practice round {page.latest_round}" if drill is not daily else "Today's drill"
 
@@ -61,14 +60,33 @@ def show_pair(item: drills.DrillItem) -> None:
             show_markdown(pair[f"response_{side.lower()}"])
 
 
-LEFT, RIGHT, EQUAL = "Response 1 (left)", "Response 2 (right)", "About equally good"
+# Words true in both layouts: side by side, Response 1 is on the left; on a narrow screen, where
+# Streamlit stacks the columns, it is on top. So the page never says "left" or "right".
+FIRST, SECOND, EQUAL = "Response 1", "Response 2", "About equally good"
+PICK_KEYS = {FIRST: "1", SECOND: "2", EQUAL: "3"}  # the key that picks each answer (a button shortcut)
+
+
+KEY_HINT = "Keys: 1 or 2 picks a response · 5 to 9 for 50 to 90 %, 0 for 100 % · Enter submits"
+
+
+def confidence_key(percent: int) -> str:
+    """The key that sets a confidence: its tens digit, 0 for 100 %."""
+    return str(percent // 10 % 10)
 
 
 def label_of(item: drills.DrillItem, identity: str) -> str:
     """What the page calls response ``identity`` ("A" or "B") of this item, or the tie answer."""
     if identity == "tie":
         return EQUAL
-    return LEFT if identity == item.left else RIGHT
+    return FIRST if identity == item.left else SECOND
+
+
+def identity_of(item: drills.DrillItem, label: str) -> str:
+    """The answer (``"A"``, ``"B"`` or ``"tie"``) that the page's ``label`` names for this item."""
+    if label == EQUAL:
+        return "tie"
+    other = "B" if item.left == "A" else "A"
+    return item.left if label == FIRST else other
 
 
 def split_sentence(item: drills.DrillItem, feedback: drills.Feedback) -> str | None:
@@ -86,43 +104,143 @@ def split_sentence(item: drills.DrillItem, feedback: drills.Feedback) -> str | N
     )
 
 
+def other_confidences(feedback: drills.Feedback, confidence: float | None) -> str:
+    """What the same answer would have scored at each confidence the drill offers, the rater's in bold."""
+    yours = None if confidence is None else round(100 * confidence)
+    cells = [
+        f"**{percent} %: {points:+.2f} (yours)**" if percent == yours else f"{percent} %: {points:+.2f}"
+        for percent, points in feedback.points_at
+    ]
+    return "The same answer at each confidence would have earned " + " · ".join(cells)
+
+
+def show_debrief(found: debrief.Debrief) -> None:
+    """The drill's figures beside the last 7 days', then a line on calibration and one on traps."""
+    mine, week = found.drill, found.week
+    if mine["n"] == 0:
+        st.caption("Every pair of this round had been answered before, so nothing in it is scored.")
+        return
+    before = week["n"] > 0
+
+    def compared(col, label: str, value: str, field: str, scale: float, unit: str, **kwargs) -> None:
+        """A metric with its change from the last 7 days; no arrow or colour when it rounds to nothing."""
+        change = None
+        if before and not math.isnan(mine[field]) and not math.isnan(week[field]):
+            change = round(scale * (mine[field] - week[field]), 0 if scale == 100 else 2)
+        if change is None:
+            text = None
+        elif change == 0:  # no arrow, no colour
+            text = "same as the last 7 days"
+            kwargs.update(delta_color="off", delta_arrow="off")
+        else:
+            text = f"{change:+.{0 if scale == 100 else 2}f}{unit} vs last 7 days"
+        col.metric(label, value, delta=text, **kwargs)
+
+    st.subheader("Debrief")
+    cols = st.columns(4)
+    compared(cols[0], "Accuracy", percent(mine["accuracy"]), "accuracy", 100, " points")
+    compared(
+        cols[1],
+        "Score per answer",
+        signed(mine["score"]),
+        "score",
+        1,
+        "",
+        help="The leaderboard's score: +1 for a sure right answer, 0 for 50 %, -3 for a sure wrong one.",
+    )
+    compared(
+        cols[2],
+        "Mean confidence",
+        percent(mine["mean_confidence"]),
+        "mean_confidence",
+        100,
+        " points",
+        delta_color="off",
+    )
+    cols[3].metric(
+        "Time per pair",
+        seconds(mine["seconds"]),
+        delta=None
+        if not before or math.isnan(week["seconds"])
+        else f"{seconds(week['seconds'])} in the last 7 days",
+        delta_color="off",
+        help="The median time from a pair shown to its answer.",
+    )
+    st.markdown(found.calibration)
+    show_literal(found.trap)  # it names a trap kind, which a bank's author wrote: drawn as written
+    if before:
+        st.caption(
+            f"Last 7 days: {int(week['n'])} answers, accuracy {percent(week['accuracy'])}, "
+            f"score {signed(week['score'])} per answer."
+        )
+    else:
+        st.caption("No answers in the 7 days before today to compare with.")
+    if found.repeats:
+        st.caption(f"{found.repeats} answers to pairs you had answered before are not counted.")
+
+
+def percent(value: float) -> str:
+    return "–" if math.isnan(value) else f"{round(100 * value)} %"
+
+
+def seconds(value: float) -> str:
+    if math.isnan(value):
+        return "–"
+    return "under 1 s" if value < 0.5 else f"{value:.0f} s"
+
+
+def signed(value: float) -> str:
+    return "–" if math.isnan(value) else f"{value:+.2f}"
+
+
 # Submit and Next act in callbacks, which Streamlit runs before the page's next run: one run per
 # click draws the result, where acting in the page and then calling st.rerun() would take two.
 
 
-def store_answer(rater_id: int, key: str, position: int, left: str) -> None:
-    """Submit: store the answer to the pair that was on screen (bound when the form was drawn).
+def chosen_for(key: str, position: int) -> dict:
+    """The answer and confidence chosen on screen for this item and not yet submitted (None: not yet)."""
+    chosen = st.session_state.get(CHOSEN)
+    if chosen is None or chosen["item"] != (key, position):
+        return {"item": (key, position), "pick": None, "confidence": None}
+    return chosen
+
+
+def choose(key: str, position: int, field: str, value: str | int) -> None:
+    """A pick or confidence button: remember the choice for this item until Submit."""
+    st.session_state[CHOSEN] = {**chosen_for(key, position), field: value}
+
+
+def store_answer(rater_id: int, key: str, position: int) -> None:
+    """Submit: store the answer to the pair that was on screen (bound when the buttons were drawn).
 
     That may not be the next unanswered pair if another tab answered it meanwhile. Without a
-    pick, nothing happens here and the page says what is missing. With the database out of
-    reach nothing is stored, and the page says so (an error raised in a callback would stop it).
+    pick and a confidence, nothing happens here and the page says what is missing. With the
+    database out of reach nothing is stored, and the page says so (an error raised in a
+    callback would stop it).
     """
     try:
-        _store_answer(rater_id, key, position, left)
+        _store_answer(rater_id, key, position)
     except DatabaseUnavailable:
         st.session_state[FLASH] = (
             "Your last answer was NOT saved: the database could not be reached. "
-            "Pick again and submit once more."
+            "Submit it once more (your choices stay selected until a reload)."
         )
 
 
-def _store_answer(rater_id: int, key: str, position: int, left: str) -> None:
-    pick = st.session_state.get("pick")
-    signed_in = current_user()  # checked again: the session may have ended since the form was drawn
-    if pick is None or signed_in is None or signed_in.id != rater_id:
+def _store_answer(rater_id: int, key: str, position: int) -> None:
+    chosen = chosen_for(key, position)
+    signed_in = current_user()  # checked again: the session may have ended since the page was drawn
+    if chosen["pick"] is None or chosen["confidence"] is None:
         return
-    if pick == EQUAL:
-        choice = "tie"
-    else:
-        choice = left if pick == LEFT else ("B" if left == "A" else "A")
-    confidence = st.session_state["confidence"] / 100
-    stored = drills.submit(get_store(), rater_id, key, position, choice, confidence)
+    if signed_in is None or signed_in.id != rater_id:
+        return
+    confidence = chosen["confidence"] / 100
+    stored = drills.submit(get_store(), rater_id, key, position, chosen["pick"], confidence)
     if stored is None:
         st.session_state[FLASH] = "You already answered this pair; an answer cannot be changed."
     # The feedback on the answer just stored is shown as it is; after a reload it is read back.
     st.session_state[REVEAL] = (key, position, stored)
-    for widget in ("pick", "confidence"):
-        st.session_state.pop(widget, None)
+    st.session_state.pop(CHOSEN, None)
 
 
 def hide_feedback() -> None:
@@ -166,10 +284,13 @@ if reveal and reveal[0] == drill.key:
                     else "."
                 )
             )
+            if feedback.points_at and not feedback.repeat:
+                st.caption(other_confidences(feedback, item.confidence))
             if feedback.repeat:
                 st.caption("Practice: you had answered this pair before, so this answer is not scored.")
         label = "Next pair" if not drill.finished else "Finish"
-        st.button(label, type="primary", key="next_pair", on_click=hide_feedback)
+        st.button(label, type="primary", key="next_pair", shortcut="Enter", on_click=hide_feedback)
+        st.caption(f"Key: Enter for {label}")
         st.stop()
 
 if drill.finished:
@@ -178,8 +299,9 @@ if drill.finished:
         if drill is daily
         else "Practice round done."
     )
+    show_debrief(debrief.drill_debrief(store, user.id, drill))
     c1, c2 = st.columns(2)
-    if c1.button("Practice more pairs", key="practice_more"):
+    if c1.button("Practice more pairs", key="practice_more", shortcut="P"):
         drills.get_or_create_drill(
             store,
             user.id,
@@ -189,7 +311,6 @@ if drill.finished:
             kind="practice",
             round=page.latest_round + 1,
         )
-        st.session_state[MODE] = "practice"
         st.rerun()
     c2.page_link("views/report.py", label="See my report", icon=":material/insights:")
     st.stop()
@@ -205,34 +326,56 @@ if item.repeat:
     )
 show_guidelines(user.cohort_id)  # the lead's guidelines, above the pair
 show_pair(item)
-with st.form(f"judge_{drill.key}"):
-    pick = st.radio(
-        "Which response is better?",
-        [LEFT, RIGHT, EQUAL] if info["tie_answers"] else [LEFT, RIGHT],
-        index=None,
-        horizontal=True,
-        key="pick",
-    )
-    st.slider(
-        "How sure are you?",
-        min_value=50,
-        max_value=100,
-        value=70,
-        step=5,
-        format="%d%%",
-        key="confidence",
-        help="50 % = a coin flip, 100 % = certain. Honest confidence scores best on the leaderboard."
-        + (
-            ' With "About equally good" it is how sure you are that neither is clearly better.'
-            if info["tie_answers"]
-            else ""
-        ),
-    )
-    submitted = st.form_submit_button(
-        "Submit",
-        type="primary",
-        on_click=store_answer,
-        args=(user.id, drill.key, item.position, item.left),
-    )
-if submitted and pick is None:  # store_answer stored nothing
-    st.error("Pick the better response first.")
+chosen = chosen_for(drill.key, item.position)
+ref = (drill.key, item.position)
+st.markdown("**Which response is better?**")
+with st.container(horizontal=True):
+    for label in [FIRST, SECOND, EQUAL] if info["tie_answers"] else [FIRST, SECOND]:
+        answer = identity_of(item, label)
+        st.button(
+            label,
+            key=f"pick_{PICK_KEYS[label]}",
+            shortcut=PICK_KEYS[label],
+            type="primary" if chosen["pick"] == answer else "secondary",
+            icon=":material/check:" if chosen["pick"] == answer else None,
+            on_click=choose,
+            args=(*ref, "pick", answer),
+        )
+st.markdown(
+    "**How sure are you?**",
+    help="50 % = a coin flip, 100 % = certain. Honest confidence scores best on the leaderboard."
+    + (
+        ' With "About equally good" it is how sure you are that neither is clearly better.'
+        if info["tie_answers"]
+        else ""
+    ),
+)
+with st.container(horizontal=True):
+    for percent in drills.CONFIDENCE_PERCENTS:
+        st.button(
+            f"{percent} %",
+            key=f"confidence_{percent}",
+            shortcut=confidence_key(percent),
+            type="primary" if chosen["confidence"] == percent else "secondary",
+            icon=":material/check:" if chosen["confidence"] == percent else None,
+            on_click=choose,
+            args=(*ref, "confidence", percent),
+        )
+submitted = st.button(
+    "Submit",
+    key="submit",
+    shortcut="Enter",
+    type="primary",
+    on_click=store_answer,
+    args=(user.id, drill.key, item.position),
+)
+st.caption(KEY_HINT + (" · 3 about equally good" if info["tie_answers"] else ""))
+if submitted:  # store_answer stored nothing: say what is missing
+    missing = chosen_for(drill.key, item.position)
+    if missing["pick"] is None:
+        st.error("Pick the better response first.")
+    if missing["confidence"] is None:
+        st.error(
+            "Choose how sure you are before submitting: no confidence is preselected, "
+            "so that your answer is your own."
+        )
