@@ -217,6 +217,8 @@ def test_a_new_judgment_reaches_the_cached_report_and_leaderboard(env):
 def test_tables_offer_no_live_formula_to_their_csv_download(env):
     """Streamlit's table toolbar downloads cells as they are: a rater named like a formula, with
     enough answers to be ranked, shows on the leaderboard and the lead console behind an apostrophe."""
+    from pairs.export import formula_like
+
     store, lead, _, invite = env
     sneaky = accounts.join_cohort(store, invite, '=HYPERLINK("http://evil.example","x")', "sneaky-password")
     today = datetime.now(UTC).date()
@@ -230,7 +232,8 @@ def test_tables_offer_no_live_formula_to_their_csv_download(env):
         raters = [str(v) for frame in at.dataframe if "rater" in frame.value for v in frame.value["rater"]]
         assert "'" + sneaky.name in raters, (page, raters)
         cells = [str(v) for frame in at.dataframe for v in frame.value.to_numpy().ravel()]
-        assert not [c for c in cells if c[:1] in ("=", "+", "@")], page
+        assert not [c for c in cells if formula_like(c)], page  # figures like "+20%" call nothing
+        assert not [c for c in cells if c[:1] in ("=", "@")], page
 
 
 def test_loading_the_demo_cohort_says_what_it_loaded(env):
