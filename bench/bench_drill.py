@@ -231,10 +231,14 @@ def run_interactions(
     # kind -> (click to drawn, click to the last server message before it), ms
     samples: dict[str, list[tuple[float, float]]] = {"submit": [], "next": [], "trivial": []}
     for position in range(warmup + n):
-        side = "Response 1" if position % 2 == 0 else "Response 2"  # right and wrong
-        for label in (side, "80 %"):  # each choice is a run of its own, finished before Submit
-            ours.get_by_role("button", name=label).click()
-            ours.locator('[data-testid="stBaseButton-primary"]', has_text=label).wait_for(timeout=60_000)
+        place = 1 if position % 2 == 0 else 2  # the first or the second response shown: right and wrong
+        choices = (
+            (f".st-key-pick_{place} button", f".st-key-pick_{place}"),
+            (".st-key-confidence_80 button", ".st-key-confidence_80"),
+        )
+        for button, holder in choices:  # each choice is a run of its own, finished before Submit
+            ours.locator(button).click()
+            ours.locator(f'{holder} [data-testid="stBaseButton-primary"]').wait_for(timeout=60_000)
             ours.wait_for_selector(IDLE, timeout=60_000)
         submit = timed_click(ours, ours.get_by_role("button", name="Submit"), GOLD)
         shown = pair_shown(f"Pair {position + 2} of {size}", marker(order[position + 1]))

@@ -73,11 +73,13 @@ def feedback(page):
     return page.get_by_text("Why:", exact=True)
 
 
-def choose(page, pick: str = "Response 1", confidence: str = "80 %") -> None:
-    """Click a response and a confidence (each a run of the page); wait until both show as chosen."""
-    for label in (pick, confidence):
-        page.get_by_role("button", name=label).click()
-        page.locator('[data-testid="stBaseButton-primary"]', has_text=label).wait_for(timeout=30_000)
+def choose(page, place: int = 1, confidence: str = "80 %") -> None:
+    """Click the ``place``-th response shown (1 or 2; each is named by its letter, A or B, in either
+    order) and a confidence (each a run of the page); wait until both show as chosen."""
+    page.locator(f".st-key-pick_{place} button").click()
+    page.locator(f'.st-key-pick_{place} [data-testid="stBaseButton-primary"]').wait_for(timeout=30_000)
+    page.get_by_role("button", name=confidence).click()
+    page.locator('[data-testid="stBaseButton-primary"]', has_text=confidence).wait_for(timeout=30_000)
 
 
 def _next(page, label: str = "Next pair") -> None:
@@ -142,9 +144,9 @@ def test_join_drill_three_items_then_download_report(server, browser, tmp_path):
 # -- crashes ---------------------------------------------------------------------------
 
 
-def _answer(page, position: int, size: int, side: str = "Response 1") -> None:
+def _answer(page, position: int, size: int, place: int = 1) -> None:
     page.get_by_text(f"Pair {position + 1} of {size}").wait_for(timeout=30_000)
-    choose(page, side)
+    choose(page, place)
     page.get_by_role("button", name="Submit").click()
     feedback(page).wait_for(timeout=30_000)
 
@@ -195,7 +197,7 @@ def test_sigkill_mid_drill_loses_nothing_and_the_drill_resumes(launch, browser, 
     assert stored() == planned[:4]
 
     page.get_by_text(f"Pair {5} of 10").wait_for(timeout=30_000)
-    choose(page, "Response 2")
+    choose(page, 2)
     page.get_by_role("button", name="Submit").click()
     restart_and_reload(page)  # 3: killed right after the click, before or after the write
     done = stored()

@@ -1,10 +1,10 @@
 """The drill in Chromium driven by the keyboard alone, and its words at a wide and a narrow width.
 
-A whole daily drill is answered with ``page.keyboard.press`` only: 1 or 2 picks a response,
+A whole daily drill is answered with ``page.keyboard.press`` only: A or B picks that response,
 5 to 9 and 0 set the confidence (50 to 90 %, 100 %), Enter submits and goes on. Enter before a
-confidence is chosen stores nothing and says why. At 400 px Streamlit stacks the two responses,
-so the page names them "Response 1" and "Response 2" (first and second in either layout) and
-never "left" or "right".
+confidence is chosen stores nothing and says why. The responses are named by their letters
+("Response A", "Response B") in whichever order the drill shows them, as the expert's reason
+names them; side by side at 1400 px, stacked at 400 px, and never "left" or "right".
 
 Screenshots go to the folder named by ``PAIRCAL_SHOTS`` (else the test's temporary folder).
 Skipped without Chromium unless ``PAIRCAL_REQUIRE_BROWSER=1``.
@@ -74,7 +74,7 @@ def test_a_whole_drill_by_keyboard_alone(rater, browser, tmp_path):  # noqa: F81
     page.goto(server.url + sign_in_path(store, ravi.id))
     today = now.date()
     drill = drills.get_or_create_drill(store, ravi.id, "starter", today, size=SIZE)
-    presses = [("1", "8"), ("2", "6"), ("1", "0"), ("2", "5")]  # (pick, confidence) per pair
+    presses = [("A", "8"), ("B", "6"), ("A", "0"), ("B", "5")]  # (pick, confidence) per pair
 
     for position, (pick, tens) in enumerate(presses):
         ready(page, f"Pair {position + 1} of {SIZE}")
@@ -106,7 +106,7 @@ def test_a_whole_drill_by_keyboard_alone(rater, browser, tmp_path):  # noqa: F81
     # P starts a practice round; one pair answered by keys, then a reload resumes the round there
     press(page, "P", page.get_by_text("Practice round 1"))
     ready(page, f"Pair 1 of {SIZE}")
-    press(page, "1", selected(page, "Response 1"))
+    press(page, "B", selected(page, "Response B"))
     press(page, "9", selected(page, "90 %"))
     press(page, "Enter", feedback(page))
     page.reload()
@@ -116,9 +116,8 @@ def test_a_whole_drill_by_keyboard_alone(rater, browser, tmp_path):  # noqa: F81
     stored = store.export_judgments().set_index("pair_id")
     assert len(stored) == 2 + SIZE + 1  # yesterday's, the daily drill's and one practice answer
     for item, (pick, tens) in zip(drill.items, presses, strict=True):
-        other = "B" if item.left == "A" else "A"
         row = stored.loc[item.pair_id]
-        assert row["choice"] == (item.left if pick == "1" else other)  # Response 1 is the drill's first
+        assert row["choice"] == pick  # the key names the response by its letter, wherever it is shown
         assert row["confidence"] == (1.0 if tens == "0" else int(tens) / 10)
 
 
@@ -128,19 +127,27 @@ def test_the_words_for_the_two_responses_are_true_wide_and_narrow(rater, browser
         page = browser.new_page(viewport={"width": width, "height": 1100})
         page.goto(server.url + sign_in_path(store, ravi.id))
         ready(page, f"Pair {position + 1} of {SIZE}")
-        first, second = (page.get_by_text(f"Response {n}", exact=True).first for n in (1, 2))
+        item = drills.get_or_create_drill(
+            store, ravi.id, "starter", datetime.now(UTC).date(), size=SIZE
+        ).items[position]
+        shown = [item.left, "B" if item.left == "A" else "A"]  # the drill's order
+        first, second = (page.get_by_text(f"Response {letter}", exact=True).first for letter in shown)
         one, two = first.bounding_box(), second.bounding_box()
         assert one is not None and two is not None
-        if width == 1400:  # side by side: Response 1 on the left
+        if width == 1400:  # side by side: the drill's first on the left
             assert abs(one["y"] - two["y"]) < 5 and one["x"] < two["x"]
-        else:  # stacked: Response 1 on top
+        else:  # stacked: the drill's first on top
             assert two["y"] > one["y"] + 50
         body = page.inner_text("body").lower()
         assert "(left)" not in body and "(right)" not in body
         page.screenshot(path=str(shots(tmp_path) / f"pair_{width}.png"), full_page=True)
-        press(page, "2", selected(page, "Response 2"))
+        press(page, shown[1], selected(page, f"Response {shown[1]}"))
         press(page, "7", selected(page, "70 %"))
         press(page, "Enter", feedback(page))
+        gold = store.load_bank("starter").set_index("id").loc[item.pair_id, "gold"]
+        if gold in ("A", "B"):  # the feedback names the gold by the letter shown above the response
+            said = "is better" if gold == shown[1] else "The expert preferred"
+            assert f"Response {gold}" in page.get_by_text(said).first.inner_text()
         body = page.inner_text("body").lower()
         assert "(left)" not in body and "(right)" not in body
         page.get_by_text("The same answer at each confidence").scroll_into_view_if_needed()

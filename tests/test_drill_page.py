@@ -43,7 +43,7 @@ def drilling(app_store):
 
 
 def choose(at: AppTest) -> AppTest:
-    """Pick Response 1 at 80 %: two clicks, each a run of its own, before Submit."""
+    """Pick the first response shown at 80 %: two clicks, each a run of its own, before Submit."""
     at = at.button(key="pick_1").click().run()
     return at.button(key="confidence_80").click().run()
 
@@ -205,3 +205,37 @@ def test_each_answer_shows_its_points_at_every_confidence_and_the_drill_ends_wit
     assert any(expected.trap in str(h.proto.body) for h in at.get("html"))  # drawn literally
     assert "Last 7 days: 2 answers" in " ".join(str(c.value) for c in at.caption)
     assert "Mean confidence" in [m.label for m in at.metric] and "80 %" in [m.value for m in at.metric]
+
+
+def test_each_response_is_named_by_its_letter_as_the_reason_names_it(app_store):
+    """Whichever order the drill draws, the captions, the answer buttons and the feedback call the
+    responses "Response A" and "Response B": the expert's reason says A and B too."""
+    from datetime import UTC, datetime
+
+    from tests.test_app import app_as
+    from training import drills
+
+    store = app_store
+    _, invite = accounts.create_cohort(store, "alpha", "lena", "lead-password")
+    rater = accounts.join_cohort(store, invite, "ravi", "rater-password")
+    drill = drills.get_or_create_drill(store, rater.id, "starter", datetime.now(UTC).date(), size=10)
+    lefts = [item.left for item in drill.items]
+    assert set(lefts) == {"A", "B"}  # the drill shows both orders, so the test sees both
+    bank = store.load_bank("starter").set_index("id")
+    at = app_as(store, rater, "views/drill.py")
+    for item in drill.items[:4]:
+        shown = [item.left, "B" if item.left == "A" else "A"]
+        picks = [b.label for b in at.button if b.key and b.key.startswith("pick_")]
+        assert picks == [f"Response {x}" for x in shown]
+        captions = [c.value for c in at.caption if c.value.startswith("Response ")]
+        assert captions == [f"Response {x}" for x in shown]
+        at = submit(at.button(key="pick_2").click().run().button(key="confidence_70").click().run())
+        assert not at.exception, at.exception
+        gold = bank.loc[item.pair_id, "gold"]
+        said = " ".join(
+            [m.value for m in at.success] + [m.value for m in at.error] + [m.value for m in at.info]
+        )
+        if gold in ("A", "B"):
+            assert f"Response {gold}" in said
+        assert f"You said Response {shown[1]} with 70% confidence" in " ".join(c.value for c in at.caption)
+        at = at.button(key="next_pair").click().run()

@@ -1,4 +1,4 @@
-"""Today's drill: a prompt, two responses side by side, pick one and say how sure you are.
+"""Today's drill: a prompt, two responses side by side (A and B, in either order), pick one and say how sure.
 
 The gold, the rationale and the trap kind are read from the database only
 after the judgment is stored, so nothing about the answer reaches the browser
@@ -47,26 +47,33 @@ if flash := st.session_state.pop(FLASH, None):
 
 
 def show_pair(item: drills.DrillItem) -> None:
-    """The prompt and the two responses, the drill's left one on the left."""
+    """The prompt and the two responses, in the drill's order, each under its own letter."""
     pair = bank.loc[item.pair_id]
-    right = "B" if item.left == "A" else "A"
     st.markdown("**Prompt**")
     with st.container(border=True):
         show_markdown(pair["prompt"])
-    left_col, right_col = st.columns(2)
-    for col, label, side in ((left_col, "Response 1", item.left), (right_col, "Response 2", right)):
+    for col, identity in zip(st.columns(2), order_of(item), strict=True):
         with col.container(border=True):
-            st.caption(label)
-            show_markdown(pair[f"response_{side.lower()}"])
+            st.caption(name_of(identity))
+            show_markdown(pair[f"response_{identity.lower()}"])
 
 
-# Words true in both layouts: side by side, Response 1 is on the left; on a narrow screen, where
-# Streamlit stacks the columns, it is on top. So the page never says "left" or "right".
-FIRST, SECOND, EQUAL = "Response 1", "Response 2", "About equally good"
-PICK_KEYS = {FIRST: "1", SECOND: "2", EQUAL: "3"}  # the key that picks each answer (a button shortcut)
+# A response is called by its own letter, wherever the drill places it: the expert's reason says
+# "A" and "B" for the pair's two responses, and so does the screen, in either order and in either
+# layout (side by side, or stacked on a narrow screen), so the page never says "left" or "right".
+EQUAL = "About equally good"
+PICK_KEYS = {"A": "A", "B": "B", "tie": "E"}  # the key that picks each answer (a button shortcut)
+KEY_HINT = "Keys: A or B picks that response · 5 to 9 for 50 to 90 %, 0 for 100 % · Enter submits"
 
 
-KEY_HINT = "Keys: 1 or 2 picks a response · 5 to 9 for 50 to 90 %, 0 for 100 % · Enter submits"
+def order_of(item: drills.DrillItem) -> tuple[str, str]:
+    """The item's two responses by letter, in the order the page shows them (the drill's ``left`` first)."""
+    return (item.left, "B" if item.left == "A" else "A")
+
+
+def name_of(identity: str) -> str:
+    """What the page calls an answer: "Response A", "Response B" or "About equally good"."""
+    return EQUAL if identity == "tie" else f"Response {identity}"
 
 
 def confidence_key(percent: int) -> str:
@@ -74,22 +81,7 @@ def confidence_key(percent: int) -> str:
     return str(percent // 10 % 10)
 
 
-def label_of(item: drills.DrillItem, identity: str) -> str:
-    """What the page calls response ``identity`` ("A" or "B") of this item, or the tie answer."""
-    if identity == "tie":
-        return EQUAL
-    return FIRST if identity == item.left else SECOND
-
-
-def identity_of(item: drills.DrillItem, label: str) -> str:
-    """The answer (``"A"``, ``"B"`` or ``"tie"``) that the page's ``label`` names for this item."""
-    if label == EQUAL:
-        return "tie"
-    other = "B" if item.left == "A" else "A"
-    return item.left if label == FIRST else other
-
-
-def split_sentence(item: drills.DrillItem, feedback: drills.Feedback) -> str | None:
+def split_sentence(feedback: drills.Feedback) -> str | None:
     """The sentence "Experts split 60/40: ..." for a pair the experts split on; None when they agreed."""
     if feedback.split is None:
         return None
@@ -97,7 +89,7 @@ def split_sentence(item: drills.DrillItem, feedback: drills.Feedback) -> str | N
     if feedback.gold == "tie":
         view = f"{majority} % rated them about equally good, {minority} % preferred one of them"
     else:
-        view = f"{majority} % preferred {label_of(item, feedback.gold)}, {minority} % the other one"
+        view = f"{majority} % preferred {name_of(feedback.gold)}, {minority} % the other one"
     return (
         f"Experts split {feedback.split}: {view}. On a pair like this the best confidence is the "
         f"experts' own split, so a sure answer scores less than an honest {majority} %."
@@ -262,12 +254,12 @@ if reveal and reveal[0] == drill.key:
             elif feedback.correct and feedback.gold == "tie":
                 st.success("You agreed with the expert: the two responses are about equally good.")
             elif feedback.correct:
-                st.success(f"You agreed with the expert: {label_of(item, feedback.gold)} is better.")
+                st.success(f"You agreed with the expert: {name_of(feedback.gold)} is better.")
             elif feedback.gold == "tie":
                 st.error("The expert rated these two responses as equally good.")
             else:
-                st.error(f"The expert preferred {label_of(item, feedback.gold)}.")
-            if split := split_sentence(item, feedback):
+                st.error(f"The expert preferred {name_of(feedback.gold)}.")
+            if split := split_sentence(feedback):
                 st.info(split)
             why = feedback.rationale or "No reason was given for this pair."
             st.markdown("**Why:**")
@@ -277,7 +269,7 @@ if reveal and reveal[0] == drill.key:
             if feedback.note:
                 st.warning(feedback.note)
             st.caption(
-                f"You said {label_of(item, item.choice)} with {item.confidence:.0%} confidence"
+                f"You said {name_of(item.choice)} with {item.confidence:.0%} confidence"
                 + (
                     f"; this answer scores {feedback.points:+.2f} on the leaderboard."
                     if feedback.points is not None and not feedback.repeat
@@ -330,12 +322,12 @@ chosen = chosen_for(drill.key, item.position)
 ref = (drill.key, item.position)
 st.markdown("**Which response is better?**")
 with st.container(horizontal=True):
-    for label in [FIRST, SECOND, EQUAL] if info["tie_answers"] else [FIRST, SECOND]:
-        answer = identity_of(item, label)
+    answers = [*order_of(item), "tie"] if info["tie_answers"] else list(order_of(item))
+    for place, answer in enumerate(answers, start=1):  # keys by place: pick_1 is the first shown
         st.button(
-            label,
-            key=f"pick_{PICK_KEYS[label]}",
-            shortcut=PICK_KEYS[label],
+            name_of(answer),
+            key=f"pick_{place}",
+            shortcut=PICK_KEYS[answer],
             type="primary" if chosen["pick"] == answer else "secondary",
             icon=":material/check:" if chosen["pick"] == answer else None,
             on_click=choose,
@@ -369,7 +361,7 @@ submitted = st.button(
     on_click=store_answer,
     args=(user.id, drill.key, item.position),
 )
-st.caption(KEY_HINT + (" · 3 about equally good" if info["tie_answers"] else ""))
+st.caption(KEY_HINT + (" · E about equally good" if info["tie_answers"] else ""))
 if submitted:  # store_answer stored nothing: say what is missing
     missing = chosen_for(drill.key, item.position)
     if missing["pick"] is None:
