@@ -72,8 +72,16 @@ prepared = data.prepared() if data is not None else pd.DataFrame()
 @st.cache_data(show_spinner="Building the cohort report...", max_entries=8)
 def cohort_report(cohort: str, cohort_id: int, bank: str, version: tuple[int, ...], day: date) -> dict:
     """The cohort's bias report, built once per version of its judgments and bank, and day (streaks)."""
+    from calibration.tracks import bank_domains  # the per-track figures, where the bank has domains
+
     cache = cohort_data.cohort_cache(cohort, cohort_id, bank)
-    return build_report(cache.prepared(), n_boot=300, simulated=cache.simulated(), streaks=cache.streaks(day))
+    return build_report(
+        cache.prepared(),
+        n_boot=300,
+        simulated=cache.simulated(),
+        streaks=cache.streaks(day),
+        domains=bank_domains(load_bank(bank, version[-1])),  # version ends with the bank's revision
+    )
 
 
 def forget_cached_statistics() -> None:
