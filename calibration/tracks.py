@@ -212,15 +212,10 @@ def cohort_track_accuracy(
         }
     )
     if pooled is not None and len(out) == 1:
-        fits = [pooled]
+        fits = pooled.assign(rater=out["track"].iloc[0])
     else:
-        codes = pd.Index(out["track"]).get_indexer(track)
-        order = np.argsort(codes, kind="stable")
-        bounds = np.searchsorted(codes[order], np.arange(len(out) + 1))
-        fits = [pooled_bias(prepared.iloc[order[a:b]]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-    labels = [str(i) for i in range(len(out))]
-    long = pd.concat([fit.assign(rater=label) for fit, label in zip(fits, labels, strict=True)])
-    return out.join(pd.DataFrame(_wide(long, labels)))[COHORT_TRACK_COLUMNS]
+        fits = pooled_bias(prepared, by=track)  # one design matrix, a model per track
+    return out.join(pd.DataFrame(_wide(fits, out["track"].to_numpy())))[COHORT_TRACK_COLUMNS]
 
 
 def _track_of(prepared: pd.DataFrame, domains: Mapping[str, str] | pd.Series) -> np.ndarray:
