@@ -75,8 +75,8 @@ _COHORT_TRACK_HEADER = [*_TRACK_HEADER[:1], "raters", *_TRACK_HEADER[1:]]
 
 _COHORT_TRACK_NOTE = (
     "Accuracy pools every rater's decided judgments on the track; the odds ratios are the cohort's "
-    "model fitted on the track's judgments, with intervals robust to each rater's own habits. "
-    "n/a: fewer than 30 decided judgments on the track (or one rater)."
+    "model fitted on the track's judgments, with intervals robust to each rater's own habits; "
+    "(clear): the interval leaves out 1. n/a: fewer than 30 decided judgments on the track (or one rater)."
 )
 
 
