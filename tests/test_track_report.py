@@ -304,3 +304,35 @@ def test_a_bank_without_domains_has_no_track_section_and_says_nothing(cohort_pla
         assert "Tracks" not in captured.out and "by track" not in captured.out
         assert NO_DOMAIN not in captured.out
         assert captured.err == ""
+
+
+# --- the lead console's export ----------------------------------------------------------------
+
+
+def test_the_console_exports_the_cohort_report_with_its_tracks(app_store, monkeypatch):
+    import calibration.report
+    from tests.test_app import app_as
+    from training import accounts
+
+    store = app_store
+    lead, _ = accounts.create_cohort(store, "alpha", "lena", "lead-password")
+    built = []
+    original = calibration.report.build_report
+
+    def recording(*args, **kwargs):
+        built.append(original(*args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(calibration.report, "build_report", recording)  # the page imports it on each run
+    at = app_as(store, lead, "views/lead.py")
+    at.button(key="load_demo").click().run()
+    at.button(key="build_cohort_report").click().run()
+    assert not at.exception, at.exception
+    (report,) = [r for r in built if "cohort" in r]
+    starter = {d for d in store.load_bank("starter")["domain"] if d}
+    cohort = report["cohort"]["tracks"]
+    assert {t["track"] for t in cohort} <= starter and len(cohort) > 1
+    for t in cohort:
+        rows = [row for r in report["raters"] for row in r["tracks"] if row["track"] == t["track"]]
+        assert t["n"] == sum(row["n"] for row in rows) and t["n_raters"] == len(rows)
+    assert "Cohort by track" in to_html(report)
