@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 from scipy import special  # scipy.stats, slow to import, only where a test needs it
 
-from calibration.data import sided, split_ties
+from calibration.data import sided, sided_mask, split_ties
 from calibration.firth import firth_logistic
 from calibration.intervals import wilson_interval
 
@@ -218,7 +218,13 @@ def bias_by_rater(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS) -> pd.D
     return _assemble(raters, estimates, counts, reasons, _wald, subject="you")
 
 
-def pooled_bias(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS, min_raters: int = 2) -> pd.DataFrame:
+def pooled_bias(
+    prepared: pd.DataFrame,
+    *,
+    min_n: int = MIN_JUDGMENTS,
+    min_raters: int = 2,
+    by: np.ndarray | pd.Series | None = None,
+) -> pd.DataFrame:
     r"""The cohort's bias: one model on every rater's decided judgments.
 
     The model is that of :func:`bias_by_rater`, fitted once (Firth) on all
@@ -249,11 +255,22 @@ def pooled_bias(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS, min_rater
         recorded).
     min_raters : int, default 2
         Raters needed for a cluster-robust interval (at least 2).
+    by : array-like of str, optional
+        A group of each judgment (one per row of ``prepared``, e.g. its
+        track): the model is then fitted on each group's judgments apart, as
+        if each group were the cohort, from one design matrix.
 
     Returns
     -------
     DataFrame
-        Columns :data:`BIAS_COLUMNS`, three rows with ``rater = "cohort"``.
+        Columns :data:`BIAS_COLUMNS`, three rows with ``rater = "cohort"``; with
+        ``by``, three rows per group, ``rater`` naming the group, groups sorted.
+
+    Raises
+    ------
+    ValueError
+        If ``min_n`` or ``min_raters`` is not a valid count, or ``by`` does not
+        have one value per judgment.
 
     References
     ----------
@@ -266,12 +283,26 @@ def pooled_bias(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS, min_rater
     min_n = _check_min_n(min_n)
     if isinstance(min_raters, bool) or not isinstance(min_raters, (int, np.integer)) or min_raters < 2:
         raise ValueError(f"min_raters must be an integer >= 2; got {min_raters!r}.")
+    if by is not None and len(by) != len(prepared):
+        raise ValueError(f"by has {len(by)} values for {len(prepared)} judgments; it needs one per judgment.")
     design = _design(prepared)
-    code, X, y = design["code"], design["X"], design["y"]
+    if by is None:
+        return _pooled_fit(design, np.ones(len(design["y"]), dtype=bool), "cohort", min_n, min_raters)
+    group, labels = pd.factorize(np.asarray(by, dtype=object), sort=True, use_na_sentinel=False)
+    group = group[design["kept"]]
+    fits = [_pooled_fit(design, group == g, label, min_n, min_raters) for g, label in enumerate(labels)]
+    return pd.concat(fits, ignore_index=True)
+
+
+def _pooled_fit(design: dict, rows: np.ndarray, label: str, min_n: int, min_raters: int) -> pd.DataFrame:
+    """The pooled model of :func:`pooled_bias` on the design's ``rows``, its three rows named ``label``."""
+    code, X, y = design["code"][rows], design["X"][rows], design["y"][rows]
     total = len(y)
-    raters_with = np.bincount(code, minlength=len(design["raters"])) > 0
-    raters_left = design["n_left"] > 0
-    n_left = int(design["n_left"].sum())
+    known = X[:, 0] != 0  # the side shown on the left was recorded
+    n_raters = len(design["raters"])
+    raters_with = np.bincount(code, minlength=n_raters) > 0
+    raters_left = np.bincount(code[known], minlength=n_raters) > 0
+    n_left = int(known.sum())
     with_position = n_left >= min_n and raters_left.sum() >= min_raters
     X[:, 0] *= with_position
 
@@ -287,8 +318,8 @@ def pooled_bias(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS, min_rater
     cov = np.full((len(_DESIGN), len(_DESIGN)), np.nan)
     groups = 0
     if reason is None:
-        rows, weights = _distinct_rows(X, y)
-        fit = firth_logistic(X[rows][None], y[rows][None], weights[None].astype(float))
+        distinct, weights = _distinct_rows(X, y)
+        fit = firth_logistic(X[distinct][None], y[distinct][None], weights[None].astype(float))
         if not fit.converged[0]:
             reason = "Not estimable for the cohort: the model did not converge."
         else:
@@ -312,7 +343,7 @@ def pooled_bias(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS, min_rater
     def t_test(beta, se):
         return _wald(beta, se, df=max(groups - 1, 1))
 
-    return _assemble(np.array(["cohort"], dtype=object), estimates, counts, reasons, t_test, subject="cohort")
+    return _assemble(np.array([label], dtype=object), estimates, counts, reasons, t_test, subject="cohort")
 
 
 def plain_rates(prepared: pd.DataFrame) -> pd.DataFrame:
@@ -558,10 +589,12 @@ def _design(prepared: pd.DataFrame) -> dict:
 
     Returns a dict with ``raters`` (ids, first-appearance order), ``code`` (rater
     index per row), ``X`` (N, 4) in :data:`_DESIGN` order, ``y`` (N,), ``n`` and
-    ``n_left`` (decided judgments, and those with ``left`` known, per rater).
+    ``n_left`` (decided judgments, and those with ``left`` known, per rater), and
+    ``kept`` (which rows of ``prepared`` are the N rows).
     """
     _require(prepared, _NEEDED)
-    decided = sided(prepared)  # a tie answer chose neither side: it says nothing about a pull
+    kept = sided_mask(prepared)  # a tie answer chose neither side: it says nothing about a pull
+    decided = prepared[kept]
     raters, code = _rater_codes(prepared, decided)
     # the side each row is oriented towards ("first"): the left one, or A when unknown;
     # whole-column comparisons, no per-row Python strings (slow at a million judgments)
@@ -585,7 +618,7 @@ def _design(prepared: pd.DataFrame) -> dict:
     y = is_first("choice").astype(float)
     n = np.bincount(code, minlength=len(raters))
     n_left = np.bincount(code[known], minlength=len(raters))
-    return {"raters": raters, "code": code, "X": X, "y": y, "n": n, "n_left": n_left}
+    return {"raters": raters, "code": code, "X": X, "y": y, "n": n, "n_left": n_left, "kept": kept}
 
 
 def _rater_codes(prepared: pd.DataFrame, decided: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

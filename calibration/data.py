@@ -72,6 +72,7 @@ __all__ = [
     "first_answers",
     "prepare",
     "sided",
+    "sided_mask",
     "split_ties",
 ]
 
@@ -283,8 +284,28 @@ def sided(prepared: pd.DataFrame) -> pd.DataFrame:
     >>> sided(j).index.tolist()
     [0]
     """
-    keep = ~prepared["tie"].to_numpy(dtype=bool) & prepared["choice"].ne("tie").to_numpy(dtype=bool)
-    return prepared[keep]
+    return prepared[sided_mask(prepared)]
+
+
+def sided_mask(prepared: pd.DataFrame) -> np.ndarray:
+    """Which judgments :func:`sided` keeps, as a boolean array in the frame's order.
+
+    Parameters
+    ----------
+    prepared : DataFrame
+        As for :func:`sided`.
+
+    Returns
+    -------
+    ndarray of bool
+        True where gold is not a tie and the answer is not a tie.
+
+    Examples
+    --------
+    >>> sided_mask(pd.DataFrame({"choice": ["A", "tie", "B"], "tie": [False, False, True]})).tolist()
+    [True, False, False]
+    """
+    return ~prepared["tie"].to_numpy(dtype=bool) & prepared["choice"].ne("tie").to_numpy(dtype=bool)
 
 
 def _optional(frame: pd.DataFrame, column: str, dtype) -> np.ndarray:

@@ -35,6 +35,10 @@ def _pct(x: Any) -> str:
     return "n/a" if x is None else f"{x:.0%}"
 
 
+def _pct_interval(low: Any, high: Any) -> str:
+    return "n/a" if low is None or high is None else f"{low:.0%}-{high:.0%}"
+
+
 def _bias_table_md(bias: dict[str, Any]) -> list[str]:
     rows = ["| effect | odds ratio | 95 % CI | p | unit |", "| --- | --- | --- | --- | --- |"]
     for effect in EFFECTS:
@@ -54,7 +58,7 @@ def _bins_md(bins: list[dict[str, Any]]) -> list[str]:
         "| --- | --- | --- | --- | --- |",
     ]
     for b in bins:
-        ci = "n/a" if b["ci_low"] is None else f"{b['ci_low']:.0%}-{b['ci_high']:.0%}"
+        ci = _pct_interval(b["ci_low"], b["ci_high"])
         rows.append(f"| {b['bin']} | {_pct(b['confidence'])} | {_pct(b['accuracy'])} | {ci} | {b['n']} |")
     return rows
 
@@ -68,9 +72,23 @@ _TRACK_HEADER = [
 ]
 
 
+_COHORT_TRACK_HEADER = [*_TRACK_HEADER[:1], "raters", *_TRACK_HEADER[1:]]
+
+_COHORT_TRACK_NOTE = (
+    "Accuracy pools every rater's decided judgments on the track; the odds ratios are the cohort's "
+    "model fitted on the track's judgments, with intervals robust to each rater's own habits; "
+    "(clear): the interval leaves out 1. n/a: fewer than 30 decided judgments on the track (or one rater)."
+)
+
+
 def _track_cells(t: dict[str, Any]) -> list[str]:
-    """One row of the per-track table: accuracy with its interval, then each effect's odds ratio."""
-    cells = [str(t["track"]), str(t["n"]), _pct(t["accuracy"]), f"{_pct(t['ci_low'])}-{_pct(t['ci_high'])}"]
+    """One row of a per-track table: accuracy with its interval, then each effect's odds ratio.
+
+    A cohort's row (with ``n_raters``) has the number of raters after the track.
+    """
+    cells = [str(t["track"]), str(t["n"]), _pct(t["accuracy"]), _pct_interval(t["ci_low"], t["ci_high"])]
+    if "n_raters" in t:
+        cells.insert(1, str(t["n_raters"]))
     for effect in EFFECTS:
         odds = t.get(f"{effect}_or")
         if odds is None:
@@ -79,6 +97,14 @@ def _track_cells(t: dict[str, Any]) -> list[str]:
         mark = " (clear)" if t.get(f"{effect}_significant") else ""
         cells.append(f"{odds:.2f} ({_fmt(t[f'{effect}_ci_low'])}-{_fmt(t[f'{effect}_ci_high'])}){mark}")
     return cells
+
+
+def _tracks_md(tracks: list[dict[str, Any]], header: list[str]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    for t in tracks:
+        cells = _track_cells(t)
+        lines.append("| " + " | ".join([_md(cells[0]), *cells[1:]]) + " |")
+    return lines
 
 
 def _alpha_sentence(a: dict[str, Any]) -> str:
@@ -125,14 +151,10 @@ def _rater_md(r: dict[str, Any]) -> list[str]:
     for t in r["tags"]:
         lines.append(
             f"| {_md(t['tag'])} | {t['n']} | {_pct(t['accuracy'])} | "
-            f"{_pct(t['ci_low'])}-{_pct(t['ci_high'])} | {'yes' if t['weak_spot'] else ''} |"
+            f"{_pct_interval(t['ci_low'], t['ci_high'])} | {'yes' if t['weak_spot'] else ''} |"
         )
     if r.get("tracks"):
-        lines += ["", "### Tracks", "", "| " + " | ".join(_TRACK_HEADER) + " |"]
-        lines.append("| " + " | ".join("---" for _ in _TRACK_HEADER) + " |")
-        for t in r["tracks"]:
-            cells = _track_cells(t)
-            lines.append("| " + " | ".join([_md(cells[0]), *cells[1:]]) + " |")
+        lines += ["", "### Tracks", "", *_tracks_md(r["tracks"], _TRACK_HEADER)]
     return lines + [""]
 
 
@@ -188,6 +210,9 @@ def to_markdown(report: dict[str, Any]) -> str:
     c = report["cohort"]
     lines += ["## Cohort", ""] + [f"- {_md(s)}" for s in c["verdict"]] + [""]
     lines += ["### Cohort bias (pooled, cluster-robust intervals)", ""] + _bias_table_md(c["bias"]) + [""]
+    if c.get("tracks"):
+        lines += ["### Cohort by track", "", _COHORT_TRACK_NOTE, ""]
+        lines += _tracks_md(c["tracks"], _COHORT_TRACK_HEADER) + [""]
     lines += [
         "### Leaderboard",
         "",
@@ -327,7 +352,7 @@ def _rater_html(r: dict[str, Any], *, with_charts: bool) -> str:
                     b["bin"],
                     _pct(b["confidence"]),
                     _pct(b["accuracy"]),
-                    f"{_pct(b['ci_low'])}-{_pct(b['ci_high'])}",
+                    _pct_interval(b["ci_low"], b["ci_high"]),
                     b["n"],
                 ]
                 for b in cal["bins"]
@@ -345,7 +370,7 @@ def _rater_html(r: dict[str, Any], *, with_charts: bool) -> str:
                     t["tag"],
                     t["n"],
                     _pct(t["accuracy"]),
-                    f"{_pct(t['ci_low'])}-{_pct(t['ci_high'])}",
+                    _pct_interval(t["ci_low"], t["ci_high"]),
                     "yes" if t["weak_spot"] else "",
                 ]
                 for t in r["tags"]
@@ -396,6 +421,11 @@ def to_html(report: dict[str, Any]) -> str:
         )
         parts.append(_charts_html({"bias": c["bias"], "calibration": c["calibration"], "tags": []}))
         parts.append("<h3>Cohort bias (pooled, cluster-robust intervals)</h3>" + _bias_html(c["bias"]))
+        if c.get("tracks"):
+            parts.append(
+                f"<h3>Cohort by track</h3><p class='muted'>{html.escape(_COHORT_TRACK_NOTE)}</p>"
+                + _table_html([_track_cells(t) for t in c["tracks"]], _COHORT_TRACK_HEADER)
+            )
         board = [
             [
                 "-" if row["rank"] is None else int(row["rank"]),

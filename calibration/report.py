@@ -35,6 +35,8 @@ Schema (``build_report(..., rater=ID)`` gives one rater object; without
       agreement: {alpha, ci_low, ci_high, n_raters, n_pairs, reason},
       leaderboard: [rows of calibration.leaderboard.leaderboard],
       gold_audit: [rows of calibration.items.item_table flagged gold_doubtful],
+      tracks: [{track, n_raters, n, correct, accuracy, ci_low, ci_high,
+                length_or, ..., position_significant}]  (empty without ``domains``),
       verdict: [sentences]
 
 ``simulated`` (and the cohort's ``simulated_raters``) says which raters the
@@ -56,8 +58,10 @@ the experts' split (the leaderboard's ``raw_score``; null without confidences).
 
 Per track (``build_report(..., domains=...)``, the domain of each pair): each
 rater's accuracy and bias on the pairs of each domain of the bank
-(:func:`calibration.tracks.track_accuracy`); a report built without
-``domains`` has ``tracks: []``.
+(:func:`calibration.tracks.track_accuracy`), and the cohort's
+(:func:`calibration.tracks.cohort_track_accuracy`: the raters' counts summed,
+the pooled bias model on each track); a report built without ``domains`` has
+``tracks: []`` in every rater object and in the cohort object.
 
 NaN is written as ``null``.
 """
@@ -79,7 +83,7 @@ from calibration.intervals import wilson_interval
 from calibration.items import item_table
 from calibration.leaderboard import leaderboard
 from calibration.scoring import ranked_probability_skill
-from calibration.tracks import TRACK_COLUMNS, track_accuracy
+from calibration.tracks import TRACK_COLUMNS, cohort_track_accuracy, track_accuracy
 
 __all__ = ["CHARTS_FOR_AT_MOST", "FORMATS", "build_report", "to_html", "to_json", "to_markdown"]
 
@@ -132,8 +136,9 @@ def build_report(
         leaderboard; without it the leaderboard estimates streaks from
         timestamps (see :func:`calibration.leaderboard.leaderboard`).
     domains : mapping or Series of str, optional
-        The domain (track) of each pair, by pair id; with it every rater
-        object lists its accuracy and bias per track (``tracks``).
+        The domain (track) of each pair, by pair id (e.g.
+        :func:`calibration.tracks.bank_domains`); with it every rater object,
+        and the cohort object, lists its accuracy and bias per track (``tracks``).
 
     Returns
     -------
@@ -150,10 +155,15 @@ def build_report(
         one = prepared[prepared["rater"] == rater]
         if one.empty:
             raise ValueError(f"rater {rater!r} has no judgments.")
-        return _rater_objects(one, bias_by_rater(one), n_boot=n_boot, simulated=simulated, domains=domains)[0]
+        bias = bias_by_rater(one)
+        tracks = None if domains is None else track_accuracy(one, domains, bias=bias)
+        return _rater_objects(one, bias, n_boot=n_boot, simulated=simulated, tracks=tracks)[0]
     bias = bias_by_rater(prepared)
-    raters = _rater_objects(prepared, bias, n_boot=n_boot, simulated=simulated, domains=domains)
-    cohort = _cohort_object(prepared, bias, n_boot=n_boot, simulated=simulated, streaks=streaks)
+    tracks = None if domains is None else track_accuracy(prepared, domains, bias=bias)
+    raters = _rater_objects(prepared, bias, n_boot=n_boot, simulated=simulated, tracks=tracks)
+    cohort = _cohort_object(
+        prepared, bias, n_boot=n_boot, simulated=simulated, streaks=streaks, domains=domains, tracks=tracks
+    )
     return {"raters": raters, "cohort": cohort}
 
 
@@ -171,12 +181,12 @@ def _rater_objects(
     *,
     n_boot: int,
     simulated: set[str],
-    domains: Mapping[str, str] | pd.Series | None = None,
+    tracks: pd.DataFrame | None = None,
 ) -> list[dict[str, Any]]:
     bias_rows = _by_rater(bias, ["effect", *_BIAS_KEYS])
     plain = _by_rater(plain_rates(prepared), _PLAIN_KEYS)
     tags = _by_rater(tag_accuracy(prepared), _TAG_KEYS)
-    tracks = {} if domains is None else _by_rater(track_accuracy(prepared, domains), TRACK_COLUMNS[1:])
+    by_track = {} if tracks is None else _by_rater(tracks, TRACK_COLUMNS[1:])
     raters = pd.unique(prepared["rater"])
     if len(raters) > 1:
         alphas = alpha_by_rater(prepared, n_boot=n_boot)
@@ -224,7 +234,7 @@ def _rater_objects(
             "calibration": calibration[str(rater)],
             "agreement": agreement[rater],
             "tags": tags.get(rater, []),
-            "tracks": tracks.get(rater, []),
+            "tracks": by_track.get(rater, []),
             **counts[i],
         }
         obj["verdict"] = _rater_verdict(obj)
@@ -270,6 +280,8 @@ def _cohort_object(
     n_boot: int,
     simulated: set[str],
     streaks: Mapping[str, int] | None,
+    domains: Mapping[str, str] | pd.Series | None = None,
+    tracks: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     tie = prepared["tie"].to_numpy(dtype=bool)
     correct = prepared["correct"].to_numpy(dtype=float)[~tie]
@@ -279,6 +291,11 @@ def _cohort_object(
     board = leaderboard(prepared, bias=bias, streaks=streaks)
     raters = pd.unique(prepared["rater"])
     cal = calibration_summary(prepared.assign(rater="cohort"))
+    by_track = (
+        []
+        if domains is None
+        else cohort_track_accuracy(prepared, domains, by_rater=tracks, pooled=pooled).to_dict("records")
+    )
     obj = {
         "n_raters": len(raters),
         "simulated_raters": int(sum(str(r) in simulated for r in raters)),
@@ -300,6 +317,7 @@ def _cohort_object(
         },
         "leaderboard": board.to_dict("records"),
         "gold_audit": items[items["gold_doubtful"]].to_dict("records"),
+        "tracks": by_track,
     }
     obj["verdict"] = _cohort_verdict(obj)
     return _clean(obj)

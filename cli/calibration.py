@@ -136,6 +136,9 @@ def _write(args: argparse.Namespace, text: str) -> None:
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the bias and calibration report of one rater or a whole cohort.
 
+    Where the bank's pairs have a ``domain``, the report has the figures per
+    track (:func:`calibration.tracks.track_accuracy`) for every rater and the cohort.
+
     Parameters
     ----------
     args : argparse.Namespace
@@ -146,13 +149,22 @@ def cmd_report(args: argparse.Namespace) -> int:
     int
         0; problems in the input are raised as InputError, which :func:`main` makes exit 1.
     """
+    from calibration.data import prepare
     from calibration.report import FORMATS, build_report
+    from calibration.tracks import bank_domains
 
-    prepared = _prepared(args)
+    bank, judgments = load_inputs(args)
+    prepared = prepare(bank, judgments)
     if args.rater is not None and args.rater not in set(prepared["rater"]):
         source = args.judgments or "the database"
         raise InputError([Problem(str(source), None, "rater", f"no judgments by rater {args.rater!r}")])
-    report = build_report(prepared, rater=args.rater, n_boot=args.bootstrap, simulated=_simulated(args))
+    report = build_report(
+        prepared,
+        rater=args.rater,
+        n_boot=args.bootstrap,
+        simulated=_simulated(args),
+        domains=bank_domains(bank),  # None for a bank without domains: no track figures
+    )
     _write(args, FORMATS[args.format](report))
     return EXIT_OK
 

@@ -17,17 +17,56 @@ class Problem:
     """One problem in an input file.
 
     ``line`` is 1-based; it is ``None`` for problems that concern the whole file
-    (for example "no pairs").
+    (for example "no pairs"). A record of a JSON list that shares its line with
+    other records (a list written on one line) is named by ``record``, its
+    number in the list from 1, and ``offset``, the character where it starts
+    (from 1); its ``line`` is then that character too, which tells the records
+    apart, and the problem reads ``FILE: record N (character C): field: message``.
+
+    Examples
+    --------
+    >>> str(Problem("bank.jsonl", 3, "gold", "missing"))
+    'bank.jsonl:3: gold: missing'
+    >>> str(Problem("bank.json", 812, "gold", "missing", record=4, offset=812))
+    'bank.json: record 4 (character 812): gold: missing'
     """
 
     file: str
     line: int | None
     field: str
     message: str
+    record: int | None = None
+    offset: int | None = None
+
+    @property
+    def where(self) -> str:
+        """Where the problem is, for a table: ``line 3``, ``record 4 (character 812)``, or empty."""
+        if self.record is not None:
+            return record_place(self.record, self.offset)
+        return "" if self.line is None else f"line {self.line}"
 
     def __str__(self) -> str:
+        if self.record is not None:
+            return f"{self.file}: {self.where}: {self.field}: {self.message}"
         line = "" if self.line is None else str(self.line)
         return f"{self.file}:{line}: {self.field}: {self.message}"
+
+
+def record_place(record: int, offset: int | None) -> str:
+    """``record N (character C)``: a record of a JSON list written with several records on a line.
+
+    Parameters
+    ----------
+    record : int
+        Its number in the list, from 1.
+    offset : int or None
+        The character where it starts in the file, from 1.
+
+    Returns
+    -------
+    str
+    """
+    return f"record {record} (character {offset})"
 
 
 class InputError(ValueError):

@@ -160,6 +160,22 @@ def test_pooled_bias_needs_two_raters(bank):
         pooled_bias(p, min_raters=1)
 
 
+def test_pooled_bias_by_group_fits_each_groups_judgments_apart(bank):
+    specs = [RaterSpec(f"sim-{i}", skill=1.0, length_bias=0.5 * (i % 2)) for i in range(6)]
+    p = prepare(bank, simulate_judgments(bank, specs, n_per_rater=150, seed=12))
+    group = np.where(p["rater"].isin(["sim-0", "sim-1", "sim-2"]), "first", "second")
+    group[:20] = "few"  # 20 judgments: too few for any estimate
+    out = pooled_bias(p, by=group)
+    assert out["rater"].tolist() == ["few"] * 3 + ["first"] * 3 + ["second"] * 3
+    assert out[out["rater"] == "few"]["summary"].str.startswith("Not enough data yet: 20 decided").all()
+    for name in ("first", "second"):
+        alone = pooled_bias(p[group == name])
+        mine = out[out["rater"] == name].reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine.drop(columns="rater"), alone.drop(columns="rater"))
+    with pytest.raises(ValueError, match=re.escape("by has 3 values for 900 judgments; it needs one per")):
+        pooled_bias(p, by=["a", "b", "c"])
+
+
 # --- verdicts ------------------------------------------------------------------------------
 
 

@@ -540,15 +540,28 @@ def line_count(data: bytes) -> int:
 
 
 def check_problems(problems: list[Problem], name: str, data: bytes) -> None:
-    """Every problem reads ``NAME:LINE: field: message`` on one line, with LINE inside the file."""
-    form = re.compile(rf"{re.escape(name)}:(\d+)?: [\w .-]+: \S.*")
+    """Every problem reads ``NAME:LINE: field: message`` on one line, with LINE inside the file, or,
+    for a record of a JSON list with several records on a line, ``NAME: record N (character C): ...``
+    with C where a record starts."""
+    form = re.compile(rf"{re.escape(name)}(:(\d+)?:|: record \d+ \(character \d+\):) [\w .-]+: \S.*")
     lines = line_count(data)
     for problem in problems:
         shown = str(problem)
         assert form.fullmatch(shown), shown
         assert len(shown.splitlines()) == 1, shown
         assert problem.file == name
-        assert problem.line is None or 1 <= problem.line <= lines, (shown, lines)
+        if problem.record is not None:
+            assert problem.line == problem.offset and record_starts_at(data, problem.offset), shown
+        else:
+            assert problem.line is None or 1 <= problem.line <= lines, (shown, lines)
+
+
+def record_starts_at(data: bytes, character: int | None) -> bool:
+    """Whether a JSON value starts at ``character`` (from 1) of the decoded file."""
+    text = data.decode("utf-8-sig", errors="replace")
+    return (
+        character is not None and 1 <= character <= len(text) and text[character - 1] in '{["-0123456789tfn'
+    )
 
 
 def check_bank(bank: pd.DataFrame, data: bytes) -> None:
@@ -571,7 +584,7 @@ def check_bank(bank: pd.DataFrame, data: bytes) -> None:
         assert isinstance(pair["tags"], tuple) and all(isinstance(t, str) for t in pair["tags"])
         confidence = pair["gold_confidence"]
         assert math.isnan(confidence) or 0.5 <= confidence <= 1
-        assert 1 <= pair["line"] <= lines
+        assert 1 <= pair["line"] <= lines or record_starts_at(data, pair["line"])  # or a packed record
 
 
 def check_import(data: bytes, name: str, fmt: str) -> tuple[pd.DataFrame, list[Problem]]:
@@ -1101,7 +1114,7 @@ FIX = "Fix them and upload again."
 
 def problems_table(at) -> pd.DataFrame | None:
     for frame in at.dataframe:
-        if list(frame.value.columns) == ["line", "field", "message"]:
+        if list(frame.value.columns) == ["where", "field", "message"]:
             return frame.value
     return None
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
+from calibration import tracks
 from calibration.data import BANK_SEPARATOR, across_banks
 from calibration.render import covers_text
 from pairs.markdown import escape_markdown
@@ -95,10 +96,13 @@ def judgments_for_csv(prepared: pd.DataFrame, banks: Sequence[str]) -> tuple[pd.
     return frame.assign(pair_id=own), ("bank",)
 
 
-def bank_domains(banks: Sequence[str]) -> pd.Series:
-    """The domain (track) of each pair of ``banks``, by pair id as the covered judgments name it."""
+def bank_domains(banks: Sequence[str]) -> pd.Series | None:
+    """The domain (track) of each pair of ``banks``, by pair id as the covered judgments name it.
+
+    None when no pair has a domain (:func:`calibration.tracks.bank_domains`): no track figures.
+    """
     from views.common import get_store
 
     store = get_store()
     parts = {b: load_bank(b, store.bank_revision(b))[["id", "domain"]] for b in banks}
-    return across_banks(parts, column="id").set_index("id")["domain"]
+    return tracks.bank_domains(across_banks(parts, column="id"))

@@ -99,7 +99,13 @@ def cohort_report(
     """The cohort's bias report, built once per version of its judgments and banks, and day (streaks)."""
     cache = cohort_data.cohort_cache(cohort, cohort_id, banks)
     frame = cache.prepared()
-    report = build_report(frame, n_boot=300, simulated=cache.simulated(), streaks=cache.streaks(day))
+    report = build_report(
+        frame,
+        n_boot=300,
+        simulated=cache.simulated(),
+        streaks=cache.streaks(day),
+        domains=bank_domains(banks),  # the per-track figures, where the banks have domains
+    )
     report["covers"] = covers(banks, len(frame))
     return report
 
@@ -405,7 +411,9 @@ with banks_tab:
             st.error(f"{len(problems)} problem(s) found; nothing was imported. Fix them and upload again.")
             st.dataframe(
                 spreadsheet_safe(
-                    pd.DataFrame([{"line": p.line, "field": p.field, "message": p.message} for p in problems])
+                    pd.DataFrame(
+                        [{"where": p.where, "field": p.field, "message": p.message} for p in problems]
+                    )
                 ),
                 hide_index=True,
                 width="stretch",

@@ -96,7 +96,12 @@ def show_cohort_progress(
 
     st.subheader("Has not drilled this week")
     idle = inactive_raters(roster, prepared, as_of=today, streaks=streaks)
-    if idle.empty:
+    drilling = roster["role"].eq("rater") if "role" in roster.columns else pd.Series(True, index=roster.index)
+    if "removed_at" in roster.columns:
+        drilling &= roster["removed_at"].isna()
+    if idle.empty and not drilling.any():
+        st.info("No rater has joined yet: share the invite code.")
+    elif idle.empty:
         st.success(f"Everyone has drilled this week (since Monday {this_week:%d %b}).")
     else:
         st.caption(

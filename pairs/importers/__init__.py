@@ -48,6 +48,10 @@ import makes, with the same ids.
 Line numbers are physical lines of the file: for JSONL the record's line, for a
 JSON list the line where the record's object starts, for CSV the line where the
 record starts (the header is line 1), for MT-Bench the line of a pair's first vote.
+A JSON list written with several records on a line (on one line, say) names each
+record by its number in the list and the character where it starts instead
+(``FILE: record 4 (character 812): field: message``), and its rows' ``line`` is
+that character, so that each record stays apart.
 
 Chosen/rejected sides
 ---------------------

@@ -12,7 +12,7 @@ with no row at all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -52,6 +52,19 @@ class Checked:
     whole_file: list[Problem] = field(default_factory=list)
     source: Source | None = None
     skipped: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        packed = {} if self.source is None else self.source.packed
+        if not packed:
+            return
+        whole_file = set(self.whole_file)
+        # a record of a JSON list on one line is named by its number and character, not "line 1"
+        self.problems = [
+            replace(p, record=packed[p.line], offset=p.line)
+            if p.line in packed and p not in whole_file
+            else p
+            for p in self.problems
+        ]
 
     @property
     def refused_lines(self) -> list[int]:
@@ -115,7 +128,21 @@ class Checked:
         """
         whole_file = set(self.whole_file)
         listed = [p for p in self.problems if p.line is not None and p not in whole_file]
-        raw = self.source.raw if self.source is not None else (lambda line: "")
+        source = self.source
+        raw = source.raw if source is not None else (lambda line: "")
         return pd.DataFrame(
-            [[p.line, p.field, p.message, raw(p.line)] for p in listed], columns=REJECT_COLUMNS
+            [[_line_of(p, source), p.field, _message_of(p), raw(p.line)] for p in listed],
+            columns=REJECT_COLUMNS,
         )
+
+
+def _line_of(problem: Problem, source: Source | None) -> int | None:
+    """The physical line of a problem's record (a packed JSON list's record is keyed by its character)."""
+    if problem.record is None or source is None:
+        return problem.line
+    return source.text.count("\n", 0, problem.offset or 0) + 1
+
+
+def _message_of(problem: Problem) -> str:
+    """The message, after where the record is when its line does not tell it apart."""
+    return problem.message if problem.record is None else f"{problem.where}: {problem.message}"

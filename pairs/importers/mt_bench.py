@@ -95,7 +95,7 @@ def read_mt_bench(source: Source) -> Iterator[Record]:
             source.problem(
                 line,
                 "conversation_a",
-                f"differs from the vote on line {group.line} for the same question, models and turn",
+                f"differs from the vote on {source.where(group.line)} for the same question, models and turn",
             )
             continue
         group.votes[{"a": "A", "b": "B"}.get(winner, "tie")] += 1

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pairs.bank import MAX_TEXT_CHARS
-from pairs.errors import Problem, shown
+from pairs.errors import Problem, record_place, shown
 from pairs.files import csv_rows
 
 Progress = Callable[[int, int], None]
@@ -59,6 +59,11 @@ class Source:
     spans : dict of int to (int, int)
         Where each record of a JSON list or CSV file starts and ends in ``text``,
         by its line (a JSON Lines record is its line).
+    packed : dict of int to int
+        The records of a JSON list written with several records on a line (on
+        one line, say): each record's number in the list (from 1), by the
+        character where it starts (from 1), which stands for its line there
+        (the ``line`` of its records and problems), so records stay apart.
     skipped : Counter
         What a reader left out on purpose, by kind (``"tie votes"``), for the summary.
     header : list of str or None
@@ -72,6 +77,7 @@ class Source:
     missing_columns: set[str] = field(default_factory=set)
     whole_file: set[Problem] = field(default_factory=set)
     spans: dict[int, tuple[int, int]] = field(default_factory=dict)
+    packed: dict[int, int] = field(default_factory=dict)
     skipped: Counter = field(default_factory=Counter)
     header: list[str] | None = None
     _reported: int = 0
@@ -100,6 +106,23 @@ class Source:
         self.problems.append(problem)
         if whole_file or line is None:
             self.whole_file.add(problem)
+
+    def where(self, line: int | None) -> str:
+        """Where the record at ``line`` is, in words: ``line 5``, or ``record 3 (character 126)``
+        in a JSON list written with several records on a line (:attr:`packed`).
+
+        Parameters
+        ----------
+        line : int or None
+            A record's line, as its reader yielded it.
+
+        Returns
+        -------
+        str
+        """
+        if line in self.packed:
+            return record_place(self.packed[line], line)
+        return "the whole file" if line is None else f"line {line}"
 
     def raw(self, line: int | None) -> str:
         """The text of the record that starts on ``line``, or of that physical line.
@@ -381,6 +404,10 @@ def _json_lines(source: Source) -> Iterator[Record]:
 def _json_list(source: Source, start: int) -> Iterator[Record]:
     """Elements of the JSON list starting at ``start``, each with the line its value starts on.
 
+    When the second element starts on the line of the first (a list written on
+    one line), every element is keyed by the character where it starts
+    instead, and :attr:`Source.packed` gives its number in the list.
+
     After a syntax error inside an element, reading resumes at the next line that
     opens an object at the same indentation (the layout of pretty-printed files),
     so later problems are still found; otherwise the rest is not checked.
@@ -390,6 +417,8 @@ def _json_list(source: Source, start: int) -> Iterator[Record]:
     lines = _LineCounter(text)
     pos = start + 1
     element_start = start
+    packed = _packed(text, start)
+    number = 0
     while True:
         pos = _skip_ws(text, pos)
         source.advance(pos)
@@ -416,7 +445,11 @@ def _json_list(source: Source, start: int) -> Iterator[Record]:
                 return
             pos = resumed
             continue
+        number += 1
         line = lines.at(element_start)
+        if packed:
+            line = element_start + 1
+            source.packed[line] = number
         source.spans[line] = (element_start, end)
         yield line, record
         pos = _skip_ws(text, end)
@@ -437,6 +470,20 @@ def _json_list(source: Source, start: int) -> Iterator[Record]:
         elif pos < len(text) and text[pos] != "]":
             message = "not valid JSON (missing ',' between records)"
             source.problem(lines.at(pos), "json", message, whole_file=True)
+
+
+def _packed(text: str, start: int) -> bool:
+    """Whether the second element of the JSON list at ``start`` starts on the line of the first."""
+    first = _skip_ws(text, start + 1)
+    try:
+        _, end = json.JSONDecoder().raw_decode(text, first)
+    except (ValueError, RecursionError):
+        return False
+    after = _skip_ws(text, end)
+    if not text.startswith(",", after):
+        return False
+    second = _skip_ws(text, after + 1)
+    return second < len(text) and text[second] != "]" and "\n" not in text[first:second]
 
 
 def _resync(text: str, element_start: int, search_from: int) -> int | None:

@@ -180,7 +180,9 @@ def pooled(source: Source, pairs: Iterable[VotedPair], *, id_field: str = "id") 
         if first is None:
             out[key] = VotedPair(pair.line, pair.record, list(pair.votes))
         elif _texts(first.record) != _texts(pair.record):
-            source.problem(pair.line, id_field, f"{key!r} is on line {first.line} too, with other texts")
+            source.problem(
+                pair.line, id_field, f"{key!r} is on {source.where(first.line)} too, with other texts"
+            )
         else:
             first.votes.extend(pair.votes)
     return out
