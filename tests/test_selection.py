@@ -254,7 +254,7 @@ def test_a_track_takes_seven_of_ten_and_the_rest_come_from_other_domains(starter
 
 
 def test_without_a_track_a_domain_gets_its_share_of_the_bank_only(starter):
-    law = of_domain(starter, "law")  # 36 of 464 pairs: under one pair a drill on average
+    law = of_domain(starter, "law")  # 36 of 512 pairs: under one pair a drill on average
     shares = [
         len(law & set(selection.choose_pairs(starter, pd.DataFrame(), 10, np.random.default_rng(seed))))
         for seed in range(100)

@@ -54,6 +54,12 @@ def test_every_specialty_track_has_thirty_pairs(starter):
     assert short == {}
 
 
+def test_every_domain_is_a_track_of_thirty_pairs_or_more(starter):
+    """A rater may pick any domain as their track: each must hold a month of drills' leaning."""
+    counts = starter["domain"].value_counts()
+    assert {d: int(n) for d, n in counts.items() if n < 30} == {}
+
+
 def test_no_rationale_names_a_screen_position(starter):
     # The screen decides which side a response is on; a reason must name it by its letter.
     pattern = (
