@@ -104,3 +104,30 @@ def test_the_export_says_what_it_covers_and_keeps_each_pairs_own_id(switched):
     assert "Covers 2 banks (starter, mine): 40 judgments." in to_html(report)
     assert "Covers 2 banks (starter, mine): 40 judgments." in to_markdown(report)
     assert json.loads(json.dumps(report["covers"]))["judgments"] == 40
+
+
+def test_a_drill_drawn_before_the_bank_switch_goes_on_with_its_own_pairs(app_store):
+    """The lead switches the cohort's bank while a rater is half-way through today's drill: the drill
+    page keeps showing that drill's pairs (from the bank it was drawn from) and takes the answers."""
+    from datetime import UTC, datetime
+
+    from tests.test_drill_page import submit
+    from training import drills
+
+    store = app_store
+    lead, invite = accounts.create_cohort(store, "alpha", "lena", "lead-password")
+    rater = accounts.join_cohort(store, invite, "ravi", "rater-password")
+    today = datetime.now(UTC).date()
+    drill = drills.get_or_create_drill(store, rater.id, STARTER_BANK_NAME, today, size=10)
+    drills.submit(store, rater.id, drill.key, 0, "A", 0.8)
+    other = store.load_bank(STARTER_BANK_NAME).head(30).assign(id=lambda b: "other-" + b["id"])
+    store.import_bank("other", other, owner_cohort_id=lead.cohort_id, as_server=False)
+    accounts.set_drill_settings(store, lead.cohort_id, bank="other")
+    at = app_as(store, rater, "views/drill.py")
+    assert not at.exception, at.exception
+    assert "Pair 2 of 10" in [h.value for h in at.subheader]
+    prompt = store.load_bank(STARTER_BANK_NAME).set_index("id").loc[drill.items[1].pair_id, "prompt"]
+    assert prompt[:40] in text_of(at)
+    at = submit(at.button(key="pick_1").click().run().button(key="confidence_80").click().run())
+    assert not at.exception, at.exception
+    assert len(store.export_judgments()) == 2

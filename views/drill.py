@@ -25,13 +25,14 @@ bank_name = info["bank"]
 if not bank_name:
     st.info("Your cohort has no pair bank yet; ask your lead to choose one.")
     st.stop()
-bank = load_bank(bank_name).set_index("id")
 today = datetime.now(UTC).date()
 
 # Once the daily drill is done, the day's latest practice round is the one on screen: it is read
 # from the database, so a reload resumes it where it was.
 page = drills.open_drill(store, user.id, bank_name, today, size=info["drill_size"])
 daily, drill = page.daily, page.drill
+# the drill's own bank: a drill drawn before the lead switched the cohort's bank keeps its pairs
+bank = load_bank(drill.bank).set_index("id")
 title = f"Practice round {page.latest_round}" if drill is not daily else "Today's drill"
 
 top = st.columns([3, 1])
