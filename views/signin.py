@@ -25,10 +25,11 @@ st.caption(
 
 sso.offer(store)  # "Sign in with ..." when the server's secrets set up single sign-on
 first_run = not accounts.server_has_accounts(store)
+invited = "Join a cohort" if st.query_params.get("invite") else None  # a join link opens the Join tab
 if first_run:
-    create, signin, join = st.tabs(["Set up PairCal", "Sign in", "Join a cohort"])
+    create, signin, join = st.tabs(["Set up PairCal", "Sign in", "Join a cohort"], default=invited)
 else:
-    signin, join = st.tabs(["Sign in", "Join a cohort"])
+    signin, join = st.tabs(["Sign in", "Join a cohort"], default=invited)
 
 with signin:
     with st.form("signin_form"):
