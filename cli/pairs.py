@@ -518,7 +518,7 @@ def _refused(checked: Checked, args: argparse.Namespace) -> str:
 
 
 def _skipped(checked: Checked) -> str:
-    why = {"tie votes": " (a judgment picks A or B)", "repeat votes": " (a rater's first vote counts)"}
+    why = {"repeat votes": " (a rater's first vote counts)"}
     parts = [f"{n} {what}{why.get(what, '')}" for what, n in sorted(checked.skipped.items()) if n]
     return f"; skipped {', '.join(parts)}" if parts else ""
 

@@ -147,10 +147,12 @@ def test_judges_become_raters_with_the_time_of_their_vote():
     assert rows[["rater", "pair_id", "choice", "left", "line"]].values.tolist() == [
         ["arena_user_17", "a1f0c9", "A", "A", 1],
         ["arena_user_17", "b27d44", "B", "A", 2],
+        ["arena_user_203", "c3e812", "tie", "A", 3],  # "tie" and "tie (bothbad)": about equally good
         ["arena_user_203", "a1f0c9", "A", "A", 4],
+        ["arena_user_42", "d90b17", "tie", "A", 5],
     ]
     assert rows.loc[0, "answered_at"] == pd.Timestamp("2023-04-24T15:53:11.131Z")
-    assert checked.skipped == {"tie votes": 2}
+    assert checked.skipped == {}
     assert set(rows["pair_id"]) <= set(read_bank(CONVERSATIONS)["id"])
 
 
@@ -158,6 +160,7 @@ def test_columns_without_a_judge_give_no_judgments():
     checked = check_judgments_file(COLUMNS_CSV.read_bytes(), COLUMNS_CSV.name)
     assert [(p.line, p.field) for p in checked.problems] == [
         (2, "judge"),
+        (3, "judge"),  # a tie vote is a judgment too, and needs its rater as much
         (4, "judge"),
         (5, "response_a"),
         (6, "winner_model_a"),

@@ -49,16 +49,17 @@ def test_version_2_records():
     assert (bank["source"] == "argilla").all()
 
 
-def test_users_become_raters_and_tie_votes_are_counted():
+def test_users_become_raters_and_a_tie_vote_is_an_answer_of_tie():
     checked = check_judgments_file(V2.read_bytes(), V2.name)
     assert checked.rows[["rater", "choice", "line"]].values.tolist() == [
         ["u-anna", "A", 1],
         ["u-ben", "A", 1],
         ["u-anna", "B", 2],
+        ["u-ben", "tie", 2],
         ["u-cleo", "B", 2],
     ]
     assert checked.rows.loc[0, "answered_at"] == pd.Timestamp("2024-06-01T12:00:00Z")
-    assert checked.skipped == {"tie votes": 1}
+    assert checked.skipped == {}
 
 
 def test_a_record_with_a_response_that_is_not_text():

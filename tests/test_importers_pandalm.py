@@ -127,7 +127,7 @@ def test_a_row_without_annotators_is_a_problem():
     assert [str(p) for p in problems] == ["p.jsonl:1: annotator1: missing: no annotatorN vote in the row"]
 
 
-def test_annotators_votes_are_judgments_and_ties_are_counted():
+def test_annotators_votes_are_judgments_a_tie_vote_an_answer_of_tie():
     checked = check_judgments_file(PANDALM.read_bytes(), PANDALM.name)
     bank = read_bank(PANDALM)
     assert checked.format == "pandalm" and checked.problems == []
@@ -142,10 +142,14 @@ def test_annotators_votes_are_judgments_and_ties_are_counted():
         ["annotator3", "A"],
         ["annotator1", "A"],
         ["annotator2", "B"],
+        ["annotator3", "tie"],
+        ["annotator1", "tie"],
+        ["annotator2", "tie"],
         ["annotator3", "B"],
     ]
-    # the 0 votes of the capital and subject rows; the pooled row's votes come after each rater's first
-    assert checked.skipped == {"tie votes": 3, "repeat votes": 3}
+    # the 0 votes of the capital and subject rows are answers "About equally good"; the pooled row's
+    # votes come after each rater's first
+    assert checked.skipped == {"repeat votes": 3}
     assert rows["answered_at"].isna().all() and rows["left"].isna().all()
 
 

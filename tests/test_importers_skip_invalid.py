@@ -164,21 +164,29 @@ def test_pandalm_votes_import_as_judgments_on_the_imported_pairs(db, capsys):
     assert main(["judgments", "import", str(PANDALM), "--bank", "panda", "--db", db]) == 0
     out = capsys.readouterr().out
     assert out == (
-        f"{PANDALM}: 9 judgments imported, 0 already present; skipped 3 repeat votes (a rater's first vote "
-        "counts), 3 tie votes (a judgment picks A or B)\n"
+        f"{PANDALM}: 12 judgments imported, 0 already present; skipped 3 repeat votes (a rater's first vote "
+        "counts)\n"
     )
     stored = Store(db).export_judgments(bank="panda")
     assert sorted(stored["rater"].unique()) == ["annotator1", "annotator2", "annotator3"]
+    assert (stored["choice"] == "tie").sum() == 3  # the 0 votes: "About equally good"
     assert main(["judgments", "import", str(PANDALM), "--bank", "panda", "--db", db]) == 0
-    assert "0 judgments imported, 9 already present" in capsys.readouterr().out
+    assert "0 judgments imported, 12 already present" in capsys.readouterr().out
 
 
 def test_arena_judges_import_with_their_times(db, capsys):
     assert main(["import", str(ARENA), "--bank", "arena", "--db", db]) == 0
     assert main(["judgments", "import", str(ARENA), "--bank", "arena", "--from", "arena", "--db", db]) == 0
-    assert "3 judgments imported" in capsys.readouterr().out
-    stored = Store(db).export_judgments(bank="arena").sort_values("answered_at")
-    assert stored["rater"].tolist() == ["arena_user_17", "arena_user_17", "arena_user_203"]
+    assert "5 judgments imported" in capsys.readouterr().out
+    stored = Store(db).export_judgments(bank="arena").sort_values(["answered_at", "rater"])
+    assert stored["rater"].tolist() == [
+        "arena_user_17",
+        "arena_user_17",
+        "arena_user_203",
+        "arena_user_203",
+        "arena_user_42",
+    ]
+    assert stored["choice"].tolist().count("tie") == 2
 
 
 def test_votes_on_pairs_the_bank_does_not_hold_are_refused(db, tmp_path, capsys):

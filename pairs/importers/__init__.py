@@ -446,8 +446,8 @@ def check_judgments_file(
     -------
     Checked
         ``rows`` the valid judgments, typed as :func:`pairs.judgments.normalize`
-        gives them, with their ``line``; ``skipped`` counts the votes that cannot
-        be judgments (``"tie votes"``).
+        gives them, with their ``line`` (a tie vote is the answer ``tie``);
+        ``skipped`` counts the votes that do not count (``"repeat votes"``).
 
     Raises
     ------
@@ -460,7 +460,7 @@ def check_judgments_file(
     >>> row += b'"annotator1": 1, "annotator2": 1, "annotator3": 0}\\n'
     >>> checked = check_judgments_file(row, "votes.jsonl")
     >>> checked.format, checked.rows[["rater", "choice"]].values.tolist(), checked.skipped
-    ('pandalm', [['annotator1', 'A'], ['annotator2', 'A']], {'tie votes': 1})
+    ('pandalm', [['annotator1', 'A'], ['annotator2', 'A'], ['annotator3', 'tie']], {})
     """
     if fmt not in ("auto", "csv", *JUDGMENT_FORMATS):
         raise ValueError(f"fmt must be 'auto', 'csv' or one of {sorted(JUDGMENT_FORMATS)}, got {fmt!r}.")

@@ -224,12 +224,13 @@ def bank_records(source: Source, pairs: Iterable[VotedPair], *, id_field: str = 
 def judgment_records(
     source: Source, pairs: Iterable[VotedPair], *, rater_field: str, id_field: str = "id"
 ) -> Iterator[Record]:
-    """Judgment rows (the judgments CSV's columns, as text) of the votes for A or B.
+    """Judgment rows (the judgments CSV's columns, as text) of the votes: for A, for B, or a tie.
 
-    A pair the bank would refuse (an empty response, a NUL character, ...)
-    is reported as the bank reports it, and its votes give no judgment. Tie
-    votes, and a rater's votes after their first on a pair, are counted in
-    ``source.skipped`` (``"tie votes"``, ``"repeat votes"``).
+    A tie vote is the answer "About equally good" (``choice`` ``tie``), as a
+    rater gives it in the app. A pair the bank would refuse (an empty
+    response, a NUL character, ...) is reported as the bank reports it, and
+    its votes give no judgment. A rater's votes after their first on a pair
+    are counted in ``source.skipped`` (``"repeat votes"``).
 
     Parameters
     ----------
@@ -256,9 +257,6 @@ def judgment_records(
         if problems:
             continue
         for vote in pair.votes:
-            if vote.choice == "tie":
-                source.skipped["tie votes"] += 1
-                continue
             if vote.rater is None:
                 source.problem(vote.line, rater_field, "missing: a judgment needs its rater")
                 continue
