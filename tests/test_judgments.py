@@ -101,9 +101,14 @@ def test_csv_export_neutralizes_formulas_and_round_trips():
         assert again[col].iloc[0] == frame[col].iloc[0], col
 
 
-@pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx"])
+@pytest.mark.parametrize("cell", ["=1+1", "+1+1", "-1-A1", "@SUM(A1)", "\tx"])
 def test_neutralize_formula(cell):
     assert neutralize_formula(cell) == "'" + cell
+
+
+@pytest.mark.parametrize("cell", ["+1", "-1", "-0.25"])
+def test_a_plain_signed_number_calls_nothing_and_is_left_as_it_is(cell):
+    assert neutralize_formula(cell) == cell
 
 
 def test_neutralize_leaves_plain_text():
