@@ -91,7 +91,7 @@ def show_answer(row: pd.Series, several: bool, corrected: pd.DataFrame) -> None:
     when = "date unknown" if pd.isna(row.answered_at) else f"{row.answered_at:%Y-%m-%d}"
     where = f"bank {row.bank} · " if several else ""
     with st.container(border=True):
-        show_literal(f"{when} · {where}pair {row.own_id}")  # names a bank's author wrote: as written
+        show_literal(f"{where}pair {row.own_id}", label=f"{when} ·")  # ids a bank's author wrote: as written
         show_texts(pair, row.left)
         found = drills.feedback(pair.to_dict(), row.choice, confidence=None)
         verdict(row, found)
