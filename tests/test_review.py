@@ -214,3 +214,16 @@ def test_a_long_history_is_shown_a_page_at_a_time(env):
     assert "45 missed pairs of 45 answered" in text_of(at)
     at.number_input(key="review_page").set_value(5).run()
     assert shown_pairs(at) == set(ids[:5])
+
+
+def test_a_lead_has_the_page_too_and_it_lists_their_own_answers_only(env):
+    store, lead, rater, _ = env
+    at = app_as(store, lead, "views/lead.py")
+    at.button(key="load_demo").click().run()  # a simulated cohort with thousands of answers
+    assert store.count_judgments() > 1000
+    at = app_as(store, lead, PAGE)
+    assert not at.exception, at.exception
+    assert "not answered any pair yet" in text_of(at) and not shown_pairs(at)
+    missed, _ = drill_day(store, lead, STARTER_BANK_NAME, datetime.now(UTC).date(), wrong=1)
+    at = app_as(store, lead, PAGE)
+    assert shown_pairs(at) == set(missed)

@@ -85,9 +85,8 @@ def verdict(row: pd.Series, found: drills.Feedback) -> None:
         st.error(text)
 
 
-def show_answer(row: pd.Series, several: bool, corrected: pd.DataFrame) -> None:
+def show_answer(row: pd.Series, pair: pd.Series, several: bool, corrected: pd.DataFrame) -> None:
     """One answer: when and where, the pair as the drill showed it, the verdict, the reason and traps."""
-    pair = load_bank(row.bank, store.bank_revision(row.bank)).set_index("id").loc[row.own_id]
     when = "date unknown" if pd.isna(row.answered_at) else f"{row.answered_at:%Y-%m-%d}"
     where = f"bank {row.bank} · " if several else ""
     with st.container(border=True):
@@ -137,8 +136,10 @@ if several:
 if found.listed == 0:
     st.info("Nothing to review with these filters." if missed_only else "No answers with these filters.")
     st.stop()
+# the page's pairs, read from the banks as they are now (a corrected gold or reason shows as corrected)
+texts = {bank: load_bank(bank, store.bank_revision(bank)).set_index("id") for bank in set(found.rows["bank"])}
 for _, row in found.rows.iterrows():
-    show_answer(row, several, corrected)
+    show_answer(row, texts[row.bank].loc[row.own_id], several, corrected)
 if found.pages > 1:
     if page > found.pages:
         st.session_state["review_page"] = found.pages
