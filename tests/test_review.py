@@ -212,8 +212,10 @@ def test_a_long_history_is_shown_a_page_at_a_time(env):
     ids = decided["id"].tolist()
     assert shown_pairs(at) == set(ids[-review.PAGE_SIZE :])  # the newest first
     assert "45 missed pairs of 45 answered" in text_of(at)
+    assert "Page 1 of 5, newest first" in text_of(at)
     at.number_input(key="review_page").set_value(5).run()
     assert shown_pairs(at) == set(ids[:5])
+    assert "Page 5 of 5" in text_of(at)
 
 
 def test_a_lead_has_the_page_too_and_it_lists_their_own_answers_only(env):

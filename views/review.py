@@ -130,6 +130,7 @@ st.caption(
     f"{found.missed} missed pair{'' if found.missed == 1 else 's'} of {found.answered} answered"
     + (" (with these filters)." if kinds or start is not None else ".")
     + " First answers only: an answer to a pair you had answered before is practice."
+    + (f" Page {found.page} of {found.pages}, newest first." if found.pages > 1 else "")
 )
 if several:
     st.caption(covers_sentence(banks, len(mine)))
