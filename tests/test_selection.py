@@ -435,3 +435,20 @@ def test_a_missed_pair_rests_for_a_week_even_when_the_bank_runs_out():
             assert drawn_back == 0
         else:  # without the drill's day the bank's oldest pairs come back, missed ones included
             assert drawn_back > 0
+
+
+def test_re_practice_keeps_the_tracks_share_and_the_controls(starter):
+    _, history = simulate(starter, True, 3)
+    day = (START + pd.Timedelta(days=3)).date()
+    assert selection.due_trap_kinds(history, day).get("length")
+    math_pairs, length = of_domain(starter, "math"), set(tagged(starter, "length"))
+    control, side = set(tagged(starter, "control")), sides(starter)
+    extra = 0
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        picked = selection.choose_pairs(starter, history, 10, rng, track="math", today=day)
+        plain = selection.choose_pairs(starter, history, 10, np.random.default_rng(seed), track="math")
+        assert len(math_pairs & set(picked)) == 7 and len(control & set(picked)) >= 2
+        assert balanced(side.loc[picked, "length"]) and balanced(side.loc[picked, "polish"])
+        extra += len(length & set(picked)) - len(length & set(plain))
+    assert extra > 0
