@@ -29,6 +29,7 @@ try:
         pages = [
             st.Page("views/drill.py", title="Drill", icon=":material/fitness_center:", default=not lead),
             st.Page("views/report.py", title="My report", icon=":material/insights:"),
+            st.Page("views/review.py", title="Review", icon=":material/history:"),
             st.Page("views/leaderboard.py", title="Leaderboard", icon=":material/leaderboard:"),
         ]
         if user.is_lead:  # the pages check the role again themselves

@@ -440,3 +440,29 @@ def test_cohort_streaks_longer_than_the_days_read_first_are_counted_in_full(stor
             finish_daily(store, rater, DAY - timedelta(days=offset + (name == "edge")), size=1)
         assert drills.streak(store, rater, DAY) == days
     assert drills.cohort_streaks(store, cohort_id(store), DAY) == lengths
+
+
+def test_the_next_days_drill_rests_the_pairs_missed_yesterday(store):
+    """Twelve pairs, a drill of 10: the next day's drill has the 2 fresh pairs and 8 of the 10 seen
+    ones. The 2 missed yesterday rest: the 8 are the others."""
+    pairs = [pair(f"p{i:02d}", "one two", "three four", "AB"[i % 2], ("factual",)) for i in range(12)]
+    bank = import_pairs(store, "small", pairs)
+    rater = add_rater(store, bank="small")
+    today = datetime.now(UTC).date()
+    first = drills.get_or_create_drill(store, rater, "small", today, size=10)
+    fresh = sorted(set(bank["id"]) - {i.pair_id for i in first.items})
+    missed = [i.pair_id for i in first.items][:2]
+    # the two pairs to be missed (and one fresh one) become "length" pairs
+    tags = {pid: ("length",) for pid in [*missed, fresh[0]]}
+    retagged = bank.assign(tags=[tags.get(p, ("factual",)) for p in bank["id"]])
+    store.import_bank("small", retagged)
+    gold = retagged.set_index("id")["gold"]
+    for item in first.items:
+        wrong = item.pair_id in missed
+        choice = {"A": "B", "B": "A"}[gold[item.pair_id]] if wrong else gold[item.pair_id]
+        drills.submit(store, rater, first.key, item.position, choice=choice, confidence=0.9)
+    history = drills.rater_history(store, rater, "small")
+    assert history.set_index("pair_id").loc[missed, "correct"].eq(0.0).all()
+    nxt = drills.get_or_create_drill(store, rater, "small", today + timedelta(days=1), size=10)
+    picked = {i.pair_id for i in nxt.items}
+    assert set(fresh) <= picked and not set(missed) & picked

@@ -17,7 +17,9 @@ expert's rationale leave this module only for answered items
 (:func:`submit`, :func:`feedback_for`).
 
 Which pairs a drill gets is decided by :func:`training.selection.choose_pairs`,
-leaning to the rater's track (:func:`training.tracks.drill_track`).
+leaning to the rater's track (:func:`training.tracks.drill_track`), bringing
+back the trap kinds missed 1, 3 and 7 days before through fresh pairs, and
+resting a missed pair for a week (rules 6 and 7 there).
 
 Everything random comes from one ``numpy.random.Generator`` seeded from the
 rater id and the drill key (:func:`drill_seed`), so the same database gives
@@ -335,7 +337,12 @@ def _create_drill(store: Store, rater_id: int, bank: str, key: str, size: int, r
     rng = np.random.default_rng(drill_seed(rater_id, key, rng_seed))
     drawable = pairs[~pairs["id"].isin(audit.retired(store, bank))]  # a retired pair is never drawn again
     chosen = choose_pairs(
-        drawable, prepare(pairs, raw), int(size), rng, track=drill_track(store, rater_id, drawable)
+        drawable,
+        prepare(pairs, raw),
+        int(size),
+        rng,
+        track=drill_track(store, rater_id, drawable),
+        today=parse_drill_key(key)[1],  # spaced re-practice of missed trap kinds, missed pairs resting
     )
     items = [
         {
