@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
 from test_app import app_as, env, text_of  # noqa: F401 (env: a cohort, its lead and a rater)
 
 from calibration.leaderboard import skill_points
@@ -16,6 +17,13 @@ from pairs.importers import read_bank
 from storage import onboarding as rows
 from training import accounts, cohort, drills, glossary, onboarding
 from training.guidelines import TRAP_WORDS
+
+
+@pytest.fixture
+def new(env):  # noqa: F811
+    """The cohort of ``env`` with a rater who has just joined: ``(store, lead, rater)``."""
+    store, lead, _, invite = env
+    return store, lead, accounts.join_cohort(store, invite, "nia", "nia-password")
 
 
 def answer_guided(at, pick: str = "A", confidence: int = 80):
@@ -29,8 +37,8 @@ def on_onboarding(at) -> bool:
     return any(t.value == "How to rate" for t in at.title)
 
 
-def test_a_new_rater_lands_on_onboarding_even_when_asking_for_the_drill(env):  # noqa: F811
-    store, _, rater, _ = env
+def test_a_new_rater_lands_on_onboarding_even_when_asking_for_the_drill(new):
+    store, _, rater = new
     at = app_as(store, rater)
     assert not at.exception, at.exception
     assert on_onboarding(at) and "Pair 1 of" not in text_of(at)
@@ -38,8 +46,8 @@ def test_a_new_rater_lands_on_onboarding_even_when_asking_for_the_drill(env):  #
     assert on_onboarding(at) and "Pair 1 of" not in text_of(at)
 
 
-def test_the_guided_pairs_explain_and_store_no_judgment_and_finishing_is_kept(env):  # noqa: F811
-    store, _, rater, _ = env
+def test_the_guided_pairs_explain_and_store_no_judgment_and_finishing_is_kept(new):
+    store, _, rater = new
     at = app_as(store, rater)
     assert "Practice pair 1 of 3" in text_of(at)
     assert not [b for b in at.button if b.key == "finish_onboarding"]  # not before the practice pairs
@@ -67,8 +75,8 @@ def test_the_guided_pairs_explain_and_store_no_judgment_and_finishing_is_kept(en
     assert "Pair 1 of 10" in text_of(again) and not on_onboarding(again)
 
 
-def test_reloading_keeps_the_guided_answers(env):  # noqa: F811
-    store, _, rater, _ = env
+def test_reloading_keeps_the_guided_answers(new):
+    store, _, rater = new
     at = answer_guided(app_as(store, rater), "B", 80)
     assert "Practice pair 2 of 3" in text_of(at)
     again = app_as(store, rater)  # another session reads them back from the database
@@ -76,21 +84,19 @@ def test_reloading_keeps_the_guided_answers(env):  # noqa: F811
     assert "Practice pair 2 of 3" in text_of(again)
 
 
-def test_the_drill_page_reopens_onboarding(env):  # noqa: F811
-    store, _, rater, _ = env
+def test_the_drill_page_reopens_onboarding(new):
+    store, _, rater = new
     onboarding.finish(store, rater.id)
     at = app_as(store, rater)
     assert "Pair 1 of 10" in text_of(at)
-    [link] = [p for p in at.get("page_link") if p.proto.label == "How to rate"]
-    assert link.proto.page.endswith("onboarding")
-    at = at.switch_page("views/onboarding.py").run()
+    at = at.button(key="how_to_rate").click().run()
     assert not at.exception, at.exception
     assert on_onboarding(at)
     assert "What makes a response better" in [h.value.split(". ", 1)[-1] for h in at.header]
 
 
-def test_a_lead_is_not_sent_to_onboarding_but_can_open_it(env):  # noqa: F811
-    store, lead, _, _ = env
+def test_a_lead_is_not_sent_to_onboarding_but_can_open_it(new):
+    store, lead, _ = new
     at = app_as(store, lead)
     assert not on_onboarding(at)
     at = app_as(store, lead, "views/onboarding.py")
@@ -98,15 +104,15 @@ def test_a_lead_is_not_sent_to_onboarding_but_can_open_it(env):  # noqa: F811
     assert on_onboarding(at)
 
 
-def test_a_rater_who_drilled_before_onboarding_existed_is_not_sent_back(env):  # noqa: F811
-    store, _, rater, _ = env
+def test_a_rater_who_drilled_before_onboarding_existed_is_not_sent_back(new):
+    store, _, rater = new
     drill = drills.get_or_create_drill(store, rater.id, "starter", datetime.now(UTC).date(), size=10)
     drills.submit(store, rater.id, drill.key, 0, "A", 0.8)
     assert "Pair 2 of 10" in text_of(app_as(store, rater))
 
 
-def test_the_calibration_example_uses_the_leaderboard_score(env):  # noqa: F811
-    store, _, rater, _ = env
+def test_the_calibration_example_uses_the_leaderboard_score(new):
+    store, _, rater = new
     at = app_as(store, rater)
     [table] = at.table
     cells = table.value
@@ -117,8 +123,8 @@ def test_the_calibration_example_uses_the_leaderboard_score(env):  # noqa: F811
     assert "about 8 of them are right" in text_of(at)
 
 
-def test_the_cohorts_guidelines_show_on_onboarding_as_text_not_markup(env):  # noqa: F811
-    store, lead, rater, _ = env
+def test_the_cohorts_guidelines_show_on_onboarding_as_text_not_markup(new):
+    store, lead, rater = new
     cohort.set_guidelines(store, lead, "## Length\nShorter is fine. <img src=x onerror=alert(1)>")
     at = app_as(store, rater)
     assert "4. Your cohort's guidelines" in [h.value for h in at.header]
@@ -126,8 +132,8 @@ def test_the_cohorts_guidelines_show_on_onboarding_as_text_not_markup(env):  # n
     assert "Shorter is fine." in html and "<img" not in html
 
 
-def test_a_finished_row_written_for_someone_else_does_not_count(env):  # noqa: F811
-    store, _, rater, _ = env
+def test_a_finished_row_written_for_someone_else_does_not_count(new):
+    store, _, rater = new
     rows.record_finished(store, rater.id)
     assert onboarding.state(store, rater.id).finished
     key = rows.finished_key(rater.id)
@@ -150,12 +156,12 @@ def test_every_trap_kind_of_the_shipped_banks_has_a_glossary_entry():
     assert kinds, "the starter bank has tags"
     assert kinds <= set(glossary.GLOSSARY)
     assert set(TRAP_WORDS) <= set(glossary.GLOSSARY)  # every kind the guidelines know
-    assert glossary.trap_name("control") == "No trap: a plain comparison"
+    assert glossary.trap_name("control") == "None, a plain comparison"
     assert set(onboarding.guided_pairs()["tags"].map(lambda t: t[0])) == {"length", "polish", "constraint"}
 
 
-def test_the_feedback_names_the_trap_in_plain_words_and_points_to_the_guidelines(env):  # noqa: F811
-    store, lead, rater, _ = env
+def test_the_feedback_names_the_trap_in_plain_words_and_points_to_the_guidelines(new):
+    store, lead, rater = new
     onboarding.finish(store, rater.id)
     cohort.set_guidelines(
         store,
@@ -182,8 +188,8 @@ def test_the_feedback_names_the_trap_in_plain_words_and_points_to_the_guidelines
     assert "A longer answer earns nothing for its length." in section and "Read both." not in section
 
 
-def test_no_guidelines_section_no_pointer(env):  # noqa: F811
-    store, lead, rater, _ = env
+def test_no_guidelines_section_no_pointer(new):
+    store, lead, rater = new
     onboarding.finish(store, rater.id)
     cohort.set_guidelines(store, lead, "# Rating\nRead both answers.")
     drill = drills.get_or_create_drill(store, rater.id, "starter", datetime.now(UTC).date(), size=10)

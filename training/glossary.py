@@ -61,7 +61,7 @@ GLOSSARY: dict[str, Trap] = {
         "not on a single right fact.",
     ),
     "control": Trap(
-        "No trap: a plain comparison",
+        "None, a plain comparison",
         "Nothing is hidden here; one answer is simply better, and these pairs check your judgment "
         "when no trick is in play.",
     ),
@@ -73,7 +73,7 @@ def trap_name(kind: str) -> str:
     """What a rater reads for trap kind ``kind``: its plain name, or the kind as written if unknown.
 
     >>> trap_name("control"), trap_name("my-own-kind")
-    ('No trap: a plain comparison', 'my-own-kind')
+    ('None, a plain comparison', 'my-own-kind')
     """
     found = GLOSSARY.get(kind.strip().lower())
     return kind if found is None else found.name
@@ -92,15 +92,22 @@ def trap_sentence(kind: str) -> str | None:
 def describe(tags: Iterable[str]) -> tuple[str, str]:
     """A pair's trap kinds as (names, sentences): names joined by " · ", each known sentence on its line.
 
-    >>> describe(["length", "polish"])[0]
-    'Longer is not better · Looks are not content'
+    With several kinds each sentence starts with its kind's name; with one, the sentence stands alone.
+
+    >>> describe(["length", "polish"])[1].split(": ")[0]
+    'Longer is not better'
+    >>> describe(["control"])
+    ('None, a plain comparison', 'Nothing is hidden here; one answer is simply better, and these pairs check \
+your judgment when no trick is in play.')
     >>> describe(["my-own-kind"])
     ('my-own-kind', '')
     """
     kinds = [str(t) for t in tags if str(t).strip()]
     names = " · ".join(trap_name(k) for k in kinds)
-    sentences = "\n\n".join(f"{trap_name(k)}: {s}" for k in kinds if (s := trap_sentence(k)))
-    return names, sentences
+    known = [(trap_name(k), s) for k in kinds if (s := trap_sentence(k))]
+    if len(kinds) == 1:  # the name is just above: the sentence alone
+        return names, "".join(s for _, s in known)
+    return names, "\n\n".join(f"{name}: {s}" for name, s in known)
 
 
 __all__ = ["GLOSSARY", "Trap", "describe", "trap_name", "trap_sentence"]

@@ -41,7 +41,8 @@ top[1].metric(
     f"{page.streak} day" + ("" if page.streak == 1 else "s"),
     help="Days in a row with a finished daily drill.",
 )
-top[1].page_link("views/onboarding.py", label="How to rate", icon=":material/help:")
+if top[1].button("How to rate", key="how_to_rate", type="tertiary", icon=":material/help:"):
+    st.switch_page("views/onboarding.py")  # a button, not a page link: this page also runs on its own
 st.progress(drill.answered / drill.size, text=f"{drill.answered} of {drill.size} pairs done")
 if flash := st.session_state.pop(FLASH, None):
     st.warning(flash)

@@ -18,6 +18,7 @@ from views.rich_text import show_markdown
 # Session-state key: the guided pair on screen with its pick and confidence, not yet submitted.
 PICKED = "paircal_guide_chosen"
 LABELS = {"A": "Response 1", "B": "Response 2"}
+NBSP_PERCENT = "\u00a0%"  # "80 %" never breaks between the number and its sign
 
 store = get_store()
 user = require_user()
@@ -26,7 +27,7 @@ found = onboarding.state(store, user.id)
 st.title("How to rate")
 st.markdown(
     "You will see a prompt and two responses. Pick the better one, say how sure you are, "
-    "then see the expert's choice and why. Five minutes here make the drill make sense."
+    "then see the expert's choice and why. A few minutes here make every drill make sense."
 )
 
 st.header("1. What makes a response better", divider="gray")
@@ -41,8 +42,9 @@ st.info(
 st.header("2. Confidence and the score", divider="gray")
 st.markdown(
     "Confidence is how often you expect to be right. "
-    + onboarding.worked_example()
-    + " Right on all ten means you could have said more; right on only five means 80 % was too sure."
+    + onboarding.worked_example().replace(" %", NBSP_PERCENT)
+    + " Right on all ten means you could have said more; "
+    + f"right on only five means 80{NBSP_PERCENT} was too sure."
 )
 table = onboarding.score_table()
 st.markdown(
@@ -52,9 +54,10 @@ st.markdown(
 st.table(table.set_index("Confidence"))
 high = table.iloc[-1]
 st.caption(
-    f"At 90 % a right answer earns {high['Right answer']} but a wrong one costs {high['Wrong answer']}. "
-    f"A 50 % answer earns {onboarding.points(True, 0.5):+.2f} either way. The best you can do is to say "
-    "the confidence you really have."
+    f"At 90{NBSP_PERCENT} a right answer scores {high['Right answer']} "
+    f"and a wrong one {high['Wrong answer']}; a 50{NBSP_PERCENT} answer scores "
+    f"{onboarding.points(True, 0.5):.0f} either way. "
+    "The best you can do is to say the confidence you really have."
 )
 
 st.header("3. The traps", divider="gray")
@@ -126,7 +129,9 @@ def show_explanation(pair, choice: str, confidence: float) -> None:
     st.markdown("**Why:**")
     show_markdown(feedback.rationale)
     names, sentences = glossary.describe(feedback.tags)
-    st.markdown(f"**Trap:** {names}", help=sentences or None)
+    st.markdown(f"**Trap:** {names}")  # the guided pairs' kinds are the glossary's own words
+    if sentences:
+        st.caption(sentences)
     if feedback.note:
         st.warning(feedback.note)
     st.caption(
