@@ -247,7 +247,7 @@ def test_single_sign_on_joins_with_an_invite_then_signs_straight_in(tmp_path, la
         page.get_by_label("Display name", exact=True).fill("kim")
         page.get_by_role("button", name="Join", exact=True).click()
         _signed_in(page)
-        page.get_by_text("Pair 1 of 10").wait_for(timeout=30_000)
+        page.get_by_role("heading", name="How to rate").wait_for(timeout=30_000)  # a new rater's first page
         _no_token_in(page.url)
         assert page.url.startswith(app_url) and "oauth2callback" not in page.url
         [cookie] = _session_cookies(context)
