@@ -141,10 +141,12 @@ def show_explanation(pair, choice: str, confidence: float) -> None:
 
 
 guided = onboarding.guided_pairs()
+answered = [pid for pid in guided["id"] if pid in found.answers]
 for number, pair in enumerate(guided.to_dict("records"), start=1):
     answer = found.answers.get(pair["id"])
-    if answer is not None:
-        with st.expander(f"Practice pair {number} of {len(guided)}: answered", expanded=True):
+    if answer is not None:  # the latest explanation open, the earlier ones a click away
+        latest = pair["id"] == answered[-1]
+        with st.expander(f"Practice pair {number} of {len(guided)}: answered", expanded=latest):
             show_responses(pair)
             show_explanation(pair, *answer)
         continue
