@@ -200,3 +200,20 @@ def test_no_guidelines_section_no_pointer(new):
     assert drill.items and not at.exception
     assert not [e for e in at.expander if e.label.startswith("Your cohort")]
     assert store.count_judgments() == 1
+
+
+def test_a_guided_answer_is_kept_once_and_checked(new):
+    store, _, rater = new
+    assert onboarding.answer(store, rater.id, "onboarding-polish", "A", 0.9)
+    assert not onboarding.answer(store, rater.id, "onboarding-polish", "B", 0.6)  # the first one stays
+    assert onboarding.state(store, rater.id).answers == {"onboarding-polish": ("A", 0.9)}
+    for pair_id, choice, confidence in [
+        ("starter-coding-001", "A", 0.8),  # a bank pair is no guided pair
+        ("onboarding-length", "tie", 0.8),
+        ("onboarding-length", "A", 0.4),
+    ]:
+        with pytest.raises(ValueError):
+            onboarding.answer(store, rater.id, pair_id, choice, confidence)
+    assert store.count_judgments() == 0
+    with pytest.raises(KeyError):
+        onboarding.state(store, 10_000)
