@@ -9,7 +9,8 @@ session cookie's routes and the security headers (``views/web.py``).
 import streamlit as st
 
 from storage.engine import DatabaseUnavailable
-from views.common import current_user, sign_out
+from training import onboarding
+from views.common import ONBOARDED, current_user, get_store, sign_out
 from views.rich_text import show_literal
 
 OUTAGE = (
@@ -26,11 +27,22 @@ try:
         pages = [st.Page("views/signin.py", title="Sign in", icon=":material/login:", default=True)]
     else:
         lead = user.is_lead  # a lead lands on the lead console, a rater on the drill
+        # A rater who has not finished onboarding lands on it, and the drill sends them there too.
+        # Finishing is kept in the database; this tab only remembers that it has read it.
+        new = not lead and st.session_state.get(ONBOARDED) != user.id
+        if new and not onboarding.needs_onboarding(get_store(), user.id, is_lead=False):
+            st.session_state[ONBOARDED] = user.id
+            new = False
+        guide = st.Page("views/onboarding.py", title="How to rate", icon=":material/school:", default=new)
+        drill = st.Page(
+            "views/drill.py", title="Drill", icon=":material/fitness_center:", default=not (lead or new)
+        )
         pages = [
-            st.Page("views/drill.py", title="Drill", icon=":material/fitness_center:", default=not lead),
+            drill,
             st.Page("views/report.py", title="My report", icon=":material/insights:"),
             st.Page("views/review.py", title="Review", icon=":material/history:"),
             st.Page("views/leaderboard.py", title="Leaderboard", icon=":material/leaderboard:"),
+            guide,
         ]
         if user.is_lead:  # the pages check the role again themselves
             console_icon = ":material/admin_panel_settings:"
@@ -44,6 +56,9 @@ try:
             if st.button("Sign out", key="sign_out"):
                 sign_out()
                 st.rerun()
-    st.navigation(pages).run()
+    page = st.navigation(pages)
+    if user is not None and new and page is drill:  # the drill waits until onboarding is done
+        st.switch_page(guide)
+    page.run()
 except DatabaseUnavailable:
     st.error(OUTAGE)

@@ -40,6 +40,7 @@ __all__ = [
     "read_choices",
     "write_cohort",
     "write_rater",
+    "written_for",
 ]
 
 
@@ -172,15 +173,23 @@ def _put(conn: Connection, key: str, track: str | None, whom: list[str]) -> None
 
 def _track(value: str | None, whom: list[str]) -> str | None:
     """The track stored in ``value`` if it was written for ``whom``; else None."""
+    stored = written_for(value, whom)
+    if stored is None or not isinstance(stored.get("track"), str):
+        return None
+    return stored["track"]
+
+
+def written_for(value: str | None, whom: list[str]) -> dict | None:
+    """A settings value (a JSON object) if its ``for`` is ``whom``; None if not, or not such an object."""
     if value is None:
         return None
     try:
         stored = json.loads(value)
     except ValueError:
         return None
-    if not isinstance(stored, dict) or stored.get("for") != whom or not isinstance(stored.get("track"), str):
+    if not isinstance(stored, dict) or stored.get("for") != whom:
         return None
-    return stored["track"]
+    return stored
 
 
 def bank_domains(store: Store, bank: str) -> dict[str, int]:

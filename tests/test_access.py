@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from pairs.markdown import markdown_to_html
 from storage.store import Store
-from training import accounts, drills
+from training import accounts, drills, onboarding
 from views.common import REVEAL, TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +33,8 @@ def env(app_store):
     lead, invite = accounts.create_cohort(store, "alpha", "lena", "lead-password")
     ravi = accounts.join_cohort(store, invite, "ravi", "ravi-password")
     rosa = accounts.join_cohort(store, invite, "rosa", "rosa-password")
+    onboarding.finish(store, ravi.id)  # finished onboarding: these tests are about other pages
+    onboarding.finish(store, rosa.id)  # finished onboarding: these tests are about other pages
     accounts.create_cohort(store, "beta", "bo", "beta-password", by=lead)
     today = datetime.now(UTC).date()
     for who in (ravi, rosa):

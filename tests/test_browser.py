@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench._server import CHROMIUM, CHROMIUM_ARGS, Server, sign_in_path
+from training import onboarding
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOT = ROOT / "docs" / "drill.png"
@@ -107,9 +108,12 @@ def test_join_drill_three_items_then_download_report(server, browser, tmp_path):
     page.get_by_label("Password (at least 8 characters)").nth(0).fill("dana-password")
     page.get_by_label("Password again").fill("dana-password")
     page.get_by_role("button", name="Join").click()
-    page.get_by_text("Pair 1 of 10").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="How to rate").wait_for(timeout=30_000)  # a new rater's first page
 
     rater = accounts.login(store, "e2e", "dana", "dana-password")
+    onboarding.finish(store, rater.id)  # onboarding's own walk is tests/test_browser_onboarding.py
+    page.get_by_role("link", name="Drill").click()
+    page.get_by_text("Pair 1 of 10").wait_for(timeout=30_000)
     drill = drills.get_or_create_drill(store, rater.id, "starter", datetime.now(UTC).date(), size=10)
     for position in range(3):
         page.get_by_text(f"Pair {position + 1} of 10").wait_for(timeout=30_000)
@@ -165,6 +169,7 @@ def test_sigkill_mid_drill_loses_nothing_and_the_drill_resumes(launch, browser, 
     store.ensure_starter_bank()
     _, invite = accounts.create_cohort(store, "crash", "lead", "lead-password")
     rater = accounts.join_cohort(store, invite, "kim", "kim-password")
+    onboarding.finish(store, rater.id)  # finished onboarding: these tests are about other pages
     signed_in = server.url  # the session cookie outlives the restarts (same port)
     today = datetime.now(UTC).date()
     drill = drills.get_or_create_drill(store, rater.id, "starter", today, size=10)
@@ -291,6 +296,7 @@ def test_hostile_pair_text_runs_nothing_and_fetches_nothing(launch, browser, tmp
         store, "![c](http://evil.example/cohort.png)", "lead", "lead-password", bank="hostile", drill_size=16
     )
     rater = accounts.join_cohort(store, invite, "![n](http://evil.example/name.png)", "rater-password")
+    onboarding.finish(store, rater.id)  # finished onboarding: these tests are about other pages
 
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
     seen = _watch(page)
@@ -330,6 +336,7 @@ def test_hostile_html_shows_as_text_in_the_drill(launch, browser, tmp_path):
     store.import_bank("hostile", read_bank(_hostile_bank(tmp_path / "hostile.jsonl")))
     _, invite = accounts.create_cohort(store, "c", "lead", "lead-password", bank="hostile", drill_size=16)
     rater = accounts.join_cohort(store, invite, "rita", "rater-password")
+    onboarding.finish(store, rater.id)  # finished onboarding: these tests are about other pages
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
     _watch(page)
     page.goto(server.url + sign_in_path(store, rater.id))

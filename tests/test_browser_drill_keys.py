@@ -21,7 +21,7 @@ from test_browser import browser, feedback, launch  # noqa: F401 (fixtures: Chro
 
 from bench._server import sign_in_path
 from storage.store import Store
-from training import accounts, drills
+from training import accounts, drills, onboarding
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -55,6 +55,7 @@ def rater(launch, tmp_path):  # noqa: F811
     lead, invite = accounts.create_cohort(store, "keys", "lena", "lead-password")
     accounts.set_drill_settings(store, lead.cohort_id, drill_size=SIZE)
     ravi = accounts.join_cohort(store, invite, "ravi", "ravi-password")
+    onboarding.finish(store, ravi.id)  # finished onboarding: these tests are about other pages
     return server, store, ravi
 
 

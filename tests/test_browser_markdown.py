@@ -31,7 +31,7 @@ from test_browser import browser, choose, launch  # noqa: F401 (fixtures: Chromi
 
 from pairs.importers import read_bank
 from storage.store import Store
-from training import accounts, drills
+from training import accounts, drills, onboarding
 from views.rich_text import CLASS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -88,11 +88,15 @@ def add_bank(store: Store, name: str, rows: list[dict], folder: Path) -> None:
 
 def new_cohort(store: Store, name: str, bank: str, size: int, *raters: str, by=None):
     """A cohort drilling ``bank`` (``size`` pairs a day): its lead, then one rater per name. The
-    first cohort of a server needs no ``by``; its lead is the admin, who creates the others."""
+    first cohort of a server needs no ``by``; its lead is the admin, who creates the others. The
+    raters have finished onboarding."""
     lead, invite = accounts.create_cohort(
         store, name, f"lead {name}", "lead-password", bank=bank, drill_size=size, by=by
     )
-    return lead, *(accounts.join_cohort(store, invite, rater, "rater-password") for rater in raters)
+    joined = [accounts.join_cohort(store, invite, rater, "rater-password") for rater in raters]
+    for rater in joined:  # through onboarding already: these pages are the drill and the others
+        onboarding.finish(store, rater.id)
+    return lead, *joined
 
 
 def new_page(browser):  # noqa: F811

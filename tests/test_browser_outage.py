@@ -14,7 +14,7 @@ from test_browser import browser, choose, launch  # noqa: F401 (fixtures: Chromi
 
 from bench._server import sign_in_path
 from storage.store import Store
-from training import accounts
+from training import accounts, onboarding
 
 pytestmark = pytest.mark.postgres
 
@@ -46,6 +46,7 @@ def test_an_outage_mid_drill_is_said_plainly_and_the_page_recovers(launch, brows
     store.ensure_starter_bank()
     _, invite = accounts.create_cohort(store, "alpha", "lena", "lead-password")
     ravi = accounts.join_cohort(store, invite, "ravi", "ravi-password")
+    onboarding.finish(store, ravi.id)  # finished onboarding: these tests are about other pages
     server = launch(db=url)
     page = browser.new_context(viewport={"width": 1300, "height": 1000}).new_page()
     page.goto(server.url + sign_in_path(store, ravi.id))

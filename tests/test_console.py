@@ -20,7 +20,7 @@ from pairs.markdown import escape_markdown
 from storage.schema import pair_changes
 from storage.store import Store
 from tests.test_app import APP, app_as, text_of
-from training import accounts, cohort, drills
+from training import accounts, cohort, drills, onboarding
 from views.common import TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +34,7 @@ def env(app_store):
     store = app_store
     lead, invite = accounts.create_cohort(store, "alpha", "lena", "lead-password")
     rater = accounts.join_cohort(store, invite, "ravi", "rater-password")
+    onboarding.finish(store, rater.id)  # finished onboarding: these tests are about other pages
     return store, lead, rater, invite
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event
 from streamlit.testing.v1 import AppTest
 
-from training import accounts
+from training import accounts, onboarding
 from views.common import TOKEN, get_store
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -34,6 +34,7 @@ def transactions(engine):
 def drilling(app_store):
     _, invite = accounts.create_cohort(app_store, "alpha", "lena", "lead-password")
     rater = accounts.join_cohort(app_store, invite, "ravi", "rater-password")
+    onboarding.finish(app_store, rater.id)  # finished onboarding: these tests are about other pages
     at = AppTest.from_file(APP, default_timeout=90)
     at.session_state[TOKEN] = accounts.start_session(app_store, rater.id)
     at.run()
@@ -137,6 +138,7 @@ def test_a_reload_mid_practice_resumes_the_round_at_the_same_pair(app_store):
 
     _, invite = accounts.create_cohort(app_store, "alpha", "lena", "lead-password")
     rater = accounts.join_cohort(app_store, invite, "ravi", "rater-password")
+    onboarding.finish(app_store, rater.id)  # finished onboarding: these tests are about other pages
     daily = drills.get_or_create_drill(app_store, rater.id, "starter", datetime.now(UTC).date(), size=10)
     for item in daily.items:
         drills.submit(app_store, rater.id, daily.key, item.position, "A", 0.7)
@@ -169,6 +171,7 @@ def test_each_answer_shows_its_points_at_every_confidence_and_the_drill_ends_wit
     lead, invite = accounts.create_cohort(app_store, "alpha", "lena", "lead-password")
     accounts.set_drill_settings(app_store, lead.cohort_id, drill_size=2)
     rater = accounts.join_cohort(app_store, invite, "ravi", "rater-password")
+    onboarding.finish(app_store, rater.id)  # finished onboarding: these tests are about other pages
     now = datetime.now(UTC)
     yesterday = drills.get_or_create_drill(
         app_store, rater.id, "starter", now.date() - timedelta(days=1), size=2

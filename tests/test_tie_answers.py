@@ -16,7 +16,7 @@ from storage import drills as rows
 from storage.schema import judgments
 from storage.store import Store
 from tests.test_app import app_as, text_of
-from training import accounts, drills
+from training import accounts, drills, onboarding
 
 DAY = date(2026, 3, 2)
 
@@ -26,6 +26,7 @@ def env(app_store):
     store = app_store
     lead, invite = accounts.create_cohort(store, "alpha", "lena", "lead-password")
     rater = accounts.join_cohort(store, invite, "ravi", "rater-password")
+    onboarding.finish(store, rater.id)  # finished onboarding: these tests are about other pages
     return store, lead, rater
 
 

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from storage.store import Store
-from training import accounts, drills, tracks
+from training import accounts, drills, onboarding, tracks
 from views.common import TOKEN
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -20,6 +20,7 @@ def env(app_store):
     store = app_store
     lead, invite = accounts.create_cohort(store, "alpha", "lena", "lead-password")
     rater = accounts.join_cohort(store, invite, "ravi", "rater-password")
+    onboarding.finish(store, rater.id)  # finished onboarding: these tests are about other pages
     return store, lead, rater
 
 

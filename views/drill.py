@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from storage.engine import DatabaseUnavailable
-from training import accounts, debrief, drills
+from training import accounts, debrief, drills, glossary
 from views.common import CHOSEN, FLASH, REVEAL, current_user, get_store, load_bank, require_user
-from views.guidelines import show_guidelines
+from views.guidelines import show_guideline_section, show_guidelines
 from views.rich_text import show_literal, show_markdown
 
 store = get_store()
@@ -42,6 +42,8 @@ top[1].metric(
     f"{page.streak} day" + ("" if page.streak == 1 else "s"),
     help="Days in a row with a finished daily drill.",
 )
+if top[1].button("How to rate", key="how_to_rate", type="tertiary", icon=":material/help:"):
+    st.switch_page("views/onboarding.py")  # a button, not a page link: this page also runs on its own
 st.progress(drill.answered / drill.size, text=f"{drill.answered} of {drill.size} pairs done")
 if flash := st.session_state.pop(FLASH, None):
     st.warning(flash)
@@ -265,8 +267,12 @@ if reveal and reveal[0] == drill.key:
             why = feedback.rationale or "No reason was given for this pair."
             st.markdown("**Why:**")
             show_markdown(why)
-            if feedback.tags:
-                show_literal(", ".join(feedback.tags), label="Trap:")
+            if feedback.tags:  # in plain words; a kind the glossary lacks is drawn as the bank wrote it
+                names, sentences = glossary.describe(feedback.tags)
+                show_literal(names, label="Trap:")
+                if sentences:
+                    st.caption(sentences)
+            show_guideline_section(user.cohort_id, feedback.tags)
             if feedback.note:
                 st.warning(feedback.note)
             st.caption(

@@ -6,7 +6,9 @@ from typing import Any
 
 import streamlit as st
 
+from pairs.markdown import escape_markdown
 from training import cohort
+from training.guidelines import section_for
 from views.common import get_store
 from views.rich_text import show_markdown
 
@@ -30,3 +32,16 @@ def show_guidelines(cohort_id: int) -> None:
     if rules:
         with st.expander("Guidelines"):
             show_markdown(rules["text"])
+
+
+def show_guideline_section(cohort_id: int, tags: tuple[str, ...] | list[str]) -> None:
+    """After an answer: the section of the cohort's guidelines on the pair's trap, in an expander.
+
+    Its label reads "Your cohort's guidelines on this: HEADING"; nothing is drawn
+    when the guidelines have no section whose heading names one of ``tags``.
+    """
+    rules = cohort_guidelines(cohort_id)
+    section = section_for(rules["text"], list(tags)) if rules and tags else None
+    if section is not None:
+        with st.expander(f"Your cohort's guidelines on this: {escape_markdown(section.heading)}"):
+            show_markdown(section.text)
