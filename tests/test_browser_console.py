@@ -22,7 +22,7 @@ from test_browser import browser, choose, feedback, launch  # noqa: F401 (fixtur
 from bench._server import sign_in_path
 from pairs.bank import STARTER_BANK_NAME
 from storage.store import Store
-from training import accounts
+from training import accounts, onboarding
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -130,6 +130,11 @@ def test_a_lead_runs_a_cohort_from_set_up_to_removing_the_demo(launch, browser, 
     rater_page.get_by_label("Password (at least 8 characters)").nth(0).fill("rater-password")
     rater_page.get_by_label("Password again").fill("rater-password")
     rater_page.get_by_role("button", name="Join").click()
+    rater_page.get_by_role("heading", name="How to rate").wait_for(timeout=60_000)  # a new rater's first page
+    onboarding.finish(
+        store, accounts.login(store, "alpha", "ravi", "rater-password").id
+    )  # (tested elsewhere)
+    rater_page.goto(server.url)
     for position in range(2):
         rater_page.get_by_text(f"Pair {position + 1} of 10").wait_for(timeout=60_000)
         choose(rater_page)
