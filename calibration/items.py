@@ -32,8 +32,11 @@ column                meaning
                       which is conservative (a binomial has the larger variance)
 ``q_value``           Benjamini-Hochberg adjusted ``p_value`` across the audited pairs
 ``gold_doubtful``     True when ``q_value`` < :data:`AUDIT_FDR`, at least
-                      :data:`AUDIT_MIN_STRONG` strong judgments, and most strong
-                      raters disagree with gold: "gold may be wrong", for the lead
+                      :data:`AUDIT_MIN_STRONG` strong judgments, most strong
+                      raters disagree with gold, and ``discrimination`` is not
+                      positive (NaN counts: when every rater contradicts the
+                      gold, being right cannot correlate with anything):
+                      "gold may be wrong", for the lead
 ====================  ==============================================================
 """
 
@@ -163,7 +166,7 @@ def item_table(prepared: pd.DataFrame) -> pd.DataFrame:
         (out["q_value"] < AUDIT_FDR)
         & (out["strong_n"] >= AUDIT_MIN_STRONG)
         & (out["strong_against"] > out["strong_n"] / 2)
-        & (out["discrimination"] < 0)
+        & ~(out["discrimination"] >= 0)  # negative, or undefined: every rater against gold
     ).to_numpy(dtype=bool)
     out = out.reset_index(names="pair_id")
     out = out.sort_values(["gold_doubtful", "accuracy"], ascending=[False, True], kind="stable")

@@ -117,3 +117,19 @@ def test_q_values_are_scipy_benjamini_hochberg():
     ok = ~np.isnan(p)
     assert np.isnan(q[~ok]).all()
     np.testing.assert_allclose(q[ok], stats.false_discovery_control(p[ok], method="bh"), rtol=1e-12)
+
+
+def test_a_gold_every_rater_contradicts_is_flagged():
+    """All 20 raters pick the other response: discrimination is undefined (no one was right), and
+    that must not hide the clearest wrong gold there is."""
+    bank = synthetic_bank(60, seed=5)
+    judgments = cohort(bank, n_raters=20, seed=5)
+    wrong = bank["id"].iloc[7]
+    gold = bank.set_index("id").loc[wrong, "gold"]
+    against = judgments["pair_id"].eq(wrong)
+    judgments.loc[against, "choice"] = gold  # everyone picks the true gold, which the flip makes wrong
+    table = item_table(prepare(flip(bank, [wrong]), judgments)).set_index("pair_id")
+    row = table.loc[wrong]
+    assert row["votes_a"] + row["votes_b"] == row["n"] and row["accuracy"] == 0.0
+    assert np.isnan(row["discrimination"])
+    assert row["gold_doubtful"]
