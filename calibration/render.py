@@ -252,33 +252,23 @@ def _bias_html(bias: dict[str, Any]) -> str:
     return _table_html(rows, ["effect", "odds ratio", "95 % CI", "p", "unit", "what it means"])
 
 
+_BIAS_COLUMNS = ["effect", "odds_ratio", "ci_low", "ci_high", "p_value", "significant", "estimable"]
+_BIN_COLUMNS = ["bin", "confidence", "accuracy", "n", "ci_low", "ci_high"]
+_TAG_COLUMNS = ["tag", "n", "accuracy", "ci_low", "ci_high", "weak_spot"]
+
+
 def _charts_html(r: dict[str, Any]) -> str:
     from calibration import charts
 
-    bias = pd.DataFrame([{"effect": e, **v} for e, v in r["bias"].items()])
-    parts = []
-    if not bias.empty and bias["estimable"].astype(bool).any() and bias["odds_ratio"].notna().any():
-        parts.append(
-            charts.to_svg(
-                charts.forest_plot(bias.astype({"odds_ratio": float, "ci_low": float, "ci_high": float}))
-            )
-        )
-    bins = pd.DataFrame(r["calibration"]["bins"])
-    if not bins.empty and (bins["n"] > 0).any():
-        parts.append(
-            charts.to_svg(
-                charts.reliability_diagram(
-                    bins.astype({"accuracy": float, "ci_low": float, "ci_high": float, "confidence": float})
-                )
-            )
-        )
-    tags = pd.DataFrame(r["tags"])
-    if not tags.empty:
-        parts.append(
-            charts.to_svg(
-                charts.tag_accuracy_chart(tags.astype({"accuracy": float, "ci_low": float, "ci_high": float}))
-            )
-        )
+    drawn = [
+        charts.forest_plot(
+            pd.DataFrame([{"effect": e, **v} for e, v in r["bias"].items()], columns=_BIAS_COLUMNS)
+        ),
+        charts.reliability_diagram(pd.DataFrame(r["calibration"]["bins"], columns=_BIN_COLUMNS)),
+        charts.tag_accuracy_chart(pd.DataFrame(r["tags"], columns=_TAG_COLUMNS)),
+    ]
+    # a chart without rows (no estimable bias, no confidence, no decided pair) is left out, not drawn empty
+    parts = [charts.to_svg(chart) for chart in drawn if charts.drawn_rows(chart)]
     return f'<div class="charts">{"".join(parts)}</div>' if parts else ""
 
 

@@ -83,29 +83,20 @@ def show_rater_report(
         st.markdown(f"- {escape_markdown(line)}")
 
     st.subheader("What sways your choices")
-    bias = pd.DataFrame([{"effect": e, **v} for e, v in report["bias"].items()])
-    estimable = bias[bias["estimable"].astype(bool) & bias["odds_ratio"].notna()]
-    if estimable.empty:
+    forest = charts.forest_plot(pd.DataFrame([{"effect": e, **v} for e, v in report["bias"].items()]))
+    if not charts.drawn_rows(forest):
         st.info("Not enough data yet for the bias model: it needs 30 judgments on decided pairs.")
     else:
-        st.altair_chart(
-            charts.forest_plot(estimable.astype({"odds_ratio": float, "ci_low": float, "ci_high": float})),
-            width="stretch",
-        )
+        st.altair_chart(forest, width="stretch")
     for row in report["plain_rates"]:
         if row.get("summary"):
             st.caption(row["summary"])
 
     st.subheader("Is your confidence right?")
     left, right = st.columns([3, 2])
-    bins = pd.DataFrame(cal["bins"])
-    if cal["n"]:
-        left.altair_chart(
-            charts.reliability_diagram(
-                bins.astype({"confidence": float, "accuracy": float, "ci_low": float, "ci_high": float})
-            ),
-            width="stretch",
-        )
+    reliability = charts.reliability_diagram(pd.DataFrame(cal["bins"]))
+    if charts.drawn_rows(reliability):
+        left.altair_chart(reliability, width="stretch")
     right.markdown(cal.get("verdict") or "")
     decomposition = pd.DataFrame(
         {
@@ -147,13 +138,11 @@ def show_rater_report(
 
     st.subheader("Accuracy by trap kind")
     tags = pd.DataFrame(report["tags"])
-    if tags.empty:
+    tag_chart = charts.tag_accuracy_chart(tags)
+    if not charts.drawn_rows(tag_chart):
         st.info("No decided pairs yet.")
     else:
-        st.altair_chart(
-            charts.tag_accuracy_chart(tags.astype({"accuracy": float, "ci_low": float, "ci_high": float})),
-            width="stretch",
-        )
+        st.altair_chart(tag_chart, width="stretch")
         weak = tags.loc[tags["weak_spot"].astype(bool), "tag"].tolist()
         if weak:
             weak_list = escape_markdown(", ".join(weak))
