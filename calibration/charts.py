@@ -179,7 +179,7 @@ def forest_plot(bias: pd.DataFrame, *, title: str = "What sways your choices") -
         .encode(x=alt.X("x:Q", scale=scale))
     )
     return (rule + point + one).properties(
-        title=title, width=560, height=alt.Step(ROW_STEP), autosize=_AUTOSIZE
+        title=title, width=440, height=alt.Step(ROW_STEP), autosize=_AUTOSIZE
     )
 
 
@@ -231,7 +231,7 @@ def reliability_diagram(bins: pd.DataFrame, *, title: str = "Is your confidence 
             ],
         )
     )
-    return (diagonal + bars + points).properties(title=title, width=420, height=300, autosize=_AUTOSIZE)
+    return (diagonal + bars + points).properties(title=title, width=440, height=300, autosize=_AUTOSIZE)
 
 
 def tag_accuracy_chart(tags: pd.DataFrame, *, title: str = "Accuracy by trap kind") -> alt.Chart:
@@ -278,7 +278,7 @@ def tag_accuracy_chart(tags: pd.DataFrame, *, title: str = "Accuracy by trap kin
     err = base.mark_rule(color="#333").encode(
         x=alt.X("ci_low:Q", scale=alt.Scale(domain=[0, 1])), x2="ci_high:Q"
     )
-    return (bars + err).properties(title=title, width=560, height=alt.Step(ROW_STEP), autosize=_AUTOSIZE)
+    return (bars + err).properties(title=title, width=440, height=alt.Step(ROW_STEP), autosize=_AUTOSIZE)
 
 
 def trend_chart(trend: pd.DataFrame, *, title: str = "Over time") -> alt.Chart:
@@ -308,7 +308,7 @@ def trend_chart(trend: pd.DataFrame, *, title: str = "Over time") -> alt.Chart:
             ),
             tooltip=["period:T", "measure:N", alt.Tooltip("value:Q", format=".2f")],
         )
-        .properties(title=title, width=560, height=200, autosize=_AUTOSIZE)
+        .properties(title=title, width=440, height=200, autosize=_AUTOSIZE)
     )
 
 

@@ -226,7 +226,7 @@ _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:980px;margin:2rem auto;
 padding:0 1rem;color:#222;line-height:1.45}
 h1{font-size:1.7rem}h2{border-bottom:2px solid #ddd;padding-bottom:.2rem;margin-top:2.2rem}
-table{border-collapse:collapse;margin:.6rem 0 1rem}
+table{border-collapse:collapse;margin:.6rem 0 1rem;display:block;max-width:100%;overflow-x:auto}
 th,td{border:1px solid #ddd;padding:.25rem .55rem;text-align:left;font-size:.92rem}
 th{background:#f4f4f4}.verdict li{margin:.2rem 0}
 .sim{background:#fff3cd;padding:.1rem .4rem;border-radius:4px;font-size:.85rem}
