@@ -9,6 +9,7 @@ vl-convert), so it opens offline in any browser; it has no script.
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from calibration.bias import EFFECTS
+from pairs.export import signed_percent
 from pairs.markdown import escape_markdown
 
 __all__ = ["CHARTS_FOR_AT_MOST", "covers_text", "to_html", "to_markdown"]
@@ -27,12 +29,26 @@ CHARTS_FOR_AT_MOST = 30
 # --------------------------------------------------------------------------- Markdown
 
 
+def _missing(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and not math.isfinite(x))
+
+
 def _fmt(x: Any, spec: str = ".2f") -> str:
-    return "n/a" if x is None else format(x, spec)
+    return "n/a" if _missing(x) else format(x, spec)
 
 
 def _pct(x: Any) -> str:
-    return "n/a" if x is None else f"{x:.0%}"
+    return "n/a" if _missing(x) else f"{x:.0%}"
+
+
+def _cell(x: Any) -> str:
+    """A table cell: "n/a" for a value not known (never "None" or "nan")."""
+    return "n/a" if _missing(x) else str(x)
+
+
+def _range(low: Any, high: Any, write: Callable[[Any], str] = _pct) -> str:
+    """An interval "low-high", or "n/a" when either end is not known (never "n/a-n/a")."""
+    return "n/a" if _missing(low) or _missing(high) else f"{write(low)}-{write(high)}"
 
 
 def _bias_table_md(bias: dict[str, Any]) -> list[str]:
@@ -41,9 +57,10 @@ def _bias_table_md(bias: dict[str, Any]) -> list[str]:
         b = bias.get(effect)
         if not b:
             continue
-        ci = "n/a" if b["ci_low"] is None else f"{b['ci_low']:.2f}-{b['ci_high']:.2f}"
+        ci = _range(b["ci_low"], b["ci_high"], _fmt)
         rows.append(
-            f"| {effect} | {_fmt(b['odds_ratio'])} | {ci} | {_fmt(b['p_value'], '.3f')} | {b['unit']} |"
+            f"| {effect} | {_fmt(b['odds_ratio'])} | {ci} | {_fmt(b['p_value'], '.3f')} | "
+            f"{_cell(b['unit'])} |"
         )
     return rows
 
@@ -54,7 +71,7 @@ def _bins_md(bins: list[dict[str, Any]]) -> list[str]:
         "| --- | --- | --- | --- | --- |",
     ]
     for b in bins:
-        ci = "n/a" if b["ci_low"] is None else f"{b['ci_low']:.0%}-{b['ci_high']:.0%}"
+        ci = _range(b["ci_low"], b["ci_high"])
         rows.append(f"| {b['bin']} | {_pct(b['confidence'])} | {_pct(b['accuracy'])} | {ci} | {b['n']} |")
     return rows
 
@@ -70,21 +87,21 @@ _TRACK_HEADER = [
 
 def _track_cells(t: dict[str, Any]) -> list[str]:
     """One row of the per-track table: accuracy with its interval, then each effect's odds ratio."""
-    cells = [str(t["track"]), str(t["n"]), _pct(t["accuracy"]), f"{_pct(t['ci_low'])}-{_pct(t['ci_high'])}"]
+    cells = [str(t["track"]), str(t["n"]), _pct(t["accuracy"]), _range(t["ci_low"], t["ci_high"])]
     for effect in EFFECTS:
         odds = t.get(f"{effect}_or")
         if odds is None:
             cells.append("n/a")
             continue
         mark = " (clear)" if t.get(f"{effect}_significant") else ""
-        cells.append(f"{odds:.2f} ({_fmt(t[f'{effect}_ci_low'])}-{_fmt(t[f'{effect}_ci_high'])}){mark}")
+        cells.append(f"{odds:.2f} ({_range(t[f'{effect}_ci_low'], t[f'{effect}_ci_high'], _fmt)}){mark}")
     return cells
 
 
 def _alpha_sentence(a: dict[str, Any]) -> str:
     ci = (
-        f" (95 % CI {_fmt(a['ci_low'], '.3f')}-{_fmt(a['ci_high'], '.3f')})"
-        if a["ci_low"] is not None
+        f" (95 % CI {_range(a['ci_low'], a['ci_high'], lambda x: _fmt(x, '.3f'))})"
+        if not (_missing(a["ci_low"]) or _missing(a["ci_high"]))
         else ""
     )
     reason = f"; {a['reason']}" if a.get("reason") else ""
@@ -109,7 +126,7 @@ def _rater_md(r: dict[str, Any]) -> list[str]:
         f"log score {_fmt(cal['log_score'], '.3f')}, "
         f"reliability {_fmt(cal['reliability'], '.4f')}, resolution {_fmt(cal['resolution'], '.4f')}, "
         f"uncertainty {_fmt(cal['uncertainty'], '.4f')}, ECE {_fmt(cal['ece'], '.3f')}, "
-        f"overconfidence {_fmt(cal['overconfidence'], '+.3f')}.",
+        f"overconfidence {signed_percent(cal['overconfidence'])} (mean confidence minus accuracy).",
         "",
     ]
     lines += _bins_md(cal["bins"]) + [""]
@@ -125,7 +142,7 @@ def _rater_md(r: dict[str, Any]) -> list[str]:
     for t in r["tags"]:
         lines.append(
             f"| {_md(t['tag'])} | {t['n']} | {_pct(t['accuracy'])} | "
-            f"{_pct(t['ci_low'])}-{_pct(t['ci_high'])} | {'yes' if t['weak_spot'] else ''} |"
+            f"{_range(t['ci_low'], t['ci_high'])} | {'yes' if t['weak_spot'] else ''} |"
         )
     if r.get("tracks"):
         lines += ["", "### Tracks", "", "| " + " | ".join(_TRACK_HEADER) + " |"]
@@ -199,7 +216,7 @@ def to_markdown(report: dict[str, Any]) -> str:
         lines.append(
             f"| {rank} | {_md(row['rater'])} | {row['n']} | {_fmt(row['score'], '.3f')} | "
             f"{_pct(row['accuracy'])} | "
-            f"{_fmt(row['overconfidence'], '+.3f')} |"
+            f"{signed_percent(row['overconfidence'])} |"
         )
     lines.append("")
     if c["gold_audit"]:
@@ -237,7 +254,8 @@ th{background:#f4f4f4}.verdict li{margin:.2rem 0}
 
 def _table_html(rows: list[list[str]], header: list[str]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    cells = ("".join(f"<td>{html.escape(_cell(c))}</td>" for c in row) for row in rows)
+    body = "".join(f"<tr>{row}</tr>" for row in cells)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -247,7 +265,7 @@ def _bias_html(bias: dict[str, Any]) -> str:
         b = bias.get(effect)
         if not b:
             continue
-        ci = "n/a" if b["ci_low"] is None else f"{b['ci_low']:.2f}-{b['ci_high']:.2f}"
+        ci = _range(b["ci_low"], b["ci_high"], _fmt)
         rows.append([effect, _fmt(b["odds_ratio"]), ci, _fmt(b["p_value"], ".3f"), b["unit"], b["summary"]])
     return _table_html(rows, ["effect", "odds ratio", "95 % CI", "p", "unit", "what it means"])
 
@@ -294,7 +312,7 @@ def _rater_html(r: dict[str, Any], *, with_charts: bool) -> str:
                     _fmt(cal["resolution"], ".4f"),
                     _fmt(cal["uncertainty"], ".4f"),
                     _fmt(cal["ece"], ".3f"),
-                    _fmt(cal["overconfidence"], "+.3f"),
+                    signed_percent(cal["overconfidence"]),
                     _fmt(cal["slope"], ".2f"),
                 ]
             ],
@@ -317,7 +335,7 @@ def _rater_html(r: dict[str, Any], *, with_charts: bool) -> str:
                     b["bin"],
                     _pct(b["confidence"]),
                     _pct(b["accuracy"]),
-                    f"{_pct(b['ci_low'])}-{_pct(b['ci_high'])}",
+                    _range(b["ci_low"], b["ci_high"]),
                     b["n"],
                 ]
                 for b in cal["bins"]
@@ -335,7 +353,7 @@ def _rater_html(r: dict[str, Any], *, with_charts: bool) -> str:
                     t["tag"],
                     t["n"],
                     _pct(t["accuracy"]),
-                    f"{_pct(t['ci_low'])}-{_pct(t['ci_high'])}",
+                    _range(t["ci_low"], t["ci_high"]),
                     "yes" if t["weak_spot"] else "",
                 ]
                 for t in r["tags"]
@@ -393,7 +411,7 @@ def to_html(report: dict[str, Any]) -> str:
                 row["n"],
                 _fmt(row["score"], ".3f"),
                 _pct(row["accuracy"]),
-                _fmt(row["overconfidence"], "+.3f"),
+                signed_percent(row["overconfidence"]),
                 _fmt(row["length_or"]),
                 _fmt(row["polish_or"]),
                 row["streak"],

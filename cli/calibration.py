@@ -191,7 +191,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
     board = leaderboard(_prepared(args), k=args.prior, min_n=args.min_n)
     if args.format == "csv":
-        text = csv_text(board)
+        text = csv_text(board, decimals=4)
     else:
         text = board.to_json(orient="records", indent=2)
     _write(args, text)
@@ -279,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "report",
         help="bias and calibration report for one rater or a whole cohort",
-        description="Per rater: accuracy, length/polish/position odds ratios with 95 %% CIs and p-values, "
+        description="Per rater: accuracy, length/polish/position odds ratios with 95 % CIs and p-values, "
         "plain "
         "rates, calibration (Brier and its decomposition, log score, ECE, overconfidence, reliability bins), "
         "Krippendorff's alpha against gold, accuracy per trap kind. Without --rater, also the cohort: pooled "
