@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from calibration.bias import EFFECTS
+from calibration.explain import NOTE_KEYS, plain_notes
 from pairs.export import signed_percent
 from pairs.markdown import escape_markdown
 
@@ -98,6 +99,12 @@ def _track_cells(t: dict[str, Any]) -> list[str]:
     return cells
 
 
+def _notes(r: dict[str, Any]) -> list[str]:
+    """The plain line on each statistic (:func:`calibration.explain.plain_notes`), in reading order."""
+    notes = plain_notes(r)
+    return [notes[key] for key in NOTE_KEYS]
+
+
 def _alpha_sentence(a: dict[str, Any]) -> str:
     ci = (
         f" (95 % CI {_range(a['ci_low'], a['ci_high'], lambda x: _fmt(x, '.3f'))})"
@@ -130,6 +137,7 @@ def _rater_md(r: dict[str, Any]) -> list[str]:
         "",
     ]
     lines += _bins_md(cal["bins"]) + [""]
+    lines += ["What these figures mean for you:", ""] + [f"- {n}" for n in _notes(r)] + [""]
     a = r["agreement"]
     lines += [
         "### Agreement and trap kinds",
@@ -343,6 +351,8 @@ def _rater_html(r: dict[str, Any], *, with_charts: bool) -> str:
             ["stated confidence", "mean stated", "agreed with expert", "95 % CI", "n"],
         )
     )
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in _notes(r))
+    out.append(f"<p class='muted'>What these figures mean for you:</p><ul class='muted'>{notes}</ul>")
     a = r["agreement"]
     out.append(f"<p>{html.escape(_alpha_sentence(a))}</p>")
     out.append(

@@ -88,6 +88,27 @@ def test_underconfidence_and_figures_not_yet_estimated_are_said_plainly():
     assert not any(re.search(r"\b(None|nan)\b", note) for note in notes.values())
 
 
+def test_the_reports_carry_the_same_notes():
+    import html
+
+    from calibration.data import prepare
+    from calibration.render import to_html, to_markdown
+    from calibration.report import build_report
+    from calibration.simulate import RaterSpec, simulate_judgments, synthetic_bank
+
+    bank = synthetic_bank(150, seed=2)
+    report = build_report(
+        prepare(bank, simulate_judgments(bank, [RaterSpec("ana")], n_per_rater=120, seed=2)),
+        rater="ana",
+        n_boot=20,
+    )
+    notes = plain_notes(report)
+    page, md = to_html(report), to_markdown(report)
+    for key in NOTE_KEYS:
+        assert html.escape(notes[key]) in page
+        assert f"- {notes[key]}" in md
+
+
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_my_report_shows_a_plain_line_beside_each_statistic(app_store):
     from tests.test_app import app_as, text_of
