@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import html
 import re
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -150,3 +151,35 @@ def test_leaderboard_csv_from_the_cli_rounds_its_figures(tmp_path, capsys):
     numbers = re.findall(r"(?<![\w.])-?\d+\.\d+", text)
     assert numbers and all(len(n.split(".")[1]) <= 4 for n in numbers), numbers
     assert not re.search(r",(nan|None)(,|$)", text, flags=re.MULTILINE)
+
+
+# --------------------------------------------------------------------------- app pages
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_no_app_table_shows_none_or_nan(app_store):
+    """Every table of every page a lead and a rater open, on a cohort with people, imported raters
+    who have few answers, and the simulated demo."""
+    from tests.test_app import app_as
+    from tests.test_charts import seed_answers
+    from tests.test_lead_progress import seed_cohort
+    from training import accounts
+
+    store = app_store
+    lead = seed_cohort(store, people=4, weeks=3)
+    listed = accounts.list_raters(store, lead.cohort_id)
+    rosa = SimpleNamespace(id=int(listed.loc[listed["name"] == "rosa", "id"].iloc[0]))
+    seed_answers(store, lead.id, "lena", n=40)
+    pages = [(rosa, "views/report.py"), (rosa, "views/leaderboard.py"), (lead, "views/report.py")]
+    pages += [(lead, "views/leaderboard.py"), (lead, "views/lead.py"), (lead, "views/bank.py")]
+    seen = 0
+    for user, page in pages:
+        at = app_as(store, user, page)
+        assert not at.exception, (page, at.exception)
+        for table in at.dataframe:
+            frame = table.value
+            cells = [str(c) for c in frame.to_numpy().ravel()] + [str(c) for c in frame.columns]
+            seen += len(cells)
+            bad = sorted({c for c in cells if re.fullmatch(r"None|nan|NaN|<NA>|NaT|n/a-n/a", c)})
+            assert not bad, (page, list(frame.columns), bad)
+    assert seen > 100
