@@ -1,4 +1,5 @@
-"""My report's charts and its downloaded HTML report in headless Chromium, at 1400 px and 400 px.
+"""My report's charts and its downloaded HTML report in headless Chromium, at 1400 px and 400 px,
+and the cohort report downloaded from the lead console.
 
 Screenshots go to ``PAIRCAL_CHART_SHOTS`` (default ``/tmp/shots_charts``) to be looked at. From
 the DOM: each chart's SVG has a sensible size, the y-axis labels of the bias chart and the trap-kind
@@ -112,4 +113,51 @@ def test_my_report_charts_and_the_downloaded_report(launch, browser, tmp_path, w
         "Accuracy by trap kind",
     ]
     check_report_charts(drawn, tags, width=width)
+    assert "Traceback" not in server.log
+
+
+def test_the_cohort_report_downloaded_from_the_console_draws_every_raters_charts(
+    launch,  # noqa: F811
+    browser,  # noqa: F811
+    tmp_path,
+):
+    from tests.test_lead_progress import seed_cohort
+
+    db = f"sqlite:///{tmp_path / 'paircal.db'}"
+    store = Store(db)
+    store.ensure_starter_bank()
+    lead = seed_cohort(store, people=4, weeks=3)
+    server = launch(db=db)
+    shots = Path(os.environ.get("PAIRCAL_CHART_SHOTS") or "/tmp/shots_charts")
+    shots.mkdir(parents=True, exist_ok=True)
+
+    page = browser.new_page(viewport={"width": 1400, "height": 2000}, accept_downloads=True)
+    page.goto(server.url + sign_in_path(store, lead.id))
+    page.get_by_role("tab", name="Export").click(timeout=60_000)
+    page.get_by_role("button", name="Build the cohort report").click()
+    button = page.get_by_role("button", name="Cohort report (HTML)")
+    button.wait_for(timeout=120_000)
+    with page.expect_download(timeout=120_000) as download:
+        button.click()
+    report = tmp_path / "cohort.html"
+    download.value.save_as(report)
+    exported = browser.new_page(viewport={"width": 1400, "height": 1000})
+    exported.goto(report.as_uri())
+    exported.screenshot(path=str(shots / "cohort-report-html-1400.png"), full_page=True)
+    drawn = exported.evaluate(CHARTS_JS, ".charts > svg")
+    raters = exported.locator("h2").all_inner_texts()[1:]  # after "Cohort"
+    assert len(raters) >= 5
+    # the cohort's bias and confidence charts, then each rater's three (none drawn empty)
+    assert [c["title"] for c in drawn[:2]] == ["What sways your choices", "Is your confidence right?"]
+    forests = [c for c in drawn[2:] if c["title"] == "What sways your choices"]
+    assert len(forests) >= len(raters) - 2  # raters with too few answers for the bias model have none
+    # the first rater's bias chart (the one that came out empty) has all three effects
+    assert drawn[2]["title"] == "What sways your choices"
+    check_rows(drawn[2], list(EFFECT_LABELS.values()), mark_layer="1")
+    for chart in [drawn[0], *forests]:
+        shown = [label["text"] for label in chart["labels"]]
+        assert len(shown) >= 2 and set(shown) <= set(EFFECT_LABELS.values())
+        check_rows(chart, shown, mark_layer="1")
+    for chart in drawn:
+        assert chart["height"] >= 100 and sum(chart["marks"].values()) > 2, chart
     assert "Traceback" not in server.log
