@@ -26,7 +26,7 @@ import pandas as pd
 from calibration.agreement import N_BOOT
 from calibration.leaderboard import MIN_RANKED, PRIOR_JUDGMENTS
 from pairs.errors import InputError, Problem
-from pairs.export import csv_text
+from pairs.export import count_of, csv_text
 from pairs.files import atomic_write
 from pairs.judgments import read_judgments
 from pairs.judgments import to_csv as judgments_to_csv
@@ -230,7 +230,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     judgments = simulate_judgments(bank, raters, n_per_rater=args.per_rater, seed=args.seed)
     atomic_write(args.out, [judgments_to_csv(judgments)])
     print(
-        f"wrote {len(judgments)} simulated judgments by {args.raters} raters to {args.out}", file=sys.stderr
+        f"wrote {count_of(len(judgments), 'simulated judgment')} by {count_of(args.raters, 'rater')} "
+        f"to {args.out}",
+        file=sys.stderr,
     )
     return EXIT_OK
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import json
 import re
 from types import SimpleNamespace
 
@@ -183,3 +184,16 @@ def test_no_app_table_shows_none_or_nan(app_store):
             bad = sorted({c for c in cells if re.fullmatch(r"None|nan|NaN|<NA>|NaT|n/a-n/a", c)})
             assert not bad, (page, list(frame.columns), bad)
     assert seen > 100
+
+
+def test_cli_messages_count_one_in_the_singular(tmp_path, capsys):
+    from cli.calibration import main
+    from pairs.bank import bank_to_records
+
+    bank = tmp_path / "bank.jsonl"
+    bank.write_text("".join(json.dumps(r) + "\n" for r in bank_to_records(synthetic_bank(20, seed=1))))
+    out = tmp_path / "j.csv"
+    assert (
+        main(["simulate", "--bank", str(bank), "--out", str(out), "--raters", "1", "--per-rater", "1"]) == 0
+    )
+    assert capsys.readouterr().err.startswith("wrote 1 simulated judgment by 1 rater to ")

@@ -301,13 +301,16 @@ def import_message(name: str, counts: dict[str, int], *, shown_name: str | None 
     "Bank 'b': nothing changed (12 pairs already as in the file)."
     >>> import_message("b", {"added": 2, "updated": 1, "unchanged": 0})
     "Bank 'b': 2 pairs added, 1 updated, 0 unchanged."
+    >>> import_message("b", {"added": 1, "updated": 0, "unchanged": 5})
+    "Bank 'b': 1 pair added, 0 updated, 5 unchanged."
     """
     shown = repr(name) if shown_name is None else shown_name
     if not counts["added"] and not counts["updated"]:
         n = counts["unchanged"]
         return f"Bank {shown}: nothing changed ({n} pair{'' if n == 1 else 's'} already as in the file)."
     return (
-        f"Bank {shown}: {counts['added']} pairs added, {counts['updated']} updated, "
+        f"Bank {shown}: {counts['added']} pair{'' if counts['added'] == 1 else 's'} added, "
+        f"{counts['updated']} updated, "
         f"{counts['unchanged']} unchanged."
     )
 

@@ -10,7 +10,7 @@ from calibration.explain import plain_notes
 from calibration.render import to_html
 from calibration.report import build_report, to_json
 from calibration.trend import trend
-from pairs.export import signed_percent
+from pairs.export import count_of, signed_percent
 from pairs.judgments import spreadsheet_safe, to_csv
 from pairs.markdown import escape_markdown
 from storage.store import Store
@@ -296,7 +296,7 @@ def _track_label(track: str | None, sizes: dict[str, int]) -> str:
         return "Let each rater choose"
     if track == tracks.ALL:
         return "All domains"
-    return f"{track} ({sizes.get(track, 0)} pairs)"
+    return f"{track} ({count_of(sizes.get(track, 0), 'pair')})"
 
 
 def show_track_picker(store: Store, user: Rater, bank: str) -> None:

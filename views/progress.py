@@ -164,8 +164,9 @@ def _coverage(dated: pd.DataFrame, weekly: pd.DataFrame, banks: Sequence[str], *
     names = ", ".join(escape_markdown(b) for b in banks)
     where = f"the bank {names}" if len(banks) == 1 else f"{len(banks)} banks ({names})"
     return (
-        f"{weeks} week(s), {first:%d %b %Y} to the week of {last:%d %b %Y} (Monday to Sunday, UTC): "
-        f"{len(dated):,} judgments by {who} on {where}, first answers only. Bands are 95 % intervals "
+        f"{count_of(weeks, 'week')}, {first:%d %b %Y} to the week of {last:%d %b %Y} "
+        f"(Monday to Sunday, UTC): {count_of(len(dated), 'judgment')} by {who} on {where}, "
+        "first answers only. Bands are 95 % intervals "
         "that count each rater once (raters differ, so a rater's many answers are not independent). "
         "A week with too little data has no point."
     )
