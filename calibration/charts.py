@@ -105,6 +105,11 @@ def drawn_rows(chart: alt.TopLevelMixin) -> list[dict]:
     return []
 
 
+def _titled(chart: alt.LayerChart, title: str | None) -> alt.LayerChart:
+    """The chart with its title; none when the page already heads it (the app's subheaders)."""
+    return chart if title is None else chart.properties(title=title)
+
+
 def _numeric(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """``columns`` as floats (None, strings of numbers and objects alike; a missing column all NaN);
     other columns as they are."""
@@ -119,7 +124,7 @@ EFFECT_LABELS = {
 }
 
 
-def forest_plot(bias: pd.DataFrame, *, title: str = "What sways your choices") -> alt.Chart:
+def forest_plot(bias: pd.DataFrame, *, title: str | None = "What sways your choices") -> alt.LayerChart:
     """Odds ratios with 95 % CIs on a log axis; 1 = no bias.
 
     Parameters
@@ -127,8 +132,8 @@ def forest_plot(bias: pd.DataFrame, *, title: str = "What sways your choices") -
     bias : DataFrame
         Rows of :func:`calibration.bias.bias_by_rater` for one rater (or of
         :func:`calibration.bias.pooled_bias`); effects not estimable are left out.
-    title : str
-        Chart title.
+    title : str or None
+        Chart title; None for none.
 
     Returns
     -------
@@ -178,12 +183,13 @@ def forest_plot(bias: pd.DataFrame, *, title: str = "What sways your choices") -
         .mark_rule(strokeDash=[4, 4], color="#333")
         .encode(x=alt.X("x:Q", scale=scale))
     )
-    return (rule + point + one).properties(
-        title=title, width=440, height=alt.Step(ROW_STEP), autosize=_AUTOSIZE
-    )
+    chart = (rule + point + one).properties(width=440, height=alt.Step(ROW_STEP), autosize=_AUTOSIZE)
+    return _titled(chart, title)
 
 
-def reliability_diagram(bins: pd.DataFrame, *, title: str = "Is your confidence right?") -> alt.Chart:
+def reliability_diagram(
+    bins: pd.DataFrame, *, title: str | None = "Is your confidence right?"
+) -> alt.LayerChart:
     """Accuracy against stated confidence per bin, Wilson intervals, and the diagonal.
 
     Parameters
@@ -191,8 +197,8 @@ def reliability_diagram(bins: pd.DataFrame, *, title: str = "Is your confidence 
     bins : DataFrame
         :func:`calibration.reliability.reliability_bins` output (``confidence``,
         ``accuracy``, ``n``, ``ci_low``, ``ci_high``); empty bins are left out.
-    title : str
-        Chart title.
+    title : str or None
+        Chart title; None for none.
 
     Returns
     -------
@@ -231,10 +237,10 @@ def reliability_diagram(bins: pd.DataFrame, *, title: str = "Is your confidence 
             ],
         )
     )
-    return (diagonal + bars + points).properties(title=title, width=440, height=300, autosize=_AUTOSIZE)
+    return _titled((diagonal + bars + points).properties(width=440, height=300, autosize=_AUTOSIZE), title)
 
 
-def tag_accuracy_chart(tags: pd.DataFrame, *, title: str = "Accuracy by trap kind") -> alt.Chart:
+def tag_accuracy_chart(tags: pd.DataFrame, *, title: str | None = "Accuracy by trap kind") -> alt.LayerChart:
     """Bars of accuracy per trap tag with Wilson intervals.
 
     Parameters
@@ -242,8 +248,8 @@ def tag_accuracy_chart(tags: pd.DataFrame, *, title: str = "Accuracy by trap kin
     tags : DataFrame
         Columns ``tag``, ``n``, ``accuracy``, ``ci_low``, ``ci_high`` (as the
         report's ``tags``); tags with ``n == 0`` are left out.
-    title : str
-        Chart title.
+    title : str or None
+        Chart title; None for none.
 
     Returns
     -------
@@ -278,7 +284,7 @@ def tag_accuracy_chart(tags: pd.DataFrame, *, title: str = "Accuracy by trap kin
     err = base.mark_rule(color="#333").encode(
         x=alt.X("ci_low:Q", scale=alt.Scale(domain=[0, 1])), x2="ci_high:Q"
     )
-    return (bars + err).properties(title=title, width=440, height=alt.Step(ROW_STEP), autosize=_AUTOSIZE)
+    return _titled((bars + err).properties(width=440, height=alt.Step(ROW_STEP), autosize=_AUTOSIZE), title)
 
 
 def trend_chart(trend: pd.DataFrame, *, title: str = "Over time") -> alt.Chart:
@@ -406,7 +412,7 @@ def progress_panel(
     return chart.properties(title=title) if titled else chart
 
 
-def to_svg(chart: alt.Chart) -> str:
+def to_svg(chart: alt.Chart | alt.LayerChart) -> str:
     """Render a chart to a standalone SVG string with no network (vl-convert bundles Vega).
 
     Parameters

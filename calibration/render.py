@@ -443,7 +443,7 @@ def to_html(report: dict[str, Any]) -> str:
                     "overconfidence",
                     "length OR",
                     "polish OR",
-                    "streak",
+                    "streak (days)",
                 ],
             )
         )

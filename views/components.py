@@ -86,7 +86,9 @@ def show_rater_report(
         st.markdown(f"- {escape_markdown(line)}")
 
     st.subheader("What sways your choices")
-    forest = charts.forest_plot(pd.DataFrame([{"effect": e, **v} for e, v in report["bias"].items()]))
+    forest = charts.forest_plot(
+        pd.DataFrame([{"effect": e, **v} for e, v in report["bias"].items()]), title=None
+    )
     if not charts.drawn_rows(forest):
         st.info("Not enough data yet for the bias model: it needs 30 judgments on decided pairs.")
     else:
@@ -105,7 +107,7 @@ def show_rater_report(
 
     st.subheader("Is your confidence right?")
     left, right = st.columns([3, 2])
-    reliability = charts.reliability_diagram(pd.DataFrame(cal["bins"]))
+    reliability = charts.reliability_diagram(pd.DataFrame(cal["bins"]), title=None)
     if charts.drawn_rows(reliability):
         left.altair_chart(reliability, width="stretch")
     right.markdown(cal.get("verdict") or "")
@@ -141,7 +143,7 @@ def show_rater_report(
 
     st.subheader("Accuracy by trap kind")
     tags = pd.DataFrame(report["tags"])
-    tag_chart = charts.tag_accuracy_chart(tags)
+    tag_chart = charts.tag_accuracy_chart(tags, title=None)
     if not charts.drawn_rows(tag_chart):
         st.info("No decided pairs yet.")
     else:
