@@ -229,7 +229,7 @@ def reliability_diagram(
         .encode(
             x=alt.X("confidence:Q", scale=axis),
             y=alt.Y("accuracy:Q", scale=yaxis),
-            size=alt.Size("n:Q", title="judgments", scale=alt.Scale(range=[30, 300])),
+            size=alt.Size("n:Q", title="judgments", scale=alt.Scale(range=[30, 300], zero=False)),
             tooltip=[
                 alt.Tooltip("confidence:Q", format=".0%"),
                 alt.Tooltip("accuracy:Q", format=".0%"),
