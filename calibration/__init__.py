@@ -22,6 +22,7 @@ module                 what it computes
 ``trend``              measures per week or day
 ``report``             the report as data (:func:`build_report`, :func:`to_json`)
 ``render``             the report as Markdown and self-contained HTML
+``explain``            plain-language notes on a rater's figures
 ``charts``             Altair charts (and SVG) of the statistics
 ``simulate``           simulated raters with planted biases, synthetic banks
 ``intervals``          the Wilson interval
@@ -51,6 +52,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "charts": ("forest_plot", "reliability_diagram", "tag_accuracy_chart", "to_svg", "trend_chart"),
     "confidence": ("SUMMARY_FIELDS", "calibration_by_rater", "calibration_summaries", "calibration_summary"),
     "data": ("JUDGMENT_COLUMNS", "prepare", "split_ties"),
+    "explain": ("plain_notes",),
     "firth": ("FirthResult", "firth_logistic"),
     "intervals": ("wilson_interval",),
     "items": ("ITEM_COLUMNS", "agreement_model", "item_table"),

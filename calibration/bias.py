@@ -56,6 +56,7 @@ from scipy import special  # scipy.stats, slow to import, only where a test need
 from calibration.data import sided, sided_mask, split_ties
 from calibration.firth import firth_logistic
 from calibration.intervals import wilson_interval
+from pairs.export import count_of
 
 __all__ = [
     "BIAS_COLUMNS",
@@ -332,7 +333,8 @@ def _pooled_fit(design: dict, rows: np.ndarray, label: str, min_n: int, min_rate
         if not with_position:
             reasons["position"][0] = (
                 "Position bias not estimable for the cohort: the side each answer was shown on "
-                f"was recorded for {n_left} decided judgments from {int(raters_left.sum())} rater(s) "
+                f"was recorded for {count_of(n_left, 'decided judgment')} "
+                f"from {count_of(raters_left.sum(), 'rater')} "
                 f"(at least {min_n} judgments from {min_raters} raters needed)."
             )
         for effect in ("length", "polish"):

@@ -3,6 +3,18 @@
 Each function takes the tidy frame a statistic returns and gives an
 ``altair.Chart``; the app shows it with ``st.altair_chart``, the report renders
 it to inline SVG (:func:`to_svg`) so the file opens offline.
+
+The charts of the report carry their rows as inline values (JSON numbers and
+strings, NaN as null), never as a DataFrame: Altair turns a DataFrame into data
+through a data transformer that is global to the process, and the app's
+Streamlit swaps in its own (rows replaced by a reference to data kept
+elsewhere) while it draws a chart, so a report rendered at that moment on
+another thread would embed charts without data. Each sets its own ``autosize``
+(``fit-x``: the width fits the page or the given width, the height grows with
+the rows) and, where rows are categories, a height per row (``alt.Step``), so a
+chart is as readable in the app, where Streamlit would otherwise squeeze a
+chart's whole drawing, axes and title included, into its given height, as in
+the exported HTML.
 """
 
 from __future__ import annotations
@@ -14,13 +26,96 @@ import pandas as pd
 __all__ = [
     "EFFECT_LABELS",
     "PROGRESS_PANELS",
+    "ROWS",
+    "ROW_STEP",
+    "drawn_rows",
     "forest_plot",
+    "inline_values",
     "progress_panel",
     "reliability_diagram",
     "tag_accuracy_chart",
     "to_svg",
     "trend_chart",
 ]
+
+ROW_STEP = 34
+"""Pixels per row of the charts whose rows are categories (effects, trap kinds)."""
+
+ROWS = "rows"
+"""The name of a chart's inline data holding the statistic's rows (reference lines have none)."""
+
+_AUTOSIZE = alt.AutoSizeParams(type="fit-x", contains="padding")
+
+
+def _plain(value: object) -> object:
+    """One cell as a JSON value: numpy scalars as Python ones, NaN, NaT and None as None,
+    timestamps as ISO 8601 strings."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    return str(value)
+
+
+def inline_values(frame: pd.DataFrame, *, rows: bool = True) -> alt.Data:
+    """A frame's rows as inline Vega-Lite data, independent of Altair's global data transformer.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The rows to draw.
+    rows : bool, default True
+        Whether these are the statistic's rows (named :data:`ROWS`, found by
+        :func:`drawn_rows`), rather than a reference line's.
+
+    Returns
+    -------
+    altair.Data
+        ``{"values": [...]}`` with one record per row; NaN is null.
+    """
+    values = [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    return alt.Data(values=values, name=ROWS) if rows else alt.Data(values=values)
+
+
+def drawn_rows(chart: alt.TopLevelMixin) -> list[dict]:
+    """The statistic's rows a chart of this module draws (its data named :data:`ROWS`).
+
+    Parameters
+    ----------
+    chart : altair.Chart or altair.LayerChart
+        A chart of this module.
+
+    Returns
+    -------
+    list of dict
+        The records (empty when the chart would draw no mark of data, only axes
+        and reference lines).
+    """
+    layers = chart.layer if isinstance(chart, alt.LayerChart) else [chart]
+    for layer in [chart, *layers]:
+        data = layer.data
+        if isinstance(data, alt.Data) and data.to_dict().get("name") == ROWS:
+            return list(data.to_dict().get("values", []))
+    return []
+
+
+def _titled(chart: alt.LayerChart, title: str | None) -> alt.LayerChart:
+    """The chart with its title; none when the page already heads it (the app's subheaders)."""
+    return chart if title is None else chart.properties(title=title)
+
+
+def _numeric(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``columns`` as floats (None, strings of numbers and objects alike; a missing column all NaN);
+    other columns as they are."""
+    frame = frame.reindex(columns=list(dict.fromkeys([*frame.columns, *columns])))
+    return frame.assign(**{c: pd.to_numeric(frame[c], errors="coerce").astype(float) for c in columns})
+
 
 EFFECT_LABELS = {
     "length": "Longer answer (x2 length)",
@@ -29,7 +124,7 @@ EFFECT_LABELS = {
 }
 
 
-def forest_plot(bias: pd.DataFrame, *, title: str = "What sways your choices") -> alt.Chart:
+def forest_plot(bias: pd.DataFrame, *, title: str | None = "What sways your choices") -> alt.LayerChart:
     """Odds ratios with 95 % CIs on a log axis; 1 = no bias.
 
     Parameters
@@ -37,42 +132,64 @@ def forest_plot(bias: pd.DataFrame, *, title: str = "What sways your choices") -
     bias : DataFrame
         Rows of :func:`calibration.bias.bias_by_rater` for one rater (or of
         :func:`calibration.bias.pooled_bias`); effects not estimable are left out.
-    title : str
-        Chart title.
+    title : str or None
+        Chart title; None for none.
 
     Returns
     -------
     altair.Chart
         Interval rules and points, red where the bias is significant.
     """
-    frame = bias[bias["estimable"].astype(bool) & bias["odds_ratio"].notna()].copy()
-    frame["label"] = frame["effect"].map(EFFECT_LABELS).fillna(frame["effect"])
-    frame["verdict"] = np.where(frame["significant"].astype(bool), "clear bias", "no clear bias")
-    base = alt.Chart(frame).encode(y=alt.Y("label:N", title=None, sort=list(EFFECT_LABELS.values())))
-    scale = alt.Scale(type="log", domain=[0.25, 4], clamp=True)
+    bias = bias.reindex(columns=list(dict.fromkeys([*bias.columns, "effect", "estimable", "significant"])))
+    frame = _numeric(bias, ["odds_ratio", "ci_low", "ci_high", "p_value"])
+    frame = frame[frame["estimable"].fillna(False).astype(bool) & frame["odds_ratio"].notna()]
+    frame = frame.assign(
+        label=frame["effect"].map(EFFECT_LABELS).fillna(frame["effect"]).astype(str),
+        verdict=np.where(frame["significant"].fillna(False).astype(bool), "clear bias", "no clear bias"),
+    )
+    frame = frame.assign(ci_low=frame["ci_low"].fillna(frame["odds_ratio"]))
+    frame = frame.assign(ci_high=frame["ci_high"].fillna(frame["odds_ratio"]))
+    order = [label for label in EFFECT_LABELS.values() if label in set(frame["label"])]
+    order += [label for label in frame["label"] if label not in order]
+    columns = ["effect", "label", "verdict", "odds_ratio", "ci_low", "ci_high", "p_value"]
+    y = alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=220))
+    base = alt.Chart(inline_values(frame[columns])).encode(y=y)
+    scale = alt.Scale(type="log", domain=[0.25, 4], clamp=True, nice=False)
+    ticks = [0.25, 0.5, 1, 2, 4]
+    color = alt.Color(
+        "verdict:N",
+        title=None,
+        scale=alt.Scale(domain=["clear bias", "no clear bias"], range=["#c0392b", "#7f8c8d"]),
+        legend=alt.Legend(orient="bottom"),
+    )
     rule = base.mark_rule(strokeWidth=2).encode(
-        x=alt.X("ci_low:Q", scale=scale, title="Odds ratio (1 = not swayed)"),
+        x=alt.X("ci_low:Q", scale=scale, title="Odds ratio (1 = not swayed)", axis=alt.Axis(values=ticks)),
         x2="ci_high:Q",
-        color=alt.Color(
-            "verdict:N", scale=alt.Scale(domain=["clear bias", "no clear bias"], range=["#c0392b", "#7f8c8d"])
-        ),
+        color=color,
     )
     point = base.mark_point(filled=True, size=90).encode(
         x=alt.X("odds_ratio:Q", scale=scale),
-        color="verdict:N",
+        color=color,
         tooltip=[
-            "label",
-            alt.Tooltip("odds_ratio:Q", format=".2f"),
-            alt.Tooltip("ci_low:Q", format=".2f"),
-            alt.Tooltip("ci_high:Q", format=".2f"),
-            alt.Tooltip("p_value:Q", format=".3f"),
+            alt.Tooltip("label:N", title="effect"),
+            alt.Tooltip("odds_ratio:Q", format=".2f", title="odds ratio"),
+            alt.Tooltip("ci_low:Q", format=".2f", title="95 % from"),
+            alt.Tooltip("ci_high:Q", format=".2f", title="95 % to"),
+            alt.Tooltip("p_value:Q", format=".3f", title="p"),
         ],
     )
-    one = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[4, 4], color="#333").encode(x="x:Q")
-    return (rule + point + one).properties(title=title, width=420, height=130)
+    one = (
+        alt.Chart(inline_values(pd.DataFrame({"x": [1.0]}), rows=False))
+        .mark_rule(strokeDash=[4, 4], color="#333")
+        .encode(x=alt.X("x:Q", scale=scale))
+    )
+    chart = (rule + point + one).properties(width=440, height=alt.Step(ROW_STEP), autosize=_AUTOSIZE)
+    return _titled(chart, title)
 
 
-def reliability_diagram(bins: pd.DataFrame, *, title: str = "Is your confidence right?") -> alt.Chart:
+def reliability_diagram(
+    bins: pd.DataFrame, *, title: str | None = "Is your confidence right?"
+) -> alt.LayerChart:
     """Accuracy against stated confidence per bin, Wilson intervals, and the diagonal.
 
     Parameters
@@ -80,19 +197,21 @@ def reliability_diagram(bins: pd.DataFrame, *, title: str = "Is your confidence 
     bins : DataFrame
         :func:`calibration.reliability.reliability_bins` output (``confidence``,
         ``accuracy``, ``n``, ``ci_low``, ``ci_high``); empty bins are left out.
-    title : str
-        Chart title.
+    title : str or None
+        Chart title; None for none.
 
     Returns
     -------
     altair.Chart
         The diagonal, the bins' intervals and points sized by ``n``.
     """
-    frame = bins[bins["n"] > 0].copy()
+    frame = _numeric(bins, ["confidence", "accuracy", "ci_low", "ci_high", "n"])
+    frame = frame[(frame["n"] > 0) & frame["confidence"].notna() & frame["accuracy"].notna()]
+    frame = frame[["confidence", "accuracy", "ci_low", "ci_high", "n"]]
     axis = alt.Scale(domain=[0.5, 1.0])
     yaxis = alt.Scale(domain=[0.0, 1.0])
     diagonal = (
-        alt.Chart(pd.DataFrame({"x": [0.5, 1.0], "y": [0.5, 1.0]}))
+        alt.Chart(inline_values(pd.DataFrame({"x": [0.5, 1.0], "y": [0.5, 1.0]}), rows=False))
         .mark_line(strokeDash=[4, 4], color="#333")
         .encode(
             x=alt.X("x:Q", scale=axis, title="Stated confidence", axis=alt.Axis(format="%")),
@@ -100,28 +219,28 @@ def reliability_diagram(bins: pd.DataFrame, *, title: str = "Is your confidence 
         )
     )
     bars = (
-        alt.Chart(frame)
+        alt.Chart(inline_values(frame))
         .mark_rule(strokeWidth=2, color="#2c7fb8")
         .encode(x=alt.X("confidence:Q", scale=axis), y=alt.Y("ci_low:Q", scale=yaxis), y2="ci_high:Q")
     )
     points = (
-        alt.Chart(frame)
+        alt.Chart(inline_values(frame))
         .mark_point(filled=True, color="#2c7fb8")
         .encode(
             x=alt.X("confidence:Q", scale=axis),
             y=alt.Y("accuracy:Q", scale=yaxis),
-            size=alt.Size("n:Q", title="judgments", scale=alt.Scale(range=[30, 300])),
+            size=alt.Size("n:Q", title="judgments", scale=alt.Scale(range=[30, 300], zero=False)),
             tooltip=[
                 alt.Tooltip("confidence:Q", format=".0%"),
                 alt.Tooltip("accuracy:Q", format=".0%"),
-                "n:Q",
+                alt.Tooltip("n:Q", title="judgments"),
             ],
         )
     )
-    return (diagonal + bars + points).properties(title=title, width=320, height=300)
+    return _titled((diagonal + bars + points).properties(width=440, height=300, autosize=_AUTOSIZE), title)
 
 
-def tag_accuracy_chart(tags: pd.DataFrame, *, title: str = "Accuracy by trap kind") -> alt.Chart:
+def tag_accuracy_chart(tags: pd.DataFrame, *, title: str | None = "Accuracy by trap kind") -> alt.LayerChart:
     """Bars of accuracy per trap tag with Wilson intervals.
 
     Parameters
@@ -129,27 +248,43 @@ def tag_accuracy_chart(tags: pd.DataFrame, *, title: str = "Accuracy by trap kin
     tags : DataFrame
         Columns ``tag``, ``n``, ``accuracy``, ``ci_low``, ``ci_high`` (as the
         report's ``tags``); tags with ``n == 0`` are left out.
-    title : str
-        Chart title.
+    title : str or None
+        Chart title; None for none.
 
     Returns
     -------
     altair.Chart
         One bar per tag, sorted by accuracy.
     """
-    frame = tags[tags["n"] > 0].copy()
-    base = alt.Chart(frame).encode(y=alt.Y("tag:N", title=None, sort="x"))
-    bars = base.mark_bar(color="#95a5a6").encode(
-        x=alt.X(
-            "accuracy:Q",
-            scale=alt.Scale(domain=[0, 1]),
-            axis=alt.Axis(format="%"),
-            title="Agreed with the expert",
-        ),
-        tooltip=["tag", alt.Tooltip("accuracy:Q", format=".0%"), "n"],
+    frame = _numeric(
+        tags.reindex(columns=list(dict.fromkeys([*tags.columns, "tag"]))),
+        ["n", "accuracy", "ci_low", "ci_high"],
     )
-    err = base.mark_rule(color="#333").encode(x="ci_low:Q", x2="ci_high:Q")
-    return (bars + err).properties(title=title, width=380, height=max(60, 26 * len(frame)))
+    frame = frame[(frame["n"] > 0) & frame["accuracy"].notna()]
+    frame = frame.assign(tag=frame["tag"].astype(str), n=frame["n"].astype(int))
+    frame = frame.sort_values(["accuracy", "tag"], kind="stable")[
+        ["tag", "n", "accuracy", "ci_low", "ci_high"]
+    ]
+    y = alt.Y("tag:N", title=None, sort=frame["tag"].tolist(), axis=alt.Axis(labelLimit=220))
+    base = alt.Chart(inline_values(frame)).encode(y=y)
+    x = alt.X(
+        "accuracy:Q",
+        scale=alt.Scale(domain=[0, 1]),
+        axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1]),
+        title="Agreed with the expert",
+    )
+    bars = base.mark_bar(color="#95a5a6").encode(
+        x=x,
+        tooltip=[
+            alt.Tooltip("tag:N", title="trap kind"),
+            alt.Tooltip("accuracy:Q", format=".0%", title="agreed"),
+            alt.Tooltip("n:Q", title="judgments"),
+        ],
+    )
+    err = base.mark_rule(color="#333").encode(
+        x=alt.X("ci_low:Q", scale=alt.Scale(domain=[0, 1])), x2="ci_high:Q"
+    )
+    return _titled((bars + err).properties(width=440, height=alt.Step(ROW_STEP), autosize=_AUTOSIZE), title)
 
 
 def trend_chart(trend: pd.DataFrame, *, title: str = "Over time") -> alt.Chart:
@@ -167,16 +302,19 @@ def trend_chart(trend: pd.DataFrame, *, title: str = "Over time") -> alt.Chart:
     altair.Chart
         One line with points per measure over time.
     """
+    frame = _numeric(trend, ["value"]).dropna(subset=["value"])[["period", "measure", "value"]]
     return (
-        alt.Chart(trend)
+        alt.Chart(inline_values(frame))
         .mark_line(point=True)
         .encode(
             x=alt.X("period:T", title=None),
             y=alt.Y("value:Q", title=None),
-            color=alt.Color("measure:N", title=None),
+            color=alt.Color(
+                "measure:N", title=None, legend=alt.Legend(orient="bottom", columns=1, labelLimit=320)
+            ),
             tooltip=["period:T", "measure:N", alt.Tooltip("value:Q", format=".2f")],
         )
-        .properties(title=title, width=420, height=200)
+        .properties(title=title, width=440, height=200, autosize=_AUTOSIZE)
     )
 
 
@@ -274,7 +412,7 @@ def progress_panel(
     return chart.properties(title=title) if titled else chart
 
 
-def to_svg(chart: alt.Chart) -> str:
+def to_svg(chart: alt.Chart | alt.LayerChart) -> str:
     """Render a chart to a standalone SVG string with no network (vl-convert bundles Vega).
 
     Parameters

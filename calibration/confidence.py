@@ -71,6 +71,7 @@ from calibration.scoring import (
     _ratio,
     _sums,
 )
+from pairs.export import count_of, signed_percent
 
 __all__ = [
     "ECE_BINS",
@@ -134,7 +135,7 @@ def _scored(prepared: pd.DataFrame, codes: np.ndarray, n_groups: int):
         pair = f" on pair {row['pair_id']!r}" if "pair_id" in prepared.columns else ""
         raise ValueError(
             f"confidence {p_all[i]:g} of rater {str(row['rater'])!r}{pair} is outside [0.5, 1] "
-            f"({int(bad.sum())} such judgment(s))."
+            f"({count_of(bad.sum(), 'such judgment')})."
         )
     if not np.isin(y, (0.0, 1.0)).all():
         raise ValueError("correct has values other than 0, 1 and NaN.")
@@ -193,7 +194,7 @@ def _summaries(
 
 
 def _points(x: float) -> str:
-    return f"{100 * x:+.0f}"
+    return signed_percent(x)
 
 
 def _sentence(label, n, n_excluded, mean_conf, acc, diff, low, high) -> str:
@@ -201,13 +202,13 @@ def _sentence(label, n, n_excluded, mean_conf, acc, diff, low, high) -> str:
     left_out = f" ({n_excluded} on ties or without a confidence left out)" if n_excluded else ""
     if label == "not enough data yet":
         return (
-            f"Not enough data yet: {n} judgment(s) with a confidence on pairs with a right answer"
+            f"Not enough data yet: {count_of(n, 'judgment')} with a confidence on pairs with a right answer"
             f"{left_out}; a verdict needs at least {MIN_N}."
         )
     return (
         f"{label.capitalize()}: mean confidence {100 * mean_conf:.0f} % against accuracy "
-        f"{100 * acc:.0f} %, {_points(diff)} points (95 % CI {_points(low)} to {_points(high)}) "
-        f"over {n} judgments{left_out}."
+        f"{100 * acc:.0f} %, overconfidence {_points(diff)} (95 % CI {_points(low)} to {_points(high)}) "
+        f"over {count_of(n, 'judgment')}{left_out}."
     )
 
 
@@ -254,7 +255,7 @@ def calibration_summary(prepared_one_rater: pd.DataFrame) -> dict[str, Any]:
     >>> s["n"], s["n_excluded"], round(s["brier"], 3), s["calibration"]
     (40, 2, 0.25, 'overconfident')
     >>> s["verdict"]
-    'Overconfident: mean confidence 90 % against accuracy 70 %, +20 points (95 % CI +8 to +35) over 40 judgments (2 on ties or without a confidence left out).'
+    'Overconfident: mean confidence 90 % against accuracy 70 %, overconfidence +20% (95 % CI +8% to +35%) over 40 judgments (2 on ties or without a confidence left out).'
     >>> s["bins"][4]["bin"], s["bins"][4]["n"], s["bins"][4]["accuracy"]
     ('90-100 %', 40, 0.7)
     """  # noqa: E501

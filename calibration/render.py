@@ -9,6 +9,7 @@ vl-convert), so it opens offline in any browser; it has no script.
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 import pandas as pd
 
 from calibration.bias import EFFECTS
+from calibration.explain import NOTE_KEYS, plain_notes
+from pairs.export import signed_percent
 from pairs.markdown import escape_markdown
 
 __all__ = ["CHARTS_FOR_AT_MOST", "covers_text", "to_html", "to_markdown"]
@@ -27,16 +30,26 @@ CHARTS_FOR_AT_MOST = 30
 # --------------------------------------------------------------------------- Markdown
 
 
+def _missing(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and not math.isfinite(x))
+
+
 def _fmt(x: Any, spec: str = ".2f") -> str:
-    return "n/a" if x is None else format(x, spec)
+    return "n/a" if _missing(x) else format(x, spec)
 
 
 def _pct(x: Any) -> str:
-    return "n/a" if x is None else f"{x:.0%}"
+    return "n/a" if _missing(x) else f"{x:.0%}"
 
 
-def _pct_interval(low: Any, high: Any) -> str:
-    return "n/a" if low is None or high is None else f"{low:.0%}-{high:.0%}"
+def _cell(x: Any) -> str:
+    """A table cell: "n/a" for a value not known (never "None" or "nan")."""
+    return "n/a" if _missing(x) else str(x)
+
+
+def _range(low: Any, high: Any, write: Callable[[Any], str] = _pct) -> str:
+    """An interval "low-high", or "n/a" when either end is not known (never "n/a-n/a")."""
+    return "n/a" if _missing(low) or _missing(high) else f"{write(low)}-{write(high)}"
 
 
 def _bias_table_md(bias: dict[str, Any]) -> list[str]:
@@ -45,9 +58,10 @@ def _bias_table_md(bias: dict[str, Any]) -> list[str]:
         b = bias.get(effect)
         if not b:
             continue
-        ci = "n/a" if b["ci_low"] is None else f"{b['ci_low']:.2f}-{b['ci_high']:.2f}"
+        ci = _range(b["ci_low"], b["ci_high"], _fmt)
         rows.append(
-            f"| {effect} | {_fmt(b['odds_ratio'])} | {ci} | {_fmt(b['p_value'], '.3f')} | {b['unit']} |"
+            f"| {effect} | {_fmt(b['odds_ratio'])} | {ci} | {_fmt(b['p_value'], '.3f')} | "
+            f"{_cell(b['unit'])} |"
         )
     return rows
 
@@ -58,7 +72,7 @@ def _bins_md(bins: list[dict[str, Any]]) -> list[str]:
         "| --- | --- | --- | --- | --- |",
     ]
     for b in bins:
-        ci = _pct_interval(b["ci_low"], b["ci_high"])
+        ci = _range(b["ci_low"], b["ci_high"])
         rows.append(f"| {b['bin']} | {_pct(b['confidence'])} | {_pct(b['accuracy'])} | {ci} | {b['n']} |")
     return rows
 
@@ -86,7 +100,7 @@ def _track_cells(t: dict[str, Any]) -> list[str]:
 
     A cohort's row (with ``n_raters``) has the number of raters after the track.
     """
-    cells = [str(t["track"]), str(t["n"]), _pct(t["accuracy"]), _pct_interval(t["ci_low"], t["ci_high"])]
+    cells = [str(t["track"]), str(t["n"]), _pct(t["accuracy"]), _range(t["ci_low"], t["ci_high"])]
     if "n_raters" in t:
         cells.insert(1, str(t["n_raters"]))
     for effect in EFFECTS:
@@ -95,7 +109,7 @@ def _track_cells(t: dict[str, Any]) -> list[str]:
             cells.append("n/a")
             continue
         mark = " (clear)" if t.get(f"{effect}_significant") else ""
-        cells.append(f"{odds:.2f} ({_fmt(t[f'{effect}_ci_low'])}-{_fmt(t[f'{effect}_ci_high'])}){mark}")
+        cells.append(f"{odds:.2f} ({_range(t[f'{effect}_ci_low'], t[f'{effect}_ci_high'], _fmt)}){mark}")
     return cells
 
 
@@ -107,10 +121,16 @@ def _tracks_md(tracks: list[dict[str, Any]], header: list[str]) -> list[str]:
     return lines
 
 
+def _notes(r: dict[str, Any]) -> list[str]:
+    """The plain line on each statistic (:func:`calibration.explain.plain_notes`), in reading order."""
+    notes = plain_notes(r)
+    return [notes[key] for key in NOTE_KEYS]
+
+
 def _alpha_sentence(a: dict[str, Any]) -> str:
     ci = (
-        f" (95 % CI {_fmt(a['ci_low'], '.3f')}-{_fmt(a['ci_high'], '.3f')})"
-        if a["ci_low"] is not None
+        f" (95 % CI {_range(a['ci_low'], a['ci_high'], lambda x: _fmt(x, '.3f'))})"
+        if not (_missing(a["ci_low"]) or _missing(a["ci_high"]))
         else ""
     )
     reason = f"; {a['reason']}" if a.get("reason") else ""
@@ -135,10 +155,11 @@ def _rater_md(r: dict[str, Any]) -> list[str]:
         f"log score {_fmt(cal['log_score'], '.3f')}, "
         f"reliability {_fmt(cal['reliability'], '.4f')}, resolution {_fmt(cal['resolution'], '.4f')}, "
         f"uncertainty {_fmt(cal['uncertainty'], '.4f')}, ECE {_fmt(cal['ece'], '.3f')}, "
-        f"overconfidence {_fmt(cal['overconfidence'], '+.3f')}.",
+        f"overconfidence {signed_percent(cal['overconfidence'])} (mean confidence minus accuracy).",
         "",
     ]
     lines += _bins_md(cal["bins"]) + [""]
+    lines += ["What these figures mean for you:", ""] + [f"- {n}" for n in _notes(r)] + [""]
     a = r["agreement"]
     lines += [
         "### Agreement and trap kinds",
@@ -151,7 +172,7 @@ def _rater_md(r: dict[str, Any]) -> list[str]:
     for t in r["tags"]:
         lines.append(
             f"| {_md(t['tag'])} | {t['n']} | {_pct(t['accuracy'])} | "
-            f"{_pct_interval(t['ci_low'], t['ci_high'])} | {'yes' if t['weak_spot'] else ''} |"
+            f"{_range(t['ci_low'], t['ci_high'])} | {'yes' if t['weak_spot'] else ''} |"
         )
     if r.get("tracks"):
         lines += ["", "### Tracks", "", *_tracks_md(r["tracks"], _TRACK_HEADER)]
@@ -224,7 +245,7 @@ def to_markdown(report: dict[str, Any]) -> str:
         lines.append(
             f"| {rank} | {_md(row['rater'])} | {row['n']} | {_fmt(row['score'], '.3f')} | "
             f"{_pct(row['accuracy'])} | "
-            f"{_fmt(row['overconfidence'], '+.3f')} |"
+            f"{signed_percent(row['overconfidence'])} |"
         )
     lines.append("")
     if c["gold_audit"]:
@@ -251,7 +272,7 @@ _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:980px;margin:2rem auto;
 padding:0 1rem;color:#222;line-height:1.45}
 h1{font-size:1.7rem}h2{border-bottom:2px solid #ddd;padding-bottom:.2rem;margin-top:2.2rem}
-table{border-collapse:collapse;margin:.6rem 0 1rem}
+table{border-collapse:collapse;margin:.6rem 0 1rem;display:block;max-width:100%;overflow-x:auto}
 th,td{border:1px solid #ddd;padding:.25rem .55rem;text-align:left;font-size:.92rem}
 th{background:#f4f4f4}.verdict li{margin:.2rem 0}
 .sim{background:#fff3cd;padding:.1rem .4rem;border-radius:4px;font-size:.85rem}
@@ -262,7 +283,8 @@ th{background:#f4f4f4}.verdict li{margin:.2rem 0}
 
 def _table_html(rows: list[list[str]], header: list[str]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    cells = ("".join(f"<td>{html.escape(_cell(c))}</td>" for c in row) for row in rows)
+    body = "".join(f"<tr>{row}</tr>" for row in cells)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -272,38 +294,28 @@ def _bias_html(bias: dict[str, Any]) -> str:
         b = bias.get(effect)
         if not b:
             continue
-        ci = "n/a" if b["ci_low"] is None else f"{b['ci_low']:.2f}-{b['ci_high']:.2f}"
+        ci = _range(b["ci_low"], b["ci_high"], _fmt)
         rows.append([effect, _fmt(b["odds_ratio"]), ci, _fmt(b["p_value"], ".3f"), b["unit"], b["summary"]])
     return _table_html(rows, ["effect", "odds ratio", "95 % CI", "p", "unit", "what it means"])
+
+
+_BIAS_COLUMNS = ["effect", "odds_ratio", "ci_low", "ci_high", "p_value", "significant", "estimable"]
+_BIN_COLUMNS = ["bin", "confidence", "accuracy", "n", "ci_low", "ci_high"]
+_TAG_COLUMNS = ["tag", "n", "accuracy", "ci_low", "ci_high", "weak_spot"]
 
 
 def _charts_html(r: dict[str, Any]) -> str:
     from calibration import charts
 
-    bias = pd.DataFrame([{"effect": e, **v} for e, v in r["bias"].items()])
-    parts = []
-    if not bias.empty and bias["estimable"].astype(bool).any() and bias["odds_ratio"].notna().any():
-        parts.append(
-            charts.to_svg(
-                charts.forest_plot(bias.astype({"odds_ratio": float, "ci_low": float, "ci_high": float}))
-            )
-        )
-    bins = pd.DataFrame(r["calibration"]["bins"])
-    if not bins.empty and (bins["n"] > 0).any():
-        parts.append(
-            charts.to_svg(
-                charts.reliability_diagram(
-                    bins.astype({"accuracy": float, "ci_low": float, "ci_high": float, "confidence": float})
-                )
-            )
-        )
-    tags = pd.DataFrame(r["tags"])
-    if not tags.empty:
-        parts.append(
-            charts.to_svg(
-                charts.tag_accuracy_chart(tags.astype({"accuracy": float, "ci_low": float, "ci_high": float}))
-            )
-        )
+    drawn = [
+        charts.forest_plot(
+            pd.DataFrame([{"effect": e, **v} for e, v in r["bias"].items()], columns=_BIAS_COLUMNS)
+        ),
+        charts.reliability_diagram(pd.DataFrame(r["calibration"]["bins"], columns=_BIN_COLUMNS)),
+        charts.tag_accuracy_chart(pd.DataFrame(r["tags"], columns=_TAG_COLUMNS)),
+    ]
+    # a chart without rows (no estimable bias, no confidence, no decided pair) is left out, not drawn empty
+    parts = [charts.to_svg(chart) for chart in drawn if charts.drawn_rows(chart)]
     return f'<div class="charts">{"".join(parts)}</div>' if parts else ""
 
 
@@ -329,7 +341,7 @@ def _rater_html(r: dict[str, Any], *, with_charts: bool) -> str:
                     _fmt(cal["resolution"], ".4f"),
                     _fmt(cal["uncertainty"], ".4f"),
                     _fmt(cal["ece"], ".3f"),
-                    _fmt(cal["overconfidence"], "+.3f"),
+                    signed_percent(cal["overconfidence"]),
                     _fmt(cal["slope"], ".2f"),
                 ]
             ],
@@ -352,7 +364,7 @@ def _rater_html(r: dict[str, Any], *, with_charts: bool) -> str:
                     b["bin"],
                     _pct(b["confidence"]),
                     _pct(b["accuracy"]),
-                    _pct_interval(b["ci_low"], b["ci_high"]),
+                    _range(b["ci_low"], b["ci_high"]),
                     b["n"],
                 ]
                 for b in cal["bins"]
@@ -360,6 +372,8 @@ def _rater_html(r: dict[str, Any], *, with_charts: bool) -> str:
             ["stated confidence", "mean stated", "agreed with expert", "95 % CI", "n"],
         )
     )
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in _notes(r))
+    out.append(f"<p class='muted'>What these figures mean for you:</p><ul class='muted'>{notes}</ul>")
     a = r["agreement"]
     out.append(f"<p>{html.escape(_alpha_sentence(a))}</p>")
     out.append(
@@ -370,7 +384,7 @@ def _rater_html(r: dict[str, Any], *, with_charts: bool) -> str:
                     t["tag"],
                     t["n"],
                     _pct(t["accuracy"]),
-                    _pct_interval(t["ci_low"], t["ci_high"]),
+                    _range(t["ci_low"], t["ci_high"]),
                     "yes" if t["weak_spot"] else "",
                 ]
                 for t in r["tags"]
@@ -433,7 +447,7 @@ def to_html(report: dict[str, Any]) -> str:
                 row["n"],
                 _fmt(row["score"], ".3f"),
                 _pct(row["accuracy"]),
-                _fmt(row["overconfidence"], "+.3f"),
+                signed_percent(row["overconfidence"]),
                 _fmt(row["length_or"]),
                 _fmt(row["polish_or"]),
                 row["streak"],
@@ -455,7 +469,7 @@ def to_html(report: dict[str, Any]) -> str:
                     "overconfidence",
                     "length OR",
                     "polish OR",
-                    "streak",
+                    "streak (days)",
                 ],
             )
         )

@@ -84,6 +84,7 @@ from calibration.items import item_table
 from calibration.leaderboard import leaderboard
 from calibration.scoring import ranked_probability_skill
 from calibration.tracks import TRACK_COLUMNS, cohort_track_accuracy, track_accuracy
+from pairs.export import count_of
 
 __all__ = ["CHARTS_FOR_AT_MOST", "FORMATS", "build_report", "to_html", "to_json", "to_markdown"]
 
@@ -330,7 +331,7 @@ def _rater_verdict(obj: dict[str, Any]) -> list[str]:
     n_dec = obj["n"] - obj["n_ties"]
     if n_dec:
         lines.append(
-            f"You agreed with the expert on {obj['accuracy']:.0%} of {n_dec} pairs "
+            f"You agreed with the expert on {obj['accuracy']:.0%} of {count_of(n_dec, 'pair')} "
             f"(95 % CI {obj['accuracy_ci_low']:.0%}-{obj['accuracy_ci_high']:.0%})."
         )
     significant = [e for e in EFFECTS if obj["bias"].get(e, {}).get("significant")]
@@ -362,7 +363,8 @@ def _bias_lines(bias: dict[str, Any], order: list[str]) -> list[str]:
 
 def _cohort_verdict(obj: dict[str, Any]) -> list[str]:
     lines = [
-        f"{obj['n_raters']} raters, {obj['n_judgments']} judgments; the cohort agreed with the experts on "
+        f"{count_of(obj['n_raters'], 'rater')}, {count_of(obj['n_judgments'], 'judgment')}; "
+        "the cohort agreed with the experts on "
         f"{obj['accuracy']:.0%} of decided pairs."
         if obj["n_judgments"]
         else "No judgments yet."
@@ -371,7 +373,9 @@ def _cohort_verdict(obj: dict[str, Any]) -> list[str]:
         lines.append(f"{obj['simulated_raters']} of the raters are simulated (demo data).")
     lines += ["Cohort: " + line for line in _bias_lines(obj["bias"], list(EFFECTS))]
     if obj["gold_audit"]:
-        lines.append(f"{len(obj['gold_audit'])} pair(s) have a gold that strong raters dispute: review them.")
+        disputed = len(obj["gold_audit"])
+        has = "has" if disputed == 1 else "have"
+        lines.append(f"{count_of(disputed, 'pair')} {has} a gold that strong raters dispute: review them.")
     return lines
 
 

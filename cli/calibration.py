@@ -26,7 +26,7 @@ import pandas as pd
 from calibration.agreement import N_BOOT
 from calibration.leaderboard import MIN_RANKED, PRIOR_JUDGMENTS
 from pairs.errors import InputError, Problem
-from pairs.export import csv_text
+from pairs.export import count_of, csv_text
 from pairs.files import atomic_write
 from pairs.judgments import read_judgments
 from pairs.judgments import to_csv as judgments_to_csv
@@ -203,7 +203,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
     board = leaderboard(_prepared(args), k=args.prior, min_n=args.min_n)
     if args.format == "csv":
-        text = csv_text(board)
+        text = csv_text(board, decimals=4)
     else:
         text = board.to_json(orient="records", indent=2)
     _write(args, text)
@@ -242,7 +242,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     judgments = simulate_judgments(bank, raters, n_per_rater=args.per_rater, seed=args.seed)
     atomic_write(args.out, [judgments_to_csv(judgments)])
     print(
-        f"wrote {len(judgments)} simulated judgments by {args.raters} raters to {args.out}", file=sys.stderr
+        f"wrote {count_of(len(judgments), 'simulated judgment')} by {count_of(args.raters, 'rater')} "
+        f"to {args.out}",
+        file=sys.stderr,
     )
     return EXIT_OK
 
@@ -291,7 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "report",
         help="bias and calibration report for one rater or a whole cohort",
-        description="Per rater: accuracy, length/polish/position odds ratios with 95 %% CIs and p-values, "
+        description="Per rater: accuracy, length/polish/position odds ratios with 95 % CIs and p-values, "
         "plain "
         "rates, calibration (Brier and its decomposition, log score, ECE, overconfidence, reliability bins), "
         "Krippendorff's alpha against gold, accuracy per trap kind. Without --rater, also the cohort: pooled "

@@ -253,7 +253,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"error: bank {args.bank!r} {why}; import under another name", file=sys.stderr)
         return EXIT_INVALID
     print(
-        f"{args.file}: bank {args.bank!r}: {counts['added']} pairs added, {counts['updated']} updated, "
+        f"{args.file}: bank {args.bank!r}: {_count(counts['added'], 'pair')} added, "
+        f"{counts['updated']} updated, "
         f"{counts['unchanged']} unchanged{_refused(checked, args)}{_skipped(checked)}"
     )
     return EXIT_OK

@@ -37,7 +37,17 @@ import pandas as pd
 
 from pairs.files import atomic_write
 
-__all__ = ["csv_text", "formula_like", "neutralize_formula", "spreadsheet_safe", "write_csv"]
+__all__ = [
+    "CSV_DECIMALS",
+    "count_of",
+    "csv_text",
+    "float_text",
+    "formula_like",
+    "neutralize_formula",
+    "signed_percent",
+    "spreadsheet_safe",
+    "write_csv",
+]
 
 _FORMULA_STARTS = frozenset("=+-@\u2212")
 """First characters a spreadsheet may run as a formula (after NFKC), with the minus sign U+2212."""
@@ -248,7 +258,80 @@ def spreadsheet_safe(table: Table) -> Table:
     return out.set_axis(index, axis=0).set_axis(columns, axis=1)
 
 
-def csv_text(table: pd.DataFrame | pd.Series, *, index: bool = False) -> str:
+CSV_DECIMALS = 10
+"""Decimals a CSV float keeps by default: enough for any figure, none of binary noise (0.8200000000000001)."""
+
+
+def float_text(value: float, decimals: int = CSV_DECIMALS) -> str:
+    """A float as a CSV writes it: at most ``decimals`` decimals, no trailing zeros, no exponent.
+
+    Parameters
+    ----------
+    value : float
+    decimals : int, default :data:`CSV_DECIMALS`
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> float_text(0.8200000000000001), float_text(2.0), float_text(0.123456789, 4), float_text(-0.00001, 4)
+    ('0.82', '2', '0.1235', '0')
+    """
+    text = np.format_float_positional(float(value), precision=decimals, unique=True, trim="-")
+    return "0" if text in ("-0", "-0.") else text
+
+
+def count_of(n: int, noun: str, plural: str | None = None) -> str:
+    """A count and its noun, singular for one: "1 day", "2 days", "1,200 judgments".
+
+    Parameters
+    ----------
+    n : int
+    noun : str
+        The singular.
+    plural : str, optional
+        The plural, when it is not ``noun + "s"``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> count_of(1, "day"), count_of(0, "day"), count_of(1200, "judgment"), count_of(2, "match", "matches")
+    ('1 day', '0 days', '1,200 judgments', '2 matches')
+    """
+    n = int(n)
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+def signed_percent(value: float | None) -> str:
+    """A difference of two rates (overconfidence: mean confidence minus accuracy) as PairCal writes it.
+
+    Parameters
+    ----------
+    value : float or None
+        The difference as a fraction; None or NaN when not known.
+
+    Returns
+    -------
+    str
+        A whole signed percent ("+8%", "-3%"), "0%" when it rounds to nothing, "n/a" when unknown.
+
+    Examples
+    --------
+    >>> signed_percent(0.08), signed_percent(-0.031), signed_percent(0.001), signed_percent(None)
+    ('+8%', '-3%', '0%', 'n/a')
+    """
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    text = format(float(value), "+.0%")
+    return "0%" if text in ("+0%", "-0%") else text
+
+
+def csv_text(table: pd.DataFrame | pd.Series, *, index: bool = False, decimals: int = CSV_DECIMALS) -> str:
     """CSV text of :func:`spreadsheet_safe` ``(table)``: how every CSV PairCal writes is made.
 
     Parameters
@@ -257,6 +340,8 @@ def csv_text(table: pd.DataFrame | pd.Series, *, index: bool = False) -> str:
         The table, with a header of its column names.
     index : bool
         Whether to write the index as the first column(s) (default: no).
+    decimals : int, default :data:`CSV_DECIMALS`
+        Decimals of a float cell (:func:`float_text`); missing values stay empty.
 
     Returns
     -------
@@ -279,7 +364,11 @@ def csv_text(table: pd.DataFrame | pd.Series, *, index: bool = False) -> str:
     safe = spreadsheet_safe(table)
     frame = safe.to_frame() if isinstance(safe, pd.Series) else safe
     returns = _holds_carriage_return(frame, index=index)
-    return safe.to_csv(index=index, lineterminator="\r\n" if returns else "\n")
+    return safe.to_csv(
+        index=index,
+        lineterminator="\r\n" if returns else "\n",
+        float_format=lambda x: float_text(x, decimals),
+    )
 
 
 def _holds_carriage_return(frame: pd.DataFrame, *, index: bool) -> bool:

@@ -289,7 +289,12 @@ def encode_text(value: str) -> str:
     >>> [encode_text(v) for v in ["=1+1", "-5", "'quoted", "plain"]]
     ["'=1+1", "'-5", "''quoted", 'plain']
     """
-    return "'" + value if value.startswith("'") else neutralize_formula(value)
+    if value.startswith(("'", *_STRICT_STARTS)):  # even a plain number: a backup keeps text as text
+        return "'" + value
+    return neutralize_formula(value)
+
+
+_STRICT_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def decode_text(cell: str) -> str:

@@ -237,7 +237,7 @@ def test_no_left_column_at_all(bank):
     assert pooled["estimable"].tolist() == [True, True, False]
     assert pooled.loc["position", "summary"] == (
         "Position bias not estimable for the cohort: the side each answer was shown on was recorded "
-        "for 0 decided judgments from 0 rater(s) (at least 30 judgments from 2 raters needed)."
+        "for 0 decided judgments from 0 raters (at least 30 judgments from 2 raters needed)."
     )
 
 

@@ -72,7 +72,7 @@ def test_judgments_import_export_and_reimport(db, tmp_path, capsys):
     assert main(["judgments", "export", "--out", str(out), "--db", db]) == 0
     lines = out.read_text().splitlines()
     assert lines[0] == "rater,pair_id,choice,confidence,left,answered_at,seconds"
-    assert lines[1] == "ann,starter-coding-001,A,0.9,B,2026-11-20T09:00:00.000000Z,14.0"
+    assert lines[1] == "ann,starter-coding-001,A,0.9,B,2026-11-20T09:00:00.000000Z,14"  # as written
     assert lines[3] == "bob,starter-coding-001,B,,,2026-11-20T10:00:00.000000Z,"
 
 

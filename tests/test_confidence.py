@@ -120,7 +120,7 @@ def test_exclusions_are_counted_and_said():
     s = calibration_summary(frame)
     assert (s["n"], s["n_excluded"]) == (2, 2)
     assert s["verdict"] == (
-        "Not enough data yet: 2 judgment(s) with a confidence on pairs with a right answer "
+        "Not enough data yet: 2 judgments with a confidence on pairs with a right answer "
         "(2 on ties or without a confidence left out); a verdict needs at least 30."
     )
 
@@ -154,7 +154,9 @@ def test_all_right_at_100_percent_is_well_calibrated():
     s = calibration_summary(frame)
     assert (s["brier"], s["brier_skill"], s["ece"], s["overconfidence"]) == (0.0, 1.0, 0.0, 0.0)
     assert s["calibration"] == "well calibrated"
-    assert s["verdict"].startswith("Well calibrated: mean confidence 100 % against accuracy 100 %, +0 points")
+    assert s["verdict"].startswith(
+        "Well calibrated: mean confidence 100 % against accuracy 100 %, overconfidence 0%"
+    )
 
 
 def test_simulated_cohort_flags():
@@ -204,7 +206,7 @@ def test_works_on_prepare_output():
         ),
         (
             pd.DataFrame({"rater": ["a"], "pair_id": ["p9"], "confidence": [0.3], "correct": [1.0]}),
-            "confidence 0.3 of rater 'a' on pair 'p9' is outside [0.5, 1] (1 such judgment(s)).",
+            "confidence 0.3 of rater 'a' on pair 'p9' is outside [0.5, 1] (1 such judgment).",
         ),
         (
             pd.DataFrame({"rater": ["a"], "confidence": [0.6], "correct": [2.0]}),

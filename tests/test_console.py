@@ -294,7 +294,7 @@ def test_an_identical_reimport_says_nothing_changed():
         "Bank 'b': nothing changed (96 pairs already as in the file)."
     )
     assert cohort.import_message("b", {"added": 1, "updated": 0, "unchanged": 95}) == (
-        "Bank 'b': 1 pairs added, 0 updated, 95 unchanged."
+        "Bank 'b': 1 pair added, 0 updated, 95 unchanged."
     )
 
 

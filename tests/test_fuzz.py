@@ -1141,7 +1141,8 @@ def upload(at, store: Store, name: str, data: bytes, fmt: str = "auto", typed: s
         assert store.bank_names() == before, name
         return None
     assert [s.value for s in at.success] == [
-        f"Bank {escape_markdown(repr(bank_name))}: {len(bank)} pairs added, 0 updated, 0 unchanged."
+        f"Bank {escape_markdown(repr(bank_name))}: {len(bank)} pair{'' if len(bank) == 1 else 's'} added, "
+        "0 updated, 0 unchanged."
     ]
     assert store.bank_names() == [*before, bank_name]
     assert stored_rows(store.load_bank(bank_name)) == stored_rows(bank)

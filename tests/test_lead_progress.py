@@ -128,12 +128,12 @@ def test_the_figures_follow_new_answers(seeded):
     def this_week(at) -> str:  # the caption drawn from the (cached) weekly figures
         return next(c.value for c in progress_tab(at).caption if c.value.startswith("No point yet"))
 
-    assert "5 judgment(s) so far" in this_week(at)
+    assert "5 judgments so far" in this_week(at)
     ravi = accounts.login(store, "alpha", "ravi", "rater-password")
     drill = drills.get_or_create_drill(store, ravi.id, STARTER_BANK_NAME, datetime.now(UTC).date(), size=3)
     for item in drill.items:
         drills.submit(store, ravi.id, drill.key, item.position, choice="B", confidence=0.6)
     at.run()
     assert not at.exception
-    assert "8 judgment(s) so far" in this_week(at)
+    assert "8 judgments so far" in this_week(at)
     assert "ravi" not in progress_tab(at).dataframe[0].value["Rater"].tolist()

@@ -301,13 +301,16 @@ def import_message(name: str, counts: dict[str, int], *, shown_name: str | None 
     "Bank 'b': nothing changed (12 pairs already as in the file)."
     >>> import_message("b", {"added": 2, "updated": 1, "unchanged": 0})
     "Bank 'b': 2 pairs added, 1 updated, 0 unchanged."
+    >>> import_message("b", {"added": 1, "updated": 0, "unchanged": 5})
+    "Bank 'b': 1 pair added, 0 updated, 5 unchanged."
     """
     shown = repr(name) if shown_name is None else shown_name
     if not counts["added"] and not counts["updated"]:
         n = counts["unchanged"]
         return f"Bank {shown}: nothing changed ({n} pair{'' if n == 1 else 's'} already as in the file)."
     return (
-        f"Bank {shown}: {counts['added']} pairs added, {counts['updated']} updated, "
+        f"Bank {shown}: {counts['added']} pair{'' if counts['added'] == 1 else 's'} added, "
+        f"{counts['updated']} updated, "
         f"{counts['unchanged']} unchanged."
     )
 
@@ -424,6 +427,49 @@ def _number(value: float, spec: str) -> str:
     return text[1:] if text.startswith("-") and not any(c in "123456789" for c in text) else text
 
 
+ITEM_FORMATS = {
+    "accuracy": ".0%",
+    "ci_low": ".0%",
+    "ci_high": ".0%",
+    "discrimination": ".2f",
+    "expected_against": ".1f",
+    "p_value": ".3f",
+    "q_value": ".3f",
+}
+"""How :func:`readable_items` writes the figures of the per-pair table."""
+
+
+def readable_items(items: pd.DataFrame) -> pd.DataFrame:
+    """The per-pair table (:func:`calibration.items.item_table`) as a reader sees it.
+
+    Parameters
+    ----------
+    items : DataFrame
+        Per-pair statistics; a pair too rarely answered has no interval,
+        discrimination or p-value (NaN).
+
+    Returns
+    -------
+    DataFrame
+        The same rows and columns, the figures of :data:`ITEM_FORMATS` as text
+        with "n/a" where not estimated (never "nan"), ``gold_doubtful`` as "yes" or "".
+
+    Examples
+    --------
+    >>> readable_items(pd.DataFrame({"pair_id": ["p1"], "accuracy": [0.625], "p_value": [float("nan")],
+    ...                              "gold_doubtful": [False]})).iloc[0].tolist()
+    ['p1', '62%', 'n/a', '']
+    """
+    out = items.copy()
+    for column, spec in ITEM_FORMATS.items():
+        if column in out:
+            values = pd.to_numeric(out[column], errors="coerce").astype(float).tolist()
+            out[column] = ["n/a" if _missing(v) else _number(v, spec) for v in values]
+    if "gold_doubtful" in out:
+        out["gold_doubtful"] = ["yes" if bool(v) else "" for v in out["gold_doubtful"].fillna(False)]
+    return out
+
+
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
@@ -447,6 +493,7 @@ __all__ = [
     "import_message",
     "pair_history",
     "readable_board",
+    "readable_items",
     "remove_demo_data",
     "retire_pair",
     "retired_pairs",

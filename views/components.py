@@ -6,9 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from calibration import charts
+from calibration.explain import plain_notes
 from calibration.render import to_html
 from calibration.report import build_report, to_json
 from calibration.trend import trend
+from pairs.export import count_of, signed_percent
 from pairs.judgments import spreadsheet_safe, to_csv
 from pairs.markdown import escape_markdown
 from storage.store import Store
@@ -74,23 +76,30 @@ def show_rater_report(
         help="0 is perfect; always saying 50 % scores 0.25.",
     )
     over = cal["overconfidence"]
-    m[3].metric(
-        "Overconfidence", "n/a" if over is None else f"{over:+.0%}", help="Mean confidence minus accuracy."
-    )
+    m[3].metric("Overconfidence", signed_percent(over), help="Mean confidence minus accuracy.")
+    notes = plain_notes(report)
+    st.caption(notes["brier"])
+    st.caption(notes["overconfidence"])
 
     st.subheader("In short")
     for line in report["verdict"]:  # sentences that name the rater's tags: shown as written
         st.markdown(f"- {escape_markdown(line)}")
 
     st.subheader("What sways your choices")
-    bias = pd.DataFrame([{"effect": e, **v} for e, v in report["bias"].items()])
-    estimable = bias[bias["estimable"].astype(bool) & bias["odds_ratio"].notna()]
-    if estimable.empty:
+    forest = charts.forest_plot(
+        pd.DataFrame([{"effect": e, **v} for e, v in report["bias"].items()]), title=None
+    )
+    if not charts.drawn_rows(forest):
         st.info("Not enough data yet for the bias model: it needs 30 judgments on decided pairs.")
     else:
-        st.altair_chart(
-            charts.forest_plot(estimable.astype({"odds_ratio": float, "ci_low": float, "ci_high": float})),
-            width="stretch",
+        st.altair_chart(forest, width="stretch")
+    st.caption(notes["odds_ratio"])
+    with st.expander("The odds ratios in detail"):
+        st.dataframe(spreadsheet_safe(bias_table(report["bias"])), hide_index=True, key=f"{key}_bias")
+        st.caption(
+            "An odds ratio of 1 means the feature does not sway you; 2 means your odds of picking the answer "
+            "with it double, beyond what the expert's gold explains. The 95 % interval is the range the "
+            "figure likely lies in; a bias is clear when the interval leaves out 1 (p below 0.05)."
         )
     for row in report["plain_rates"]:
         if row.get("summary"):
@@ -98,40 +107,27 @@ def show_rater_report(
 
     st.subheader("Is your confidence right?")
     left, right = st.columns([3, 2])
-    bins = pd.DataFrame(cal["bins"])
-    if cal["n"]:
-        left.altair_chart(
-            charts.reliability_diagram(
-                bins.astype({"confidence": float, "accuracy": float, "ci_low": float, "ci_high": float})
-            ),
-            width="stretch",
-        )
+    reliability = charts.reliability_diagram(pd.DataFrame(cal["bins"]), title=None)
+    if charts.drawn_rows(reliability):
+        left.altair_chart(reliability, width="stretch")
     right.markdown(cal.get("verdict") or "")
-    decomposition = pd.DataFrame(
-        {
-            "measure": [
-                "Brier score",
-                "reliability (lower is better)",
-                "resolution (higher is better)",
-                "uncertainty",
-                "log score",
-                "ECE",
-            ],
-            "value": [
-                cal["brier"],
-                cal["reliability"],
-                cal["resolution"],
-                cal["uncertainty"],
-                cal["log_score"],
-                cal["ece"],
-            ],
-        }
-    )
-    right.dataframe(
-        spreadsheet_safe(decomposition),
-        hide_index=True,
-        column_config={"value": st.column_config.NumberColumn(format="%.4f")},
-    )
+    right.caption(notes["ece"])
+    with right.expander("The Brier score in detail"):
+        st.dataframe(spreadsheet_safe(calibration_table(cal, notes)), hide_index=True, key=f"{key}_brier")
+
+    st.subheader("Agreement with the experts")
+    st.markdown(notes["alpha"])
+    agreement = report["agreement"]
+    if agreement.get("alpha_vs_gold") is not None:
+        with st.expander("Krippendorff's alpha in detail"):
+            low, high = agreement.get("ci_low"), agreement.get("ci_high")
+            interval = "" if low is None or high is None else f" (95 % interval {low:.2f} to {high:.2f})"
+            st.caption(
+                f"Alpha {agreement['alpha_vs_gold']:.3f}{interval}, over your answers counted as a second "
+                "rater beside the expert's gold. Unlike plain accuracy, alpha discounts the agreement two "
+                "raters would reach by chance: 1 is perfect agreement, 0 chance, below 0 systematic "
+                "disagreement. 0.8 is the usual bar for reliable data, 0.667 for tentative conclusions."
+            )
 
     st.subheader("Over time")
     days = (
@@ -147,13 +143,11 @@ def show_rater_report(
 
     st.subheader("Accuracy by trap kind")
     tags = pd.DataFrame(report["tags"])
-    if tags.empty:
+    tag_chart = charts.tag_accuracy_chart(tags, title=None)
+    if not charts.drawn_rows(tag_chart):
         st.info("No decided pairs yet.")
     else:
-        st.altair_chart(
-            charts.tag_accuracy_chart(tags.astype({"accuracy": float, "ci_low": float, "ci_high": float})),
-            width="stretch",
-        )
+        st.altair_chart(tag_chart, width="stretch")
         weak = tags.loc[tags["weak_spot"].astype(bool), "tag"].tolist()
         if weak:
             weak_list = escape_markdown(", ".join(weak))
@@ -191,6 +185,73 @@ def show_rater_report(
         file_name=f"paircal-judgments-{name}.csv",
         mime="text/csv",
         key=f"{key}_csv",
+    )
+
+
+def bias_table(bias: dict) -> pd.DataFrame:
+    """The odds ratios a reader sees: one row per effect, figures as text ("n/a" when not estimated).
+
+    Parameters
+    ----------
+    bias : dict
+        A report's ``bias`` (effect to odds ratio, interval, p-value, summary).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``effect``, ``odds ratio``, ``95 % interval``, ``p``, ``what it means``.
+    """
+
+    def figure(b: dict, field: str, spec: str) -> str:
+        return "n/a" if b.get(field) is None else format(b[field], spec)
+
+    rows = [(effect, b) for effect, b in bias.items() if b]
+    return pd.DataFrame(
+        {
+            "effect": [charts.EFFECT_LABELS.get(e, e) for e, _ in rows],
+            "odds ratio": [figure(b, "odds_ratio", ".2f") for _, b in rows],
+            "95 % interval": [
+                "n/a"
+                if b.get("ci_low") is None or b.get("ci_high") is None
+                else f"{b['ci_low']:.2f} to {b['ci_high']:.2f}"
+                for _, b in rows
+            ],
+            "p": [figure(b, "p_value", ".3f") for _, b in rows],
+            "what it means": [b.get("summary") or "n/a" for _, b in rows],
+        },
+        columns=["effect", "odds ratio", "95 % interval", "p", "what it means"],
+    )
+
+
+def calibration_table(cal: dict, notes: dict[str, str]) -> pd.DataFrame:
+    """The Brier decomposition a reader sees: measure, value as text ("n/a" when unknown), meaning.
+
+    Parameters
+    ----------
+    cal : dict
+        A report's ``calibration``.
+    notes : dict of str to str
+        :func:`calibration.explain.plain_notes` of the report.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``measure``, ``value``, ``what it means``.
+    """
+    rows = [
+        ("Brier score", "brier", ".3f"),
+        ("reliability (lower is better)", "reliability", ".4f"),
+        ("resolution (higher is better)", "resolution", ".4f"),
+        ("uncertainty", "uncertainty", ".4f"),
+        ("log score (higher is better)", "log_score", ".3f"),
+        ("ECE (lower is better)", "ece", ".3f"),
+    ]
+    return pd.DataFrame(
+        {
+            "measure": [label for label, _, _ in rows],
+            "value": ["n/a" if cal.get(k) is None else format(cal[k], spec) for _, k, spec in rows],
+            "what it means": [notes[k] for _, k, _ in rows],
+        }
     )
 
 
@@ -237,7 +298,7 @@ def _track_label(track: str | None, sizes: dict[str, int]) -> str:
         return "Let each rater choose"
     if track == tracks.ALL:
         return "All domains"
-    return f"{track} ({sizes.get(track, 0)} pairs)"
+    return f"{track} ({count_of(sizes.get(track, 0), 'pair')})"
 
 
 def show_track_picker(store: Store, user: Rater, bank: str) -> None:

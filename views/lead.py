@@ -372,7 +372,7 @@ with audit:
                 width="stretch",
             )
         st.subheader("All pairs, hardest first")
-        st.dataframe(spreadsheet_safe(items), hide_index=True, width="stretch")
+        st.dataframe(spreadsheet_safe(cohort.readable_items(items)), hide_index=True, width="stretch")
 
 with banks_tab:
     limit_mb = st.get_option("server.maxUploadSize")

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from calibration.leaderboard import MIN_RANKED, PRIOR_JUDGMENTS
+from pairs.export import count_of
 from pairs.markdown import escape_markdown
 from training import accounts, cohort
 from views.board import readable, show_board
@@ -64,9 +65,9 @@ if len(mine):  # the viewer's own line, above the table (styling one row of a 1,
         help=f"{MIN_RANKED} answers with a confidence to be ranked; you have {int(row['n'])}.",
     )
     c[1].metric("Your score", "n/a" if pd.isna(row["score"]) else f"{row['score']:.3f}")
-    c[2].metric("Your streak", f"{int(row['streak'])} days")
+    c[2].metric("Your streak", count_of(row["streak"], "day"))
     if not row["ranked"]:
-        st.caption(f"{missing} more answers with a confidence and you are ranked.")
+        st.caption(f"{count_of(missing, 'more answer')} with a confidence and you are ranked.")
 else:
     st.caption("You are not on the board for this period yet.")
 st.caption(

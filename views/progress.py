@@ -17,6 +17,7 @@ from calibration.progress import (
     week_start,
     weekly_progress,
 )
+from pairs.export import count_of
 from pairs.judgments import spreadsheet_safe
 from pairs.markdown import escape_markdown
 
@@ -90,7 +91,7 @@ def show_cohort_progress(
         if len(gaps):
             st.caption(
                 f"No point yet for the week of {latest['week'].iloc[0]:%d %b} in "
-                f"{', '.join(gaps['measure'])}: {int(latest['n'].max())} judgment(s) so far "
+                f"{', '.join(gaps['measure'])}: {count_of(latest['n'].max(), 'judgment')} so far "
                 f"(accuracy, score and overconfidence need 10 a week, the pulls 30 from 2 raters)."
             )
 
@@ -119,7 +120,7 @@ def show_cohort_progress(
         "Ranked by the lower end of the 95 % interval of the change in agreement, so the surest "
         f"improvement comes first, not the luckiest; compared only with {MIN_HALF} decided answers "
         f"in each half. *Clearly* means the interval stays above zero even allowing for the "
-        f"{len(ranked)} raters compared."
+        f"{count_of(len(ranked), 'rater')} compared."
     )
     if ranked.empty:
         st.info(f"Nobody has {2 * MIN_HALF} decided answers yet: nobody can be compared.")
@@ -168,8 +169,9 @@ def _coverage(dated: pd.DataFrame, weekly: pd.DataFrame, banks: Sequence[str], *
     names = ", ".join(escape_markdown(b) for b in banks)
     where = f"the bank {names}" if len(banks) == 1 else f"{len(banks)} banks ({names})"
     return (
-        f"{weeks} week(s), {first:%d %b %Y} to the week of {last:%d %b %Y} (Monday to Sunday, UTC): "
-        f"{len(dated):,} judgments by {who} on {where}, first answers only. Bands are 95 % intervals "
+        f"{count_of(weeks, 'week')}, {first:%d %b %Y} to the week of {last:%d %b %Y} "
+        f"(Monday to Sunday, UTC): {count_of(len(dated), 'judgment')} by {who} on {where}, "
+        "first answers only. Bands are 95 % intervals "
         "that count each rater once (raters differ, so a rater's many answers are not independent). "
         "A week with too little data has no point."
     )
