@@ -139,7 +139,10 @@ def test_trap_misses_count_decided_pairs_per_kind_and_leave_control_out():
     got = trap_misses(drill)
     # polish: p2 and p3, both missed; length: p1 right, p3 missed, p5 right
     assert got.values.tolist() == [["polish", 2, 2, 1.0], ["length", 3, 1, pytest.approx(1 / 3)]]
-    assert trap_sentence(got) == "The trap that caught you most: polish (2 of 2 missed)."
+    assert (
+        trap_sentence(got)
+        == "The trap that caught you most: Looks are not content (polish; 2 of 2 missed)."
+    )
     assert trap_sentence(got.iloc[:0]) == "No trap caught you in this drill."
 
 
@@ -160,16 +163,24 @@ def test_the_debrief_compares_the_drill_with_the_seven_days_before_it():
         }
     )
     assert found.calibration == (
-        "You were 75 % sure on average and right 50 % of the time: overconfident by 25 points."
+        "You were 75 % sure on average and right 50 % of the time: overconfident (overconfidence +25%)."
     )
-    assert found.trap.startswith("The trap that caught you most: polish")
+    assert found.trap.startswith("The trap that caught you most: Looks are not content (polish;")
 
 
 @pytest.mark.parametrize(
     ("confidence", "accuracy", "expected"),
     [
-        (0.9, 0.6, "You were 90 % sure on average and right 60 % of the time: overconfident by 30 points."),
-        (0.6, 0.8, "You were 60 % sure on average and right 80 % of the time: underconfident by 20 points."),
+        (
+            0.9,
+            0.6,
+            "You were 90 % sure on average and right 60 % of the time: overconfident (overconfidence +30%).",
+        ),
+        (
+            0.6,
+            0.8,
+            "You were 60 % sure on average and right 80 % of the time: underconfident (overconfidence -20%).",
+        ),
         (
             0.75,
             0.7,

@@ -22,6 +22,7 @@ from calibration.debrief import judgment_summary, trap_misses
 from storage import drills as rows
 from storage.store import Store
 from training.drills import Drill
+from training.glossary import trap_name
 
 __all__ = [
     "CALIBRATED_WITHIN",
@@ -107,7 +108,7 @@ def calibration_sentence(mean_confidence: float, accuracy: float) -> str:
     Examples
     --------
     >>> calibration_sentence(0.85, 0.6)
-    'You were 85 % sure on average and right 60 % of the time: overconfident by 25 points.'
+    'You were 85 % sure on average and right 60 % of the time: overconfident (overconfidence +25%).'
     >>> calibration_sentence(0.72, 0.7)
     'You were 72 % sure on average and right 70 % of the time: your confidence matched your accuracy.'
     """
@@ -117,7 +118,8 @@ def calibration_sentence(mean_confidence: float, accuracy: float) -> str:
     said = f"You were {sure} % sure on average and right {right} % of the time"
     if abs(sure - right) <= CALIBRATED_WITHIN:
         return f"{said}: your confidence matched your accuracy."
-    return f"{said}: {'overconfident' if sure > right else 'underconfident'} by {abs(sure - right)} points."
+    kind = "overconfident" if sure > right else "underconfident"
+    return f"{said}: {kind} (overconfidence {sure - right:+d}%)."
 
 
 def trap_sentence(traps: pd.DataFrame) -> str:
@@ -126,10 +128,11 @@ def trap_sentence(traps: pd.DataFrame) -> str:
     Examples
     --------
     >>> trap_sentence(pd.DataFrame({"tag": ["length"], "n": [3], "misses": [2], "miss_rate": [2 / 3]}))
-    'The trap that caught you most: length (2 of 3 missed).'
+    'The trap that caught you most: Longer is not better (length; 2 of 3 missed).'
     """
     caught = traps[traps["misses"] > 0]
     if caught.empty:
         return "No trap caught you in this drill."
     top = caught.iloc[0]
-    return f"The trap that caught you most: {top['tag']} ({top['misses']} of {top['n']} missed)."
+    named = trap_name(top["tag"])  # in plain words, the bank's own word beside it
+    return f"The trap that caught you most: {named} ({top['tag']}; {top['misses']} of {top['n']} missed)."
