@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pairs.export import spreadsheet_safe
 from training import drills, glossary, onboarding
 from views.common import current_user, get_store, require_user
 from views.guidelines import cohort_guidelines
@@ -51,7 +52,7 @@ st.markdown(
     "The leaderboard scores each answer from your confidence. Being sure pays when you are right "
     "and costs more when you are wrong:"
 )
-st.table(table.set_index("Confidence"))
+st.table(spreadsheet_safe(table.set_index("Confidence")))  # numbers written by us: left as they are
 high = table.iloc[-1]
 st.caption(
     f"At 90{NBSP_PERCENT} a right answer scores {high['Right answer']} "
