@@ -12,7 +12,7 @@ from pairs.bank import STARTER_BANK_NAME
 from tests import test_console
 from tests.test_app import app_as, text_of
 from tests.test_console import OTHER, own_bank
-from training import accounts, cohort, drills, review
+from training import accounts, cohort, drills, glossary, review
 
 PAGE = "views/review.py"
 env = test_console.env  # the fixture: a cohort "alpha" with its lead lena and a rater ravi
@@ -101,7 +101,7 @@ def test_the_page_lists_missed_pairs_with_reason_and_traps_and_nothing_unanswere
     for pid in missed:
         reason = bank.loc[pid, "rationale"]
         assert reason.split()[0] in text  # the reason is drawn (as HTML, from Markdown)
-        assert ", ".join(bank.loc[pid, "tags"]) in text
+        assert glossary.describe(bank.loc[pid, "tags"])[0] in text  # the trap kinds, in plain words
     assert "You said Response" in text and "The expert preferred Response" in text
     for pid in unanswered:
         assert pid not in text

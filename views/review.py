@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from calibration.data import across_banks
-from training import accounts, cohort, drills, review
+from training import accounts, cohort, drills, glossary, review
 from views.common import get_store, load_bank, rater_prepared, rater_version, require_user
 from views.coverage import covers_sentence
 from views.rich_text import show_literal, show_markdown
@@ -94,7 +94,7 @@ def show_answer(row: pd.Series, pair: pd.Series, several: bool, corrected: pd.Da
         st.markdown("**Why:**")
         show_markdown(found.rationale or "No reason was given for this pair.")
         if found.tags:
-            show_literal(", ".join(found.tags), label="Trap:")
+            show_literal(glossary.describe(found.tags)[0], label="Trap:")  # in plain words, as the drill
         if found.note:
             st.warning(found.note)
         for fix in corrected[corrected["pair_id"] == row.pair_id].itertuples():
