@@ -22,7 +22,7 @@ from test_browser import browser, choose, feedback, launch  # noqa: F401 (fixtur
 from bench._server import sign_in_path
 from pairs.bank import STARTER_BANK_NAME
 from storage.store import Store
-from training import accounts, onboarding
+from training import accounts, cohort, onboarding
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -207,7 +207,8 @@ def test_a_lead_runs_a_cohort_from_set_up_to_removing_the_demo(launch, browser, 
     lead_page.get_by_role("tab", name="Guidelines").click()
     lead_page.locator("textarea").first.fill("## Length\nLonger is **not** better: judge what was asked.")
     lead_page.get_by_role("button", name="Save the guidelines").click()
-    idle(lead_page)
+    lead_page.get_by_text("Guidelines saved.").wait_for(timeout=60_000)  # stored, and the cache cleared
+    assert cohort.guidelines(store, lead.cohort_id) is not None
     rater_page.goto(
         server.url + sign_in_path(store, accounts.login(store, "alpha", "ravi", "rater-password").id)
     )
