@@ -16,7 +16,7 @@ from storage.engine import DatabaseUnavailable
 from training import accounts, debrief, drills, glossary
 from views.common import CHOSEN, FLASH, REVEAL, current_user, get_store, load_bank, require_user
 from views.guidelines import show_guideline_section, show_guidelines
-from views.rich_text import show_literal, show_markdown
+from views.rich_text import show_literal, show_markdown, show_pair_texts
 
 store = get_store()
 user = require_user()
@@ -51,14 +51,7 @@ if flash := st.session_state.pop(FLASH, None):
 
 def show_pair(item: drills.DrillItem) -> None:
     """The prompt and the two responses, in the drill's order, each under its own letter."""
-    pair = bank.loc[item.pair_id]
-    st.markdown("**Prompt**")
-    with st.container(border=True):
-        show_markdown(pair["prompt"])
-    for col, identity in zip(st.columns(2), order_of(item), strict=True):
-        with col.container(border=True):
-            st.caption(name_of(identity))
-            show_markdown(pair[f"response_{identity.lower()}"])
+    show_pair_texts(bank.loc[item.pair_id], item.left)
 
 
 # A response is called by its own letter, wherever the drill places it: the expert's reason says

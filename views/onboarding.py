@@ -14,7 +14,7 @@ from pairs.export import spreadsheet_safe
 from training import drills, glossary, onboarding
 from views.common import current_user, get_store, require_user
 from views.guidelines import cohort_guidelines
-from views.rich_text import show_markdown
+from views.rich_text import show_markdown, show_pair_texts
 
 # Session-state key: the guided pair on screen with its pick and confidence, not yet submitted.
 PICKED = "paircal_guide_chosen"
@@ -108,18 +108,6 @@ def submit(rater_id: int, pair_id: str) -> None:
     st.session_state.pop(PICKED, None)
 
 
-def show_responses(pair) -> None:
-    """The prompt and the two responses, each under its letter."""
-    st.markdown("**Prompt**")
-    with st.container(border=True):
-        show_markdown(pair["prompt"])
-    cols = st.columns(2)
-    for col, side in zip(cols, ("A", "B"), strict=True):
-        with col.container(border=True):
-            st.caption(LABELS[side])
-            show_markdown(pair[f"response_{side.lower()}"])
-
-
 def show_explanation(pair, choice: str, confidence: float) -> None:
     """Right or wrong, why, the trap in plain words and what the answer would have scored."""
     feedback = onboarding.explain(pair["id"], choice, confidence)
@@ -148,11 +136,11 @@ for number, pair in enumerate(guided.to_dict("records"), start=1):
     if answer is not None:  # the latest explanation open, the earlier ones a click away
         latest = pair["id"] == answered[-1]
         with st.expander(f"Practice pair {number} of {len(guided)}: answered", expanded=latest):
-            show_responses(pair)
+            show_pair_texts(pair)
             show_explanation(pair, *answer)
         continue
     st.subheader(f"Practice pair {number} of {len(guided)}")
-    show_responses(pair)
+    show_pair_texts(pair)
     chosen = chosen_for(pair["id"])
     st.markdown("**Which response is better?**")
     with st.container(horizontal=True):

@@ -16,7 +16,7 @@ from calibration.data import across_banks
 from training import accounts, cohort, drills, glossary, review
 from views.common import get_store, load_bank, rater_prepared, rater_version, require_user
 from views.coverage import covers_sentence
-from views.rich_text import show_literal, show_markdown
+from views.rich_text import show_literal, show_markdown, show_pair_texts
 
 EQUAL = "About equally good"
 
@@ -47,20 +47,6 @@ def label_of(left: object, identity: str) -> str:
     return EQUAL if identity == "tie" else f"Response {identity}"
 
 
-def show_texts(pair: pd.Series, left: object) -> None:
-    """The prompt and the two responses as the drill showed them: ``left`` first, each under its letter."""
-    first = left if left in ("A", "B") else "A"
-    second = "B" if first == "A" else "A"
-    st.markdown("**Prompt**")
-    with st.container(border=True):
-        show_markdown(pair["prompt"])
-    cols = st.columns(2)
-    for col, side in ((cols[0], first), (cols[1], second)):
-        with col.container(border=True):
-            st.caption(label_of(left, side))
-            show_markdown(pair[f"response_{side.lower()}"])
-
-
 def verdict(row: pd.Series, found: drills.Feedback) -> None:
     """Right or wrong, the rater's answer and confidence, and the expert's choice (and split)."""
     said = f"You said {label_of(row.left, row.choice)}"
@@ -88,7 +74,7 @@ def show_answer(row: pd.Series, pair: pd.Series, several: bool, corrected: pd.Da
     where = f"bank {row.bank} · " if several else ""
     with st.container(border=True):
         show_literal(f"{where}pair {row.own_id}", label=f"{when} ·")  # ids a bank's author wrote: as written
-        show_texts(pair, row.left)
+        show_pair_texts(pair, row.left)  # as the drill showed it
         found = drills.feedback(pair.to_dict(), row.choice, confidence=None)
         verdict(row, found)
         st.markdown("**Why:**")

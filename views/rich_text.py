@@ -94,3 +94,17 @@ def show_literal(text: Any, *, label: str | None = None, where: DeltaGenerator |
         The column or container to draw in; by default the current one.
     """
     _draw(markdown_to_html(text, literal=True), label, where)
+
+
+def show_pair_texts(pair, first: object = "A") -> None:
+    """A pair's prompt and its two responses as the drill shows them: ``first`` ("A" or "B") on the
+    left (on top when stacked), each under its own letter, "Response A" or "Response B", the
+    letters the expert's reason uses. Used by the drill, the Review page and onboarding."""
+    first = first if first in ("A", "B") else "A"
+    st.markdown("**Prompt**")
+    with st.container(border=True):
+        show_markdown(pair["prompt"])
+    for col, letter in zip(st.columns(2), (first, "B" if first == "A" else "A"), strict=True):
+        with col.container(border=True):
+            st.caption(f"Response {letter}")
+            show_markdown(pair[f"response_{letter.lower()}"])
