@@ -24,7 +24,7 @@ Choices made here:
 * **Repeats.** When a rater judged a pair more than once, their last judgment
   (in row order) counts.
 * **Confidence intervals.** Percentile bootstrap over units (pairs), seeded
-  (``seed=0``), :data:`N_BOOT` = 1000 resamples, level 95 %. Resamples in which
+  (``seed=0``), :data:`N_BOOT` = 1000 resamples, level 95%. Resamples in which
   alpha is undefined (one value only) are dropped; with fewer than half defined
   the interval is NaN.
 * **Degenerate data** (no judgments, one rater, no shared pair, a single value)

@@ -33,7 +33,7 @@ column            meaning
 ``n``             decided judgments behind the estimate (for ``position``: those
                   with the left side recorded)
 ``odds_ratio``    ``exp(coefficient)`` in the unit of ``unit``; NaN when not estimable
-``ci_low``        lower end of the 95 % confidence interval of ``odds_ratio``
+``ci_low``        lower end of the 95% confidence interval of ``odds_ratio``
 ``ci_high``       upper end
 ``p_value``       two-sided Wald p-value for "odds ratio = 1" (normal per rater,
                   Student t over raters for the cohort)
@@ -71,7 +71,7 @@ __all__ = [
 #: Decided (non-tie) judgments a rater needs before any bias is estimated. With
 #: fewer, four parameters rest on too few judgments: estimates are dominated by
 #: Firth's shrinkage and intervals span most of the plausible range. At 30 the
-#: Wald tests are conservative (simulated false-positive rates 0.4-1.7 %, see
+#: Wald tests are conservative (simulated false-positive rates 0.4-1.7%, see
 #: :func:`bias_by_rater`), so a bias flagged this early is rarely a false alarm.
 MIN_JUDGMENTS = 30
 
@@ -138,7 +138,7 @@ def bias_by_rater(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS) -> pd.D
     who always agree with gold (complete separation) and removes the small-sample
     bias of maximum likelihood.
 
-    Odds ratios are :math:`e^{\beta}`; the 95 % interval and the p-value are
+    Odds ratios are :math:`e^{\beta}`; the 95% interval and the p-value are
     Wald's, :math:`e^{\beta \pm 1.96\,se}` and :math:`2\Phi(-|\beta|/se)`, with
     :math:`se` from the inverse Fisher information at the penalized estimate.
     Wald rather than penalized likelihood ratio because (a) the interval and the
@@ -150,11 +150,11 @@ def bias_by_rater(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS) -> pd.D
 
     Validation (``tests/test_bias.py``; 1,000 simulated raters of skill
     0.5-2.5 on a synthetic bank, 200 judgments each): with no planted bias the
-    share flagged significant was 3.6 % (length), 3.6 % (polish) and 5.2 %
-    (position); with 30 judgments 1.1 %, 1.7 % and 0.4 % (conservative). With a
-    planted odds ratio of 2 per doubling, length bias was flagged for 99.6 % of
-    raters, and the 95 % intervals covered the planted length, polish and
-    position odds ratios for 94.8 %, 95.5 % and 94.5 % of them. Estimates agree
+    share flagged significant was 3.6% (length), 3.6% (polish) and 5.2%
+    (position); with 30 judgments 1.1%, 1.7% and 0.4% (conservative). With a
+    planted odds ratio of 2 per doubling, length bias was flagged for 99.6% of
+    raters, and the 95% intervals covered the planted length, polish and
+    position odds ratios for 94.8%, 95.5% and 94.5% of them. Estimates agree
     with statsmodels ``Logit`` to within a tenth of a standard error on 2,500
     judgments.
 
@@ -355,7 +355,7 @@ def plain_rates(prepared: pd.DataFrame) -> pd.DataFrame:
     word ratio of ``words + 1`` is at least :data:`LENGTH_RATIO`, i.e.
     ``|length_doublings| >= log2 1.5``; polish: the polish counts differ), the
     rate of picking the longer (more polished) answer when the expert preferred
-    the other one, and when the expert preferred it, each with its Wilson 95 %
+    the other one, and when the expert preferred it, each with its Wilson 95%
     interval.
 
     An unbiased rater is as accurate in both situations: they pick the longer
@@ -387,13 +387,13 @@ def plain_rates(prepared: pd.DataFrame) -> pd.DataFrame:
         ``picked_more_gold_less``   of those, how many times the rater picked
                                     the longer (more polished) one
         ``rate_gold_less``          their ratio (NaN when ``n_gold_less == 0``)
-        ``ci_low_gold_less``        Wilson 95 % interval of ``rate_gold_less``
+        ``ci_low_gold_less``        Wilson 95% interval of ``rate_gold_less``
         ``ci_high_gold_less``
         ``n_gold_more``             judgments where gold is the longer (more
                                     polished) answer
         ``picked_more_gold_more``   of those, picks of the longer (more polished)
         ``rate_gold_more``          their ratio
-        ``ci_low_gold_more``        Wilson 95 % interval of ``rate_gold_more``
+        ``ci_low_gold_more``        Wilson 95% interval of ``rate_gold_more``
         ``ci_high_gold_more``
         ``p_value``                 Fisher's exact test of equal accuracy (see
                                     above); NaN when either situation has no pair
@@ -413,8 +413,8 @@ def plain_rates(prepared: pd.DataFrame) -> pd.DataFrame:
     ... })
     >>> row = plain_rates(prepared).iloc[0]
     >>> print(row["summary"])  # doctest: +NORMALIZE_WHITESPACE
-    When the expert preferred the shorter answer, you picked the longer one 50 % of the time (n = 2);
-    when the expert preferred the longer answer, you picked it 100 % of the time (n = 1).
+    When the expert preferred the shorter answer, you picked the longer one 50% of the time (n = 2);
+    when the expert preferred the longer answer, you picked it 100% of the time (n = 1).
     """
     _require(prepared, ("rater", "choice", "gold", "tie", "length_doublings", "more_polished"))
     decided = sided(prepared)
@@ -459,7 +459,7 @@ def tag_accuracy(prepared: pd.DataFrame) -> pd.DataFrame:
     """Accuracy of each rater on each trap tag, with the tags they clearly miss.
 
     For each rater and tag, accuracy on decided judgments of pairs with that tag
-    (a pair with several tags counts for each), its Wilson 95 % interval, and
+    (a pair with several tags counts for each), its Wilson 95% interval, and
     the rater's accuracy on their other decided judgments. A tag is a
     ``weak_spot`` when accuracy on it is at least :data:`WEAK_SPOT_GAP` (10
     percentage points) below accuracy on the rater's other judgments *and*
@@ -491,7 +491,7 @@ def tag_accuracy(prepared: pd.DataFrame) -> pd.DataFrame:
         ``n``                 decided judgments on pairs with this tag
         ``correct``           of those, how many agree with gold
         ``accuracy``          ``correct / n``
-        ``ci_low``            Wilson 95 % interval of ``accuracy``
+        ``ci_low``            Wilson 95% interval of ``accuracy``
         ``ci_high``
         ``n_other``           the rater's decided judgments without this tag
         ``accuracy_other``    accuracy on those (NaN when ``n_other == 0``)
@@ -750,18 +750,18 @@ def _trait_verdict(name, more, less, when, ratio, low, high, significant, s) -> 
         r, lo, hi = _numbers(ratio, low, high, significant)
         return (
             f"No clear {name} bias: {when}, {s['odds']} of picking it are {r}x as high "
-            f"(95 % CI {lo}-{hi}), consistent with no effect."
+            f"(95% CI {lo}-{hi}), consistent with no effect."
         )
     if ratio > 1:
         r, lo, hi = _numbers(ratio, low, high, significant)
         return (
             f"{s['favour']} {more} answers: {when}, {s['odds']} of picking it rise {r}x "
-            f"(95 % CI {lo}-{hi}) beyond what answer quality explains."
+            f"(95% CI {lo}-{hi}) beyond what answer quality explains."
         )
     r, lo, hi = _numbers(1 / ratio, 1 / high, 1 / low, significant)
     return (
         f"{s['favour']} {less} answers: {when}, {s['odds']} of picking the {less} one rise "
-        f"{r}x (95 % CI {lo}-{hi}) beyond what answer quality explains."
+        f"{r}x (95% CI {lo}-{hi}) beyond what answer quality explains."
     )
 
 
@@ -770,7 +770,7 @@ def _verdict_position(ratio, low, high, significant, s) -> str:
         r, lo, hi = _numbers(ratio, low, high, significant)
         return (
             f"No clear position bias: {s['odds']} of picking the left answer over the right one are "
-            f"{r}x (95 % CI {lo}-{hi}), consistent with no preference."
+            f"{r}x (95% CI {lo}-{hi}), consistent with no preference."
         )
     side, other = ("left", "right") if ratio > 1 else ("right", "left")
     if ratio < 1:
@@ -778,7 +778,7 @@ def _verdict_position(ratio, low, high, significant, s) -> str:
     r, lo, hi = _numbers(ratio, low, high, significant)
     return (
         f"{s['favour']} the answer shown on the {side}: {s['odds']} of picking the {side} answer are "
-        f"{r}x those of picking the {other} one (95 % CI {lo}-{hi}), all else equal."
+        f"{r}x those of picking the {other} one (95% CI {lo}-{hi}), all else equal."
     )
 
 
@@ -900,7 +900,7 @@ def _plain_sentence(dimension: str, n1: int, k1: int, n2: int, k2: int) -> str:
 
 
 def _pct(k: int, n: int) -> str:
-    return f"{100 * k / n:.0f} %"
+    return f"{100 * k / n:.0f}%"
 
 
 def _fisher_two_sided(a, b, c, d) -> np.ndarray:

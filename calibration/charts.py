@@ -125,7 +125,7 @@ EFFECT_LABELS = {
 
 
 def forest_plot(bias: pd.DataFrame, *, title: str | None = "What sways your choices") -> alt.LayerChart:
-    """Odds ratios with 95 % CIs on a log axis; 1 = no bias.
+    """Odds ratios with 95% CIs on a log axis; 1 = no bias.
 
     Parameters
     ----------
@@ -173,8 +173,8 @@ def forest_plot(bias: pd.DataFrame, *, title: str | None = "What sways your choi
         tooltip=[
             alt.Tooltip("label:N", title="effect"),
             alt.Tooltip("odds_ratio:Q", format=".2f", title="odds ratio"),
-            alt.Tooltip("ci_low:Q", format=".2f", title="95 % from"),
-            alt.Tooltip("ci_high:Q", format=".2f", title="95 % to"),
+            alt.Tooltip("ci_low:Q", format=".2f", title="95% from"),
+            alt.Tooltip("ci_high:Q", format=".2f", title="95% to"),
             alt.Tooltip("p_value:Q", format=".3f", title="p"),
         ],
     )
@@ -333,7 +333,7 @@ PROGRESS_PANELS = {
 def progress_panel(
     weekly: pd.DataFrame, measure: str, *, height: int = 240, titled: bool = True
 ) -> alt.Chart:
-    """One measure's weekly value with its 95 % interval as a band, and its reference line.
+    """One measure's weekly value with its 95% interval as a band, and its reference line.
 
     Parameters
     ----------
@@ -397,8 +397,8 @@ def progress_panel(
         tooltip=[
             alt.Tooltip("week:N", title="week of"),
             alt.Tooltip("value:Q", title=measure, format=fmt),
-            alt.Tooltip("ci_low:Q", title="95 % from", format=fmt),
-            alt.Tooltip("ci_high:Q", title="95 % to", format=fmt),
+            alt.Tooltip("ci_low:Q", title="95% from", format=fmt),
+            alt.Tooltip("ci_high:Q", title="95% to", format=fmt),
             alt.Tooltip("n:Q", title="judgments"),
             alt.Tooltip("raters:Q", title="raters"),
         ],

@@ -33,7 +33,7 @@ field                       meaning
 ``ece``                     expected calibration error, 10 equal bins of [0, 1]
                             (the five bins of ``bins``)
 ``overconfidence``          ``mean_confidence - accuracy``
-``overconfidence_ci_low``   95 % interval: ``mean_confidence`` minus the Wilson
+``overconfidence_ci_low``   95% interval: ``mean_confidence`` minus the Wilson
 ``overconfidence_ci_high``  interval of ``accuracy``
 ``calibration``             ``"overconfident"``, ``"underconfident"``,
                             ``"well calibrated"`` or ``"not enough data yet"``
@@ -206,8 +206,8 @@ def _sentence(label, n, n_excluded, mean_conf, acc, diff, low, high) -> str:
             f"{left_out}; a verdict needs at least {MIN_N}."
         )
     return (
-        f"{label.capitalize()}: mean confidence {100 * mean_conf:.0f} % against accuracy "
-        f"{100 * acc:.0f} %, overconfidence {_points(diff)} (95 % CI {_points(low)} to {_points(high)}) "
+        f"{label.capitalize()}: mean confidence {100 * mean_conf:.0f}% against accuracy "
+        f"{100 * acc:.0f}%, overconfidence {_points(diff)} (95% CI {_points(low)} to {_points(high)}) "
         f"over {count_of(n, 'judgment')}{left_out}."
     )
 
@@ -219,9 +219,9 @@ def calibration_summary(prepared_one_rater: pd.DataFrame) -> dict[str, Any]:
     module docstring for exclusions) with every measure of
     :mod:`calibration.scoring`: Brier loss and skill, log score, Murphy
     decomposition (by distinct confidence value), ECE (ten equal bins),
-    overconfidence with its 95 % interval and verdict (at least
+    overconfidence with its 95% interval and verdict (at least
     :data:`~calibration.scoring.MIN_N` = 30 judgments), and the logistic
-    recalibration slope and intercept (confidence clipped at 99.5 %).
+    recalibration slope and intercept (confidence clipped at 99.5%).
 
     Parameters
     ----------
@@ -255,9 +255,9 @@ def calibration_summary(prepared_one_rater: pd.DataFrame) -> dict[str, Any]:
     >>> s["n"], s["n_excluded"], round(s["brier"], 3), s["calibration"]
     (40, 2, 0.25, 'overconfident')
     >>> s["verdict"]
-    'Overconfident: mean confidence 90 % against accuracy 70 %, overconfidence +20% (95 % CI +8% to +35%) over 40 judgments (2 on ties or without a confidence left out).'
+    'Overconfident: mean confidence 90% against accuracy 70%, overconfidence +20% (95% CI +8% to +35%) over 40 judgments (2 on ties or without a confidence left out).'
     >>> s["bins"][4]["bin"], s["bins"][4]["n"], s["bins"][4]["accuracy"]
-    ('90-100 %', 40, 0.7)
+    ('90-100%', 40, 0.7)
     """  # noqa: E501
     _check_prepared(prepared_one_rater, "prepared_one_rater")
     raters = pd.unique(prepared_one_rater["rater"].astype(str))

@@ -17,10 +17,10 @@ from pairs.export import signed_percent
 __all__ = ["COIN_BRIER", "COIN_LOG_SCORE", "EFFECT_NAMES", "NOTE_KEYS", "plain_notes"]
 
 COIN_BRIER = 0.25
-"""The Brier score of always answering 50 %."""
+"""The Brier score of always answering 50%."""
 
 COIN_LOG_SCORE = math.log(0.5)
-"""The log score of always answering 50 % (about -0.693)."""
+"""The log score of always answering 50% (about -0.693)."""
 
 EFFECT_NAMES = {
     "length": "the longer answer (twice as long)",
@@ -57,7 +57,7 @@ def _brier(b: Any) -> str:
         else "worse than a coin toss: confident answers that were wrong cost you"
     )
     return (
-        f"Your Brier score {b:.3f}: lower is better (0 is perfect); always answering 50 % scores "
+        f"Your Brier score {b:.3f}: lower is better (0 is perfect); always answering 50% scores "
         f"{COIN_BRIER:.2f}, so yours is {verdict}."
     )
 
@@ -93,7 +93,7 @@ _FIGURES = {
     ),
     "uncertainty": (
         "Uncertainty",
-        "{v:.4f}: set by your accuracy alone (0.25 at 50 % right, lower the more often you are right); "
+        "{v:.4f}: set by your accuracy alone (0.25 at 50% right, lower the more often you are right); "
         "your Brier score is reliability minus resolution plus uncertainty.",
     ),
 }
@@ -110,7 +110,7 @@ def _log_score(s: Any) -> str:
         return "Log score: not yet."
     verdict = "better than" if s > COIN_LOG_SCORE + 0.005 else "no better than"
     return (
-        f"Your log score {s:.3f}: higher (closer to 0) is better; always answering 50 % scores "
+        f"Your log score {s:.3f}: higher (closer to 0) is better; always answering 50% scores "
         f"{COIN_LOG_SCORE:.3f}, so yours is {verdict} a coin toss. A confident wrong answer costs a lot."
     )
 
@@ -173,7 +173,7 @@ def plain_notes(rater: dict[str, Any]) -> dict[str, str]:
     >>> notes = plain_notes({"calibration": {"brier": 0.18, "overconfidence": 0.08},
     ...                      "agreement": {"alpha_vs_gold": 0.41}, "bias": {}})
     >>> notes["brier"]
-    'Your Brier score 0.180: lower is better (0 is perfect); always answering 50 % scores 0.25, so yours is better than a coin toss.'
+    'Your Brier score 0.180: lower is better (0 is perfect); always answering 50% scores 0.25, so yours is better than a coin toss.'
     >>> notes["overconfidence"]
     'Overconfidence +8%: your mean confidence minus your accuracy; you are more sure than you are right by 8% on average (0% is the aim).'
     """  # noqa: E501

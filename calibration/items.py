@@ -12,7 +12,7 @@ column                meaning
 ``votes_b``           judgments choosing B (a tie answer, "About equally good",
                       is a vote for neither, so ``votes_a + votes_b`` may be below ``n``)
 ``accuracy``          share agreeing with gold (NaN on ties)
-``ci_low``/``ci_high``  Wilson 95 % interval of ``accuracy``
+``ci_low``/``ci_high``  Wilson 95% interval of ``accuracy``
 ``discrimination``    point-biserial correlation between being right on this pair
                       and the rater's accuracy on all *other* pairs (the classical
                       corrected item-total correlation); NaN below 5 raters or
@@ -178,7 +178,7 @@ def agreement_model(decided: pd.DataFrame, rest_accuracy: np.ndarray) -> np.ndar
 
     A Firth logistic regression (:func:`calibration.firth.firth_logistic`) of
     "agreed with gold" on: an intercept, the rater's strength (logit of their
-    rest-accuracy, clipped to [2 %, 98 %]), and the pull of the gold answer,
+    rest-accuracy, clipped to [2%, 98%]), and the pull of the gold answer,
     oriented toward it: its length advantage in doublings, its polish advantage
     (normalized difference) and its side (+1 left, -1 right, 0 unknown).
     Judgments without a rest-accuracy get NaN.

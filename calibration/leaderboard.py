@@ -3,8 +3,8 @@
 Score
 -----
 Each decided judgment with a stated confidence ``c`` earns the Brier skill over
-a coin, ``1 - (c - correct)^2 / 0.25``: +1 for 100 % on a right answer, 0 for
-always saying 50 %, -3 for 100 % on a wrong one. The Brier score is strictly
+a coin, ``1 - (c - correct)^2 / 0.25``: +1 for 100% on a right answer, 0 for
+always saying 50%, -3 for 100% on a wrong one. The Brier score is strictly
 proper (Brier 1950; Gneiting & Raftery 2007, JASA 102:359-378): a rater
 maximises their expected score only by stating the probability they really
 believe, so neither bluffing nor hedging pays.
@@ -16,7 +16,7 @@ the experts' split. So on a unanimous pair a side answered scores exactly as
 above; on a split pair (experts 60/40) it scores the Brier skill averaged over
 the experts, ``1 - 4 (c - 0.6)^2 - 0.96`` for the majority side; a tie answer
 ("About equally good") scores ``-c^2`` on a decided pair and ``1 - (1 - c)^2``
-on a gold tie; a side answered on a gold tie scores ``-(2c - 1)^2`` (0 at 50 %).
+on a gold tie; a side answered on a gold tie scores ``-(2c - 1)^2`` (0 at 50%).
 Gold ties therefore count in ``n`` and the score.
 
 A rater's ``raw_score`` is the mean over their judgments. To keep a lucky
@@ -30,7 +30,7 @@ Raters with fewer than ``min_n`` scored judgments are listed but not ranked.
 
 Columns of :func:`leaderboard`: ``rank`` (1 = best; NaN when unranked),
 ``rater``, ``n`` (scored judgments), ``score``, ``raw_score``, ``ci_low``,
-``ci_high`` (95 % t interval of ``raw_score``), ``accuracy``, ``overconfidence``
+``ci_high`` (95% t interval of ``raw_score``), ``accuracy``, ``overconfidence``
 (mean confidence minus accuracy), ``length_or`` and ``polish_or`` (odds ratios
 from :func:`calibration.bias.bias_by_rater`; NaN below its minimum),
 ``streak`` (days in a row with a finished daily drill, as given by the
@@ -116,7 +116,7 @@ def skill_points(correct, confidence) -> np.ndarray:
     Returns
     -------
     ndarray of shape (n,)
-        +1 for a sure right answer, 0 for 50 %, -3 for a sure wrong one.
+        +1 for a sure right answer, 0 for 50%, -3 for a sure wrong one.
 
     Examples
     --------

@@ -33,14 +33,14 @@ Liang & Zeger 1986 for an intercept-only model; the same rater clustering as
   survey statistics), and with the t quantile in place of z. Checked by
   simulation (``tests/test_progress.py``): in 1,500 cohorts of 6-30 raters
   whose accuracy varies widely (logit standard deviation 1) and who judge
-  10-60 pairs a week, the 95 % interval covered the planted accuracy 94 % of
-  the time, where Wilson's interval on the pooled counts covered 52 %.
+  10-60 pairs a week, the 95% interval covered the planted accuracy 94% of
+  the time, where Wilson's interval on the pooled counts covered 52%.
 * **Score** (the leaderboard's ranked probability skill per judgment, from
   :func:`calibration.leaderboard.rater_scores`, so the weekly figure is the
   board's cohort mean for that week) and **overconfidence** (mean confidence
   minus accuracy over judgments that picked a side, as the board) get the
   t interval ``m +- t_{G-1} sqrt(V)``; in 1,500 simulated cohorts whose raters'
-  means differ it covered the planted mean 94 % of the time.
+  means differ it covered the planted mean 94% of the time.
 * With one rater in a week there is no cohort to generalise to: the interval
   is that rater's own (plain Wilson; the t interval over their judgments,
   the leaderboard's interval).
@@ -157,7 +157,7 @@ def week_start(moment) -> pd.Series | pd.Timestamp:
 
 
 def weekly_progress(prepared: pd.DataFrame, *, min_week: int = MIN_WEEK) -> pd.DataFrame:
-    """The cohort's accuracy, score, overconfidence and biases per ISO week (UTC), with 95 % intervals.
+    """The cohort's accuracy, score, overconfidence and biases per ISO week (UTC), with 95% intervals.
 
     Parameters
     ----------
@@ -182,7 +182,7 @@ def weekly_progress(prepared: pd.DataFrame, *, min_week: int = MIN_WEEK) -> pd.D
                       minus accuracy), ``length``, ``polish``, ``position``
                       (odds ratios of the pooled bias model)
         ``value``     the estimate, NaN when not given
-        ``ci_low``    95 % interval, clustered by rater (module docstring)
+        ``ci_low``    95% interval, clustered by rater (module docstring)
         ``ci_high``
         ``n``         judgments behind the value
         ``raters``    raters with such judgments that week
@@ -518,8 +518,8 @@ def most_improved(
     a Bonferroni interval over all compared raters (confidence ``1 - 0.05 /
     m``, ``m`` raters ranked), so a cohort that does not learn rarely shows
     one, however large it is (in 200 simulated cohorts of 20 raters who did
-    not learn: 3.5 % of cohorts; each rater's 95 % lower bound was above 0 for
-    2.4 % of raters).
+    not learn: 3.5% of cohorts; each rater's 95% lower bound was above 0 for
+    2.4% of raters).
 
     The pairs in each half differ; a drill that leans toward the trap kinds a
     rater misses gives them harder pairs later, which makes this estimate of
@@ -541,8 +541,8 @@ def most_improved(
         NaN when not compared), ``rater``, ``simulated``, ``n_early`` and
         ``n_late`` (decided judgments per half), ``accuracy_early``,
         ``accuracy_late``, ``accuracy_change`` with ``accuracy_ci_low`` and
-        ``accuracy_ci_high`` (95 %), ``score_early``, ``score_late``,
-        ``score_change`` with ``score_ci_low`` and ``score_ci_high`` (95 %),
+        ``accuracy_ci_high`` (95%), ``score_early``, ``score_late``,
+        ``score_change`` with ``score_ci_low`` and ``score_ci_high`` (95%),
         ``clearly_improved`` (bool), ``reason`` (why not compared, else
         ``""``). Ranked raters first.
 

@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 DEFAULT_EDGES = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
-"""Bin edges of the stated confidence: 50-59 %, 60-69 %, 70-79 %, 80-89 %, 90-100 %."""
+"""Bin edges of the stated confidence: 50-59%, 60-69%, 70-79%, 80-89%, 90-100%."""
 
 BIN_COLUMNS = ["bin", "confidence", "accuracy", "n", "ci_low", "ci_high"]
 """Columns of :func:`reliability_bins`."""
@@ -54,17 +54,17 @@ class CorpReliability(NamedTuple):
 
 
 def _bin_labels(edges: np.ndarray) -> list[str]:
-    """``"50-59 %"`` for ``[0.5, 0.6)``; the last, closed bin ``"90-100 %"``."""
+    """``"50-59%"`` for ``[0.5, 0.6)``; the last, closed bin ``"90-100%"``."""
     pct = np.round(edges * 100, 6)
     labels = []
     for k, (lo, hi) in enumerate(zip(pct[:-1], pct[1:], strict=True)):
         last = k == len(pct) - 2
         if last:
-            labels.append(f"{lo:g}-{hi:g} %")
+            labels.append(f"{lo:g}-{hi:g}%")
         elif hi == int(hi):
-            labels.append(f"{lo:g}-{hi - 1:g} %")
+            labels.append(f"{lo:g}-{hi - 1:g}%")
         else:
-            labels.append(f"{lo:g}-<{hi:g} %")
+            labels.append(f"{lo:g}-<{hi:g}%")
     return labels
 
 
@@ -79,7 +79,7 @@ def reliability_bins(
 
     Bin :math:`b = [e_b, e_{b+1})` (the last bin closed) holds the judgments with
     stated confidence in it; a confidence within 1e-9 below an edge counts as on it,
-    so ``0.1 * 7`` is in the 70-79 % bin. For each bin
+    so ``0.1 * 7`` is in the 70-79% bin. For each bin
 
     .. math:: \\text{confidence}_b = \\frac{1}{n_b}\\sum_{i \\in b} p_i, \\qquad
               \\text{accuracy}_b = \\frac{1}{n_b}\\sum_{i \\in b} y_i
@@ -107,7 +107,7 @@ def reliability_bins(
         One row per bin, columns :data:`BIN_COLUMNS`:
 
         ==============  =====================================================
-        ``bin``         label, ``"50-59 %"`` ... ``"90-100 %"``
+        ``bin``         label, ``"50-59%"`` ... ``"90-100%"``
         ``confidence``  mean stated confidence in the bin (0-1)
         ``accuracy``    share of the bin's choices that agree with gold
         ``n``           judgments in the bin (int)
@@ -124,12 +124,12 @@ def reliability_bins(
     --------
     >>> table = reliability_bins([1, 0, 1, 1, 1], [0.55, 0.6, 0.7, 0.95, 1.0])
     >>> table[["bin", "confidence", "accuracy", "n"]]
-            bin  confidence  accuracy  n
-    0   50-59 %       0.550       1.0  1
-    1   60-69 %       0.600       0.0  1
-    2   70-79 %       0.700       1.0  1
-    3   80-89 %         NaN       NaN  0
-    4  90-100 %       0.975       1.0  2
+           bin  confidence  accuracy  n
+    0   50-59%       0.550       1.0  1
+    1   60-69%       0.600       0.0  1
+    2   70-79%       0.700       1.0  1
+    3   80-89%         NaN       NaN  0
+    4  90-100%       0.975       1.0  2
     """
     y, p = _check_forecasts(y_true, y_prob)
     e = np.asarray(edges, dtype=float)

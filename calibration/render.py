@@ -53,7 +53,7 @@ def _range(low: Any, high: Any, write: Callable[[Any], str] = _pct) -> str:
 
 
 def _bias_table_md(bias: dict[str, Any]) -> list[str]:
-    rows = ["| effect | odds ratio | 95 % CI | p | unit |", "| --- | --- | --- | --- | --- |"]
+    rows = ["| effect | odds ratio | 95% CI | p | unit |", "| --- | --- | --- | --- | --- |"]
     for effect in EFFECTS:
         b = bias.get(effect)
         if not b:
@@ -68,7 +68,7 @@ def _bias_table_md(bias: dict[str, Any]) -> list[str]:
 
 def _bins_md(bins: list[dict[str, Any]]) -> list[str]:
     rows = [
-        "| stated confidence | mean stated | agreed with expert | 95 % CI | n |",
+        "| stated confidence | mean stated | agreed with expert | 95% CI | n |",
         "| --- | --- | --- | --- | --- |",
     ]
     for b in bins:
@@ -81,8 +81,8 @@ _TRACK_HEADER = [
     "track",
     "n",
     "accuracy",
-    "95 % CI",
-    *(f"{effect} odds ratio (95 % CI)" for effect in EFFECTS),
+    "95% CI",
+    *(f"{effect} odds ratio (95% CI)" for effect in EFFECTS),
 ]
 
 
@@ -129,7 +129,7 @@ def _notes(r: dict[str, Any]) -> list[str]:
 
 def _alpha_sentence(a: dict[str, Any]) -> str:
     ci = (
-        f" (95 % CI {_range(a['ci_low'], a['ci_high'], lambda x: _fmt(x, '.3f'))})"
+        f" (95% CI {_range(a['ci_low'], a['ci_high'], lambda x: _fmt(x, '.3f'))})"
         if not (_missing(a["ci_low"]) or _missing(a["ci_high"]))
         else ""
     )
@@ -151,7 +151,7 @@ def _rater_md(r: dict[str, Any]) -> list[str]:
     lines += [f"- {_md(p['summary'])}" for p in r["plain_rates"] if p.get("summary")] + [""]
     lines += ["### Confidence", ""]
     lines += [
-        f"Brier score {_fmt(cal['brier'], '.3f')} (0.25 = always 50 %), "
+        f"Brier score {_fmt(cal['brier'], '.3f')} (0.25 = always 50%), "
         f"log score {_fmt(cal['log_score'], '.3f')}, "
         f"reliability {_fmt(cal['reliability'], '.4f')}, resolution {_fmt(cal['resolution'], '.4f')}, "
         f"uncertainty {_fmt(cal['uncertainty'], '.4f')}, ECE {_fmt(cal['ece'], '.3f')}, "
@@ -166,7 +166,7 @@ def _rater_md(r: dict[str, Any]) -> list[str]:
         "",
         _alpha_sentence(a),
         "",
-        "| trap kind | n | accuracy | 95 % CI | weak spot |",
+        "| trap kind | n | accuracy | 95% CI | weak spot |",
         "| --- | --- | --- | --- | --- |",
     ]
     for t in r["tags"]:
@@ -296,7 +296,7 @@ def _bias_html(bias: dict[str, Any]) -> str:
             continue
         ci = _range(b["ci_low"], b["ci_high"], _fmt)
         rows.append([effect, _fmt(b["odds_ratio"]), ci, _fmt(b["p_value"], ".3f"), b["unit"], b["summary"]])
-    return _table_html(rows, ["effect", "odds ratio", "95 % CI", "p", "unit", "what it means"])
+    return _table_html(rows, ["effect", "odds ratio", "95% CI", "p", "unit", "what it means"])
 
 
 _BIAS_COLUMNS = ["effect", "odds_ratio", "ci_low", "ci_high", "p_value", "significant", "estimable"]
@@ -369,7 +369,7 @@ def _rater_html(r: dict[str, Any], *, with_charts: bool) -> str:
                 ]
                 for b in cal["bins"]
             ],
-            ["stated confidence", "mean stated", "agreed with expert", "95 % CI", "n"],
+            ["stated confidence", "mean stated", "agreed with expert", "95% CI", "n"],
         )
     )
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in _notes(r))
@@ -389,7 +389,7 @@ def _rater_html(r: dict[str, Any], *, with_charts: bool) -> str:
                 ]
                 for t in r["tags"]
             ],
-            ["trap kind", "n", "accuracy", "95 % CI", "weak spot"],
+            ["trap kind", "n", "accuracy", "95% CI", "weak spot"],
         )
     )
     if r.get("tracks"):

@@ -332,7 +332,7 @@ def _rater_verdict(obj: dict[str, Any]) -> list[str]:
     if n_dec:
         lines.append(
             f"You agreed with the expert on {obj['accuracy']:.0%} of {count_of(n_dec, 'pair')} "
-            f"(95 % CI {obj['accuracy_ci_low']:.0%}-{obj['accuracy_ci_high']:.0%})."
+            f"(95% CI {obj['accuracy_ci_low']:.0%}-{obj['accuracy_ci_high']:.0%})."
         )
     significant = [e for e in EFFECTS if obj["bias"].get(e, {}).get("significant")]
     lines += _bias_lines(obj["bias"], significant + [e for e in EFFECTS if e not in significant])

@@ -61,13 +61,13 @@ __all__ = [
 ]
 
 COIN_BRIER = 0.25
-"""Brier loss of always saying 50 %, whatever happens: the no-skill reference."""
+"""Brier loss of always saying 50%, whatever happens: the no-skill reference."""
 
 LOG_EPS = 0.005
 """Probabilities are clipped to ``[LOG_EPS, 1 - LOG_EPS]`` before taking logs.
 
-On a whole-percent slider a stated 100 % stands for anything that rounds to
-100 %, i.e. at least 99.5 %; reading it as 99.5 % keeps one confident mistake
+On a whole-percent slider a stated 100% stands for anything that rounds to
+100%, i.e. at least 99.5%; reading it as 99.5% keeps one confident mistake
 finite: it costs ``ln(200) = 5.30`` nats, as much as 7.6 coin-flip answers
 (``ln 2 = 0.69`` each), instead of the ``ln(1e15) = 34.5`` nats of a
 machine-epsilon clip that would let a single slip drown a whole session.
@@ -178,7 +178,7 @@ def _bin_index(y_prob: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Bin of each forecast for increasing ``edges``: ``[e_k, e_k+1)``, the last bin closed.
 
     A forecast within ``1e-9`` below an edge counts as on it, so ``0.1 * 7`` lands
-    in the 70 % bin like ``0.7`` does.
+    in the 70% bin like ``0.7`` does.
     """
     idx = np.searchsorted(edges, y_prob + _EDGE_TOL, side="right") - 1
     return np.clip(idx, 0, len(edges) - 2)
@@ -343,7 +343,7 @@ def brier_loss(y_true: ArrayLike, y_prob: ArrayLike) -> float:
 
     .. math:: \\mathrm{BS} = \\frac{1}{n} \\sum_{i=1}^{n} (p_i - y_i)^2
 
-    On the 0-1 scale: 0 is perfect, always saying 50 % scores 0.25 whatever the
+    On the 0-1 scale: 0 is perfect, always saying 50% scores 0.25 whatever the
     outcomes (:data:`COIN_BRIER`), and 1 is certain and always wrong.
 
     Parameters
@@ -375,13 +375,13 @@ def brier_loss(y_true: ArrayLike, y_prob: ArrayLike) -> float:
 
 
 def brier_skill_score(y_true: ArrayLike, y_prob: ArrayLike) -> float:
-    """Brier skill score against a coin that always says 50 %.
+    """Brier skill score against a coin that always says 50%.
 
     .. math:: \\mathrm{BSS} = 1 - \\frac{\\mathrm{BS}}{0.25}
 
     1 is perfect, 0 is no better than a coin, negative is worse than a coin.
     The reference is the coin rather than the observed base rate because a rater
-    cannot know their accuracy in advance and 50 % is the honest know-nothing answer
+    cannot know their accuracy in advance and 50% is the honest know-nothing answer
     to "which of two responses is better".
 
     Parameters
@@ -416,9 +416,9 @@ def log_loss(y_true: ArrayLike, y_prob: ArrayLike, *, eps: float = LOG_EPS) -> f
               \\left[ y_i \\ln \\tilde p_i + (1 - y_i) \\ln (1 - \\tilde p_i) \\right],
               \\qquad \\tilde p_i = \\min(\\max(p_i, \\varepsilon), 1 - \\varepsilon)
 
-    Always saying 50 % scores ``ln 2 = 0.693``. A forecast of 100 % that turns out
+    Always saying 50% scores ``ln 2 = 0.693``. A forecast of 100% that turns out
     wrong would cost infinitely much; the clip at ``eps`` (default :data:`LOG_EPS`
-    = 0.005) reads a stated 100 % as 99.5 %, so such a mistake costs ``ln 200 = 5.30``.
+    = 0.005) reads a stated 100% as 99.5%, so such a mistake costs ``ln 200 = 5.30``.
 
     Parameters
     ----------
@@ -453,7 +453,7 @@ def log_loss(y_true: ArrayLike, y_prob: ArrayLike, *, eps: float = LOG_EPS) -> f
 def log_score(y_true: ArrayLike, y_prob: ArrayLike, *, eps: float = LOG_EPS) -> float:
     """Logarithmic score: mean log probability given to what happened, ``-log_loss``.
 
-    Higher is better: 0 is perfect, always saying 50 % scores ``-ln 2 = -0.693``.
+    Higher is better: 0 is perfect, always saying 50% scores ``-ln 2 = -0.693``.
     Clipping as in :func:`log_loss`.
 
     Parameters
@@ -553,8 +553,8 @@ def expected_calibration_error(y_true: ArrayLike, y_prob: ArrayLike, *, n_bins: 
               = \\frac{1}{n} \\sum_b \\Big| \\sum_{i \\in b} (y_i - p_i) \\Big|
 
     Bins are ``[k / n_bins, (k + 1) / n_bins)``, the last one closed; a forecast
-    within 1e-9 below an edge counts as on it, so a stated 70 % always falls in the
-    70-79 % bin (scikit-learn's ``calibration_curve`` puts ``0.7`` in the bin below,
+    within 1e-9 below an edge counts as on it, so a stated 70% always falls in the
+    70-79% bin (scikit-learn's ``calibration_curve`` puts ``0.7`` in the bin below,
     because ``np.linspace(0, 1, 11)[7]`` is ``0.7000000000000001``). With the
     default ten bins, confidences in [0.5, 1] fall in the five bins of
     :func:`calibration.reliability.reliability_bins`.
@@ -606,7 +606,7 @@ def overconfidence(
     of being right varies between items the true variance of :math:`\\bar y`
     (Poisson-binomial) is below the binomial one, so the interval is, if anything,
     conservative. A paired *t* interval on :math:`p_i - y_i` is not used: it has zero
-    width when every answer is right (30 right answers at 99 % would be called
+    width when every answer is right (30 right answers at 99% would be called
     "underconfident", an outcome with probability 0.74 for a calibrated rater).
 
     Verdict, in this order: ``"not enough data yet"`` when ``n < min_n``;
@@ -665,8 +665,8 @@ def calibration_slope_intercept(
     A calibrated forecaster has :math:`\\beta = 1, \\alpha = 0`. A slope below 1
     means confidence rises faster than accuracy (high confidences overconfident),
     above 1 the reverse; with confidences in [0.5, 1] the intercept is the log-odds
-    of being right at 50 % (logit 0.5 = 0). Stated 100 % is clipped to
-    ``1 - eps`` (:data:`LOG_EPS`, 99.5 %).
+    of being right at 50% (logit 0.5 = 0). Stated 100% is clipped to
+    ``1 - eps`` (:data:`LOG_EPS`, 99.5%).
 
     When the maximum likelihood estimate does not exist, slope and intercept are NaN
     and ``reason`` says why: no judgments, every answer right or every answer wrong,
@@ -768,7 +768,7 @@ def ranked_probability_skill(
     Brier skill averaged over ``y ~ Bernoulli(p)``, ``1 - 4 (c - p)^2 - 4 p (1 - p)``.
     Because "equal" lies between the sides, a tie answer on a decided pair
     costs ``-c^2`` (at most 1), less than a sure wrong pick (-3); on a tie gold
-    it earns ``1 - (1 - c)^2``, and a side answered at 50 % there earns 0.
+    it earns ``1 - (1 - c)^2``, and a side answered at 50% there earns 0.
 
     Parameters
     ----------

@@ -36,7 +36,7 @@ the chosen answer is gold is
 calibrated rater (``confidence_scale = 1``) states :math:`p`; others state
 :math:`\\operatorname{expit}(\\gamma \\operatorname{logit} p)`, over-confident
 for :math:`\\gamma > 1` and under-confident for :math:`\\gamma < 1`. Statements
-are rounded to the slider step (1 %) and kept in [0.5, 1]. When a bias made
+are rounded to the slider step (1%) and kept in [0.5, 1]. When a bias made
 the rater pick against their own evidence, :math:`p < 0.5`, which the slider
 cannot express: it is stated as 0.5 (``truth=True`` keeps :math:`p`). This
 truth holds on banks where length and polish are independent of gold, as in

@@ -80,9 +80,9 @@ def track_accuracy(
     """Each rater's accuracy and length, polish and position bias on each track.
 
     Accuracy is the share of decided judgments (gold not a tie) that agree with
-    gold, with its Wilson 95 % interval (:func:`calibration.intervals.wilson_interval`).
+    gold, with its Wilson 95% interval (:func:`calibration.intervals.wilson_interval`).
     Bias is the odds ratio of :func:`calibration.bias.bias_by_rater` fitted on
-    the rater's judgments of that track alone, with its Wald 95 % interval and
+    the rater's judgments of that track alone, with its Wald 95% interval and
     whether it is significant; NaN (and not significant) below the model's
     minimum of decided judgments, so a track needs some 30 judgments before
     its bias is estimated. The fits of all (rater, track) cells are one batched

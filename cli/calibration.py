@@ -293,7 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "report",
         help="bias and calibration report for one rater or a whole cohort",
-        description="Per rater: accuracy, length/polish/position odds ratios with 95 % CIs and p-values, "
+        description="Per rater: accuracy, length/polish/position odds ratios with 95% CIs and p-values, "
         "plain "
         "rates, calibration (Brier and its decomposition, log score, ECE, overconfidence, reliability bins), "
         "Krippendorff's alpha against gold, accuracy per trap kind. Without --rater, also the cohort: pooled "

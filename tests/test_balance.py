@@ -133,7 +133,7 @@ def test_empty_bank():
     "name", ["adversarial-neighbor.json", "adversarial-gptinst.json", "adversarial-manual.json"]
 )
 def test_llmbar_adversarial_sets_are_strong_length_traps(llmbar_dir, name):
-    """LLMBar's README: the longer output is gold in only about 12-17 % of these sets."""
+    """LLMBar's README: the longer output is gold in only about 12-17% of these sets."""
     stats = bank_stats(read_bank(llmbar_dir / name))
     assert stats["shorter_gold"]["share"] > 0.75
     assert any(p.startswith("the shorter response is gold") for p in balance_problems(stats))

@@ -33,7 +33,7 @@ def bank() -> pd.DataFrame:
 
 
 def _cohort(bank, n_raters, n_per_rater, seed, **planted):
-    """Raters with skill spread over 0.5-2.5 (accuracy 62-92 %) and the planted biases."""
+    """Raters with skill spread over 0.5-2.5 (accuracy 62-92%) and the planted biases."""
     skill = np.random.default_rng(seed).uniform(0.5, 2.5, n_raters)
     specs = [RaterSpec(f"sim-{i:04d}", skill=float(s), **planted) for i, s in enumerate(skill)]
     return prepare(bank, simulate_judgments(bank, specs, n_per_rater=n_per_rater, seed=seed + 1))
@@ -80,7 +80,7 @@ def test_no_planted_bias_flags_about_five_percent(bank):
     p = _cohort(bank, 1_000, 200, seed=100)
     out = bias_by_rater(p)
     rates = out.groupby("effect")["significant"].mean()
-    # 1,000 raters: the standard error of a 5 % rate is 0.7 points, so 7.5 % tells 5 % from 10 %
+    # 1,000 raters: the standard error of a 5% rate is 0.7 points, so 7.5% tells 5% from 10%
     assert (rates <= 0.075).all(), rates.to_dict()
     assert (rates >= 0.025).all(), rates.to_dict()  # not uselessly conservative either
 
@@ -198,7 +198,7 @@ def test_verdicts_name_the_direction(bank):
     assert said["sim-fancy", "polish"].startswith("You favour more polished answers:")
     assert said["sim-fancy", "position"].startswith("You favour the answer shown on the left:")
     assert said["sim-long", "polish"].startswith("No clear polish bias")
-    assert re.search(r"rise \d+\.\dx \(95 % CI \d+\.\d+-\d+\.\d+\)", said["sim-long", "length"])
+    assert re.search(r"rise \d+\.\dx \(95% CI \d+\.\d+-\d+\.\d+\)", said["sim-long", "length"])
 
 
 # --- missing data and degenerate raters ----------------------------------------------------
@@ -329,8 +329,8 @@ def test_plain_rates_fisher_is_the_lady_tasting_tea():
     assert (row["n_gold_less"], row["picked_more_gold_less"]) == (4, 1)
     assert (row["n_gold_more"], row["picked_more_gold_more"]) == (4, 1)
     assert row["summary"] == (
-        "When the expert preferred the shorter answer, you picked the longer one 25 % of the time "
-        "(n = 4); when the expert preferred the longer answer, you picked it 25 % of the time (n = 4)."
+        "When the expert preferred the shorter answer, you picked the longer one 25% of the time "
+        "(n = 4); when the expert preferred the longer answer, you picked it 25% of the time (n = 4)."
     )
 
 
@@ -411,7 +411,7 @@ def test_tag_accuracy_against_statsmodels_and_scipy(bank):
 
 
 def test_pooled_interval_has_the_small_sample_factor_of_few_clusters(bank):
-    """With 4 raters the CR1 factor G/(G-1) (N-1)/(N-K) widens the standard errors by about 15 %:
+    """With 4 raters the CR1 factor G/(G-1) (N-1)/(N-K) widens the standard errors by about 15%:
     the interval must match statsmodels' clustered covariance with it, not without it."""
     specs = [RaterSpec(f"sim-{i}", skill=1.0 + 0.3 * i, length_bias=0.2 + 0.15 * i) for i in range(4)]
     p = prepare(bank, simulate_judgments(bank, specs, n_per_rater=400, seed=31))

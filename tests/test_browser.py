@@ -74,7 +74,7 @@ def feedback(page):
     return page.get_by_text("Why:", exact=True)
 
 
-def choose(page, place: int = 1, confidence: str = "80 %") -> None:
+def choose(page, place: int = 1, confidence: str = "80%") -> None:
     """Click the ``place``-th response shown (1 or 2; each is named by its letter, A or B, in either
     order) and a confidence (each a run of the page); wait until both show as chosen."""
     page.locator(f".st-key-pick_{place} button").click()

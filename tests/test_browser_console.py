@@ -63,7 +63,7 @@ def llmbar_file(store: Store, path: Path) -> tuple[Path, dict[str, str], str]:
 
 
 def skilled_demo_raters(store: Store, cohort_id: int, cohort: str, truth: pd.Series) -> None:
-    """Thirty simulated raters who answer every pair of the imported bank by its true gold 93 % of
+    """Thirty simulated raters who answer every pair of the imported bank by its true gold 93% of
     the time: enough for the audit to flag the pair whose gold is wrong."""
     rng = np.random.default_rng(1)
     start = pd.Timestamp(datetime.now(UTC)) - pd.Timedelta(days=10)

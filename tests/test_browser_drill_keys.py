@@ -1,7 +1,7 @@
 """The drill in Chromium driven by the keyboard alone, and its words at a wide and a narrow width.
 
 A whole daily drill is answered with ``page.keyboard.press`` only: A or B picks that response,
-5 to 9 and 0 set the confidence (50 to 90 %, 100 %), Enter submits and goes on. Enter before a
+5 to 9 and 0 set the confidence (50 to 90%, 100%), Enter submits and goes on. Enter before a
 confidence is chosen stores nothing and says why. The responses are named by their letters
 ("Response A", "Response B") in whichever order the drill shows them, as the expert's reason
 names them; side by side at 1400 px, stacked at 400 px, and never "left" or "right".
@@ -84,7 +84,7 @@ def test_a_whole_drill_by_keyboard_alone(rater, browser, tmp_path):  # noqa: F81
             press(page, "Enter", page.get_by_text("Choose how sure you are before submitting"))
             assert store.count_judgments() == 2  # yesterday's only
             page.screenshot(path=str(shots(tmp_path) / "keys_refused_1400.png"), full_page=True)
-        percent = "100 %" if tens == "0" else f"{tens}0 %"
+        percent = "100%" if tens == "0" else f"{tens}0%"
         press(page, tens, selected(page, percent))
         press(page, "Enter", feedback(page))
         page.keyboard.press("Enter")  # Next pair, or Finish after the last
@@ -108,7 +108,7 @@ def test_a_whole_drill_by_keyboard_alone(rater, browser, tmp_path):  # noqa: F81
     press(page, "P", page.get_by_text("Practice round 1"))
     ready(page, f"Pair 1 of {SIZE}")
     press(page, "B", selected(page, "Response B"))
-    press(page, "9", selected(page, "90 %"))
+    press(page, "9", selected(page, "90%"))
     press(page, "Enter", feedback(page))
     page.reload()
     ready(page, f"Pair 2 of {SIZE}")
@@ -143,7 +143,7 @@ def test_the_words_for_the_two_responses_are_true_wide_and_narrow(rater, browser
         assert "(left)" not in body and "(right)" not in body
         page.screenshot(path=str(shots(tmp_path) / f"pair_{width}.png"), full_page=True)
         press(page, shown[1], selected(page, f"Response {shown[1]}"))
-        press(page, "7", selected(page, "70 %"))
+        press(page, "7", selected(page, "70%"))
         press(page, "Enter", feedback(page))
         gold = store.load_bank("starter").set_index("id").loc[item.pair_id, "gold"]
         if gold in ("A", "B"):  # the feedback names the gold by the letter shown above the response

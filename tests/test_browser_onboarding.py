@@ -61,7 +61,7 @@ def test_a_new_rater_walks_through_onboarding_to_the_first_drill(launch, browser
     picks = ["Response A", "Response A", "Response B"]  # the longer, the plain, the short one
     for number, pick in enumerate(picks, start=1):
         page.get_by_text(f"Practice pair {number} of 3", exact=True).wait_for(timeout=30_000)
-        for label in (pick, "70 %"):  # the guided pair's buttons, by their names
+        for label in (pick, "70%"):  # the guided pair's buttons, by their names
             page.get_by_role("button", name=label, exact=True).click()
             page.locator('[data-testid="stBaseButton-primary"]', has_text=label).wait_for(timeout=30_000)
         page.get_by_role("button", name="Submit").click()
@@ -83,7 +83,7 @@ def test_a_new_rater_walks_through_onboarding_to_the_first_drill(launch, browser
     page.reload()  # the database says she is done: the drill again, not onboarding
     page.get_by_text("Pair 1 of 10").wait_for(timeout=30_000)
     page.wait_for_selector(IDLE, timeout=30_000)
-    choose(page, 1, "60 %")
+    choose(page, 1, "60%")
     page.get_by_role("button", name="Submit").click()
     page.get_by_text("Why:", exact=True).wait_for(timeout=30_000)
     page.wait_for_selector(IDLE, timeout=30_000)

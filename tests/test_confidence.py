@@ -155,7 +155,7 @@ def test_all_right_at_100_percent_is_well_calibrated():
     assert (s["brier"], s["brier_skill"], s["ece"], s["overconfidence"]) == (0.0, 1.0, 0.0, 0.0)
     assert s["calibration"] == "well calibrated"
     assert s["verdict"].startswith(
-        "Well calibrated: mean confidence 100 % against accuracy 100 %, overconfidence 0%"
+        "Well calibrated: mean confidence 100% against accuracy 100%, overconfidence 0%"
     )
 
 

@@ -52,7 +52,7 @@ def own_bank(store: Store, lead: accounts.Rater, *, wrong: tuple[str, ...] = ())
 
 
 def skilled_raters(store: Store, lead: accounts.Rater, truth: pd.DataFrame, *, raters: int = 20) -> None:
-    """Simulated raters who answer every pair by its true gold 80-95 % of the time, at 80 %."""
+    """Simulated raters who answer every pair by its true gold 80-95% of the time, at 80%."""
     rng = np.random.default_rng(0)
     start = pd.Timestamp(datetime.now(UTC)) - pd.Timedelta(days=20)
     rows = []

@@ -150,7 +150,7 @@ def test_the_debrief_compares_the_drill_with_the_seven_days_before_it():
     found = build_debrief(bank(), judged(), key=KEY, day=DAY)
     assert found.repeats == 1
     assert found.drill["n"] == 5 and found.drill["score"] == pytest.approx(-0.296)
-    # the week: 3 March 00:00 up to 10 March 00:00, other drills, no repeats: p1 at 100 %, p2 at 60 %
+    # the week: 3 March 00:00 up to 10 March 00:00, other drills, no repeats: p1 at 100%, p2 at 60%
     assert found.week.to_dict() == pytest.approx(
         {
             "n": 2,
@@ -163,7 +163,7 @@ def test_the_debrief_compares_the_drill_with_the_seven_days_before_it():
         }
     )
     assert found.calibration == (
-        "You were 75 % sure on average and right 50 % of the time: overconfident (overconfidence +25%)."
+        "You were 75% sure on average and right 50% of the time: overconfident (overconfidence +25%)."
     )
     assert found.trap.startswith("The trap that caught you most: Looks are not content (polish;")
 
@@ -174,17 +174,17 @@ def test_the_debrief_compares_the_drill_with_the_seven_days_before_it():
         (
             0.9,
             0.6,
-            "You were 90 % sure on average and right 60 % of the time: overconfident (overconfidence +30%).",
+            "You were 90% sure on average and right 60% of the time: overconfident (overconfidence +30%).",
         ),
         (
             0.6,
             0.8,
-            "You were 60 % sure on average and right 80 % of the time: underconfident (overconfidence -20%).",
+            "You were 60% sure on average and right 80% of the time: underconfident (overconfidence -20%).",
         ),
         (
             0.75,
             0.7,
-            "You were 75 % sure on average and right 70 % of the time: "
+            "You were 75% sure on average and right 70% of the time: "
             "your confidence matched your accuracy.",
         ),
         (

@@ -44,7 +44,7 @@ def drilling(app_store):
 
 
 def choose(at: AppTest) -> AppTest:
-    """Pick the first response shown at 80 %: two clicks, each a run of its own, before Submit."""
+    """Pick the first response shown at 80%: two clicks, each a run of its own, before Submit."""
     at = at.button(key="pick_1").click().run()
     return at.button(key="confidence_80").click().run()
 
@@ -100,7 +100,7 @@ def errors(at: AppTest) -> str:
 
 def test_no_confidence_is_preselected_and_submitting_without_one_stores_nothing(drilling):
     assert confidence_buttons(drilling) == dict.fromkeys(
-        ["50 %", "60 %", "70 %", "80 %", "90 %", "100 %"], "secondary"
+        ["50%", "60%", "70%", "80%", "90%", "100%"], "secondary"
     )
     at = drilling.button(key="pick_1").click().run()
     at = submit(at)
@@ -119,7 +119,7 @@ def test_submitting_without_a_pick_stores_nothing_and_a_choice_does_not_carry_to
     at = submit(drilling.button(key="confidence_90").click().run())
     assert get_store().count_judgments() == 0
     assert "Pick the better response first" in errors(at)
-    assert confidence_buttons(at)["90 %"] == "primary"  # the confidence chosen is kept, and shown
+    assert confidence_buttons(at)["90%"] == "primary"  # the confidence chosen is kept, and shown
 
     at = submit(at.button(key="pick_2").click().run())
     assert get_store().count_judgments() == 1
@@ -188,7 +188,7 @@ def test_each_answer_shows_its_points_at_every_confidence_and_the_drill_ends_wit
     shown = drills.feedback_for(app_store, rater.id, today.key, 0)
     line = next(c.value for c in at.caption if str(c.value).startswith("The same answer at each confidence"))
     for percent, points in shown.points_at:
-        cell = f"{percent} %: {points:+.2f}"
+        cell = f"{percent}%: {points:+.2f}"
         assert (f"**{cell} (yours)**" if percent == 80 else cell) in line
     assert f"this answer scores {shown.points:+.2f}" in " ".join(str(c.value) for c in at.caption)
 
@@ -207,7 +207,7 @@ def test_each_answer_shows_its_points_at_every_confidence_and_the_drill_ends_wit
     assert expected.calibration in " ".join(str(m.value) for m in at.markdown)
     assert any(expected.trap in str(h.proto.body) for h in at.get("html"))  # drawn literally
     assert "Last 7 days: 2 answers" in " ".join(str(c.value) for c in at.caption)
-    assert "Mean confidence" in [m.label for m in at.metric] and "80 %" in [m.value for m in at.metric]
+    assert "Mean confidence" in [m.label for m in at.metric] and "80%" in [m.value for m in at.metric]
 
 
 def test_each_response_is_named_by_its_letter_as_the_reason_names_it(app_store):

@@ -124,7 +124,7 @@ def test_my_report_shows_a_plain_line_beside_each_statistic(app_store):
     metrics = {m.label: m.value for m in at.metric}
     page = text_of(at)
     assert f"Your Brier score {metrics['Brier score']}: lower is better" in page
-    assert "always answering 50 % scores 0.25" in page
+    assert "always answering 50% scores 0.25" in page
     assert f"Overconfidence {metrics['Overconfidence']}:" in page
     assert re.search(r"ECE 0\.\d{3}: at each confidence you state", page)
     assert re.search(r"Krippendorff's alpha\) -?\d\.\d\d: 1 means", page)

@@ -2,7 +2,7 @@
 
 The break: "Practice more pairs" was unlimited and, once the bank ran out,
 repeated pairs whose gold the rater had seen; one rater answered 104 repeats
-at 100 % and climbed the leaderboard in a minute. Now a repeat is stored with
+at 100% and climbed the leaderboard in a minute. Now a repeat is stored with
 ``judgments.repeat`` set and is left out of every statistic, report and
 leaderboard; the drill labels it practice.
 """
@@ -46,7 +46,7 @@ def tiny_bank(n: int = 6) -> pd.DataFrame:
 
 @pytest.fixture
 def farmer(app_store):
-    """A cohort on a 6-pair bank; rater fay answers her daily drill wrongly at 90 %, sure of herself."""
+    """A cohort on a 6-pair bank; rater fay answers her daily drill wrongly at 90%, sure of herself."""
     store = app_store
     lead, invite = accounts.create_cohort(store, "farm", "lena", "lead-password", bank=None)
     store.import_bank("tiny", tiny_bank(), owner_cohort_id=lead.cohort_id, as_server=False)
@@ -162,7 +162,7 @@ def test_the_drill_page_labels_a_seen_pair_as_practice(farmer):
 
 
 def test_a_judgments_file_counts_first_answers_too(tmp_path, capsys):
-    """``python -m calibration leaderboard`` on a file: appended repeats at 100 % change nothing."""
+    """``python -m calibration leaderboard`` on a file: appended repeats at 100% change nothing."""
     from calibration.data import first_answers
     from cli.calibration import main as calibration_main
 

@@ -2,7 +2,8 @@
 
 No ``%%`` in any command's ``--help`` (argparse formats only some strings), no
 ``None``/``nan`` cell and no "1 days" in a report, overconfidence written as a
-signed percent, and CSV floats without binary noise (0.8200000000000001).
+signed percent, a percent written one way ("80%", "95% CI", "+20%": no space
+before the sign), and CSV floats without binary noise (0.8200000000000001).
 """
 
 from __future__ import annotations
@@ -113,7 +114,92 @@ def test_overconfidence_is_a_signed_percent_in_every_report(small_reports):
     for text in (md, page):
         for found in re.findall(r"overconfidence ([+-]?[\d.]+%?|n/a)", text, flags=re.IGNORECASE):
             assert OVERCONFIDENCE.fullmatch(found), found
-        assert "points (95 % CI" not in text
+        assert "points (95% CI" not in text
+
+
+# --------------------------------------------------------------------------- percent signs
+
+
+SPACED_PERCENT = re.compile(r"\d[ \u00a0\u202f]%")  # "80 %", also with a no-break or thin space
+PERCENT = re.compile(r"\d+%")
+
+
+def spaced_percents(text: str) -> list[str]:
+    """The places in ``text`` where a number and its percent sign are apart, with some context."""
+    return [text[max(m.start() - 30, 0) : m.end() + 10] for m in SPACED_PERCENT.finditer(text)]
+
+
+def texts_a_user_reads(small_reports) -> dict[str, str]:
+    """The reports, the debrief and onboarding sentences, the confidence verdict, the reliability
+    bins and every command's help, by where they come from."""
+    from calibration.confidence import calibration_summary
+    from calibration.reliability import reliability_bins
+    from training import debrief, onboarding
+
+    texts = {}
+    for i, report in enumerate(small_reports):
+        texts[f"report {i} markdown"] = to_markdown(report)
+        texts[f"report {i} html"] = html.unescape(to_html(report))
+    texts["debrief"] = "\n".join(
+        debrief.calibration_sentence(sure, right) for sure, right in [(0.85, 0.6), (0.72, 0.7), (0.6, 0.8)]
+    )
+    texts["onboarding"] = "\n".join(
+        [onboarding.worked_example(), *onboarding.score_table()["Confidence"].astype(str)]
+    )
+    frame = pd.DataFrame(
+        {
+            "rater": "ana",
+            "confidence": [0.9] * 40 + [0.8, float("nan")],
+            "correct": [1.0] * 28 + [0.0] * 12 + [float("nan"), 1.0],
+            "tie": [False] * 40 + [True, False],
+        }
+    )
+    texts["confidence verdict"] = calibration_summary(frame)["verdict"]
+    bins = reliability_bins([1, 0, 1, 1, 0], [0.55, 0.6, 0.7, 0.95, 1.0])
+    texts["reliability bins"] = "\n".join(bins["bin"].astype(str))
+    for name, cli in [("calibration", calibration_cli), ("pairs", pairs_cli)]:
+        texts[f"{name} help"] = "\n".join(p.format_help() for p in every_parser(cli.build_parser()))
+    return texts
+
+
+def test_every_text_a_user_reads_writes_a_percent_without_a_space(small_reports):
+    texts = texts_a_user_reads(small_reports)
+    spaced = {where: found for where, text in texts.items() if (found := spaced_percents(text))}
+    assert not spaced, spaced
+    # and the percentages are there: the check above is not passed by texts without any
+    written = {where for where, text in texts.items() if PERCENT.search(text)}
+    assert written == set(texts) - {"pairs help"}, set(texts) - written
+    assert "80%" in texts["onboarding"] and "95% CI" in texts["confidence verdict"]
+    assert texts["reliability bins"].split("\n") == ["50-59%", "60-69%", "70-79%", "80-89%", "90-100%"]
+    assert "95% CIs" in texts["calibration help"]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_drill_and_onboarding_confidence_buttons_read_50_to_100_percent(app_store):
+    from tests.test_app import app_as, text_of
+    from training import accounts, onboarding
+
+    store = app_store
+    _, invite = accounts.create_cohort(store, "alpha", "lena", "lead-password")
+    new = accounts.join_cohort(store, invite, "nia", "nia-password")
+    rater = accounts.join_cohort(store, invite, "ravi", "rater-password")
+    onboarding.finish(store, rater.id)
+    labels = ["50%", "60%", "70%", "80%", "90%", "100%"]
+
+    at = app_as(store, rater, "views/drill.py")
+    assert not at.exception, at.exception
+    assert [b.label for b in at.button if b.key and b.key.startswith("confidence_")] == labels
+    captions = " ".join(str(c.value) for c in at.caption)
+    assert "50 to 90%, 0 for 100%" in captions and not spaced_percents(captions)
+
+    at = app_as(store, new)  # a rater who has not finished onboarding lands on it
+    assert not at.exception, at.exception
+    assert [b.label for b in at.button if b.key and b.key.startswith("guide_confidence_")] == labels
+    # the page's own words (the pair's texts, in the bank's languages, are left out: no HTML)
+    words = "\n".join(str(m.value) for kind in (at.markdown, at.caption) for m in kind)
+    assert "each at 80%" in words and "At 90% a right answer" in words
+    assert not spaced_percents(words), spaced_percents(words)
+    assert "\u00a0%" not in text_of(at)
 
 
 # --------------------------------------------------------------------------- CSV

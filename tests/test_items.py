@@ -49,7 +49,7 @@ def test_no_flags_when_every_gold_is_right():
         bank = synthetic_bank(100, seed=10 + seed)
         table = item_table(prepare(bank, cohort(bank, n_raters=30, seed=seed)))
         flags += int(table["gold_doubtful"].sum())
-    assert flags <= 2  # of 400 pairs with the FDR at 10 % and no false null: expected near 0
+    assert flags <= 2  # of 400 pairs with the FDR at 10% and no false null: expected near 0
 
 
 def test_discrimination_is_the_corrected_point_biserial_correlation():

@@ -90,7 +90,7 @@ def test_progress_tab_shows_weekly_panels_and_both_tables(seeded):
         cells = frame.astype(str).to_numpy().ravel().tolist()
         assert not {"None", "nan", "NaN", "NaT", ""} & set(cells)
         assert not any(c.startswith("'") for c in cells)  # nothing a spreadsheet would run
-    assert all(c.startswith("from ") for c in improved["95 % interval"])
+    assert all(c.startswith("from ") for c in improved["95% interval"])
     assert improved["Change (pts)"].dtype.kind == "f"  # a number, formatted by the column, never "'+10"
     text = text_of(at)
     assert "judgments by 4 raters on the bank starter" in text.replace("\\", "")

@@ -117,7 +117,7 @@ def test_the_calibration_example_uses_the_leaderboard_score(new):
     [table] = at.table
     cells = table.value
     for level in (0.6, 0.9):
-        row = cells.loc[f"{round(100 * level)} %"]
+        row = cells.loc[f"{round(100 * level)}%"]
         assert row["Right answer"] == f"{float(skill_points([1], [level])[0]):+.2f}"
         assert row["Wrong answer"] == f"{float(skill_points([0], [level])[0]):+.2f}"
     assert "about 8 of them are right" in text_of(at)

@@ -130,9 +130,9 @@ def test_welch_interval_matches_scipy():
 
 
 def test_clustered_accuracy_interval_covers_about_95_percent_with_rater_heterogeneity():
-    """Cohorts of 6-30 raters whose accuracy varies widely (logit sd 1: some 50 %, some 90 %),
+    """Cohorts of 6-30 raters whose accuracy varies widely (logit sd 1: some 50%, some 90%),
     each judging 10-60 pairs: the clustered interval covers the planted cohort accuracy in
-    92-98 % of cohorts, where Wilson's interval on the pooled counts does not."""
+    92-98% of cohorts, where Wilson's interval on the pooled counts does not."""
     rng = np.random.default_rng(2026)
     population = 1 / (1 + np.exp(-(1.0 + rng.normal(0, 1.0, 1_000_000))))
     truth = population.mean()
@@ -153,7 +153,7 @@ def test_clustered_accuracy_interval_covers_about_95_percent_with_rater_heteroge
 
 def test_clustered_mean_interval_covers_about_95_percent_with_rater_heterogeneity():
     """Score and overconfidence: raters' means differ (sd 0.08 around 0.05), answers scatter (sd 0.25);
-    the interval clustered by rater covers the planted mean in 92-98 % of 1,500 cohorts."""
+    the interval clustered by rater covers the planted mean in 92-98% of 1,500 cohorts."""
     from calibration.progress import _mean_row
 
     rng = np.random.default_rng(9)
@@ -179,8 +179,8 @@ def test_planted_learning_shows_as_a_rise_whose_intervals_cover_the_planted_valu
     acc = measure(out, "accuracy")
     assert len(acc) == 6 and (acc["raters"] == 15).all()
     covers = (acc["ci_low"] <= planted) & (planted <= acc["ci_high"])
-    assert covers.sum() >= 5  # 95 % intervals: one miss in six is within chance
-    assert acc["ci_low"].iloc[-1] > acc["ci_high"].iloc[0]  # the rise from 60 % to 85 % is clear
+    assert covers.sum() >= 5  # 95% intervals: one miss in six is within chance
+    assert acc["ci_low"].iloc[-1] > acc["ci_high"].iloc[0]  # the rise from 60% to 85% is clear
     assert np.corrcoef(acc["value"], planted)[0, 1] > 0.9
 
 
@@ -355,8 +355,8 @@ def test_planted_learners_are_found_and_ranked_by_their_surest_improvement():
 
 
 def test_a_cohort_that_does_not_learn_crowns_nobody_beyond_chance():
-    """200 cohorts of 20 raters with no learning: each rater's 95 % lower bound is above 0 about
-    2.5 % of the time (one-sided), and few cohorts show a "clearly improved" rater (Bonferroni)."""
+    """200 cohorts of 20 raters with no learning: each rater's 95% lower bound is above 0 about
+    2.5% of the time (one-sided), and few cohorts show a "clearly improved" rater (Bonferroni)."""
     rng = np.random.default_rng(12)
     above = compared = any_clear = 0
     for _ in range(200):

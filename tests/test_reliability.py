@@ -30,7 +30,7 @@ def rater(seed, n=300, levels=GRID, shift=0.0):
 def test_bins_columns_and_labels():
     table = reliability_bins(*rater(0))
     assert list(table.columns) == BIN_COLUMNS
-    assert table["bin"].tolist() == ["50-59 %", "60-69 %", "70-79 %", "80-89 %", "90-100 %"]
+    assert table["bin"].tolist() == ["50-59%", "60-69%", "70-79%", "80-89%", "90-100%"]
     assert table["n"].dtype == np.int64
     assert table["n"].sum() == 300
 
@@ -63,7 +63,7 @@ def test_bin_edges_go_up():
 
 def test_custom_edges():
     table = reliability_bins([1, 0, 1], [0.5, 0.75, 1.0], edges=(0.5, 0.75, 1.0))
-    assert table["bin"].tolist() == ["50-74 %", "75-100 %"]
+    assert table["bin"].tolist() == ["50-74%", "75-100%"]
     assert table["n"].tolist() == [1, 2]
 
 

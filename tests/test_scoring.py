@@ -59,7 +59,7 @@ def test_brier_reference_points():
 @pytest.mark.parametrize("seed", range(5))
 def test_log_loss_matches_sklearn_inside_the_clip(seed):
     rng = np.random.default_rng(seed)
-    y, p = calibrated_rater(rng, 300, levels=GRID[:-1])  # no 100 %: no clipping involved
+    y, p = calibrated_rater(rng, 300, levels=GRID[:-1])  # no 100%: no clipping involved
     assert log_loss(y, p) == pytest.approx(sk_log_loss(y, p, labels=[0, 1]), rel=1e-12)
     assert log_score(y, p) == -log_loss(y, p)
 

@@ -40,7 +40,7 @@ def sides(bank: pd.DataFrame) -> pd.DataFrame:
 
 
 def balanced(side: pd.Series) -> bool:
-    """At most 60 % on either side among counted pairs (a lead of one when fewer than 5 count)."""
+    """At most 60% on either side among counted pairs (a lead of one when fewer than 5 count)."""
     plus, minus = int((side > 0).sum()), int((side < 0).sum())
     counted = plus + minus
     return max(plus, minus) <= 0.6 * counted or (counted < 5 and abs(plus - minus) <= 1)
@@ -138,7 +138,7 @@ def test_adaptive_lean_toward_missed_constraint_traps(starter):
         for seed in range(200):
             picked = selection.choose_pairs(starter, history, 10, np.random.default_rng(seed))
             counts[name].append(len(constraint & set(picked)))
-            assert len(control & set(picked)) >= 2  # at least 20 % controls
+            assert len(control & set(picked)) >= 2  # at least 20% controls
             assert balanced(side.loc[picked, "length"]) and balanced(side.loc[picked, "polish"])
     # missing constraint traps also raises the miss rate of the length and polish tags they share
     # pairs with, so the lean is toward all three, most toward constraint (1.8x on the 512-pair bank)

@@ -81,7 +81,7 @@ def test_feedback_on_tie_golds_and_splits():
     decided = {"response_a": "one", "response_b": "two", "gold": "A", "gold_confidence": 0.75}
     fb = drills.feedback(decided, "A", confidence=0.75)
     assert (fb.correct, fb.split, fb.gold_share) == (True, "75/25", 0.75)
-    assert fb.points == pytest.approx(1 - 4 * 0.75 * 0.25)  # honest 75 % on a 75/25 split
+    assert fb.points == pytest.approx(1 - 4 * 0.75 * 0.25)  # honest 75% on a 75/25 split
     assert drills.feedback(decided, "tie", confidence=0.9).correct is False
     unanimous = drills.feedback({**decided, "gold_confidence": float("nan")}, "B", confidence=1.0)
     assert (unanimous.split, unanimous.points) == (None, -3.0)
@@ -139,7 +139,7 @@ def test_the_feedback_on_a_split_pair_says_the_split(env):
     at = [b for b in at.button if b.label == "Submit"][0].click().run()
     assert not at.exception, at.exception
     shown = text_of(at)
-    assert "Experts split 60/40: 60 % preferred Response" in shown
+    assert "Experts split 60/40: 60% preferred Response" in shown
     assert "this answer scores" in shown
 
 

@@ -78,7 +78,7 @@ def test_my_report_shows_accuracy_and_bias_per_track(env):
         "track",
         "judgments",
         "accuracy",
-        "95 % CI",
+        "95% CI",
         "length bias",
         "polish bias",
         "position bias",
@@ -87,7 +87,7 @@ def test_my_report_shows_accuracy_and_bias_per_track(env):
     assert "law" in by_track.index and by_track.loc["law", "judgments"] <= 7
     assert by_track["judgments"].sum() <= 10 and len(by_track) >= 2  # the rest came from other domains
     assert (by_track["length bias"] == "n/a").all()  # ten judgments: too few for a bias per track
-    assert by_track.loc["law", "95 % CI"].endswith("%")
+    assert by_track.loc["law", "95% CI"].endswith("%")
 
 
 def test_the_lead_assigns_tracks_on_my_report_and_the_rater_sees_who_chose(env):

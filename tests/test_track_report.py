@@ -228,7 +228,7 @@ def test_the_cohort_track_table_in_markdown_and_html(cohort_planted):
     report = build_report(prepared, n_boot=20, domains=domains)
     md = to_markdown(report)
     cohort_part = md[md.index("### Cohort by track") : md.index("### Leaderboard")]
-    assert "| track | raters | n | accuracy | 95 % CI |" in cohort_part
+    assert "| track | raters | n | accuracy | 95% CI |" in cohort_part
     assert re.search(
         r"\| law \| 5 \| 600 \| \d+% \| \d+%-\d+% \| \d+\.\d\d \(\d\.\d\d-\d\.\d\d\) \(clear\) \|", md
     )

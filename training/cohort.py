@@ -355,7 +355,7 @@ def readable_board(
         :data:`BOARD_COLUMNS`: ``rank`` is text (``"3"``, or ``"not ranked
         yet (N more answers)"``), ``score`` text with three decimals (``"no
         score yet"`` without scored answers), ``score_bar`` the score clipped
-        to [-1, 1] for a bar (0 without a score), ``interval`` the 95 %
+        to [-1, 1] for a bar (0 without a score), ``interval`` the 95%
         interval of the mean score as ``"0.120 to 0.480"`` (``"needs 2
         answers"`` before there is one), ``n`` and ``streak`` integers; then
         the ``keep`` columns, as text for those in :data:`KEPT_FORMATS`

@@ -108,14 +108,14 @@ def calibration_sentence(mean_confidence: float, accuracy: float) -> str:
     Examples
     --------
     >>> calibration_sentence(0.85, 0.6)
-    'You were 85 % sure on average and right 60 % of the time: overconfident (overconfidence +25%).'
+    'You were 85% sure on average and right 60% of the time: overconfident (overconfidence +25%).'
     >>> calibration_sentence(0.72, 0.7)
-    'You were 72 % sure on average and right 70 % of the time: your confidence matched your accuracy.'
+    'You were 72% sure on average and right 70% of the time: your confidence matched your accuracy.'
     """
     if math.isnan(mean_confidence) or math.isnan(accuracy):
         return "No answer picked a side on a pair the experts decided, so there is no confidence to compare."
     sure, right = round(100 * mean_confidence), round(100 * accuracy)
-    said = f"You were {sure} % sure on average and right {right} % of the time"
+    said = f"You were {sure}% sure on average and right {right}% of the time"
     if abs(sure - right) <= CALIBRATED_WITHIN:
         return f"{said}: your confidence matched your accuracy."
     kind = "overconfident" if sure > right else "underconfident"

@@ -117,11 +117,11 @@ def worked_example(confidence: float = 0.8, pairs: int = 10) -> str:
     """The calibration example in words: at ``confidence`` on ``pairs`` pairs, about how many right.
 
     >>> worked_example()
-    'Say you answer 10 pairs, each at 80 %. If you are calibrated, about 8 of them are right.'
+    'Say you answer 10 pairs, each at 80%. If you are calibrated, about 8 of them are right.'
     """
     right = round(confidence * pairs)
     return (
-        f"Say you answer {pairs} pairs, each at {round(100 * confidence)} %. "
+        f"Say you answer {pairs} pairs, each at {round(100 * confidence)}%. "
         f"If you are calibrated, about {right} of them are right."
     )
 
@@ -130,7 +130,7 @@ def score_table(levels: tuple[float, ...] = (0.6, 0.9)) -> pd.DataFrame:
     """What a right and a wrong answer earn at each confidence, from the leaderboard's own function."""
     return pd.DataFrame(
         {
-            "Confidence": [f"{round(100 * c)} %" for c in levels],
+            "Confidence": [f"{round(100 * c)}%" for c in levels],
             "Right answer": [f"{points(True, c):+.2f}" for c in levels],
             "Wrong answer": [f"{points(False, c):+.2f}" for c in levels],
         }

@@ -28,7 +28,7 @@ Choosing the pairs (:func:`choose_pairs`)
    its pairs whose gold is decided and whose two answers differ in word count
    (:func:`pairs.features.pair_features` column ``longer``), neither "gold is
    the longer answer" nor "gold is the shorter answer" may hold for more than
-   60 %; the same for "gold is the more polished answer" and "the plainer
+   60%; the same for "gold is the more polished answer" and "the plainer
    one" among pairs whose polish counts differ. Ties (gold ``"tie"``, equal
    words, equal polish) are not counted. When fewer than 5 pairs count, an
    even split may be impossible and a lead of one pair is allowed (2 of 3).
@@ -81,7 +81,7 @@ without replacement with probabilities proportional to the weights
 (Efraimidis and Spirakis, 2006, "Weighted random sampling with a
 reservoir", Information Processing Letters 97(5)). When the result breaks
 the balance rule, pairs are swapped, each time the swap that most reduces the
-excess over 60 % (bringing in the freshest, luckiest pair that helps,
+excess over 60% (bringing in the freshest, luckiest pair that helps,
 dropping the stalest, unluckiest one), until the rule holds or no swap
 helps: the rule then holds as far as the bank allows. The chosen pairs are
 shown in a random order, so the order of the draw tells the rater nothing.
@@ -429,7 +429,7 @@ def _tag_weights(tags: list[tuple[str, ...]], history: pd.DataFrame) -> np.ndarr
 
 
 def _allowed(counted):
-    """Most pairs one side may have among ``counted``: 60 %, or a lead of one when fewer than 5 count."""
+    """Most pairs one side may have among ``counted``: 60%, or a lead of one when fewer than 5 count."""
     return np.maximum(np.floor(MAX_SHARE * np.asarray(counted) + 1e-9).astype(np.int64), (counted + 1) // 2)
 
 

@@ -2,7 +2,7 @@
 
 A track is a ``domain`` of the cohort's bank (``coding``, ``law``, ...) or
 :data:`ALL` (no lean). While the rater has fresh pairs of their track, at
-least 70 % of each new drill (daily and practice) comes from it and the rest
+least 70% of each new drill (daily and practice) comes from it and the rest
 from the other domains (:func:`training.selection.choose_pairs`, rule 5).
 
 Who decides, first match wins:

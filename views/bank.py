@@ -32,7 +32,7 @@ for col, key, label in (
     col.metric(
         label,
         value,
-        help=f"{fig['count']} of {fig['n']} pairs; about 50 % means the surface feature "
+        help=f"{fig['count']} of {fig['n']} pairs; about 50% means the surface feature "
         "tells a rater nothing about which answer is better.",
     )
 

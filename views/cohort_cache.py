@@ -39,7 +39,7 @@ the versions come from the database they share.
 Two things are not per rater. The gold audit judges each pair by every
 rater's answers together; one answer cannot move it, so it is recomputed when
 the cohort's judgments have changed by more than :data:`AUDIT_STALE_SHARE`
-(1 %) since it was computed, and on every change below
+(1%) since it was computed, and on every change below
 :data:`AUDIT_ALWAYS_BELOW` judgments. And the cache assumes the bank's pairs do
 not change under it: the lead console clears it, as it clears the bank, when a
 bank is imported.
@@ -310,7 +310,7 @@ class CohortCache:
         -------
         DataFrame
             :func:`calibration.items.item_table` of :meth:`prepared`, recomputed
-            as the module docstring says (after a change of more than 1 %).
+            as the module docstring says (after a change of more than 1%).
         """
         with self._lock:
             frame = self.prepared()

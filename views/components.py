@@ -73,7 +73,7 @@ def show_rater_report(
     m[2].metric(
         "Brier score",
         "n/a" if cal["brier"] is None else f"{cal['brier']:.3f}",
-        help="0 is perfect; always saying 50 % scores 0.25.",
+        help="0 is perfect; always saying 50% scores 0.25.",
     )
     over = cal["overconfidence"]
     m[3].metric("Overconfidence", signed_percent(over), help="Mean confidence minus accuracy.")
@@ -98,7 +98,7 @@ def show_rater_report(
         st.dataframe(spreadsheet_safe(bias_table(report["bias"])), hide_index=True, key=f"{key}_bias")
         st.caption(
             "An odds ratio of 1 means the feature does not sway you; 2 means your odds of picking the answer "
-            "with it double, beyond what the expert's gold explains. The 95 % interval is the range the "
+            "with it double, beyond what the expert's gold explains. The 95% interval is the range the "
             "figure likely lies in; a bias is clear when the interval leaves out 1 (p below 0.05)."
         )
     for row in report["plain_rates"]:
@@ -121,7 +121,7 @@ def show_rater_report(
     if agreement.get("alpha_vs_gold") is not None:
         with st.expander("Krippendorff's alpha in detail"):
             low, high = agreement.get("ci_low"), agreement.get("ci_high")
-            interval = "" if low is None or high is None else f" (95 % interval {low:.2f} to {high:.2f})"
+            interval = "" if low is None or high is None else f" (95% interval {low:.2f} to {high:.2f})"
             st.caption(
                 f"Alpha {agreement['alpha_vs_gold']:.3f}{interval}, over your answers counted as a second "
                 "rater beside the expert's gold. Unlike plain accuracy, alpha discounts the agreement two "
@@ -157,7 +157,7 @@ def show_rater_report(
         st.subheader("Accuracy and bias by track")
         st.dataframe(spreadsheet_safe(track_table(report["tracks"])), hide_index=True, key=f"{key}_tracks")
         st.caption(
-            "Accuracy with its 95 % interval; each bias is an odds ratio (1 = no pull) with its 95 % "
+            "Accuracy with its 95% interval; each bias is an odds ratio (1 = no pull) with its 95% "
             "interval, marked clear when the interval leaves out 1. A track needs about 30 judgments "
             "before its bias is estimated."
         )
@@ -199,7 +199,7 @@ def bias_table(bias: dict) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Columns ``effect``, ``odds ratio``, ``95 % interval``, ``p``, ``what it means``.
+        Columns ``effect``, ``odds ratio``, ``95% interval``, ``p``, ``what it means``.
     """
 
     def figure(b: dict, field: str, spec: str) -> str:
@@ -210,7 +210,7 @@ def bias_table(bias: dict) -> pd.DataFrame:
         {
             "effect": [charts.EFFECT_LABELS.get(e, e) for e, _ in rows],
             "odds ratio": [figure(b, "odds_ratio", ".2f") for _, b in rows],
-            "95 % interval": [
+            "95% interval": [
                 "n/a"
                 if b.get("ci_low") is None or b.get("ci_high") is None
                 else f"{b['ci_low']:.2f} to {b['ci_high']:.2f}"
@@ -219,7 +219,7 @@ def bias_table(bias: dict) -> pd.DataFrame:
             "p": [figure(b, "p_value", ".3f") for _, b in rows],
             "what it means": [b.get("summary") or "n/a" for _, b in rows],
         },
-        columns=["effect", "odds ratio", "95 % interval", "p", "what it means"],
+        columns=["effect", "odds ratio", "95% interval", "p", "what it means"],
     )
 
 
@@ -266,7 +266,7 @@ def track_table(rows: list[dict]) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Columns ``track``, ``judgments``, ``accuracy``, ``95 % CI`` and one per
+        Columns ``track``, ``judgments``, ``accuracy``, ``95% CI`` and one per
         bias (``length bias``, ``polish bias``, ``position bias``): the odds
         ratio and its interval, "clear" when significant, "n/a" when not estimated.
     """
@@ -287,7 +287,7 @@ def track_table(rows: list[dict]) -> pd.DataFrame:
             "track": [r["track"] for r in rows],
             "judgments": [r["n"] for r in rows],
             "accuracy": [percent(r["accuracy"]) for r in rows],
-            "95 % CI": [f"{percent(r['ci_low'])}-{percent(r['ci_high'])}" for r in rows],
+            "95% CI": [f"{percent(r['ci_low'])}-{percent(r['ci_high'])}" for r in rows],
             **{f"{e} bias": [odds(r, e) for r in rows] for e in ("length", "polish", "position")},
         }
     )

@@ -59,7 +59,7 @@ def show_pair(item: drills.DrillItem) -> None:
 # layout (side by side, or stacked on a narrow screen), so the page never says "left" or "right".
 EQUAL = "About equally good"
 PICK_KEYS = {"A": "A", "B": "B", "tie": "E"}  # the key that picks each answer (a button shortcut)
-KEY_HINT = "Keys: A or B picks that response · 5 to 9 for 50 to 90 %, 0 for 100 % · Enter submits"
+KEY_HINT = "Keys: A or B picks that response · 5 to 9 for 50 to 90%, 0 for 100% · Enter submits"
 
 
 def order_of(item: drills.DrillItem) -> tuple[str, str]:
@@ -73,7 +73,7 @@ def name_of(identity: str) -> str:
 
 
 def confidence_key(percent: int) -> str:
-    """The key that sets a confidence: its tens digit, 0 for 100 %."""
+    """The key that sets a confidence: its tens digit, 0 for 100%."""
     return str(percent // 10 % 10)
 
 
@@ -83,12 +83,12 @@ def split_sentence(feedback: drills.Feedback) -> str | None:
         return None
     majority, minority = feedback.split.split("/")
     if feedback.gold == "tie":
-        view = f"{majority} % rated them about equally good, {minority} % preferred one of them"
+        view = f"{majority}% rated them about equally good, {minority}% preferred one of them"
     else:
-        view = f"{majority} % preferred {name_of(feedback.gold)}, {minority} % the other one"
+        view = f"{majority}% preferred {name_of(feedback.gold)}, {minority}% the other one"
     return (
         f"Experts split {feedback.split}: {view}. On a pair like this the best confidence is the "
-        f"experts' own split, so a sure answer scores less than an honest {majority} %."
+        f"experts' own split, so a sure answer scores less than an honest {majority}%."
     )
 
 
@@ -96,7 +96,7 @@ def other_confidences(feedback: drills.Feedback, confidence: float | None) -> st
     """What the same answer would have scored at each confidence the drill offers, the rater's in bold."""
     yours = None if confidence is None else round(100 * confidence)
     cells = [
-        f"**{percent} %: {points:+.2f} (yours)**" if percent == yours else f"{percent} %: {points:+.2f}"
+        f"**{percent}%: {points:+.2f} (yours)**" if percent == yours else f"{percent}%: {points:+.2f}"
         for percent, points in feedback.points_at
     ]
     return "The same answer at each confidence would have earned " + " · ".join(cells)
@@ -134,7 +134,7 @@ def show_debrief(found: debrief.Debrief) -> None:
         "score",
         1,
         "",
-        help="The leaderboard's score: +1 for a sure right answer, 0 for 50 %, -3 for a sure wrong one.",
+        help="The leaderboard's score: +1 for a sure right answer, 0 for 50%, -3 for a sure wrong one.",
     )
     compared(
         cols[2],
@@ -168,7 +168,7 @@ def show_debrief(found: debrief.Debrief) -> None:
 
 
 def percent(value: float) -> str:
-    return "–" if math.isnan(value) else f"{round(100 * value)} %"
+    return "–" if math.isnan(value) else f"{round(100 * value)}%"
 
 
 def seconds(value: float) -> str:
@@ -335,7 +335,7 @@ with st.container(horizontal=True):
         )
 st.markdown(
     "**How sure are you?**",
-    help="50 % = a coin flip, 100 % = certain. Honest confidence scores best on the leaderboard."
+    help="50% = a coin flip, 100% = certain. Honest confidence scores best on the leaderboard."
     + (
         ' With "About equally good" it is how sure you are that neither is clearly better.'
         if info["tie_answers"]
@@ -345,7 +345,7 @@ st.markdown(
 with st.container(horizontal=True):
     for percent in drills.CONFIDENCE_PERCENTS:
         st.button(
-            f"{percent} %",
+            f"{percent}%",
             key=f"confidence_{percent}",
             shortcut=confidence_key(percent),
             type="primary" if chosen["confidence"] == percent else "secondary",

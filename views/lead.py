@@ -164,7 +164,7 @@ with overview:
             keep=("accuracy", "overconfidence", "length_or", "polish_or"),
         )
         st.caption(
-            f"All time. Ranked after {MIN_RANKED} answers with a confidence; the interval is the 95 % "
+            f"All time. Ranked after {MIN_RANKED} answers with a confidence; the interval is the 95% "
             "interval of each rater's mean score per answer."
         )
         show_board(
@@ -330,7 +330,7 @@ with audit:
         history = cohort.pair_history(store, audit_bank)
         st.write(
             "A pair is listed when strong raters contradict its gold more than their skill and the pair's "
-            "length, polish and side pull predict (binomial test, false discovery rate 10 %). Review it: "
+            "length, polish and side pull predict (binomial test, false discovery rate 10%). Review it: "
             "the gold may be wrong. Correct its gold or reason, or retire it; every change is recorded."
         )
         if not editable:

@@ -19,7 +19,6 @@ from views.rich_text import show_markdown, show_pair_texts
 # Session-state key: the guided pair on screen with its pick and confidence, not yet submitted.
 PICKED = "paircal_guide_chosen"
 LABELS = {"A": "Response A", "B": "Response B"}  # as the drill and the reasons name them
-NBSP_PERCENT = "\u00a0%"  # "80 %" never breaks between the number and its sign
 
 store = get_store()
 user = require_user()
@@ -43,9 +42,9 @@ st.info(
 st.header("2. Confidence and the score", divider="gray")
 st.markdown(
     "Confidence is how often you expect to be right. "
-    + onboarding.worked_example().replace(" %", NBSP_PERCENT)
+    + onboarding.worked_example()
     + " Right on all ten means you could have said more; "
-    + f"right on only five means 80{NBSP_PERCENT} was too sure."
+    + "right on only five means 80% was too sure."
 )
 table = onboarding.score_table()
 st.markdown(
@@ -55,8 +54,8 @@ st.markdown(
 st.table(spreadsheet_safe(table.set_index("Confidence")))  # numbers written by us: left as they are
 high = table.iloc[-1]
 st.caption(
-    f"At 90{NBSP_PERCENT} a right answer scores {high['Right answer']} "
-    f"and a wrong one {high['Wrong answer']}; a 50{NBSP_PERCENT} answer scores "
+    f"At 90% a right answer scores {high['Right answer']} "
+    f"and a wrong one {high['Wrong answer']}; a 50% answer scores "
     f"{onboarding.points(True, 0.5):.0f} either way. "
     "The best you can do is to say the confidence you really have."
 )
@@ -153,11 +152,11 @@ for number, pair in enumerate(guided.to_dict("records"), start=1):
                 on_click=choose,
                 args=(pair["id"], "pick", side),
             )
-    st.markdown("**How sure are you?**", help="50 % = a coin flip, 100 % = certain.")
+    st.markdown("**How sure are you?**", help="50% = a coin flip, 100% = certain.")
     with st.container(horizontal=True):
         for percent in drills.CONFIDENCE_PERCENTS:
             st.button(
-                f"{percent} %",
+                f"{percent}%",
                 key=f"guide_confidence_{percent}",
                 type="primary" if chosen["confidence"] == percent else "secondary",
                 icon=":material/check:" if chosen["confidence"] == percent else None,

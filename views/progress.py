@@ -117,7 +117,7 @@ def show_cohort_progress(
     ranked = improved[improved["rank"].notna()]
     st.caption(
         "Each rater's earlier half of their answers (before) against their later half (after). "
-        "Ranked by the lower end of the 95 % interval of the change in agreement, so the surest "
+        "Ranked by the lower end of the 95% interval of the change in agreement, so the surest "
         f"improvement comes first, not the luckiest; compared only with {MIN_HALF} decided answers "
         f"in each half. *Clearly* means the interval stays above zero even allowing for the "
         f"{count_of(len(ranked), 'rater')} compared."
@@ -171,7 +171,7 @@ def _coverage(dated: pd.DataFrame, weekly: pd.DataFrame, banks: Sequence[str], *
     return (
         f"{count_of(weeks, 'week')}, {first:%d %b %Y} to the week of {last:%d %b %Y} "
         f"(Monday to Sunday, UTC): {count_of(len(dated), 'judgment')} by {who} on {where}, "
-        "first answers only. Bands are 95 % intervals "
+        "first answers only. Bands are 95% intervals "
         "that count each rater once (raters differ, so a rater's many answers are not independent). "
         "A week with too little data has no point."
     )
@@ -246,7 +246,7 @@ def improved_table(ranked: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         Columns ``Rank``, ``Rater``, ``Agreed before`` and ``Agreed after``
         (the earlier and later half), ``Change (pts)`` (percentage points, a
-        number: see :data:`CHANGE_FORMATS`), ``95 % interval`` (of the
+        number: see :data:`CHANGE_FORMATS`), ``95% interval`` (of the
         change, in points), ``Score change`` (a number), ``Score interval``,
         ``Answers`` (earlier / later), ``Clearly improved``. Intervals are text ``from -5 to +24``, which no
         spreadsheet runs as a formula.
@@ -267,7 +267,7 @@ def improved_table(ranked: pd.DataFrame) -> pd.DataFrame:
             "Agreed before": [_percent(x) for x in ranked["accuracy_early"]],
             "Agreed after": [_percent(x) for x in ranked["accuracy_late"]],
             "Change (pts)": (100 * ranked["accuracy_change"].to_numpy(dtype=float)).round() + 0,
-            "95 % interval": [
+            "95% interval": [
                 _between(lo, hi, 100, 0)
                 for lo, hi in zip(ranked["accuracy_ci_low"], ranked["accuracy_ci_high"], strict=True)
             ],

@@ -271,7 +271,7 @@ def read_bank_bytes(
     fmt : str
         ``"auto"`` or a key of :data:`FORMATS`.
     progress : callable, optional
-        Called as ``progress(done, total)`` about every 1 % of the file, in
+        Called as ``progress(done, total)`` about every 1% of the file, in
         characters of the decoded text, and once with ``done == total`` at the end.
     columns : ColumnMap, optional
         As for :func:`read_bank`.

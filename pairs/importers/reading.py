@@ -45,7 +45,7 @@ class Source:
     text : str
         The decoded text.
     progress : callable, optional
-        Told how far reading has got (:data:`Progress`), about every 1 % of the text.
+        Told how far reading has got (:data:`Progress`), about every 1% of the text.
 
     Attributes
     ----------
@@ -153,7 +153,7 @@ class Source:
         return self.text[start:end].strip("\r\n")
 
     def advance(self, done: int) -> None:
-        """Tell ``progress`` that ``done`` characters are read, when 1 % more is done since last told.
+        """Tell ``progress`` that ``done`` characters are read, when 1% more is done since last told.
 
         Parameters
         ----------
