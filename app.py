@@ -11,7 +11,7 @@ import streamlit as st
 from storage.engine import DatabaseUnavailable
 from training import onboarding
 from views.common import ONBOARDED, current_user, get_store, sign_out
-from views.rich_text import show_literal
+from views.rich_text import install_styles, show_literal
 
 OUTAGE = (
     "PairCal cannot reach its database right now, so nothing can be saved or shown. If you had just "
@@ -59,6 +59,7 @@ try:
     page = st.navigation(pages)
     if user is not None and new and page is drill:  # the drill waits until onboarding is done
         st.switch_page(guide)
+    install_styles()  # the style sheet of every block of pair text, once for the whole page
     page.run()
 except DatabaseUnavailable:
     st.error(OUTAGE)

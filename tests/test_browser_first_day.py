@@ -39,17 +39,15 @@ WIDTHS = (1400, 400)
 PERCENT = r"\s?%"  # "80 %" or "80%": the spacing of percent labels is not this test's business
 LETTERS = re.compile(r"\b(?:Response )?([AB])\b")  # a response named in a reason, as the bank writes it
 
-# The text under each "Response A" / "Response B" caption in a region, whitespace dropped, per letter.
+# The text under each "Response A" / "Response B" heading in a region, whitespace dropped, per letter:
+# the heading is the first line of the block that holds the response's text.
 SHOWN = """(root) => {
   const out = {};
-  for (const cap of root.querySelectorAll('[data-testid="stCaptionContainer"]')) {
-    const label = cap.textContent.trim();
+  for (const head of root.querySelectorAll('.paircal-text > p.paircal-text-heading')) {
+    const label = head.textContent.trim();
     if (!/^Response [AB]$/.test(label)) continue;
-    const block = cap.closest('[data-testid="stVerticalBlock"]');
-    const body = block && block.querySelector('.paircal-text');
-    if (!body) continue;
-    const copy = body.cloneNode(true);
-    copy.querySelectorAll('style').forEach((s) => s.remove());
+    const copy = head.parentElement.cloneNode(true);
+    copy.querySelector('p.paircal-text-heading').remove();
     (out[label.slice(-1)] ||= []).push(copy.textContent.replace(/\\s+/g, ''));
   }
   return out;

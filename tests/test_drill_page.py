@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -231,8 +232,9 @@ def test_each_response_is_named_by_its_letter_as_the_reason_names_it(app_store):
         shown = [item.left, "B" if item.left == "A" else "A"]
         picks = [b.label for b in at.button if b.key and b.key.startswith("pick_")]
         assert picks == [f"Response {x}" for x in shown]
-        captions = [c.value for c in at.caption if c.value.startswith("Response ")]
-        assert captions == [f"Response {x}" for x in shown]
+        blocks = " ".join(h.value for h in at.html)
+        headings = re.findall(r'class="paircal-text-heading">(Response [AB])<', blocks)
+        assert headings == [f"Response {x}" for x in shown]
         at = submit(at.button(key="pick_2").click().run().button(key="confidence_70").click().run())
         assert not at.exception, at.exception
         gold = bank.loc[item.pair_id, "gold"]

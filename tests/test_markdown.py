@@ -430,23 +430,33 @@ def test_the_helper_draws_html_that_streamlit_does_not_parse_again():
     def page():
         import streamlit as st
 
-        from views.rich_text import show_literal, show_markdown
+        from views.rich_text import install_styles, show_literal, show_markdown
 
+        install_styles()
         show_markdown("**Pick** ![chart](http://evil.example/c.png) `x`")
         show_markdown("The reason.", label="Gold: A.")
         show_literal("![n](http://evil.example/n.png) *tag*", label="Trap:")
         show_markdown("")
+        show_markdown("Text <b>here</b>", heading="Response <A>")
         st.write("end")
 
     at = AppTest.from_function(page).run()
     assert not at.exception
     assert [m.value for m in at.markdown] == ["end"]  # nothing above went through st.markdown
-    first, second, third = (h.value for h in at.html)
+    drawn = [h.value for h in at.html]
+    [styles] = [h for h in drawn if h.startswith("<style>")]  # sent to the event container
+    first, second, third, fourth = (h for h in drawn if h != styles)
     assert first.startswith(
         '<div class="paircal-text"><p><strong>Pick</strong> <a href="http://evil.example/c.png"'
     )
-    assert "[image: chart]</a> <code>x</code></p></div><style>" in first
+    assert first.endswith("[image: chart]</a> <code>x</code></p></div>")
     assert second.startswith('<div class="paircal-text"><p><strong>Gold: A.</strong> The reason.</p></div>')
     assert "<p><strong>Trap:</strong> ![n](http://evil.example/n.png) *tag*</p>" in third
-    css = first.split("<style>", 1)[1]
-    assert "url(" not in css and "@import" not in css and "<" not in css.removesuffix("</style>")
+    # a heading is escaped like the text, in the same block, above it
+    heading = '<p class="paircal-text-heading">Response &lt;A&gt;</p>'
+    assert fourth.startswith(f'<div class="paircal-text">{heading}<p>')
+    assert "&lt;b&gt;here" in fourth
+    # the style sheet is sent once, on its own, and no block carries a copy
+    assert styles.startswith("<style>") and all("<style>" not in h for h in (first, second, third, fourth))
+    css = styles.removeprefix("<style>").removesuffix("</style>")
+    assert "url(" not in css and "@import" not in css and "<" not in css

@@ -5,8 +5,10 @@ Every page draws untrusted text through :func:`show_markdown` (or
 :func:`pairs.markdown.markdown_to_html`, parsed and sanitised on the server,
 and goes to ``st.html``, which inserts it without parsing it as Markdown again
 (``st.markdown`` would: that second parse is where remote images got through).
-A few lines of CSS, scoped to the block, make it read like Streamlit's own
-Markdown in the light and the dark theme; they load nothing.
+A few lines of CSS, scoped to the blocks' class, make them read like
+Streamlit's own Markdown in the light and the dark theme; they load nothing.
+The router sends them once per run (:func:`install_styles`), not once per
+block: each copy of a style sheet costs the browser a restyle of the page.
 
 ``st.html`` runs the HTML through DOMPurify in the browser as well; for links
 that open in a new tab it sets ``rel="noopener noreferrer"`` itself (dropping
@@ -52,33 +54,48 @@ CSS = f"""
 .{CLASS} th {{ background: {_SHADE}; font-weight: 600; }}
 .{CLASS} hr {{ border: none; border-top: 1px solid {_RULE}; margin: 1rem 0; }}
 .{CLASS} a {{ text-decoration: underline; }}
+.{CLASS} p.{CLASS}-heading {{ font-size: 0.875rem; opacity: 0.6; margin: 0 0 0.5rem 0; }}
 """
 """Styles for the blocks: headings a step smaller than the page's, code and tables shaded."""
 
 
-def _draw(body: str, label: str | None, where: DeltaGenerator | None) -> None:
+def _draw(body: str, label: str | None, where: DeltaGenerator | None, heading: str | None = None) -> None:
+    if heading:  # a small grey line above the text, as st.caption draws it
+        body = f'<p class="{CLASS}-heading">{html.escape(heading)}</p>{body}'
     if label:
         bold = f"<strong>{html.escape(label)}</strong> "
         body = "<p>" + bold + body[3:] if body.startswith("<p>") else f"<p>{bold}</p>{body}"
     if not body:
         return
     # The block starts with "<div": st.html never mistakes it for a file name to read.
-    (where or st).html(f'<div class="{CLASS}">{body}</div><style>{CSS}</style>')
+    (where or st).html(f'<div class="{CLASS}">{body}</div>')
 
 
-def show_markdown(text: Any, *, label: str | None = None, where: DeltaGenerator | None = None) -> None:
+def install_styles() -> None:
+    """Send the blocks' style sheet for this run of the page: once, before any block is drawn.
+
+    Style-only HTML goes to Streamlit's event container, so it takes no room on the page.
+    """
+    st.html(f"<style>{CSS}</style>")
+
+
+def show_markdown(
+    text: Any, *, label: str | None = None, where: DeltaGenerator | None = None, heading: str | None = None
+) -> None:
     """Draw untrusted Markdown (a prompt, a response, a rationale): formatted, loading nothing.
 
     Parameters
     ----------
     text : str
-        The Markdown; empty text draws nothing (only the label, if any).
+        The Markdown; empty text draws nothing (only the label or heading, if any).
     label : str, optional
         Bold words before the text, on its first line when that is a paragraph.
     where : DeltaGenerator, optional
         The column or container to draw in; by default the current one.
+    heading : str, optional
+        A small grey line above the text (as ``st.caption`` draws it), in the same block.
     """
-    _draw(markdown_to_html(text), label, where)
+    _draw(markdown_to_html(text), label, where, heading)
 
 
 def show_literal(text: Any, *, label: str | None = None, where: DeltaGenerator | None = None) -> None:
@@ -105,6 +122,6 @@ def show_pair_texts(pair, first: object = "A") -> None:
     with st.container(border=True):
         show_markdown(pair["prompt"])
     for col, letter in zip(st.columns(2), (first, "B" if first == "A" else "A"), strict=True):
+        # the letter and the text in one block: one element for the browser to draw, not two
         with col.container(border=True):
-            st.caption(f"Response {letter}")
-            show_markdown(pair[f"response_{letter.lower()}"])
+            show_markdown(pair[f"response_{letter.lower()}"], heading=f"Response {letter}")
