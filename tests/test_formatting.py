@@ -174,6 +174,18 @@ def test_every_text_a_user_reads_writes_a_percent_without_a_space(small_reports)
     assert "95% CIs" in texts["calibration help"]
 
 
+def test_the_starter_banks_expert_reasons_write_a_percent_without_a_space():
+    """The reasons are in English in every track (the French and Spanish pairs' own texts keep
+    their languages' "20 %")."""
+    from pairs.bank import STARTER_BANK_PATH
+    from pairs.importers import read_bank
+
+    reasons = read_bank(STARTER_BANK_PATH).set_index("id")["rationale"]
+    spaced = {pid: found for pid, text in reasons.items() if (found := spaced_percents(text))}
+    assert not spaced, spaced
+    assert reasons.str.contains(PERCENT).sum() >= 5  # there are percentages to check
+
+
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_the_drill_and_onboarding_confidence_buttons_read_50_to_100_percent(app_store):
     from tests.test_app import app_as, text_of
