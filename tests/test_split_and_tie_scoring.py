@@ -81,6 +81,18 @@ def test_honest_confidence_scores_best_on_split_pairs():
         assert grid[np.argmax(scores)] == pytest.approx(p)
 
 
+def test_the_confidence_the_feedback_advises_on_a_split_pair_earns_most_of_those_offered():
+    from training.drills import CONFIDENCE_PERCENTS, best_offered_confidence
+
+    offered = np.array(CONFIDENCE_PERCENTS) / 100
+    n = len(offered)
+    for share in range(50, 100):
+        expected = ranked_probability_skill(["A"] * n, offered, ["A"] * n, [share / 100] * n)
+        best = best_offered_confidence(share)
+        assert expected[CONFIDENCE_PERCENTS.index(best)] == pytest.approx(expected.max()), share
+    assert best_offered_confidence(98) == 100 and best_offered_confidence(93) == 90
+
+
 def test_tie_answers_are_right_on_ties_and_cost_less_than_a_sure_wrong_pick():
     got = ranked_probability_skill(
         ["tie", "tie", "B", "tie", "A"], [1.0, 0.5, 1.0, 0.9, 0.5], ["tie", "tie", "A", "A", "tie"]

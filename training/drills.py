@@ -52,6 +52,7 @@ from training.selection import ADAPT_AFTER, CONTROL_SHARE, MAX_SHARE, choose_pai
 from training.tracks import drill_track
 
 __all__ = [
+    "best_offered_confidence",
     "ADAPT_AFTER",
     "CHOICES",
     "CONFIDENCE_PERCENTS",
@@ -86,6 +87,20 @@ CHOICES = ("A", "B", "tie")
 
 #: The confidences the drill offers, in percent: a rater chooses one for every answer (none is preselected).
 CONFIDENCE_PERCENTS = (50, 60, 70, 80, 90, 100)
+
+
+def best_offered_confidence(split_percent: int) -> int:
+    """The confidence the drill offers that earns most on average on a pair the experts split on.
+
+    The leaderboard's score is quadratic in the stated confidence, so its expectation peaks at
+    the experts' own share (``split_percent``, the majority's percent) and falls off evenly on
+    both sides: the offered confidence nearest to it is the best one (the lower on a tie, whose
+    two choices earn the same).
+
+    >>> best_offered_confidence(98), best_offered_confidence(62), best_offered_confidence(75)
+    (100, 60, 70)
+    """
+    return min(CONFIDENCE_PERCENTS, key=lambda c: (abs(c - split_percent), c))
 
 #: Word ratio from which the feedback note says the rater picked the longer answer.
 LENGTH_NOTE_RATIO = 1.5

@@ -86,9 +86,15 @@ def split_sentence(feedback: drills.Feedback) -> str | None:
         view = f"{majority}% rated them about equally good, {minority}% preferred one of them"
     else:
         view = f"{majority}% preferred {name_of(feedback.gold)}, {minority}% the other one"
+    best = drills.best_offered_confidence(int(majority))
+    advice = (
+        f"so an honest {best}% earns the most on average"
+        if best == int(majority)
+        else f"and of the choices here {best}%, the nearest to {majority}%, earns the most on average"
+    )
     return (
         f"Experts split {feedback.split}: {view}. On a pair like this the best confidence is the "
-        f"experts' own split, so a sure answer scores less than an honest {majority}%."
+        f"experts' own split, {advice}."
     )
 
 
