@@ -10,6 +10,7 @@ import pytest
 import statsmodels.api as sm
 from scipy.special import expit
 
+from calibration import firth
 from calibration.firth import firth_logistic
 
 
@@ -168,6 +169,7 @@ def test_matches_statsmodels_per_group_without_separation():
         ({"y": np.full((2, 5), 2.0)}, "y has values outside [0, 1]."),
         ({"X": np.full((2, 5, 2), np.nan)}, "X has missing or infinite values."),
         ({"fixed": [True]}, "fixed must have shape (2,) or (2, 2); got (1,)."),
+        ({"n_jobs": 0}, "n_jobs must be -1 or a positive number of threads; got 0."),
     ],
 )
 def test_bad_input_raises_value_error_naming_the_argument(kwargs, message):
@@ -177,13 +179,39 @@ def test_bad_input_raises_value_error_naming_the_argument(kwargs, message):
         firth_logistic(X, y, **args)
 
 
+def test_threads_give_exactly_the_fit_of_one_thread(monkeypatch):
+    X, y = _simulated(700, 60, [0.3, 1.0, 0.4, 0.2], seed=8)
+    y[:50] = X[:50, :, 1] > 0  # separated groups too, which take the exact-Hessian iterations
+    w = (np.arange(60)[None, :] < np.random.default_rng(9).integers(10, 61, 700)[:, None]).astype(float)
+    used = []
+    real = firth.ThreadPoolExecutor
+
+    def counting(workers):
+        used.append(workers)
+        return real(workers)
+
+    monkeypatch.setattr(firth, "ThreadPoolExecutor", counting)
+    one = firth_logistic(X, y, w, n_jobs=1)
+    assert used == []
+    for n_jobs, chunk_size in ((2, 2048), (3, 100), (-1, 2048)):
+        many = firth_logistic(X, y, w, n_jobs=n_jobs, chunk_size=chunk_size)
+        for field in one._fields:
+            np.testing.assert_array_equal(getattr(many, field), getattr(one, field), err_msg=field)
+    assert used[:2] == [2, 3]  # the rows were really split between threads
+    # a few raters stay on one thread: a second one would cost more than it saves
+    firth_logistic(X[:100], y[:100], w[:100], n_jobs=2)
+    assert len(used) == 2 + (firth.usable_cores() > 1)
+
+
 @pytest.mark.slow
-def test_memory_is_bounded_by_chunks():
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_memory_is_bounded_by_chunks(n_jobs):
     X, y = _simulated(5_000, 200, [0.2, 1.0, 0.5, 0.3], seed=12)
     tracemalloc.start()
-    fit = firth_logistic(X, y, chunk_size=1_000)
+    fit = firth_logistic(X, y, chunk_size=1_000, n_jobs=n_jobs)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert fit.converged.all()
     chunk_bytes = 1_000 * 200 * 4 * 8  # one (chunk, n, p) array of floats
-    assert peak < 8 * chunk_bytes  # a few chunk-sized arrays, not a multiple of the 32 MB input
+    # a few chunk-sized arrays per thread, not a multiple of the 32 MB input
+    assert peak < 8 * n_jobs * chunk_bytes
