@@ -158,14 +158,18 @@ def rss_mib() -> float:
     return float("nan")
 
 
-def in_child(script: Path, args: list[str], *, timeout: float | None = None) -> dict:
-    """Run ``script --child ARGS`` in a fresh Python process; return the JSON dict it prints last."""
+def in_child(
+    script: Path, args: list[str], *, timeout: float | None = None, env: dict[str, str] | None = None
+) -> dict:
+    """Run ``script --child ARGS`` in a fresh Python process (``env``: its environment, default
+    this one's); return the JSON dict it prints last."""
     done = subprocess.run(
         [sys.executable, str(script), "--child", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         cwd=ROOT,
+        env=env,
     )
     if done.returncode != 0:
         raise RuntimeError(f"{script.name} --child {' '.join(args)} failed:\n{done.stderr[-3000:]}")
