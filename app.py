@@ -10,14 +10,8 @@ import streamlit as st
 
 from storage.engine import DatabaseUnavailable
 from training import onboarding
-from views.common import ONBOARDED, current_user, get_store, sign_out
+from views.common import ONBOARDED, OUTAGE, current_user, get_store, sign_out
 from views.rich_text import install_styles, show_literal
-
-OUTAGE = (
-    "PairCal cannot reach its database right now, so nothing can be saved or shown. If you had just "
-    "submitted an answer, it was not saved: submit it again once this page loads normally. Reload the "
-    "page in a minute; nothing else is lost."
-)
 
 st.set_page_config(page_title="PairCal", page_icon="⚖️", layout="wide")
 

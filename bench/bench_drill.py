@@ -117,7 +117,7 @@ INSTRUMENT = """
 MARKDOWN = '[data-testid="stMarkdownContainer"]'
 HTML = '[data-testid="stHtml"]'  # pair text: views/rich_text.py draws it with st.html
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-GOLD = [{"selector": MARKDOWN, "text": "Why:", "mode": "prefix"}]
+GOLD = [{"selector": HTML, "text": "Why:", "mode": "prefix"}]  # the reason, after its label
 BUTTON = [{"selector": "button", "text": "Click me", "mode": "exact"}]
 
 

@@ -87,7 +87,7 @@ def test_the_feedback_shown_is_the_one_submit_stored(drilling, monkeypatch):
     monkeypatch.setattr(drills, "feedback_for", no_reread)
     at = submit(choose(drilling))
     assert not at.exception, at.exception
-    assert "Why:" in " ".join(str(m.value) for m in at.markdown)
+    assert "<strong>Why:</strong>" in " ".join(str(h.value) for h in at.html)
 
 
 def confidence_buttons(at: AppTest) -> dict[str, str]:
@@ -187,7 +187,8 @@ def test_each_answer_shows_its_points_at_every_confidence_and_the_drill_ends_wit
     assert not at.exception, at.exception
     today = drills.get_or_create_drill(app_store, rater.id, "starter", now.date(), size=2)
     shown = drills.feedback_for(app_store, rater.id, today.key, 0)
-    line = next(c.value for c in at.caption if str(c.value).startswith("The same answer at each confidence"))
+    [said] = [str(c.value) for c in at.caption if "The same answer at each confidence" in str(c.value)]
+    line = said.split("The same answer at each confidence", 1)[1]  # the line after "You said ..."
     for percent, points in shown.points_at:
         cell = f"{percent}%: {points:+.2f}"
         assert (f"**{cell} (yours)**" if percent == 80 else cell) in line

@@ -57,6 +57,15 @@ def _this_run() -> object | None:
     return None if ctx is None else ctx.cursors
 
 
+OUTAGE = (
+    "PairCal cannot reach its database right now, so nothing can be saved or shown. If you had just "
+    "submitted an answer, it was not saved: submit it again once this page loads normally. Reload the "
+    "page in a minute; nothing else is lost."
+)
+"""What every page says while the database is out of reach (the router catches it; a fragment,
+which reruns without the router, says it itself)."""
+
+
 @st.cache_resource(show_spinner=False)
 def get_store() -> Store:
     """One store (connection pool) per server process; the starter bank is loaded on first use."""
@@ -203,6 +212,19 @@ def load_bank(name: str, revision: int = 0) -> pd.DataFrame:
         ``Store.load_bank(name)``.
     """
     return get_store().load_bank(name)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def pair_texts(name: str) -> pd.DataFrame:
+    """The bank ``name`` indexed by pair id, one frame shared by every run of this server: read only.
+
+    The drill draws its pairs' texts from it on every click. :func:`load_bank`
+    (``st.cache_data``) hands each run its own copy, unpickled from the cache,
+    which costs more than drawing the page's answer; a resource is not copied.
+    Cleared with :func:`load_bank` when a lead imports a bank; a drill that
+    meets a pair it lacks (imported through another server) clears it itself.
+    """
+    return get_store().load_bank(name).set_index("id")
 
 
 def rater_version(cohort: str, bank: str, rater: str) -> tuple[int, int, int]:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
+import pandas as pd
 import streamlit as st
 
 from storage.engine import DatabaseUnavailable
 from training import accounts, debrief, drills, glossary
-from views.common import CHOSEN, FLASH, REVEAL, current_user, get_store, load_bank, require_user
+from views.common import CHOSEN, FLASH, OUTAGE, REVEAL, current_user, get_store, pair_texts, require_user
 from views.guidelines import show_guideline_section, show_guidelines
 from views.rich_text import show_literal, show_markdown, show_pair_texts
 
@@ -31,8 +32,6 @@ today = datetime.now(UTC).date()
 # from the database, so a reload resumes it where it was.
 page = drills.open_drill(store, user.id, bank_name, today, size=info["drill_size"])
 daily, drill = page.daily, page.drill
-# the drill's own bank: a drill drawn before the lead switched the cohort's bank keeps its pairs
-bank = load_bank(drill.bank).set_index("id")
 title = f"Practice round {page.latest_round}" if drill is not daily else "Today's drill"
 
 top = st.columns([3, 1])
@@ -44,12 +43,26 @@ top[1].metric(
 )
 if top[1].button("How to rate", key="how_to_rate", type="tertiary", icon=":material/help:"):
     st.switch_page("views/onboarding.py")  # a button, not a page link: this page also runs on its own
-st.progress(drill.answered / drill.size, text=f"{drill.answered} of {drill.size} pairs done")
-if flash := st.session_state.pop(FLASH, None):
-    st.warning(flash)
 
 
-def show_pair(item: drills.DrillItem) -> None:
+def texts_of(drill: drills.Drill) -> pd.DataFrame:
+    """The texts of the drill's own bank (a drill drawn before the lead switched the cohort's bank
+    keeps its pairs), shared by every run of this server and read only."""
+    bank = pair_texts(drill.bank)
+    wanted = list({item.pair_id for item in drill.items})
+    if int(bank.index.isin(wanted).sum()) < len(wanted):  # imported through another server since
+        pair_texts.clear()
+        bank = pair_texts(drill.bank)
+    return bank
+
+
+def show_progress(drill: drills.Drill) -> None:
+    st.progress(drill.answered / drill.size, text=f"{drill.answered} of {drill.size} pairs done")
+    if flash := st.session_state.pop(FLASH, None):
+        st.warning(flash)
+
+
+def show_pair(bank: pd.DataFrame, item: drills.DrillItem) -> None:
     """The prompt and the two responses, in the drill's order, each under its own letter."""
     show_pair_texts(bank.loc[item.pair_id], item.left)
 
@@ -242,56 +255,9 @@ def hide_feedback() -> None:
     st.session_state.pop(REVEAL, None)
 
 
-reveal = st.session_state.get(REVEAL)
-if reveal and reveal[0] == drill.key:
-    item = drill.items[reveal[1]]
-    feedback = reveal[2] if len(reveal) > 2 and reveal[2] is not None else None
-    if feedback is None:
-        feedback = drills.feedback_for(store, user.id, drill.key, item.position)
-    if feedback is not None:
-        show_pair(item)
-        with st.container(border=True):
-            if feedback.correct is None:
-                st.info("The expert rated these two responses as equally good.")
-            elif feedback.correct and feedback.gold == "tie":
-                st.success("You agreed with the expert: the two responses are about equally good.")
-            elif feedback.correct:
-                st.success(f"You agreed with the expert: {name_of(feedback.gold)} is better.")
-            elif feedback.gold == "tie":
-                st.error("The expert rated these two responses as equally good.")
-            else:
-                st.error(f"The expert preferred {name_of(feedback.gold)}.")
-            if split := split_sentence(feedback):
-                st.info(split)
-            why = feedback.rationale or "No reason was given for this pair."
-            st.markdown("**Why:**")
-            show_markdown(why)
-            if feedback.tags:  # in plain words; a kind the glossary lacks is drawn as the bank wrote it
-                names, sentences = glossary.describe(feedback.tags)
-                show_literal(names, label="Trap:")
-                if sentences:
-                    st.caption(sentences)
-            show_guideline_section(user.cohort_id, feedback.tags)
-            if feedback.note:
-                st.warning(feedback.note)
-            st.caption(
-                f"You said {name_of(item.choice)} with {item.confidence:.0%} confidence"
-                + (
-                    f"; this answer scores {feedback.points:+.2f} on the leaderboard."
-                    if feedback.points is not None and not feedback.repeat
-                    else "."
-                )
-            )
-            if feedback.points_at and not feedback.repeat:
-                st.caption(other_confidences(feedback, item.confidence))
-            if feedback.repeat:
-                st.caption("Practice: you had answered this pair before, so this answer is not scored.")
-        label = "Next pair" if not drill.finished else "Finish"
-        st.button(label, type="primary", key="next_pair", shortcut="Enter", on_click=hide_feedback)
-        st.caption(f"Key: Enter for {label}")
-        st.stop()
-
-if drill.finished:
+revealing = st.session_state.get(REVEAL)
+if drill.finished and not (revealing and revealing[0] == drill.key):
+    show_progress(drill)
     st.success(
         "Today's drill is done. Come back tomorrow to keep your streak."
         if drill is daily
@@ -313,67 +279,147 @@ if drill.finished:
     c2.page_link("views/report.py", label="See my report", icon=":material/insights:")
     st.stop()
 
-item = drill.items[drill.next_position]
-if item.shown_at is None:  # set once, never overwritten: no write on later runs
-    drills.mark_shown(store, user.id, drill.key, item.position)
-st.subheader(f"Pair {item.position + 1} of {drill.size}")
-if item.repeat:
-    st.info(
-        "You have answered this pair before. This answer is practice: it counts in no score, report "
-        "or leaderboard (your first answer does)."
+
+PAGE_READ = "drill_page_read"
+"""Session key of the drill the page's run read, taken by the fragment in the same run."""
+
+# The answer area is a fragment: a pick, a confidence, Submit and Next rerun only it, not the router
+# and the page's header, so each click does a third of the work. The page as a whole runs again
+# when the drill is finished (the debrief and the streak are outside the fragment).
+
+
+@st.fragment
+def answer_area() -> None:
+    """The pair on screen and its answer, or the feedback on the answer just given.
+
+    A rerun of the fragment alone runs outside the router, which says plainly when the database
+    is out of reach: the fragment says it itself.
+    """
+    try:
+        _answer_area()
+    except DatabaseUnavailable:
+        st.error(OUTAGE)
+
+
+def _answer_area() -> None:
+    # the page's own run has just read the drill; a rerun of the fragment alone reads it again
+    page = st.session_state.pop(PAGE_READ, None) or drills.open_drill(
+        store, user.id, bank_name, today, size=info["drill_size"]
     )
-show_guidelines(user.cohort_id)  # the lead's guidelines, above the pair
-show_pair(item)
-chosen = chosen_for(drill.key, item.position)
-ref = (drill.key, item.position)
-st.markdown("**Which response is better?**")
-with st.container(horizontal=True):
-    answers = [*order_of(item), "tie"] if info["tie_answers"] else list(order_of(item))
-    for place, answer in enumerate(answers, start=1):  # keys by place: pick_1 is the first shown
-        st.button(
-            name_of(answer),
-            key=f"pick_{place}",
-            shortcut=PICK_KEYS[answer],
-            type="primary" if chosen["pick"] == answer else "secondary",
-            icon=":material/check:" if chosen["pick"] == answer else None,
-            on_click=choose,
-            args=(*ref, "pick", answer),
-        )
-st.markdown(
-    "**How sure are you?**",
-    help="50% = a coin flip, 100% = certain. Honest confidence scores best on the leaderboard."
-    + (
-        ' With "About equally good" it is how sure you are that neither is clearly better.'
-        if info["tie_answers"]
-        else ""
-    ),
-)
-with st.container(horizontal=True):
-    for percent in drills.CONFIDENCE_PERCENTS:
-        st.button(
-            f"{percent}%",
-            key=f"confidence_{percent}",
-            shortcut=confidence_key(percent),
-            type="primary" if chosen["confidence"] == percent else "secondary",
-            icon=":material/check:" if chosen["confidence"] == percent else None,
-            on_click=choose,
-            args=(*ref, "confidence", percent),
-        )
-submitted = st.button(
-    "Submit",
-    key="submit",
-    shortcut="Enter",
-    type="primary",
-    on_click=store_answer,
-    args=(user.id, drill.key, item.position),
-)
-st.caption(KEY_HINT + (" · E about equally good" if info["tie_answers"] else ""))
-if submitted:  # store_answer stored nothing: say what is missing
-    missing = chosen_for(drill.key, item.position)
-    if missing["pick"] is None:
-        st.error("Pick the better response first.")
-    if missing["confidence"] is None:
-        st.error(
-            "Choose how sure you are before submitting: no confidence is preselected, "
-            "so that your answer is your own."
-        )
+    drill = page.drill
+    reveal = st.session_state.get(REVEAL)
+    revealing = bool(reveal) and reveal[0] == drill.key
+    if drill.finished and not revealing:
+        st.rerun()  # the drill was just finished: the whole page shows the debrief
+    bank = texts_of(drill)
+    show_progress(drill)
+    if revealing:
+        item = drill.items[reveal[1]]
+        feedback = reveal[2] if len(reveal) > 2 and reveal[2] is not None else None
+        if feedback is None:
+            feedback = drills.feedback_for(store, user.id, drill.key, item.position)
+        if feedback is not None:
+            show_pair(bank, item)
+            with st.container(border=True):
+                if feedback.correct is None:
+                    st.info("The expert rated these two responses as equally good.")
+                elif feedback.correct and feedback.gold == "tie":
+                    st.success("You agreed with the expert: the two responses are about equally good.")
+                elif feedback.correct:
+                    st.success(f"You agreed with the expert: {name_of(feedback.gold)} is better.")
+                elif feedback.gold == "tie":
+                    st.error("The expert rated these two responses as equally good.")
+                else:
+                    st.error(f"The expert preferred {name_of(feedback.gold)}.")
+                if split := split_sentence(feedback):
+                    st.info(split)
+                why = feedback.rationale or "No reason was given for this pair."
+                show_markdown(why, label="Why:")  # label and reason in one block: one element to draw
+                if feedback.tags:  # in plain words; a kind the glossary lacks is drawn as the bank wrote it
+                    names, sentences = glossary.describe(feedback.tags)
+                    show_literal(names, label="Trap:")
+                    if sentences:
+                        st.caption(sentences)
+                show_guideline_section(user.cohort_id, feedback.tags)
+                if feedback.note:
+                    st.warning(feedback.note)
+                said = f"You said {name_of(item.choice)} with {item.confidence:.0%} confidence" + (
+                    f"; this answer scores {feedback.points:+.2f} on the leaderboard."
+                    if feedback.points is not None and not feedback.repeat
+                    else "."
+                )
+                if feedback.points_at and not feedback.repeat:  # one caption, two lines: one element
+                    said += "  \n" + other_confidences(feedback, item.confidence)
+                if feedback.repeat:
+                    said += "  \nPractice: you had answered this pair before, so this answer is not scored."
+                st.caption(said)
+            label = "Next pair" if not drill.finished else "Finish"
+            # the button shows its key (Enter) itself
+            st.button(label, type="primary", key="next_pair", shortcut="Enter", on_click=hide_feedback)
+            return
+
+    item = drill.items[drill.next_position]
+    if item.shown_at is None:  # set once, never overwritten: no write on later runs
+        drills.mark_shown(store, user.id, drill.key, item.position)
+    st.subheader(f"Pair {item.position + 1} of {drill.size}")
+    # A pair answered before is not marked until it is answered (the feedback then says it is not
+    # scored): a pair coming back with its sides swapped is a probe, and nothing may tell it apart.
+    show_guidelines(user.cohort_id)  # the lead's guidelines, above the pair
+    show_pair(bank, item)
+    chosen = chosen_for(drill.key, item.position)
+    ref = (drill.key, item.position)
+    st.markdown("**Which response is better?**")
+    with st.container(horizontal=True):
+        answers = [*order_of(item), "tie"] if info["tie_answers"] else list(order_of(item))
+        for place, answer in enumerate(answers, start=1):  # keys by place: pick_1 is the first shown
+            st.button(
+                name_of(answer),
+                key=f"pick_{place}",
+                shortcut=PICK_KEYS[answer],
+                type="primary" if chosen["pick"] == answer else "secondary",
+                icon=":material/check:" if chosen["pick"] == answer else None,
+                on_click=choose,
+                args=(*ref, "pick", answer),
+            )
+    st.markdown(
+        "**How sure are you?**",
+        help="50% = a coin flip, 100% = certain. Honest confidence scores best on the leaderboard."
+        + (
+            ' With "About equally good" it is how sure you are that neither is clearly better.'
+            if info["tie_answers"]
+            else ""
+        ),
+    )
+    with st.container(horizontal=True):
+        for percent in drills.CONFIDENCE_PERCENTS:
+            st.button(
+                f"{percent}%",
+                key=f"confidence_{percent}",
+                shortcut=confidence_key(percent),
+                type="primary" if chosen["confidence"] == percent else "secondary",
+                icon=":material/check:" if chosen["confidence"] == percent else None,
+                on_click=choose,
+                args=(*ref, "confidence", percent),
+            )
+    submitted = st.button(
+        "Submit",
+        key="submit",
+        shortcut="Enter",
+        type="primary",
+        on_click=store_answer,
+        args=(user.id, drill.key, item.position),
+    )
+    st.caption(KEY_HINT + (" · E about equally good" if info["tie_answers"] else ""))
+    if submitted:  # store_answer stored nothing: say what is missing
+        missing = chosen_for(drill.key, item.position)
+        if missing["pick"] is None:
+            st.error("Pick the better response first.")
+        if missing["confidence"] is None:
+            st.error(
+                "Choose how sure you are before submitting: no confidence is preselected, "
+                "so that your answer is your own."
+            )
+
+
+st.session_state[PAGE_READ] = page  # handed to the fragment below, in this same run
+answer_area()

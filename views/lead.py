@@ -22,7 +22,7 @@ from storage.store import BankRefused
 from training import accounts, cohort
 from views import cohort_cache as cohort_data
 from views.board import readable, show_board
-from views.common import FLASH, get_store, load_bank, rater_prepared, require_lead
+from views.common import FLASH, get_store, load_bank, pair_texts, rater_prepared, require_lead
 from views.components import show_rater_report
 from views.coverage import bank_domains, choose_banks, covers, covers_sentence, judgments_for_csv
 from views.guidelines import cohort_guidelines
@@ -114,6 +114,7 @@ def forget_cached_statistics() -> None:
     """After a pair's gold changed: every cached figure that scored answers against the old gold."""
     cohort_data.clear()
     load_bank.clear()
+    pair_texts.clear()
     rater_prepared.clear()
     cohort_report.clear()
 
@@ -453,6 +454,7 @@ with banks_tab:
                     st.caption(f"{escape_markdown(problem.field or '')}: {escape_markdown(problem.message)}")
                 st.stop()
             load_bank.clear()
+            pair_texts.clear()
             cohort_data.clear()  # prepared with the bank's old pairs
             st.session_state["bank_stats_name"] = new_name.strip()  # show the new bank's statistics below
             shown_name = escape_markdown(repr(new_name.strip()))
