@@ -49,6 +49,7 @@ from storage import drills as rows
 from storage.schema import as_utc
 from storage.store import Store, now
 from training.selection import ADAPT_AFTER, CONTROL_SHARE, MAX_SHARE, choose_pairs  # noqa: F401
+from training.selection import choose_probes, probe_slots
 from training.tracks import drill_track
 
 __all__ = [
@@ -347,24 +348,47 @@ def _check_size(size: Any) -> None:
 
 
 def _create_drill(store: Store, rater_id: int, bank: str, key: str, size: int, rng_seed: int | None) -> Drill:
-    """Draw and store a new drill (see :func:`get_or_create_drill`), then read it back."""
+    """Draw and store a new drill (see :func:`get_or_create_drill`), then read it back.
+
+    Probes (rules 8 to 10 of :mod:`training.selection`) are chosen first, then
+    the ordinary pairs for the other places, from the bank without its probe
+    rows and without the bases of the probes chosen; the probes take random
+    places among them. With no probe to offer, no random number is spent on
+    them, so the drill is the one drawn before probes existed.
+    """
     pairs, bank_id, raw = _judged(store, rater_id, bank)
     rng = np.random.default_rng(drill_seed(rater_id, key, rng_seed))
     drawable = pairs[~pairs["id"].isin(audit.retired(store, bank))]  # a retired pair is never drawn again
-    chosen = choose_pairs(
-        drawable,
-        prepare(pairs, raw),
-        int(size),
-        rng,
-        track=drill_track(store, rater_id, drawable),
-        today=parse_drill_key(key)[1],  # spaced re-practice of missed trap kinds, missed pairs resting
-    )
+    history = prepare(pairs, raw)
+    day = parse_drill_key(key)[1]
+    probes = choose_probes(drawable, history, probe_slots(min(int(size), len(drawable))), rng, today=day)
+    picked = {pair_id for pair_id, _ in probes}  # derived probes, and the pairs coming back swapped
+    derived = pd.Series(False, index=drawable.index)
+    if "probe" in drawable.columns:  # probe rows come in only through the probe places
+        derived = drawable["probe"].fillna("").astype(str) != ""
+        picked |= set(drawable.loc[derived & drawable["id"].isin(picked), "probe_of"].astype(str))
+    ordinary = drawable[~derived & ~drawable["id"].isin(picked)]  # nor the bases of the probes
+    chosen: list[str] = []
+    if int(size) > len(probes) and len(ordinary):
+        chosen = choose_pairs(
+            ordinary,
+            history,
+            int(size) - len(probes),
+            rng,
+            track=drill_track(store, rater_id, ordinary),
+            today=day,  # spaced re-practice of missed trap kinds, missed pairs resting
+        )
+    swapped: dict[str, str] = {}
+    for pair_id, left in probes:  # each probe at a random place among the pairs
+        chosen.insert(int(rng.integers(len(chosen) + 1)), pair_id)
+        if left is not None:
+            swapped[pair_id] = left
     items = [
         {
             "position": position,
             "bank_id": bank_id,
             "pair_id": pair_id,
-            "left": "A" if rng.random() < 0.5 else "B",
+            "left": swapped.get(pair_id) or ("A" if rng.random() < 0.5 else "B"),
         }
         for position, pair_id in enumerate(chosen)
     ]

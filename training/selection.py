@@ -87,12 +87,41 @@ helps: the rule then holds as far as the bank allows. The chosen pairs are
 shown in a random order, so the order of the draw tells the rater nothing.
 
 Everything random comes from the ``numpy.random.Generator`` passed in.
+
+Mixing probes in (:func:`choose_probes`)
+----------------------------------------
+A *probe* differs from a pair the rater could meet only in style, so a switch
+of answer is due to style alone (:mod:`pairs.probes`). Derived probes are bank
+rows whose ``probe`` field names their kind (``polish``, ``padding``,
+``authority``) and whose ``probe_of`` names their base pair; a *swap* is a
+pair the rater answered before, shown again with the sides swapped. A drill
+mixes them in as follows:
+
+8. **Share.** At most :data:`PROBE_SHARE` of the drill, rounded down (2 of
+   10, 1 of 5, none in a drill of 4), is probes. Each slot goes to a kind
+   drawn at random among the kinds available, then to a probe of that kind
+   at random; the ordinary pairs are drawn for the remaining places by rules
+   1 to 7 from the bank without its probe rows, and the probes take random
+   places among them. Nothing on the page tells a probe from a pair.
+9. **Never with the base.** A derived probe comes only while the rater has
+   not answered it, nor, on the drill's day, its base or another probe of the
+   same base; its base then stays out of the drill, and one base gives at
+   most one probe per drill.
+10. **Swaps.** A pair comes back as a swap when the rater answered it once,
+    on the side (``left``) recorded, rightly, at least
+    :data:`SWAP_AFTER_DAYS` days before the drill's day, and it is an
+    ordinary pair still in the bank. It is shown with the other response
+    first. Only pairs answered rightly come back: the rater saw the gold after
+    a wrong answer, and switching to it would be learning, not inconsistency.
+    A swap is a repeat, so it counts in no score (as every repeat), only in
+    the swap consistency of the reports.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Collection
 from datetime import date, timedelta
 
 import numpy as np
@@ -107,9 +136,13 @@ __all__ = [
     "REST_DAYS",
     "REVIEW_DAYS",
     "REVIEW_SHARE",
+    "PROBE_SHARE",
+    "SWAP_AFTER_DAYS",
     "TRACK_SHARE",
     "choose_pairs",
+    "choose_probes",
     "due_trap_kinds",
+    "probe_slots",
 ]
 
 #: Decided judgments on a bank after which drills lean toward the rater's weak tags.
@@ -132,6 +165,12 @@ REVIEW_SHARE = 0.3
 
 #: Days after a miss during which the missed pair itself is drawn only if nothing else is left (rule 7).
 REST_DAYS = 7
+
+#: Largest share of a drill given to probes (rounded down, rule 8).
+PROBE_SHARE = 0.2
+
+#: Days after a right answer before its pair may come back with the sides swapped (rule 10).
+SWAP_AFTER_DAYS = 7
 
 
 # -- choosing pairs ----------------------------------------------------------------------------
@@ -241,6 +280,119 @@ def choose_pairs(
     reserved = int((chosen & review).sum())
     chosen = _rebalance(chosen, rank, length_side, polish_side, control, quota, in_track, review, reserved)
     return ids[rng.permutation(np.flatnonzero(chosen))].tolist()
+
+
+def probe_slots(n: int) -> int:
+    """Most probes a drill of ``n`` pairs takes (rule 8).
+
+    >>> [probe_slots(n) for n in (4, 5, 10, 12, 50)]
+    [0, 1, 2, 2, 10]
+    """
+    return int(math.floor(PROBE_SHARE * n + 1e-9))
+
+
+def choose_probes(
+    bank: pd.DataFrame,
+    history: pd.DataFrame,
+    slots: int,
+    rng: np.random.Generator,
+    *,
+    today: date,
+    answered_today: Collection[str] = (),
+) -> list[tuple[str, str | None]]:
+    """Probes for up to ``slots`` places of a rater's drill (rules 8 to 10 of the module docstring).
+
+    Parameters
+    ----------
+    bank : DataFrame
+        The pairs the drill may draw from; probe rows have ``probe`` and
+        ``probe_of`` set (a bank without those columns has no derived probes).
+    history : DataFrame
+        The rater's judgments on this bank, every answer (prepared; columns
+        ``pair_id``, ``answered_at``, ``correct`` and, for swaps, ``left``).
+    slots : int
+        Places offered (see :func:`probe_slots`).
+    rng : numpy.random.Generator
+        Drawn from only when there is a probe to choose: with none, the
+        generator is left as it was, so the drill is drawn as without probes.
+    today : date
+        The drill's UTC day.
+    answered_today : collection of str
+        Pairs the rater answered on ``today`` in other drills, which the
+        history may not hold.
+
+    Returns
+    -------
+    list of (str, str or None)
+        ``(pair_id, left)`` per probe: ``left`` is the response to show first
+        for a swap, None for a derived probe (its side is drawn as for any pair).
+
+    Examples
+    --------
+    >>> bank = pd.DataFrame({"id": ["p", "q", "p~polish"], "probe": ["", "", "polish"],
+    ...                      "probe_of": ["", "", "p"]})
+    >>> old = pd.DataFrame({"pair_id": ["q"], "answered_at": pd.to_datetime(["2026-03-01"], utc=True),
+    ...                     "correct": [1.0], "left": ["A"]})
+    >>> sorted(choose_probes(bank, old, 2, np.random.default_rng(0), today=date(2026, 3, 9)))
+    [('p~polish', None), ('q', 'B')]
+    >>> choose_probes(bank, old, 2, np.random.default_rng(0), today=date(2026, 3, 5))  # q: too soon
+    [('p~polish', None)]
+    """
+    if slots < 1 or len(bank) == 0:
+        return []
+    ids = bank["id"].astype(str).to_numpy(dtype=object)
+    kinds = _text_column(bank, "probe")
+    bases = _text_column(bank, "probe_of")
+    derived = kinds != ""
+    seen = _text_column(history, "pair_id")
+    today_ids = {str(i) for i in answered_today}
+    if len(history):
+        when = pd.to_datetime(history["answered_at"], utc=True, errors="coerce")
+        today_ids |= set(seen[(when.dt.date == today).to_numpy()])
+    # rule 9: an answer today to a base, or to a probe of it, rules out every probe of that base
+    base_of = dict(zip(ids[derived], bases[derived], strict=True))
+    busy = {base_of.get(i, i) for i in today_ids}
+    fresh = derived & ~np.isin(ids, seen) & ~np.isin(bases, list(busy))
+    pool: dict[str, list[tuple[str, str, str | None]]] = {}  # kind -> (pair_id, its base, left)
+    for i in np.flatnonzero(fresh):
+        pool.setdefault(str(kinds[i]), []).append((str(ids[i]), str(bases[i]), None))
+    for pair_id, left in _swappable(ids[~derived], history, today, busy):
+        pool.setdefault("swap", []).append((pair_id, pair_id, "B" if left == "A" else "A"))
+    picked: list[tuple[str, str | None]] = []
+    used: set[str] = set()  # bases already given a probe in this drill
+    while len(picked) < slots:
+        open_kinds = sorted(k for k, items in pool.items() if any(b not in used for _, b, _ in items))
+        if not open_kinds:
+            break
+        kind = open_kinds[int(rng.integers(len(open_kinds)))]
+        items = [item for item in pool[kind] if item[1] not in used]
+        chosen = items[int(rng.integers(len(items)))]
+        picked.append((chosen[0], chosen[2]))
+        used.add(chosen[1])
+    return picked
+
+
+def _text_column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """A text column as an object array, "" where the column or a value is missing."""
+    if name not in frame.columns:
+        return np.full(len(frame), "", dtype=object)
+    return frame[name].fillna("").astype(str).to_numpy(dtype=object)
+
+
+def _swappable(ids: np.ndarray, history: pd.DataFrame, today: date, busy: set[str]) -> list[tuple[str, str]]:
+    """Rule 10: ``(pair_id, side first shown)`` of the pairs that may come back with the sides swapped."""
+    if len(history) == 0 or "left" not in history.columns:
+        return []
+    pair = history["pair_id"].astype(str)
+    once = pair.map(pair.value_counts()).eq(1).to_numpy()
+    when = pd.to_datetime(history["answered_at"], utc=True, errors="coerce")
+    age = (pd.Timestamp(today, tz="UTC") - when.dt.floor("D")).dt.days.to_numpy(dtype=float)
+    right = pd.to_numeric(history["correct"], errors="coerce").eq(1.0).to_numpy()
+    left = _text_column(history, "left")
+    names = pair.to_numpy(dtype=object)
+    ok = once & right & (age >= SWAP_AFTER_DAYS) & np.isin(left, ["A", "B"])  # NaN age compares False
+    ok &= np.isin(names, ids) & ~np.isin(names, list(busy))
+    return [(str(p), str(side)) for p, side in zip(names[ok], left[ok], strict=True)]
 
 
 def due_trap_kinds(history: pd.DataFrame, today: date) -> dict[str, int]:
