@@ -134,38 +134,52 @@ def simulate(n: int, n_raters: int, pull: float, seed: int) -> tuple[pd.DataFram
     return ordinary, probes
 
 
-def flagged(n: int, n_raters: int, pull: float, seed: int) -> tuple[int, int]:
-    """Raters flagged by the probe test and by the model's polish verdict, of ``n_raters``."""
+def flagged(n: int, n_raters: int, pull: float, seed: int) -> tuple[int, int, int]:
+    """Raters flagged, of ``n_raters``: by the probe test, by the model's verdict, and by the model one-sided.
+
+    The model's verdict is its two-sided 5% Wald test with an odds ratio above 1, so one-sided it
+    runs at 2.5%; the third count gives it the probe test's one-sided 5% (half its p-value below
+    0.05), to show how much of the gap is the level.
+    """
     ordinary, probes = simulate(n, n_raters, pull, seed)
     rates = probe_rates_of(probes)
     by_probes = int(rates["significant"].sum())
     bias = bias_by_rater(ordinary)
     polish = bias[bias["effect"] == "polish"]
-    by_model = int((polish["significant"].astype(bool) & (polish["odds_ratio"] > 1)).sum())
-    return by_probes, by_model
+    toward = polish["odds_ratio"] > 1
+    by_model = int((polish["significant"].astype(bool) & toward).sum())
+    one_sided = int(((polish["p_value"] / 2 < 0.05) & toward).sum())
+    return by_probes, by_model, one_sided
 
 
-def share(k: int, n: int) -> str:
+def share(k: int, n: int, spec: str = ".0%") -> str:
     """``"12% (8%-17%)"``: a share with its exact 95% interval."""
     low, high = clopper_pearson_interval(k, n)
-    return f"{k / n:.0%} ({float(low):.0%}-{float(high):.0%})"
+    return f"{k / n:{spec}} ({float(low):{spec}}-{float(high):{spec}})"
 
 
 def table(n_raters: int, seed: int) -> str:
-    """The Markdown table of VALIDITY.md: share of raters flagged by n, for each pull and with none."""
-    header = [
-        "n",
-        *(f"{who}, pull {p}" for p in PULLS for who in ("probes", "model")),
-        "probes, none",
-        "model, none",
+    """The Markdown table of VALIDITY.md: share of raters flagged by pull and n."""
+    lines = [
+        "| pull | n | probes | model (its verdict) | model, one-sided 5% |",
+        "| --- | --- | --- | --- | --- |",
     ]
-    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    for j, pull in enumerate(PULLS):
+        for i, n in enumerate(SIZES):
+            counts = flagged(n, n_raters, pull, seed + 100 * i + j)
+            lines.append(f"| {pull} | {n} | " + " | ".join(share(k, n_raters) for k in counts) + " |")
+    return "\n".join(lines)
+
+
+def false_alarms(n_raters: int, seed: int) -> str:
+    """The Markdown table of false alarms: unbiased raters flagged, by n, with more raters a point."""
+    lines = [
+        "| n | probes | model (its verdict) | model, one-sided 5% |",
+        "| --- | --- | --- | --- |",
+    ]
     for i, n in enumerate(SIZES):
-        cells = [str(n)]
-        for j, pull in enumerate((*PULLS, 0.0)):
-            probes, model = flagged(n, n_raters, pull, seed + 100 * i + j)
-            cells += [share(probes, n_raters), share(model, n_raters)]
-        lines.append("| " + " | ".join(cells) + " |")
+        counts = flagged(n, n_raters, 0.0, seed + 1000 + i)
+        lines.append(f"| {n} | " + " | ".join(share(k, n_raters, ".1%") for k in counts) + " |")
     return "\n".join(lines)
 
 
@@ -181,6 +195,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     print()
     print(table(args.raters, args.seed))
+    print()
+    print(f"Unbiased raters (hard items, fatigue, memory, no pull), {10 * args.raters} a point:")
+    print()
+    print(false_alarms(10 * args.raters, args.seed))
 
 
 if __name__ == "__main__":

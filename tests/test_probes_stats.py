@@ -297,7 +297,7 @@ def test_the_test_holds_its_level_for_an_accurate_rater_with_unbalanced_probes()
 
 
 def test_unbiased_people_like_raters_are_rarely_flagged():
-    probes, model = flagged(40, 400, 0.0, seed=21)
+    probes, model, _ = flagged(40, 400, 0.0, seed=21)
     low, high = clopper_pearson_interval(probes, 400)
     assert probes / 400 <= 0.05 and low < 0.05
     assert model / 400 <= 0.06  # the model's one-sided flag, for comparison
@@ -310,6 +310,7 @@ def test_probes_find_a_planted_pull_at_smaller_n_than_the_model():
     assert power[20][1] == 0 and power[20][0] / n_raters > 0.25
     # at 40 both can answer; the probes find more
     assert power[40][0] > power[40][1] + 10
+    assert power[40][0] > power[40][2]  # the model's one-sided 5% test too: not only the level
     weak = flagged(40, n_raters, 0.7, seed=77)
     assert weak[0] >= weak[1]
 
