@@ -208,11 +208,12 @@ def prepare(
     j["tags"] = bank["tags"].to_numpy(dtype=object)[row]
     for col in ("length_doublings", "polish_diff", "longer", "more_polished"):
         j[col] = feats[col].array.take(row)
-    for col in PROBE_COLUMNS:  # optional in a bank: absent means no probes
-        if col in bank.columns:
-            j[col] = bank[col].fillna("").astype(str).str.strip().to_numpy(dtype=object)[row]
+    for col in PROBE_COLUMNS:  # optional in a bank: absent (or empty everywhere) means no probes
+        values = bank[col].fillna("").astype(str).str.strip() if col in bank.columns else None
+        if values is not None and values.ne("").any():
+            j[col] = values.to_numpy(dtype=object)[row]
         else:
-            j[col] = ""
+            j[col] = ""  # one scalar: no per-judgment work for a bank without probes
     return j
 
 

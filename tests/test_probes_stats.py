@@ -116,6 +116,11 @@ def test_prepare_carries_the_probe_columns_and_defaults_them(probe_bank, cohort)
     )
     assert (plain[["probe", "probe_of", "styled"]] == "").all().all()
     assert ordinary_mask(plain).all()
+    # a bank that has the columns, empty everywhere (every bank before probes), has no probes either
+    bank = synthetic_bank(20, seed=1)
+    judged = simulate_judgments(bank, [RaterSpec("a")], n_per_rater=5, seed=1)
+    empty = prepare(bank.assign(probe="", probe_of="", styled=None), judged)
+    assert (empty[["probe", "probe_of", "styled"]] == "").all().all() and ordinary_mask(empty).all()
 
 
 def test_probes_stay_out_of_the_bias_model_but_count_in_accuracy(probe_bank, cohort):
