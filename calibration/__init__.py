@@ -24,8 +24,11 @@ module                 what it computes
 ``render``             the report as Markdown and self-contained HTML
 ``explain``            plain-language notes on a rater's figures
 ``charts``             Altair charts (and SVG) of the statistics
+``probes``             counterfactual probes: the style-pull test per probe kind
+                       (:func:`probe_rates`) and the swap figure
+                       (:func:`swap_consistency`)
 ``simulate``           simulated raters with planted biases, synthetic banks
-``intervals``          the Wilson interval
+``intervals``          the Wilson and exact (Clopper-Pearson) intervals
 =====================  ==========================================================
 
 Every name of :data:`__all__` is importable from here (``from calibration
@@ -54,7 +57,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "data": ("JUDGMENT_COLUMNS", "prepare", "split_ties"),
     "explain": ("plain_notes",),
     "firth": ("FirthResult", "firth_logistic"),
-    "intervals": ("wilson_interval",),
+    "intervals": ("clopper_pearson_interval", "wilson_interval"),
     "items": ("ITEM_COLUMNS", "agreement_model", "item_table"),
     "leaderboard": (
         "LEADERBOARD_COLUMNS",
@@ -67,6 +70,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "skill_points",
         "timestamp_streaks",
     ),
+    "probes": ("probe_rates", "probe_rates_of", "swap_consistency"),
     "reliability": ("BIN_COLUMNS", "CorpReliability", "corp_reliability", "reliability_bins"),
     "render": ("to_html", "to_markdown"),
     "report": ("FORMATS", "build_report", "to_json"),

@@ -17,7 +17,11 @@ covariate      meaning (oriented left minus right)
 
 so ``exp(coefficient)`` is the odds ratio in the unit a rater reads in the
 verdict. Judgments on gold ties are left out (:func:`calibration.data.split_ties`), and so are
-tie answers ("About equally good"), which chose neither side (:func:`calibration.data.sided`).
+tie answers ("About equally good"), which chose neither side (:func:`calibration.data.sided`),
+and probes (:func:`calibration.data.ordinary_mask`): a probe repeats its base pair's content
+with one response restyled, so fitting it would count the base twice; the probe measure
+(:func:`calibration.probes.probe_rates`) is the test designed for it. The same holds for
+:func:`plain_rates`.
 Where the side shown on the left is unknown, the row is oriented A minus B
 with ``y`` = "picked A" and no intercept (position then says nothing about it);
 a rater's position bias is reported only when at least ``min_n`` decided
@@ -53,7 +57,7 @@ import numpy as np
 import pandas as pd
 from scipy import special  # scipy.stats, slow to import, only where a test needs it
 
-from calibration.data import sided, sided_mask, split_ties
+from calibration.data import ordinary_mask, sided_mask, split_ties
 from calibration.firth import firth_logistic
 from calibration.intervals import wilson_interval
 from pairs.export import count_of
@@ -417,7 +421,7 @@ def plain_rates(prepared: pd.DataFrame) -> pd.DataFrame:
     when the expert preferred the longer answer, you picked it 100% of the time (n = 1).
     """
     _require(prepared, ("rater", "choice", "gold", "tie", "length_doublings", "more_polished"))
-    decided = sided(prepared)
+    decided = prepared[sided_mask(prepared) & ordinary_mask(prepared)]  # probes: calibration.probes
     raters, code = _rater_codes(prepared, decided)
     ld = decided["length_doublings"].to_numpy(dtype=float)
     bigger = {
@@ -595,7 +599,9 @@ def _design(prepared: pd.DataFrame) -> dict:
     ``kept`` (which rows of ``prepared`` are the N rows).
     """
     _require(prepared, _NEEDED)
-    kept = sided_mask(prepared)  # a tie answer chose neither side: it says nothing about a pull
+    # a tie answer chose neither side: it says nothing about a pull; a probe repeats its base's
+    # content (the probe measure of calibration.probes is designed for it)
+    kept = sided_mask(prepared) & ordinary_mask(prepared)
     decided = prepared[kept]
     raters, code = _rater_codes(prepared, decided)
     # the side each row is oriented towards ("first"): the left one, or A when unknown;

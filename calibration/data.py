@@ -39,7 +39,20 @@ column                 meaning
 ``polish_diff``        ``(polish_a - polish_b) / (polish_a + polish_b + 1)``
 ``longer``             ``"A"``, ``"B"`` or ``""`` (same word count)
 ``more_polished``      ``"A"``, ``"B"`` or ``""`` (same polish)
+``probe``              ``""`` for an ordinary pair, else the probe's kind
+                       (``"polish"``, ``"padding"``, ``"authority"``); ``""`` when
+                       the bank has no ``probe`` column
+``probe_of``           the probe's base pair id (``""`` for an ordinary pair)
+``styled``             ``"A"`` or ``"B"``, the probe's restyled response (``""`` for
+                       an ordinary pair)
 =====================  ==============================================================
+
+Probes (``calibration.probes``) are pairs derived from a base pair by
+restyling one response. They count in accuracy, calibration and scores like
+any pair with a gold, but stay out of the bias models and the plain rates
+(:func:`ordinary_mask`): those regress on pairs that differ in many ways at
+once, and a probe repeats its base's content, which would count it twice; the
+probe measure (:func:`calibration.probes.probe_rates`) is the one designed for them.
 
 How split pairs and tie answers count
 -------------------------------------
@@ -69,7 +82,9 @@ __all__ = [
     "BANK_SEPARATOR",
     "JUDGMENT_COLUMNS",
     "across_banks",
+    "PROBE_COLUMNS",
     "first_answers",
+    "ordinary_mask",
     "prepare",
     "sided",
     "sided_mask",
@@ -193,7 +208,45 @@ def prepare(
     j["tags"] = bank["tags"].to_numpy(dtype=object)[row]
     for col in ("length_doublings", "polish_diff", "longer", "more_polished"):
         j[col] = feats[col].array.take(row)
+    for col in PROBE_COLUMNS:  # optional in a bank: absent (or empty everywhere) means no probes
+        values = bank[col].fillna("").astype(str).str.strip() if col in bank.columns else None
+        if values is not None and values.ne("").any():
+            j[col] = values.to_numpy(dtype=object)[row]
+        else:
+            j[col] = ""  # one scalar: no per-judgment work for a bank without probes
     return j
+
+
+PROBE_COLUMNS = ("probe", "probe_of", "styled")
+"""The optional bank fields of a probe (see :mod:`calibration.probes`), carried through :func:`prepare`."""
+
+
+def ordinary_mask(prepared: pd.DataFrame) -> np.ndarray:
+    """Which judgments are on ordinary pairs (not probes), as a boolean array in the frame's order.
+
+    The bias models and plain rates use these rows only; a frame without a
+    ``probe`` column has no probes.
+
+    Parameters
+    ----------
+    prepared : DataFrame
+        Output of :func:`prepare` (column ``probe``, optional).
+
+    Returns
+    -------
+    ndarray of bool
+        True where ``probe`` is empty or missing.
+
+    Examples
+    --------
+    >>> ordinary_mask(pd.DataFrame({"probe": ["", "polish", None]})).tolist()
+    [True, False, True]
+    >>> ordinary_mask(pd.DataFrame({"choice": ["A"]})).tolist()
+    [True]
+    """
+    if "probe" not in prepared.columns:
+        return np.ones(len(prepared), dtype=bool)
+    return prepared["probe"].fillna("").astype(str).eq("").to_numpy(dtype=bool)
 
 
 BANK_SEPARATOR = " / "

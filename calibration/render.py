@@ -121,6 +121,73 @@ def _tracks_md(tracks: list[dict[str, Any]], header: list[str]) -> list[str]:
     return lines
 
 
+_PROBE_HEADER = [
+    "probe",
+    "n",
+    "picked the styled copy",
+    "95% CI",
+    "expected without a pull",
+    "p",
+    "clear pull",
+]
+_PROBE_NAMES = {"polish": "formatting only", "padding": "padding only", "authority": "appeal to authority"}
+_PROBE_NOTE = (
+    "Probes show a pair again with one answer restyled and nothing else changed, so a switch is due to "
+    "style alone. p: Fisher's exact test given where the style sat; clear pull: after Holm's "
+    "correction over the kinds."
+)
+
+
+def _probe_rows(probes: dict[str, Any]) -> list[list[str]]:
+    """One table row per probe kind answered (the report's ``probes`` object)."""
+    rows = []
+    for kind, name in _PROBE_NAMES.items():
+        p = probes.get(kind)
+        if not p:
+            continue
+        rows.append(
+            [
+                name,
+                str(p["n"]),
+                f"{p['picked_styled']} ({_pct(p['rate'])})",
+                _range(p["ci_low"], p["ci_high"]),
+                _pct(p["expected"]),
+                _fmt(p["p_value"], ".3f"),
+                "yes" if p["significant"] else "no",
+            ]
+        )
+    return rows
+
+
+def _probe_sentences(probes: dict[str, Any]) -> list[str]:
+    """The summary sentence of each probe kind, then the swap's."""
+    keys = [*_PROBE_NAMES, "swap"]
+    return [probes[k]["summary"] for k in keys if probes.get(k) and probes[k].get("summary")]
+
+
+def _probes_md(probes: dict[str, Any], title: str = "### Probes") -> list[str]:
+    if not probes:
+        return []
+    lines = [title, "", _PROBE_NOTE, ""]
+    rows = _probe_rows(probes)
+    if rows:
+        lines += [
+            "| " + " | ".join(_PROBE_HEADER) + " |",
+            "| " + " | ".join("---" for _ in _PROBE_HEADER) + " |",
+        ]
+        lines += ["| " + " | ".join(row) + " |" for row in rows] + [""]
+    return lines + [f"- {_md(s)}" for s in _probe_sentences(probes)] + [""]
+
+
+def _probes_html(probes: dict[str, Any], title: str = "<h3>Probes</h3>") -> str:
+    if not probes:
+        return ""
+    rows = _probe_rows(probes)
+    table = _table_html(rows, _PROBE_HEADER) if rows else ""
+    sentences = "".join(f"<li>{html.escape(s)}</li>" for s in _probe_sentences(probes))
+    return f"{title}<p class='muted'>{html.escape(_PROBE_NOTE)}</p>{table}<ul>{sentences}</ul>"
+
+
 def _notes(r: dict[str, Any]) -> list[str]:
     """The plain line on each statistic (:func:`calibration.explain.plain_notes`), in reading order."""
     notes = plain_notes(r)
@@ -149,6 +216,7 @@ def _rater_md(r: dict[str, Any]) -> list[str]:
     lines += [f"- {_md(s)}" for s in r["verdict"]] + [""]
     lines += ["### Bias", ""] + _bias_table_md(r["bias"]) + [""]
     lines += [f"- {_md(p['summary'])}" for p in r["plain_rates"] if p.get("summary")] + [""]
+    lines += _probes_md(r.get("probes") or {})
     lines += ["### Confidence", ""]
     lines += [
         f"Brier score {_fmt(cal['brier'], '.3f')} (0.25 = always 50%), "
@@ -231,6 +299,7 @@ def to_markdown(report: dict[str, Any]) -> str:
     c = report["cohort"]
     lines += ["## Cohort", ""] + [f"- {_md(s)}" for s in c["verdict"]] + [""]
     lines += ["### Cohort bias (pooled, cluster-robust intervals)", ""] + _bias_table_md(c["bias"]) + [""]
+    lines += _probes_md(c.get("probes") or {}, "### Cohort probes")
     if c.get("tracks"):
         lines += ["### Cohort by track", "", _COHORT_TRACK_NOTE, ""]
         lines += _tracks_md(c["tracks"], _COHORT_TRACK_HEADER) + [""]
@@ -330,6 +399,8 @@ def _rater_html(r: dict[str, Any], *, with_charts: bool) -> str:
     plain = [p["summary"] for p in r["plain_rates"] if p.get("summary")]
     if plain:
         out.append("<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in plain) + "</ul>")
+    if probes := _probes_html(r.get("probes") or {}):
+        out.append(probes)
     out.append(
         "<h3>Confidence</h3>"
         + _table_html(
@@ -435,6 +506,8 @@ def to_html(report: dict[str, Any]) -> str:
         )
         parts.append(_charts_html({"bias": c["bias"], "calibration": c["calibration"], "tags": []}))
         parts.append("<h3>Cohort bias (pooled, cluster-robust intervals)</h3>" + _bias_html(c["bias"]))
+        if probes := _probes_html(c.get("probes") or {}, "<h3>Cohort probes</h3>"):
+            parts.append(probes)
         if c.get("tracks"):
             parts.append(
                 f"<h3>Cohort by track</h3><p class='muted'>{html.escape(_COHORT_TRACK_NOTE)}</p>"

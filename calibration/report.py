@@ -25,6 +25,10 @@ Schema (``build_report(..., rater=ID)`` gives one rater object; without
                 length_or, length_ci_low, length_ci_high, length_significant,
                 polish_..., position_...}]  (empty without ``domains``),
       n_split, n_tie_answers, n_tie_answers_on_ties, score,
+      probes: {polish|padding|authority: {n, picked_styled, rate, ci_low, ci_high,
+               expected, p_value, significant, summary},
+               swap: {n, consistent, rate, ci_low, ci_high, summary}}
+              (kinds without answers, and swap without swapped repeats, left out),
       verdict: [sentences, most important first]
 
     cohort object
@@ -37,6 +41,7 @@ Schema (``build_report(..., rater=ID)`` gives one rater object; without
       gold_audit: [rows of calibration.items.item_table flagged gold_doubtful],
       tracks: [{track, n_raters, n, correct, accuracy, ci_low, ci_high,
                 length_or, ..., position_significant}]  (empty without ``domains``),
+      probes: {...as above, every rater's first answers pooled},
       verdict: [sentences]
 
 ``simulated`` (and the cohort's ``simulated_raters``) says which raters the
@@ -63,6 +68,16 @@ rater's accuracy and bias on the pairs of each domain of the bank
 the pooled bias model on each track); a report built without ``domains`` has
 ``tracks: []`` in every rater object and in the cohort object.
 
+Probes (:mod:`calibration.probes`): pairs of the bank that restyle one
+response of a base pair. They count in ``n``, ``accuracy``, ``calibration``,
+``score``, ``tags`` and ``tracks`` accuracy like any pair with a gold, but stay
+out of ``bias``, ``plain_rates`` and the tracks' odds ratios (the model would
+count the base's content twice); ``probes`` holds the test designed for them,
+and the verdict says whether the probes and the model agree. ``swap`` needs
+repeated answers, which the prepared frame has dropped: pass every answer with
+``build_report(..., answers=judgments)`` (the CLI does); without it there is no
+``swap``.
+
 NaN is written as ``null``.
 """
 
@@ -82,6 +97,7 @@ from calibration.confidence import calibration_summaries, calibration_summary
 from calibration.intervals import wilson_interval
 from calibration.items import item_table
 from calibration.leaderboard import leaderboard
+from calibration.probes import KINDS, probe_objects, probe_rates_of, probe_verdict, swap_consistency
 from calibration.scoring import ranked_probability_skill
 from calibration.tracks import TRACK_COLUMNS, cohort_track_accuracy, track_accuracy
 from pairs.export import count_of
@@ -113,6 +129,7 @@ def build_report(
     simulated: Collection[str] = (),
     streaks: Mapping[str, int] | None = None,
     domains: Mapping[str, str] | pd.Series | None = None,
+    answers: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The report for one rater, or for every rater and the cohort.
 
@@ -140,6 +157,11 @@ def build_report(
         The domain (track) of each pair, by pair id (e.g.
         :func:`calibration.tracks.bank_domains`); with it every rater object,
         and the cohort object, lists its accuracy and bias per track (``tracks``).
+    answers : DataFrame, optional
+        Every answer, repeats included (the judgments before
+        :func:`calibration.data.first_answers`): the ``swap`` figures of
+        ``probes`` (:func:`calibration.probes.swap_consistency`) need the
+        repeats. Without it ``probes`` has no ``swap``.
 
     Returns
     -------
@@ -158,14 +180,41 @@ def build_report(
             raise ValueError(f"rater {rater!r} has no judgments.")
         bias = bias_by_rater(one)
         tracks = None if domains is None else track_accuracy(one, domains, bias=bias)
-        return _rater_objects(one, bias, n_boot=n_boot, simulated=simulated, tracks=tracks)[0]
+        mine = None if answers is None else answers[answers["rater"].astype(str) == str(rater)]
+        probes = _probes(one, mine, by="rater")
+        return _rater_objects(one, bias, n_boot=n_boot, simulated=simulated, tracks=tracks, probes=probes)[0]
     bias = bias_by_rater(prepared)
     tracks = None if domains is None else track_accuracy(prepared, domains, bias=bias)
-    raters = _rater_objects(prepared, bias, n_boot=n_boot, simulated=simulated, tracks=tracks)
+    probes = _probes(prepared, answers, by="rater")
+    raters = _rater_objects(prepared, bias, n_boot=n_boot, simulated=simulated, tracks=tracks, probes=probes)
     cohort = _cohort_object(
         prepared, bias, n_boot=n_boot, simulated=simulated, streaks=streaks, domains=domains, tracks=tracks
     )
+    cohort["probes"] = _clean(_probes(prepared, answers, by=None).get("cohort", {}))
+    cohort["verdict"] += [
+        "Cohort: " + line for line in _probe_lines(cohort["probes"], cohort["bias"], you=False)
+    ]
     return {"raters": raters, "cohort": cohort}
+
+
+def _probes(prepared: pd.DataFrame, answers: pd.DataFrame | None, *, by: str | None) -> dict[str, dict]:
+    """The ``probes`` object of each rater (or of ``"cohort"``), keyed by rater id."""
+    swaps = None
+    if answers is not None and not answers.empty:
+        swaps = swap_consistency(answers, by=by)
+    return probe_objects(probe_rates_of(prepared, by=by), swaps)
+
+
+def _probe_lines(probes: dict[str, Any], bias: dict[str, Any], *, you: bool) -> list[str]:
+    """Verdict sentences on the probes: the model weighed against them, and a clear pull with no model twin.
+
+    ``authority`` has no twin in the model: only a clear pull is said.
+    """
+    lines = probe_verdict(probes, bias, you=you)
+    for kind in KINDS:
+        if kind not in ("polish", "padding") and (probes.get(kind) or {}).get("significant"):
+            lines.append(probes[kind]["summary"])
+    return lines
 
 
 def _by_rater(frame: pd.DataFrame, keys: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -183,7 +232,9 @@ def _rater_objects(
     n_boot: int,
     simulated: set[str],
     tracks: pd.DataFrame | None = None,
+    probes: Mapping[str, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
+    probes = probes or {}
     bias_rows = _by_rater(bias, ["effect", *_BIAS_KEYS])
     plain = _by_rater(plain_rates(prepared), _PLAIN_KEYS)
     tags = _by_rater(tag_accuracy(prepared), _TAG_KEYS)
@@ -237,6 +288,7 @@ def _rater_objects(
             "tags": tags.get(rater, []),
             "tracks": by_track.get(rater, []),
             **counts[i],
+            "probes": probes.get(str(rater), {}),
         }
         obj["verdict"] = _rater_verdict(obj)
         out.append(_clean(obj))
@@ -336,6 +388,7 @@ def _rater_verdict(obj: dict[str, Any]) -> list[str]:
         )
     significant = [e for e in EFFECTS if obj["bias"].get(e, {}).get("significant")]
     lines += _bias_lines(obj["bias"], significant + [e for e in EFFECTS if e not in significant])
+    lines += _probe_lines(obj["probes"], obj["bias"], you=True)
     if obj["calibration"].get("verdict"):
         lines.append(obj["calibration"]["verdict"])
     weak = [t["tag"] for t in obj["tags"] if t.get("weak_spot")]

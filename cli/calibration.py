@@ -74,7 +74,7 @@ def _main(argv: list[str] | None) -> int:
         return EXIT_UNREADABLE
 
 
-def load_inputs(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_inputs(args: argparse.Namespace, *, repeats: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The bank and the judgments, from files or from the database.
 
     Parameters
@@ -82,6 +82,10 @@ def load_inputs(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
     args : argparse.Namespace
         ``bank`` and ``judgments`` (files), or ``bank``, ``db`` and ``cohort``
         (the database, when ``judgments`` is not given).
+    repeats : bool, default False
+        Keep later answers to a pair a rater had answered (the probes' swap
+        figure needs them); by default only first answers, which every other
+        statistic counts.
 
     Returns
     -------
@@ -101,7 +105,8 @@ def load_inputs(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
     if args.judgments:
         bank = read_bank(args.bank, getattr(args, "bank_format", "auto"))
         judgments = read_judgments(args.judgments, pair_ids=bank["id"])
-        return bank, first_answers(judgments)  # as the database counts: a repeat counts in no statistic
+        # as the database counts: a repeat counts in no statistic (the swap figure reads them apart)
+        return bank, judgments if repeats else first_answers(judgments)
     store = _store(args)
     try:
         bank = store.load_bank(args.bank)
@@ -110,7 +115,7 @@ def load_inputs(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
         raise InputError(
             [Problem(store.url_for_display, None, "bank", f"no bank named {args.bank!r} (banks: {known})")]
         ) from None
-    judgments = store.cohort_judgments(bank=args.bank, cohort=args.cohort)
+    judgments = store.cohort_judgments(bank=args.bank, cohort=args.cohort, repeats=repeats)
     if judgments.empty:
         raise InputError(
             [Problem(store.url_for_display, None, "judgments", f"no judgments on bank {args.bank!r}")]
@@ -138,6 +143,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     Where the bank's pairs have a ``domain``, the report has the figures per
     track (:func:`calibration.tracks.track_accuracy`) for every rater and the cohort.
+    Every answer, repeats included, goes to the report for the probes' swap
+    figure; all other statistics count first answers only.
 
     Parameters
     ----------
@@ -149,12 +156,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     int
         0; problems in the input are raised as InputError, which :func:`main` makes exit 1.
     """
-    from calibration.data import prepare
+    from calibration.data import first_answers, prepare
     from calibration.report import FORMATS, build_report
     from calibration.tracks import bank_domains
 
-    bank, judgments = load_inputs(args)
-    prepared = prepare(bank, judgments)
+    bank, answers = load_inputs(args, repeats=True)
+    prepared = prepare(bank, first_answers(answers))
     if args.rater is not None and args.rater not in set(prepared["rater"]):
         source = args.judgments or "the database"
         raise InputError([Problem(str(source), None, "rater", f"no judgments by rater {args.rater!r}")])
@@ -164,6 +171,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         n_boot=args.bootstrap,
         simulated=_simulated(args),
         domains=bank_domains(bank),  # None for a bank without domains: no track figures
+        answers=answers,  # repeats included: the swap figure of the probes
     )
     _write(args, FORMATS[args.format](report))
     return EXIT_OK
