@@ -50,7 +50,7 @@ def history(rows: list[tuple[str, date, float, str]]) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "pair_id": [r[0] for r in rows],
-            "answered_at": pd.to_datetime([datetime(d.year, d.month, d.day, 9) for _, d, _, _ in rows], utc=True),
+            "answered_at": pd.to_datetime([datetime(*r[1].timetuple()[:3], 9) for r in rows], utc=True),
             "correct": [r[2] for r in rows],
             "left": [r[3] for r in rows],
             "tags": [()] * len(rows),

@@ -48,8 +48,14 @@ from storage import audit
 from storage import drills as rows
 from storage.schema import as_utc
 from storage.store import Store, now
-from training.selection import ADAPT_AFTER, CONTROL_SHARE, MAX_SHARE, choose_pairs  # noqa: F401
-from training.selection import choose_probes, probe_slots
+from training.selection import (  # noqa: F401 (ADAPT_AFTER, ...: part of this module's API)
+    ADAPT_AFTER,
+    CONTROL_SHARE,
+    MAX_SHARE,
+    choose_pairs,
+    choose_probes,
+    probe_slots,
+)
 from training.tracks import drill_track
 
 __all__ = [
