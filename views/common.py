@@ -227,6 +227,17 @@ def pair_texts(name: str) -> pd.DataFrame:
     return get_store().load_bank(name).set_index("id")
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def rater_answers(cohort: str, bank: str, rater: str, version: tuple[int, ...]) -> pd.DataFrame:
+    """Every answer of one rater on a bank, repeats included, in the judgments layout.
+
+    The scores and the bias model count first answers only (:func:`rater_prepared`); the probes'
+    swap figure compares a first answer with the answer to the same pair shown again with its
+    sides swapped, which is a repeat. ``version`` as in :func:`rater_prepared`.
+    """
+    return get_store().cohort_judgments(cohort=cohort, bank=bank, names=[rater], repeats=True)
+
+
 def rater_version(cohort: str, bank: str, rater: str) -> tuple[int, int, int]:
     """The version of one rater's judgments on a bank: changes with each of their new judgments.
 

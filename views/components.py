@@ -19,7 +19,12 @@ from training.accounts import AccountError, Rater
 
 
 @st.cache_data(show_spinner="Computing the report...", max_entries=64)
-def rater_report(prepared_rater: pd.DataFrame, simulated: bool, domains: pd.Series | None = None) -> dict:
+def rater_report(
+    prepared_rater: pd.DataFrame,
+    simulated: bool,
+    domains: pd.Series | None = None,
+    answers: pd.DataFrame | None = None,
+) -> dict:
     """The bias report of one rater's prepared judgments (cached by their content).
 
     Parameters
@@ -30,6 +35,8 @@ def rater_report(prepared_rater: pd.DataFrame, simulated: bool, domains: pd.Seri
         Whether the database marks the rater as simulated.
     domains : Series of str, optional
         The bank's ``domain`` by pair id: the report then has figures per track.
+    answers : DataFrame, optional
+        Every answer of the rater, repeats included: the probes' swap figure.
 
     Returns
     -------
@@ -37,11 +44,17 @@ def rater_report(prepared_rater: pd.DataFrame, simulated: bool, domains: pd.Seri
         :func:`calibration.report.build_report` for the rater.
     """
     rater = str(prepared_rater["rater"].iloc[0])
-    return build_report(prepared_rater, rater=rater, simulated={rater} if simulated else (), domains=domains)
+    labelled = {rater} if simulated else set()
+    return build_report(prepared_rater, rater=rater, simulated=labelled, domains=domains, answers=answers)
 
 
 def show_rater_report(
-    prepared_rater: pd.DataFrame, *, key: str, simulated: bool, domains: pd.Series | None = None
+    prepared_rater: pd.DataFrame,
+    *,
+    key: str,
+    simulated: bool,
+    domains: pd.Series | None = None,
+    answers: pd.DataFrame | None = None,
 ) -> None:
     """Everything the bias report says about one rater, with charts and downloads.
 
@@ -56,11 +69,13 @@ def show_rater_report(
     domains : Series of str, optional
         The bank's ``domain`` by pair id; with it the report shows accuracy and
         bias per track, and its downloads carry them.
+    answers : DataFrame, optional
+        Every answer of the rater, repeats included, for the probes' swap figure.
     """
     if prepared_rater.empty:
         st.info("No judgments yet: finish a drill and your report appears here.")
         return
-    report = rater_report(prepared_rater, simulated, domains)
+    report = rater_report(prepared_rater, simulated, domains, answers)
     name = report["rater"]
     if report["simulated"]:
         st.warning("Simulated rater: demo data, not a person.")
@@ -104,6 +119,8 @@ def show_rater_report(
     for row in report["plain_rates"]:
         if row.get("summary"):
             st.caption(row["summary"])
+
+    show_probes(report.get("probes") or {})
 
     st.subheader("Is your confidence right?")
     left, right = st.columns([3, 2])
@@ -410,3 +427,34 @@ def show_cohort_tracks(store: Store, lead: Rater, bank: str) -> None:
         }
     )
     st.dataframe(spreadsheet_safe(shown), hide_index=True, key="track_cohort_table")
+
+
+PROBE_KINDS = ("polish", "padding", "authority")
+"""The kinds of derived probes, in the order My report lists them."""
+
+
+def show_probes(probes: dict) -> None:
+    """The matched pairs a rater answered: how often the styled copy won, and swapped repeats.
+
+    Parameters
+    ----------
+    probes : dict
+        The report's ``probes`` object (empty: the section is left out).
+    """
+    if not probes:
+        return
+    st.subheader("Matched pairs")
+    st.caption(
+        "Some pairs in your drills differ from another pair only in style: the same answer with "
+        "formatting or padding added, or a pair shown again with its sides swapped. Only the style "
+        "can change your choice there, so these figures measure its pull directly."
+    )
+    for kind in PROBE_KINDS:
+        if kind in probes and probes[kind].get("summary"):
+            line = probes[kind]["summary"]
+            if probes[kind].get("significant"):
+                st.warning(line)  # a pull the matched pairs show clearly
+            else:
+                st.markdown(escape_markdown(line))
+    if "swap" in probes and probes["swap"].get("summary"):
+        st.markdown(escape_markdown(probes["swap"]["summary"]))

@@ -7,7 +7,7 @@ import streamlit as st
 from calibration.data import across_banks
 from pairs.markdown import escape_markdown
 from training import accounts, cohort
-from views.common import get_store, rater_prepared, rater_version, require_user
+from views.common import get_store, rater_answers, rater_prepared, rater_version, require_user
 from views.components import show_cohort_tracks, show_rater_report, show_track_picker
 from views.coverage import bank_domains, choose_banks, covers_sentence
 
@@ -20,12 +20,10 @@ if not info["bank"]:
     st.stop()
 show_track_picker(store, user, info["bank"])
 banks = choose_banks(cohort.figure_banks(store, user.cohort, info["bank"]), info["bank"], key="report_banks")
-mine = across_banks(
-    {
-        bank: rater_prepared(user.cohort, bank, user.name, rater_version(user.cohort, bank, user.name))
-        for bank in banks
-    }
-)
+versions = {bank: rater_version(user.cohort, bank, user.name) for bank in banks}
+mine = across_banks({bank: rater_prepared(user.cohort, bank, user.name, versions[bank]) for bank in banks})
+# every answer, repeats included: a pair shown again with its sides swapped is a probe
+answers = across_banks({bank: rater_answers(user.cohort, bank, user.name, versions[bank]) for bank in banks})
 st.caption(covers_sentence(banks, len(mine)))
 corrected = across_banks({bank: cohort.corrections_for(store, user, bank) for bank in banks})
 if len(corrected):  # the lead corrected the gold of pairs this rater answered: their figures changed
@@ -37,6 +35,6 @@ if len(corrected):  # the lead corrected the gold of pairs this rater answered: 
         f"Your lead corrected the gold of pairs you answered, so your answers to them are scored against "
         f"the new gold: {listed}."
     )
-show_rater_report(mine, key="mine", simulated=user.simulated, domains=bank_domains(banks))
+show_rater_report(mine, key="mine", simulated=user.simulated, domains=bank_domains(banks), answers=answers)
 if user.is_lead:
     show_cohort_tracks(store, user, info["bank"])
