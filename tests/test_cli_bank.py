@@ -157,6 +157,7 @@ def test_real_llmbar_convert_then_validate(llmbar_dir, tmp_path, capsys):
     assert main(["validate", str(out)]) == 0
     assert (
         capsys.readouterr().out.splitlines()[-1] == f"{out}: valid, 100 pairs (jsonl); gold A 42, B 58, tie 0"
+        "; 100 without a rationale (raters see no reason after answering)"
     )
 
 
@@ -172,7 +173,10 @@ def test_python_dash_m_pairs(llmbar_dir, tmp_path):
     assert converted.returncode == 0, converted.stderr
     validated = _run("validate", str(out))
     assert validated.returncode == 0, validated.stderr
-    assert validated.stdout == f"{out}: valid, 100 pairs (jsonl); gold A 42, B 58, tie 0\n"
+    assert validated.stdout == (
+        f"{out}: valid, 100 pairs (jsonl); gold A 42, B 58, tie 0"
+        "; 100 without a rationale (raters see no reason after answering)\n"
+    )
     broken = _run("validate", str(BROKEN))
     assert broken.returncode == 1 and len(broken.stderr.splitlines()) == 9
     missing = _run("stats", str(tmp_path / "missing.jsonl"))
