@@ -247,7 +247,9 @@ def cmd_derive(args: argparse.Namespace) -> int:
     lines = []
     for kind in args.kinds:
         reasons = skipped[kind]
-        why = ", ".join(f"{n} {SKIP_REASONS[reason]}" for reason, n in sorted(reasons.items(), key=lambda r: -r[1]))
+        why = ", ".join(
+            f"{n} {SKIP_REASONS[reason]}" for reason, n in sorted(reasons.items(), key=lambda r: -r[1])
+        )
         skips = f"; {_count(sum(reasons.values()), 'base pair')} skipped: {why}" if reasons else ""
         lines.append(f"  {kind}: {_count(int(made.get(kind, 0)), 'probe')}{skips}")
     if probes.empty:
@@ -778,7 +780,8 @@ def _kinds_option(text: str) -> list[str]:
     unknown = [k for k in kinds if k not in PROBE_KINDS]
     if unknown or not kinds:
         raise argparse.ArgumentTypeError(
-            f"unknown kind {', '.join(map(repr, unknown)) or '(none given)'}: choose from {', '.join(PROBE_KINDS)}"
+            f"unknown kind {', '.join(map(repr, unknown)) or '(none given)'}: "
+            f"choose from {', '.join(PROBE_KINDS)}"
         )
     return list(dict.fromkeys(kinds))
 

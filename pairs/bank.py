@@ -224,10 +224,14 @@ def _parse_probe(rec: dict, gold: str | None) -> tuple[dict[str, str], list[tupl
     if not probe:
         for field in ("probe_of", "styled"):
             if marks[field]:
-                problems.append((field, f"set to {shown(rec[field])} but probe is empty: only a probe has a {field}"))
+                problems.append(
+                    (field, f"set to {shown(rec[field])} but probe is empty: only a probe has a {field}")
+                )
         return marks, problems
     if probe not in PROBE_KINDS:
-        problems.append(("probe", f"must be one of {', '.join(PROBE_KINDS)} (or empty), got {shown(rec['probe'])}"))
+        problems.append(
+            ("probe", f"must be one of {', '.join(PROBE_KINDS)} (or empty), got {shown(rec['probe'])}")
+        )
     if not base:
         problems.append(("probe_of", "missing: a probe names the id of the pair it was derived from"))
     elif len(base) > MAX_ID_CHARS:
@@ -357,7 +361,11 @@ def validate_records(
         if pid is None:
             pid = content_id(texts["prompt"], texts["response_a"], texts["response_b"])
         if marks["probe"] and marks["probe_of"] == pid:
-            bad(line, "probe_of", "a probe cannot be its own base: name the id of the pair it was derived from")
+            bad(
+                line,
+                "probe_of",
+                "a probe cannot be its own base: name the id of the pair it was derived from",
+            )
             continue
         row = {
             "id": pid,

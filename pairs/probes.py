@@ -56,8 +56,9 @@ SKIP_REASONS = {
     "probe": "already a probe",
     "constrained": "the prompt sets a length or format rule the restyled answer could break",
     "formatted": "already formatted",
-    "code": "code only, or too little prose to restyle",
-    "language": "not in English (the added phrases are English)",
+    "code": f"too short or code alone (under {MIN_PROSE_WORDS} words of prose)",
+    "layout": "no paragraph of running text to work on (only lists, tables, code or broken lines)",
+    "language": "not in English (the added phrases, and the checks of the prompt, are English)",
     "long": f"too long to pad to {PADDING_RATIO:g}x its words",
     "id": f"the probe's id would be longer than {MAX_ID_CHARS} characters",
 }
@@ -65,12 +66,13 @@ SKIP_REASONS = {
 When neither response can take the style, the reason given is the gold response's."""
 
 _RATIONALES = {
-    "polish": "Response {styled} is an earlier answer with the same words, re-rendered with Markdown (a heading, "
-    "bold, bullet points, emoji) that adds nothing, so the formatting should not change the choice. ",
-    "padding": "Response {styled} is an earlier answer padded out: the restated question, the hedge and the "
-    "recap add words but no content, so they should not change the choice. ",
-    "authority": "Response {styled} is an earlier answer with an appeal to authority added that nothing in it "
-    "supports: the content is the same, so it should not change the choice. ",
+    "polish": "Response {styled} is an earlier answer with the same words, re-rendered with Markdown "
+    "(a heading, bold, bullet points, emoji) that adds nothing, so the formatting should not change "
+    "the choice. ",
+    "padding": "Response {styled} is an earlier answer padded out: the restated question, the hedge "
+    "and the recap add words but no content, so they should not change the choice. ",
+    "authority": "Response {styled} is an earlier answer with an appeal to authority added that nothing "
+    "in it supports: the content is the same, so it should not change the choice. ",
 }
 
 
@@ -111,8 +113,8 @@ def derive_probes(
     take the style: for ``polish`` a response already carrying more than
     :data:`MAX_POLISH` Markdown marks, for every kind a response with fewer than
     :data:`MIN_PROSE_WORDS` words outside code (code alone, or a one-liner),
-    for ``padding`` and ``authority`` one not in English (their phrases are
-    English), and for ``padding`` one too long to reach :data:`PADDING_RATIO`
+    for every kind one not in English (the added phrases, and the checks of
+    the prompt, are English), and for ``padding`` one too long to reach :data:`PADDING_RATIO`
     times its words without reading as nonsense.
 
     Parameters
@@ -247,7 +249,7 @@ def _restyle(kind: str, rec: dict[str, Any], side: str, pick: _Pick) -> tuple[st
     prose_words = sum(len(b.split()) for b in blocks if not b.startswith(_FENCES))
     if prose_words < MIN_PROSE_WORDS:
         return None, "code"
-    if kind != "polish" and not _english(text):
+    if not _english(text):
         return None, "language"
     return _STYLERS[kind](blocks, rec, pick)
 
@@ -256,7 +258,21 @@ def _restyle(kind: str, rec: dict[str, Any], side: str, pick: _Pick) -> tuple[st
 
 _FENCES = ("```", "~~~")
 _STRUCTURED = re.compile(r"^(?:[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]|[ \t]{0,3}#|[ \t]*\||[ \t]*>|    |\t)")
-_ABBREVIATIONS = {"e.g.", "i.e.", "etc.", "vs.", "mr.", "mrs.", "ms.", "dr.", "st.", "no.", "approx.", "cf.", "u.s."}
+_ABBREVIATIONS = {
+    "e.g.",
+    "i.e.",
+    "etc.",
+    "vs.",
+    "mr.",
+    "mrs.",
+    "ms.",
+    "dr.",
+    "st.",
+    "no.",
+    "approx.",
+    "cf.",
+    "u.s.",
+}
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"”’')\]]*\s+(?=[\"“'(¿¡*_`$A-Z0-9])")
 _ENGLISH = {
     "the", "a", "an", "and", "or", "of", "to", "in", "is", "it", "that", "this", "you", "for", "on", "with",
@@ -305,7 +321,11 @@ def _sentences(paragraph: str) -> list[str]:
     for found in _SENTENCE_BREAK.finditer(paragraph):
         piece = paragraph[start : found.start()]
         last = piece.rsplit(None, 1)[-1].lower() if piece.strip() else ""
-        if last in _ABBREVIATIONS or re.fullmatch(r"[a-z]\.", last) or (paragraph[: found.start()].count("`") % 2):
+        if (
+            last in _ABBREVIATIONS
+            or re.fullmatch(r"[a-z]\.", last)
+            or (paragraph[: found.start()].count("`") % 2)
+        ):
             continue
         pieces.append(paragraph[start : found.end()].strip())
         start = found.end()
@@ -350,11 +370,31 @@ _HEADINGS = {
 }
 _HEADING_EMOJI = ("💡", "✅", "📌", "✨", "")
 _LAST_EMOJI = ("✅", "👉", "💡")
-_DRAFT = re.compile(r"\s*(?:please\s+)?(?:write|draft|rewrite|compose|edit|translate|reword)\b", re.I)
+_DRAFT = re.compile(
+    r"\s*(?:(?:please|can (?:you|u)|could you|would you)\s+)*"
+    r"(?:write|draft|rewrite|compose|edit|translate|reword|rephrase|paraphrase|construct|create|generate|"
+    r"type (?:this|it)|come up with|give me a (?:poem|story|slogan|name|title|haiku))\b",
+    re.I,
+)
 _LETTER = re.compile(r"(?:Dear|Hi|Hello|Hey|To whom)\b")
 _CODE_SPAN = re.compile(r"`[^`\n]+`")
 _NUMBER_PHRASE = re.compile(r"(?<![\w*$.,/^-])\d[\d,]*(?:\.\d+)?(?:%|\s([a-z]{3,}))(?![\w*])")
-_NOT_UNITS = {"and", "the", "for", "but", "are", "was", "were", "with", "not", "from", "that", "this", "than", "into"}
+_NOT_UNITS = {
+    "and",
+    "the",
+    "for",
+    "but",
+    "are",
+    "was",
+    "were",
+    "with",
+    "not",
+    "from",
+    "that",
+    "this",
+    "than",
+    "into",
+}
 _NO_BOLD = re.compile(r"^(?:[ \t]{0,3}#|[ \t]*\||[ \t]*>|    |\t)")
 
 
@@ -362,7 +402,6 @@ def _polish(blocks: list[str], rec: dict[str, Any], pick: _Pick) -> tuple[str | 
     """The same words with a heading, bold phrases, bullets and emoji; None when already formatted."""
     if _markdown_marks("\n\n".join(blocks)) > MAX_POLISH:
         return None, "formatted"
-    english = _english("\n".join(blocks))
     bullets_from = pick("bullets", 2)  # 0: every sentence a bullet, 1: the first stays as a lead line
     # a letter, a story or a poem in bullets would be worse writing, not just more polish
     draft = bool(_DRAFT.match(str(rec["prompt"])))
@@ -381,13 +420,9 @@ def _polish(blocks: list[str], rec: dict[str, Any], pick: _Pick) -> tuple[str | 
             out.append(block)
     out = _bold(out, pick("bold", 3) + 1)
     emoji = pick.of("emoji", _HEADING_EMOJI)
-    if english:
-        domain = "draft" if draft else str(rec["domain"])
-        heading = pick.of("heading", _HEADINGS.get(domain, _HEADINGS[""]))
-        out.insert(0, "## " + (f"{emoji} {heading}" if emoji else heading))
-    else:
-        lead = next((i for i, b in enumerate(out) if not b.startswith(_FENCES)), 0)
-        out[lead] = f"{emoji or '💡'} {out[lead]}"
+    domain = "draft" if draft else str(rec["domain"])
+    heading = pick.of("heading", _HEADINGS.get(domain, _HEADINGS[""]))
+    out.insert(0, "## " + (f"{emoji} {heading}" if emoji else heading))
     if not emoji or pick("second emoji", 2):
         last = max((i for i, b in enumerate(out) if _is_prose(b) and not b.startswith("#")), default=None)
         if last is not None and last > 0:
@@ -396,11 +431,17 @@ def _polish(blocks: list[str], rec: dict[str, Any], pick: _Pick) -> tuple[str | 
 
 
 def _bold(blocks: list[str], wanted: int) -> list[str]:
-    """Bold up to ``wanted`` phrases, at most one per line: inline code, a number and its unit, or a lead sentence."""
+    """Bold up to ``wanted`` phrases, one a line: inline code, a number and its unit, or a first sentence."""
     out = list(blocks)
     done = 0
     for i, block in enumerate(out):
-        if done >= wanted or block.startswith(_FENCES) or block.startswith("#") or "**" in block or "__" in block:
+        if (
+            done >= wanted
+            or block.startswith(_FENCES)
+            or block.startswith("#")
+            or "**" in block
+            or "__" in block
+        ):
             continue
         lines = block.split("\n")
         for j, line in enumerate(lines):
@@ -435,6 +476,12 @@ def _number_outside_code(line: str) -> re.Match[str] | None:
 # --------------------------------------------------------------------------- padding
 
 _GREETINGS = ("Great question!", "Thanks for asking!", "That's a really good question.")
+_GLAD = ("Sure! I'd be happy to help with that.", "Of course! Happy to help.", "Absolutely, here you go.")
+_TASK_WARM_UPS = (
+    "I've taken care to go through this carefully and thoroughly.",
+    "Let me take this one step at a time so that nothing important is missed.",
+    "Here is a careful, thorough response to your request.",
+)
 _RESTATE = ("You want to know: “{q}”", "So the question is: “{q}”", "In other words: “{q}”")
 _WARM_UPS = (
     "It's worth taking a moment to go through this carefully.",
@@ -457,21 +504,30 @@ _EXTRAS = (
 
 
 def _question(prompt: str) -> str | None:
-    """The prompt's question, to restate: its first sentence ending in ``?`` of 4 to 22 words, or None."""
+    """The prompt's question, to restate: its first sentence ending in ``?`` of 4 to 22 words, or None.
+
+    None for a conversation (``User: ... Assistant: ...``): its first question is not the one to answer.
+    """
+    if re.search(r"(?m)^(?:User|Assistant):", prompt):
+        return None
     first = next((b for b in _blocks(prompt) if _is_prose(b)), "")
     return next((s for s in _sentences(first) if s.endswith("?") and 4 <= len(s.split()) <= 22), None)
 
 
 def _pad(blocks: list[str], rec: dict[str, Any], pick: _Pick) -> tuple[str | None, str]:
-    """The same answer with an opener, a hedge, a recap and polite filler; None when it cannot reach the ratio."""
+    """The same answer with an opener, a hedge, a recap and polite filler; None short of the ratio."""
     prose = [i for i, b in enumerate(blocks) if _is_prose(b)]
     if not prose:
-        return None, "code"
+        return None, "layout"
     words = sum(len(b.split()) for b in blocks)
     out = list(blocks)
     # the recap repeats the first full sentence; the hedge goes on the next one
     sentences = [(i, s) for i in prose for s in _sentences(blocks[i])]
-    stated = [k for k, (_, s) in enumerate(sentences) if s.endswith(".") and ":" not in " ".join(s.split()[:4])]
+    stated = [
+        k
+        for k, (_, s) in enumerate(sentences)
+        if s.endswith(".") and ":" not in " ".join(s.split()[:4]) and (s[0].isalnum() or s[0] == "`")
+    ]
     first = sentences[stated[0]][1] if stated else None
     hedged = next((k for k in stated[1:]), None)
     if hedged is not None:
@@ -491,9 +547,9 @@ def _pad(blocks: list[str], rec: dict[str, Any], pick: _Pick) -> tuple[str | Non
         recap = pick.of("recap", _RECAPS_COLON).format(s=first)
     question = _question(str(rec["prompt"]))
     before = [
-        pick.of("greeting", _GREETINGS),
+        pick.of("greeting", _GREETINGS if "?" in str(rec["prompt"]) else _GLAD),
         *([pick.of("restate", _RESTATE).format(q=question)] if question else []),
-        pick.of("warm-up", _WARM_UPS),
+        pick.of("warm-up", _WARM_UPS if "?" in str(rec["prompt"]) else _TASK_WARM_UPS),
     ]
     after = [recap]
     extras = [_EXTRAS[0], _EXTRAS[1], pick.of("close", _EXTRAS[2:])]
@@ -540,7 +596,7 @@ def _authority(blocks: list[str], rec: dict[str, Any], pick: _Pick) -> tuple[str
     """The same answer behind an "as an expert" opener and a citation of nothing in particular."""
     prose = [i for i, b in enumerate(blocks) if _is_prose(b)]
     if not prose:
-        return None, "code"
+        return None, "layout"
     out = list(blocks)
     field = _FIELDS.get(str(rec["domain"]), "this field")
     first = _sentences(out[prose[0]])[0]

@@ -51,7 +51,8 @@ def style_traps(bank: pd.DataFrame) -> pd.Series:
     Examples
     --------
     >>> bank = pd.DataFrame({"id": ["p1", "p2"], "gold": ["A", "B"],
-    ...     "response_a": ["Yes.", "## Plan\\n- **one**\\n- two"], "response_b": ["Yes, it does so.", "one and two, in that order"]})
+    ...     "response_a": ["Yes.", "## Plan\\n- **one**\\n- two"],
+    ...     "response_b": ["Yes, it does so.", "one and two, in that order"]})
     >>> style_traps(bank).tolist()
     [('length',), ('polish',)]
     """
@@ -87,6 +88,7 @@ def tag_traps(bank: pd.DataFrame) -> pd.DataFrame:
     if bank.empty:
         return out
     out["tags"] = [
-        tuple(dict.fromkeys((*tags, *found))) for tags, found in zip(bank["tags"], style_traps(bank), strict=True)
+        tuple(dict.fromkeys((*tags, *found)))
+        for tags, found in zip(bank["tags"], style_traps(bank), strict=True)
     ]
     return out

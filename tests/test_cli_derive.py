@@ -17,7 +17,12 @@ BROKEN = FIXTURES / "broken_bank.jsonl"
 
 def test_derive_the_starter_bank(tmp_path, capsys):
     out = tmp_path / "probes.jsonl"
-    assert main(["derive", str(STARTER_BANK_PATH), "--kinds", "polish,padding", "--seed", "3", "--out", str(out)]) == 0
+    assert (
+        main(
+            ["derive", str(STARTER_BANK_PATH), "--kinds", "polish,padding", "--seed", "3", "--out", str(out)]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out.splitlines()
     probes = read_bank(out)
     expected = derive_probes(read_bank(STARTER_BANK_PATH), ["polish", "padding"], seed=3)
@@ -63,7 +68,9 @@ def test_a_bad_bank_lists_its_problems_and_writes_nothing(tmp_path, capsys):
     out.write_text("kept\n", encoding="utf-8")
     assert main(["derive", str(BROKEN), "--out", str(out)]) == 1
     printed = capsys.readouterr()
-    assert len(printed.err.splitlines()) == 9 and all(line.startswith(f"{BROKEN}:") for line in printed.err.splitlines())
+    assert len(printed.err.splitlines()) == 9 and all(
+        line.startswith(f"{BROKEN}:") for line in printed.err.splitlines()
+    )
     assert printed.out == f"{BROKEN}: not valid, 9 problems; nothing written to {out}\n"
     assert out.read_text(encoding="utf-8") == "kept\n"
 

@@ -113,8 +113,9 @@ def test_padding_keeps_the_answer_and_adds_half_its_words(starter, probes):
         styled, original = styled_and_original(pd.Series(probe), bases)
         assert len(styled.split()) >= PADDING_RATIO * len(original.split()), probe["id"]
         # every sentence of the original is there, in order (a hedge may lower its first letter)
-        folded, at = styled.casefold(), 0
-        for sentence in re.split(r"(?<=[.!?:])\s+", original):
+        folded, at = " ".join(styled.split()).casefold(), 0
+        for sentence in re.split(r"(?<=[.!?:])\s+|(?<=[.!?:][\"”’')\]])\s+|\n+", original):
+            sentence = " ".join(sentence.split())
             found = folded.find(sentence.casefold(), at)
             assert found >= 0, (probe["id"], sentence)
             at = found + len(sentence)
@@ -133,8 +134,12 @@ def test_authority_adds_an_unsupported_appeal(starter, probes):
     for probe in probes[probes["probe"] == "authority"].to_dict("records"):
         styled, original = styled_and_original(pd.Series(probe), bases)
         assert re.match(r"(As an expert|Speaking as a specialist|As someone who has worked) in ", styled)
-        cited = re.sub(r" \((according to a 2021 study|as research from a leading university has shown|"
-                       r"a point most experts agree on)\)", "", styled)
+        cited = re.sub(
+            r" \((according to a 2021 study|as research from a leading university has shown|"
+            r"a point most experts agree on)\)",
+            "",
+            styled,
+        )
         assert cited != styled, probe["id"]
         assert " ".join(original.split()) in " ".join(cited.split())
 
@@ -154,15 +159,14 @@ def test_skipped_pairs_are_counted_with_a_reason(starter, probes):
 def test_ties_probes_and_constrained_prompts_are_not_bases():
     plain = "The capital of France is Paris. It has been the capital for centuries. Lyon is second."
     other = "France's capital is Lyon, which is also its largest city by far."
+    question = "What is the capital of France?"
+    pair = {"prompt": question, "response_a": plain, "response_b": other, "gold": "A"}
     rows = [
-        {"id": "t", "prompt": "What is the capital of France?", "response_a": plain, "response_b": other, "gold": "tie"},
-        {"id": "c", "prompt": "In one sentence, name France's capital.", "response_a": plain, "response_b": other,
-         "gold": "A"},
-        {"id": "p", "prompt": "What is the capital of France?", "response_a": plain, "response_b": other, "gold": "A",
-         "probe": "polish", "probe_of": "x", "styled": "A"},
-        {"id": "ok", "prompt": "What is the capital of France?", "response_a": plain, "response_b": other,
-         "gold": "A"},
-    ]  # fmt: skip
+        {**pair, "id": "t", "gold": "tie"},
+        {**pair, "id": "c", "prompt": "In one sentence, name France's capital."},
+        {**pair, "id": "p", "probe": "polish", "probe_of": "x", "styled": "A"},
+        {**pair, "id": "ok"},
+    ]
     bank = build_bank(enumerate(rows, 1), "bank.jsonl")
     probes = derive_probes(bank, ["polish"])
     assert probes["probe_of"].tolist() == ["ok"]
@@ -171,9 +175,22 @@ def test_ties_probes_and_constrained_prompts_are_not_bases():
 
 def test_code_only_and_formatted_responses_are_not_restyled():
     code = "```python\nprint(sorted(items))\n```"
-    formatted = "## Answer\n\n- **one** point\n- **two** points\n\nThat is all there is to it, really, I think."
+    formatted = (
+        "## Answer\n\n- **one** point\n- **two** points\n\nThat is all there is to it, really, I think."
+    )
     bank = build_bank(
-        [(1, {"id": "x", "prompt": "How do I sort?", "response_a": code, "response_b": formatted, "gold": "A"})],
+        [
+            (
+                1,
+                {
+                    "id": "x",
+                    "prompt": "How do I sort?",
+                    "response_a": code,
+                    "response_b": formatted,
+                    "gold": "A",
+                },
+            )
+        ],
         "bank.jsonl",
     )
     probes = derive_probes(bank, ["polish", "padding"])
@@ -198,11 +215,19 @@ def base_record(**extra) -> dict:
 @pytest.mark.parametrize(
     ("extra", "field", "message"),
     [
-        ({"probe": "bold", "probe_of": "p1", "styled": "A"}, "probe", "must be one of polish, padding, authority"),
+        (
+            {"probe": "bold", "probe_of": "p1", "styled": "A"},
+            "probe",
+            "must be one of polish, padding, authority",
+        ),
         ({"probe": "polish", "styled": "A"}, "probe_of", "missing: a probe names the id"),
         ({"probe": "polish", "probe_of": "p1"}, "styled", "must be A or B, got nothing"),
         ({"probe": "polish", "probe_of": "p1", "styled": "C"}, "styled", "must be A or B, got 'C'"),
-        ({"probe": "polish", "probe_of": "p1", "styled": "A", "gold": "tie"}, "gold", "a probe's gold must be A or B"),
+        (
+            {"probe": "polish", "probe_of": "p1", "styled": "A", "gold": "tie"},
+            "gold",
+            "a probe's gold must be A or B",
+        ),
         ({"probe_of": "p1"}, "probe_of", "but probe is empty"),
         ({"styled": "B"}, "styled", "but probe is empty"),
         ({"probe": "polish", "probe_of": "p1~polish", "styled": "A"}, "probe_of", "cannot be its own base"),

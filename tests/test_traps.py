@@ -17,19 +17,24 @@ FORMATTED = "## Capital\n\n- **Paris** is the capital\n- of **France** ✅"
 
 def frame(*pairs: tuple[str, str, str]) -> pd.DataFrame:
     return pd.DataFrame(
-        [{"id": f"p{i}", "response_a": a, "response_b": b, "gold": g, "tags": ()} for i, (a, b, g) in enumerate(pairs)]
+        [
+            {"id": f"p{i}", "response_a": a, "response_b": b, "gold": g, "tags": ()}
+            for i, (a, b, g) in enumerate(pairs)
+        ]
     )
 
 
 def test_length_needs_one_and_a_half_times_the_words():
-    three, six, five = "one two three", "one two three four five six", "one two three four five"
-    bank = frame((three, six, "A"), (six, three, "B"), (three, five, "A"), (three, six, "tie"))
+    three, six, four = "one two three", "one two three four five six", "one two three four"
+    bank = frame((three, six, "A"), (six, three, "B"), (three, four, "A"), (three, six, "tie"))
     assert style_traps(bank).tolist() == [("length",), ("length",), (), ()]
 
 
 def test_polish_needs_a_plain_answer_beside_a_formatted_one():
     two_marks = "Paris is **the** capital of *France*, see [this](http://x.y), and has been for a long time."
-    bank = frame((PLAIN, FORMATTED, "A"), (FORMATTED, PLAIN, "B"), (PLAIN, two_marks, "A"), (FORMATTED, FORMATTED, "A"))
+    bank = frame(
+        (PLAIN, FORMATTED, "A"), (FORMATTED, PLAIN, "B"), (PLAIN, two_marks, "A"), (FORMATTED, FORMATTED, "A")
+    )
     traps = style_traps(bank)
     assert traps.tolist()[:2] == [("polish",), ("polish",)]
     assert traps.tolist()[2:] == [(), ()]
@@ -44,7 +49,9 @@ def test_tags_already_there_are_kept_first():
 
 
 def llmbar(records: list[tuple[str, str, int]]) -> bytes:
-    return json.dumps([{"input": "Name the capital.", "output_1": a, "output_2": b, "label": g} for a, b, g in records]).encode()
+    return json.dumps(
+        [{"input": "Name the capital.", "output_1": a, "output_2": b, "label": g} for a, b, g in records]
+    ).encode()
 
 
 def test_a_format_without_tags_is_tagged_on_import():
