@@ -118,7 +118,7 @@ def test_stats_on_a_broken_file(capsys):
     assert capsys.readouterr().err.count("\n") == 9
 
 
-@pytest.mark.parametrize("command", ["validate", "convert", "stats"])
+@pytest.mark.parametrize("command", ["validate", "convert", "stats", "derive"])
 def test_every_command_has_help(command, capsys):
     assert main([command, "--help"]) == 0
     out = capsys.readouterr().out
@@ -135,6 +135,7 @@ def test_top_level_help_lists_every_command(capsys):
         "validate",
         "convert",
         "stats",
+        "derive",
         "import",
         "export",
         "judgments",
