@@ -320,10 +320,10 @@ def _sentences(paragraph: str) -> list[str]:
     start = 0
     for found in _SENTENCE_BREAK.finditer(paragraph):
         piece = paragraph[start : found.start()]
-        last = piece.rsplit(None, 1)[-1].lower() if piece.strip() else ""
+        last = piece.rsplit(None, 1)[-1] if piece.strip() else ""
         if (
-            last in _ABBREVIATIONS
-            or re.fullmatch(r"[a-z]\.", last)
+            last.lower() in _ABBREVIATIONS
+            or re.fullmatch(r"[A-Z]\.", last)  # an initial, as in J. K. Rowling
             or (paragraph[: found.start()].count("`") % 2)
         ):
             continue
@@ -331,6 +331,12 @@ def _sentences(paragraph: str) -> list[str]:
         start = found.end()
     pieces.append(paragraph[start:].strip())
     return [p for p in pieces if p]
+
+
+def _is_draft(rec: dict[str, Any], blocks: list[str]) -> bool:
+    """Whether the response is a text written for the user (an email, a story, a slogan), not an answer."""
+    writes = _DRAFT.match(str(rec["prompt"])) and not any(b.startswith(_FENCES) for b in blocks)
+    return bool(writes or _LETTER.match(blocks[0]))
 
 
 def _english(text: str) -> bool:
@@ -405,7 +411,7 @@ def _polish(blocks: list[str], rec: dict[str, Any], pick: _Pick) -> tuple[str | 
     bullets_from = pick("bullets", 2)  # 0: every sentence a bullet, 1: the first stays as a lead line
     # a letter, a story or a poem in bullets would be worse writing, not just more polish
     draft = bool(_DRAFT.match(str(rec["prompt"])))
-    prose_piece = draft or bool(_LETTER.match(blocks[0]))
+    prose_piece = _is_draft(rec, blocks)
     out: list[str] = []
     for block in blocks:
         if not _is_prose(block) or prose_piece:
@@ -423,7 +429,7 @@ def _polish(blocks: list[str], rec: dict[str, Any], pick: _Pick) -> tuple[str | 
     domain = "draft" if draft else str(rec["domain"])
     heading = pick.of("heading", _HEADINGS.get(domain, _HEADINGS[""]))
     out.insert(0, "## " + (f"{emoji} {heading}" if emoji else heading))
-    if not emoji or pick("second emoji", 2):
+    if not prose_piece and (not emoji or pick("second emoji", 2)):
         last = max((i for i, b in enumerate(out) if _is_prose(b) and not b.startswith("#")), default=None)
         if last is not None and last > 0:
             out[last] = f"{pick.of('last emoji', _LAST_EMOJI)} {out[last]}"
@@ -490,6 +496,11 @@ _WARM_UPS = (
 )
 _HEDGES = ("It's important to note that", "It's worth keeping in mind that", "It's worth emphasizing that")
 _HEDGES_COLON = ("It's important to note this:", "One point is worth stressing here:", "Keep this in mind:")
+_DRAFT_NOTES = (
+    "Feel free to adjust the wording so that it sounds like you, and add or remove details as you see fit.",
+    "You can of course tweak the tone or the details to suit your situation and your own personal style.",
+    "Let me know if you would like it to sound more formal or more casual, and I can adjust it for you.",
+)
 _RECAPS = ("In summary, {s}", "To sum up, {s}", "So, to recap, {s}")
 _RECAPS_COLON = ("In summary: {s}", "To sum up: {s}", "So, to recap: {s}")
 _EXTRAS = (
@@ -530,7 +541,8 @@ def _pad(blocks: list[str], rec: dict[str, Any], pick: _Pick) -> tuple[str | Non
     ]
     first = sentences[stated[0]][1] if stated else None
     hedged = next((k for k in stated[1:]), None)
-    if hedged is not None:
+    draft = _is_draft(rec, blocks)  # the user's own text: no hedge inside it, a note instead of a recap
+    if hedged is not None and not draft:
         i, target = sentences[hedged]
         lowered = _lowered(target)
         hedge = (
@@ -539,17 +551,20 @@ def _pad(blocks: list[str], rec: dict[str, Any], pick: _Pick) -> tuple[str | Non
             else f"{pick.of('hedge', _HEDGES_COLON)} {target}"
         )
         out[i] = out[i].replace(target, hedge, 1)
-    if first is None:
+    if draft:
+        recap = pick.of("recap", _DRAFT_NOTES)
+    elif first is None:
         recap = pick.of("recap", _RECAPS).format(s="the points above are what matter here.")
     elif (lowered := _lowered(first)) is not None:
         recap = pick.of("recap", _RECAPS).format(s=lowered)
     else:
         recap = pick.of("recap", _RECAPS_COLON).format(s=first)
     question = _question(str(rec["prompt"]))
+    asks = "?" in "\n".join(b for b in _blocks(str(rec["prompt"])) if not b.startswith(_FENCES))
     before = [
-        pick.of("greeting", _GREETINGS if "?" in str(rec["prompt"]) else _GLAD),
+        pick.of("greeting", _GREETINGS if asks else _GLAD),
         *([pick.of("restate", _RESTATE).format(q=question)] if question else []),
-        pick.of("warm-up", _WARM_UPS if "?" in str(rec["prompt"]) else _TASK_WARM_UPS),
+        pick.of("warm-up", _WARM_UPS if asks else _TASK_WARM_UPS),
     ]
     after = [recap]
     extras = [_EXTRAS[0], _EXTRAS[1], pick.of("close", _EXTRAS[2:])]
@@ -562,6 +577,8 @@ def _pad(blocks: list[str], rec: dict[str, Any], pick: _Pick) -> tuple[str | Non
             after.append(extras[2])
         elif k == 0:
             before.append(extras[0])
+        elif draft:
+            before.append(extras[1])
         else:
             out.insert(1 if len(out) > 1 else len(out), extras[1])
         total += len(extras[k].split())

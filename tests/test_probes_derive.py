@@ -119,7 +119,8 @@ def test_padding_keeps_the_answer_and_adds_half_its_words(starter, probes):
             found = folded.find(sentence.casefold(), at)
             assert found >= 0, (probe["id"], sentence)
             at = found + len(sentence)
-        assert re.search(r"^(In summary|To sum up|So, to recap)", styled, re.M), probe["id"]
+        ending = r"^(In summary|To sum up|So, to recap|Feel free to adjust|You can of course|Let me know if)"
+        assert re.search(ending, styled, re.M), probe["id"]
     features = pair_features(padding)
     base_features = pair_features(bases.loc[padding["probe_of"]].reset_index())
     for probe, (_, after), (_, before) in zip(
