@@ -376,6 +376,7 @@ _HEADINGS = {
 }
 _HEADING_EMOJI = ("💡", "✅", "📌", "✨", "")
 _LAST_EMOJI = ("✅", "👉", "💡")
+_QUOTES = ('"', "“", "«", "'", "‘")
 _DRAFT = re.compile(
     r"\s*(?:(?:please|can (?:you|u)|could you|would you)\s+)*"
     r"(?:write|draft|rewrite|compose|edit|translate|reword|rephrase|paraphrase|construct|create|generate|"
@@ -418,10 +419,11 @@ def _polish(blocks: list[str], rec: dict[str, Any], pick: _Pick) -> tuple[str | 
             out.append(block)
             continue
         sentences = _sentences(block)
-        if len(sentences) >= 3:
-            lead = sentences[:bullets_from]
-            out += [" ".join(lead)] if lead else []
-            out.append("\n".join(f"- {s}" for s in sentences[bullets_from:]))
+        if len(sentences) >= 3 and not block.startswith(_QUOTES):  # a quotation stays whole
+            # a short opener ("Sounds great!") stays a line of its own
+            n_lead = max(bullets_from, int(len(sentences[0].split()) < 6))
+            out += [" ".join(sentences[:n_lead])] if n_lead else []
+            out.append("\n".join(f"- {s}" for s in sentences[n_lead:]))
         else:
             out.append(block)
     out = _bold(out, pick("bold", 3) + 1)
@@ -432,7 +434,8 @@ def _polish(blocks: list[str], rec: dict[str, Any], pick: _Pick) -> tuple[str | 
     if not prose_piece and (not emoji or pick("second emoji", 2)):
         last = max((i for i, b in enumerate(out) if _is_prose(b) and not b.startswith("#")), default=None)
         if last is not None and last > 0:
-            out[last] = f"{pick.of('last emoji', _LAST_EMOJI)} {out[last]}"
+            others = [e for e in _LAST_EMOJI if e != emoji]
+            out[last] = f"{pick.of('last emoji', others)} {out[last]}"
     return "\n\n".join(out), ""
 
 
