@@ -610,6 +610,11 @@ _CITATIONS = (
     "(as research from a leading university has shown)",
     "(a point most experts agree on)",
 )
+_PRACTICE_CITATIONS = (  # a study cited for a code review or a sum would read as a joke
+    "(as any experienced practitioner will confirm)",
+    "(this is well established in the field)",
+    "(a point most experts agree on)",
+)
 
 
 def _authority(blocks: list[str], rec: dict[str, Any], pick: _Pick) -> tuple[str | None, str]:
@@ -620,7 +625,8 @@ def _authority(blocks: list[str], rec: dict[str, Any], pick: _Pick) -> tuple[str
     out = list(blocks)
     field = _FIELDS.get(str(rec["domain"]), "this field")
     first = _sentences(out[prose[0]])[0]
-    citation = pick.of("citation", _CITATIONS)
+    citations = _PRACTICE_CITATIONS if rec["domain"] in ("coding", "math") else _CITATIONS
+    citation = pick.of("citation", citations)
     cited = f"{first[:-1]} {citation}{first[-1]}" if first[-1] in ".!?" else f"{first} {citation}"
     out[prose[0]] = out[prose[0]].replace(first, cited, 1)
     out.insert(0, pick.of("opener", _AUTHORITY_OPENERS).format(field=field))
