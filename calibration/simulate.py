@@ -226,6 +226,9 @@ def synthetic_bank(n_pairs: int, *, seed: int, tie_share: float = 0.0) -> pd.Dat
             "domain": "synthetic",
             "source": "paircal-synthetic",
             "gold_confidence": np.nan,
+            "probe": "",
+            "probe_of": "",
+            "styled": "",
         }
     )[COLUMNS]
 

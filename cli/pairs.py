@@ -5,6 +5,7 @@ Bank files::
     python -m pairs validate FILE [--from FORMAT | --map BANK=COLUMN,... [--gold-values A=V,...]]
     python -m pairs convert INPUT [--from FORMAT | --map ...] --out BANK.jsonl [--skip-invalid --rejects R]
     python -m pairs stats FILE [--from FORMAT] [--json]
+    python -m pairs derive BANK [--from FORMAT] [--kinds polish,padding] [--seed N] --out PROBES.jsonl
 
 The database (``--db URL``, default ``PAIRCAL_DB_URL`` or ``data/paircal.db``)::
 
@@ -60,6 +61,8 @@ from pairs.judgments import COLUMNS as JUDGMENT_COLUMNS
 from pairs.judgments import read_judgments
 from pairs.judgments import to_csv as judgments_to_csv
 from pairs.names import printable_output
+from pairs.probes import KINDS as PROBE_KINDS
+from pairs.probes import SKIP_REASONS, derive_probes
 from storage.backup import (
     InconsistentError,
     NotEmptyError,
@@ -169,7 +172,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     gold = bank["gold"].value_counts()
     print(
         f"{args.file}: valid, {_count(len(bank), 'pair')} ({bank.attrs['format']}); "
-        f"gold A {gold.get('A', 0)}, B {gold.get('B', 0)}, tie {gold.get('tie', 0)}"
+        f"gold A {gold.get('A', 0)}, B {gold.get('B', 0)}, tie {gold.get('tie', 0)}{_no_rationale(bank)}"
     )
     return EXIT_OK
 
@@ -194,7 +197,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     write_bank_jsonl(bank, args.out)
     print(
         f"{args.file}: wrote {_count(len(bank), 'pair')} ({checked.format}) to {args.out}"
-        f"{_refused(checked, args)}{_skipped(checked)}"
+        f"{_refused(checked, args)}{_skipped(checked)}{_no_rationale(bank)}"
     )
     return EXIT_OK
 
@@ -220,6 +223,46 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(json.dumps(_json_ready({**report, "balance_problems": problems}), indent=2))
     else:
         print(format_stats(stats, problems, title=f"{args.file} ({bank.attrs['format']})"))
+    return EXIT_OK
+
+
+def cmd_derive(args: argparse.Namespace) -> int:
+    """Derive counterfactual probes from a bank file and write them as a native JSONL bank.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        The exit code: 0 when probes were written, 1 when no pair could be a base
+        (nothing is written); a bank with problems is raised as InputError (exit 1).
+    """
+    bank = read_bank(args.file, args.fmt)
+    probes = derive_probes(bank, args.kinds, seed=args.seed)
+    skipped = probes.attrs["skipped"]
+    made = probes["probe"].value_counts()
+    lines = []
+    for kind in args.kinds:
+        reasons = skipped[kind]
+        why = ", ".join(
+            f"{n} {SKIP_REASONS[reason]}" for reason, n in sorted(reasons.items(), key=lambda r: -r[1])
+        )
+        skips = f"; {_count(sum(reasons.values()), 'base pair')} skipped: {why}" if reasons else ""
+        lines.append(f"  {kind}: {_count(int(made.get(kind, 0)), 'probe')}{skips}")
+    if probes.empty:
+        print(f"{args.file}: no probe could be derived from {_count(len(bank), 'pair')}; nothing written")
+        print("\n".join(lines))
+        return EXIT_INVALID
+    write_bank_jsonl(probes, args.out)
+    counts = ", ".join(f"{kind} {int(made.get(kind, 0))}" for kind in args.kinds)
+    print(
+        f"{args.file}: wrote {_count(len(probes), 'probe')} ({counts}) from {_count(len(bank), 'pair')} "
+        f"to {args.out} (seed {args.seed})"
+    )
+    print("\n".join(lines))
     return EXIT_OK
 
 
@@ -255,7 +298,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     print(
         f"{args.file}: bank {args.bank!r}: {_count(counts['added'], 'pair')} added, "
         f"{counts['updated']} updated, "
-        f"{counts['unchanged']} unchanged{_refused(checked, args)}{_skipped(checked)}"
+        f"{counts['unchanged']} unchanged{_refused(checked, args)}{_skipped(checked)}{_no_rationale(bank)}"
     )
     return EXIT_OK
 
@@ -524,6 +567,12 @@ def _skipped(checked: Checked) -> str:
     return f"; skipped {', '.join(parts)}" if parts else ""
 
 
+def _no_rationale(bank: pd.DataFrame) -> str:
+    """How many pairs have no expert reason to show after answering, when any."""
+    n = int((bank["rationale"].fillna("").str.strip() == "").sum()) if len(bank) else 0
+    return f"; {n} without a rationale (raters see no reason after answering)" if n else ""
+
+
 def _summary(counts: dict[str, int]) -> str:
     return (
         f"{_count(counts['banks'], 'bank')} ({_count(counts['pairs'], 'pair')}), "
@@ -721,6 +770,50 @@ def _add_stats(subparsers: Any) -> None:
     parser.set_defaults(run=cmd_stats)
 
 
+def _kinds_option(text: str) -> list[str]:
+    kinds = [k.strip().lower() for k in text.split(",") if k.strip()]
+    if "swap" in kinds:
+        raise argparse.ArgumentTypeError(
+            "swap probes are not written to a file: the drill draws them from the pairs a rater "
+            "answered before, with the sides swapped"
+        )
+    unknown = [k for k in kinds if k not in PROBE_KINDS]
+    if unknown or not kinds:
+        raise argparse.ArgumentTypeError(
+            f"unknown kind {', '.join(map(repr, unknown)) or '(none given)'}: "
+            f"choose from {', '.join(PROBE_KINDS)}"
+        )
+    return list(dict.fromkeys(kinds))
+
+
+def _add_derive(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "derive",
+        help="derive counterfactual probes from a bank: one response restyled, nothing else changed",
+        description="Read BANK and write, for each decided pair, a probe per kind: the same pair with "
+        "one response restyled (polish: the same words with a heading, bold, bullets and emoji; "
+        "padding: the same answer with a restated question, a hedge and a recap; authority: the "
+        "same answer behind an unsupported appeal to authority). The restyled response is the gold "
+        "one in about half of the probes. Ties, probes, prompts with a length or format rule and "
+        "responses the style does not fit are skipped, and the summary says how many and why. "
+        "With any problem in BANK, every problem is listed (exit 1) and nothing is written.",
+    )
+    parser.add_argument("file", metavar="BANK", help="the bank file to derive probes from")
+    _add_format_option(parser)
+    parser.add_argument(
+        "--kinds",
+        type=_kinds_option,
+        default=["polish", "padding"],
+        metavar="KIND,...",
+        help=f"kinds of probe, separated by commas, from {', '.join(PROBE_KINDS)} (default: polish,padding)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, metavar="N", help="fixes the styled side and the phrasing (default: 0)"
+    )
+    parser.add_argument("--out", required=True, metavar="PROBES.jsonl", help="where to write the probes")
+    parser.set_defaults(run=cmd_derive)
+
+
 def _add_db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db", metavar="URL", help="SQLAlchemy database URL (default: PAIRCAL_DB_URL, else data/paircal.db)"
@@ -904,6 +997,7 @@ COMMANDS: list[Callable[[Any], None]] = [
     _add_validate,
     _add_convert,
     _add_stats,
+    _add_derive,
     _add_import,
     _add_export,
     _add_judgments,

@@ -15,6 +15,8 @@ module             what it holds
 ``names``          names: one written form, look-alikes (skeletons), safe display
 ``features``       text features of responses and pairs: length, Markdown polish
 ``balance``        how balanced a bank is (shorter or plainer answer gold, traps)
+``probes``         counterfactual probes: a pair again with one response restyled
+``traps``          trap tags read off the texts of pairs imported without tags
 ``markdown``       pair text and names as HTML that loads nothing from elsewhere
 ``files``          CSV rows with their lines, atomic writes
 ``errors``         :class:`Problem` and :class:`InputError`
@@ -26,6 +28,8 @@ from pairs.bank import COLUMNS as PAIR_COLUMNS
 from pairs.bank import (
     GOLD_VALUES,
     KNOWN_TAGS,
+    PROBE_COLUMNS,
+    PROBE_KINDS,
     STARTER_BANK_NAME,
     STARTER_BANK_PATH,
     bank_to_records,
@@ -43,6 +47,8 @@ from pairs.judgments import parse_judgments, read_judgments, validate_judgments
 from pairs.judgments import to_csv as judgments_to_csv
 from pairs.markdown import escape_markdown, markdown_to_html
 from pairs.names import lookalike, name_problem, name_skeleton, normalize_name, printable
+from pairs.probes import derive_probes
+from pairs.traps import style_traps, tag_traps
 
 __all__ = [
     "FORMATS",
@@ -50,6 +56,8 @@ __all__ = [
     "JUDGMENT_COLUMNS",
     "KNOWN_TAGS",
     "PAIR_COLUMNS",
+    "PROBE_COLUMNS",
+    "PROBE_KINDS",
     "STARTER_BANK_NAME",
     "STARTER_BANK_PATH",
     "InputError",
@@ -63,6 +71,7 @@ __all__ = [
     "check_bank_bytes",
     "content_id",
     "csv_text",
+    "derive_probes",
     "detect_format",
     "escape_markdown",
     "formula_like",
@@ -81,6 +90,8 @@ __all__ = [
     "read_judgments",
     "response_features",
     "spreadsheet_safe",
+    "style_traps",
+    "tag_traps",
     "validate_judgments",
     "validate_records",
     "write_csv",

@@ -17,8 +17,20 @@ column                    meaning
 ``domain``                optional subject area (``coding``, ``math``, ...) or ``""``
 ``source``                optional origin (``llmbar``, ``paircal-starter``, ...) or ``""``
 ``gold_confidence``       optional expert certainty in [0.5, 1], NaN when unknown
+``probe``                 ``""`` for an ordinary pair; for a counterfactual probe its
+                          kind: ``polish``, ``padding`` or ``authority``
+``probe_of``              a probe's base: the id of the decided pair it was derived
+                          from (``""`` for an ordinary pair)
+``styled``                a probe's restyled response, ``"A"`` or ``"B"`` (``""`` for
+                          an ordinary pair); the other response is the base's, unchanged
 ``line``                  line in the source file the pair came from (not stored)
 ========================  ==========================================================
+
+A *probe* (:mod:`pairs.probes`) differs from its base pair only in the style of
+its ``styled`` response, so a rater who answers both and switches does so for
+style alone. It keeps the base's prompt, gold (``A`` or ``B``, never a tie),
+confidence, domain and source. Its base need not be in the same file: probes
+may be imported on their own into a bank that holds the bases.
 """
 
 from __future__ import annotations
@@ -46,7 +58,14 @@ COLUMNS = [
     "domain",
     "source",
     "gold_confidence",
+    "probe",
+    "probe_of",
+    "styled",
 ]
+PROBE_COLUMNS = ("probe", "probe_of", "styled")
+"""The columns that mark a counterfactual probe; all ``""`` on an ordinary pair."""
+PROBE_KINDS = ("polish", "padding", "authority")
+"""The kinds of style a probe adds to one response."""
 STARTER_BANK_PATH = Path(__file__).resolve().parent / "data" / "starter_bank.jsonl"
 """The shipped, hand-written starter bank (JSON Lines)."""
 STARTER_BANK_NAME = "starter"
@@ -176,6 +195,55 @@ def _parse_confidence(value: Any) -> tuple[float, str | None]:
     return x, None
 
 
+def _parse_probe(rec: dict, gold: str | None) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """A record's :data:`PROBE_COLUMNS` (``""`` when absent) and what is wrong with them.
+
+    A probe names its kind, its base (``probe_of``) and the restyled response
+    (``styled``), and its gold is ``A`` or ``B``; an ordinary pair has none of them.
+    """
+    marks: dict[str, str] = {}
+    problems: list[tuple[str, str]] = []
+    for field in PROBE_COLUMNS:
+        raw = rec.get(field)
+        if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+            marks[field] = ""
+        elif isinstance(raw, int) and not isinstance(raw, bool) and field == "probe_of":
+            marks[field] = str(raw)
+        elif not isinstance(raw, str):
+            problems.append((field, f"must be text, got {type(raw).__name__}"))
+            marks[field] = ""
+        else:
+            value = raw.strip()
+            if problem := text_problem(value):
+                problems.append((field, problem))
+                value = ""
+            marks[field] = {"probe": value.lower(), "styled": value.upper()}.get(field, value)
+    if problems:
+        return marks, problems
+    probe, base, styled = marks["probe"], marks["probe_of"], marks["styled"]
+    if not probe:
+        for field in ("probe_of", "styled"):
+            if marks[field]:
+                problems.append(
+                    (field, f"set to {shown(rec[field])} but probe is empty: only a probe has a {field}")
+                )
+        return marks, problems
+    if probe not in PROBE_KINDS:
+        problems.append(
+            ("probe", f"must be one of {', '.join(PROBE_KINDS)} (or empty), got {shown(rec['probe'])}")
+        )
+    if not base:
+        problems.append(("probe_of", "missing: a probe names the id of the pair it was derived from"))
+    elif len(base) > MAX_ID_CHARS:
+        problems.append(("probe_of", f"longer than {MAX_ID_CHARS} characters"))
+    if styled not in ("A", "B"):
+        got = "nothing" if not styled else shown(rec["styled"])
+        problems.append(("styled", f"a probe's restyled response must be A or B, got {got}"))
+    if gold == "tie":
+        problems.append(("gold", "a probe's gold must be A or B: a probe is derived from a decided pair"))
+    return marks, problems
+
+
 def validate_records(
     records: Iterable[tuple[int | None, Any]], file: str
 ) -> tuple[pd.DataFrame, list[Problem]]:
@@ -194,6 +262,12 @@ def validate_records(
         The valid pairs, columns :data:`COLUMNS` plus ``line``.
     problems : list of Problem
         Every problem found; when not empty the bank must not be imported.
+
+    Notes
+    -----
+    A probe's ``probe_of`` may name an id that is not among ``records``: probes
+    may come in a file of their own, to join a bank that already holds their
+    bases. Only a probe naming itself as its base is refused here.
     """
     problems: list[Problem] = []
     rows: list[dict[str, Any]] = []
@@ -278,10 +352,21 @@ def validate_records(
             bad(line, "id", f"must be text, got {type(raw_id).__name__}")
             ok = False
             pid = None
+        marks, mark_problems = _parse_probe(rec, gold)
+        for field, message in mark_problems:
+            bad(line, field, message)
+            ok = False
         if not ok:
             continue
         if pid is None:
             pid = content_id(texts["prompt"], texts["response_a"], texts["response_b"])
+        if marks["probe"] and marks["probe_of"] == pid:
+            bad(
+                line,
+                "probe_of",
+                "a probe cannot be its own base: name the id of the pair it was derived from",
+            )
+            continue
         row = {
             "id": pid,
             **texts,
@@ -291,6 +376,7 @@ def validate_records(
             "domain": optional["domain"],
             "source": optional["source"],
             "gold_confidence": conf,
+            **marks,
             "line": line,
         }
         key = tuple(row[c] for c in COLUMNS if c not in ("id", "gold_confidence")) + (
@@ -335,6 +421,31 @@ def build_bank(records: Iterable[tuple[int | None, Any]], file: str) -> pd.DataF
     return bank
 
 
+def with_probe_columns(bank: pd.DataFrame) -> pd.DataFrame:
+    """``bank`` with the :data:`PROBE_COLUMNS` it lacks added, empty: a frame made before probes existed.
+
+    Parameters
+    ----------
+    bank : DataFrame
+        A bank that may lack ``probe``, ``probe_of`` and ``styled``.
+
+    Returns
+    -------
+    DataFrame
+        ``bank`` itself when it has them all, else a copy with each missing one ``""``.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"id": ["p1"], "gold": ["A"]})
+    >>> with_probe_columns(frame).columns.tolist()
+    ['id', 'gold', 'probe', 'probe_of', 'styled']
+    """
+    missing = [c for c in PROBE_COLUMNS if c not in bank.columns]
+    if not missing:
+        return bank
+    return bank.assign(**dict.fromkeys(missing, ""))
+
+
 def bank_to_records(bank: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows of a bank as JSON-ready dicts in the native format (no ``line``).
 
@@ -347,7 +458,8 @@ def bank_to_records(bank: pd.DataFrame) -> list[dict[str, Any]]:
     -------
     list of dict
         One per pair, keys in :data:`COLUMNS` order; ``tags`` as a list,
-        ``gold_confidence`` left out when unknown, empty texts as ``""``.
+        ``gold_confidence`` left out when unknown, empty texts as ``""``; the
+        :data:`PROBE_COLUMNS` only on a probe (an ordinary pair's record has none).
 
     Examples
     --------
@@ -356,7 +468,7 @@ def bank_to_records(bank: pd.DataFrame) -> list[dict[str, Any]]:
     ([], False)
     """
     out = []
-    for row in bank[COLUMNS].itertuples(index=False):
+    for row in with_probe_columns(bank)[COLUMNS].itertuples(index=False):
         rec = dict(zip(COLUMNS, row, strict=True))
         rec["tags"] = list(rec["tags"])
         conf = rec["gold_confidence"]
@@ -365,5 +477,11 @@ def bank_to_records(bank: pd.DataFrame) -> list[dict[str, Any]]:
         for field in ("domain", "source", "rationale"):
             if not rec[field]:
                 rec[field] = ""
+        if isinstance(rec["probe"], str) and rec["probe"]:
+            for field in ("probe_of", "styled"):
+                rec[field] = rec[field] or ""
+        else:  # an ordinary pair's record is as it was before probes existed
+            for field in PROBE_COLUMNS:
+                del rec[field]
         out.append(rec)
     return out

@@ -73,6 +73,11 @@ pairs_table = sa.Table(
     sa.Column("domain", sa.String(100), nullable=False, default=""),
     sa.Column("source", sa.String(200), nullable=False, default=""),
     sa.Column("gold_confidence", sa.Float, nullable=True),
+    # A counterfactual probe (pairs.bank): its kind, the id of its base pair in the same bank,
+    # and the response that carries the added style. All "" on an ordinary pair.
+    sa.Column("probe", sa.String(20), nullable=False, server_default=""),
+    sa.Column("probe_of", sa.String(200), nullable=False, server_default=""),
+    sa.Column("styled", sa.String(1), nullable=False, server_default=""),
     sa.CheckConstraint("gold IN ('A', 'B', 'tie')", name="gold_value"),
 )
 

@@ -41,7 +41,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pairs import features
 from pairs.bank import COLUMNS as BANK_COLUMNS
-from pairs.bank import STARTER_BANK_NAME, STARTER_BANK_PATH, text_problem
+from pairs.bank import PROBE_COLUMNS, STARTER_BANK_NAME, STARTER_BANK_PATH, text_problem, with_probe_columns
 from pairs.errors import InputError, Problem
 from pairs.judgments import COLUMNS as JUDGMENT_CSV_COLUMNS
 from pairs.names import name_skeleton, printable
@@ -372,7 +372,7 @@ class Store:
             raise ValueError("bank name must not be empty.")
         _check_name(name, banks.c.name, source_file or "bank", "bank name")
         _check_name(source_file, banks.c.source_file, "file name", "file name")
-        records = [_pair_row(rec) for rec in bank[BANK_COLUMNS].to_dict("records")]
+        records = [_pair_row(rec) for rec in with_probe_columns(bank)[BANK_COLUMNS].to_dict("records")]
         found = conn.execute(
             sa.select(banks.c.id, banks.c.owner_cohort_id, banks.c.read_only).where(banks.c.name == name)
         ).first()
@@ -1093,7 +1093,13 @@ def _pair_row(rec: dict[str, Any]) -> dict[str, Any]:
         "gold_confidence": None
         if conf is None or (isinstance(conf, float) and math.isnan(conf))
         else float(conf),
+        **{field: _opt_text(rec.get(field)) for field in PROBE_COLUMNS},
     }
+
+
+def _opt_text(value: Any) -> str:
+    """An optional text of a bank row: ``""`` for None or NaN."""
+    return value if isinstance(value, str) else ""
 
 
 def _opt_float(value) -> float | None:

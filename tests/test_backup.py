@@ -603,7 +603,8 @@ def assert_same_answers(source: str, copy: str, rich: Rich, tmp: Path) -> None:
         for name in old.bank_names():
             pd.testing.assert_frame_equal(new.load_bank(name), old.load_bank(name))
         assert new.load_bank(AWKWARD_BANK).drop(columns="gold_confidence").to_dict("records") == [
-            {**{"rationale": "", "domain": "", "source": ""}, **pair, "tags": tuple(pair["tags"])}
+            {**dict.fromkeys(["rationale", "domain", "source", "probe", "probe_of", "styled"], ""), **pair}
+            | {"tags": tuple(pair["tags"])}
             for pair in ({k: v for k, v in p.items() if k != "gold_confidence"} for p in AWKWARD_PAIRS)
         ]
         assert {k: new.get_setting(k) for k in SETTINGS} == SETTINGS

@@ -118,7 +118,7 @@ def test_stats_on_a_broken_file(capsys):
     assert capsys.readouterr().err.count("\n") == 9
 
 
-@pytest.mark.parametrize("command", ["validate", "convert", "stats"])
+@pytest.mark.parametrize("command", ["validate", "convert", "stats", "derive"])
 def test_every_command_has_help(command, capsys):
     assert main([command, "--help"]) == 0
     out = capsys.readouterr().out
@@ -135,6 +135,7 @@ def test_top_level_help_lists_every_command(capsys):
         "validate",
         "convert",
         "stats",
+        "derive",
         "import",
         "export",
         "judgments",
@@ -157,6 +158,7 @@ def test_real_llmbar_convert_then_validate(llmbar_dir, tmp_path, capsys):
     assert main(["validate", str(out)]) == 0
     assert (
         capsys.readouterr().out.splitlines()[-1] == f"{out}: valid, 100 pairs (jsonl); gold A 42, B 58, tie 0"
+        "; 100 without a rationale (raters see no reason after answering)"
     )
 
 
@@ -172,7 +174,10 @@ def test_python_dash_m_pairs(llmbar_dir, tmp_path):
     assert converted.returncode == 0, converted.stderr
     validated = _run("validate", str(out))
     assert validated.returncode == 0, validated.stderr
-    assert validated.stdout == f"{out}: valid, 100 pairs (jsonl); gold A 42, B 58, tie 0\n"
+    assert validated.stdout == (
+        f"{out}: valid, 100 pairs (jsonl); gold A 42, B 58, tie 0"
+        "; 100 without a rationale (raters see no reason after answering)\n"
+    )
     broken = _run("validate", str(BROKEN))
     assert broken.returncode == 1 and len(broken.stderr.splitlines()) == 9
     missing = _run("stats", str(tmp_path / "missing.jsonl"))

@@ -21,6 +21,7 @@ from pairs.importers import (
     read_bank,
     read_bank_bytes,
 )
+from pairs.traps import style_traps
 from tests.conftest import FIXTURES
 
 LLMBAR_COUNTS = {
@@ -242,7 +243,9 @@ def test_llmbar_fixture():
     bank = read_bank(FIXTURES / "llmbar_small.json")
     assert bank["gold"].tolist() == ["A", "B", "A", "B"]
     assert bank["line"].tolist() == [2, 8, 14, 20]
-    assert (bank["source"] == "llmbar").all() and (bank["tags"] == ()).all()
+    assert (bank["source"] == "llmbar").all()
+    # LLMBar has no tags: its pairs get the trap kinds their texts show
+    assert bank["tags"].tolist() == style_traps(bank).tolist()
     first = bank.iloc[0]
     assert first["prompt"] == "List three primary colours of paint."
     assert first["response_a"] == "Red, yellow and blue." and first["response_b"] == "Red, green and purple."
@@ -252,7 +255,8 @@ def test_llmbar_fixture():
 def test_llmbar_adversarial_tag_comes_from_the_file_name(tmp_path):
     path = tmp_path / "adversarial-small.json"
     shutil.copy(FIXTURES / "llmbar_small.json", path)
-    assert (read_bank(path)["tags"] == ("adversarial",)).all()
+    bank = read_bank(path)
+    assert bank["tags"].tolist() == [("adversarial", *traps) for traps in style_traps(bank)]
 
 
 def test_llmbar_problems_use_source_field_names():
@@ -298,7 +302,8 @@ def test_real_llmbar_files_import_completely(llmbar_dir):
         raw = json.loads((llmbar_dir / name).read_text(encoding="utf-8"))
         assert len(bank) == expected
         assert bank["gold"].tolist() == [{1: "A", 2: "B"}[r["label"]] for r in raw]
-        assert (bank["tags"] == (("adversarial",) if "adversarial" in name else ())).all()
+        given = ("adversarial",) if "adversarial" in name else ()
+        assert bank["tags"].tolist() == [(*given, *traps) for traps in style_traps(bank)]
         total += len(bank)
     assert total == 419
 

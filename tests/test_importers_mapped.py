@@ -105,7 +105,10 @@ def test_a_mapping_with_a_format_is_refused():
 def test_the_commands_take_map_and_gold_values(tmp_path, capsys):
     args = ["--map", JSONL_MAP, "--gold-values", "A=1,B=2"]
     assert main(["validate", str(MAPPED_JSONL), *args]) == 0
-    assert capsys.readouterr().out == f"{MAPPED_JSONL}: valid, 3 pairs (mapped); gold A 3, B 0, tie 0\n"
+    assert capsys.readouterr().out == (
+        f"{MAPPED_JSONL}: valid, 3 pairs (mapped); gold A 3, B 0, tie 0"
+        "; 2 without a rationale (raters see no reason after answering)\n"
+    )
     out = tmp_path / "bank.jsonl"
     assert main(["convert", str(MAPPED_JSONL), *args, "--out", str(out)]) == 0
     assert read_bank(out)["gold_confidence"].tolist() == [0.9, 0.75, 1.0]

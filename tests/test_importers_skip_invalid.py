@@ -45,7 +45,8 @@ def test_import_skips_the_invalid_rows_and_says_how_many(db, tmp_path, capsys):
     out = capsys.readouterr().out
     assert out == (
         f"{PANDALM_BROKEN}: bank 'panda': 2 pairs added, 0 updated, 0 unchanged; "
-        f"4 rows refused (listed in {rejects})\n"
+        f"4 rows refused (listed in {rejects}); "
+        "2 without a rationale (raters see no reason after answering)\n"
     )
     assert Store(db).load_bank("panda")["prompt"].tolist() == [
         "Name a primary colour.",

@@ -41,6 +41,15 @@ format               what it reads
 A file in any other layout is read through a column mapping
 (:class:`~pairs.importers.mapped.ColumnMap`, ``--map``) instead of a format.
 
+Trap tags
+---------
+Only the native formats (``jsonl``, ``csv``) and a column mapping carry tags an
+expert wrote. The pairs of every other format are tagged with the trap kinds
+their texts show (:func:`pairs.traps.tag_traps`: ``length`` when one response
+has 1.5 times the words of the other, ``polish`` when one is plain and the other
+formatted), so that the feedback can name the trap; a tag the reader gives
+(LLMBar's ``adversarial``) is kept.
+
 The formats that hold each rater's vote (:data:`JUDGMENT_FORMATS`) give those
 votes as judgments too (:func:`check_judgments_file`), on the pairs their bank
 import makes, with the same ids.
@@ -108,6 +117,7 @@ from pairs.importers.pandalm import read_pandalm, read_pandalm_judgments
 from pairs.importers.reading import SIDE_SEED, Progress, Record, Source, decode, first_record
 from pairs.judgments import COLUMNS as JUDGMENT_COLUMNS
 from pairs.judgments import judgment_row_problems, judgment_rows, normalize
+from pairs.traps import tag_traps
 
 __all__ = [
     "FORMATS",
@@ -153,6 +163,9 @@ JUDGMENT_FORMATS: dict[str, Reader] = {
     "argilla": read_argilla_judgments,
 }
 """Format name -> reader of its raters' votes as rows of the judgments CSV (besides ``csv``, that CSV)."""
+
+TAGGED_FORMATS = ("jsonl", "csv", "mapped")
+"""The formats whose files carry tags; the pairs of the others get :func:`pairs.traps.tag_traps`."""
 
 _TASK_KEYS = {"annotations", "predictions"}
 _MT_BENCH_KEYS = {"conversation_a", "conversation_b", "model_a", "model_b", "winner"}
@@ -412,6 +425,8 @@ def check_bank_file(
         reader = FORMATS[fmt]
     source = Source(name, text, progress)
     bank, found = validate_records(reader(source), name)
+    if fmt not in TAGGED_FORMATS:
+        bank = tag_traps(bank)
     source.finish()
     if source.problems or problems:
         found = [p for p in found if (p.field, p.message) != ("pairs", "no pairs found")]
