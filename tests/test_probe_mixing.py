@@ -177,3 +177,61 @@ def test_my_report_shows_the_pairs_answered_again_with_the_sides_swapped(app_sto
     assert "Matched pairs" in [s.value for s in at.subheader]
     said = " ".join(str(m.value) for m in at.markdown)
     assert "On 2 pairs answered again with the sides swapped" in said, said
+
+
+def starter_part(n: int = 60) -> pd.DataFrame:
+    """The first ``n`` English pairs of the starter bank, as a cohort's own bank."""
+    from pairs.bank import STARTER_BANK_PATH
+    from pairs.importers import read_bank
+
+    bank = read_bank(STARTER_BANK_PATH)
+    english = bank[~bank["domain"].isin(["french", "spanish"])]
+    return english.head(n).drop(columns=["line"], errors="ignore").reset_index(drop=True)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_lead_adds_matched_pairs_in_one_action_and_drills_mix_them_in(app_store):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_app import APP
+    from training import onboarding
+    from views.common import TOKEN
+
+    store = app_store
+    lead, invite = accounts.create_cohort(store, "probes", "lena", "lead-password", bank=None)
+    store.import_bank("mine", starter_part(), owner_cohort_id=lead.cohort_id, as_server=False)
+    accounts.set_drill_settings(store, lead.cohort_id, bank="mine", drill_size=10)
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state[TOKEN] = accounts.start_session(store, lead.id)
+    at.run()
+    at.switch_page("views/lead.py").run()
+    at.selectbox(key="bank_stats_name").set_value("mine").run()
+    assert not at.exception, at.exception
+    assert "This bank holds none yet." in " ".join(str(c.value) for c in at.caption)
+    at.button(key="add_probes").click().run()
+    assert not at.exception, at.exception
+    [done] = [str(m.value) for m in at.success if "matched pairs added" in str(m.value)]
+    bank = store.load_bank("mine")
+    probes = bank[bank["probe"] != ""]
+    assert done.startswith(f"{len(probes)} matched pairs added")
+    assert set(probes["probe"]) == {"polish", "padding"} and set(probes["probe_of"]) <= set(bank["id"])
+    # a second click adds nothing: the same probes are derived again
+    at.button(key="add_probes").click().run()
+    assert any(str(m.value).startswith("0 matched pairs added") for m in at.success)
+
+    ann = accounts.join_cohort(store, invite, "ann", "ann-password")
+    onboarding.finish(store, ann.id)
+    base_of = probes.set_index("id")["probe_of"]
+    counted = 0
+    for day in range(6):  # six daily drills: each holds 2 probes, never beside its base pair
+        drill = drills.get_or_create_drill(store, ann.id, "mine", TODAY + timedelta(days=day), size=10)
+        ids = [item.pair_id for item in drill.items]
+        mixed = [pid for pid in ids if pid in base_of.index]
+        assert len(mixed) == 2, ids
+        assert not {base_of[pid] for pid in mixed} & set(ids)
+        counted += len(mixed)
+        at_day = datetime(*(TODAY + timedelta(days=day)).timetuple()[:3], 9, tzinfo=UTC)
+        for item in drill.items:
+            drills.submit(store, ann.id, drill.key, item.position, "A", 0.7, at=at_day)
+    assert counted == 12

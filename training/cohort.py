@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pairs.probes import SKIP_REASONS, derive_probes
 from storage import audit as rows
 from storage.store import BankRefused, Store
 from training.accounts import AccountError, Rater
@@ -279,6 +280,67 @@ def remove_demo_data(store: Store, lead: Rater) -> dict[str, int]:
     return rows.remove_simulated_raters(store, lead.cohort_id)
 
 
+def probe_counts(bank: pd.DataFrame) -> dict[str, int]:
+    """How many probes of each kind a bank holds (kinds it has none of left out).
+
+    >>> probe_counts(pd.DataFrame({"probe": ["", "polish", "polish", "padding"]}))
+    {'padding': 1, 'polish': 2}
+    """
+    if "probe" not in bank.columns:
+        return {}
+    kinds = bank["probe"].fillna("").astype(str)
+    return {str(k): int(n) for k, n in kinds[kinds != ""].value_counts().sort_index().items()}
+
+
+def add_probes(
+    store: Store, lead: Rater, bank: str, kinds: Sequence[str] = ("polish", "padding"), *, seed: int = 0
+) -> dict[str, Any]:
+    """Derive probes of ``bank``'s decided pairs and add them to it, in one import.
+
+    Drills then mix them in (rules 8 to 10 of :mod:`training.selection`). Deriving is deterministic,
+    so doing it again adds nothing: the probes are already there, unchanged.
+
+    Parameters
+    ----------
+    store : Store
+    lead : Rater
+        A lead of the cohort owning the bank; a shared or read-only bank is refused.
+    bank : str
+    kinds : sequence of str
+        Kinds to derive (:data:`pairs.probes.KINDS`).
+    seed : int, default 0
+
+    Returns
+    -------
+    dict
+        ``added``, ``updated``, ``unchanged`` (as :meth:`Store.import_bank`), ``derived`` per
+        kind, and ``skipped``: ``{reason in words: bases}`` summed over the kinds.
+
+    Raises
+    ------
+    AccountError
+        ``lead`` is not a lead, or may not change ``bank``.
+    """
+    _lead(lead)
+    if not can_edit(store, lead, bank):
+        raise AccountError(NOT_EDITABLE)
+    probes = derive_probes(store.load_bank(bank), kinds, seed=seed)
+    skipped: dict[str, int] = {}
+    for per_reason in probes.attrs.get("skipped", {}).values():
+        for reason, n in per_reason.items():
+            if reason == "probe":  # the bank's probes themselves
+                continue
+            words = SKIP_REASONS.get(reason, reason)
+            skipped[words] = skipped.get(words, 0) + int(n)
+    counts: dict[str, Any] = {"added": 0, "updated": 0, "unchanged": 0}
+    if len(probes):
+        try:
+            counts = dict(store.import_bank(bank, probes, owner_cohort_id=lead.cohort_id, as_server=False))
+        except BankRefused as refused:
+            raise _refused(refused) from None
+    return {**counts, "derived": probe_counts(probes), "skipped": skipped}
+
+
 def import_message(name: str, counts: dict[str, int], *, shown_name: str | None = None) -> str:
     """What a bank import did, in one sentence.
 
@@ -481,6 +543,8 @@ def _more(count: int) -> str:
 
 __all__ = [
     "BOARD_COLUMNS",
+    "add_probes",
+    "probe_counts",
     "GOLDS",
     "MAX_GUIDELINES",
     "NOT_EDITABLE",

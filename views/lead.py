@@ -375,6 +375,48 @@ with audit:
         st.subheader("All pairs, hardest first")
         st.dataframe(spreadsheet_safe(cohort.readable_items(items)), hide_index=True, width="stretch")
 
+def show_probe_section(name: str) -> None:
+    """The bank's matched pairs (probes) and, for the cohort's own banks, the action that adds them."""
+    st.subheader("Matched pairs (probes)")
+    held = cohort.probe_counts(load_bank(name))
+    st.caption(
+        "A matched pair is a pair of the bank with one answer restyled: formatted, padded or given an "
+        "appeal to authority, the content unchanged. Drills mix them in (at most a fifth of a drill, "
+        "never on the day of their base pair), and pairs a rater answered rightly come back after a "
+        "week with the sides swapped. Raters cannot tell them apart; their reports show how often the "
+        "styled copy won. "
+        + (
+            "This bank holds " + ", ".join(f"{n} {kind}" for kind, n in held.items()) + "."
+            if held
+            else "This bank holds none yet."
+        )
+    )
+    if not cohort.can_edit(store, lead, name):
+        st.caption(
+            "Only your cohort's own banks take matched pairs: this one is shared or read-only. Make an "
+            "editable copy under Drill settings, then add them to the copy."
+        )
+        return
+    kinds = st.multiselect(
+        "Kinds", ["polish", "padding", "authority"], default=["polish", "padding"], key="probe_kinds"
+    )
+    if st.button("Add matched pairs", key="add_probes", disabled=not kinds):
+        with st.spinner("Deriving matched pairs..."):
+            done = cohort.add_probes(store, lead, name, kinds)
+        load_bank.clear()
+        pair_texts.clear()
+        cohort_data.clear()
+        made = ", ".join(f"{n} {kind}" for kind, n in done["derived"].items()) or "none"
+        st.success(
+            f"{done['added']} matched pairs added ({made} derived; {done['unchanged']} were there already)."
+        )
+        if done["skipped"]:
+            st.caption(
+                "Base pairs left without a matched pair, by reason: "
+                + "; ".join(f"{reason}: {n}" for reason, n in done["skipped"].items())
+            )
+
+
 with banks_tab:
     limit_mb = st.get_option("server.maxUploadSize")
     upload = st.file_uploader(
@@ -482,6 +524,7 @@ with banks_tab:
         t2.dataframe(spreadsheet_safe(domains), width="stretch")
         for problem in balance_problems(stats):
             st.caption(f"Balance: {problem}")
+        show_probe_section(shown)
 
 with guidelines_tab:
     current_guidelines = cohort.guidelines(store, lead.cohort_id)
