@@ -965,11 +965,14 @@ class Store:
         since: datetime | None = None,
         before: datetime | None = None,
         repeats: bool = False,
+        only_repeats: bool = False,
     ) -> pd.DataFrame:
         """The judgments on ``bank`` of ``cohort``'s raters (of every cohort if None), or of ``names``.
 
         Only first answers unless ``repeats``: an answer to a pair the rater had
-        answered before counts in no statistic and on no leaderboard.
+        answered before counts in no statistic and on no leaderboard. With
+        ``only_repeats``, only those answers (the probes' swap figure adds them
+        to the first answers a cache already holds).
 
         The rows of ``export_judgments(bank=bank, cohort=cohort)`` (the CSV
         layout, oldest first) for the raters named, read over the (rater, bank)
@@ -999,7 +1002,9 @@ class Store:
             judgments.c.seconds,
             judgments.c.id,
         ).where(judgments.c.bank_id == _bank_id_of(bank), judgments.c.rater_id.in_(members))
-        if not repeats:
+        if only_repeats:
+            q = q.where(judgments.c.repeat.is_(True))
+        elif not repeats:
             q = q.where(judgments.c.repeat.is_(False))
         if since is not None:
             q = q.where(judgments.c.answered_at >= since)

@@ -169,6 +169,12 @@ def test_my_report_shows_the_pairs_answered_again_with_the_sides_swapped(app_sto
     for item, choice in zip(swaps, ["A", "B"], strict=True):  # the same answer, then a changed one
         drills.submit(store, ann.id, today.key, item.position, choice, 0.8)
 
+    # the store gives the repeats alone (the cohort report adds them to the first answers it holds)
+    repeats = store.cohort_judgments(cohort="probes", bank="mini", only_repeats=True)
+    assert sorted(repeats["pair_id"]) == sorted(item.pair_id for item in swaps)
+    every = store.cohort_judgments(cohort="probes", bank="mini", repeats=True)
+    assert len(every) == len(store.cohort_judgments(cohort="probes", bank="mini")) + len(repeats)
+
     at = AppTest.from_file(APP, default_timeout=90)
     at.session_state[TOKEN] = accounts.start_session(store, ann.id)
     at.run()
@@ -235,3 +241,48 @@ def test_the_lead_adds_matched_pairs_in_one_action_and_drills_mix_them_in(app_st
         for item in drill.items:
             drills.submit(store, ann.id, drill.key, item.position, "A", 0.7, at=at_day)
     assert counted == 12
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_cohort_report_counts_the_swapped_repeats(app_store, monkeypatch):
+    """The lead's cohort report adds the repeats to the first answers it holds: its cohort probes
+    count both swapped pairs of the rater."""
+    from streamlit.testing.v1 import AppTest
+
+    import calibration.report
+    from tests.test_app import APP
+    from training import onboarding
+    from views.common import TOKEN
+
+    store = app_store
+    lead, invite = accounts.create_cohort(store, "probes", "lena", "lead-password", bank=None)
+    bank = bank_with_probes(40).query("probe == ''").drop(columns=["probe", "probe_of", "styled"])
+    store.import_bank("mini", bank, owner_cohort_id=lead.cohort_id, as_server=False)
+    accounts.set_drill_settings(store, lead.cohort_id, bank="mini", drill_size=10)
+    ann = accounts.join_cohort(store, invite, "ann", "ann-password")
+    onboarding.finish(store, ann.id)
+    now = datetime.now(UTC)
+    first = drills.get_or_create_drill(store, ann.id, "mini", now.date() - timedelta(days=10), size=12)
+    for item in first.items:
+        drills.submit(store, ann.id, first.key, item.position, "A", 0.8, at=now - timedelta(days=10))
+    today = drills.get_or_create_drill(store, ann.id, "mini", now.date(), size=10)
+    for item in today.items:
+        drills.submit(store, ann.id, today.key, item.position, "A", 0.8)
+
+    built = []
+    real = calibration.report.build_report
+
+    def keep(*args, **kwargs):
+        built.append(real(*args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(calibration.report, "build_report", keep)  # the page imports it on each run
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state[TOKEN] = accounts.start_session(store, lead.id)
+    at.run()
+    at.switch_page("views/lead.py").run()
+    at.button(key="build_cohort_report").click().run()
+    assert not at.exception, at.exception
+    [report] = built
+    assert report["cohort"]["probes"]["swap"]["n"] == 2
+    assert report["cohort"]["probes"]["swap"]["consistent"] == 2

@@ -9,6 +9,7 @@ from urllib.parse import quote, urlsplit
 import pandas as pd
 import streamlit as st
 
+from calibration.data import across_banks
 from calibration.leaderboard import MIN_RANKED, PRIOR_JUDGMENTS
 from calibration.render import to_html
 from calibration.report import build_report, to_json
@@ -16,6 +17,7 @@ from calibration.simulate import demo_cohort
 from pairs.balance import balance_problems, bank_stats
 from pairs.errors import InputError
 from pairs.importers import FORMATS, check_bank_bytes
+from pairs.judgments import COLUMNS as JUDGMENT_COLUMNS
 from pairs.judgments import spreadsheet_safe, to_csv
 from pairs.markdown import escape_markdown
 from storage.store import BankRefused
@@ -99,12 +101,18 @@ def cohort_report(
     """The cohort's bias report, built once per version of its judgments and banks, and day (streaks)."""
     cache = cohort_data.cohort_cache(cohort, cohort_id, banks)
     frame = cache.prepared()
+    # the probes' swap figure compares first answers with the repeats shown with the sides swapped
+    repeats = across_banks(
+        {b: store.cohort_judgments(cohort=cohort, bank=b, only_repeats=True) for b in banks}
+    )
+    answers = pd.concat([frame[list(JUDGMENT_COLUMNS)], repeats[list(JUDGMENT_COLUMNS)]], ignore_index=True)
     report = build_report(
         frame,
         n_boot=300,
         simulated=cache.simulated(),
         streaks=cache.streaks(day),
         domains=bank_domains(banks),  # the per-track figures, where the banks have domains
+        answers=answers,
     )
     report["covers"] = covers(banks, len(frame))
     return report
@@ -188,11 +196,16 @@ with overview:
             "Open a rater's report", sorted(prepared["rater"].unique()), index=None, key="lead_rater"
         )
         if who:
+            everything = {  # every answer, repeats included: the probes' swap figure
+                b: store.cohort_judgments(cohort=lead.cohort, bank=b, names=[who], repeats=True)
+                for b in shown_banks
+            }
             show_rater_report(
                 data.rater_prepared(who),
                 key=f"lead_{who}",
                 simulated=who in data.simulated(),
                 domains=bank_domains(shown_banks),
+                answers=across_banks(everything),
             )
 
 
