@@ -341,7 +341,9 @@ def add_probes(
     return {**counts, "derived": probe_counts(probes), "skipped": skipped}
 
 
-def import_message(name: str, counts: dict[str, int], *, shown_name: str | None = None) -> str:
+def import_message(
+    name: str, counts: dict[str, int], *, shown_name: str | None = None, no_rationale: int = 0
+) -> str:
     """What a bank import did, in one sentence.
 
     Parameters
@@ -352,6 +354,9 @@ def import_message(name: str, counts: dict[str, int], *, shown_name: str | None 
         ``added``, ``updated`` and ``unchanged``, as ``Store.import_bank`` returns them.
     shown_name : str, optional
         The name as the message shows it (default ``repr(name)``), e.g. escaped for Markdown.
+    no_rationale : int, default 0
+        Pairs of the file without a rationale: raters see no reason after answering them (said
+        when the import changed something; an identical file says only that nothing changed).
 
     Returns
     -------
@@ -365,16 +370,23 @@ def import_message(name: str, counts: dict[str, int], *, shown_name: str | None 
     "Bank 'b': 2 pairs added, 1 updated, 0 unchanged."
     >>> import_message("b", {"added": 1, "updated": 0, "unchanged": 5})
     "Bank 'b': 1 pair added, 0 updated, 5 unchanged."
+    >>> import_message("b", {"added": 6, "updated": 0, "unchanged": 0}, no_rationale=2)[-69:]
+    '2 pairs have no rationale: raters see no reason after answering them.'
     """
     shown = repr(name) if shown_name is None else shown_name
     if not counts["added"] and not counts["updated"]:
         n = counts["unchanged"]
-        return f"Bank {shown}: nothing changed ({n} pair{'' if n == 1 else 's'} already as in the file)."
-    return (
-        f"Bank {shown}: {counts['added']} pair{'' if counts['added'] == 1 else 's'} added, "
-        f"{counts['updated']} updated, "
-        f"{counts['unchanged']} unchanged."
-    )
+        said = f"Bank {shown}: nothing changed ({n} pair{'' if n == 1 else 's'} already as in the file)."
+    else:
+        said = (
+            f"Bank {shown}: {counts['added']} pair{'' if counts['added'] == 1 else 's'} added, "
+            f"{counts['updated']} updated, "
+            f"{counts['unchanged']} unchanged."
+        )
+    if no_rationale and (counts["added"] or counts["updated"]):  # said once, when the pairs came in
+        have = "pair has" if no_rationale == 1 else "pairs have"
+        said += f" {no_rationale} {have} no rationale: raters see no reason after answering them."
+    return said
 
 
 def readable_board(

@@ -513,7 +513,9 @@ with banks_tab:
             cohort_data.clear()  # prepared with the bank's old pairs
             st.session_state["bank_stats_name"] = new_name.strip()  # show the new bank's statistics below
             shown_name = escape_markdown(repr(new_name.strip()))
-            st.success(cohort.import_message(new_name.strip(), counts, shown_name=shown_name))
+            bare = int(bank["rationale"].fillna("").astype(str).str.strip().eq("").sum())
+            said = cohort.import_message(new_name.strip(), counts, shown_name=shown_name, no_rationale=bare)
+            st.success(said)
     shown = st.selectbox("Bank statistics", store.bank_names(cohort_id=lead.cohort_id), key="bank_stats_name")
     if shown:
         stats = bank_stats(load_bank(shown))
