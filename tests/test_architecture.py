@@ -94,7 +94,7 @@ def test_app_is_a_router_over_view_modules():
 def page_scripts() -> list[Path]:
     """The scripts Streamlit runs as pages (``st.Page("views/...")`` in app.py), and app.py."""
     source = (ROOT / "app.py").read_text()
-    pages = {ROOT / name for name in re.findall(r'st\.Page\("(views/[a-z_]+\.py)"', source)}
+    pages = {ROOT / name for name in re.findall(r'st\.Page\(\s*"(views/[a-z_]+\.py)"', source)}
     return sorted(pages | {ROOT / "app.py"})
 
 

@@ -280,8 +280,7 @@ if drill.finished and not (revealing and revealing[0] == drill.key):
     st.stop()
 
 
-PAGE_READ = "drill_page_read"
-"""Session key of the drill the page's run read, taken by the fragment in the same run."""
+PAGE_READ = "drill_page_read"  # session key: the drill the page's run read, taken by the fragment
 
 # The answer area is a fragment: a pick, a confidence, Submit and Next rerun only it, not the router
 # and the page's header, so each click does a third of the work. The page as a whole runs again
