@@ -66,13 +66,13 @@ SKIP_REASONS = {
 When neither response can take the style, the reason given is the gold response's."""
 
 _RATIONALES = {
-    "polish": "Response {styled} is an earlier answer with the same words, re-rendered with Markdown "
+    "polish": "Only the look of Response {styled} was changed: the same words, re-rendered with Markdown "
     "(a heading, bold, bullet points, emoji) that adds nothing, so the formatting should not change "
     "the choice. ",
-    "padding": "Response {styled} is an earlier answer padded out: the restated question, the hedge "
+    "padding": "Only the length of Response {styled} was changed: the restated question, the hedge "
     "and the recap add words but no content, so they should not change the choice. ",
-    "authority": "Response {styled} is an earlier answer with an appeal to authority added that nothing "
-    "in it supports: the content is the same, so it should not change the choice. ",
+    "authority": "Only the tone of Response {styled} was changed: an appeal to authority that nothing "
+    "in it supports, the content the same, so it should not change the choice. ",
 }
 
 
