@@ -89,8 +89,9 @@ class BankRefused(Exception):
         self.name = name
 
 
-_SCORED_FIELDS = ("prompt", "response_a", "response_b", "gold")
-"""What an import may not change on an answered pair: a change would re-score past answers."""
+_SCORED_FIELDS = ("prompt", "response_a", "response_b", "gold", "probe", "probe_of", "styled")
+"""What an import may not change on an answered pair: a change would re-score past answers (or, for a
+probe's fields, change which copy past answers picked)."""
 
 _SCHEMA_LOCK = 0x50414952  # PostgreSQL advisory lock key ("PAIR") held while creating the tables
 IMPORTED_COHORT = "imported"
@@ -427,9 +428,9 @@ class Store:
                     source_file or "bank",
                     None,
                     "id",
-                    f"pair {pid!r} has answers already: an import does not change its prompt, responses "
-                    "or gold (that would re-score past answers); correct its gold in the gold audit, "
-                    "or import it under a new id",
+                    f"pair {pid!r} has answers already: an import does not change its prompt, responses, "
+                    "gold or probe fields (that would re-score past answers); correct its gold in the gold "
+                    "audit, or import it under a new id",
                 )
                 for pid in rescored
             )

@@ -37,6 +37,27 @@ def test_probes_are_stored_and_loaded_as_they_were(db_url, bases, probes):
     assert store.import_bank("b", restyled)["updated"] == 1
 
 
+def test_an_import_does_not_change_the_probe_fields_of_an_answered_probe(db_url, bases, probes):
+    """Which copy is the styled one decides what a past answer says about the rater: once a probe
+    has answers an import may not move it, as it may not change the gold."""
+    from datetime import UTC, datetime
+
+    from pairs.errors import InputError
+
+    store = Store(db_url)
+    store.import_bank("b", pd.concat([bases, probes], ignore_index=True))
+    probe = probes.iloc[0]
+    judged = pd.DataFrame(
+        {"rater": ["ann"], "pair_id": [probe["id"]], "choice": ["A"], "confidence": [0.8], "left": ["A"],
+         "answered_at": [datetime(2026, 3, 2, 9, tzinfo=UTC)], "seconds": [12.0]}
+    )  # fmt: skip
+    store.import_judgments(judged, bank="b")
+    moved = probes.head(1).assign(styled=lambda f: f["styled"].map({"A": "B", "B": "A"}))
+    with pytest.raises(InputError, match="probe fields"):
+        store.import_bank("b", moved)
+    assert store.load_bank("b").set_index("id").loc[probe["id"], "styled"] == probe["styled"]
+
+
 def test_a_backup_keeps_the_probes(db_url, new_db, bases, probes, tmp_path):
     source = Store(db_url)
     source.import_bank("b", pd.concat([bases, probes], ignore_index=True))
