@@ -95,6 +95,10 @@ ALPHA = 0.05
 #: Probe answers below which a verdict does not weigh the probes against the model.
 MIN_PROBES = 10
 
+RULED_OUT = 0.10
+"""The probes rule out the pull the model suggests when the top of their 95% interval is less
+than this far above the rate expected without a pull (10 points); otherwise they cannot tell yet."""
+
 PROBE_RATE_COLUMNS = [
     "rater",
     "kind",
@@ -526,8 +530,11 @@ def probe_verdict(probes: dict[str, Any], bias: dict[str, Any], *, you: bool = T
 
     The padding probes check the model's length effect and the polish probes
     its polish effect. Where both have data: they agree (both find a pull
-    toward the styled answer, or neither does), or they do not, and then the
-    probes are to be trusted more since they hold everything else fixed. With
+    toward the styled answer, or neither does), or they do not. When the probes
+    find a pull the model does not, they are to be trusted more, since they hold
+    everything else fixed; when the model finds one the probes do not, the
+    probes overrule it only if their interval leaves little room for a pull
+    (:data:`RULED_OUT`), and otherwise the sentence says they cannot tell yet. With
     fewer than :data:`MIN_PROBES` answers of a kind the sentence says the
     probes are too few yet; nothing is said when neither has data.
 
@@ -580,14 +587,28 @@ def probe_verdict(probes: dict[str, Any], bias: dict[str, Any], *, you: bool = T
                 f"The probes show a pull toward {what} that the model does not; the probes hold "
                 "everything else fixed, so trust them more."
             )
+        elif model_pull and _rules_out(probe):
+            lines.append(
+                f"The probes do not show the pull toward {what} the model suggests, and their interval "
+                "leaves little room for one; the probes hold everything else fixed, so trust them more."
+            )
         elif model_pull:
             lines.append(
-                f"The probes do not show the pull toward {what} the model suggests; the probes hold "
-                "everything else fixed, so trust them more."
+                f"The model finds a pull toward {what} that the probes do not confirm yet: their interval "
+                "still allows it. More probe answers will tell."
             )
         elif has_model:
             lines.append(f"The probes agree with the model: no clear pull toward {what}.")
     return lines
+
+
+def _rules_out(probe: dict[str, Any]) -> bool:
+    """Whether a kind's probes leave little room for a pull: the top of their interval is less than
+    :data:`RULED_OUT` above the rate expected without one (False when either is unknown)."""
+    high, expected = probe.get("ci_high"), probe.get("expected")
+    if high is None or expected is None or high != high or expected != expected:  # None or NaN
+        return False
+    return bool(high < expected + RULED_OUT)
 
 
 def _probe_sentence(kind, n, k, rate, low, high, expected, significant, you) -> str:

@@ -458,13 +458,18 @@ def test_verdict_sentences():
     pull = {"estimable": True, "significant": True, "odds_ratio": 1.8}
     none = {"estimable": True, "significant": False, "odds_ratio": 1.1}
     found = {"n": 20, "significant": True}
-    clean = {"n": 20, "significant": False}
+    clean = {"n": 20, "significant": False, "rate": 0.5, "ci_low": 0.44, "ci_high": 0.56, "expected": 0.5}
+    unsure = {**clean, "ci_low": 0.3, "ci_high": 0.72}  # few answers: a pull of 20 points fits too
     assert probe_verdict({"polish": found}, {"polish": pull}) == [
         "The probes agree with the model: you favour formatted answers."
     ]
     assert probe_verdict({"padding": clean}, {"length": pull}) == [
-        "The probes do not show the pull toward longer answers the model suggests; the probes hold "
-        "everything else fixed, so trust them more."
+        "The probes do not show the pull toward longer answers the model suggests, and their interval "
+        "leaves little room for one; the probes hold everything else fixed, so trust them more."
+    ]
+    assert probe_verdict({"padding": unsure}, {"length": pull}) == [
+        "The model finds a pull toward longer answers that the probes do not confirm yet: their interval "
+        "still allows it. More probe answers will tell."
     ]
     assert probe_verdict({"padding": clean}, {"length": none}) == [
         "The probes agree with the model: no clear pull toward longer answers."
