@@ -90,7 +90,7 @@ def test_a_leaderboard_printed_to_the_terminal_escapes_names_the_database_holds(
     judgments = pd.DataFrame(
         [{"rater": r, "pair_id": i, "choice": "A", "confidence": 0.7} for r in ("ann", ESCAPE) for i in ids]
     ).reindex(columns=COLUMNS)
-    monkeypatch.setattr(cli.calibration, "load_inputs", lambda args: (bank, judgments))
+    monkeypatch.setattr(cli.calibration, "load_inputs", lambda args, **_: (bank, judgments))
     assert cli.calibration.main(["leaderboard", "--bank", "starter", "--format", "csv"]) == 0
     out, err = capsys.readouterr()
     assert_nothing_hidden(out, err)

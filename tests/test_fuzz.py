@@ -1140,9 +1140,12 @@ def upload(at, store: Store, name: str, data: bytes, fmt: str = "auto", typed: s
         assert len(errors) == 1 and errors[0].startswith("The bank name") and not at.success, errors
         assert store.bank_names() == before, name
         return None
+    bare = int(bank["rationale"].fillna("").astype(str).str.strip().eq("").sum())
+    have = "pair has" if bare == 1 else "pairs have"
+    note = f" {bare} {have} no rationale: raters see no reason after answering them."
     assert [s.value for s in at.success] == [
         f"Bank {escape_markdown(repr(bank_name))}: {len(bank)} pair{'' if len(bank) == 1 else 's'} added, "
-        "0 updated, 0 unchanged."
+        "0 updated, 0 unchanged." + (note if bare else "")
     ]
     assert store.bank_names() == [*before, bank_name]
     assert stored_rows(store.load_bank(bank_name)) == stored_rows(bank)

@@ -162,6 +162,10 @@ def test_report_and_leaderboard_pages_work_with_ties_and_splits(env):
 # -- the database -------------------------------------------------------------------------------
 
 
+ADDED_LATER = {"tie_answers", "probe", "probe_of", "styled"}
+"""Columns 0006 and later add (with defaults): the rows are compared without them."""
+
+
 def _every_row(url: str) -> dict[str, list[tuple]]:
     engine = sa.create_engine(url)
     reflected = sa.MetaData()
@@ -170,7 +174,7 @@ def _every_row(url: str) -> dict[str, list[tuple]]:
         out = {
             name: sorted(
                 (
-                    tuple(str(v) for k, v in row._mapping.items() if k != "tie_answers")
+                    tuple(str(v) for k, v in row._mapping.items() if k not in ADDED_LATER)
                     for row in conn.execute(sa.select(table))
                 ),
             )
@@ -209,7 +213,7 @@ def test_a_0005_database_upgrades_keeping_every_row_and_takes_ties(kind, new_db)
 
     store = Store(url)
     with store.engine.connect() as conn:
-        assert migrations.current_revision(conn) == migrations.head() == "0006"
+        assert migrations.current_revision(conn) == migrations.head() >= "0006"  # 0006 and later
     assert _every_row(url) == before
     assert accounts.cohort_info(store, lead.cohort_id)["tie_answers"] is False
     accounts.set_drill_settings(store, lead.cohort_id, tie_answers=True)

@@ -72,7 +72,7 @@ class ColumnMap:
         Traceback (most recent call last):
         ...
         ValueError: --map: 'question' is not a bank column (one of id, prompt, response_a, response_b, gold, \
-rationale, tags, domain, source, gold_confidence).
+rationale, tags, domain, source, gold_confidence, probe, probe_of, styled).
         """
         mapped: dict[str, str] = {}
         for bank_column, file_column in _items(columns or "", "--map"):
