@@ -62,7 +62,7 @@ from pairs.judgments import read_judgments
 from pairs.judgments import to_csv as judgments_to_csv
 from pairs.names import printable_output
 from pairs.probes import KINDS as PROBE_KINDS
-from pairs.probes import SKIP_REASONS, derive_probes
+from pairs.probes import SKIP_REASONS, derive_probes, probe_counts
 from storage.backup import (
     InconsistentError,
     NotEmptyError,
@@ -243,7 +243,7 @@ def cmd_derive(args: argparse.Namespace) -> int:
     bank = read_bank(args.file, args.fmt)
     probes = derive_probes(bank, args.kinds, seed=args.seed)
     skipped = probes.attrs["skipped"]
-    made = probes["probe"].value_counts()
+    made = probe_counts(probes)
     lines = []
     for kind in args.kinds:
         reasons = skipped[kind]
@@ -251,13 +251,13 @@ def cmd_derive(args: argparse.Namespace) -> int:
             f"{n} {SKIP_REASONS[reason]}" for reason, n in sorted(reasons.items(), key=lambda r: -r[1])
         )
         skips = f"; {_count(sum(reasons.values()), 'base pair')} skipped: {why}" if reasons else ""
-        lines.append(f"  {kind}: {_count(int(made.get(kind, 0)), 'probe')}{skips}")
+        lines.append(f"  {kind}: {_count(made.get(kind, 0), 'probe')}{skips}")
     if probes.empty:
         print(f"{args.file}: no probe could be derived from {_count(len(bank), 'pair')}; nothing written")
         print("\n".join(lines))
         return EXIT_INVALID
     write_bank_jsonl(probes, args.out)
-    counts = ", ".join(f"{kind} {int(made.get(kind, 0))}" for kind in args.kinds)
+    counts = ", ".join(f"{kind} {made.get(kind, 0)}" for kind in args.kinds)
     print(
         f"{args.file}: wrote {_count(len(probes), 'probe')} ({counts}) from {_count(len(bank), 'pair')} "
         f"to {args.out} (seed {args.seed})"

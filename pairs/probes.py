@@ -213,6 +213,18 @@ _CONSTRAINED = re.compile(
 )
 
 
+def probe_counts(bank: pd.DataFrame) -> dict[str, int]:
+    """How many probes of each kind a bank holds (kinds it has none of left out).
+
+    >>> probe_counts(pd.DataFrame({"probe": ["", "polish", "polish", "padding"]}))
+    {'padding': 1, 'polish': 2}
+    """
+    if "probe" not in bank.columns:
+        return {}
+    kinds = bank["probe"].fillna("").astype(str)
+    return {str(k): int(n) for k, n in kinds[kinds != ""].value_counts().sort_index().items()}
+
+
 def _base_problem(rec: dict[str, Any], kind: str) -> str | None:
     """Why ``rec`` cannot be a base for ``kind``, as a key of :data:`SKIP_REASONS`, or None."""
     if rec["gold"] not in ("A", "B"):

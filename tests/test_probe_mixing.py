@@ -141,17 +141,11 @@ def test_a_stored_drill_mixes_swaps_in_and_keeps_its_other_pairs_fresh(app_store
     assert len({item.pair_id for item in today.items}) == 10
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_my_report_shows_the_pairs_answered_again_with_the_sides_swapped(app_store):
-    """Two pairs come back swapped; the rater keeps one answer and changes the other: My report's
-    matched pairs say "On 2 pairs answered again with the sides swapped, you picked the same ... 1"."""
-    from streamlit.testing.v1 import AppTest
-
-    from tests.test_app import APP
+def answered_ten_days_ago(store):
+    """Cohort "probes" drilling on a 40-pair bank "mini": rater ann answered 12 pairs rightly ten
+    days ago; returns the lead, ann and today's drill of 10, drawn (it brings 2 of them back swapped)."""
     from training import onboarding
-    from views.common import TOKEN
 
-    store = app_store
     lead, invite = accounts.create_cohort(store, "probes", "lena", "lead-password", bank=None)
     bank = bank_with_probes(40).query("probe == ''").drop(columns=["probe", "probe_of", "styled"])
     store.import_bank("mini", bank, owner_cohort_id=lead.cohort_id, as_server=False)
@@ -159,11 +153,23 @@ def test_my_report_shows_the_pairs_answered_again_with_the_sides_swapped(app_sto
     ann = accounts.join_cohort(store, invite, "ann", "ann-password")
     onboarding.finish(store, ann.id)
     now = datetime.now(UTC)
-    before = now.date() - timedelta(days=10)
-    first = drills.get_or_create_drill(store, ann.id, "mini", before, size=12)
+    first = drills.get_or_create_drill(store, ann.id, "mini", now.date() - timedelta(days=10), size=12)
     for item in first.items:
         drills.submit(store, ann.id, first.key, item.position, "A", 0.8, at=now - timedelta(days=10))
-    today = drills.get_or_create_drill(store, ann.id, "mini", now.date(), size=10)
+    return lead, ann, drills.get_or_create_drill(store, ann.id, "mini", now.date(), size=10)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_my_report_shows_the_pairs_answered_again_with_the_sides_swapped(app_store):
+    """Two pairs come back swapped; the rater keeps one answer and changes the other: My report's
+    matched pairs say "On 2 pairs answered again with the sides swapped, you picked the same ... 1"."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_app import APP
+    from views.common import TOKEN
+
+    store = app_store
+    lead, ann, today = answered_ten_days_ago(store)
     swaps = [item for item in today.items if item.repeat]
     assert len(swaps) == 2
     for item, choice in zip(swaps, ["A", "B"], strict=True):  # the same answer, then a changed one
@@ -251,21 +257,10 @@ def test_the_cohort_report_counts_the_swapped_repeats(app_store, monkeypatch):
 
     import calibration.report
     from tests.test_app import APP
-    from training import onboarding
     from views.common import TOKEN
 
     store = app_store
-    lead, invite = accounts.create_cohort(store, "probes", "lena", "lead-password", bank=None)
-    bank = bank_with_probes(40).query("probe == ''").drop(columns=["probe", "probe_of", "styled"])
-    store.import_bank("mini", bank, owner_cohort_id=lead.cohort_id, as_server=False)
-    accounts.set_drill_settings(store, lead.cohort_id, bank="mini", drill_size=10)
-    ann = accounts.join_cohort(store, invite, "ann", "ann-password")
-    onboarding.finish(store, ann.id)
-    now = datetime.now(UTC)
-    first = drills.get_or_create_drill(store, ann.id, "mini", now.date() - timedelta(days=10), size=12)
-    for item in first.items:
-        drills.submit(store, ann.id, first.key, item.position, "A", 0.8, at=now - timedelta(days=10))
-    today = drills.get_or_create_drill(store, ann.id, "mini", now.date(), size=10)
+    lead, ann, today = answered_ten_days_ago(store)
     for item in today.items:
         drills.submit(store, ann.id, today.key, item.position, "A", 0.8)
 

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pairs.probes import SKIP_REASONS, derive_probes
+from pairs.probes import SKIP_REASONS, derive_probes, probe_counts
 from storage import audit as rows
 from storage.store import BankRefused, Store
 from training.accounts import AccountError, Rater
@@ -278,18 +278,6 @@ def remove_demo_data(store: Store, lead: Rater) -> dict[str, int]:
     if not lead.is_lead:
         raise AccountError("Only the cohort's lead can remove its demo data.")
     return rows.remove_simulated_raters(store, lead.cohort_id)
-
-
-def probe_counts(bank: pd.DataFrame) -> dict[str, int]:
-    """How many probes of each kind a bank holds (kinds it has none of left out).
-
-    >>> probe_counts(pd.DataFrame({"probe": ["", "polish", "polish", "padding"]}))
-    {'padding': 1, 'polish': 2}
-    """
-    if "probe" not in bank.columns:
-        return {}
-    kinds = bank["probe"].fillna("").astype(str)
-    return {str(k): int(n) for k, n in kinds[kinds != ""].value_counts().sort_index().items()}
 
 
 def add_probes(
@@ -556,7 +544,6 @@ def _more(count: int) -> str:
 __all__ = [
     "BOARD_COLUMNS",
     "add_probes",
-    "probe_counts",
     "GOLDS",
     "MAX_GUIDELINES",
     "NOT_EDITABLE",

@@ -43,6 +43,7 @@ import pandas as pd
 from calibration.data import prepare
 from calibration.debrief import skill_by_confidence
 from calibration.scoring import ranked_probability_skill
+from pairs.bank import with_probe_columns
 from pairs.features import response_features
 from storage import audit
 from storage import drills as rows
@@ -369,10 +370,8 @@ def _create_drill(store: Store, rater_id: int, bank: str, key: str, size: int, r
     day = parse_drill_key(key)[1]
     probes = choose_probes(drawable, history, probe_slots(min(int(size), len(drawable))), rng, today=day)
     picked = {pair_id for pair_id, _ in probes}  # derived probes, and the pairs coming back swapped
-    derived = pd.Series(False, index=drawable.index)
-    if "probe" in drawable.columns:  # probe rows come in only through the probe places
-        derived = drawable["probe"].fillna("").astype(str) != ""
-        picked |= set(drawable.loc[derived & drawable["id"].isin(picked), "probe_of"].astype(str))
+    derived = with_probe_columns(drawable)["probe"].fillna("") != ""  # probes come in only in probe places
+    picked |= set(drawable.loc[derived & drawable["id"].isin(picked), "probe_of"].astype(str))
     ordinary = drawable[~derived & ~drawable["id"].isin(picked)]  # nor the bases of the probes
     chosen: list[str] = []
     if int(size) > len(probes) and len(ordinary):

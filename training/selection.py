@@ -346,8 +346,8 @@ def choose_probes(
     derived = kinds != ""
     seen = _text_column(history, "pair_id")
     today_ids = {str(i) for i in answered_today}
-    if len(history):
-        when = pd.to_datetime(history["answered_at"], utc=True, errors="coerce")
+    when = pd.to_datetime(history["answered_at"], utc=True, errors="coerce") if len(history) else None
+    if when is not None:
         today_ids |= set(seen[(when.dt.date == today).to_numpy()])
     # rule 9: an answer today to a base, or to a probe of it, rules out every probe of that base
     base_of = dict(zip(ids[derived], bases[derived], strict=True))
@@ -356,7 +356,7 @@ def choose_probes(
     pool: dict[str, list[tuple[str, str, str | None]]] = {}  # kind -> (pair_id, its base, left)
     for i in np.flatnonzero(fresh):
         pool.setdefault(str(kinds[i]), []).append((str(ids[i]), str(bases[i]), None))
-    for pair_id, left in _swappable(ids[~derived], history, today, busy):
+    for pair_id, left in _swappable(ids[~derived], history, when, today, busy):
         pool.setdefault("swap", []).append((pair_id, pair_id, "B" if left == "A" else "A"))
     picked: list[tuple[str, str | None]] = []
     used: set[str] = set()  # bases already given a probe in this drill
@@ -379,13 +379,15 @@ def _text_column(frame: pd.DataFrame, name: str) -> np.ndarray:
     return frame[name].fillna("").astype(str).to_numpy(dtype=object)
 
 
-def _swappable(ids: np.ndarray, history: pd.DataFrame, today: date, busy: set[str]) -> list[tuple[str, str]]:
-    """Rule 10: ``(pair_id, side first shown)`` of the pairs that may come back with the sides swapped."""
-    if len(history) == 0 or "left" not in history.columns:
+def _swappable(
+    ids: np.ndarray, history: pd.DataFrame, when: pd.Series | None, today: date, busy: set[str]
+) -> list[tuple[str, str]]:
+    """Rule 10: ``(pair_id, side first shown)`` of the pairs that may come back with the sides swapped
+    (``when``: the history's ``answered_at`` as UTC times, None for an empty history)."""
+    if when is None or "left" not in history.columns:
         return []
     pair = history["pair_id"].astype(str)
     once = pair.map(pair.value_counts()).eq(1).to_numpy()
-    when = pd.to_datetime(history["answered_at"], utc=True, errors="coerce")
     age = (pd.Timestamp(today, tz="UTC") - when.dt.floor("D")).dt.days.to_numpy(dtype=float)
     right = pd.to_numeric(history["correct"], errors="coerce").eq(1.0).to_numpy()
     left = _text_column(history, "left")

@@ -10,6 +10,7 @@ from calibration.explain import plain_notes
 from calibration.render import to_html
 from calibration.report import build_report, to_json
 from calibration.trend import trend
+from pairs.bank import PROBE_KINDS
 from pairs.export import count_of, signed_percent
 from pairs.judgments import spreadsheet_safe, to_csv
 from pairs.markdown import escape_markdown
@@ -429,10 +430,6 @@ def show_cohort_tracks(store: Store, lead: Rater, bank: str) -> None:
     st.dataframe(spreadsheet_safe(shown), hide_index=True, key="track_cohort_table")
 
 
-PROBE_KINDS = ("polish", "padding", "authority")
-"""The kinds of derived probes, in the order My report lists them."""
-
-
 def show_probes(probes: dict) -> None:
     """The matched pairs a rater answered: how often the styled copy won, and swapped repeats.
 
@@ -449,7 +446,7 @@ def show_probes(probes: dict) -> None:
         "formatting or padding added, or a pair shown again with its sides swapped. Only the style "
         "can change your choice there, so these figures measure its pull directly."
     )
-    for kind in PROBE_KINDS:
+    for kind in PROBE_KINDS:  # derived kinds, in the bank format's order
         if kind in probes and probes[kind].get("summary"):
             line = probes[kind]["summary"]
             if probes[kind].get("significant"):

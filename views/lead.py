@@ -20,6 +20,7 @@ from pairs.importers import FORMATS, check_bank_bytes
 from pairs.judgments import COLUMNS as JUDGMENT_COLUMNS
 from pairs.judgments import spreadsheet_safe, to_csv
 from pairs.markdown import escape_markdown
+from pairs.probes import probe_counts
 from storage.store import BankRefused
 from training import accounts, cohort
 from views import cohort_cache as cohort_data
@@ -391,7 +392,7 @@ with audit:
 def show_probe_section(name: str) -> None:
     """The bank's matched pairs (probes) and, for the cohort's own banks, the action that adds them."""
     st.subheader("Matched pairs (probes)")
-    held = cohort.probe_counts(load_bank(name))
+    held = probe_counts(load_bank(name))
     st.caption(
         "A matched pair is a pair of the bank with one answer restyled: formatted, padded or given an "
         "appeal to authority, the content unchanged. Drills mix them in (at most a fifth of a drill, "
