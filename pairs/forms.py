@@ -65,6 +65,7 @@ A2(2), 149-168.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -247,9 +248,13 @@ def form_balance(
         order holding the form's mean (its pair count for ``size``), ``n``
         (pairs the criterion is measured on), ``smd`` (the largest form minus
         the smallest over the bank's standard deviation; 0 when the criterion
-        does not vary, NaN for ``size`` and when a form has no value) and
-        ``verdict`` (``"well matched"``, ``"slightly uneven: form Y has more
-        ties (3% vs 0%)"`` or ``"uneven: ..."``).
+        does not vary, NaN for ``size`` and when a form has no value),
+        ``closest`` (for a share, the smallest ``smd`` the counts allow: 3
+        ties cannot be shared evenly by two forms; NaN for a mean) and
+        ``verdict``: ``"well matched"`` (``smd`` under :data:`WELL_MATCHED`),
+        ``"as close as the bank allows: form Y has more ties (2 of 15 vs 1 of
+        15)"`` (``smd`` at ``closest``), ``"slightly uneven: form Y has more
+        ties (13% vs 0%)"`` (under :data:`UNEVEN`) or ``"uneven: ..."``.
 
     Raises
     ------
@@ -299,14 +304,15 @@ def form_balance(
     for key in values.columns:
         column = values[key].to_numpy(float)
         known = in_form & ~np.isnan(column)
-        means = {
-            f: float(column[known & (form == f)].mean()) if (known & (form == f)).any() else math.nan
-            for f in present
-        }
+        measured = {f: int((known & (form == f)).sum()) for f in present}
+        means = {f: float(column[known & (form == f)].mean()) if measured[f] else math.nan for f in present}
         sd = float(column[known].std()) if known.any() else math.nan
         spread = max(means.values()) - min(means.values()) if len(present) > 1 else 0.0
-        smd = 0.0 if sd == 0 else spread / sd
         label, more, kind = _describe(key)
+        closest = math.nan
+        if kind == "share" and sd > 0:
+            closest = _closest_spread(int(round(float(column[known].sum()))), list(measured.values())) / sd
+        smd = 0.0 if sd == 0 else spread / sd
         rows.append(
             {
                 "criterion": key,
@@ -315,10 +321,65 @@ def form_balance(
                 **means,
                 "n": int(known.sum()),
                 "smd": smd,
-                "verdict": _verdict(smd, means, more, kind),
+                "closest": 0.0 if sd == 0 else closest,
+                "verdict": _verdict(smd, closest, means, measured, more, kind),
             }
         )
-    return pd.DataFrame(rows, columns=["criterion", "label", "kind", *present, "n", "smd", "verdict"])
+    columns = ["criterion", "label", "kind", *present, "n", "smd", "closest", "verdict"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def balance_summary(table: pd.DataFrame) -> str:
+    """One paragraph on a :func:`form_balance` table, for the lead console.
+
+    Parameters
+    ----------
+    table : DataFrame
+        As :func:`form_balance` returns it.
+
+    Returns
+    -------
+    str
+        The forms and their sizes, how many criteria are well matched or as
+        close as the bank's counts allow, the largest standardized difference,
+        and each uneven criterion's verdict.
+
+    Examples
+    --------
+    >>> bank = pd.DataFrame({
+    ...     "id": ["p1", "p2", "p3", "p4"],
+    ...     "response_a": ["short", "a much longer answer here", "yes", "no"],
+    ...     "response_b": ["a much longer answer here", "short", "yes indeed", "no way"],
+    ...     "gold": ["A", "B", "A", "B"],
+    ...     "tags": [("length",), ("length",), (), ()],
+    ... })
+    >>> print(balance_summary(form_balance(bank, split_forms(bank))))  # doctest: +NORMALIZE_WHITESPACE
+    Forms X and Y (2 and 2 pairs) are well matched on 5 of 7 criteria (largest standardized
+    difference 1.15); 2 more differ only as far as the bank's counts force.
+    """
+    forms = list(table.columns[table.columns.get_loc("kind") + 1 : table.columns.get_loc("n")])
+    size = table.loc[table["criterion"] == "size", forms].iloc[0].astype(int).tolist()
+    names = _listed([str(f) for f in forms])
+    counts = _listed([str(n) for n in size])
+    rows = table[table["criterion"] != "size"]
+    if len(forms) < 2:
+        return f"One form, {names}, of {counts} pairs: nothing to match."
+    well = rows["verdict"] == "well matched"
+    forced = rows["verdict"].str.startswith("as close as")
+    largest = float(rows["smd"].max()) if len(rows) else 0.0
+    head = f"Forms {names} ({counts} pairs)"
+    tail = f"(largest standardized difference {largest:.2f})"
+    if well.all():
+        return f"{head} are well matched on all {len(rows)} criteria {tail}."
+    text = f"{head} are well matched on {int(well.sum())} of {len(rows)} criteria {tail}"
+    if forced.any():
+        text += f"; {int(forced.sum())} more differ only as far as the bank's counts force"
+    uneven = rows[~well & ~forced]
+    if len(uneven):
+        text += ". " + "; ".join(
+            f"{label}: {verdict}" for label, verdict in zip(uneven["label"], uneven["verdict"], strict=True)
+        )
+    return text + "."
 
 
 def form_order(rater_index: int, n_forms: int = 2, stages: Sequence[str] = STAGES) -> dict[str, str]:
@@ -617,7 +678,30 @@ def _shown(value: float, kind: str) -> str:
     return f"{value:.0%}" if kind == "share" else f"{value:.2f}"
 
 
-def _verdict(smd: float, means: dict[str, float], more: str, kind: str) -> str:
+def _closest_spread(count: int, sizes: list[int]) -> float:
+    """The least (largest share - smallest share) when ``count`` marked pairs go to forms of ``sizes``.
+
+    Each form gets the floor or the ceiling of its fair share of ``count``
+    (``tests/test_forms.py`` checks this against every allocation of small
+    cases); NaN beyond 8 forms, where the choices are too many to try.
+    """
+    n = np.asarray(sizes, dtype=np.int64)
+    if len(n) < 2 or (n == 0).any():
+        return 0.0 if len(n) < 2 else math.nan
+    if len(n) > 8:
+        return math.nan
+    low = np.floor(count * n / n.sum()).astype(np.int64)
+    extra = int(count - low.sum())
+    best = math.inf
+    for chosen in itertools.combinations(range(len(n)), extra):
+        share = (low + np.isin(np.arange(len(n)), chosen)) / n
+        best = min(best, float(share.max() - share.min()))
+    return best
+
+
+def _verdict(
+    smd: float, closest: float, means: dict[str, float], measured: dict[str, int], more: str, kind: str
+) -> str:
     if len(means) < 2:
         return "one form only"
     if any(math.isnan(v) for v in means.values()):
@@ -627,8 +711,18 @@ def _verdict(smd: float, means: dict[str, float], more: str, kind: str) -> str:
         return "well matched"
     top = max(means, key=lambda f: means[f])
     bottom = min(means, key=lambda f: means[f])
+    if smd <= closest + _EPS:
+        hits = {f: int(round(means[f] * measured[f])) for f in (top, bottom)}
+        return (
+            f"as close as the bank allows: form {top} has {more} "
+            f"({hits[top]} of {measured[top]} vs {hits[bottom]} of {measured[bottom]})"
+        )
     word = "slightly uneven" if smd < UNEVEN else "uneven"
     return f"{word}: form {top} has {more} ({_shown(means[top], kind)} vs {_shown(means[bottom], kind)})"
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _size_verdict(counts: dict[str, int]) -> str:

@@ -18,6 +18,8 @@ from pairs.forms import (
     FORM_LABELS,
     UNEVEN,
     WELL_MATCHED,
+    _closest_spread,
+    balance_summary,
     form_balance,
     form_labels,
     form_order,
@@ -27,7 +29,6 @@ from pairs.importers import read_bank
 from pairs.probes import derive_probes
 from pairs.traps import tag_traps
 
-PLAIN = "plain"
 FANCY = "## Answer\n- **one**\n- two\n- three"  # 4 Markdown marks
 
 
@@ -292,7 +293,7 @@ def test_bad_banks_and_difficulty():
     n_forms=st.integers(min_value=2, max_value=3),
     seed=st.integers(min_value=0, max_value=10_000),
 )
-def test_any_bank_every_pair_one_form_sizes_within_one_and_no_worse_than_the_deal(n, n_forms, seed):
+def test_any_bank_every_pair_one_form_sizes_within_one_same_again(n, n_forms, seed):
     bank = synthetic_bank(n, seed=seed)
     forms = split_forms(bank, n_forms=n_forms, seed=seed)
     assert forms.index.tolist() == bank["id"].tolist()
@@ -314,7 +315,7 @@ def test_balance_table_matches_a_hand_computed_standardized_difference():
     assert table.loc["gold_a", "X"] == pytest.approx(gold_a[:25].mean())
     assert table.loc["size", ["X", "Y"]].tolist() == [25, 25]
     assert table.loc["size", "verdict"] == "equal sizes"
-    assert list(table.columns) == ["label", "kind", "X", "Y", "n", "smd", "verdict"]
+    assert list(table.columns) == ["label", "kind", "X", "Y", "n", "smd", "closest", "verdict"]
 
 
 def test_balance_verdicts_name_the_form_with_more():
@@ -340,6 +341,51 @@ def test_balance_of_pairs_left_out_of_any_form():
         form_balance(bank, pd.Series({"s0": "X", "zz": "Y"}))
     with pytest.raises(ValueError, match=re.escape("forms gives no pair of the bank a form.")):
         form_balance(bank, pd.Series({"s0": ""}))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sizes=st.lists(st.integers(min_value=1, max_value=7), min_size=2, max_size=3),
+    data=st.data(),
+)
+def test_closest_spread_is_the_least_over_every_allocation(sizes, data):
+    count = data.draw(st.integers(min_value=0, max_value=sum(sizes)))
+    spreads = [
+        max(c / n for c, n in zip(alloc, sizes, strict=True))
+        - min(c / n for c, n in zip(alloc, sizes, strict=True))
+        for alloc in itertools.product(*(range(n + 1) for n in sizes))
+        if sum(alloc) == count
+    ]
+    assert _closest_spread(count, sizes) == pytest.approx(min(spreads))
+
+
+def test_a_difference_the_counts_force_is_said_to_be_so():
+    bank = synthetic_bank(30)
+    bank["gold"] = ["tie"] * 3 + ["A"] * 27
+    table = form_balance(bank, split_forms(bank)).set_index("criterion")
+    assert table.loc["tie", "smd"] == pytest.approx(table.loc["tie", "closest"])
+    assert table.loc["tie", "smd"] > WELL_MATCHED
+    assert re.fullmatch(
+        r"as close as the bank allows: form [XY] has more ties \(2 of 15 vs 1 of 15\)",
+        table.loc["tie", "verdict"],
+    )
+    summary = balance_summary(form_balance(bank, split_forms(bank)))
+    assert "more differ only as far as the bank's counts force" in summary
+
+
+def test_summary_of_well_matched_and_of_uneven_forms(starter):
+    text = balance_summary(form_balance(starter, split_forms(starter)))
+    assert re.fullmatch(
+        r"Forms X and Y \(256 and 256 pairs\) are well matched on all 17 criteria "
+        r"\(largest standardized difference 0\.0\d\)\.",
+        text,
+    )
+    forms = pd.Series(np.where(starter["tags"].map(lambda t: "length" in t), "X", "Y"), index=starter["id"])
+    text = balance_summary(form_balance(starter, forms))
+    assert "tagged length: uneven: form X has more pairs tagged length (100% vs 0%)" in text
+    assert text.startswith("Forms X and Y (")
+    one = balance_summary(form_balance(starter, pd.Series("X", index=starter["id"])))
+    assert one == "One form, X, of 512 pairs: nothing to match."
 
 
 # -- form_order -----------------------------------------------------------------------
