@@ -163,9 +163,10 @@ def split_forms(
     Parameters
     ----------
     bank : DataFrame
-        A bank (:data:`pairs.bank.COLUMNS`): at least ``id``, ``response_a``,
-        ``response_b``, ``gold`` and ``tags``; ``probe`` and ``probe_of`` when
-        it holds probes. Ids must be unique.
+        The pairs to split, usually only those the lead set aside for
+        assessment (:data:`pairs.bank.COLUMNS`): at least ``id``,
+        ``response_a``, ``response_b``, ``gold`` and ``tags``; ``probe`` and
+        ``probe_of`` when it holds probes. Ids must be unique.
     n_forms : int, default 2
         How many forms, at least 1 and at most the number of groups.
     difficulty : Series, optional
@@ -506,13 +507,16 @@ def _criteria(bank: pd.DataFrame, difficulty: pd.Series | None) -> pd.DataFrame:
 
 
 def _easiness(difficulty: pd.Series, ids: np.ndarray) -> np.ndarray:
+    """Easiness of each pair of ``ids`` (NaN where unknown), after checking ``difficulty``."""
     series = pd.Series(difficulty)
-    if not (pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)):
+    numbers = pd.to_numeric(series, errors="coerce") if not pd.api.types.is_bool_dtype(series) else None
+    if numbers is None or (numbers.isna() & series.notna()).any():
         raise ValueError(f"difficulty must hold numbers (easiness by pair id), got dtype {series.dtype}.")
-    series = series.copy()
-    series.index = series.index.astype(str)
-    series = series[~series.index.duplicated()]
-    values = np.array(series.reindex(ids).to_numpy(float), dtype=float)  # a copy: written below
+    keys = series.index.astype(str)
+    if keys.duplicated().any():
+        raise ValueError(f"difficulty names pair {keys[keys.duplicated()][0]!r} more than once.")
+    numbers.index = keys
+    values = np.array(numbers.reindex(ids).to_numpy(float), dtype=float)  # a copy: written below
     values[~np.isfinite(values)] = np.nan
     return values
 
@@ -542,9 +546,7 @@ def _standardized(values: pd.DataFrame) -> np.ndarray:
 
 def _strata(values: pd.DataFrame, groups: np.ndarray, n_groups: int) -> np.ndarray:
     """Stratum of each group, by its first pair: tags, gold longer/shorter/neither, easiness tercile."""
-    first = np.full(n_groups, -1)
-    order = np.arange(len(groups))[::-1]
-    first[groups[order]] = order  # the last write per group is its first pair
+    _, first = np.unique(groups, return_index=True)  # each group's first pair (codes are 0..n_groups-1)
     tag_cols = [c for c in values.columns if c.startswith("tag:")]
     tag_key = (
         values[tag_cols].astype(int).astype(str).agg("".join, axis=1).to_numpy()

@@ -285,6 +285,13 @@ def test_bad_banks_and_difficulty():
         split_forms(bank.assign(id=["s0", "s0", "s1", "s2"]))
     with pytest.raises(ValueError, match=re.escape("difficulty must hold numbers")):
         split_forms(bank, difficulty=pd.Series(["easy"] * 4, index=bank["id"]))
+    with pytest.raises(ValueError, match=re.escape("difficulty must hold numbers")):
+        split_forms(bank, difficulty=pd.Series([True] * 4, index=bank["id"]))
+    with pytest.raises(ValueError, match=re.escape("difficulty names pair 's1' more than once.")):
+        split_forms(bank, difficulty=pd.Series([0.5, 0.6], index=["s1", "s1"]))
+    as_text = split_forms(bank, difficulty=pd.Series(["0.9", "0.1", None, "0.5"], index=bank["id"]))
+    as_numbers = split_forms(bank, difficulty=pd.Series([0.9, 0.1, np.nan, 0.5], index=bank["id"]))
+    pd.testing.assert_series_equal(as_text, as_numbers)
 
 
 @settings(max_examples=40, deadline=None)
