@@ -43,8 +43,10 @@ Ties and probes
     now and the other in a later form (the second would be answered from
     memory of the first, whose gold the results page revealed), and a probe
     rate is read off a rater switching between a base and its probe, which
-    needs both in one attempt. Form sizes are then equal to within one pair
-    when the groups allow it, else as close as the groups allow.
+    needs both in one attempt. For the same reason pairs that ask the same
+    prompt (compared without case and runs of whitespace) share a form. Form
+    sizes are equal to within one pair when these groups allow it, else as
+    close as the groups allow.
 
 References
 ----------
@@ -209,7 +211,11 @@ def split_forms(
     values = _criteria(bank, difficulty)
     groups, n_groups = _groups(bank, ids)
     if n_groups < n_forms:
-        held = "" if n_groups == len(bank) else f" ({n_groups} once probes stay with their base)"
+        held = (
+            ""
+            if n_groups == len(bank)
+            else f" ({n_groups} once probes and repeated prompts are kept together)"
+        )
         raise ValueError(
             f"The bank has {len(bank)} pair{'s' * (len(bank) != 1)}{held}: "
             f"too few to split into {n_forms} forms."
@@ -466,10 +472,35 @@ def _probe_marks(bank: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _groups(bank: pd.DataFrame, ids: np.ndarray) -> tuple[np.ndarray, int]:
-    """Group code of each pair (a base and its probes share one) and the number of groups."""
+    """Group code of each pair and the number of groups (codes 0.. in order of first pair).
+
+    A probe joins its base (or, base absent, the other probes of that base),
+    and pairs with the same prompt join each other: the groups are the
+    connected parts of these links (union-find).
+    """
     is_probe, base = _probe_marks(bank)
-    key = np.where(is_probe & (base != ""), base, ids)
-    codes, uniques = pd.factorize(pd.Series(key), sort=False)
+    keys = [np.where(is_probe & (base != ""), "id:" + base, "id:" + ids.astype(object))]
+    if "prompt" in bank.columns:
+        prompt = bank["prompt"].fillna("").astype(str).str.split().str.join(" ").str.casefold()
+        keys.append(np.where(prompt.to_numpy() != "", "prompt:" + prompt.to_numpy(dtype=object), "id:" + ids))
+    parent = np.arange(len(ids))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = int(parent[i])
+        return i
+
+    for key in keys:
+        codes, _ = pd.factorize(pd.Series(key), sort=False)
+        first: dict[int, int] = {}
+        for i, code in enumerate(codes):
+            j = first.setdefault(int(code), i)
+            a, b = root(i), root(j)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    roots = np.array([root(i) for i in range(len(ids))], dtype=np.int64)
+    codes, uniques = pd.factorize(roots, sort=False)
     return np.asarray(codes, dtype=np.int64), len(uniques)
 
 

@@ -225,6 +225,17 @@ def test_probes_of_a_base_outside_the_bank_stay_together():
     assert forms["s0"] == forms["s1"]
 
 
+def test_pairs_asking_the_same_prompt_share_a_form():
+    bank = synthetic_bank(40)
+    bank.loc[3, "prompt"] = "Name  a PRIME number."
+    bank.loc[17, "prompt"] = "name a prime number. "
+    bank.loc[30, "prompt"] = "Name a prime number."
+    for seed in range(5):
+        forms = split_forms(bank, seed=seed)
+        assert forms["s3"] == forms["s17"] == forms["s30"]
+        assert sorted(forms.value_counts()) == [20, 20]
+
+
 def test_ties_are_spread_over_the_forms():
     bank = synthetic_bank(60, seed=3)
     bank.loc[:11, "gold"] = "tie"
@@ -259,7 +270,9 @@ def test_fewer_groups_than_forms_once_probes_stay_with_their_base():
     bank = synthetic_bank(3)
     bank["probe"] = ["", "polish", ""]
     bank["probe_of"] = ["", "s0", ""]
-    with pytest.raises(ValueError, match=re.escape("3 pairs (2 once probes stay with their base)")):
+    with pytest.raises(
+        ValueError, match=re.escape("3 pairs (2 once probes and repeated prompts are kept together)")
+    ):
         split_forms(bank, n_forms=3)
 
 
