@@ -148,7 +148,8 @@ def split_forms(
 ) -> pd.Series:
     """Split a bank into parallel forms matched on trap mix, length/polish balance and difficulty.
 
-    Groups (a pair with its probes) are sorted into strata by tags, by whether
+    Groups (a pair with its probes and the pairs asking its prompt, see the
+    module docstring) are sorted into strata by tags, by whether
     gold is the longer answer and by easiness tercile, shuffled within each
     stratum with ``seed``, and dealt to the form with the fewest pairs so far
     (round robin). A swap pass then exchanges groups of the same size between

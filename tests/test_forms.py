@@ -19,6 +19,7 @@ from pairs.forms import (
     UNEVEN,
     WELL_MATCHED,
     _closest_spread,
+    _improve,
     balance_summary,
     form_balance,
     form_labels,
@@ -234,6 +235,40 @@ def test_pairs_asking_the_same_prompt_share_a_form():
         forms = split_forms(bank, seed=seed)
         assert forms["s3"] == forms["s17"] == forms["s30"]
         assert sorted(forms.value_counts()) == [20, 20]
+
+
+def test_groups_join_through_probes_and_prompts_alike():
+    bank = synthetic_bank(12)
+    bank["probe"] = [""] * 10 + ["polish", "padding"]
+    bank["probe_of"] = [""] * 10 + ["s0", "elsewhere"]
+    bank.loc[10, "prompt"] = "probe prompt"  # joins s0 through its base
+    bank.loc[5, "prompt"] = bank.loc[0, "prompt"]  # joins s0 through the prompt
+    bank.loc[11, "prompt"] = bank.loc[7, "prompt"]  # a probe of an absent base joins s7 through the prompt
+    forms = split_forms(bank, n_forms=2)
+    assert forms["s0"] == forms["s5"] == forms["s10"]
+    assert forms["s7"] == forms["s11"]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(min_value=4, max_value=80),
+    n_forms=st.integers(min_value=2, max_value=4),
+    seed=st.integers(0, 99),
+)
+def test_the_swap_pass_never_makes_the_deal_worse(n, n_forms, seed):
+    rng = np.random.default_rng(seed)
+    sums = rng.normal(size=(n, 5))
+    sizes = rng.choice([1, 1, 1, 2, 3], size=n)
+    assign = np.arange(n) % n_forms
+    load = np.bincount(assign, weights=sizes, minlength=n_forms)
+
+    def worst(a: np.ndarray) -> float:
+        means = np.stack([sums[a == f].sum(axis=0) for f in range(n_forms)]) / load[:, None]
+        return float((means.max(axis=0) - means.min(axis=0)).max())
+
+    improved = _improve(sums, sizes, assign, n_forms, np.random.default_rng(seed))
+    assert worst(improved) <= worst(assign) + 1e-12
+    assert np.array_equal(np.bincount(improved, weights=sizes, minlength=n_forms), load)  # sizes kept
 
 
 def test_ties_are_spread_over_the_forms():
