@@ -480,3 +480,24 @@ def test_order_rejects_bad_input():
     with pytest.raises(ValueError, match=re.escape("n_forms must be from 1 to 26, got 0.")):
         form_order(0, 0)
     assert form_order(3, 1) == {"pre": "X", "post": "X", "retention": "X"}
+
+
+def test_counterbalanced_order_cancels_a_harder_form_out_of_the_change():
+    """No learning, but form Y is harder: raters all taking X first would seem to get worse."""
+    rng = np.random.default_rng(11)
+    hardness = {"X": 0.0, "Y": 0.6}  # in logits, on top of each pair's own difficulty
+    ability = rng.normal(1.0, 0.7, 60)
+    items = rng.normal(0, 1, 40)
+
+    def accuracy(rater: int, form: str) -> float:
+        return float(np.mean(1 / (1 + np.exp(-(ability[rater] - items - hardness[form])))))
+
+    def mean_change(order) -> float:
+        return float(
+            np.mean([accuracy(r, order(r)["post"]) - accuracy(r, order(r)["pre"]) for r in range(60)])
+        )
+
+    fixed = mean_change(lambda r: {"pre": "X", "post": "Y"})
+    balanced = mean_change(lambda r: form_order(r, 2, ("pre", "post")))
+    assert fixed < -0.08  # a spurious drop of 11 points (measured: -0.114; counterbalanced: +0.003)
+    assert abs(balanced) < 0.1 * abs(fixed)
