@@ -512,7 +512,7 @@ def _criteria(bank: pd.DataFrame, difficulty: pd.Series | None) -> pd.DataFrame:
     gold = bank["gold"].astype(str).to_numpy()
     decided = np.isin(gold, ("A", "B"))
     out: dict[str, np.ndarray] = {}
-    tags = pd.Series([tuple(t) if isinstance(t, (tuple, list)) else () for t in bank["tags"]])
+    tags = pd.Series([tuple(t) if isinstance(t, (tuple, list, np.ndarray)) else () for t in bank["tags"]])
     counts = pd.Series([tag for row in tags for tag in dict.fromkeys(row)], dtype=object).value_counts()
     for tag in sorted(counts.index, key=lambda t: (-counts[t], t)):
         out[f"tag:{tag}"] = np.array([tag in row for row in tags], dtype=float)
