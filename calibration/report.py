@@ -40,7 +40,10 @@ Schema (``build_report(..., rater=ID)`` gives one rater object; without
       bias: {...as above, pooled with cluster-robust intervals},
       calibration: {...as above, over all judgments},
       agreement: {alpha, ci_low, ci_high, n_raters, n_pairs, reason},
-      leaderboard: [rows of calibration.leaderboard.leaderboard],
+      leaderboard: [rows of calibration.leaderboard.leaderboard: rank, rater, n,
+                    score, raw_score, ci_low, ci_high (95% posterior interval
+                    of score), accuracy, overconfidence, length_or, polish_or,
+                    streak, ranked, raw_ci_low, raw_ci_high, prior_judgments],
       gold_audit: [rows of calibration.items.item_table flagged gold_doubtful],
       tracks: [{track, n_raters, n, correct, accuracy, ci_low, ci_high,
                 length_or, ..., position_significant}]  (empty without ``domains``),

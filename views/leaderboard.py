@@ -29,8 +29,9 @@ st.title(f"Leaderboard: {escape_markdown(user.cohort)}")
 st.caption(
     "Each answer scores 1 - (confidence - right)^2 / 0.25: +1 for a sure right answer, 0 for a coin "
     "flip, -3 for a sure wrong one. Saying exactly how sure you are is the best strategy, so honest "
-    f"confidence pays. Scores are pulled toward the cohort average until you have many answers "
-    f"(a prior of {PRIOR_JUDGMENTS}); {MIN_RANKED} answers to be ranked. The streak counts days in a "
+    "confidence pays. Scores are pulled toward the cohort average until you have many answers (by "
+    f"empirical Bayes, never by more than {PRIOR_JUDGMENTS} answers' worth), and the 95% interval is the "
+    f"interval of the score shown; {MIN_RANKED} answers to be ranked. The streak counts days in a "
     "row with the daily drill finished."
 )
 if not info["bank"]:
