@@ -456,7 +456,9 @@ def _charts_html(r: dict[str, Any]) -> str:
         charts.reliability_diagram(pd.DataFrame(r["calibration"]["bins"], columns=_BIN_COLUMNS)),
         charts.corp_diagram(
             pd.DataFrame(r["calibration"].get("corp") or [], columns=_CORP_COLUMNS),
-            **{key: _number(r["calibration"].get(key)) for key in ("mcb", "dsc", "unc")},
+            mcb=_number(r["calibration"].get("mcb")),
+            dsc=_number(r["calibration"].get("dsc")),
+            unc=_number(r["calibration"].get("unc")),
         ),
         charts.tag_accuracy_chart(pd.DataFrame(r["tags"], columns=_TAG_COLUMNS)),
     ]
