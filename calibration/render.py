@@ -254,6 +254,18 @@ def resolution_figures(cal: dict[str, Any]) -> list[tuple[str, str, str]]:
     ]
 
 
+def _score_interval(row: dict[str, Any]) -> str:
+    """A leaderboard row's 95% interval of its score, "0.412 to 0.655" ("n/a" when not known).
+
+    Examples
+    --------
+    >>> _score_interval({"ci_low": -0.2, "ci_high": 0.31}), _score_interval({"ci_low": None})
+    ('-0.200 to 0.310', 'n/a')
+    """
+    low, high = row.get("ci_low"), row.get("ci_high")
+    return "n/a" if _missing(low) or _missing(high) else f"{low:.3f} to {high:.3f}"
+
+
 def _notes(r: dict[str, Any]) -> list[str]:
     """The plain line on each statistic (:func:`calibration.explain.plain_notes`), in reading order."""
     notes = plain_notes(r)
@@ -374,14 +386,14 @@ def to_markdown(report: dict[str, Any]) -> str:
     lines += [
         "### Leaderboard",
         "",
-        "| rank | rater | n | score | accuracy | overconfidence |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| rank | rater | n | score | 95% interval | accuracy | overconfidence |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in c["leaderboard"]:
         rank = "-" if row["rank"] is None else str(int(row["rank"]))
         lines.append(
             f"| {rank} | {_md(row['rater'])} | {row['n']} | {_fmt(row['score'], '.3f')} | "
-            f"{_pct(row['accuracy'])} | "
+            f"{_score_interval(row)} | {_pct(row['accuracy'])} | "
             f"{signed_percent(row['overconfidence'])} |"
         )
     lines.append("")
@@ -601,6 +613,7 @@ def to_html(report: dict[str, Any]) -> str:
                 row["rater"] + (" (simulated)" if row["rater"] in simulated else ""),
                 row["n"],
                 _fmt(row["score"], ".3f"),
+                _score_interval(row),
                 _pct(row["accuracy"]),
                 signed_percent(row["overconfidence"]),
                 _fmt(row["length_or"]),
@@ -612,7 +625,8 @@ def to_html(report: dict[str, Any]) -> str:
         parts.append(
             "<h3>Leaderboard</h3><p class='muted'>Ranked by Brier skill "
             "(a proper score: honest confidence pays), "
-            "shrunk toward the cohort mean for raters with few judgments.</p>"
+            "shrunk toward the cohort mean for raters with few judgments (empirical Bayes); the 95% "
+            "interval is the interval of the score shown.</p>"
             + _table_html(
                 board,
                 [
@@ -620,6 +634,7 @@ def to_html(report: dict[str, Any]) -> str:
                     "rater",
                     "n",
                     "score",
+                    "95% interval",
                     "accuracy",
                     "overconfidence",
                     "length OR",

@@ -280,3 +280,20 @@ def test_a_given_bias_fit_is_used_and_not_refitted(bank, monkeypatch):
     odds = bias.pivot(index="rater", columns="effect", values="odds_ratio")
     assert board.loc["long", "length_or"] == odds.loc["long", "length"]
     assert board.loc["fair", "polish_or"] == odds.loc["fair", "polish"]
+
+
+def test_reports_write_each_rows_interval_of_the_score_shown(bank):
+    from calibration.render import to_html, to_markdown
+    from calibration.report import build_report
+
+    raters = [RaterSpec(f"r{i}", skill=0.5 + i / 2, confidence_scale=0.5 + i / 3) for i in range(3)]
+    j = simulate_judgments(bank, raters, n_per_rater=40, seed=11)
+    j = j[(j["rater"] != "r0") | (j.groupby("rater").cumcount() < 20)]
+    report = build_report(prepare(bank, j), n_boot=0)
+    rows = report["cohort"]["leaderboard"]
+    assert all(r["ci_low"] <= r["score"] <= r["ci_high"] <= 1 for r in rows)
+    md, page = to_markdown(report), to_html(report)
+    for r in rows:
+        interval = f"{r['ci_low']:.3f} to {r['ci_high']:.3f}"
+        assert f"| {r['score']:.3f} | {interval} |" in md
+        assert f"<td>{r['score']:.3f}</td><td>{interval}</td>" in page

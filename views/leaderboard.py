@@ -65,7 +65,13 @@ if len(mine):  # the viewer's own line, above the table (styling one row of a 1,
         f"{shown_rank} of {int(table['rank'].str.isdigit().sum())}" if row["ranked"] else "not ranked yet",
         help=f"{MIN_RANKED} answers with a confidence to be ranked; you have {int(row['n'])}.",
     )
-    c[1].metric("Your score", "n/a" if pd.isna(row["score"]) else f"{row['score']:.3f}")
+    c[1].metric(
+        "Your score",
+        "n/a" if pd.isna(row["score"]) else f"{row['score']:.3f}",
+        help=None
+        if pd.isna(row["ci_low"])
+        else f"95% interval {row['ci_low']:.3f} to {row['ci_high']:.3f}: where your true score likely lies.",
+    )
     c[2].metric("Your streak", count_of(row["streak"], "day"))
     if not row["ranked"]:
         st.caption(f"{count_of(missing, 'more answer')} with a confidence and you are ranked.")
