@@ -161,6 +161,9 @@ resolution and Spiegelhalter checks add."""
 RESOLUTION_ALPHA = 0.05
 """Level of the resolution (AUC) test and of Spiegelhalter's test."""
 
+HINT_AUC = 0.6
+"""An AUC from which a resolution not yet shown is worded as a sign that more answers may confirm."""
+
 _REQUIRED = ("rater", "confidence", "correct")
 
 
@@ -374,15 +377,23 @@ def _sentence(label, n, n_excluded, mean_conf, acc, diff, low, high, auc, shown,
         f"a right answer carried more confidence than a wrong one in {100 * auc:.0f}% of comparisons, "
         "where 50% is chance"
     )
+    hint = distinct > 1 and auc >= HINT_AUC  # a sign of resolution, not yet clear
     if distinct == 1:
         unresolved = "you gave every answer the same confidence, so it cannot tell them apart"
+    elif hint:
+        unresolved = f"{comparisons}, a sign that more answers may confirm but not clear yet"
     else:
         unresolved = comparisons
     if label == "confidence without resolution":
+        advice = (
+            "so keep stating how sure you are: more answers will tell"
+            if hint
+            else "so save high confidence for answers you have a reason to be sure of"
+        )
         return (
             f"{_NOT_YET}: {unresolved}. "
             f"On average it is right ({means}, {over}, over {count_of(n, 'judgment')}{left_out}), "
-            "so save high confidence for answers you have a reason to be sure of."
+            f"{advice}."
         )
     if label == "miscalibrated":
         spread = (

@@ -352,7 +352,14 @@ def test_confidence_without_resolution_is_not_called_well_calibrated(n):
             .mean()
             >= 0.90
         ), kind
+    table = calibration_by_rater(realistic_raters("coin", 400, n, rng))
+    unresolved = table[table["calibration"] == "confidence without resolution"]
+    hinted = unresolved["verdict"].str.contains("a sign that more answers may confirm").mean()
+    assert hinted <= 0.25  # uninformative confidence: worded as promising 16-18% at n = 30, 0-2% at 100
     honest = calibration_by_rater(realistic_raters("calibrated", 400, n, rng))
+    if n <= 100:  # honest raters whose resolution is not yet clear mostly hear that it may be coming
+        waiting = honest[honest["calibration"] == "confidence without resolution"]["verdict"]
+        assert waiting.str.contains("a sign that more answers may confirm").mean() >= 0.35
     accused = honest["calibration"].isin(["overconfident", "underconfident"]).mean()
     assert accused <= 0.12
     well = (honest["calibration"] == "well calibrated").mean()
