@@ -259,8 +259,12 @@ def corp_diagram(
     (:func:`calibration.reliability.corp_reliability`), drawn as steps over the
     confidences the rater used, with the raw share right at each confidence as
     points sized by their judgments. On the dashed diagonal the confidence is
-    calibrated; a flat curve means confidence without resolution. The
-    subtitle gives the Brier decomposition ``MCB - DSC + UNC`` when given.
+    calibrated; a flat curve means confidence without resolution. The grey
+    band is the 90% consistency band
+    (:func:`calibration.reliability.corp_consistency_band`): where the curve
+    of a calibrated rater with the same confidences and counts would fall, so
+    a step outside it is more than chance. The subtitle gives the Brier
+    decomposition ``MCB - DSC + UNC`` when given.
 
     Parameters
     ----------
@@ -275,11 +279,15 @@ def corp_diagram(
     Returns
     -------
     altair.LayerChart
-        The diagonal, the steps of the fit and the raw points.
+        The diagonal, the consistency band, the steps of the fit and the raw points.
     """
+    from calibration.reliability import corp_consistency_band
+
     frame = _numeric(corp, CORP_COLUMNS)
     frame = frame[(frame["n"] > 0) & frame["confidence"].notna() & frame["calibrated"].notna()]
-    frame = frame[CORP_COLUMNS]
+    frame = frame[CORP_COLUMNS].sort_values("confidence")
+    low, high = corp_consistency_band(frame["confidence"].to_numpy(), frame["n"].to_numpy(dtype=int))
+    frame = frame.assign(band_low=low, band_high=high)
     axis = alt.Scale(domain=[0.5, 1.0])
     yaxis = alt.Scale(domain=[0.0, 1.0])
     diagonal = (
@@ -289,6 +297,11 @@ def corp_diagram(
             x=alt.X("x:Q", scale=axis, title="Stated confidence", axis=alt.Axis(format="%")),
             y=alt.Y("y:Q", scale=yaxis, title="Agreed with the expert", axis=alt.Axis(format="%")),
         )
+    )
+    band = (
+        alt.Chart(inline_values(frame))
+        .mark_area(interpolate="step-after", color="#bbbbbb", opacity=0.45)
+        .encode(x=alt.X("confidence:Q", scale=axis), y=alt.Y("band_low:Q", scale=yaxis), y2="band_high:Q")
     )
     steps = (
         alt.Chart(inline_values(frame))
@@ -310,7 +323,7 @@ def corp_diagram(
             ],
         )
     )
-    chart = (diagonal + steps + points).properties(width=440, height=300, autosize=_AUTOSIZE)
+    chart = (diagonal + band + steps + points).properties(width=440, height=300, autosize=_AUTOSIZE)
     if title is None:
         return chart
     figures = [

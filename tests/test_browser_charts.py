@@ -98,7 +98,7 @@ def test_my_report_charts_and_the_downloaded_report(launch, browser, tmp_path, w
     ]
     tags = [label["text"] for label in charts[4]["labels"]]
     assert len(tags) >= 5
-    assert charts[2]["marks"]["1"] == 1 and charts[2]["marks"]["2"] >= 3  # the CORP steps and points
+    assert charts[2]["marks"]["2"] == 1 and charts[2]["marks"]["3"] >= 3  # the CORP steps and points
     check_report_charts([charts[0], charts[1], charts[4], charts[2], charts[3]], tags, width=width)
 
     with page.expect_download() as download:

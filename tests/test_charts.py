@@ -183,8 +183,9 @@ def test_corp_diagram_draws_the_reports_curve_and_decomposition(rater):
         f"miscalibration MCB {cal['mcb']:.3f}, discrimination DSC {cal['dsc']:.3f}, "
         f"uncertainty UNC {cal['unc']:.3f}"
     )
+    assert all(r["band_low"] <= r["band_high"] for r in rows)
     svg = charts.to_svg(chart)
-    assert len(layer_marks(svg, 2)) == len(corp)
+    assert len(layer_marks(svg, 3)) == len(corp)
     assert charts.drawn_rows(charts.corp_diagram(pd.DataFrame(columns=corp.columns))) == []
     assert "subtitle" not in json.dumps(charts.corp_diagram(corp, title="t").to_dict()["title"])
 
@@ -222,7 +223,7 @@ def check_rater_charts(svgs: list[str], report: dict) -> None:
     estimable = [e for e, v in report["bias"].items() if v["estimable"] and v["odds_ratio"] is not None]
     check_rows_drawn(forest, [charts.EFFECT_LABELS[e] for e in estimable], mark_layer=1)
     assert len(layer_marks(reliability, 2)) == sum(b["n"] > 0 for b in report["calibration"]["bins"])
-    assert len(layer_marks(corp, 2)) == len(report["calibration"]["corp"]) > 0  # a point per confidence used
+    assert len(layer_marks(corp, 3)) == len(report["calibration"]["corp"]) > 0  # a point per confidence used
     check_rows_drawn(tags, [t["tag"] for t in report["tags"] if t["n"] > 0], mark_layer=0)
 
 

@@ -145,8 +145,10 @@ def show_rater_report(
             "The same question without bins (the CORP diagram): the orange steps estimate how often you "
             "are right at each confidence you used, rising or flat, never falling back. On the dashed "
             "line your confidence is right; steps that stay flat while your confidence rises mean your "
-            "confidence does not tell your right answers from your wrong ones. The dots are the raw "
-            "share right at each confidence, sized by how often you used it."
+            "confidence does not tell your right answers from your wrong ones. The grey band is where the "
+            "steps of a perfectly calibrated rater with your answers' confidences would fall 9 times in 10: "
+            "steps outside it are more than chance. The dots are the raw share right at each confidence, "
+            "sized by how often you used it."
         )
 
     st.subheader("Agreement with the experts")
