@@ -84,8 +84,9 @@ SCORE_RANGE = (-3.0, 1.0)
 """Lowest and highest mean score per answer: every answer sure and wrong, every answer sure and right."""
 PRIOR_DF = 10
 """Degrees of freedom of the cohort's per-answer variance in each rater's own (Smyth 2004)."""
-VARIANCE_FLOOR = 0.05
-"""Least per-answer variance assumed, so a cohort of perfect raters still gets intervals of some width."""
+VARIANCE_FLOOR = 0.25
+"""Least pooled per-answer variance assumed, so a lone rater or a cohort of perfect raters still gets
+intervals of honest width: about the variance of a rater right 98% of the time at 95% confidence."""
 MIN_RANKED = 20
 """Scored judgments a rater needs to be ranked (``min_n``)."""
 DRILL_SIZE = 10
@@ -345,11 +346,11 @@ def eb_scores(
         q = np.sum(w * (np.nan_to_num(raw) - mean_w) ** 2)
         c = w.sum() - np.sum(w**2) / w.sum()
         tau2 = max(tau2, (q - (has.sum() - 1)) / c)
-    if has.any():
+    if has.any() and np.isfinite(tau2):
         weights = np.where(has, 1 / (tau2 + v), 0.0)
         mu = np.sum(weights * np.nan_to_num(raw)) / weights.sum()
-    else:
-        mu = np.nan
+    else:  # no rater, or no prior (k = 0): the cohort mean does not enter
+        mu = 0.0
     with np.errstate(invalid="ignore", divide="ignore"):
         precision = 1 / v + 1 / tau2
         m = (np.nan_to_num(raw) / v + mu / tau2) / precision

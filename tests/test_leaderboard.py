@@ -10,6 +10,7 @@ from sklearn.metrics import brier_score_loss
 from calibration.data import prepare
 from calibration.leaderboard import (
     LEADERBOARD_COLUMNS,
+    eb_scores,
     leaderboard,
     rank_raters,
     rater_scores,
@@ -42,7 +43,7 @@ def stats_t_interval(x):
     return DescrStatsW(x).tconfint_mean(alpha=0.05)
 
 
-def eb_reference(points_by_rater, k=30, prior_df=10, floor=0.05):
+def eb_reference(points_by_rater, k=30, prior_df=10, floor=0.25):
     """The empirical-Bayes score written out with statsmodels' DerSimonian-Laird and scipy's truncnorm."""
     from scipy import stats
     from statsmodels.stats.meta_analysis import combine_effects
@@ -93,6 +94,15 @@ def test_two_raters_are_shrunk_by_k_judgments_of_the_pooled_variance(bank):
         score, low, high = eb_reference(by, k=k)
         np.testing.assert_allclose(board["score"], score, rtol=1e-9)
         np.testing.assert_allclose(board["ci_high"], high, rtol=1e-9)
+
+
+def test_without_a_prior_the_score_is_the_raw_mean_and_a_lone_rater_gets_an_honest_interval():
+    board = eb_scores([20, 40, 0], [20.0, 16.0, 0.0], [20.0, 30.0, 0.0], k=0)
+    assert board["score"].iloc[1] == pytest.approx(0.4, abs=1e-5)  # no pull (the bound 1 is 5 sd away)
+    assert 0.9 < board["score"].iloc[0] < 1  # a raw 1 is pulled below the bound by the truncation only
+    assert board.iloc[2].isna().all()
+    alone = eb_scores([20], [20.0], [20.0]).iloc[0]  # 20 sure right answers, nobody else
+    assert alone["ci_low"] < 0.9 < alone["score"] < alone["ci_high"] < 1
 
 
 def test_intervals_hold_the_shown_score_inside_the_range_and_never_collapse(bank):
