@@ -330,9 +330,9 @@ def corp_diagram(
         (name, value) for name, value in (("MCB", mcb), ("DSC", dsc), ("UNC", unc)) if value is not None
     ]
     if len(figures) == 3 and all(np.isfinite(v) for _, v in figures):
-        subtitle = [
-            f"miscalibration MCB {mcb:.3f}, discrimination DSC {dsc:.3f}, uncertainty UNC {unc:.3f}",
-            "(Brier score = MCB - DSC + UNC)",
+        subtitle = [  # short lines: a phone's width holds about 55 characters
+            f"miscalibration MCB {mcb:.3f}, discrimination DSC {dsc:.3f},",
+            f"uncertainty UNC {unc:.3f} (Brier score = MCB - DSC + UNC)",
         ]
         return chart.properties(title=alt.TitleParams(title, subtitle=subtitle))
     return chart.properties(title=title)

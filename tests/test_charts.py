@@ -179,10 +179,10 @@ def test_corp_diagram_draws_the_reports_curve_and_decomposition(rater):
     assert [r["calibrated"] for r in rows] == pytest.approx(corp["calibrated"].tolist())
     assert [r["calibrated"] for r in rows] == sorted(r["calibrated"] for r in rows)  # isotonic: never falls
     spec = chart.to_dict()
-    assert spec["title"]["subtitle"][0] == (
-        f"miscalibration MCB {cal['mcb']:.3f}, discrimination DSC {cal['dsc']:.3f}, "
-        f"uncertainty UNC {cal['unc']:.3f}"
-    )
+    assert spec["title"]["subtitle"] == [
+        f"miscalibration MCB {cal['mcb']:.3f}, discrimination DSC {cal['dsc']:.3f},",
+        f"uncertainty UNC {cal['unc']:.3f} (Brier score = MCB - DSC + UNC)",
+    ]
     assert all(r["band_low"] <= r["band_high"] for r in rows)
     svg = charts.to_svg(chart)
     assert len(layer_marks(svg, 3)) == len(corp)
