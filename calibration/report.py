@@ -18,7 +18,10 @@ Schema (``build_report(..., rater=ID)`` gives one rater object; without
                     resolution, uncertainty, ece, overconfidence,
                     overconfidence_ci_low, overconfidence_ci_high, slope,
                     intercept, calibration, verdict,
-                    bins: [{bin, confidence, accuracy, n, ci_low, ci_high}]},
+                    bins: [{bin, confidence, accuracy, n, ci_low, ci_high}],
+                    spiegelhalter_z, spiegelhalter_p_value, auc, auc_p_value,
+                    resolution_shown, mcb, dsc, unc,
+                    corp: [{confidence, calibrated, accuracy, n}]},
       agreement: {alpha_vs_gold, ci_low, ci_high, n, reason},
       tags: [{tag, n, accuracy, ci_low, ci_high, weak_spot}],
       tracks: [{track, n, correct, accuracy, ci_low, ci_high,
@@ -37,7 +40,10 @@ Schema (``build_report(..., rater=ID)`` gives one rater object; without
       bias: {...as above, pooled with cluster-robust intervals},
       calibration: {...as above, over all judgments},
       agreement: {alpha, ci_low, ci_high, n_raters, n_pairs, reason},
-      leaderboard: [rows of calibration.leaderboard.leaderboard],
+      leaderboard: [rows of calibration.leaderboard.leaderboard: rank, rater, n,
+                    score, raw_score, ci_low, ci_high (95% posterior interval
+                    of score), accuracy, overconfidence, length_or, polish_or,
+                    streak, ranked, raw_ci_low, raw_ci_high, prior_judgments],
       gold_audit: [rows of calibration.items.item_table flagged gold_doubtful],
       tracks: [{track, n_raters, n, correct, accuracy, ci_low, ci_high,
                 length_or, ..., position_significant}]  (empty without ``domains``),
@@ -77,6 +83,16 @@ and the verdict says whether the probes and the model agree. ``swap`` needs
 repeated answers, which the prepared frame has dropped: pass every answer with
 ``build_report(..., answers=judgments)`` (the CLI does); without it there is no
 ``swap``.
+
+Calibration (:mod:`calibration.confidence`): ``calibration`` is one of
+``"overconfident"``, ``"underconfident"``, ``"well calibrated"``, ``"not
+enough data yet"``, ``"confidence without resolution"`` (confidence right on
+average that does not tell right answers from wrong ones) or
+``"miscalibrated"`` (right on average, spread too wide or narrow);
+``spiegelhalter_z``/``spiegelhalter_p_value`` test every stated confidence at
+once, ``auc``/``auc_p_value``/``resolution_shown`` whether right answers carry
+more confidence than wrong ones, ``mcb``, ``dsc``, ``unc`` are CORP's
+decomposition of the Brier score and ``corp`` its reliability diagram.
 
 NaN is written as ``null``.
 """
