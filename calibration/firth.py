@@ -47,7 +47,7 @@ class FirthResult(NamedTuple):
     ----------
     coef : ndarray of shape (R, p)
         Penalized maximum-likelihood estimates. Held (``fixed``) coefficients
-        are 0; coefficients of all-zero columns are 0; NaN for rank-deficient
+        keep their ``start`` value (default 0); coefficients of all-zero columns are 0; NaN for rank-deficient
         designs.
     cov : ndarray of shape (R, p, p)
         Inverse Fisher information ``(X' W X)^{-1}`` of the free coefficients at
@@ -74,6 +74,7 @@ def firth_logistic(
     weights=None,
     *,
     fixed=None,
+    start=None,
     max_iter: int = 50,
     max_step: float = 5.0,
     max_halvings: int = 15,
@@ -124,6 +125,11 @@ def firth_logistic(
         Coefficients held at 0 while the others are fitted; the penalty still
         uses the full information matrix (the profile penalized likelihood of
         Heinze & Schemper, used for penalized likelihood-ratio tests).
+    start : array_like of shape (p,) or (R, p), optional
+        Starting values (default 0). Held coefficients stay at their starting
+        value, so ``fixed`` with ``start`` fits the model with some
+        coefficients held at any value (the points of a profile likelihood).
+        A warm start from a nearby fit saves Newton steps.
     max_iter : int, default 50
     max_step : float, default 5.0
         Largest change of any coefficient in one Newton step.
@@ -196,6 +202,13 @@ def firth_logistic(
         if fix.shape not in ((p,), (R, p)):
             raise ValueError(f"fixed must have shape {(p,)} or {(R, p)}; got {fix.shape}.")
         fix = np.broadcast_to(fix, (R, p))
+    if start is None:
+        beta0 = np.zeros((R, p))
+    else:
+        beta0 = np.asarray(start, dtype=float)
+        if beta0.shape not in ((p,), (R, p)) or not np.all(np.isfinite(beta0)):
+            raise ValueError(f"start must be finite with shape {(p,)} or {(R, p)}; got {beta0.shape}.")
+        beta0 = np.broadcast_to(beta0, (R, p))
     if not np.all(np.isfinite(X)):
         raise ValueError("X has missing or infinite values.")
     if not np.all(np.isfinite(w)) or np.any(w < 0):
@@ -219,7 +232,7 @@ def firth_logistic(
     chunks = [slice(start, min(start + size, R)) for start in range(0, R, size)]
 
     def fit(sl: slice) -> None:  # each chunk writes its own rows of ``out``
-        _fit_chunk(X[sl], y[sl], w[sl], fix[sl], out, sl, max_iter, max_step, max_halvings, tol)
+        _fit_chunk(X[sl], y[sl], w[sl], fix[sl], beta0[sl], out, sl, max_iter, max_step, max_halvings, tol)
 
     if threads == 1:
         for sl in chunks:
@@ -245,7 +258,7 @@ class _State(NamedTuple):
 _FISHER_ITERATIONS = 8
 
 
-def _fit_chunk(X, y, w, fix, out, sl, max_iter, max_step, max_halvings, tol) -> None:
+def _fit_chunk(X, y, w, fix, beta0, out, sl, max_iter, max_step, max_halvings, tol) -> None:
     r, _, p = X.shape
     colsq = np.einsum("rnp,rn->rp", X * X, w)
     dropped = colsq == 0  # columns with no information in this group
@@ -281,7 +294,7 @@ def _fit_chunk(X, y, w, fix, out, sl, max_iter, max_step, max_halvings, tol) -> 
         return _State(loglik, np.nan_to_num(score), np.nan_to_num(step_inv))
 
     active = np.flatnonzero(full_rank)
-    beta = np.zeros((r, p))
+    beta = np.where(dropped, 0.0, beta0)  # a column without information keeps coefficient 0
     n_iter = np.zeros(r, dtype=int)
     converged = np.zeros(r, dtype=bool)
     state = evaluate(active, beta[active])

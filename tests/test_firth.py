@@ -215,3 +215,28 @@ def test_memory_is_bounded_by_chunks(n_jobs):
     chunk_bytes = 1_000 * 200 * 4 * 8  # one (chunk, n, p) array of floats
     # a few chunk-sized arrays per thread, not a multiple of the 32 MB input
     assert peak < 8 * n_jobs * chunk_bytes
+
+
+def test_held_coefficient_at_a_value_is_the_profile_point():
+    """Holding a coefficient at b via ``start``: the free ones maximize the penalized likelihood."""
+    rng = np.random.default_rng(7)
+    n = 120
+    x = rng.normal(size=n)
+    z = rng.normal(size=n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(0.3 + 0.8 * x - 0.5 * z)))).astype(float)
+    X = np.column_stack([np.ones(n), x, z])[None]
+    held = firth_logistic(X, y[None], fixed=[False, True, False], start=[0.0, 0.5, 0.0])
+    assert held.coef[0, 1] == 0.5
+    # the penalized log-likelihood is maximal over the free coefficients: nudging them lowers it
+    full = firth_logistic(X, y[None])
+    assert full.loglik[0] >= held.loglik[0]
+    for j in (0, 2):
+        for step in (-1e-3, 1e-3):
+            nudged = held.coef.copy()
+            nudged[0, j] += step
+            moved = firth_logistic(X, y[None], fixed=[True, True, True], start=nudged[0])
+            assert moved.loglik[0] < held.loglik[0]
+    # a warm start lands on the same estimate in fewer steps
+    warm = firth_logistic(X, y[None], start=full.coef[0] + 1e-4)
+    np.testing.assert_allclose(warm.coef, full.coef, atol=1e-7)
+    assert warm.n_iter[0] < full.n_iter[0]
