@@ -57,8 +57,8 @@ import numpy as np
 import pandas as pd
 from scipy import special  # scipy.stats, slow to import, only where a test needs it
 
-from calibration.data import ordinary_mask, sided_mask, split_ties
-from calibration.firth import firth_logistic
+from calibration.data import first_answer_mask, ordinary_mask, sided_mask, split_ties
+from calibration.firth import firth_logistic, penalized_inference
 from calibration.intervals import wilson_interval
 from pairs.export import count_of
 
@@ -66,7 +66,10 @@ __all__ = [
     "BIAS_COLUMNS",
     "EFFECTS",
     "MIN_JUDGMENTS",
+    "across_raters",
+    "benjamini_hochberg",
     "bias_by_rater",
+    "holm",
     "plain_rates",
     "pooled_bias",
     "tag_accuracy",
@@ -107,6 +110,8 @@ BIAS_COLUMNS = [
     "estimable",
     "unit",
     "summary",
+    "p_adjusted",
+    "correction",
 ]
 
 UNITS = {
@@ -115,10 +120,22 @@ UNITS = {
     "position": "left answer against right answer, all else equal",
 }
 
-_DESIGN = ("position", "gold", "length", "polish")  # columns of the design matrix
+#: Fewest decided judgments of one item stratum that get their own skill term;
+#: smaller strata share one term (and join the largest one if that is still too small).
+MIN_STRATUM = 20
+
+#: Tags that mark a stratum of item difficulty (with ``source``). The style tags
+#: ``length`` and ``polish`` say whether gold is the shorter or plainer answer,
+#: and content tags are given in many banks only to pairs without a style trap,
+#: so a skill term per such tag would absorb the very bias being measured.
+DIFFICULTY_TAGS = ("adversarial",)
+
+#: Columns of the design matrix before the skill terms (one ``gold`` column per stratum follows).
+_DESIGN = ("position", "a_side", "length", "polish")
 _COLUMN = {effect: _DESIGN.index(effect) for effect in EFFECTS}
 _Z = special.ndtri(1 - ALPHA / 2)
 _NEEDED = ("rater", "choice", "gold", "tie", "left", "length_doublings", "polish_diff")
+
 #: Raters per batched fit; with the padding to the largest group in a batch this
 #: bounds memory to a few arrays of this many rows times the judgments per rater.
 _BATCH_CELLS = 1_000_000
@@ -205,22 +222,33 @@ def bias_by_rater(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS) -> pd.D
     fit_ok = n >= min_n
     with_position = fit_ok & (n_left >= min_n)
     design["X"][:, 0] *= with_position[design["code"]]
+    design["X"] = np.column_stack([design["X"], _gold_block(design, design["code"], n_raters)])
 
-    coef = np.full((n_raters, len(_DESIGN)), np.nan)
-    se = np.full((n_raters, len(_DESIGN)), np.nan)
+    cols = [_COLUMN[e] for e in EFFECTS]
+    est = {key: np.full((n_raters, len(cols)), np.nan) for key in ("beta", "low", "high", "p")}
     converged = np.zeros(n_raters, dtype=bool)
-    for batch in _batches(np.flatnonzero(fit_ok), n):
+    nan_coef = np.zeros(n_raters, dtype=bool)
+    for batch in _batches(np.flatnonzero(fit_ok), n, copies=2 * len(cols)):
         X, y, w = _stack(design, batch)
-        fit = firth_logistic(X, y, w)
-        coef[batch] = fit.coef
-        se[batch] = np.sqrt(np.diagonal(fit.cov, axis1=1, axis2=2))
-        converged[batch] = fit.converged
+        out = penalized_inference(X, y, w, cols)
+        for key in est:
+            est[key][batch] = out[key]
+        converged[batch] = out["converged"]
+        nan_coef[batch] = out["collinear"]
 
-    columns = {effect: _COLUMN[effect] for effect in EFFECTS}
-    estimates = {effect: (coef[:, j], se[:, j]) for effect, j in columns.items()}
-    reasons = _reasons_by_rater(design, fit_ok, with_position, converged, coef, min_n)
+    reasons = _reasons_by_rater(design, fit_ok, with_position, converged, nan_coef, min_n)
+    for j, effect in enumerate(EFFECTS):
+        open_ended = ~np.isfinite(est["low"][:, j]) | ~np.isfinite(est["high"][:, j])
+        needs = open_ended & fit_ok & np.array([r is None for r in reasons[effect]], dtype=bool)
+        reasons[effect][needs] = (
+            "Not enough evidence: your choices do not pin this effect down yet (its interval does not close)."
+        )
+    estimates = {
+        effect: tuple(est[key][:, j] for key in ("beta", "low", "high", "p"))
+        for j, effect in enumerate(EFFECTS)
+    }
     counts = {"length": n, "polish": n, "position": n_left}
-    return _assemble(raters, estimates, counts, reasons, _wald, subject="you")
+    return _assemble(raters, estimates, counts, reasons, subject="you", correction="holm")
 
 
 def pooled_bias(
@@ -301,7 +329,9 @@ def pooled_bias(
 
 def _pooled_fit(design: dict, rows: np.ndarray, label: str, min_n: int, min_raters: int) -> pd.DataFrame:
     """The pooled model of :func:`pooled_bias` on the design's ``rows``, its three rows named ``label``."""
-    code, X, y = design["code"][rows], design["X"][rows], design["y"][rows]
+    sub = {**design, "stratum": design["stratum"][rows], "g": design["g"][rows]}
+    gold = _gold_block(sub, np.zeros(int(rows.sum()), dtype=int), 1)
+    code, X, y = design["code"][rows], np.column_stack([design["X"][rows], gold]), design["y"][rows]
     total = len(y)
     known = X[:, 0] != 0  # the side shown on the left was recorded
     n_raters = len(design["raters"])
@@ -319,8 +349,8 @@ def _pooled_fit(design: dict, rows: np.ndarray, label: str, min_n: int, min_rate
             f"Not estimable for the cohort: judgments from {int(raters_with.sum())} rater(s); "
             f"a cluster-robust interval needs at least {min_raters}."
         )
-    coef = np.full(len(_DESIGN), np.nan)
-    cov = np.full((len(_DESIGN), len(_DESIGN)), np.nan)
+    coef = np.full(X.shape[1], np.nan)
+    cov = np.full((X.shape[1], X.shape[1]), np.nan)
     groups = 0
     if reason is None:
         distinct, weights = _distinct_rows(X, y)
@@ -346,10 +376,13 @@ def _pooled_fit(design: dict, rows: np.ndarray, label: str, min_n: int, min_rate
                 reasons[effect][0] = _NO_VARIATION[effect].format(who="the cohort judged")
     counts = {"length": np.array([total]), "polish": np.array([total]), "position": np.array([n_left])}
 
-    def t_test(beta, se):
-        return _wald(beta, se, df=max(groups - 1, 1))
-
-    return _assemble(np.array([label], dtype=object), estimates, counts, reasons, t_test, subject="cohort")
+    tested = {}
+    for effect, (beta, se) in estimates.items():
+        _, low, high, p = _wald(beta, se, df=max(groups - 1, 1))
+        tested[effect] = (beta, np.log(low), np.log(high), p)
+    return _assemble(
+        np.array([label], dtype=object), tested, counts, reasons, subject="cohort", correction="holm"
+    )
 
 
 def plain_rates(prepared: pd.DataFrame) -> pd.DataFrame:
@@ -602,6 +635,8 @@ def _design(prepared: pd.DataFrame) -> dict:
     # a tie answer chose neither side: it says nothing about a pull; a probe repeats its base's
     # content (the probe measure of calibration.probes is designed for it)
     kept = sided_mask(prepared) & ordinary_mask(prepared)
+    if "pair_id" in prepared.columns:  # a repeat is answered from memory of its gold: first answers only
+        kept &= first_answer_mask(prepared)
     decided = prepared[kept]
     raters, code = _rater_codes(prepared, decided)
     # the side each row is oriented towards ("first"): the left one, or A when unknown;
@@ -616,7 +651,7 @@ def _design(prepared: pd.DataFrame) -> dict:
     X = np.column_stack(
         [
             known.astype(float),
-            np.where(is_first("gold"), 1.0, -1.0),
+            (~known).astype(float),  # the "A" intercept: a pull toward A, kept out of length
             sign * decided["length_doublings"].to_numpy(dtype=float),
             sign * decided["polish_diff"].to_numpy(dtype=float) / POLISH_UNIT,
         ]
@@ -624,9 +659,68 @@ def _design(prepared: pd.DataFrame) -> dict:
     if not np.all(np.isfinite(X)):
         raise ValueError("prepared has missing length_doublings or polish_diff on decided judgments.")
     y = is_first("choice").astype(float)
+    g = np.where(is_first("gold"), 1.0, -1.0)
+    stratum, strata = _strata(decided)
     n = np.bincount(code, minlength=len(raters))
     n_left = np.bincount(code[known], minlength=len(raters))
-    return {"raters": raters, "code": code, "X": X, "y": y, "n": n, "n_left": n_left, "kept": kept}
+    errors = np.bincount(code, weights=(y != (g > 0)), minlength=len(raters))
+    return {
+        "raters": raters,
+        "code": code,
+        "X": X,
+        "y": y,
+        "g": g,
+        "stratum": stratum,
+        "strata": strata,
+        "n": n,
+        "n_left": n_left,
+        "errors": errors,
+        "kept": kept,
+    }
+
+
+def _strata(decided: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's item stratum (``source`` and the :data:`DIFFICULTY_TAGS` it has) and the strata names."""
+    source = (
+        decided["source"].fillna("").astype(str).to_numpy(dtype=object)
+        if "source" in decided.columns
+        else np.full(len(decided), "", dtype=object)
+    )
+    if "tags" in decided.columns:
+        marks = [
+            "+".join(t for t in DIFFICULTY_TAGS if isinstance(tags, (tuple, list, np.ndarray)) and t in tags)
+            for tags in decided["tags"].to_numpy(dtype=object)
+        ]
+    else:
+        marks = [""] * len(decided)
+    key = pd.Series(source, dtype=object).str.cat(pd.Series(marks, dtype=object), sep="|")
+    code, names = pd.factorize(key, sort=True)
+    return code.astype(int), np.asarray(names, dtype=object)
+
+
+def _gold_block(design: dict, group: np.ndarray, n_groups: int, min_count: int = MIN_STRATUM) -> np.ndarray:
+    """The skill terms: ``g`` times an indicator of the row's stratum, strata merged per group.
+
+    In each group (a rater, or the cohort) a stratum with fewer than
+    ``min_count`` rows shares one column with the other small ones; if those
+    together are still fewer than ``min_count``, they join the group's largest
+    stratum. Columns used by no group are dropped.
+    """
+    stratum, g = design["stratum"], design["g"]
+    k = len(design["strata"])
+    if len(g) == 0:
+        return np.zeros((0, 1))
+    counts = np.zeros((n_groups, k))
+    np.add.at(counts, (group, stratum), 1.0)
+    small = counts < min_count
+    column = np.where(small[group, stratum], k, stratum)
+    merged = np.where(small, counts, 0.0).sum(axis=1)
+    largest = np.argmax(counts, axis=1)
+    to_largest = (column == k) & (merged[group] < min_count)
+    column = np.where(to_largest, largest[group], column)
+    block = np.zeros((len(g), k + 1))
+    block[np.arange(len(g)), column] = g
+    return block[:, np.any(block != 0, axis=0)]
 
 
 def _rater_codes(prepared: pd.DataFrame, decided: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -642,13 +736,17 @@ def _equals(column: pd.Series, value: str) -> np.ndarray:
     return column.eq(value).to_numpy(dtype=bool, na_value=False)
 
 
-def _batches(raters: np.ndarray, n: np.ndarray):
-    """Split raters, sorted by judgment count, into batches of bounded padded size."""
+def _batches(raters: np.ndarray, n: np.ndarray, copies: int = 1):
+    """Split raters, sorted by judgment count, into batches of bounded padded size.
+
+    ``copies``: how many copies of a batch are fitted at once (the held fits of
+    :func:`calibration.firth.penalized_inference`), which share the bound.
+    """
     order = raters[np.argsort(n[raters], kind="stable")]
     start = 0
     while start < len(order):
         stop = start + 1
-        while stop < len(order) and (stop + 1 - start) * n[order[stop]] <= _BATCH_CELLS:
+        while stop < len(order) and copies * (stop + 1 - start) * n[order[stop]] <= _BATCH_CELLS:
             stop += 1
         yield order[start:stop]
         start = stop
@@ -815,7 +913,7 @@ _NO_VARIATION = {
 }
 
 
-def _reasons_by_rater(design, fit_ok, with_position, converged, coef, min_n) -> dict[str, np.ndarray]:
+def _reasons_by_rater(design, fit_ok, with_position, converged, collinear, min_n) -> dict[str, np.ndarray]:
     """Why each rater's effect is not estimable (None where it is)."""
     n, n_left, code, X = design["n"], design["n_left"], design["code"], design["X"]
     n_raters = len(n)
@@ -833,32 +931,52 @@ def _reasons_by_rater(design, fit_ok, with_position, converged, coef, min_n) -> 
         f"{a} of your {b} decided judgments (at least {min_n} needed)."
         for a, b in zip(n_left[partial], n[partial], strict=True)
     ]
-    failed = fit_ok & ~converged
-    collinear = failed & np.isnan(coef).all(axis=1)
+    errors = np.rint(design["errors"]).astype(int)
+    no_errors = fit_ok & (errors == 0)
+    all_wrong = fit_ok & (errors == n)
+    failed = fit_ok & ~converged & ~collinear
     for effect in EFFECTS:
         reasons[effect][failed] = "Not estimable: the model did not converge."
-        reasons[effect][collinear] = "Not estimable: your judgments cannot tell these effects apart."
+        reasons[effect][fit_ok & collinear] = "Not estimable: your judgments cannot tell these effects apart."
+        reasons[effect][no_errors] = [
+            f"Not enough evidence: you agreed with the expert on all {k} decided pairs, so your "
+            "choices cannot show a pull yet (any odds ratio would come from the model's penalty alone)."
+            for k in n[no_errors]
+        ]
+        reasons[effect][all_wrong] = [
+            f"Not enough evidence: you disagreed with the expert on all {k} decided pairs, so your "
+            "choices cannot show a pull yet."
+            for k in n[all_wrong]
+        ]
         reasons[effect][~fit_ok] = [
             f"Not enough data yet: {k} decided judgments, at least {min_n} needed." for k in n[~fit_ok]
         ]
     return reasons
 
 
-def _assemble(raters, estimates, counts, reasons, test, *, subject: str) -> pd.DataFrame:
-    """Long frame in :data:`BIAS_COLUMNS` order: raters outer, effects inner."""
+def _assemble(raters, estimates, counts, reasons, *, subject: str, correction: str) -> pd.DataFrame:
+    """Long frame in :data:`BIAS_COLUMNS` order: raters outer, effects inner.
+
+    ``estimates[effect]`` is ``(beta, low, high, p)`` (log odds, one per rater);
+    ``correction`` is ``"holm"``: each rater's estimable effects are one family.
+    """
+    ok = {e: np.array([r is None for r in reasons[e]], dtype=bool) for e in EFFECTS}
+    p_raw = np.column_stack([np.where(ok[e], estimates[e][3], np.nan) for e in EFFECTS])
+    p_adj = holm(p_raw)
+    tested = np.isfinite(p_raw).sum(axis=1)
     frames = []
-    for effect in EFFECTS:
-        beta, se = estimates[effect]
-        ok = np.array([r is None for r in reasons[effect]], dtype=bool)
-        beta = np.where(ok, beta, np.nan)
-        se = np.where(ok, se, np.nan)
-        ratio, low, high, p = test(beta, se)
-        significant = ok & (p < ALPHA)
+    for j, effect in enumerate(EFFECTS):
+        beta, low, high, p = (np.where(ok[effect], v, np.nan) for v in estimates[effect])
+        ratio, lo, hi = np.exp(beta), np.exp(low), np.exp(high)
+        significant = ok[effect] & (p_adj[:, j] < ALPHA)
         verdict = _VERDICTS[effect]
         summary = [
             verdict(*vals, _SUBJECTS[subject]) if good else reason
-            for good, reason, *vals in zip(ok, reasons[effect], ratio, low, high, significant, strict=True)
+            for good, reason, *vals in zip(
+                ok[effect], reasons[effect], ratio, lo, hi, significant, strict=True
+            )
         ]
+        label = [_holm_label(m, subject) if good else "" for good, m in zip(ok[effect], tested, strict=True)]
         frames.append(
             pd.DataFrame(
                 {
@@ -866,19 +984,125 @@ def _assemble(raters, estimates, counts, reasons, test, *, subject: str) -> pd.D
                     "effect": effect,
                     "n": counts[effect].astype(int),
                     "odds_ratio": ratio,
-                    "ci_low": low,
-                    "ci_high": high,
+                    "ci_low": lo,
+                    "ci_high": hi,
                     "p_value": p,
                     "significant": significant,
-                    "estimable": ok,
+                    "estimable": ok[effect],
                     "unit": UNITS[effect],
                     "summary": pd.Series(summary, dtype=object),
+                    "p_adjusted": p_adj[:, j],
+                    "correction": pd.Series(label, dtype=object),
                 }
             )
         )
     out = pd.concat(frames, ignore_index=True)
     order = np.argsort(np.tile(np.arange(len(raters)), len(EFFECTS)), kind="stable")
     return out.iloc[order].reset_index(drop=True)[BIAS_COLUMNS]
+
+
+def _holm_label(m: int, subject: str) -> str:
+    if m <= 1:
+        return "none: one bias dimension tested"
+    whose = "your" if subject == "you" else "the cohort's"
+    return f"Holm over {whose} {m} bias dimensions tested"
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values along the last axis; NaN entries are not tests.
+
+    For the :math:`m` finite p-values of a row sorted as :math:`p_{(1)} \\le \\dots`,
+    :math:`\\tilde p_{(i)} = \\max_{j \\le i} \\min\\{1, (m - j + 1) p_{(j)}\\}`
+    (Holm 1979): rejecting where :math:`\\tilde p < \\alpha` keeps the chance of any
+    false alarm in the row at most :math:`\\alpha`. Equals statsmodels
+    ``multipletests(method="holm")``.
+
+    Examples
+    --------
+    >>> holm(np.array([[0.01, 0.04, np.nan], [0.03, 0.02, 0.5]])).round(3).tolist()
+    [[0.02, 0.04, nan], [0.06, 0.06, 0.5]]
+    """
+    p = np.atleast_2d(np.asarray(p, dtype=float))
+    finite = np.isfinite(p)
+    m = finite.sum(axis=1, keepdims=True)
+    order = np.argsort(np.where(finite, p, np.inf), axis=1, kind="stable")
+    ranked = np.take_along_axis(p, order, axis=1)
+    scaled = np.minimum(1.0, (m - np.arange(p.shape[1])) * ranked)
+    scaled = np.where(np.isfinite(scaled), scaled, -np.inf)
+    adjusted = np.maximum.accumulate(scaled, axis=1)
+    out = np.empty_like(p)
+    np.put_along_axis(out, order, adjusted, axis=1)
+    return np.where(finite, out, np.nan)
+
+
+def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q-values) of a 1-d array; NaN entries are not tests.
+
+    :math:`\\tilde p_{(i)} = \\min_{j \\ge i} \\min\\{1, m p_{(j)} / j\\}`; flagging where
+    :math:`\\tilde p < \\alpha` keeps the expected share of false flags among all
+    flags at most :math:`\\alpha` (Benjamini & Hochberg 1995). Equals statsmodels
+    ``multipletests(method="fdr_bh")``.
+
+    Examples
+    --------
+    >>> benjamini_hochberg(np.array([0.01, 0.04, 0.03, np.nan])).round(3).tolist()
+    [0.03, 0.04, 0.04, nan]
+    """
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    finite = np.flatnonzero(np.isfinite(p))
+    if finite.size == 0:
+        return out
+    vals = p[finite]
+    order = np.argsort(vals, kind="stable")
+    m = len(vals)
+    scaled = np.minimum(1.0, vals[order] * m / np.arange(1, m + 1))
+    adjusted = np.minimum.accumulate(scaled[::-1])[::-1]
+    res = np.empty(m)
+    res[order] = adjusted
+    out[finite] = res
+    return out
+
+
+def across_raters(bias: pd.DataFrame) -> pd.DataFrame:
+    """A cohort view of :func:`bias_by_rater`: flags that control the false discovery rate.
+
+    Listing every rater flagged for a bias makes many tests at once; among
+    unbiased raters some would be flagged by chance. Here ``p_adjusted`` is the
+    Benjamini-Hochberg adjustment of every estimable ``p_value`` in the table
+    (all raters and dimensions), ``significant`` is ``p_adjusted <`` 0.05 (so
+    the expected share of false flags among the flags is at most 5%), and
+    ``correction`` says so. The sentences in ``summary`` are the rater's own
+    (Holm within the rater) and are kept.
+
+    Parameters
+    ----------
+    bias : DataFrame
+        Output of :func:`bias_by_rater`.
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``p_adjusted``, ``significant`` and ``correction`` replaced.
+
+    References
+    ----------
+    Benjamini, Y. and Hochberg, Y. (1995). Controlling the false discovery
+    rate. JRSS B 57(1), 289-300.
+    """
+    out = bias.copy()
+    p = np.where(out["estimable"].to_numpy(dtype=bool), out["p_value"].to_numpy(dtype=float), np.nan)
+    q = benjamini_hochberg(p)
+    m = int(np.isfinite(p).sum())
+    raters = int(out.loc[np.isfinite(p), "rater"].nunique())
+    out["p_adjusted"] = q
+    out["significant"] = np.isfinite(q) & (q < ALPHA)
+    out["correction"] = np.where(
+        np.isfinite(q),
+        f"Benjamini-Hochberg false discovery rate over {m} tests ({raters} raters)",
+        "",
+    )
+    return out
 
 
 # --- plain rates -------------------------------------------------------------------------
