@@ -326,23 +326,31 @@ def pooled_bias(
     r"""The cohort's bias: one model on every rater's decided judgments.
 
     The model is that of :func:`bias_by_rater`, fitted once (Firth) on all
-    raters' judgments with a common coefficient for every term. Judgments of
-    one rater are not independent (each rater has their own skill and biases),
-    so the covariance is the cluster-robust sandwich over raters,
+    raters' judgments with a common coefficient for every term (the skill terms
+    per item stratum of the cohort). Judgments of one rater are not independent
+    (each rater has their own skill and biases), and neither are judgments of
+    one pair (each pair has its own difficulty, shared by every rater who
+    judges it), so the covariance is two-way cluster-robust, by rater and by
+    pair (Cameron, Gelbach & Miller 2011):
+    :math:`V = V_{rater} + V_{pair} - V_{rater \cap pair}`, each
 
     .. math::
 
-        V = c\, I^{-1} \Big(\sum_g s_g s_g^\top\Big) I^{-1}, \qquad
+        V_c = c\, I^{-1} \Big(\sum_g s_g s_g^\top\Big) I^{-1}, \qquad
         s_g = \sum_{i \in g} x_i (y_i - \hat\mu_i), \qquad
         c = \frac{G}{G - 1} \frac{N - 1}{N - K},
 
-    with :math:`G` raters, :math:`N` judgments and :math:`K` coefficients (the
+    with :math:`G` clusters, :math:`N` judgments and :math:`K` coefficients (the
     CR1 correction statsmodels and Stata use). The estimate is a
     population-averaged effect (a GEE with an independence working correlation,
     Liang & Zeger 1986). Intervals and p-values use Student's t with
-    :math:`G - 1` degrees of freedom, as advised for few clusters (Cameron &
-    Miller 2015). Firth's penalty is O(1) against an O(N) likelihood here, so the
-    sandwich uses the ordinary score.
+    :math:`G - 1` degrees of freedom for the smaller of the two cluster counts,
+    as advised for few clusters (Cameron & Miller 2015). Firth's penalty is
+    O(1) against an O(N) likelihood here, so the sandwich uses the ordinary
+    score. Clustering by rater alone, a cohort of 40 unbiased raters on a bank
+    of 300 LLMBar-like pairs (each judged about 27 times) was called
+    length-biased in 25% of simulated cohorts (uncorrected); pair difficulty
+    shared across raters is the reason.
 
     Parameters
     ----------
@@ -372,6 +380,10 @@ def pooled_bias(
 
     References
     ----------
+    Cameron, A. C., Gelbach, J. B. and Miller, D. L. (2011). Robust inference
+    with multiway clustering. Journal of Business & Economic Statistics 29(2),
+    238-249.
+
     Liang, K.-Y. and Zeger, S. L. (1986). Longitudinal data analysis using
     generalized linear models. Biometrika 73(1), 13-22.
 
@@ -424,7 +436,7 @@ def _pooled_fit(design: dict, rows: np.ndarray, label: str, min_n: int, min_rate
             reason = "Not estimable for the cohort: the model did not converge."
         else:
             coef = fit.coef[0]
-            cov, groups = _cluster_cov(X, y, code, coef, fit.cov[0])
+            cov, groups = _cluster_cov(X, y, code, design["pair"][rows], coef, fit.cov[0])
 
     estimates = {e: (coef[[_COLUMN[e]]], np.sqrt(np.diag(cov))[[_COLUMN[e]]]) for e in EFFECTS}
     reasons = {e: np.array([reason], dtype=object) for e in EFFECTS}
@@ -741,6 +753,7 @@ def _design(prepared: pd.DataFrame) -> dict:
         "n_left": n_left,
         "errors": errors,
         "kept": kept,
+        "pair": pd.factorize(decided["pair_id"].astype(str))[0] if "pair_id" in decided.columns else code,
     }
 
 
@@ -853,23 +866,41 @@ def _distinct_rows(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return first, np.bincount(codes)
 
 
-def _cluster_cov(X, y, code, coef, bread) -> tuple[np.ndarray, int]:
-    """CR1 cluster-robust covariance over raters, restricted to the fitted coefficients."""
+def _cluster_cov(X, y, code, pair, coef, bread) -> tuple[np.ndarray, int]:
+    """Two-way (rater, pair) cluster-robust covariance, restricted to the fitted coefficients.
+
+    :math:`V = V_{rater} + V_{pair} - V_{rater \\cap pair}`, each a CR1 sandwich
+    (Cameron, Gelbach & Miller 2011; statsmodels ``cov_cluster_2groups``);
+    where that is not positive on the diagonal, the larger one-way variance.
+    Returns the covariance and the clusters of the smaller dimension, whose
+    count less one is the t test's degrees of freedom.
+    """
     free = np.isfinite(np.diag(bread))
     Xf = X[:, free]
     mu = 1.0 / (1.0 + np.exp(-(Xf @ coef[free])))
     scores = Xf * (y - mu)[:, None]
-    used = np.unique(code)
-    per_rater = np.zeros((code.max() + 1, free.sum()))
-    np.add.at(per_rater, code, scores)
-    per_rater = per_rater[used]
-    groups, total, k = len(used), len(y), int(free.sum())
-    meat = per_rater.T @ per_rater
+    total, k = len(y), int(free.sum())
     B = bread[np.ix_(free, free)]
-    correction = groups / (groups - 1) * (total - 1) / max(total - k, 1)
+
+    def one_way(cluster: np.ndarray) -> tuple[np.ndarray, int]:
+        _, cluster = np.unique(cluster, return_inverse=True)
+        per = np.zeros((int(cluster.max()) + 1, k))
+        np.add.at(per, cluster, scores)
+        g = len(per)
+        factor = g / max(g - 1, 1) * (total - 1) / max(total - k, 1)
+        return factor * B @ (per.T @ per) @ B, g
+
+    v_rater, groups = one_way(code)
+    v_pair, n_pairs = one_way(pair)
+    v_both, _ = one_way(code.astype(np.int64) * (int(pair.max()) + 1) + pair)
+    two_way = v_rater + v_pair - v_both
+    bad = np.diag(two_way) <= 0
+    if bad.any():
+        fallback = np.maximum(np.diag(v_rater), np.diag(v_pair))
+        two_way[bad, bad] = fallback[bad]
     cov = np.full_like(bread, np.nan)
-    cov[np.ix_(free, free)] = correction * B @ meat @ B
-    return cov, groups
+    cov[np.ix_(free, free)] = two_way
+    return cov, min(groups, n_pairs)
 
 
 # --- tests and reporting -----------------------------------------------------------------

@@ -142,9 +142,8 @@ def test_pooled_bias_matches_statsmodels_cluster_robust(bank):
     out = pooled_bias(p)
     assert list(out.columns) == BIAS_COLUMNS and (out["rater"] == "cohort").all()
     X, y = _outside_design(p)
-    ml = sm.Logit(y, X).fit(
-        disp=0, cov_type="cluster", cov_kwds={"groups": pd.factorize(p["rater"])[0]}, use_t=True
-    )
+    groups = np.column_stack([pd.factorize(p["rater"])[0], pd.factorize(p["pair_id"])[0]])
+    ml = sm.Logit(y, X).fit(disp=0, cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
     ci = np.exp(ml.conf_int())
     for effect, j in (("position", 0), ("length", 2), ("polish", 3)):
         row = out[out["effect"] == effect].iloc[0]
@@ -423,12 +422,12 @@ def test_tag_accuracy_against_statsmodels_and_scipy(bank):
 
 def test_pooled_interval_has_the_small_sample_factor_of_few_clusters(bank):
     """With 4 raters the CR1 factor G/(G-1) (N-1)/(N-K) widens the standard errors by about 15%:
-    the interval must match statsmodels' clustered covariance with it, not without it."""
+    the interval must match statsmodels' two-way (rater, pair) clustered covariance with it."""
     specs = [RaterSpec(f"sim-{i}", skill=1.0 + 0.3 * i, length_bias=0.2 + 0.15 * i) for i in range(4)]
     p = prepare(bank, simulate_judgments(bank, specs, n_per_rater=400, seed=31))
     out = pooled_bias(p).set_index("effect")
     X, y = _outside_design(p)
-    groups = pd.factorize(p["rater"])[0]
+    groups = np.column_stack([pd.factorize(p["rater"])[0], pd.factorize(p["pair_id"])[0]])
     fit = sm.Logit(y, X).fit(disp=0, cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
     t = stats.t.ppf(0.975, 4 - 1)
     for effect, j in (("position", 0), ("length", 2), ("polish", 3)):

@@ -66,13 +66,20 @@ def test_hard_short_gold_pairs_are_not_length_bias(bank):
     assert raw["flat"] > 0.10 and raw["strata"] <= 0.05, raw  # measured 16.3% and 0%
 
 
-def test_a_cohort_of_such_raters_is_not_called_length_biased(bank):
-    """Pooled model, 40 cohorts of 15 unbiased raters x 200 (target <= 10%; measured 0 of 40)."""
-    flagged = []
-    for c in range(40):
-        pooled = pooled_bias(_run(bank, 15, 200, seed=1_000 + c)).set_index("effect")
+def test_a_cohort_of_such_raters_is_not_called_length_biased():
+    """Pooled model, 30 cohorts of 30 unbiased raters x 200 on banks of 300 pairs (target <= 10%).
+
+    Each pair is judged about 20 times, so its difficulty is shared across raters:
+    clustering by rater alone flagged about a quarter of such cohorts (uncorrected).
+    """
+    flagged, raw = [], []
+    for c in range(30):
+        small = llmbar_like_bank(300, seed=500 + c)
+        pooled = pooled_bias(_run(small, 30, 200, seed=1_000 + c)).set_index("effect")
         flagged.append(bool(pooled.loc["length", "significant"]))
-    assert np.mean(flagged) <= 0.10, np.mean(flagged)
+        raw.append(pooled.loc["length", "p_value"] < 0.05)
+    assert np.mean(flagged) <= 0.10, np.mean(flagged)  # measured 0 of 30 (Holm)
+    assert np.mean(raw) <= 0.15, np.mean(raw)  # measured 13% uncorrected (nominal 5%)
 
 
 def test_cohort_flags_control_the_false_discovery_rate(bank):
