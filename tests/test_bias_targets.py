@@ -150,3 +150,39 @@ def test_trend_tells_a_stable_rater_nothing_and_ignores_memory(bank):
     assert (rows["significant"] & (rows["change_per_100_judgments"] < 1)).mean() >= 0.30  # measured 41%
     cover = ((np.log(rows["ci_low"]) < -0.5) & (np.log(rows["ci_high"]) > -0.5)).mean()
     assert 0.9 <= cover <= 0.98, cover  # measured 94.3%
+
+
+def _llmbar_bank(llmbar_dir) -> pd.DataFrame:
+    """The five LLMBar sets as one bank (ids unique), with a hidden easiness: adversarial pairs harder."""
+    from pairs.importers import read_bank
+
+    parts = []
+    names = (
+        "natural",
+        "adversarial-neighbor",
+        "adversarial-gptinst",
+        "adversarial-gptout",
+        "adversarial-manual",
+    )
+    for name in names:
+        part = read_bank(llmbar_dir / f"{name}.json")
+        parts.append(part.assign(id=name + "-" + part["id"].astype(str)))
+    bank = pd.concat(parts, ignore_index=True).drop(columns="line")
+    hard = np.array(["adversarial" in tags for tags in bank["tags"]])
+    rng = np.random.default_rng(0)
+    return bank.assign(easiness=np.where(hard, -1.0, 1.0) + rng.normal(0, 0.6, len(bank)))
+
+
+@pytest.mark.slow
+def test_real_llmbar_hard_pairs_are_not_length_bias(llmbar_dir):
+    """On the real LLMBar bank (as imported: source "llmbar", adversarial pairs tagged), unbiased
+    raters worse on the adversarial pairs are rarely told they favour longer answers; a planted
+    length odds ratio of 2 is still found."""
+    bank = _llmbar_bank(llmbar_dir)
+    p = _run(bank, 200, 200, seed=41)
+    out = bias_by_rater(p)
+    assert _told(out, "length") <= 0.10  # measured 0%
+    # without the adversarial stratum the uncorrected one-sided rate (nominal 2.5%) is far above its level
+    assert _raw(bias_by_rater(p.assign(tags=[()] * len(p))), "length") > 0.08  # measured 11.5%
+    planted = bias_by_rater(_run(bank, 200, 200, seed=42, length_bias=LOG2))
+    assert _told(planted, "length") >= 0.9  # measured 99.5%
