@@ -950,7 +950,7 @@ def _trait_verdict(name, more, less, when, ratio, low, high, significant, s) -> 
         r, lo, hi = _numbers(ratio, low, high, significant)
         return (
             f"No clear {name} bias: {when}, {s['odds']} of picking it are {r}x as high "
-            f"(95% CI {lo}-{hi}), consistent with no effect."
+            f"(95% CI {lo}-{hi}), {_no_clear_reason(low, high, 'effect')}."
         )
     if ratio > 1:
         r, lo, hi = _numbers(ratio, low, high, significant)
@@ -970,7 +970,7 @@ def _verdict_position(ratio, low, high, significant, s) -> str:
         r, lo, hi = _numbers(ratio, low, high, significant)
         return (
             f"No clear position bias: {s['odds']} of picking the left answer over the right one are "
-            f"{r}x (95% CI {lo}-{hi}), consistent with no preference."
+            f"{r}x (95% CI {lo}-{hi}), {_no_clear_reason(low, high, 'preference')}."
         )
     side, other = ("left", "right") if ratio > 1 else ("right", "left")
     if ratio < 1:
@@ -980,6 +980,13 @@ def _verdict_position(ratio, low, high, significant, s) -> str:
         f"{s['favour']} the answer shown on the {side}: {s['odds']} of picking the {side} answer are "
         f"{r}x those of picking the {other} one (95% CI {lo}-{hi}), all else equal."
     )
+
+
+def _no_clear_reason(low: float, high: float, what: str) -> str:
+    """Why an effect is not called: its interval covers 1, or it does not survive the correction."""
+    if not (low > 1 or high < 1):
+        return f"consistent with no {what}"
+    return "not clear once the other bias dimensions tested are allowed for (Holm's correction)"
 
 
 _VERDICTS: dict[str, Callable[..., str]] = {
@@ -1195,7 +1202,7 @@ def across_raters(bias: pd.DataFrame) -> pd.DataFrame:
     out["significant"] = np.isfinite(q) & (q < ALPHA)
     out["correction"] = np.where(
         np.isfinite(q),
-        f"Benjamini-Hochberg false discovery rate over {m} tests ({raters} raters)",
+        f"Benjamini-Hochberg over {m} tests from {raters} raters",
         "",
     )
     return out

@@ -425,8 +425,9 @@ def _rater_verdict(obj: dict[str, Any]) -> list[str]:
     lines += _bias_lines(obj["bias"], significant + [e for e in EFFECTS if e not in significant])
     corrected = {b.get("correction") for b in obj["bias"].values() if b.get("estimable")} - {None, ""}
     if any(c.startswith("Holm") for c in corrected):
+        tested = sum(1 for b in obj["bias"].values() if b.get("estimable"))
         lines.append(
-            "These bias verdicts allow for testing several dimensions at once (Holm's correction), "
+            f"These bias verdicts allow for testing {tested} dimensions at once (Holm's correction), "
             "so a chance pull in one of them is not reported as a bias."
         )
     lines += [t["summary"] for t in obj.get("trend", {}).values() if t.get("significant")]
@@ -476,8 +477,8 @@ def _cohort_verdict(obj: dict[str, Any]) -> list[str]:
     if obj.get("bias_flags_correction"):
         flagged = len({f["rater"] for f in obj["bias_flags"]})
         lines.append(
-            f"{count_of(flagged, 'rater')} flagged for a bias, with the false discovery rate "
-            f"controlled at 5% ({obj['bias_flags_correction']})."
+            f"{count_of(flagged, 'rater')} flagged for a bias across the cohort, the false discovery "
+            f"rate controlled at 5% ({obj['bias_flags_correction']}): about 1 flag in 20 may be chance."
         )
     if obj["gold_audit"]:
         disputed = len(obj["gold_audit"])
