@@ -41,7 +41,13 @@ length covariate is the gold side times that pair's gold-minus-other length,
 so a free easiness per pair is exactly collinear with length (any length bias
 can be rewritten as easiness); only a prior tying easiness to the stratum mean
 would separate them, which is what the strata do, and a cohort whose raters all
-favour length keeps that bias.
+favour length keeps that bias. The limit: difficulty that goes with length
+*within* a stratum is read as length bias, and nothing in the judgments can tell
+them apart. With easiness rising 0.2 log-odds per doubling of gold's length
+advantage inside each stratum (``calibration.people.llmbar_like_bank(...,
+confound=0.2)``), 8.7% of unbiased raters were told "you favour longer
+answers"; with 0.4, 57%. A bank whose strata do not capture its difficulty
+needs finer strata (a ``source`` per set of pairs built alike).
 
 Inference. Every per-rater effect gets a penalized likelihood-ratio test and a
 profile penalized likelihood interval (Heinze & Schemper 2002;
