@@ -449,3 +449,25 @@ def test_pooled_fit_on_distinct_rows_equals_the_fit_on_every_judgment(bank):
     out = pooled_bias(p).set_index("effect")
     for effect, j in (("position", 0), ("length", 2), ("polish", 3)):
         assert math.log(out.loc[effect, "odds_ratio"]) == pytest.approx(full.coef[0, j], rel=1e-9, abs=1e-12)
+
+
+def test_holm_and_benjamini_hochberg_equal_statsmodels():
+    from statsmodels.stats.multitest import multipletests
+
+    from calibration.bias import benjamini_hochberg, holm
+
+    rng = np.random.default_rng(5)
+    p = np.where(rng.random((200, 3)) < 0.3, rng.random((200, 3)) * 0.02, rng.random((200, 3)))
+    p[rng.random((200, 3)) < 0.1] = np.nan  # dimensions not tested
+    adjusted = holm(p)
+    for row, adj in zip(p, adjusted, strict=True):
+        tested = np.isfinite(row)
+        if tested.any():
+            expected = multipletests(row[tested], method="holm")[1]
+            np.testing.assert_allclose(adj[tested], expected, rtol=1e-12)
+        assert np.isnan(adj[~tested]).all()
+    flat = p.ravel()
+    tested = np.isfinite(flat)
+    np.testing.assert_allclose(
+        benjamini_hochberg(flat)[tested], multipletests(flat[tested], method="fdr_bh")[1], rtol=1e-12
+    )
