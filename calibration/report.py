@@ -11,7 +11,9 @@ Schema (``build_report(..., rater=ID)`` gives one rater object; without
     rater object
       rater, simulated, n, n_ties, accuracy, accuracy_ci_low, accuracy_ci_high,
       bias: {length|polish|position: {odds_ratio, ci_low, ci_high, p_value,
-             significant, estimable, unit, summary}},
+             significant, estimable, unit, summary, p_adjusted, correction}},
+      trend: {length|polish: {change_per_100_judgments, ci_low, ci_high, p_value,
+              p_adjusted, significant, estimable, summary}},
       plain_rates: [{dimension, n_gold_less, rate_gold_less, ci_low_gold_less,
                      ci_high_gold_less, n_gold_more, rate_gold_more, ..., p_value, summary}],
       calibration: {n, n_excluded, brier, brier_skill, log_score, reliability,
@@ -38,6 +40,8 @@ Schema (``build_report(..., rater=ID)`` gives one rater object; without
       n_raters, n_judgments, n_ties, accuracy, simulated_raters,
       n_split, n_tie_answers, n_tie_answers_on_ties,
       bias: {...as above, pooled with cluster-robust intervals},
+      bias_flags: [{rater, effect, odds_ratio, ci_low, ci_high, p_value, p_adjusted}],
+      bias_flags_correction: str,
       calibration: {...as above, over all judgments},
       agreement: {alpha, ci_low, ci_high, n_raters, n_pairs, reason},
       leaderboard: [rows of calibration.leaderboard.leaderboard: rank, rater, n,
@@ -94,6 +98,18 @@ once, ``auc``/``auc_p_value``/``resolution_shown`` whether right answers carry
 more confidence than wrong ones, ``mcb``, ``dsc``, ``unc`` are CORP's
 decomposition of the Brier score and ``corp`` its reliability diagram.
 
+Bias inference (:mod:`calibration.bias`): ``p_value`` is the penalized
+likelihood-ratio test and ``ci_low``/``ci_high`` the profile interval;
+``significant`` is the verdict after correcting for multiple tests, with
+``p_adjusted`` and ``correction`` saying which: Holm over a rater's (or the
+cohort's) bias dimensions. ``bias_flags`` lists the (rater, effect) pairs
+flagged across the cohort with the Benjamini-Hochberg false discovery rate at
+5% over every rater's tests (:func:`calibration.bias.across_raters`);
+``bias_flags_correction`` says so. ``trend`` is
+:func:`calibration.trend.bias_trend`: whether the rater's length (polish)
+odds ratio changes, per 100 judgments, with its test (a rater with fewer than
+60 decided first answers gets ``estimable: false``).
+
 NaN is written as ``null``.
 """
 
@@ -108,7 +124,7 @@ import numpy as np
 import pandas as pd
 
 from calibration.agreement import N_BOOT, alpha_by_rater, alpha_vs_gold, cohort_alpha
-from calibration.bias import EFFECTS, bias_by_rater, plain_rates, pooled_bias, tag_accuracy
+from calibration.bias import EFFECTS, across_raters, bias_by_rater, plain_rates, pooled_bias, tag_accuracy
 from calibration.confidence import calibration_summaries, calibration_summary
 from calibration.intervals import wilson_interval
 from calibration.items import item_table
@@ -116,11 +132,25 @@ from calibration.leaderboard import leaderboard
 from calibration.probes import KINDS, probe_objects, probe_rates_of, probe_verdict, swap_consistency
 from calibration.scoring import ranked_probability_skill
 from calibration.tracks import TRACK_COLUMNS, cohort_track_accuracy, track_accuracy
+from calibration.trend import BIAS_TREND_COLUMNS, bias_trend
 from pairs.export import count_of
 
 __all__ = ["CHARTS_FOR_AT_MOST", "FORMATS", "build_report", "to_html", "to_json", "to_markdown"]
 
-_BIAS_KEYS = ["odds_ratio", "ci_low", "ci_high", "p_value", "significant", "estimable", "unit", "summary"]
+_BIAS_KEYS = [
+    "odds_ratio",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "significant",
+    "estimable",
+    "unit",
+    "summary",
+    "p_adjusted",
+    "correction",
+]
+_TREND_KEYS = BIAS_TREND_COLUMNS[3:]  # after rater, effect, n
+_FLAG_KEYS = ["rater", "effect", "odds_ratio", "ci_low", "ci_high", "p_value", "p_adjusted"]
 _PLAIN_KEYS = [
     "dimension",
     "n_gold_less",
@@ -252,6 +282,7 @@ def _rater_objects(
 ) -> list[dict[str, Any]]:
     probes = probes or {}
     bias_rows = _by_rater(bias, ["effect", *_BIAS_KEYS])
+    trend_rows = _by_rater(bias_trend(prepared), ["effect", *_TREND_KEYS])
     plain = _by_rater(plain_rates(prepared), _PLAIN_KEYS)
     tags = _by_rater(tag_accuracy(prepared), _TAG_KEYS)
     by_track = {} if tracks is None else _by_rater(tracks, TRACK_COLUMNS[1:])
@@ -298,6 +329,7 @@ def _rater_objects(
             "accuracy_ci_low": float(low[i]),
             "accuracy_ci_high": float(high[i]),
             "bias": {r["effect"]: {key: r[key] for key in _BIAS_KEYS} for r in bias_rows.get(rater, [])},
+            "trend": {r["effect"]: {key: r[key] for key in _TREND_KEYS} for r in trend_rows.get(rater, [])},
             "plain_rates": plain.get(rater, []),
             "calibration": calibration[str(rater)],
             "agreement": agreement[rater],
@@ -358,6 +390,7 @@ def _cohort_object(
     agreement = cohort_alpha(prepared, n_boot=n_boot)
     items = item_table(prepared)
     board = leaderboard(prepared, bias=bias, streaks=streaks)
+    flags = across_raters(bias)
     raters = pd.unique(prepared["rater"])
     cal = calibration_summary(prepared.assign(rater="cohort"))
     by_track = (
@@ -379,6 +412,8 @@ def _cohort_object(
             if key != "score"
         },
         "bias": {r["effect"]: {key: r[key] for key in _BIAS_KEYS} for r in pooled.to_dict("records")},
+        "bias_flags": flags.loc[flags["significant"], _FLAG_KEYS].to_dict("records"),
+        "bias_flags_correction": _flags_correction(flags),
         "calibration": cal,
         "agreement": {
             "alpha": agreement["alpha"],
@@ -404,6 +439,14 @@ def _rater_verdict(obj: dict[str, Any]) -> list[str]:
         )
     significant = [e for e in EFFECTS if obj["bias"].get(e, {}).get("significant")]
     lines += _bias_lines(obj["bias"], significant + [e for e in EFFECTS if e not in significant])
+    corrected = {b.get("correction") for b in obj["bias"].values() if b.get("estimable")} - {None, ""}
+    if any(c.startswith("Holm") for c in corrected):
+        tested = sum(1 for b in obj["bias"].values() if b.get("estimable"))
+        lines.append(
+            f"These bias verdicts allow for testing {tested} dimensions at once (Holm's correction), "
+            "so a chance pull in one of them is not reported as a bias."
+        )
+    lines += [t["summary"] for t in obj.get("trend", {}).values() if t.get("significant")]
     lines += _probe_lines(obj["probes"], obj["bias"], you=True)
     if obj["calibration"].get("verdict"):
         lines.append(obj["calibration"]["verdict"])
@@ -430,6 +473,12 @@ def _bias_lines(bias: dict[str, Any], order: list[str]) -> list[str]:
     return lines
 
 
+def _flags_correction(flags: pd.DataFrame) -> str:
+    """The correction behind ``bias_flags`` ("" when no rater had a bias test)."""
+    used = flags.loc[flags["estimable"], "correction"]
+    return str(used.iloc[0]) if len(used) else ""
+
+
 def _cohort_verdict(obj: dict[str, Any]) -> list[str]:
     lines = [
         f"{count_of(obj['n_raters'], 'rater')}, {count_of(obj['n_judgments'], 'judgment')}; "
@@ -441,6 +490,12 @@ def _cohort_verdict(obj: dict[str, Any]) -> list[str]:
     if obj["simulated_raters"]:
         lines.append(f"{obj['simulated_raters']} of the raters are simulated (demo data).")
     lines += ["Cohort: " + line for line in _bias_lines(obj["bias"], list(EFFECTS))]
+    if obj.get("bias_flags_correction"):
+        flagged = len({f["rater"] for f in obj["bias_flags"]})
+        lines.append(
+            f"{count_of(flagged, 'rater')} flagged for a bias across the cohort, the false discovery "
+            f"rate controlled at 5% ({obj['bias_flags_correction']}): about 1 flag in 20 may be chance."
+        )
     if obj["gold_audit"]:
         disputed = len(obj["gold_audit"])
         has = "has" if disputed == 1 else "have"

@@ -176,6 +176,11 @@ def show_rater_report(
         st.info("Not enough days yet to show a trend.")
     else:
         st.altair_chart(charts.trend_chart(series, title="Is the bias shrinking?"), width="stretch")
+    # each point rests on few judgments: the test of a change is the verdict, not the chart
+    for effect in ("length", "polish"):
+        summary = (report.get("trend") or {}).get(effect, {}).get("summary")
+        if summary:
+            st.caption(escape_markdown(summary))
 
     st.subheader("Accuracy by trap kind")
     tags = pd.DataFrame(report["tags"])
