@@ -21,7 +21,15 @@ from calibration.explain import NOTE_KEYS, plain_notes
 from pairs.export import signed_percent
 from pairs.markdown import escape_markdown
 
-__all__ = ["CHARTS_FOR_AT_MOST", "covers_text", "to_html", "to_markdown"]
+__all__ = [
+    "CHARTS_FOR_AT_MOST",
+    "covers_text",
+    "effect_html",
+    "effect_markdown",
+    "effect_rows",
+    "to_html",
+    "to_markdown",
+]
 
 CHARTS_FOR_AT_MOST = 30
 """A cohort HTML report draws per-rater charts only up to this many raters (tables beyond)."""
@@ -572,3 +580,130 @@ def to_html(report: dict[str, Any]) -> str:
         parts += [_rater_html(r, with_charts=with_charts) for r in report["raters"]]
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------- training effect
+
+_EFFECT_COMPARISONS = {
+    "effect": "post vs pre",
+    "retention": "retention vs post",
+    "retention_vs_pre": "retention vs pre",
+}
+_EFFECT_HEADER = ["comparison", "measure", "before", "after", "change", "95% CI", "p", "effect size", "n"]
+
+
+def _effect_value(measure: str, x: Any, *, change: bool = False) -> str:
+    """A value of the training effect as a reader reads it: accuracy in %, overconfidence and
+    changes of rates in points, odds ratios and their ratios as x1.23, scores to 2 decimals."""
+    if _missing(x):
+        return "n/a"
+    if measure in ("length", "polish", "position"):
+        return f"x{x:.2f}"
+    if measure == "overconfidence" or (change and (measure == "accuracy" or measure.startswith("probe_"))):
+        return f"{100 * x:+.0f} pts"
+    if measure == "accuracy" or measure.startswith("probe_"):
+        return f"{x:.0%}"
+    return f"{x:+.2f}" if change else f"{x:.2f}"
+
+
+def effect_rows(obj: dict[str, Any]) -> list[list[str]]:
+    """Table rows (:data:`_EFFECT_HEADER`) of one rater's or the cohort's training effect.
+
+    Parameters
+    ----------
+    obj : dict
+        A rater's or the cohort's object of :func:`calibration.effect.training_effect`.
+
+    Returns
+    -------
+    list of list of str
+        One row per comparison and measure; "n/a" where a value is not known.
+    """
+    rows = []
+    for key, label in _EFFECT_COMPARISONS.items():
+        for measure, e in (obj.get(key) or {}).items():
+            ci = (
+                "n/a"
+                if _missing(e["ci_low"]) or _missing(e["ci_high"])
+                else f"{_effect_value(measure, e['ci_low'], change=True)} to "
+                f"{_effect_value(measure, e['ci_high'], change=True)}"
+            )
+            p = (
+                "n/a"
+                if _missing(e["p_value"])
+                else f"{e['p_value']:.3f}" + (" *" if e["significant"] else "")
+            )
+            rows.append(
+                [
+                    label,
+                    measure,
+                    _effect_value(measure, e["pre"]),
+                    _effect_value(measure, e["post"]),
+                    _effect_value(measure, e["change"], change=True),
+                    ci,
+                    p,
+                    _fmt(e["effect_size"]),
+                    _cell(e["n"]),
+                ]
+            )
+    return rows
+
+
+_EFFECT_NOTE = (
+    "Changes between assessment forms answered without feedback: before = the earlier form, after = the "
+    "later one; odds ratio changes are ratios (after / before). * significant at 5%. Effect size: "
+    "Cohen's h (rates), standardized difference (scores), log odds ratio (bias); for the cohort d_z."
+)
+
+
+def effect_markdown(effect: dict[str, Any], *, title: str = "## Training effect") -> list[str]:
+    """Markdown lines of the training effect: the cohort's table and sentences, then each rater's table.
+
+    Parameters
+    ----------
+    effect : dict
+        Output of :func:`calibration.effect.training_effect` (or ``{"cohort": ...}`` alone).
+    title : str, default "## Training effect"
+
+    Returns
+    -------
+    list of str
+    """
+    lines = [title, "", _EFFECT_NOTE, ""]
+    cohort = effect.get("cohort") or {}
+    if cohort:
+        lines += [f"- {_md(s)}" for s in cohort.get("summary", [])] + [""]
+        lines += _effect_table_md(effect_rows(cohort)) + [""]
+    for rater, obj in (effect.get("raters") or {}).items():
+        lines += [f"### {_md(rater)}", ""] + _effect_table_md(effect_rows(obj)) + [""]
+    return lines
+
+
+def _effect_table_md(rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(_EFFECT_HEADER) + " |", "|" + " --- |" * len(_EFFECT_HEADER)]
+    return out + ["| " + " | ".join(row) + " |" for row in rows]  # numbers and measure names only
+
+
+def effect_html(obj: dict[str, Any], *, title: str = "<h3>Training effect</h3>") -> str:
+    """HTML of one rater's or the cohort's training effect: its sentences and table.
+
+    Parameters
+    ----------
+    obj : dict
+        A rater's or the cohort's object of :func:`calibration.effect.training_effect`.
+    title : str, default "<h3>Training effect</h3>"
+
+    Returns
+    -------
+    str
+    """
+    sentences = obj.get("summary") or [
+        e["summary"] for e in (obj.get("effect") or {}).values() if e.get("significant")
+    ]
+    listed = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
+    return (
+        title
+        + (f'<ul class="verdict">{listed}</ul>' if listed else "")
+        + f"<p class='muted'>{html.escape(_EFFECT_NOTE)}</p>"
+        + _table_html(effect_rows(obj), _EFFECT_HEADER)
+    )

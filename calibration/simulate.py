@@ -611,9 +611,12 @@ def simulate_forms(
         Day of the first pre forms.
     truth : bool, default False
         Add the planted truth of each answer: ``p_gold`` (probability of
-        picking gold), ``p_gold_untrained`` (the same with the rater's pre-form
-        parameters), ``length_bias`` (log odds ratio per doubling in force) and
-        ``confidence_scale``.
+        picking gold), ``expected_confidence`` (stated confidence expected
+        before rounding to the slider) and ``expected_brier`` (its expected
+        squared error), each also with the suffix ``_untrained`` (the same
+        answer under the rater's pre-form parameters), and the
+        ``length_bias`` (log odds ratio per doubling) and ``confidence_scale``
+        in force.
 
     Returns
     -------
@@ -713,13 +716,16 @@ def _answer_form(
     def acting(p):
         return p["skill"] + easiness[idx] - tired
 
-    b = pull(params)
-    u = acting(params) * g + rng.logistic(size=n)
-    pick_left = u + b > 0
-    believed = params["skill"]  # the rater does not know which pairs are hard
-    lam = 2 * (_logcosh((u + believed) / 2) - _logcosh((u - believed) / 2))
-    p_right = expit(np.where(pick_left, lam, -lam))
-    stated = expit(params["scale"] * logit(np.maximum(p_right, 0.5)))
+    def answer(p, noise):
+        """Picked left, and the stated confidence before rounding, for logistic ``noise``."""
+        u = acting(p) * g + noise
+        left = u + pull(p) > 0
+        believed = p["skill"]  # the rater does not know which pairs are hard
+        lam = 2 * (_logcosh((u + believed) / 2) - _logcosh((u - believed) / 2))
+        p_right = expit(np.where(left, lam, -lam))
+        return left, expit(p["scale"] * logit(np.maximum(p_right, 0.5)))
+
+    pick_left, stated = answer(params, rng.logistic(size=n))
     confidence = np.clip(np.round(stated / CONFIDENCE_STEP) * CONFIDENCE_STEP, 0.5, 1.0)
     if not spec.states_confidence:
         confidence = np.full(n, np.nan)
@@ -737,10 +743,16 @@ def _answer_form(
         }
     )
     if truth:
-        out["p_gold"] = np.where(g == 0, np.nan, expit(g * (acting(params) * g + b)))
-        out["p_gold_untrained"] = np.where(
-            g == 0, np.nan, expit(g * (acting(untrained) * g + pull(untrained)))
-        )
+        # expectations over the noise by quadrature at 400 logistic quantiles
+        quantiles = logit((np.arange(400) + 0.5) / 400)[:, None]
+        for suffix, p in (("", params), ("_untrained", untrained)):
+            left, conf = answer(p, quantiles)  # (400, n)
+            right = (left == (g > 0)).astype(float)
+            conf = np.clip(conf, 0.5, 1.0)
+            decided = g != 0
+            out["p_gold" + suffix] = np.where(decided, expit(g * (acting(p) * g + pull(p))), np.nan)
+            out["expected_confidence" + suffix] = np.where(decided, conf.mean(axis=0), np.nan)
+            out["expected_brier" + suffix] = np.where(decided, ((conf - right) ** 2).mean(axis=0), np.nan)
         out["length_bias"] = params["length_bias"]
         out["confidence_scale"] = params["scale"]
     return out
