@@ -947,8 +947,13 @@ def _cohort_summary(cohort: dict[str, Any]) -> list[str]:
     n = cohort.get("n_raters", 0)
     if n:
         lines.append(f"Training effect over {n} rater(s) who took both the pre and the post form.")
-    for key in COMPARISONS:
-        for m in ("accuracy", "overconfidence", "brier_skill", "length"):
+    headline = {
+        "effect": ("accuracy", "overconfidence", "brier_skill", "length"),
+        "retention": ("accuracy",),  # what is kept
+        "retention_vs_pre": ("accuracy",),
+    }
+    for key, measures in headline.items():
+        for m in measures:
             entry = cohort.get(key, {}).get(m)
             if entry:
                 lines.append(entry["summary"])

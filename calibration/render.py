@@ -222,6 +222,8 @@ def _rater_md(r: dict[str, Any]) -> list[str]:
     cal = r["calibration"]
     lines = [f"## {_md(r['rater'])}" + (" (simulated)" if r["simulated"] else ""), ""]
     lines += [f"- {_md(s)}" for s in r["verdict"]] + [""]
+    if r.get("effect"):
+        lines += effect_markdown({"cohort": _effect_object(r)}, title="### Training effect")
     lines += ["### Bias", ""] + _bias_table_md(r["bias"]) + [""]
     lines += [f"- {_md(p['summary'])}" for p in r["plain_rates"] if p.get("summary")] + [""]
     lines += _probes_md(r.get("probes") or {})
@@ -306,6 +308,8 @@ def to_markdown(report: dict[str, Any]) -> str:
         return "\n".join(lines + _rater_md(report))
     c = report["cohort"]
     lines += ["## Cohort", ""] + [f"- {_md(s)}" for s in c["verdict"]] + [""]
+    if c.get("effect"):
+        lines += effect_markdown({"cohort": _effect_object(c)}, title="### Training effect")
     lines += ["### Cohort bias (pooled, cluster-robust intervals)", ""] + _bias_table_md(c["bias"]) + [""]
     lines += _probes_md(c.get("probes") or {}, "### Cohort probes")
     if c.get("tracks"):
@@ -403,6 +407,8 @@ def _rater_html(r: dict[str, Any], *, with_charts: bool) -> str:
     out.append('<ul class="verdict">' + "".join(f"<li>{html.escape(s)}</li>" for s in r["verdict"]) + "</ul>")
     if with_charts:
         out.append(_charts_html(r))
+    if r.get("effect"):
+        out.append(effect_html(_effect_object(r)))
     out.append("<h3>Bias</h3>" + _bias_html(r["bias"]))
     plain = [p["summary"] for p in r["plain_rates"] if p.get("summary")]
     if plain:
@@ -512,6 +518,8 @@ def to_html(report: dict[str, Any]) -> str:
         parts.append(
             '<ul class="verdict">' + "".join(f"<li>{html.escape(s)}</li>" for s in c["verdict"]) + "</ul>"
         )
+        if c.get("effect"):
+            parts.append(effect_html(_effect_object(c)))
         parts.append(_charts_html({"bias": c["bias"], "calibration": c["calibration"], "tags": []}))
         parts.append("<h3>Cohort bias (pooled, cluster-robust intervals)</h3>" + _bias_html(c["bias"]))
         if probes := _probes_html(c.get("probes") or {}, "<h3>Cohort probes</h3>"):
@@ -656,6 +664,16 @@ _EFFECT_NOTE = (
 )
 
 
+def _effect_object(obj: dict[str, Any]) -> dict[str, Any]:
+    """A report object's training effect fields in the shape of :func:`calibration.effect.training_effect`."""
+    return {
+        "effect": obj.get("effect") or {},
+        "retention": obj.get("effect_retention") or {},
+        "retention_vs_pre": obj.get("effect_retention_vs_pre") or {},
+        "summary": [],  # the sentences are in the verdict
+    }
+
+
 def effect_markdown(effect: dict[str, Any], *, title: str = "## Training effect") -> list[str]:
     """Markdown lines of the training effect: the cohort's table and sentences, then each rater's table.
 
@@ -672,7 +690,8 @@ def effect_markdown(effect: dict[str, Any], *, title: str = "## Training effect"
     lines = [title, "", _EFFECT_NOTE, ""]
     cohort = effect.get("cohort") or {}
     if cohort:
-        lines += [f"- {_md(s)}" for s in cohort.get("summary", [])] + [""]
+        if cohort.get("summary"):
+            lines += [f"- {_md(s)}" for s in cohort["summary"]] + [""]
         lines += _effect_table_md(effect_rows(cohort)) + [""]
     for rater, obj in (effect.get("raters") or {}).items():
         lines += [f"### {_md(rater)}", ""] + _effect_table_md(effect_rows(obj)) + [""]
