@@ -500,11 +500,23 @@ def demo_cohort(
     n_per_rater: int = 120,
     seed: int = 0,
     start: str | pd.Timestamp = "2025-01-06",
+    with_forms: bool = False,
+    form_size: int = 20,
+    forms: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Judgments of :func:`demo_raters` on ``bank``, for the app's demo.
 
     Rater ids start with ``sim-``; the app stores them as simulated raters
     (``raters.simulated``), which is what labels them in its pages and reports.
+
+    With ``with_forms`` the raters also take assessment forms with planted
+    learning (:func:`simulate_forms` with its defaults: accuracy up, the
+    length pull fading, confidence closer to calibrated): a pre form a week
+    before their first drill, a post form two weeks later and a retention form
+    a month after that. The forms' pairs (``forms``, else ``2 * form_size``
+    pairs drawn at random) never appear in the drills, as assessment-only
+    pairs must not; the drills answer the rest of the bank. The result then has
+    a ``form`` column (``""`` for a drill answer).
 
     Parameters
     ----------
@@ -518,20 +530,45 @@ def demo_cohort(
         Seed of the raters and their answers.
     start : str or Timestamp, default "2025-01-06"
         The day of the first drill (see :func:`simulate_judgments`).
+    with_forms : bool, default False
+        Add assessment-form answers with planted learning.
+    form_size : int, default 20
+        Pairs per form when ``forms`` is not given.
+    forms : Series of str, optional
+        Form label (``"X"``, ``"Y"``) by pair id: the bank's parallel forms.
 
     Returns
     -------
     DataFrame
-        Judgments in the CSV layout of :func:`simulate_judgments`.
+        Judgments in the CSV layout of :func:`simulate_judgments` (and
+        ``form`` with ``with_forms``), drills first.
 
     Examples
     --------
     >>> sim = demo_cohort(synthetic_bank(200, seed=0), n_raters=8, n_per_rater=30)
     >>> len(sim), sim["rater"].str.startswith("sim-").all()
     (240, np.True_)
+    >>> sim = demo_cohort(synthetic_bank(200, seed=0), n_raters=4, n_per_rater=30, with_forms=True)
+    >>> sim.groupby("form").size().to_dict()
+    {'': 120, 'post': 80, 'pre': 80, 'retention': 80}
     """
     raters = demo_raters(n_raters, seed=seed)
-    return simulate_judgments(bank, raters, n_per_rater=n_per_rater, seed=seed + 1, start=start)
+    if not with_forms:
+        return simulate_judgments(bank, raters, n_per_rater=n_per_rater, seed=seed + 1, start=start)
+    first_drill = pd.Timestamp(start)
+    answers = simulate_forms(
+        bank,
+        raters=raters,
+        form_size=form_size,
+        forms=forms,
+        seed=seed + 2,
+        start=first_drill - pd.Timedelta(days=7),
+    )
+    held_out = bank["id"].astype(str).isin(set(answers["pair_id"]))
+    drills = simulate_judgments(
+        bank[~held_out.to_numpy()], raters, n_per_rater=n_per_rater, seed=seed + 1, start=start
+    )
+    return pd.concat([drills.assign(form=""), answers], ignore_index=True)
 
 
 #: Days from the pre form to the post form, and from the post form to the retention form.

@@ -246,3 +246,25 @@ def test_rater_bias_change_recovers_a_planted_ratio(bank):
     planted = math.exp(math.log(2.0) * 0.25 - math.log(2.0))
     assert got["ci_low"] < planted < got["ci_high"]
     assert got["significant"]
+
+
+def test_demo_cohort_with_forms_holds_the_forms_out_of_the_drills():
+    from calibration.simulate import demo_cohort
+
+    bank = synthetic_bank(300, seed=1)
+    sim = demo_cohort(bank, n_raters=12, n_per_rater=40, with_forms=True, form_size=20)
+    drills, forms = sim[sim["form"] == ""], sim[sim["form"] != ""]
+    assert not set(drills["pair_id"]) & set(forms["pair_id"])
+    first_drill = drills.groupby("rater")["answered_at"].min()
+    pre_done = forms[forms["form"] == "pre"].groupby("rater")["answered_at"].max()
+    assert (pre_done < first_drill.reindex(pre_done.index)).all()
+    cohort = training_effect(prepare(bank, sim))["cohort"]["effect"]
+    assert cohort["accuracy"]["significant"] and cohort["accuracy"]["change"] > 0
+    # the existing call is unchanged
+    plain = demo_cohort(bank, n_raters=3, n_per_rater=10)
+    assert "form" not in plain.columns and len(plain) == 30
+
+
+def test_simulate_forms_needs_two_forms_of_pairs():
+    with pytest.raises(ValueError, match=re.escape("bank has 30 pairs; two forms of 20 need 40.")):
+        simulate_forms(synthetic_bank(30, seed=0), n_raters=2, form_size=20)
