@@ -94,3 +94,13 @@ def test_a_bad_form_value_names_its_line(files):
     code, _, err = run(files, "bad_form.csv")
     assert code == 1
     assert "form: must be pre, post, retention or empty (a drill answer), got 'later'" in err.splitlines()[0]
+
+
+def test_every_calibration_command_is_in_the_readme():
+    from cli.calibration import build_parser
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    commands = next(a for a in build_parser()._actions if a.dest == "command").choices
+    for command in commands:
+        assert f"python -m calibration {command}" in readme, command
