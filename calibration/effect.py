@@ -70,7 +70,12 @@ every such rater's answers with the stage interaction and the cluster-robust
 (CR1) covariance over raters of :func:`calibration.bias.pooled_bias`, t with
 :math:`G - 1` degrees of freedom; the odds ratios are conditional on each
 pair's length and polish, so forms with different mixes of long answers do not
-shift them.
+shift them. The pooled odds ratio is a population average, which can move when
+skill changes even if no rater's own pull does (logistic regression is not
+collapsible: Neuhaus & Jewell 1993); as a check, each cohort bias entry has
+``raters_mean``, the mean over raters of each rater's own log ratio of odds
+ratios with a t interval over the raters who have one (at least
+:data:`MIN_FORM_BIAS` decided answers in each form).
 
 A rater's two forms differ in difficulty too, and one rater cannot tell that
 from learning. For ``accuracy``, ``score``, ``brier_skill`` and
@@ -94,6 +99,9 @@ References
 Newcombe, R. G. (1998). Interval estimation for the difference between
 independent proportions: comparison of eleven methods. Statistics in
 Medicine 17(8), 873-890.
+
+Neuhaus, J. M. and Jewell, N. P. (1993). A geometric approach to assess bias
+due to omitted covariates in generalized linear models. Biometrika 80(4), 807-815.
 
 Zou, G. Y. and Donner, A. (2008). Construction of confidence limits about
 effect measures: a general approach. Statistics in Medicine 27(10), 1693-1702.
@@ -934,7 +942,7 @@ def training_effect(prepared: pd.DataFrame, *, confidence: float = 0.95) -> dict
         if key == "effect":
             cohort["n_raters"] = int(both.sum())
         cohort[key] = _cohort_measures(
-            forms, paired, plain, both, versions, before, after, stages, confidence, probe_kinds
+            forms, paired, plain, ratios, both, versions, before, after, stages, confidence, probe_kinds
         )
         if key == "effect":
             cohort["order_balance"] = _order_balance(versions, paired, before, after, plain, both, confidence)
@@ -953,7 +961,38 @@ def _note_adjustment(entry: dict[str, Any], measure: str, shift: float) -> None:
         )
 
 
-def _cohort_measures(forms, paired, plain, both, versions, before, after, stages, confidence, kinds):
+def _mean_log_change(measure, x, both, stages, confidence) -> dict[str, Any]:
+    """A check of the cohort's change of a bias odds ratio: the mean over raters of each rater's log
+    ratio of odds ratios (:func:`_bias_rater`), with a t interval over raters (module docstring)."""
+    b0, b1 = np.log(x["pre"][both]), x["size"][both]
+    ok = np.isfinite(b0) & np.isfinite(b1)
+    G = int(ok.sum())
+    if G < 2:
+        reason = f"{G} rater(s) with an estimate in both forms, at least 2 needed"
+        nan = math.nan
+        return _entry(measure, stages, nan, nan, nan, nan, nan, nan, nan, G, confidence, reason)
+    d = b1[ok]
+    mean, se, df = float(d.mean()), float(d.std(ddof=1)) / math.sqrt(G), G - 1
+    crit = float(special.stdtrit(df, 0.5 + confidence / 2))
+    p = float(2 * special.stdtr(df, -abs(mean / se))) if se > 0 else (1.0 if mean == 0 else 0.0)
+    pre, post = math.exp(float(b0[ok].mean())), math.exp(float((b0[ok] + d).mean()))
+    entry = _entry(
+        measure,
+        stages,
+        pre,
+        post,
+        math.exp(mean),
+        math.exp(mean - crit * se),
+        math.exp(mean + crit * se),
+        p,
+        mean,
+        G,
+        confidence,
+    )
+    return entry
+
+
+def _cohort_measures(forms, paired, plain, ratios, both, versions, before, after, stages, confidence, kinds):
     out: dict[str, dict] = {}
     vb, va = _versions_of(versions, paired, before), _versions_of(versions, paired, after)
     for m in MEASURES:
@@ -986,9 +1025,9 @@ def _cohort_measures(forms, paired, plain, both, versions, before, after, stages
         )
         entry["p_wilcoxon"] = _wilcoxon_p(d) if reason is None else math.nan
         out[m] = entry
-    ratios, reasons, ns = _bias_cohort(forms, paired, before, after, confidence)
+    pooled, reasons, ns = _bias_cohort(forms, paired, before, after, confidence)
     for m in _RATIOS:
-        x = ratios[m]
+        x = pooled[m]
         out[m] = _entry(
             m,
             stages,
@@ -1003,6 +1042,8 @@ def _cohort_measures(forms, paired, plain, both, versions, before, after, stages
             confidence,
             reasons[m],
         )
+        check = _mean_log_change(m, ratios[m], both, stages, confidence)
+        out[m]["raters_mean"] = {k: check[k] for k in ("change", "ci_low", "ci_high", "p_value", "n")}
     ordered = {m: out[m] for m in MEASURES}
     for kind in kinds:
         ordered[f"probe_{kind}"] = _probe_entry(

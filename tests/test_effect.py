@@ -224,6 +224,9 @@ def test_planted_learning_is_found(learned):
     assert cohort["overconfidence"]["significant"] and cohort["overconfidence"]["change"] < 0
     assert cohort["brier_skill"]["significant"] and cohort["brier_skill"]["change"] > 0
     assert cohort["length"]["change"] < 1
+    # the check from the raters' own changes agrees in direction
+    check = cohort["length"]["raters_mean"]
+    assert check["n"] == 16 and check["change"] < 1 and check["ci_low"] < check["change"] < check["ci_high"]
 
 
 def test_effect_table_rows(learned):
