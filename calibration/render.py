@@ -639,7 +639,8 @@ def effect_rows(obj: dict[str, Any]) -> list[list[str]]:
             p = (
                 "n/a"
                 if _missing(e["p_value"])
-                else f"{e['p_value']:.3f}" + (" *" if e["significant"] else "")
+                else ("<0.001" if e["p_value"] < 0.001 else f"{e['p_value']:.3f}")
+                + (" *" if e["significant"] else "")
             )
             rows.append(
                 [
