@@ -242,24 +242,6 @@ def _inverted_p(bounds, estimate, null=0.0, iterations: int = 60):
     return np.where(np.isfinite(estimate), np.where(estimate == null, 1.0, p), np.nan)
 
 
-def _welch(m1, v1, n1, m2, v2, n2, confidence: float):
-    """Welch's t interval and p-value for ``m2 - m1`` from means, sample variances and counts."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        a, b = v1 / n1, v2 / n2
-        se = np.sqrt(a + b)
-        df = (a + b) ** 2 / (a**2 / (n1 - 1) + b**2 / (n2 - 1))
-        df = np.where(np.isfinite(df), df, np.minimum(n1, n2) - 1.0)
-        d = m2 - m1
-        crit = special.stdtrit(df, 0.5 + confidence / 2)
-        p = np.where(se > 0, 2 * special.stdtr(df, -np.abs(d / se)), np.where(d == 0, 1.0, 0.0))
-        ok = (n1 >= 2) & (n2 >= 2)
-        return (
-            np.where(ok, d - crit * se, np.nan),
-            np.where(ok, d + crit * se, np.nan),
-            np.where(ok, p, np.nan),
-        )
-
-
 def _pooled_sd(v1, n1, v2, n2):
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.sqrt(((n1 - 1) * v1 + (n2 - 1) * v2) / (n1 + n2 - 2))
