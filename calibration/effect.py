@@ -938,8 +938,8 @@ def _note_adjustment(entry: dict[str, Any], measure: str, shift: float) -> None:
     entry["form_adjustment"] = shift if np.isfinite(entry["change"]) else math.nan
     if shift != 0 and np.isfinite(entry["change"]):
         entry["summary"] += (
-            f" Allowing for the forms' difference in difficulty ({_fmt(measure, shift, signed=True)} "
-            "from the later form alone, estimated from the cohort)."
+            " The change allows for the difference in difficulty between the two forms as the cohort "
+            f"shows it ({_fmt(measure, shift, signed=True)} on the later form whoever takes it)."
         )
 
 
