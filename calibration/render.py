@@ -21,15 +21,7 @@ from calibration.explain import NOTE_KEYS, plain_notes
 from pairs.export import signed_percent
 from pairs.markdown import escape_markdown
 
-__all__ = [
-    "CHARTS_FOR_AT_MOST",
-    "covers_text",
-    "effect_html",
-    "effect_markdown",
-    "effect_rows",
-    "to_html",
-    "to_markdown",
-]
+__all__ = ["CHARTS_FOR_AT_MOST", "covers_text", "to_html", "to_markdown"]
 
 CHARTS_FOR_AT_MOST = 30
 """A cohort HTML report draws per-rater charts only up to this many raters (tables beyond)."""
@@ -591,6 +583,8 @@ def to_html(report: dict[str, Any]) -> str:
 
 
 # --------------------------------------------------------------------------- training effect
+
+__all__ += ["effect_html", "effect_markdown", "effect_rows"]
 
 _EFFECT_COMPARISONS = {
     "effect": "post vs pre",
