@@ -123,7 +123,7 @@ from calibration.leaderboard import leaderboard
 from calibration.probes import KINDS, probe_objects, probe_rates_of, probe_verdict, swap_consistency
 from calibration.scoring import ranked_probability_skill
 from calibration.tracks import TRACK_COLUMNS, cohort_track_accuracy, track_accuracy
-from pairs.export import count_of, csv_text
+from pairs.export import count_of
 
 __all__ = ["CHARTS_FOR_AT_MOST", "FORMATS", "build_report", "effect_csv", "to_html", "to_json", "to_markdown"]
 
@@ -295,6 +295,8 @@ def effect_csv(report: dict[str, Any]) -> str:
         CSV text with the columns :data:`calibration.effect.EFFECT_COLUMNS`
         (only the header when the report has no training effect).
     """
+    from pairs.export import csv_text
+
     inverse = {field: key for key, field in _EFFECT_FIELDS.items()}
 
     def back(obj: dict[str, Any]) -> dict[str, Any]:
