@@ -819,6 +819,9 @@ def training_effect(prepared: pd.DataFrame, *, confidence: float = 0.95) -> dict
         Output of :func:`calibration.data.prepare` with a ``form`` column;
         drill answers (``form == ""``) are ignored. One answer per rater, pair
         and stage (a retention form may repeat the pairs of the pre form).
+        Pass the whole cohort's form answers even to show one rater's effect:
+        a rater's ``form_adjustment`` comes from the cohort (with one rater it
+        is 0 and their change includes any difference between their forms).
     confidence : float, default 0.95
         Level of every interval; a change is ``significant`` when its p-value
         is below ``1 - confidence``.
