@@ -47,6 +47,10 @@ column                 meaning
 ``probe_of``           the probe's base pair id (``""`` for an ordinary pair)
 ``styled``             ``"A"`` or ``"B"``, the probe's restyled response (``""`` for
                        an ordinary pair)
+``form``               ``""`` for an ordinary (drill) answer, else the assessment
+                       stage it was given in: ``"pre"``, ``"post"`` or
+                       ``"retention"`` (:mod:`calibration.effect`); ``""`` when
+                       the judgments have no ``form`` column
 =====================  ==============================================================
 
 Probes (``calibration.probes``) are pairs derived from a base pair by
@@ -103,10 +107,14 @@ def first_answers(judgments: pd.DataFrame) -> pd.DataFrame:
     pairs. So every statistic counts the first answer only (the database marks
     repeats as it stores them; this applies the same rule to a judgments file).
 
+    An answer in an assessment form (column ``form``, :mod:`calibration.effect`)
+    is first within its stage: a retention form may repeat the pairs of the pre
+    form, answered without feedback, and both answers count.
+
     Parameters
     ----------
     judgments : DataFrame
-        Columns ``rater`` and ``pair_id``, optionally ``answered_at``.
+        Columns ``rater`` and ``pair_id``, optionally ``answered_at`` and ``form``.
 
     Returns
     -------
@@ -119,6 +127,8 @@ def first_answers(judgments: pd.DataFrame) -> pd.DataFrame:
     >>> j = pd.DataFrame({"rater": ["a", "a", "b"], "pair_id": ["p", "p", "p"], "choice": ["B", "A", "A"]})
     >>> first_answers(j)["choice"].tolist()
     ['B', 'A']
+    >>> first_answers(j.assign(form=["pre", "retention", "pre"]))["choice"].tolist()
+    ['B', 'A', 'A']
     """
     if judgments.empty:
         return judgments
@@ -128,6 +138,9 @@ def first_answers(judgments: pd.DataFrame) -> pd.DataFrame:
 def first_answer_mask(judgments: pd.DataFrame) -> np.ndarray:
     """Which rows :func:`first_answers` keeps, as a boolean array in the frame's order.
 
+    An assessment form (column ``form``) is part of the key, so a retention form
+    that repeats the pre form's pairs still counts.
+
     Examples
     --------
     >>> j = pd.DataFrame({"rater": ["a", "a", "b"], "pair_id": ["p", "p", "p"]})
@@ -136,7 +149,8 @@ def first_answer_mask(judgments: pd.DataFrame) -> np.ndarray:
     """
     if len(judgments) == 0:
         return np.zeros(0, dtype=bool)
-    keys = judgments[["rater", "pair_id"]].astype(str)
+    keys = judgments[["rater", "pair_id", *(["form"] if "form" in judgments.columns else [])]]
+    keys = keys.astype(str)
     if "answered_at" in judgments.columns:
         when = pd.to_datetime(judgments["answered_at"], utc=True, errors="coerce")
         stamp = when.to_numpy(dtype="datetime64[ns]").astype("int64")
@@ -160,7 +174,7 @@ def prepare(
         A pair bank (``pairs.bank`` columns).
     judgments : DataFrame
         Columns ``rater``, ``pair_id``, ``choice`` and optionally ``confidence``,
-        ``left``, ``answered_at``, ``seconds``. Values are assumed valid (see
+        ``left``, ``answered_at``, ``seconds``, ``form``. Values are assumed valid (see
         ``pairs.judgments.validate_judgments``).
     features : DataFrame, optional
         ``pairs.features.pair_features(bank)``, when the caller keeps it: a
@@ -235,6 +249,10 @@ def prepare(
             j[col] = values.to_numpy(dtype=object)[row]
         else:
             j[col] = ""  # one scalar: no per-judgment work for a bank without probes
+    if "form" in judgments.columns:
+        j["form"] = judgments["form"].fillna("").astype(str).str.strip().str.lower().array
+    else:
+        j["form"] = ""
     return j
 
 
