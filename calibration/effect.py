@@ -523,13 +523,18 @@ def _plain_reason(measure: str, n1: float, n2: float, before: str, after: str) -
 # --- bias with a stage interaction -----------------------------------------------------------
 
 
-def _bias_design(prepared: pd.DataFrame, before: str, after: str):
+def _bias_design(prepared: pd.DataFrame, before: str, after: str, *, by_rater: bool):
     """The bias design of the answers in two stages, with the stage interaction appended."""
     rows = prepared[prepared["form"].isin([before, after]).to_numpy()]
     design = _bias._design(rows)
     later = rows["form"].to_numpy()[design["kept"]] == after
     X = design["X"]
-    design["X8"] = np.hstack([X, X * later[:, None]])
+    # the skill terms of the bias model (one per item stratum), per rater or for the cohort,
+    # with their own change between stages, so learning to find gold is not read as a change
+    # in a pull; they follow the 2 * _K covariate columns whose indices the ratios use
+    group = design["code"] if by_rater else np.zeros(len(design["y"]), dtype=int)
+    skill = _bias._gold_block(design, group, int(group.max()) + 1 if len(group) else 1)
+    design["X8"] = np.hstack([X, X * later[:, None], skill, skill * later[:, None]])
     design["later"] = later
     return design
 
@@ -545,7 +550,7 @@ def _bias_rater(prepared, raters, before, after, confidence):
         for e in _RATIOS
     }
     reasons = {e: np.full(R, None, dtype=object) for e in _RATIOS}
-    design = _bias_design(prepared, before, after)
+    design = _bias_design(prepared, before, after, by_rater=True)
     index = pd.Index(raters).get_indexer(np.asarray(design["raters"], dtype=object))
     code = design["code"]
     later = design["later"]
@@ -558,8 +563,9 @@ def _bias_rater(prepared, raters, before, after, confidence):
     with_pos = fit_ok & (lb >= MIN_FORM_BIAS) & (la >= MIN_FORM_BIAS)
     X8 = design["X8"].copy()
     X8[:, [0, _K]] *= with_pos[code][:, None]
-    coef = np.full((len(design["raters"]), 2 * _K), np.nan)
-    cov = np.full((len(design["raters"]), 2 * _K, 2 * _K), np.nan)
+    width = X8.shape[1]
+    coef = np.full((len(design["raters"]), width), np.nan)
+    cov = np.full((len(design["raters"]), width, width), np.nan)
     converged = np.zeros(len(design["raters"]), dtype=bool)
     stack = {"raters": design["raters"], "code": code, "X": X8, "y": design["y"]}
     for batch in _bias._batches(np.flatnonzero(fit_ok), nb + na):
@@ -614,7 +620,7 @@ def _ratio_arrays(coef, cov, j, z, df):
 def _bias_cohort(prepared, paired: np.ndarray, before, after, confidence):
     """Pooled interaction fit over the raters in ``paired`` with rater-clustered covariance."""
     rows = prepared[prepared["rater"].astype(str).isin(paired).to_numpy()]
-    design = _bias_design(rows, before, after)
+    design = _bias_design(rows, before, after, by_rater=False)
     X8, y, code = design["X8"], design["y"], design["code"]
     later = design["later"]
     known = design["X"][:, 0] != 0
@@ -638,7 +644,7 @@ def _bias_cohort(prepared, paired: np.ndarray, before, after, confidence):
             reason = "the model did not converge"
         else:
             coef = fit.coef
-            cov, groups = _bias._cluster_cov(X8, y, code, fit.coef[0], fit.cov[0])
+            cov, groups = _bias._cluster_cov(X8, y, code, design["pair"], fit.coef[0], fit.cov[0])
             cov = cov[None]
     z = special.ndtri(0.5 + confidence / 2)
     for effect in _RATIOS:
