@@ -39,6 +39,8 @@ Schema (``build_report(..., rater=ID)`` gives one rater object; without
       agreement: {alpha, ci_low, ci_high, n_raters, n_pairs, reason},
       leaderboard: [rows of calibration.leaderboard.leaderboard],
       gold_audit: [rows of calibration.items.item_table flagged gold_doubtful],
+      gold_audit_method: {method, fdr, min_raters, n_audited, n_flagged,
+                          expected_false_flags}  (calibration.items.audit_summary),
       tracks: [{track, n_raters, n, correct, accuracy, ci_low, ci_high,
                 length_or, ..., position_significant}]  (empty without ``domains``),
       probes: {...as above, every rater's first answers pooled},
@@ -95,7 +97,7 @@ from calibration.agreement import N_BOOT, alpha_by_rater, alpha_vs_gold, cohort_
 from calibration.bias import EFFECTS, bias_by_rater, plain_rates, pooled_bias, tag_accuracy
 from calibration.confidence import calibration_summaries, calibration_summary
 from calibration.intervals import wilson_interval
-from calibration.items import item_table
+from calibration.items import audit_summary, item_table
 from calibration.leaderboard import leaderboard
 from calibration.probes import KINDS, probe_objects, probe_rates_of, probe_verdict, swap_consistency
 from calibration.scoring import ranked_probability_skill
@@ -370,6 +372,7 @@ def _cohort_object(
         },
         "leaderboard": board.to_dict("records"),
         "gold_audit": items[items["gold_doubtful"]].to_dict("records"),
+        "gold_audit_method": audit_summary(items),
         "tracks": by_track,
     }
     obj["verdict"] = _cohort_verdict(obj)
