@@ -79,12 +79,15 @@ method. *Biostatistics* 5, 155-176.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.special import expit, log_expit, logsumexp
 
-__all__ = ["CLARITY_GRID", "LatentFit", "bayesian_fdr", "fit_latent_truth"]
+__all__ = ["CLARITY_GRID", "MAX_FIT", "LatentFit", "bayesian_fdr", "fit_latent_truth"]
+
+#: Judgments above which :func:`fit_latent_truth` fits its parameters on a random sample of this many.
+MAX_FIT = 20_000
 
 #: Values of pair clarity :math:`\tau` the model mixes over (0: a coin for everyone).
 CLARITY_GRID = np.linspace(0.0, 1.0, 6)
@@ -148,7 +151,8 @@ def fit_latent_truth(
     n_items: int | None = None,
     n_raters: int | None = None,
     max_iter: int = 300,
-    tol: float = 1e-7,
+    tol: float = 1e-6,
+    max_fit: int | None = MAX_FIT,
 ) -> LatentFit:
     """Fit the model of the module docstring by EM.
 
@@ -170,8 +174,14 @@ def fit_latent_truth(
     n_items, n_raters : int, optional
         Number of items and raters (default: the largest code plus one).
     max_iter : int, default 300
-    tol : float, default 1e-7
+    tol : float, default 1e-6
         Stop when the marginal log-likelihood gains less than this per judgment.
+    max_fit : int or None, default :data:`MAX_FIT`
+        With more judgments than this, the parameters are fitted on a random
+        sample of this many (seeded, so the result is repeatable) and the
+        posteriors computed from every judgment: a large cohort's skills and
+        difficulty distribution are well determined by a sample, and the cost
+        stays bounded.
 
     Returns
     -------
@@ -205,6 +215,27 @@ def fit_latent_truth(
     n_r = int(n_raters if n_raters is not None else (rater.max() + 1 if len(rater) else 0))
     X = np.zeros((len(y), 0)) if pull is None else np.asarray(pull, dtype=float).reshape(len(y), -1)
     k = X.shape[1]
+    if max_fit is not None and len(y) > max_fit:
+        keep = np.sort(np.random.default_rng(0).choice(len(y), max_fit, replace=False))
+        sample = fit_latent_truth(
+            y[keep],
+            item[keep],
+            rater[keep],
+            X[keep],
+            stratum=stratum,
+            n_items=n_i,
+            n_raters=n_r,
+            max_iter=max_iter,
+            tol=tol,
+            max_fit=None,
+        )
+        return _final_posterior(y, item, rater, X, sample, n_i, stratum)
+    # judgments sorted by item, so that an item's sums are one np.add.reduceat
+    order = np.argsort(item, kind="stable")
+    y, item, rater, X = y[order], item[order], rater[order], X[order]
+    per_item = np.bincount(item, minlength=n_i)
+    starts = (np.cumsum(per_item) - per_item)[per_item > 0]
+    judged = per_item > 0
     grid = CLARITY_GRID
     K = len(grid)
     # combos c = (z, clarity index): z = +1 for the first K, -1 for the last K
@@ -232,7 +263,9 @@ def fit_latent_truth(
         # E-step: log-likelihood of each item's votes under each combo, (n_items, 2K)
         eta = zt[None, :] * skill[rater][:, None] + offset[:, None]  # (n, 2K)
         ll_j = log_expit(s[:, None] * eta)
-        ll = np.stack([np.bincount(item, ll_j[:, c], minlength=n_i) for c in range(2 * K)], axis=1)
+        ll = np.zeros((n_i, 2 * K))
+        if len(y):
+            ll[judged] = np.add.reduceat(ll_j, starts, axis=0)
         log_w = np.log(weights)
         joint = ll + np.concatenate(
             [np.log1p(-wrong) + log_w[strata[:, 0]], np.log(wrong) + log_w[strata[:, 1]]], axis=1
@@ -259,10 +292,35 @@ def fit_latent_truth(
         gamma = beta.mean(axis=0) if n_r else gamma
     p_wrong = post[:, K:].sum(axis=1)
     clarity = post[:, :K] @ grid + post[:, K:] @ grid
-    empty = np.bincount(item, minlength=n_i) == 0
-    p_wrong[empty] = np.nan
-    clarity[empty] = np.nan
+    p_wrong[~judged] = np.nan
+    clarity[~judged] = np.nan
     return LatentFit(p_wrong, clarity, skill, beta, wrong, weights, iterations, total)
+
+
+def _final_posterior(y, item, rater, X, fit: LatentFit, n_i: int, stratum) -> LatentFit:
+    """The E-step of :func:`fit_latent_truth` on every judgment, with the parameters of ``fit``."""
+    grid = CLARITY_GRID
+    K = len(grid)
+    zt = np.concatenate([grid, -grid])
+    strata = np.zeros((n_i, 2), dtype=np.intp) if stratum is None else np.asarray(stratum, dtype=np.intp)
+    if strata.ndim == 1:
+        strata = np.column_stack([strata, strata])
+    eta = zt[None, :] * fit.skill[rater][:, None] + (X * fit.pull[rater]).sum(axis=1)[:, None]
+    ll_j = log_expit((2 * y - 1)[:, None] * eta)
+    ll = np.stack([np.bincount(item, ll_j[:, c], minlength=n_i) for c in range(2 * K)], axis=1)
+    log_w = np.log(fit.clarity_weights)
+    joint = ll + np.concatenate(
+        [np.log1p(-fit.wrong_rate) + log_w[strata[:, 0]], np.log(fit.wrong_rate) + log_w[strata[:, 1]]],
+        axis=1,
+    )
+    norm = logsumexp(joint, axis=1)
+    post = np.exp(joint - norm[:, None])
+    p_wrong = post[:, K:].sum(axis=1)
+    clarity = post[:, :K] @ grid + post[:, K:] @ grid
+    judged = np.bincount(item, minlength=n_i) > 0
+    p_wrong[~judged] = np.nan
+    clarity[~judged] = np.nan
+    return replace(fit, p_wrong=p_wrong, clarity=clarity, log_likelihood=float(norm.sum()))
 
 
 def _log_prior(skill: np.ndarray, beta: np.ndarray, gamma: np.ndarray) -> float:
@@ -282,10 +340,11 @@ def _newton_step(y, rater, X, r, eta, zt, skill, beta, gamma, n_r):
     k = X.shape[1]
     p = expit(eta)
     resid = r * (y[:, None] - p)
-    curv = r * p * (1 - p)
-    # per judgment: d eta / d theta = (z tau, x); gradient and curvature summed over combos
-    g_row = np.column_stack([(resid * zt).sum(axis=1), X * resid.sum(axis=1)[:, None]])  # (n, 1 + k)
-    a, b, w = (curv * zt**2).sum(axis=1), (curv * zt).sum(axis=1), curv.sum(axis=1)
+    curv = r * (p * (1 - p))
+    # per judgment: d eta / d theta = (z tau, x); sums over the combos as matrix products
+    g_s, g_x = (resid @ np.column_stack([zt, np.ones_like(zt)])).T
+    a, b, w = (curv @ np.column_stack([zt**2, zt, np.ones_like(zt)])).T
+    g_row = np.column_stack([g_s, X * g_x[:, None]])  # (n, 1 + k)
     d = 1 + k
     grad = np.stack([np.bincount(rater, g_row[:, m], minlength=n_r) for m in range(d)], axis=1)
     grad[:, 0] -= (skill - _SKILL_PRIOR_MEAN) / _SKILL_PRIOR_SD**2
