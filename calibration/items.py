@@ -204,9 +204,7 @@ def item_table(prepared: pd.DataFrame) -> pd.DataFrame:
         out[column] = latent[column]
     out["gold_doubtful"] = (out["fdr_q"] <= AUDIT_FDR).to_numpy(dtype=bool)
     out = out.reset_index(names="pair_id")
-    out = out.sort_values(
-        ["gold_doubtful", "p_gold_wrong", "accuracy"], ascending=[False, False, True], kind="stable"
-    )
+    out = out.sort_values(["gold_doubtful", "accuracy"], ascending=[False, True], kind="stable")
     return out[ITEM_COLUMNS].reset_index(drop=True)
 
 
