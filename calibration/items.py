@@ -89,7 +89,7 @@ AUDIT_MIN_RATERS = 3
 """A pair is flagged only when at least this many raters decided it."""
 AUDIT_FDR = 0.10
 LENGTH_STRATUM = float(np.log2(1.5))
-"""The audit's difficulty strata: gold shorter, within, or longer than this many doublings."""
+"""Audit strata: the better answer shorter or longer by more doublings than this, or by less."""
 """Bayesian false discovery rate of the flags: expected share of correct golds among them, at most this."""
 ITEM_COLUMNS = [
     "pair_id",
@@ -329,8 +329,9 @@ def _latent_audit(decided: pd.DataFrame, pairs: pd.Index) -> pd.DataFrame:
     )
     pull = np.nan_to_num(pull)
     gold_longer = pd.Series(pull[:, 0]).groupby(item).mean().reindex(range(len(items))).to_numpy()
-    # the better answer shorter, similar or longer: the gold if it is right, the other answer if not
-    bins = [-LENGTH_STRATUM, LENGTH_STRATUM]
+    # the better answer clearly or a little shorter, a little or clearly longer: the gold if it is
+    # right, the other answer if not
+    bins = [-LENGTH_STRATUM, 0.0, LENGTH_STRATUM]
     stratum = np.column_stack([np.digitize(gold_longer, bins), np.digitize(-gold_longer, bins)])
     fit = fit_latent_truth(first["correct"].to_numpy(dtype=float), item, rater, pull, stratum=stratum)
     n_raters = np.bincount(item, minlength=len(items))

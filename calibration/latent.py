@@ -28,13 +28,14 @@ raters who are reliable everywhere else side against it.
 
 Clarity is integrated out over the grid :data:`CLARITY_GRID`. Its
 distribution is estimated per stratum of the *better* answer's length
-(shorter, similar, longer: the gold's stratum if it is right, the other
-answer's if not), since hard pairs are often those where the better answer
-is the shorter one; each stratum's distribution is shrunk toward the pooled
-one, which is smoothed over the grid, so a pair judged by only three raters
-borrows its difficulty prior from the whole bank. Priors: :math:`s_j \sim
-N(1.5, 1^2)` (skills rest on a few dozen judgments each: a tight prior keeps
-a short record from being over-trusted), :math:`\beta_j \sim N(\bar\beta, 0.5^2)` about the cohort's
+(clearly shorter, a little shorter, a little longer, clearly longer: the
+gold's stratum if it is right, the other answer's if not), since hard pairs
+are often those where the better answer is the shorter one; each stratum's
+distribution is shrunk toward the pooled one, which is smoothed over the
+grid, so a pair judged by only three raters borrows its difficulty prior
+from the whole bank. Priors: :math:`s_j \sim N(1.5, 1^2)` (skills rest on a
+few dozen judgments each: a tight prior keeps a short record from being
+over-trusted), :math:`\beta_j \sim N(\bar\beta, 0.5^2)` about the cohort's
 mean pull, :math:`\pi \sim \text{Beta}(2, 61)` (prior mean about 3%, the
 label error rate Northcutt et al. 2021 found in common test sets; the data
 move it when a bank has more). All are fitted by EM (Dempster, Laird &

@@ -100,10 +100,10 @@ def _judgments(bank: pd.DataFrame, votes: dict[str, list[str]], rng: np.random.G
 
 
 def test_three_raters_a_pair_find_wrong_golds_and_leave_a_split_pair_alone():
-    """Three raters a pair, most of them reliable; 8 of 150 golds wrong; pair 1 splits its raters,
+    """Three raters a pair, most of them reliable; 15 of 300 golds wrong; pair 1 splits its raters,
     the best of them siding with gold."""
     rng = np.random.default_rng(3)
-    bank = synthetic_bank(150, seed=3)
+    bank = synthetic_bank(300, seed=3)
     truth = bank.set_index("id")["gold"]
     other = {"A": "B", "B": "A"}
     skill = {f"r{j}": p for j, p in enumerate([0.95, 0.95, 0.93, 0.92, 0.9, 0.9, 0.88, 0.85, 0.8, 0.6])}
@@ -113,7 +113,7 @@ def test_three_raters_a_pair_find_wrong_golds_and_leave_a_split_pair_alone():
         votes[pid] = [(r, truth[pid] if rng.random() < skill[r] else other[truth[pid]]) for r in who]
     split = truth.index[1]
     votes[split] = [("r0", truth[split]), ("r8", other[truth[split]]), ("r9", other[truth[split]])]
-    wrong = list(truth.index[10:18])
+    wrong = list(truth.index[10:25])
     shown = bank.assign(gold=[other[g] if pid in wrong else g for pid, g in truth.items()])
     table = item_table(prepare(shown, _judgments(bank, votes, rng))).set_index("pair_id")
     assert list(table.reset_index().columns) == ITEM_COLUMNS
