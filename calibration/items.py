@@ -75,9 +75,10 @@ raters a pair   accuracy  false discoveries (flags)   share of wrong golds found
 ==============  ========  ==========================  ==========================
 
 (accuracy: the raters' agreement with the gold shown, in one cohort of the
-cell; over all 8 cells, 32 of 525 flags were correct golds, 6.1%.) The audit is conservative: it finds the wrong golds
-that reliable raters contradict and leaves those the raters are themselves
-fooled by (a wrong gold that is also the much longer answer). With 3 raters
+cell; over all 8 cells, 32 of 525 flags were correct golds, 6.1%.) The audit
+is conservative: it finds the wrong golds that reliable raters contradict and
+leaves those the raters are themselves fooled by (a wrong gold that is also
+the much longer answer). With 3 raters
 a pair few golds can be called wrong at 10%: three votes rarely outweigh
 "a hard pair". ``tests/test_items_latent.py`` holds the false discoveries
 at 3, 5 and 10 raters a pair.
