@@ -38,7 +38,8 @@ column                 meaning
 ``source``             the pair's ``source`` in the bank (``""`` when the bank has none):
                        with the ``adversarial`` tag, the item strata of the bias model
 ``length_doublings``   ``log2((words_a + 1) / (words_b + 1))``, A minus B
-``polish_diff``        ``(polish_a - polish_b) / (polish_a + polish_b + 1)``
+``polish_diff``        ``pairs.features``' polish difference: half the sum over the
+                       markdown kinds of ``ln((1 + count_a) / (1 + count_b))``
 ``longer``             ``"A"``, ``"B"`` or ``""`` (same word count)
 ``more_polished``      ``"A"``, ``"B"`` or ``""`` (same polish)
 ``probe``              ``""`` for an ordinary pair, else the probe's kind

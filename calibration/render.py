@@ -42,6 +42,15 @@ def _pct(x: Any) -> str:
     return "n/a" if _missing(x) else f"{x:.0%}"
 
 
+def _audit_note(method: dict[str, Any]) -> str:
+    """What the gold audit's flags promise, in one sentence."""
+    return (
+        f"Pairs listed at a false discovery rate of {method['fdr']:.0%}: about "
+        f"{method['expected_false_flags']:.1f} of these {method['n_flagged']} golds are expected to be right "
+        f"after all ({method['n_audited']} pairs with at least {method['min_raters']} raters audited)."
+    )
+
+
 def _cell(x: Any) -> str:
     """A table cell: "n/a" for a value not known (never "None" or "nan")."""
     return "n/a" if _missing(x) else str(x)
@@ -405,13 +414,14 @@ def to_markdown(report: dict[str, Any]) -> str:
         lines += [
             "### Gold audit: gold may be wrong",
             "",
-            "| pair | gold | votes A | votes B | strong raters against |",
-            "| --- | --- | --- | --- | --- |",
+            *([_audit_note(c["gold_audit_method"]), ""] if c.get("gold_audit_method") else []),
+            "| pair | gold | votes A | votes B | chance gold is wrong | strong raters against |",
+            "| --- | --- | --- | --- | --- | --- |",
         ]
         for it in c["gold_audit"]:
             lines.append(
                 f"| {_md(it['pair_id'])} | {it['gold']} | {it['votes_a']} | {it['votes_b']} | "
-                f"{it['strong_against']} of {it['strong_n']} |"
+                f"{_pct(it.get('p_gold_wrong'))} | {it['strong_against']} of {it['strong_n']} |"
             )
         lines.append("")
     for r in report["raters"]:
@@ -654,6 +664,11 @@ def to_html(report: dict[str, Any]) -> str:
         if c["gold_audit"]:
             parts.append(
                 "<h3>Gold audit: gold may be wrong</h3>"
+                + (
+                    f"<p>{html.escape(_audit_note(c['gold_audit_method']))}</p>"
+                    if c.get("gold_audit_method")
+                    else ""
+                )
                 + _table_html(
                     [
                         [
@@ -661,11 +676,19 @@ def to_html(report: dict[str, Any]) -> str:
                             it["gold"],
                             it["votes_a"],
                             it["votes_b"],
+                            _pct(it.get("p_gold_wrong")),
                             f"{it['strong_against']} of {it['strong_n']}",
                         ]
                         for it in c["gold_audit"]
                     ],
-                    ["pair", "gold", "votes A", "votes B", "strong raters against gold"],
+                    [
+                        "pair",
+                        "gold",
+                        "votes A",
+                        "votes B",
+                        "chance gold is wrong",
+                        "strong raters against gold",
+                    ],
                 )
             )
         with_charts = len(report["raters"]) <= CHARTS_FOR_AT_MOST

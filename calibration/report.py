@@ -49,6 +49,8 @@ Schema (``build_report(..., rater=ID)`` gives one rater object; without
                     of score), accuracy, overconfidence, length_or, polish_or,
                     streak, ranked, raw_ci_low, raw_ci_high, prior_judgments],
       gold_audit: [rows of calibration.items.item_table flagged gold_doubtful],
+      gold_audit_method: {method, fdr, min_raters, n_audited, n_flagged,
+                          expected_false_flags}  (calibration.items.audit_summary),
       tracks: [{track, n_raters, n, correct, accuracy, ci_low, ci_high,
                 length_or, ..., position_significant}]  (empty without ``domains``),
       probes: {...as above, every rater's first answers pooled},
@@ -150,7 +152,7 @@ from calibration.bias import EFFECTS, across_raters, bias_by_rater, plain_rates,
 from calibration.confidence import calibration_summaries, calibration_summary
 from calibration.effect import effect_table, training_effect
 from calibration.intervals import wilson_interval
-from calibration.items import item_table
+from calibration.items import audit_summary, item_table
 from calibration.leaderboard import leaderboard
 from calibration.probes import KINDS, probe_objects, probe_rates_of, probe_verdict, swap_consistency
 from calibration.scoring import ranked_probability_skill
@@ -531,6 +533,7 @@ def _cohort_object(
         },
         "leaderboard": board.to_dict("records"),
         "gold_audit": items[items["gold_doubtful"]].to_dict("records"),
+        "gold_audit_method": audit_summary(items),
         "tracks": by_track,
     }
     obj["verdict"] = _cohort_verdict(obj)

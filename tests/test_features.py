@@ -94,8 +94,9 @@ def test_pair_differences_follow_their_formulas():
     assert f.loc["p1", "log_word_ratio"] == pytest.approx(math.log(4 / 8))
     assert f.loc["p1", "length_doublings"] == pytest.approx(-1.0)
     assert f.loc["p1", "longer"] == "B"
-    # polish A = 2 list items + 1 bold = 3, B = 0: (3 - 0) / (3 + 0 + 1)
-    assert f.loc["p2", "polish_diff"] == pytest.approx(0.75)
+    # polish A = 2 list items and 1 bold span, B = none: (ln 3 + ln 2) / 2
+    assert f.loc["p2", "polish_diff"] == pytest.approx((math.log(3) + math.log(2)) / 2)
+    assert f.loc["p2", "polish_a"] == 3 and f.loc["p2", "polish_b"] == 0
     assert f.loc["p2", "more_polished"] == "A"
     assert f.loc["p1", "more_polished"] == ""
     assert f.loc["p2", "list_items_diff"] == pytest.approx(2 / 3)

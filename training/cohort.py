@@ -497,6 +497,9 @@ ITEM_FORMATS = {
     "expected_against": ".1f",
     "p_value": ".3f",
     "q_value": ".3f",
+    "p_gold_wrong": ".0%",
+    "clarity": ".2f",
+    "fdr_q": ".3f",
 }
 """How :func:`readable_items` writes the figures of the per-pair table."""
 

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from calibration.data import across_banks
+from calibration.items import AUDIT_FDR, AUDIT_MIN_RATERS, audit_summary
 from calibration.leaderboard import MIN_RANKED, PRIOR_JUDGMENTS
 from calibration.render import to_html
 from calibration.report import build_report, to_json
@@ -242,15 +243,22 @@ def show_audit_pair(pair_id: str, evidence, *, editable: bool, key: str) -> None
     if pair_id in retired:
         st.warning("Retired: no drill draws this pair again (its answers still count).")
     if evidence is not None:
+        model = (
+            f"Chance the better answer is not the gold: {evidence['p_gold_wrong']:.0%}, weighing each "
+            f"rater's reliability on the other pairs and their pull toward the longer, more formatted or "
+            f"left answer; clarity {evidence['clarity']:.2f} (1 = as clear as the bank's clearest pairs)."
+            if pd.notna(evidence["fdr_q"])
+            else f"Fewer than {AUDIT_MIN_RATERS} raters have answered it: not audited yet."
+        )
         strong = (
-            f"{int(evidence['strong_against'])} of {int(evidence['strong_n'])} strong raters chose against "
-            f"the gold, where {evidence['expected_against']:.1f} were expected from their skill and the "
-            f"pair's length, polish and side pull (q = {evidence['q_value']:.3f})."
+            f" {int(evidence['strong_against'])} of {int(evidence['strong_n'])} strong raters chose against "
+            f"the gold, where {evidence['expected_against']:.1f} were expected."
             if evidence["strong_n"]
-            else "No strong rater has answered it yet."
+            else ""
         )
         st.caption(
             f"{int(evidence['n'])} answers: A {int(evidence['votes_a'])}, B {int(evidence['votes_b'])}. "
+            + model
             + strong
         )
     votes = audit_prepared[audit_prepared["pair_id"].to_numpy() == pair_id]
@@ -343,10 +351,14 @@ with audit:
         bank = load_bank(audit_bank).set_index("id")
         retired = cohort.retired_pairs(store, audit_bank)
         history = cohort.pair_history(store, audit_bank)
+        summary = audit_summary(items)
         st.write(
-            "A pair is listed when strong raters contradict its gold more than their skill and the pair's "
-            "length, polish and side pull predict (binomial test, false discovery rate 10%). Review it: "
-            "the gold may be wrong. Correct its gold or reason, or retire it; every change is recorded."
+            "A pair is listed when the raters who are reliable on the other pairs contradict its gold "
+            "beyond what its difficulty and its length, polish and side pull explain (a model of raters "
+            f"and pairs, needing {AUDIT_MIN_RATERS} raters a pair). At most {AUDIT_FDR:.0%} of the listed "
+            f"golds are expected to be right after all (here about {summary['expected_false_flags']:.1f} "
+            f"of {summary['n_flagged']}; {summary['n_audited']} pairs audited). Review each: the gold may "
+            "be wrong. Correct its gold or reason, or retire it; every change is recorded."
         )
         if not editable:
             st.info(cohort.NOT_EDITABLE)
@@ -356,7 +368,7 @@ with audit:
         for row in doubtful.itertuples():
             with st.expander(
                 f"{escape_markdown(row.pair_id)}: gold {row.gold}, votes A {row.votes_a} / B {row.votes_b}, "
-                f"strong raters against gold {row.strong_against} of {row.strong_n}"
+                f"chance the gold is wrong {row.p_gold_wrong:.0%}"
             ):
                 show_audit_pair(
                     row.pair_id, evidence_of.loc[row.pair_id], editable=editable, key=f"flag_{row.pair_id}"
@@ -388,6 +400,7 @@ with audit:
             )
         st.subheader("All pairs, hardest first")
         st.dataframe(spreadsheet_safe(cohort.readable_items(items)), hide_index=True, width="stretch")
+
 
 def show_probe_section(name: str) -> None:
     """The bank's matched pairs (probes) and, for the cohort's own banks, the action that adds them."""
