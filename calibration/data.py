@@ -45,6 +45,10 @@ column                 meaning
 ``probe_of``           the probe's base pair id (``""`` for an ordinary pair)
 ``styled``             ``"A"`` or ``"B"``, the probe's restyled response (``""`` for
                        an ordinary pair)
+``form``               ``""`` for an ordinary (drill) answer, else the assessment
+                       stage it was given in: ``"pre"``, ``"post"`` or
+                       ``"retention"`` (:mod:`calibration.effect`); ``""`` when
+                       the judgments have no ``form`` column
 =====================  ==============================================================
 
 Probes (``calibration.probes``) are pairs derived from a base pair by
@@ -143,7 +147,7 @@ def prepare(
         A pair bank (``pairs.bank`` columns).
     judgments : DataFrame
         Columns ``rater``, ``pair_id``, ``choice`` and optionally ``confidence``,
-        ``left``, ``answered_at``, ``seconds``. Values are assumed valid (see
+        ``left``, ``answered_at``, ``seconds``, ``form``. Values are assumed valid (see
         ``pairs.judgments.validate_judgments``).
     features : DataFrame, optional
         ``pairs.features.pair_features(bank)``, when the caller keeps it: a
@@ -214,6 +218,10 @@ def prepare(
             j[col] = values.to_numpy(dtype=object)[row]
         else:
             j[col] = ""  # one scalar: no per-judgment work for a bank without probes
+    if "form" in judgments.columns:
+        j["form"] = judgments["form"].fillna("").astype(str).str.strip().str.lower().array
+    else:
+        j["form"] = ""
     return j
 
 

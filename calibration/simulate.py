@@ -63,6 +63,7 @@ __all__ = [
     "RaterSpec",
     "demo_cohort",
     "demo_raters",
+    "simulate_forms",
     "simulate_judgments",
     "synthetic_bank",
 ]
@@ -531,3 +532,215 @@ def demo_cohort(
     """
     raters = demo_raters(n_raters, seed=seed)
     return simulate_judgments(bank, raters, n_per_rater=n_per_rater, seed=seed + 1, start=start)
+
+
+#: Days from the pre form to the post form, and from the post form to the retention form.
+FORM_DAYS = (14, 30)
+
+
+def simulate_forms(
+    bank: pd.DataFrame,
+    *,
+    n_raters: int = 24,
+    form_size: int = 30,
+    seed: int = 0,
+    raters: list[RaterSpec] | None = None,
+    forms: pd.Series | None = None,
+    accuracy_gain: float = 0.6,
+    length_pull: float = math.log(1.5),
+    length_fade: float = 0.3,
+    overconfidence: float = 1.6,
+    calibration_keep: float = 0.3,
+    retention_keep: float = 0.6,
+    retention: bool = True,
+    hardness: float = 0.6,
+    form_shift: float = 0.25,
+    fatigue: float = 0.01,
+    start: str | pd.Timestamp = "2025-01-06",
+    truth: bool = False,
+) -> pd.DataFrame:
+    """Assessment-form answers of simulated raters who learn between the pre and post forms.
+
+    Each rater takes a pre form on joining, a post form :data:`FORM_DAYS`
+    days later (after training) and, with ``retention``, a retention form a
+    month after that. Two parallel forms X and Y of ``form_size`` pairs each
+    are answered in counterbalanced order (odd raters X then Y, even raters
+    Y then X); the retention form is the pre form again, answered without
+    feedback, so there is nothing to remember. Raters behave as in
+    :func:`simulate_judgments`, plus what people do:
+
+    * **hard items**: each pair has an easiness drawn from N(0, ``hardness``)
+      that adds to the rater's skill, and the pairs of form Y are
+      ``form_shift`` harder (log odds) than those of form X; the rater does not
+      know which items are hard, so states confidence from their usual skill
+      (overconfident on hard pairs, as people are);
+    * **fatigue**: skill drops by ``fatigue`` per item within a form;
+    * **untrained pulls**: before training everyone favours the longer
+      answer by ``length_pull`` (log odds ratio per doubling, on top of the
+      archetype's) and states confidence with ``confidence_scale`` multiplied
+      by ``overconfidence``.
+
+    Training (planted learning): skill rises by ``accuracy_gain``; the length
+    pull is multiplied by ``length_fade`` (a pull that fades over the days of
+    drills); the confidence scale ``gamma`` becomes ``gamma ** calibration_keep``
+    (closer to calibrated). At retention each planted change is kept in the
+    share ``retention_keep`` (on the log-odds scale). With
+    ``accuracy_gain=0, length_fade=1, calibration_keep=1`` nothing is learned.
+
+    Parameters
+    ----------
+    bank : DataFrame
+        A pair bank with at least ``2 * form_size`` pairs (unless ``forms`` is given).
+    n_raters : int, default 24
+        Raters (from :func:`demo_raters`, ids ``sim-...``) unless ``raters`` is given.
+    form_size : int, default 30
+        Pairs per form.
+    seed : int, default 0
+    raters : list of RaterSpec, optional
+        The raters' untrained truth.
+    forms : Series of str, optional
+        Form label (``"X"``, ``"Y"``) by pair id (e.g. from the bank's split
+        into parallel forms); default: ``2 * form_size`` pairs drawn at random.
+    accuracy_gain, length_pull, length_fade, overconfidence, calibration_keep, retention_keep : float
+        The planted learning (above).
+    retention : bool, default True
+        Add the retention form.
+    hardness, form_shift, fatigue : float
+        Item difficulty spread, how much harder form Y is, loss of skill per item.
+    start : str or Timestamp, default "2025-01-06"
+        Day of the first pre forms.
+    truth : bool, default False
+        Add the planted truth of each answer: ``p_gold`` (probability of
+        picking gold), ``p_gold_untrained`` (the same with the rater's pre-form
+        parameters), ``length_bias`` (log odds ratio per doubling in force) and
+        ``confidence_scale``.
+
+    Returns
+    -------
+    DataFrame
+        Judgments (``rater, pair_id, choice, confidence, left, answered_at,
+        seconds, form``), ``form`` being ``pre``, ``post`` or ``retention``.
+
+    Examples
+    --------
+    >>> sim = simulate_forms(synthetic_bank(100, seed=0), n_raters=4, form_size=20)
+    >>> sim.groupby("form").size().to_dict()
+    {'post': 80, 'pre': 80, 'retention': 80}
+    """
+    rng = np.random.default_rng(seed)
+    specs = list(raters) if raters is not None else demo_raters(n_raters, seed=seed)
+    ids = bank["id"].astype(str).to_numpy()
+    if forms is None:
+        if len(bank) < 2 * form_size:
+            raise ValueError(f"bank has {len(bank)} pairs; two forms of {form_size} need {2 * form_size}.")
+        chosen = rng.permutation(len(bank))[: 2 * form_size]
+        forms = pd.Series(["X"] * form_size + ["Y"] * form_size, index=ids[chosen])
+    forms = forms.astype(str)
+    members = {f: np.flatnonzero(np.isin(ids, forms.index[forms == f])) for f in ("X", "Y")}
+    if any(len(m) == 0 for m in members.values()):
+        raise ValueError("forms must name pairs of the bank in both form X and form Y.")
+    feats = pair_features(bank)
+    ld = feats["length_doublings"].reindex(ids).to_numpy(dtype=float)
+    pdiff = feats["polish_diff"].reindex(ids).to_numpy(dtype=float)
+    words = (feats["words_a"] + feats["words_b"]).reindex(ids).to_numpy(dtype=float)
+    gold = bank["gold"].to_numpy(dtype=object)
+    easiness = rng.normal(0.0, hardness, len(bank))
+    easiness[members["Y"]] -= form_shift
+    start_day = pd.Timestamp(start)
+    start_day = (start_day.tz_localize("UTC") if start_day.tzinfo is None else start_day).normalize()
+    stages = ["pre", "post"] + (["retention"] if retention else [])
+    parts = []
+    for i, spec in enumerate(specs):
+        first, second = ("X", "Y") if i % 2 == 0 else ("Y", "X")
+        joined = start_day + pd.Timedelta(days=int(rng.integers(0, 7)))
+        untrained = {
+            "skill": spec.skill,
+            "length_bias": spec.length_bias + length_pull,
+            "scale": spec.confidence_scale * overconfidence,
+        }
+        trained = {
+            "skill": spec.skill + accuracy_gain,
+            "length_bias": untrained["length_bias"] * length_fade,
+            "scale": untrained["scale"] ** calibration_keep,
+        }
+        kept = {
+            k: untrained[k] + retention_keep * (trained[k] - untrained[k]) for k in ("skill", "length_bias")
+        }
+        kept["scale"] = untrained["scale"] ** (1 - retention_keep * (1 - calibration_keep))
+        params = {"pre": untrained, "post": trained, "retention": kept}
+        when = {"pre": 0, "post": FORM_DAYS[0], "retention": FORM_DAYS[0] + FORM_DAYS[1]}
+        for stage in stages:
+            form = first if stage in ("pre", "retention") else second
+            idx = rng.permutation(members[form])
+            parts.append(
+                _answer_form(
+                    spec,
+                    params[stage],
+                    untrained,
+                    idx,
+                    stage,
+                    rng,
+                    gold=gold,
+                    ld=ld,
+                    pdiff=pdiff,
+                    words=words,
+                    easiness=easiness,
+                    fatigue=fatigue,
+                    ids=ids,
+                    at=joined
+                    + pd.Timedelta(days=when[stage])
+                    + pd.Timedelta(hours=float(rng.uniform(8, 21))),
+                    truth=truth,
+                )
+            )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _answer_form(
+    spec, params, untrained, idx, stage, rng, *, gold, ld, pdiff, words, easiness, fatigue, ids, at, truth
+):
+    """One rater's answers to one form (see :func:`simulate_forms`)."""
+    n = len(idx)
+    a_left = rng.random(n) < 0.5
+    sign = np.where(a_left, 1.0, -1.0)
+    g = np.select([gold[idx] == "A", gold[idx] == "B"], [1.0, -1.0], 0.0) * sign
+    length, polish = sign * ld[idx], sign * pdiff[idx] / POLISH_UNIT
+    tired = fatigue * np.arange(n)
+
+    def pull(p):
+        return spec.position_bias + p["length_bias"] * length + spec.polish_bias * polish
+
+    def acting(p):
+        return p["skill"] + easiness[idx] - tired
+
+    b = pull(params)
+    u = acting(params) * g + rng.logistic(size=n)
+    pick_left = u + b > 0
+    believed = params["skill"]  # the rater does not know which pairs are hard
+    lam = 2 * (_logcosh((u + believed) / 2) - _logcosh((u - believed) / 2))
+    p_right = expit(np.where(pick_left, lam, -lam))
+    stated = expit(params["scale"] * logit(np.maximum(p_right, 0.5)))
+    confidence = np.clip(np.round(stated / CONFIDENCE_STEP) * CONFIDENCE_STEP, 0.5, 1.0)
+    if not spec.states_confidence:
+        confidence = np.full(n, np.nan)
+    seconds = np.round(np.clip((20 + words[idx] / 5) * rng.lognormal(0.0, 0.4, n), 3, 1800), 1)
+    out = pd.DataFrame(
+        {
+            "rater": spec.rater,
+            "pair_id": ids[idx],
+            "choice": np.where(pick_left == a_left, "A", "B").astype(object),
+            "confidence": confidence,
+            "left": np.where(a_left, "A", "B").astype(object) if spec.records_left else None,
+            "answered_at": at + pd.to_timedelta(np.cumsum(seconds), unit="s"),
+            "seconds": seconds,
+            "form": stage,
+        }
+    )
+    if truth:
+        out["p_gold"] = np.where(g == 0, np.nan, expit(g * (acting(params) * g + b)))
+        out["p_gold_untrained"] = np.where(
+            g == 0, np.nan, expit(g * (acting(untrained) * g + pull(untrained)))
+        )
+        out["length_bias"] = params["length_bias"]
+        out["confidence_scale"] = params["scale"]
+    return out

@@ -7,7 +7,11 @@ not by side); ``choice`` may also be ``tie``, the answer "About equally good"
 (its ``confidence`` is then how sure the rater was that the two are about equal),
 while ``left`` names a side and never takes it; ``confidence`` is in [0.5, 1] (a percentage such as ``85`` is
 refused rather than guessed at); ``answered_at`` is an ISO 8601 time in the
-years 1 to 9999 (UTC); ``seconds`` is a non-negative number. A rater's name
+years 1 to 9999 (UTC); ``seconds`` is a non-negative number. An optional
+column ``form`` (:data:`FORM_COLUMN`) says in which assessment form an answer
+was given: ``pre``, ``post`` or ``retention``, or empty for an ordinary drill
+answer (:data:`FORMS`); frames read from a file carry it only when the file
+has it. A rater's name
 and a pair id have at most :data:`MAX_NAME_CHARS` characters. Two rows of one
 rater on one pair at the same ``answered_at`` must give the same answer (the
 store keeps one).
@@ -57,6 +61,11 @@ COLUMNS = ["rater", "pair_id", "choice", "confidence", "left", "answered_at", "s
 """The judgment columns, in the order every judgments CSV and frame has them."""
 REQUIRED = ["rater", "pair_id", "choice"]
 """The columns a judgments CSV must have; the others may be left out."""
+FORM_COLUMN = "form"
+"""An optional column after :data:`COLUMNS`: the assessment stage an answer was given in."""
+FORMS = ("", "pre", "post", "retention")
+"""Values of :data:`FORM_COLUMN`: ``""`` an ordinary drill answer, else the assessment form's stage."""
+_KNOWN = [*COLUMNS, FORM_COLUMN]  # every column read from a file
 MAX_PROBLEMS = 1000
 """Problems listed at most; one more line says how many were left out."""
 MAX_NAME_CHARS = 200
@@ -156,10 +165,10 @@ def _fast_frame(data: bytes) -> pd.DataFrame | None:
     if table is None:
         return None
     cells, rows = table
-    header, repeated, missing = csv_header(cells, COLUMNS, REQUIRED)
+    header, repeated, missing = csv_header(cells, _KNOWN, REQUIRED)
     if repeated or missing:
         return None
-    return pd.DataFrame({c: rows[header.index(c)] for c in COLUMNS if c in header})
+    return pd.DataFrame({c: rows[header.index(c)] for c in _KNOWN if c in header})
 
 
 def _read_csv(text: str, file: str) -> tuple[pd.DataFrame, np.ndarray, list[Problem], list[Problem]]:
@@ -179,7 +188,7 @@ def _read_csv(text: str, file: str) -> tuple[pd.DataFrame, np.ndarray, list[Prob
         if isinstance(row, csv.Error):
             problems.append(Problem(file, line, "csv", f"not valid CSV ({row})"))
         elif header is None:
-            header, repeated, missing = csv_header(row, COLUMNS, REQUIRED)
+            header, repeated, missing = csv_header(row, _KNOWN, REQUIRED)
             header_problems += [Problem(file, line, c, "column appears more than once") for c in repeated]
             needs = f"missing column (the header needs {', '.join(REQUIRED)})"
             header_problems += [Problem(file, line, c, needs) for c in missing]
@@ -191,7 +200,7 @@ def _read_csv(text: str, file: str) -> tuple[pd.DataFrame, np.ndarray, list[Prob
     if header is None and not problems:  # only blank rows
         header_problems.append(Problem(file, None, "file", "empty: no header and no judgments"))
     header = header or []
-    where = {c: header.index(c) for c in COLUMNS if c in header}
+    where = {c: header.index(c) for c in _KNOWN if c in header}
     frame = pd.DataFrame(
         {c: [row[i] if i < len(row) else "" for row in rows] for c, i in where.items()},
         columns=list(where),
@@ -336,6 +345,10 @@ class _Fields:
         self.n = len(frame)
         self.index = pd.RangeIndex(self.n)
         self.text = {c: self._trimmed(frame, c) for c in COLUMNS}
+        self.has_form = FORM_COLUMN in frame.columns
+        form = frame[FORM_COLUMN].fillna("") if self.has_form else pd.Series([""] * self.n, dtype=str)
+        self.form_text = form.astype(str).str.strip().set_axis(self.index)
+        self.form = self.form_text.str.lower()
         self.raters = _Raters(self.text["rater"])
         self.rater = self.raters.normalized()
         upper = self.text["choice"].str.upper()
@@ -352,7 +365,7 @@ class _Fields:
 
     def normalized(self) -> pd.DataFrame:
         """The typed frame :func:`normalize` returns."""
-        return pd.DataFrame(
+        typed = pd.DataFrame(
             {
                 "rater": self.rater,
                 "pair_id": self.text["pair_id"],
@@ -364,6 +377,9 @@ class _Fields:
             },
             index=self.index,
         )
+        if self.has_form:
+            typed[FORM_COLUMN] = self.form
+        return typed
 
 
 class _Raters:
@@ -544,6 +560,11 @@ def _checks(
 
     checks.append(_Check("confidence", not_number | out_of_range, conf_message))
 
+    form = fields.form
+    bad_form = ~form.isin(FORMS).to_numpy(dtype=bool)
+    form_rule = "must be pre, post, retention or empty (a drill answer), got {}"
+    checks.append(_Check(FORM_COLUMN, bad_form, quoting(fields.form_text, form_rule)))
+
     secs_text = text["seconds"]
     with np.errstate(invalid="ignore"):
         bad_secs = (mask(secs_text != "") & np.isnan(secs)) | (secs < 0) | np.isinf(secs)
@@ -639,6 +660,7 @@ def normalize(frame: pd.DataFrame) -> pd.DataFrame:
         ``rater``, ``pair_id`` (trimmed text), ``choice`` (``A``, ``B`` or ``tie``),
         ``confidence`` (float or NaN), ``left`` (``A``, ``B`` or missing),
         ``answered_at`` (UTC timestamp or NaT), ``seconds`` (float or NaN),
+        and ``form`` (lower case, ``""`` for a drill answer) when ``frame`` has it,
         indexed from 0.
 
     Examples
@@ -657,7 +679,8 @@ def to_csv(frame: pd.DataFrame, leading: Sequence[str] = ()) -> str:
     ----------
     frame : DataFrame
         Judgments with (some of) the :data:`COLUMNS`; missing ones are written
-        empty and others are left out.
+        empty and others are left out, except :data:`FORM_COLUMN`, written last
+        when ``frame`` has it.
     leading : sequence of str, default ()
         Columns of ``frame`` written before :data:`COLUMNS` (e.g. ``bank``,
         for judgments on several banks).
@@ -675,7 +698,8 @@ def to_csv(frame: pd.DataFrame, leading: Sequence[str] = ()) -> str:
     rater,pair_id,choice,confidence,left,answered_at,seconds
     '=1+1,'@p,A,,,,
     """
-    out = frame.reindex(columns=[*leading, *COLUMNS]).copy()
+    extra = [FORM_COLUMN] if FORM_COLUMN in frame.columns else []  # written only when present
+    out = frame.reindex(columns=[*leading, *COLUMNS, *extra]).copy()
     at = pd.to_datetime(out["answered_at"], utc=True, errors="coerce")
     out["answered_at"] = at.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ").where(at.notna(), "")
     return csv_text(out)
@@ -683,6 +707,8 @@ def to_csv(frame: pd.DataFrame, leading: Sequence[str] = ()) -> str:
 
 __all__ = [
     "COLUMNS",
+    "FORMS",
+    "FORM_COLUMN",
     "MAX_NAME_CHARS",
     "MAX_PROBLEMS",
     "REQUIRED",
