@@ -247,3 +247,19 @@ def test_pairs_stay_aside_per_cohort(env):
     member = accounts.join_cohort(store, invite, "bea", "rater-password")
     assert assessments.status(store, member.id, at=T0).due is None
     assert isinstance(rows.marked_pairs(store, lead.cohort_id), pd.DataFrame)
+
+
+def test_standing_after_the_baseline_alone_has_no_effect_yet_but_a_bar_and_readiness(env):
+    store, lead, (ravi, *_) = env
+    set_up(store, lead, min_accuracy=0.8)
+    take(store, ravi, T0)  # every pair right at 90%, 12 pairs
+    mine = assessments.rater_assessment(store, ravi)
+    assert mine is not None and mine["stage"] == "pre" and mine["effect"] is None
+    # 12 of 12 right: the lower 95% bound (one-sided Wilson) is about 81%, so the 80% bar is cleared
+    assert mine["qualification"]["accuracy"] == 1.0 and mine["qualification"]["n"] == N_MARKED // 2
+    assert mine["qualification"]["accuracy_low"] == pytest.approx(12 / (12 + 1.6448536**2), abs=1e-4)
+    assert mine["qualification"]["passed"]  # and overconfidence 90% - 81.6% is within 10 points
+    assert 0.5 < mine["readiness"]["probability"] < 1.0 and "20-pair quiz" in mine["readiness"]["summary"]
+    cohort = assessments.cohort_assessment(store, lead.cohort_id)
+    assert cohort is not None and cohort["effect"] is None
+    assert cohort["raters"]["rater"].tolist() == ["ravi"] and cohort["raters"]["forms"].tolist() == ["pre"]

@@ -51,6 +51,12 @@ STAGE_NAMES = {"pre": "Baseline form", "post": "Post-training form", "retention"
 MIN_DRILL_PAIRS = 10
 """Pairs of the cohort's drill bank that must stay in drills when the lead sets pairs aside."""
 
+READINESS_QUIZ = 20
+"""Pairs of the quiz the readiness estimate speaks of (a platform's qualification quiz)."""
+
+DEMO_FORM_SIZE = 30
+"""Pairs per form in the demo cohort's simulated forms: enough for the effect to show."""
+
 MIN_DIFFICULTY_ANSWERS = 3
 """Answers a pair needs before its cohort accuracy is used to balance the forms' difficulty."""
 
@@ -550,6 +556,168 @@ def results(store: Store, rater_id: int, stage: str, *, at: datetime | None = No
     return Results(found, items, int(answered.sum()), accuracy, score, over)
 
 
+def load_demo_forms(
+    store: Store, lead: Rater, bank: str, *, seed: int = 0, at: datetime | None = None, n_raters: int = 24
+) -> int:
+    """Give the cohort's simulated demo raters pre, post and retention forms with planted learning.
+
+    The answers come from :func:`calibration.simulate.simulate_forms` (the demo raters of
+    :func:`calibration.simulate.demo_raters` with ``seed``, the same names as
+    :func:`calibration.simulate.demo_cohort`'s): skill that rises with training, a length pull that
+    fades and confidence that comes closer to calibrated, on the cohort's forms when each has
+    :data:`DEMO_FORM_SIZE` pairs (else on two forms of that size drawn at random from ``bank``;
+    those pairs stay in drills, and nothing falls due for the cohort's people until the lead sets
+    pairs aside). A cohort without a plan gets the default plan on ``bank``. The raters are stored
+    as simulated (labelled so
+    everywhere); forms dated after ``at`` (default now) are left out. Returns the attempts stored.
+    """
+    from calibration.simulate import FORM_DAYS, demo_raters, simulate_forms
+    from training.accounts import add_simulated_raters
+
+    _require_lead(lead)
+    if plan(store, lead.cohort_id) is None:  # the reports read forms on the plan's bank
+        save_plan(store, lead, bank=bank, **DEFAULT_PLAN)
+    moment = pd.Timestamp(as_utc(at or now()))
+    pairs = store.load_bank(bank)
+    forms = forms_of(store, lead.cohort_id, bank)
+    if sorted(set(forms)) != ["X", "Y"] or forms.value_counts().min() < DEMO_FORM_SIZE:
+        picked = np.random.default_rng(seed).permutation(len(pairs))[: 2 * DEMO_FORM_SIZE]
+        forms = pd.Series(["X", "Y"] * DEMO_FORM_SIZE, index=pairs["id"].astype(str).to_numpy()[picked])
+    start = moment - pd.Timedelta(days=sum(FORM_DAYS) + 8)
+    answers = simulate_forms(
+        pairs, raters=demo_raters(n_raters, seed=seed), forms=forms, seed=seed, start=start
+    )
+    ids = add_simulated_raters(store, lead.cohort_id, sorted(answers["rater"].unique()))
+    limit = timedelta(minutes=int((plan(store, lead.cohort_id) or DEFAULT_PLAN)["time_limit_minutes"]))
+    stored = []
+    for (rater, stage), group in answers.groupby(["rater", "form"], sort=True):
+        when = pd.to_datetime(group["answered_at"], utc=True).dt.round("us")
+        if when.max() > moment:
+            continue
+        seconds = group["seconds"].fillna(0.0).to_numpy(dtype=float)
+        shown = (when - pd.to_timedelta(seconds, unit="s")).dt.round("us")
+        started = shown.min().to_pydatetime()
+        stored.append(
+            {
+                "rater_id": ids[rater],
+                "stage": stage,
+                "form": str(forms[str(group["pair_id"].iloc[0])]),
+                "bank_id": store.bank_id(bank),
+                "started_at": started,
+                "deadline": started + max(limit, when.max().to_pydatetime() - started),
+                "closed_at": when.max().to_pydatetime(),
+                "answers": [
+                    {
+                        "position": k,
+                        "pair_id": str(row.pair_id),
+                        "left": row.left if row.left in ("A", "B") else "A",
+                        "choice": row.choice,
+                        "confidence": None if pd.isna(row.confidence) else float(row.confidence),
+                        "shown_at": shown.iloc[k].to_pydatetime(),
+                        "answered_at": when.iloc[k].to_pydatetime(),
+                        "seconds": float(seconds[k]),
+                    }
+                    for k, row in enumerate(group.itertuples())
+                ],
+            }
+        )
+    return rows.insert_closed_attempts(store, stored)
+
+
+def cohort_form_judgments(
+    store: Store, cohort: str, banks: list[str] | tuple[str, ...]
+) -> dict[str, pd.DataFrame]:
+    """Every answer given in the cohort's closed forms, per bank (the judgments layout plus ``form``)."""
+    return {bank: rows.form_judgments(store, cohort=cohort, bank=bank) for bank in banks}
+
+
+def rater_form_judgments(store: Store, cohort: str, bank: str, name: str) -> pd.DataFrame:
+    """One rater's answers in their closed forms on ``bank`` (the judgments layout plus ``form``)."""
+    return rows.form_judgments(store, cohort=cohort, bank=bank, names=[name])
+
+
+def _prepared_forms(store: Store, cohort: str, bank: str, names: list[str] | None = None) -> pd.DataFrame:
+    answers = rows.form_judgments(store, cohort=cohort, bank=bank, names=names)
+    return prepare(store.load_bank(bank), answers)
+
+
+def _effect(prepared: pd.DataFrame) -> dict[str, Any] | None:
+    """:func:`calibration.effect.training_effect` once there are pre and post answers, else None."""
+    from calibration.effect import training_effect
+
+    if not {"pre", "post"} <= set(prepared["form"]):
+        return None
+    return training_effect(prepared)
+
+
+def _gate(the_plan: dict[str, Any], prepared_one: pd.DataFrame, quiz_size: int) -> tuple[dict, dict]:
+    from calibration.effect import qualification, readiness
+
+    bar = float(the_plan["min_accuracy"])
+    passed = qualification(
+        prepared_one, min_accuracy=bar, max_overconfidence=float(the_plan["max_overconfidence"])
+    )
+    return passed, readiness(prepared_one, quiz_size=quiz_size, bar=bar)
+
+
+def rater_assessment(store: Store, rater: Rater) -> dict[str, Any] | None:
+    """A rater's training effect, qualification and readiness from their closed forms; None without any.
+
+    Returns ``{"stage", "effect", "qualification", "readiness"}``: ``effect`` is
+    :func:`calibration.effect.training_effect` of the rater's forms (None before the post form),
+    ``qualification`` the lead's bar judged on the confidence bounds of the latest form
+    (:func:`calibration.effect.qualification`), ``readiness`` the chance of passing a
+    :data:`READINESS_QUIZ`-pair quiz at the bar (:func:`calibration.effect.readiness`).
+    """
+    the_plan = plan(store, rater.cohort_id)
+    if the_plan is None:
+        return None
+    prepared = _prepared_forms(store, rater.cohort, the_plan["bank"], [rater.name])
+    if prepared.empty:
+        return None
+    stage = next(s for s in reversed(STAGES) if (prepared["form"] == s).any())
+    latest = prepared[prepared["form"] == stage]
+    passed, ready = _gate(the_plan, latest, quiz_size=READINESS_QUIZ)
+    return {"stage": stage, "effect": _effect(prepared), "qualification": passed, "readiness": ready}
+
+
+def cohort_assessment(store: Store, cohort_id: int) -> dict[str, Any] | None:
+    """The cohort's training effect and each rater's standing; None before any closed form.
+
+    Returns ``{"effect", "raters", "simulated"}``: ``effect`` as in :func:`rater_assessment` for the
+    whole cohort (None before anyone's post form); ``raters`` has one row per rater with closed
+    forms: ``rater``, ``forms`` (stages taken), ``stage`` (latest), ``accuracy``, ``accuracy_low``,
+    ``overconfidence``, ``overconfidence_high``, ``passed`` and ``readiness`` (probability).
+    """
+    the_plan = plan(store, cohort_id)
+    if the_plan is None:
+        return None
+    cohort = _cohort_name(store, cohort_id)
+    prepared = _prepared_forms(store, cohort, the_plan["bank"])
+    if prepared.empty:
+        return None
+    table = []
+    for name, mine in prepared.groupby("rater", sort=True):
+        stage = next(s for s in reversed(STAGES) if (mine["form"] == s).any())
+        latest = mine[mine["form"] == stage]
+        passed, ready = _gate(the_plan, latest, quiz_size=READINESS_QUIZ)
+        table.append(
+            {
+                "rater": str(name),
+                "forms": ", ".join(s for s in STAGES if (mine["form"] == s).any()),
+                "stage": stage,
+                **{
+                    k: passed[k]
+                    for k in ("accuracy", "accuracy_low", "overconfidence", "overconfidence_high")
+                },
+                "passed": bool(passed["passed"]),
+                "readiness": ready["probability"],
+            }
+        )
+    simulated = set(store.simulated_raters(cohort=cohort))
+    return {"effect": _effect(prepared), "raters": pd.DataFrame(table), "simulated": simulated}
+
+
 __all__ = [
     "DEFAULT_PLAN",
     "STAGES",
@@ -563,12 +731,17 @@ __all__ = [
     "attempt",
     "form_balance",
     "forms_of",
+    "cohort_assessment",
+    "cohort_form_judgments",
     "hidden_pairs",
+    "load_demo_forms",
     "mark_pairs",
     "mark_shown",
     "open_form",
     "pair_easiness",
     "plan",
+    "rater_assessment",
+    "rater_form_judgments",
     "results",
     "save_plan",
     "split",
