@@ -107,3 +107,73 @@ def test_lead_sets_up_forms_and_a_rater_takes_the_baseline_in_the_browser(launch
     standing = assessments.cohort_assessment(store, lead.cohort_id)["raters"]
     assert len(standing) == 25 and standing["rater"].str.startswith("sim-").sum() == 24
     assert "Traceback" not in server.log
+
+
+def test_my_report_shows_the_training_effect_and_readiness(launch, browser, tmp_path):  # noqa: F811
+    from datetime import UTC, datetime, timedelta
+
+    from storage import assessments as rows
+
+    db = f"sqlite:///{tmp_path / 'paircal.db'}"
+    store = Store(db)
+    store.ensure_starter_bank()
+    lead, invite = accounts.create_cohort(store, "alpha", "lena", "lead-password")
+    rater = accounts.join_cohort(store, invite, "ravi", "rater-password")
+    onboarding.finish(store, rater.id)
+    pairs = store.load_bank(STARTER_BANK_NAME)
+    decided = pairs[pairs["gold"] != "tie"]
+    assessments.mark_pairs(store, lead, STARTER_BANK_NAME, decided["id"].head(60).tolist())
+    assessments.save_plan(store, lead, bank=STARTER_BANK_NAME)
+    forms = assessments.forms_of(store, lead.cohort_id, STARTER_BANK_NAME)
+    gold = pairs.set_index("id")["gold"]
+    start = datetime.now(UTC) - timedelta(days=20)
+
+    def attempt(stage: str, form: str, at: datetime, wrong_every: int) -> dict:
+        """A finished attempt: every ``wrong_every``-th pair answered wrongly, all at 90%."""
+        ids = sorted(forms.index[forms == form])
+        answers = [
+            {
+                "position": k,
+                "pair_id": pid,
+                "left": "A",
+                "choice": {"A": "B", "B": "A"}[gold[pid]] if k % wrong_every == 0 else gold[pid],
+                "confidence": 0.9,
+                "shown_at": at + timedelta(seconds=20 * k),
+                "answered_at": at + timedelta(seconds=20 * k + 15),
+                "seconds": 15.0,
+            }
+            for k, pid in enumerate(ids)
+        ]
+        end = at + timedelta(seconds=20 * len(ids))
+        return {
+            "rater_id": rater.id,
+            "stage": stage,
+            "form": form,
+            "bank_id": store.bank_id(STARTER_BANK_NAME),
+            "started_at": at,
+            "deadline": at + timedelta(minutes=20),
+            "closed_at": end,
+            "answers": answers,
+        }
+
+    # baseline: a third wrong; after training: one in ten wrong
+    rows.insert_closed_attempts(
+        store, [attempt("pre", "X", start, 3), attempt("post", "Y", start + timedelta(days=10), 10)]
+    )
+    server = launch(db=db)
+    shots = Path(os.environ.get("PAIRCAL_ASSESSMENT_SHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 2400})
+    page.goto(server.url + sign_in_path(store, rater.id))
+    page.wait_for_timeout(2000)
+    page.goto(server.url + "/report")
+    page.get_by_text("Training effect and readiness").wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(shots / "assessment-my-report.png"), full_page=True)
+    body = page.inner_text("body")
+    assert "chance of passing a 20-pair quiz at 80%" in body
+    assert "Post vs pre" in body and "Pre/post table (CSV)" in body
+    mine = assessments.rater_assessment(store, rater)
+    accuracy = mine["effect"]["raters"]["ravi"]["effect"]["accuracy"]
+    assert accuracy["pre"] == pytest.approx(20 / 30) and accuracy["post"] == pytest.approx(27 / 30)
+    assert "Traceback" not in server.log

@@ -483,8 +483,8 @@ def _effect_value(measure: str, value: float, *, change: bool = False) -> str:
     if measure in _RATIO_MEASURES:
         return f"×{value:.2f}" if change else f"{value:.2f}"
     percent = measure in _PERCENT_MEASURES or measure.startswith("probe")
-    if not change:
-        return f"{100 * value:.0f}%".replace("-", "−") if percent else f"{value:.2f}".replace("-", "−")
+    if not change:  # a plain number ("-0.15", "12%") is no formula to a spreadsheet
+        return f"{round(100 * value) + 0:d}%" if percent else f"{value + 0.0:.2f}".replace("-0.00", "0.00")
     size = f"{abs(100 * value):.0f} points" if percent else f"{abs(value):.2f}"
     if size in ("0 points", "0.00"):
         return "no change"
