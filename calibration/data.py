@@ -104,10 +104,14 @@ def first_answers(judgments: pd.DataFrame) -> pd.DataFrame:
     pairs. So every statistic counts the first answer only (the database marks
     repeats as it stores them; this applies the same rule to a judgments file).
 
+    An answer in an assessment form (column ``form``, :mod:`calibration.effect`)
+    is first within its stage: a retention form may repeat the pairs of the pre
+    form, answered without feedback, and both answers count.
+
     Parameters
     ----------
     judgments : DataFrame
-        Columns ``rater`` and ``pair_id``, optionally ``answered_at``.
+        Columns ``rater`` and ``pair_id``, optionally ``answered_at`` and ``form``.
 
     Returns
     -------
@@ -120,10 +124,13 @@ def first_answers(judgments: pd.DataFrame) -> pd.DataFrame:
     >>> j = pd.DataFrame({"rater": ["a", "a", "b"], "pair_id": ["p", "p", "p"], "choice": ["B", "A", "A"]})
     >>> first_answers(j)["choice"].tolist()
     ['B', 'A']
+    >>> first_answers(j.assign(form=["pre", "retention", "pre"]))["choice"].tolist()
+    ['B', 'A', 'A']
     """
     if judgments.empty:
         return judgments
-    keys = judgments[["rater", "pair_id"]].astype(str)
+    keys = judgments[["rater", "pair_id", *(["form"] if "form" in judgments.columns else [])]]
+    keys = keys.astype(str)
     if "answered_at" in judgments.columns:
         when = pd.to_datetime(judgments["answered_at"], utc=True, errors="coerce")
         stamp = when.to_numpy(dtype="datetime64[ns]").astype("int64")

@@ -70,7 +70,24 @@ every such rater's answers with the stage interaction and the cluster-robust
 (CR1) covariance over raters of :func:`calibration.bias.pooled_bias`, t with
 :math:`G - 1` degrees of freedom; the odds ratios are conditional on each
 pair's length and polish, so forms with different mixes of long answers do not
-shift them.
+shift them. The pooled odds ratio is a population average, which can move when
+skill changes even if no rater's own pull does (logistic regression is not
+collapsible: Neuhaus & Jewell 1993); as a check, each cohort bias entry has
+``raters_mean``, the mean over raters of each rater's own log ratio of odds
+ratios with a t interval over the raters who have one (at least
+:data:`MIN_FORM_BIAS` decided answers in each form).
+
+A rater's two forms differ in difficulty too, and one rater cannot tell that
+from learning. For ``accuracy``, ``score``, ``brier_skill`` and
+``overconfidence`` the rater's ``change`` is therefore their raw change
+(``post - pre``) less the difference in difficulty between their two form
+versions as the cohort model estimates it (``form_adjustment``, 0 when the
+model cannot estimate it: fewer than 3 raters, one order only), and its
+interval combines the two-sample interval with that estimate's uncertainty by
+the method of variance estimates recovery (MOVER, Zou & Donner 2008); ``pre``
+and ``post`` stay the observed values, so ``change = post - pre -
+form_adjustment``. Without it a cohort that learned nothing, on forms 5
+points apart, would see a "significant change" in more than 5% of its raters.
 
 Form versions are not stored with the answers: they are read from the answers
 themselves. Two pairs answered by one rater in one stage belong to the same
@@ -82,6 +99,12 @@ References
 Newcombe, R. G. (1998). Interval estimation for the difference between
 independent proportions: comparison of eleven methods. Statistics in
 Medicine 17(8), 873-890.
+
+Neuhaus, J. M. and Jewell, N. P. (1993). A geometric approach to assess bias
+due to omitted covariates in generalized linear models. Biometrika 80(4), 807-815.
+
+Zou, G. Y. and Donner, A. (2008). Construction of confidence limits about
+effect measures: a general approach. Statistics in Medicine 27(10), 1693-1702.
 
 Welch, B. L. (1947). The generalization of "Student's" problem when several
 different population variances are involved. Biometrika 34(1-2), 28-35.
@@ -102,7 +125,7 @@ estimation problems. Proc. R. Soc. Lond. A 186, 453-461.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -196,20 +219,27 @@ def _newcombe(k1, n1, k2, n2, z):
     return d, d - np.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2), d + np.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2)
 
 
-def _newcombe_p(k1, n1, k2, n2, null=0.0, iterations: int = 60):
+def _newcombe_p(k1, n1, k2, n2, null=0.0):
     """Two-sided p-value that agrees with :func:`_newcombe`: ``2 (1 - Phi(z*))`` for the
-    quantile ``z*`` at which the interval's nearer end reaches ``null`` (bisection)."""
-    k1, n1, k2, n2, null = np.broadcast_arrays(*(np.asarray(a, float) for a in (k1, n1, k2, n2, null)))
-    lo, hi = np.zeros(k1.shape), np.full(k1.shape, 40.0)
+    quantile ``z*`` at which the interval's nearer end reaches ``null``."""
     d = _newcombe(k1, n1, k2, n2, 0.0)[0]
-    above = d > null  # the lower end must come down to null; else the upper end up to it
+    return _inverted_p(lambda z: _newcombe(k1, n1, k2, n2, z)[1:], d, null)
+
+
+def _inverted_p(bounds, estimate, null=0.0, iterations: int = 60):
+    """The p-value of a family of intervals ``bounds(z) -> (low, high)`` indexed by the normal
+    quantile ``z``: ``2 (1 - Phi(z*))``, ``z*`` where the end nearer ``null`` reaches it (bisection)."""
+    estimate = np.asarray(estimate, float)
+    null = np.broadcast_to(np.asarray(null, float), estimate.shape)
+    lo, hi = np.zeros(estimate.shape), np.full(estimate.shape, 40.0)
+    above = estimate > null  # the lower end must come down to null; else the upper end up to it
     for _ in range(iterations):
         mid = (lo + hi) / 2
-        _, low, high = _newcombe(k1, n1, k2, n2, mid)
+        low, high = bounds(mid)
         excludes = np.where(above, low > null, high < null)
         lo, hi = np.where(excludes, mid, lo), np.where(excludes, hi, mid)
     p = 2 * special.ndtr(-(lo + hi) / 2)
-    return np.where(np.isfinite(d), np.where(d == null, 1.0, p), np.nan)
+    return np.where(np.isfinite(estimate), np.where(estimate == null, 1.0, p), np.nan)
 
 
 def _welch(m1, v1, n1, m2, v2, n2, confidence: float):
@@ -371,21 +401,35 @@ def _entry(measure, stages, pre, post, change, low, high, p, size, n, confidence
 # --- per rater -------------------------------------------------------------------------------
 
 
-def _rater_measures(S, a: int, b: int, confidence: float) -> dict[str, dict[str, np.ndarray]]:
-    """Arrays (R,) of pre, post, change, low, high, p, size, n, reason for each plain measure."""
-    z = special.ndtri(0.5 + confidence / 2)
-    out = {}
+def _welch_family(m1, v1, n1, m2, v2, n2):
+    """Welch's interval for ``m2 - m1`` as a function of the normal quantile of its level."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a, b = v1 / n1, v2 / n2
+        se = np.sqrt(a + b)
+        df = (a + b) ** 2 / (a**2 / (n1 - 1) + b**2 / (n2 - 1))
+        df = np.where(np.isfinite(df), df, np.minimum(n1, n2) - 1.0)
+    d = m2 - m1
+    ok = (n1 >= 2) & (n2 >= 2)
+
+    def bounds(z):
+        crit = special.stdtrit(df, special.ndtr(z))
+        return np.where(ok, d - crit * se, np.nan), np.where(ok, d + crit * se, np.nan)
+
+    return bounds
+
+
+def _rater_measures(S, a: int, b: int) -> dict[str, dict[str, Any]]:
+    """Per plain measure: arrays (R,) of pre, post, change, size, n, n1, n2, and ``bounds(z)``, the
+    change's interval at normal quantile ``z`` (see :func:`_finish`)."""
+    out: dict[str, dict[str, Any]] = {}
     k1, n1, k2, n2 = S["acc_k"][:, a], S["acc_n"][:, a], S["acc_k"][:, b], S["acc_n"][:, b]
-    d, low, high = _newcombe(k1, n1, k2, n2, z)
     with np.errstate(invalid="ignore", divide="ignore"):
         p1, p2 = k1 / n1, k2 / n2
     out["accuracy"] = dict(
         pre=p1,
         post=p2,
-        change=d,
-        low=low,
-        high=high,
-        p=_newcombe_p(k1, n1, k2, n2),
+        change=p2 - p1,
+        bounds=lambda z: _newcombe(k1, n1, k2, n2, z)[1:],
         size=_cohen_h(p1, p2),
         n=n1 + n2,
         n1=n1,
@@ -394,16 +438,13 @@ def _rater_measures(S, a: int, b: int, confidence: float) -> dict[str, dict[str,
     s_m1, s_v1 = _mean_var(S["s1"][:, a], S["s2"][:, a], S["s_n"][:, a])
     s_m2, s_v2 = _mean_var(S["s1"][:, b], S["s2"][:, b], S["s_n"][:, b])
     sn1, sn2 = S["s_n"][:, a], S["s_n"][:, b]
-    low, high, p = _welch(s_m1, s_v1, sn1, s_m2, s_v2, sn2, confidence)
     with np.errstate(invalid="ignore", divide="ignore"):
         size = (s_m2 - s_m1) / _pooled_sd(s_v1, sn1, s_v2, sn2)
     out["score"] = dict(
         pre=s_m1,
         post=s_m2,
         change=s_m2 - s_m1,
-        low=low,
-        high=high,
-        p=p,
+        bounds=_welch_family(s_m1, s_v1, sn1, s_m2, s_v2, sn2),
         size=size,
         n=sn1 + sn2,
         n1=sn1,
@@ -412,43 +453,75 @@ def _rater_measures(S, a: int, b: int, confidence: float) -> dict[str, dict[str,
     cn1, cn2 = S["cal_n"][:, a], S["cal_n"][:, b]
     b_m1, b_v1 = _mean_var(S["b1"][:, a], S["b2"][:, a], cn1)
     b_m2, b_v2 = _mean_var(S["b1"][:, b], S["b2"][:, b], cn2)
-    low, high, p = _welch(b_m1, b_v1, cn1, b_m2, b_v2, cn2, confidence)
+    brier = _welch_family(b_m1, b_v1, cn1, b_m2, b_v2, cn2)
     with np.errstate(invalid="ignore", divide="ignore"):
         size = -(b_m2 - b_m1) / _pooled_sd(b_v1, cn1, b_v2, cn2)
+
+    def skill_bounds(z):
+        low, high = brier(z)  # of the change in Brier score; the skill is 1 - 4 Brier
+        return -4 * high, -4 * low
+
     out["brier_skill"] = dict(
         pre=1 - 4 * b_m1,
         post=1 - 4 * b_m2,
         change=-4 * (b_m2 - b_m1),
-        low=-4 * high,
-        high=-4 * low,
-        p=p,
+        bounds=skill_bounds,
         size=size,
         n=cn1 + cn2,
         n1=cn1,
         n2=cn2,
     )
+    ky1, ky2 = S["cal_y"][:, a], S["cal_y"][:, b]
     with np.errstate(invalid="ignore", divide="ignore"):
         c1, c2 = S["cal_c"][:, a] / cn1, S["cal_c"][:, b] / cn2
-        y1, y2 = S["cal_y"][:, a] / cn1, S["cal_y"][:, b] / cn2
-    dy, ylow, yhigh = _newcombe(S["cal_y"][:, a], cn1, S["cal_y"][:, b], cn2, z)
+        y1, y2 = ky1 / cn1, ky2 / cn2
     dc = c2 - c1
     g_m1, g_v1 = _mean_var(S["g1"][:, a], S["g2"][:, a], cn1)
     g_m2, g_v2 = _mean_var(S["g1"][:, b], S["g2"][:, b], cn2)
     with np.errstate(invalid="ignore", divide="ignore"):
         size = (g_m2 - g_m1) / _pooled_sd(g_v1, cn1, g_v2, cn2)
+
+    def over_bounds(z):
+        _, low, high = _newcombe(ky1, cn1, ky2, cn2, z)  # of the change in accuracy
+        return dc - high, dc - low
+
     out["overconfidence"] = dict(
         pre=c1 - y1,
         post=c2 - y2,
-        change=dc - dy,
-        low=dc - yhigh,
-        high=dc - ylow,
-        p=_newcombe_p(S["cal_y"][:, a], cn1, S["cal_y"][:, b], cn2, null=dc),
+        change=(c2 - y2) - (c1 - y1),
+        bounds=over_bounds,
         size=size,
         n=cn1 + cn2,
         n1=cn1,
         n2=cn2,
     )
     return out
+
+
+def _finish(x: dict[str, Any], shift: np.ndarray, shift_se: np.ndarray, confidence: float) -> None:
+    """Set ``low``, ``high`` and ``p`` of a measure's change less ``shift``, the difference in
+    difficulty between the rater's two forms estimated from the cohort (standard error ``shift_se``).
+
+    The interval combines the change's own interval with the normal one of the shift by Zou and
+    Donner's (2008) method of recovering variance estimates (MOVER); with no shift it is the change's
+    own interval. The p-value is the one that agrees with it (:func:`_inverted_p`).
+    """
+    change = x["change"]
+    estimate = change - shift
+
+    def bounds(z):
+        low, high = x["bounds"](z)
+        with np.errstate(invalid="ignore"):
+            return (
+                estimate - np.sqrt((change - low) ** 2 + (z * shift_se) ** 2),
+                estimate + np.sqrt((high - change) ** 2 + (z * shift_se) ** 2),
+            )
+
+    x["raw_change"] = change
+    x["change"] = estimate
+    x["form_adjustment"] = shift
+    x["low"], x["high"] = bounds(special.ndtri(0.5 + confidence / 2))
+    x["p"] = _inverted_p(bounds, estimate)
 
 
 def _plain_reason(measure: str, n1: float, n2: float, before: str, after: str) -> str | None:
@@ -668,8 +741,43 @@ def form_versions(prepared: pd.DataFrame) -> pd.DataFrame:
     return top.drop(columns=["_r", "_s"]).reset_index(drop=True)
 
 
-def _paired(d: np.ndarray, v_before: np.ndarray, v_after: np.ndarray, confidence: float):
-    """Mean change adjusted for form versions: estimate, low, high, p, df, adjusted, version effects."""
+class _Paired(NamedTuple):
+    """The cohort's mean change, adjusted for form versions when ``adjusted`` (see :func:`_paired`)."""
+
+    mu: float
+    low: float
+    high: float
+    p: float
+    df: int
+    adjusted: bool
+    effects: dict[str, float]
+    """Each version's effect against the first version (empty when not adjusted)."""
+    versions: list
+    cov: np.ndarray
+    """Covariance of the version effects, in the order of ``versions[1:]``."""
+
+    def shift(self, before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The estimated difference in difficulty ``effect[after] - effect[before]`` for each rater, and its
+        standard error (zeros when not adjusted, and for versions the model does not know)."""
+        n = len(before)
+        if not self.adjusted:
+            return np.zeros(n), np.zeros(n)
+        index = {v: i for i, v in enumerate(self.versions[1:])}
+        c = np.zeros((n, len(index)))
+        known = np.ones(n, dtype=bool)
+        for r, (b, a) in enumerate(zip(before, after, strict=True)):
+            known[r] = b in self.versions and a in self.versions
+            if a in index:
+                c[r, index[a]] += 1.0
+            if b in index:
+                c[r, index[b]] -= 1.0
+        c[~known] = 0.0
+        effects = np.array([self.effects[v] for v in self.versions[1:]])
+        return c @ effects, np.sqrt(np.einsum("ri,ij,rj->r", c, self.cov, c))
+
+
+def _paired(d: np.ndarray, v_before: np.ndarray, v_after: np.ndarray, confidence: float) -> _Paired:
+    """Mean change adjusted for form versions (module docstring), by least squares."""
     G = len(d)
     versions = sorted(set(v_before) | set(v_after))
     Z = np.array(
@@ -686,15 +794,16 @@ def _paired(d: np.ndarray, v_before: np.ndarray, v_after: np.ndarray, confidence
     coef, *_ = np.linalg.lstsq(A, d, rcond=None)
     df = G - A.shape[1]
     if df < 1:
-        return np.nan, np.nan, np.nan, np.nan, df, adjusted, {}
+        return _Paired(math.nan, math.nan, math.nan, math.nan, df, False, {}, versions, np.zeros((0, 0)))
     resid = d - A @ coef
     s2 = resid @ resid / df
-    se = math.sqrt(s2 * np.linalg.inv(A.T @ A)[0, 0])
+    cov = s2 * np.linalg.inv(A.T @ A)
+    se = math.sqrt(cov[0, 0])
     crit = float(special.stdtrit(df, 0.5 + confidence / 2))
     mu = float(coef[0])
     p = float(2 * special.stdtr(df, -abs(mu / se))) if se > 0 else (1.0 if mu == 0 else 0.0)
     effects = {v: float(c) for v, c in zip(versions[1:], coef[1:], strict=True)} if adjusted else {}
-    return mu, mu - crit * se, mu + crit * se, p, df, adjusted, effects
+    return _Paired(mu, mu - crit * se, mu + crit * se, p, df, adjusted, effects, versions, cov[1:, 1:])
 
 
 def _wilcoxon_p(d: np.ndarray) -> float:
@@ -791,7 +900,17 @@ def training_effect(prepared: pd.DataFrame, *, confidence: float = 0.95) -> dict
         if not (has[before].any() and has[after].any()):
             continue
         stages = label
-        plain = _rater_measures(S, a, b, confidence)
+        both = has[before] & has[after]
+        paired = raters[both]
+        plain = _rater_measures(S, a, b)
+        v_before, v_after = _versions_of(versions, raters, before), _versions_of(versions, raters, after)
+        for x in plain.values():
+            shift = shift_se = np.zeros(len(raters))
+            ok = both & np.isfinite(x["pre"]) & np.isfinite(x["post"])
+            if ok.sum() >= 3:
+                fit = _paired((x["post"] - x["pre"])[ok], v_before[ok], v_after[ok], confidence)
+                shift, shift_se = fit.shift(v_before, v_after)
+            _finish(x, shift, shift_se, confidence)
         ratios, ratio_reasons = _bias_rater(forms, raters, before, after, confidence)
         for i, r in enumerate(raters):
             for m in MEASURES:
@@ -814,16 +933,16 @@ def training_effect(prepared: pd.DataFrame, *, confidence: float = 0.95) -> dict
                     confidence,
                     reason,
                 )
+                if m not in _RATIOS:
+                    _note_adjustment(per_rater[r][key][m], m, float(x["form_adjustment"][i]))
             for kind in probe_kinds:
                 per_rater[r][key][f"probe_{kind}"] = _probe_entry(
                     forms, r, kind, before, after, stages, confidence
                 )
-        both = has[before] & has[after]
-        paired = raters[both]
         if key == "effect":
             cohort["n_raters"] = int(both.sum())
         cohort[key] = _cohort_measures(
-            forms, paired, plain, both, versions, before, after, stages, confidence, probe_kinds
+            forms, paired, plain, ratios, both, versions, before, after, stages, confidence, probe_kinds
         )
         if key == "effect":
             cohort["order_balance"] = _order_balance(versions, paired, before, after, plain, both, confidence)
@@ -832,7 +951,48 @@ def training_effect(prepared: pd.DataFrame, *, confidence: float = 0.95) -> dict
     return {"raters": per_rater, "cohort": cohort}
 
 
-def _cohort_measures(forms, paired, plain, both, versions, before, after, stages, confidence, kinds):
+def _note_adjustment(entry: dict[str, Any], measure: str, shift: float) -> None:
+    """Record the form difficulty taken out of a rater's change, and say so in its summary."""
+    entry["form_adjustment"] = shift if np.isfinite(entry["change"]) else math.nan
+    if shift != 0 and np.isfinite(entry["change"]):
+        entry["summary"] += (
+            f" Allowing for the forms' difference in difficulty ({_fmt(measure, shift, signed=True)} "
+            "from the later form alone, estimated from the cohort)."
+        )
+
+
+def _mean_log_change(measure, x, both, stages, confidence) -> dict[str, Any]:
+    """A check of the cohort's change of a bias odds ratio: the mean over raters of each rater's log
+    ratio of odds ratios (:func:`_bias_rater`), with a t interval over raters (module docstring)."""
+    b0, b1 = np.log(x["pre"][both]), x["size"][both]
+    ok = np.isfinite(b0) & np.isfinite(b1)
+    G = int(ok.sum())
+    if G < 2:
+        reason = f"{G} rater(s) with an estimate in both forms, at least 2 needed"
+        nan = math.nan
+        return _entry(measure, stages, nan, nan, nan, nan, nan, nan, nan, G, confidence, reason)
+    d = b1[ok]
+    mean, se, df = float(d.mean()), float(d.std(ddof=1)) / math.sqrt(G), G - 1
+    crit = float(special.stdtrit(df, 0.5 + confidence / 2))
+    p = float(2 * special.stdtr(df, -abs(mean / se))) if se > 0 else (1.0 if mean == 0 else 0.0)
+    pre, post = math.exp(float(b0[ok].mean())), math.exp(float((b0[ok] + d).mean()))
+    entry = _entry(
+        measure,
+        stages,
+        pre,
+        post,
+        math.exp(mean),
+        math.exp(mean - crit * se),
+        math.exp(mean + crit * se),
+        p,
+        mean,
+        G,
+        confidence,
+    )
+    return entry
+
+
+def _cohort_measures(forms, paired, plain, ratios, both, versions, before, after, stages, confidence, kinds):
     out: dict[str, dict] = {}
     vb, va = _versions_of(versions, paired, before), _versions_of(versions, paired, after)
     for m in MEASURES:
@@ -846,7 +1006,7 @@ def _cohort_measures(forms, paired, plain, both, versions, before, after, stages
         reason = None if ok.sum() >= 2 else f"{int(ok.sum())} rater(s) with both forms, at least 2 needed"
         mu = low = high = p = size = math.nan
         if reason is None:
-            mu, low, high, p, _, _, _ = _paired(d, vb[keep], va[keep], confidence)
+            mu, low, high, p = _paired(d, vb[keep], va[keep], confidence)[:4]
             sd = float(np.std(d, ddof=1))
             size = mu / sd if sd > 0 else math.nan
         entry = _entry(
@@ -865,9 +1025,9 @@ def _cohort_measures(forms, paired, plain, both, versions, before, after, stages
         )
         entry["p_wilcoxon"] = _wilcoxon_p(d) if reason is None else math.nan
         out[m] = entry
-    ratios, reasons, ns = _bias_cohort(forms, paired, before, after, confidence)
+    pooled, reasons, ns = _bias_cohort(forms, paired, before, after, confidence)
     for m in _RATIOS:
-        x = ratios[m]
+        x = pooled[m]
         out[m] = _entry(
             m,
             stages,
@@ -882,6 +1042,8 @@ def _cohort_measures(forms, paired, plain, both, versions, before, after, stages
             confidence,
             reasons[m],
         )
+        check = _mean_log_change(m, ratios[m], both, stages, confidence)
+        out[m]["raters_mean"] = {k: check[k] for k in ("change", "ci_low", "ci_high", "p_value", "n")}
     ordered = {m: out[m] for m in MEASURES}
     for kind in kinds:
         ordered[f"probe_{kind}"] = _probe_entry(
@@ -911,7 +1073,8 @@ def _order_balance(versions, paired, before, after, plain, both, confidence) -> 
     ok = np.isfinite(d)
     adjusted, effects = False, {}
     if ok.sum() >= 2:
-        *_, adjusted, effects = _paired(d[ok], vb[ok], va[ok], confidence)
+        fit = _paired(d[ok], vb[ok], va[ok], confidence)
+        adjusted, effects = fit.adjusted, fit.effects
     balanced = len(orders) > 1 and max(orders.values()) - min(orders.values()) <= 1
     if len(names) < 2:
         summary = (
@@ -947,8 +1110,13 @@ def _cohort_summary(cohort: dict[str, Any]) -> list[str]:
     n = cohort.get("n_raters", 0)
     if n:
         lines.append(f"Training effect over {n} rater(s) who took both the pre and the post form.")
-    for key in COMPARISONS:
-        for m in ("accuracy", "overconfidence", "brier_skill", "length"):
+    headline = {
+        "effect": ("accuracy", "overconfidence", "brier_skill", "length"),
+        "retention": ("accuracy",),  # what is kept
+        "retention_vs_pre": ("accuracy",),
+    }
+    for key, measures in headline.items():
+        for m in measures:
             entry = cohort.get(key, {}).get(m)
             if entry:
                 lines.append(entry["summary"])

@@ -21,7 +21,15 @@ from calibration.explain import NOTE_KEYS, plain_notes
 from pairs.export import signed_percent
 from pairs.markdown import escape_markdown
 
-__all__ = ["CHARTS_FOR_AT_MOST", "covers_text", "to_html", "to_markdown"]
+__all__ = [
+    "CHARTS_FOR_AT_MOST",
+    "covers_text",
+    "effect_html",
+    "effect_markdown",
+    "effect_rows",
+    "to_html",
+    "to_markdown",
+]
 
 CHARTS_FOR_AT_MOST = 30
 """A cohort HTML report draws per-rater charts only up to this many raters (tables beyond)."""
@@ -214,6 +222,8 @@ def _rater_md(r: dict[str, Any]) -> list[str]:
     cal = r["calibration"]
     lines = [f"## {_md(r['rater'])}" + (" (simulated)" if r["simulated"] else ""), ""]
     lines += [f"- {_md(s)}" for s in r["verdict"]] + [""]
+    if r.get("effect"):
+        lines += effect_markdown({"cohort": _effect_object(r)}, title="### Training effect")
     lines += ["### Bias", ""] + _bias_table_md(r["bias"]) + [""]
     lines += [f"- {_md(p['summary'])}" for p in r["plain_rates"] if p.get("summary")] + [""]
     lines += _probes_md(r.get("probes") or {})
@@ -298,6 +308,8 @@ def to_markdown(report: dict[str, Any]) -> str:
         return "\n".join(lines + _rater_md(report))
     c = report["cohort"]
     lines += ["## Cohort", ""] + [f"- {_md(s)}" for s in c["verdict"]] + [""]
+    if c.get("effect"):
+        lines += effect_markdown({"cohort": _effect_object(c)}, title="### Training effect")
     lines += ["### Cohort bias (pooled, cluster-robust intervals)", ""] + _bias_table_md(c["bias"]) + [""]
     lines += _probes_md(c.get("probes") or {}, "### Cohort probes")
     if c.get("tracks"):
@@ -395,6 +407,8 @@ def _rater_html(r: dict[str, Any], *, with_charts: bool) -> str:
     out.append('<ul class="verdict">' + "".join(f"<li>{html.escape(s)}</li>" for s in r["verdict"]) + "</ul>")
     if with_charts:
         out.append(_charts_html(r))
+    if r.get("effect"):
+        out.append(effect_html(_effect_object(r)))
     out.append("<h3>Bias</h3>" + _bias_html(r["bias"]))
     plain = [p["summary"] for p in r["plain_rates"] if p.get("summary")]
     if plain:
@@ -504,6 +518,8 @@ def to_html(report: dict[str, Any]) -> str:
         parts.append(
             '<ul class="verdict">' + "".join(f"<li>{html.escape(s)}</li>" for s in c["verdict"]) + "</ul>"
         )
+        if c.get("effect"):
+            parts.append(effect_html(_effect_object(c)))
         parts.append(_charts_html({"bias": c["bias"], "calibration": c["calibration"], "tags": []}))
         parts.append("<h3>Cohort bias (pooled, cluster-robust intervals)</h3>" + _bias_html(c["bias"]))
         if probes := _probes_html(c.get("probes") or {}, "<h3>Cohort probes</h3>"):
@@ -572,3 +588,142 @@ def to_html(report: dict[str, Any]) -> str:
         parts += [_rater_html(r, with_charts=with_charts) for r in report["raters"]]
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------- training effect
+
+_EFFECT_COMPARISONS = {
+    "effect": "post vs pre",
+    "retention": "retention vs post",
+    "retention_vs_pre": "retention vs pre",
+}
+_EFFECT_HEADER = ["comparison", "measure", "before", "after", "change", "95% CI", "p", "effect size", "n"]
+
+
+def _effect_value(measure: str, x: Any, *, change: bool = False) -> str:
+    """A value of the training effect as a reader reads it: accuracy in %, overconfidence and
+    changes of rates in points, odds ratios and their ratios as x1.23, scores to 2 decimals."""
+    if _missing(x):
+        return "n/a"
+    if measure in ("length", "polish", "position"):
+        return f"x{x:.2f}"
+    if measure == "overconfidence" or (change and (measure == "accuracy" or measure.startswith("probe_"))):
+        return f"{100 * x:+.0f} pts"
+    if measure == "accuracy" or measure.startswith("probe_"):
+        return f"{x:.0%}"
+    return f"{x:+.2f}" if change else f"{x:.2f}"
+
+
+def effect_rows(obj: dict[str, Any]) -> list[list[str]]:
+    """Table rows (:data:`_EFFECT_HEADER`) of one rater's or the cohort's training effect.
+
+    Parameters
+    ----------
+    obj : dict
+        A rater's or the cohort's object of :func:`calibration.effect.training_effect`.
+
+    Returns
+    -------
+    list of list of str
+        One row per comparison and measure; "n/a" where a value is not known.
+    """
+    rows = []
+    for key, label in _EFFECT_COMPARISONS.items():
+        for measure, e in (obj.get(key) or {}).items():
+            ci = (
+                "n/a"
+                if _missing(e["ci_low"]) or _missing(e["ci_high"])
+                else f"{_effect_value(measure, e['ci_low'], change=True)} to "
+                f"{_effect_value(measure, e['ci_high'], change=True)}"
+            )
+            p = (
+                "n/a"
+                if _missing(e["p_value"])
+                else ("<0.001" if e["p_value"] < 0.001 else f"{e['p_value']:.3f}")
+                + (" *" if e["significant"] else "")
+            )
+            rows.append(
+                [
+                    label,
+                    measure,
+                    _effect_value(measure, e["pre"]),
+                    _effect_value(measure, e["post"]),
+                    _effect_value(measure, e["change"], change=True),
+                    ci,
+                    p,
+                    _fmt(e["effect_size"]),
+                    _cell(e["n"]),
+                ]
+            )
+    return rows
+
+
+_EFFECT_NOTE = (
+    "Changes between assessment forms answered without feedback: before = the earlier form, after = the "
+    "later one; odds ratio changes are ratios (after / before). * significant at 5%. Effect size: "
+    "Cohen's h (rates), standardized difference (scores), log odds ratio (bias); for the cohort d_z."
+)
+
+
+def _effect_object(obj: dict[str, Any]) -> dict[str, Any]:
+    """A report object's training effect fields in the shape of :func:`calibration.effect.training_effect`."""
+    return {
+        "effect": obj.get("effect") or {},
+        "retention": obj.get("effect_retention") or {},
+        "retention_vs_pre": obj.get("effect_retention_vs_pre") or {},
+        "summary": [],  # the sentences are in the verdict
+    }
+
+
+def effect_markdown(effect: dict[str, Any], *, title: str = "## Training effect") -> list[str]:
+    """Markdown lines of the training effect: the cohort's table and sentences, then each rater's table.
+
+    Parameters
+    ----------
+    effect : dict
+        Output of :func:`calibration.effect.training_effect` (or ``{"cohort": ...}`` alone).
+    title : str, default "## Training effect"
+
+    Returns
+    -------
+    list of str
+    """
+    lines = [title, "", _EFFECT_NOTE, ""]
+    cohort = effect.get("cohort") or {}
+    if cohort:
+        if cohort.get("summary"):
+            lines += [f"- {_md(s)}" for s in cohort["summary"]] + [""]
+        lines += _effect_table_md(effect_rows(cohort)) + [""]
+    for rater, obj in (effect.get("raters") or {}).items():
+        lines += [f"### {_md(rater)}", ""] + _effect_table_md(effect_rows(obj)) + [""]
+    return lines
+
+
+def _effect_table_md(rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(_EFFECT_HEADER) + " |", "|" + " --- |" * len(_EFFECT_HEADER)]
+    return out + ["| " + " | ".join(row) + " |" for row in rows]  # numbers and measure names only
+
+
+def effect_html(obj: dict[str, Any], *, title: str = "<h3>Training effect</h3>") -> str:
+    """HTML of one rater's or the cohort's training effect: its sentences and table.
+
+    Parameters
+    ----------
+    obj : dict
+        A rater's or the cohort's object of :func:`calibration.effect.training_effect`.
+    title : str, default "<h3>Training effect</h3>"
+
+    Returns
+    -------
+    str
+    """
+    sentences = obj.get("summary") or [
+        e["summary"] for e in (obj.get("effect") or {}).values() if e.get("significant")
+    ]
+    listed = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
+    return (
+        title
+        + (f'<ul class="verdict">{listed}</ul>' if listed else "")
+        + f"<p class='muted'>{html.escape(_EFFECT_NOTE)}</p>"
+        + _table_html(effect_rows(obj), _EFFECT_HEADER)
+    )

@@ -44,6 +44,28 @@ Schema (``build_report(..., rater=ID)`` gives one rater object; without
       probes: {...as above, every rater's first answers pooled},
       verdict: [sentences]
 
+Training effect (:mod:`calibration.effect`). When the judgments carry a
+``form`` column with answers in assessment forms (``pre``, ``post``,
+``retention``), every section above uses the drill answers only (``form``
+empty; all answers when there are none), and, once there are answers in both
+the pre and post forms, the rater objects of raters who took a form and the
+cohort object gain::
+
+    effect: {accuracy|score|brier_skill|overconfidence|length|polish|position|probe_KIND:
+             {pre, post, change, ci_low, ci_high, p_value, significant, effect_size, n, summary}}
+            (post form against pre form; for length, polish and position pre and
+             post are odds ratios and change is their ratio),
+    effect_retention: {...the same, retention form against post form: what is kept},
+    effect_retention_vs_pre: {...the same, retention form against pre form},
+    effect_n: {pre, post, retention}            (rater object: answers in each form)
+    effect_n_raters, effect_order_balance: {versions, orders, balanced, adjusted,
+             form_accuracy_effects, summary}    (cohort object)
+
+Each is absent when there is nothing to compare; ``effect_retention`` and
+``effect_retention_vs_pre`` are ``{}`` before any retention answers. The cohort's
+``verdict`` opens with the training effect's sentences; a rater's verdict
+says their change in accuracy. :func:`effect_csv` writes the table.
+
 ``simulated`` (and the cohort's ``simulated_raters``) says which raters the
 *caller* names as simulated, with ``build_report(..., simulated=names)``: the
 app and ``python -m calibration report --db`` pass the raters whose
@@ -94,15 +116,16 @@ import pandas as pd
 from calibration.agreement import N_BOOT, alpha_by_rater, alpha_vs_gold, cohort_alpha
 from calibration.bias import EFFECTS, bias_by_rater, plain_rates, pooled_bias, tag_accuracy
 from calibration.confidence import calibration_summaries, calibration_summary
+from calibration.effect import effect_table, training_effect
 from calibration.intervals import wilson_interval
 from calibration.items import item_table
 from calibration.leaderboard import leaderboard
 from calibration.probes import KINDS, probe_objects, probe_rates_of, probe_verdict, swap_consistency
 from calibration.scoring import ranked_probability_skill
 from calibration.tracks import TRACK_COLUMNS, cohort_track_accuracy, track_accuracy
-from pairs.export import count_of
+from pairs.export import count_of, csv_text
 
-__all__ = ["CHARTS_FOR_AT_MOST", "FORMATS", "build_report", "to_html", "to_json", "to_markdown"]
+__all__ = ["CHARTS_FOR_AT_MOST", "FORMATS", "build_report", "effect_csv", "to_html", "to_json", "to_markdown"]
 
 _BIAS_KEYS = ["odds_ratio", "ci_low", "ci_high", "p_value", "significant", "estimable", "unit", "summary"]
 _PLAIN_KEYS = [
@@ -175,14 +198,16 @@ def build_report(
     """
     simulated = {str(name) for name in simulated}
     if rater is not None:
-        one = prepared[prepared["rater"] == rater]
+        one, forms = _drills_and_forms(prepared[prepared["rater"] == rater])
         if one.empty:
             raise ValueError(f"rater {rater!r} has no judgments.")
         bias = bias_by_rater(one)
         tracks = None if domains is None else track_accuracy(one, domains, bias=bias)
         mine = None if answers is None else answers[answers["rater"].astype(str) == str(rater)]
         probes = _probes(one, mine, by="rater")
-        return _rater_objects(one, bias, n_boot=n_boot, simulated=simulated, tracks=tracks, probes=probes)[0]
+        obj = _rater_objects(one, bias, n_boot=n_boot, simulated=simulated, tracks=tracks, probes=probes)[0]
+        return _with_effect({"raters": [obj]}, _effect_of(forms), simulated)["raters"][0]
+    prepared, forms = _drills_and_forms(prepared)
     bias = bias_by_rater(prepared)
     tracks = None if domains is None else track_accuracy(prepared, domains, bias=bias)
     probes = _probes(prepared, answers, by="rater")
@@ -194,7 +219,90 @@ def build_report(
     cohort["verdict"] += [
         "Cohort: " + line for line in _probe_lines(cohort["probes"], cohort["bias"], you=False)
     ]
-    return {"raters": raters, "cohort": cohort}
+    return _with_effect({"raters": raters, "cohort": cohort}, _effect_of(forms), simulated)
+
+
+def _drills_and_forms(prepared: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The answers for the ordinary sections (drill answers, or every answer when all are in
+    assessment forms) and the assessment-form answers (None without any)."""
+    if "form" not in prepared.columns:
+        return prepared, None
+    in_form = prepared["form"].astype(str).ne("").to_numpy()
+    if not in_form.any():
+        return prepared, None
+    return (prepared[~in_form] if (~in_form).any() else prepared), prepared[in_form]
+
+
+def _effect_of(forms: pd.DataFrame | None) -> dict[str, Any] | None:
+    """:func:`calibration.effect.training_effect` of the form answers; None without pre and post answers."""
+    if forms is None:
+        return None
+    try:
+        return training_effect(forms)
+    except ValueError:  # no post form yet: nothing to compare
+        return None
+
+
+def _with_effect(
+    report: dict[str, Any], effect: dict[str, Any] | None, simulated: set[str]
+) -> dict[str, Any]:
+    """The report with the training effect's fields (module docstring); the cohort's verdict opens with it."""
+    if effect is None:
+        return report
+    for obj in report["raters"]:
+        mine = effect["raters"].get(str(obj["rater"]))
+        if mine is None:
+            continue
+        obj.update(_clean({_EFFECT_FIELDS[k]: mine[k] for k in _EFFECT_FIELDS if k in mine}))
+        first = obj["effect"]["accuracy"]["summary"]
+        sentence = f"Between your assessment forms: {first[:1].lower()}{first[1:]}"
+        obj["verdict"].insert(1 if obj["simulated"] else 0, sentence)
+    if "cohort" in report:
+        cohort = report["cohort"]
+        cohort.update(
+            _clean({_EFFECT_FIELDS[k]: effect["cohort"][k] for k in _EFFECT_FIELDS if k in effect["cohort"]})
+        )
+        lines = list(effect["cohort"]["summary"])
+        n_simulated = sum(name in simulated for name in effect["raters"])
+        if lines and n_simulated:
+            lines[0] += f" {n_simulated} of the raters are simulated (demo data with planted learning)."
+        cohort["verdict"] = lines + cohort["verdict"]
+    return report
+
+
+_EFFECT_FIELDS = {
+    "effect": "effect",
+    "retention": "effect_retention",
+    "retention_vs_pre": "effect_retention_vs_pre",
+    "n": "effect_n",
+    "n_raters": "effect_n_raters",
+    "order_balance": "effect_order_balance",
+}
+"""Keys of :func:`calibration.effect.training_effect`'s objects -> fields of the report's objects."""
+
+
+def effect_csv(report: dict[str, Any]) -> str:
+    """The training effect of a report as CSV: :func:`calibration.effect.effect_table` of its fields.
+
+    Parameters
+    ----------
+    report : dict
+        Output of :func:`build_report` (a cohort report, or one rater's object).
+
+    Returns
+    -------
+    str
+        CSV text with the columns :data:`calibration.effect.EFFECT_COLUMNS`
+        (only the header when the report has no training effect).
+    """
+    inverse = {field: key for key, field in _EFFECT_FIELDS.items()}
+
+    def back(obj: dict[str, Any]) -> dict[str, Any]:
+        return {inverse[k]: v for k, v in obj.items() if k in inverse}
+
+    objects = report["raters"] if "raters" in report else [report]
+    shaped = {"raters": {str(r["rater"]): back(r) for r in objects}, "cohort": back(report.get("cohort", {}))}
+    return csv_text(effect_table(shaped), decimals=4)
 
 
 def _probes(prepared: pd.DataFrame, answers: pd.DataFrame | None, *, by: str | None) -> dict[str, dict]:

@@ -500,11 +500,23 @@ def demo_cohort(
     n_per_rater: int = 120,
     seed: int = 0,
     start: str | pd.Timestamp = "2025-01-06",
+    with_forms: bool = False,
+    form_size: int = 20,
+    forms: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Judgments of :func:`demo_raters` on ``bank``, for the app's demo.
 
     Rater ids start with ``sim-``; the app stores them as simulated raters
     (``raters.simulated``), which is what labels them in its pages and reports.
+
+    With ``with_forms`` the raters also take assessment forms with planted
+    learning (:func:`simulate_forms` with its defaults: accuracy up, the
+    length pull fading, confidence closer to calibrated): a pre form a week
+    before their first drill, a post form two weeks later and a retention form
+    a month after that. The forms' pairs (``forms``, else ``2 * form_size``
+    pairs drawn at random) never appear in the drills, as assessment-only
+    pairs must not; the drills answer the rest of the bank. The result then has
+    a ``form`` column (``""`` for a drill answer).
 
     Parameters
     ----------
@@ -518,20 +530,45 @@ def demo_cohort(
         Seed of the raters and their answers.
     start : str or Timestamp, default "2025-01-06"
         The day of the first drill (see :func:`simulate_judgments`).
+    with_forms : bool, default False
+        Add assessment-form answers with planted learning.
+    form_size : int, default 20
+        Pairs per form when ``forms`` is not given.
+    forms : Series of str, optional
+        Form label (``"X"``, ``"Y"``) by pair id: the bank's parallel forms.
 
     Returns
     -------
     DataFrame
-        Judgments in the CSV layout of :func:`simulate_judgments`.
+        Judgments in the CSV layout of :func:`simulate_judgments` (and
+        ``form`` with ``with_forms``), drills first.
 
     Examples
     --------
     >>> sim = demo_cohort(synthetic_bank(200, seed=0), n_raters=8, n_per_rater=30)
     >>> len(sim), sim["rater"].str.startswith("sim-").all()
     (240, np.True_)
+    >>> sim = demo_cohort(synthetic_bank(200, seed=0), n_raters=4, n_per_rater=30, with_forms=True)
+    >>> sim.groupby("form").size().to_dict()
+    {'': 120, 'post': 80, 'pre': 80, 'retention': 80}
     """
     raters = demo_raters(n_raters, seed=seed)
-    return simulate_judgments(bank, raters, n_per_rater=n_per_rater, seed=seed + 1, start=start)
+    if not with_forms:
+        return simulate_judgments(bank, raters, n_per_rater=n_per_rater, seed=seed + 1, start=start)
+    first_drill = pd.Timestamp(start)
+    answers = simulate_forms(
+        bank,
+        raters=raters,
+        form_size=form_size,
+        forms=forms,
+        seed=seed + 2,
+        start=first_drill - pd.Timedelta(days=7),
+    )
+    held_out = bank["id"].astype(str).isin(set(answers["pair_id"]))
+    drills = simulate_judgments(
+        bank[~held_out.to_numpy()], raters, n_per_rater=n_per_rater, seed=seed + 1, start=start
+    )
+    return pd.concat([drills.assign(form=""), answers], ignore_index=True)
 
 
 #: Days from the pre form to the post form, and from the post form to the retention form.
@@ -611,9 +648,12 @@ def simulate_forms(
         Day of the first pre forms.
     truth : bool, default False
         Add the planted truth of each answer: ``p_gold`` (probability of
-        picking gold), ``p_gold_untrained`` (the same with the rater's pre-form
-        parameters), ``length_bias`` (log odds ratio per doubling in force) and
-        ``confidence_scale``.
+        picking gold), ``expected_confidence`` (stated confidence expected
+        before rounding to the slider) and ``expected_brier`` (its expected
+        squared error), each also with the suffix ``_untrained`` (the same
+        answer under the rater's pre-form parameters), and the
+        ``length_bias`` (log odds ratio per doubling) and ``confidence_scale``
+        in force.
 
     Returns
     -------
@@ -713,13 +753,16 @@ def _answer_form(
     def acting(p):
         return p["skill"] + easiness[idx] - tired
 
-    b = pull(params)
-    u = acting(params) * g + rng.logistic(size=n)
-    pick_left = u + b > 0
-    believed = params["skill"]  # the rater does not know which pairs are hard
-    lam = 2 * (_logcosh((u + believed) / 2) - _logcosh((u - believed) / 2))
-    p_right = expit(np.where(pick_left, lam, -lam))
-    stated = expit(params["scale"] * logit(np.maximum(p_right, 0.5)))
+    def answer(p, noise):
+        """Picked left, and the stated confidence before rounding, for logistic ``noise``."""
+        u = acting(p) * g + noise
+        left = u + pull(p) > 0
+        believed = p["skill"]  # the rater does not know which pairs are hard
+        lam = 2 * (_logcosh((u + believed) / 2) - _logcosh((u - believed) / 2))
+        p_right = expit(np.where(left, lam, -lam))
+        return left, expit(p["scale"] * logit(np.maximum(p_right, 0.5)))
+
+    pick_left, stated = answer(params, rng.logistic(size=n))
     confidence = np.clip(np.round(stated / CONFIDENCE_STEP) * CONFIDENCE_STEP, 0.5, 1.0)
     if not spec.states_confidence:
         confidence = np.full(n, np.nan)
@@ -737,10 +780,16 @@ def _answer_form(
         }
     )
     if truth:
-        out["p_gold"] = np.where(g == 0, np.nan, expit(g * (acting(params) * g + b)))
-        out["p_gold_untrained"] = np.where(
-            g == 0, np.nan, expit(g * (acting(untrained) * g + pull(untrained)))
-        )
+        # expectations over the noise by quadrature at 400 logistic quantiles
+        quantiles = logit((np.arange(400) + 0.5) / 400)[:, None]
+        for suffix, p in (("", params), ("_untrained", untrained)):
+            left, conf = answer(p, quantiles)  # (400, n)
+            right = (left == (g > 0)).astype(float)
+            conf = np.clip(conf, 0.5, 1.0)
+            decided = g != 0
+            out["p_gold" + suffix] = np.where(decided, expit(g * (acting(p) * g + pull(p))), np.nan)
+            out["expected_confidence" + suffix] = np.where(decided, conf.mean(axis=0), np.nan)
+            out["expected_brier" + suffix] = np.where(decided, ((conf - right) ** 2).mean(axis=0), np.nan)
         out["length_bias"] = params["length_bias"]
         out["confidence_scale"] = params["scale"]
     return out

@@ -4,6 +4,7 @@
 
     python -m calibration report --bank BANK --judgments J.csv [--rater ID] --format json|md|html [--out FILE]
     python -m calibration leaderboard --bank BANK --judgments J.csv --format csv|json [--out FILE]
+    python -m calibration effect --bank BANK --judgments J.csv [--format json|csv|md] [--out FILE]
     python -m calibration simulate --bank BANK --out J.csv [--raters N] [--per-rater N] [--seed S]
         [--length-bias OR] [--polish-bias OR] [--position-bias OR] [--confidence-scale G]
 
@@ -174,6 +175,69 @@ def cmd_report(args: argparse.Namespace) -> int:
         answers=answers,  # repeats included: the swap figure of the probes
     )
     _write(args, FORMATS[args.format](report))
+    return EXIT_OK
+
+
+def cmd_effect(args: argparse.Namespace) -> int:
+    """Write the training effect: the change between assessment forms, per rater and for the cohort.
+
+    The judgments need a ``form`` column (``pre``, ``post``, ``retention``, or
+    empty for a drill answer, which is left out). A pair answered again in a
+    later form counts in each form (:func:`calibration.data.first_answers`).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        0; a file without a ``form`` column, or without answers in both the pre
+        and the post form, is an InputError, which :func:`main` makes exit 1.
+    """
+    from calibration.data import first_answers, prepare
+    from calibration.effect import effect_table, training_effect
+    from calibration.render import effect_markdown
+    from calibration.report import _clean, to_json
+
+    bank, answers = load_inputs(args, repeats=True)
+    source = str(args.judgments or "the database")
+    if "form" not in answers.columns:
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    1 if args.judgments else None,
+                    "form",
+                    "missing column: the training effect needs each answer's assessment form "
+                    "(pre, post, retention, or empty for a drill answer)",
+                )
+            ]
+        )
+    counts = answers["form"].value_counts()
+    missing = [stage for stage in ("pre", "post") if not counts.get(stage, 0)]
+    if missing:
+        found = ", ".join(f"{stage or 'drill'} {int(n)}" for stage, n in counts.items())
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    None,
+                    "form",
+                    f"no answers in the {' or the '.join(missing)} form (answers by form: {found}); "
+                    "the training effect compares the pre and the post form",
+                )
+            ]
+        )
+    effect = training_effect(prepare(bank, first_answers(answers)), confidence=args.confidence)
+    if args.format == "csv":
+        text = csv_text(effect_table(effect), decimals=4)
+    elif args.format == "md":
+        text = "\n".join(["# PairCal training effect", "", *effect_markdown(effect)])
+    else:
+        text = to_json(_clean(effect))
+    _write(args, text)
     return EXIT_OK
 
 
@@ -350,6 +414,22 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"judgments needed to be ranked (default {MIN_RANKED})",
     )
     p.set_defaults(run=cmd_leaderboard)
+
+    p = sub.add_parser(
+        "effect",
+        help="the training effect: change between the pre, post and retention assessment forms",
+        description="Per rater and for the cohort, the change between assessment forms (column form: pre, "
+        "post, retention) in accuracy, score, Brier skill, overconfidence and the length, polish and "
+        'position odds ratios, with intervals, p-values and effect sizes. JSON: {"raters": {ID: '
+        '{"effect": {MEASURE: {pre, post, change, ci_low, ci_high, p_value, significant, ...}}, '
+        '"retention": ...}}, "cohort": {...}}; CSV: one row per rater, comparison and measure.',
+    )
+    _inputs(p)
+    p.add_argument("--format", choices=["json", "csv", "md"], default="json")
+    p.add_argument(
+        "--confidence", type=float, default=0.95, metavar="LEVEL", help="interval level (default 0.95)"
+    )
+    p.set_defaults(run=cmd_effect)
 
     p = sub.add_parser(
         "simulate",

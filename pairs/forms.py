@@ -43,8 +43,10 @@ Ties and probes
     now and the other in a later form (the second would be answered from
     memory of the first, whose gold the results page revealed), and a probe
     rate is read off a rater switching between a base and its probe, which
-    needs both in one attempt. Form sizes are then equal to within one pair
-    when the groups allow it, else as close as the groups allow.
+    needs both in one attempt. For the same reason pairs that ask the same
+    prompt (compared without case and runs of whitespace) share a form. Form
+    sizes are equal to within one pair when these groups allow it, else as
+    close as the groups allow.
 
 References
 ----------
@@ -146,7 +148,8 @@ def split_forms(
 ) -> pd.Series:
     """Split a bank into parallel forms matched on trap mix, length/polish balance and difficulty.
 
-    Groups (a pair with its probes) are sorted into strata by tags, by whether
+    Groups (a pair with its probes and the pairs asking its prompt, see the
+    module docstring) are sorted into strata by tags, by whether
     gold is the longer answer and by easiness tercile, shuffled within each
     stratum with ``seed``, and dealt to the form with the fewest pairs so far
     (round robin). A swap pass then exchanges groups of the same size between
@@ -163,9 +166,10 @@ def split_forms(
     Parameters
     ----------
     bank : DataFrame
-        A bank (:data:`pairs.bank.COLUMNS`): at least ``id``, ``response_a``,
-        ``response_b``, ``gold`` and ``tags``; ``probe`` and ``probe_of`` when
-        it holds probes. Ids must be unique.
+        The pairs to split, usually only those the lead set aside for
+        assessment (:data:`pairs.bank.COLUMNS`): at least ``id``,
+        ``response_a``, ``response_b``, ``gold`` and ``tags``; ``probe`` and
+        ``probe_of`` when it holds probes. Ids must be unique.
     n_forms : int, default 2
         How many forms, at least 1 and at most the number of groups.
     difficulty : Series, optional
@@ -208,7 +212,11 @@ def split_forms(
     values = _criteria(bank, difficulty)
     groups, n_groups = _groups(bank, ids)
     if n_groups < n_forms:
-        held = "" if n_groups == len(bank) else f" ({n_groups} once probes stay with their base)"
+        held = (
+            ""
+            if n_groups == len(bank)
+            else f" ({n_groups} once probes and repeated prompts are kept together)"
+        )
         raise ValueError(
             f"The bank has {len(bank)} pair{'s' * (len(bank) != 1)}{held}: "
             f"too few to split into {n_forms} forms."
@@ -465,10 +473,35 @@ def _probe_marks(bank: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _groups(bank: pd.DataFrame, ids: np.ndarray) -> tuple[np.ndarray, int]:
-    """Group code of each pair (a base and its probes share one) and the number of groups."""
+    """Group code of each pair and the number of groups (codes 0.. in order of first pair).
+
+    A probe joins its base (or, base absent, the other probes of that base),
+    and pairs with the same prompt join each other: the groups are the
+    connected parts of these links (union-find).
+    """
     is_probe, base = _probe_marks(bank)
-    key = np.where(is_probe & (base != ""), base, ids)
-    codes, uniques = pd.factorize(pd.Series(key), sort=False)
+    keys = [np.where(is_probe & (base != ""), "id:" + base, "id:" + ids.astype(object))]
+    if "prompt" in bank.columns:
+        prompt = bank["prompt"].fillna("").astype(str).str.split().str.join(" ").str.casefold()
+        keys.append(np.where(prompt.to_numpy() != "", "prompt:" + prompt.to_numpy(dtype=object), "id:" + ids))
+    parent = np.arange(len(ids))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = int(parent[i])
+        return i
+
+    for key in keys:
+        codes, _ = pd.factorize(pd.Series(key), sort=False)
+        first: dict[int, int] = {}
+        for i, code in enumerate(codes):
+            j = first.setdefault(int(code), i)
+            a, b = root(i), root(j)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    roots = np.array([root(i) for i in range(len(ids))], dtype=np.int64)
+    codes, uniques = pd.factorize(roots, sort=False)
     return np.asarray(codes, dtype=np.int64), len(uniques)
 
 
@@ -479,7 +512,7 @@ def _criteria(bank: pd.DataFrame, difficulty: pd.Series | None) -> pd.DataFrame:
     gold = bank["gold"].astype(str).to_numpy()
     decided = np.isin(gold, ("A", "B"))
     out: dict[str, np.ndarray] = {}
-    tags = pd.Series([tuple(t) if isinstance(t, (tuple, list)) else () for t in bank["tags"]])
+    tags = pd.Series([tuple(t) if isinstance(t, (tuple, list, np.ndarray)) else () for t in bank["tags"]])
     counts = pd.Series([tag for row in tags for tag in dict.fromkeys(row)], dtype=object).value_counts()
     for tag in sorted(counts.index, key=lambda t: (-counts[t], t)):
         out[f"tag:{tag}"] = np.array([tag in row for row in tags], dtype=float)
@@ -506,13 +539,16 @@ def _criteria(bank: pd.DataFrame, difficulty: pd.Series | None) -> pd.DataFrame:
 
 
 def _easiness(difficulty: pd.Series, ids: np.ndarray) -> np.ndarray:
+    """Easiness of each pair of ``ids`` (NaN where unknown), after checking ``difficulty``."""
     series = pd.Series(difficulty)
-    if not (pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)):
+    numbers = pd.to_numeric(series, errors="coerce") if not pd.api.types.is_bool_dtype(series) else None
+    if numbers is None or (numbers.isna() & series.notna()).any():
         raise ValueError(f"difficulty must hold numbers (easiness by pair id), got dtype {series.dtype}.")
-    series = series.copy()
-    series.index = series.index.astype(str)
-    series = series[~series.index.duplicated()]
-    values = np.array(series.reindex(ids).to_numpy(float), dtype=float)  # a copy: written below
+    keys = series.index.astype(str)
+    if keys.duplicated().any():
+        raise ValueError(f"difficulty names pair {keys[keys.duplicated()][0]!r} more than once.")
+    numbers.index = keys
+    values = np.array(numbers.reindex(ids).to_numpy(float), dtype=float)  # a copy: written below
     values[~np.isfinite(values)] = np.nan
     return values
 
@@ -542,9 +578,7 @@ def _standardized(values: pd.DataFrame) -> np.ndarray:
 
 def _strata(values: pd.DataFrame, groups: np.ndarray, n_groups: int) -> np.ndarray:
     """Stratum of each group, by its first pair: tags, gold longer/shorter/neither, easiness tercile."""
-    first = np.full(n_groups, -1)
-    order = np.arange(len(groups))[::-1]
-    first[groups[order]] = order  # the last write per group is its first pair
+    _, first = np.unique(groups, return_index=True)  # each group's first pair (codes are 0..n_groups-1)
     tag_cols = [c for c in values.columns if c.startswith("tag:")]
     tag_key = (
         values[tag_cols].astype(int).astype(str).agg("".join, axis=1).to_numpy()

@@ -65,7 +65,7 @@ def test_paired_without_versions_is_scipys_paired_t():
     rng = np.random.default_rng(1)
     pre, post = rng.uniform(0.5, 0.8, 15), rng.uniform(0.55, 0.9, 15)
     same = np.array(["X"] * 15, dtype=object)
-    mu, low, high, p, df, adjusted, _ = effect._paired(post - pre, same, same, 0.95)
+    mu, low, high, p, df, adjusted = effect._paired(post - pre, same, same, 0.95)[:6]
     ref = stats.ttest_rel(post, pre)
     ci = ref.confidence_interval(0.95)
     assert not adjusted and df == 14
@@ -77,12 +77,43 @@ def test_paired_with_two_orders_averages_the_order_groups():
     d = np.array([-0.05, -0.04, -0.06, 0.15, 0.16, 0.14, 0.15, 0.15, 0.15])
     before = np.array(["X"] * 3 + ["Y"] * 6, dtype=object)
     after = np.array(["Y"] * 3 + ["X"] * 6, dtype=object)
-    mu, low, high, _, df, adjusted, effects = effect._paired(d, before, after, 0.95)
+    fit = effect._paired(d, before, after, 0.95)
+    mu, low, high, df, adjusted, effects = fit.mu, fit.low, fit.high, fit.df, fit.adjusted, fit.effects
     assert adjusted and df == 7
     assert mu == pytest.approx((d[:3].mean() + d[3:].mean()) / 2)
     assert effects["Y"] == pytest.approx(-0.10)
     assert low < 0.05 < high
     assert d.mean() > 0.08  # the unadjusted mean would be biased by the unbalanced order
+    # each rater's shift is the difference of their forms' effects, with its standard error
+    shift, se = fit.shift(before, after)
+    assert shift[:3] == pytest.approx([-0.10] * 3) and shift[3:] == pytest.approx([0.10] * 6)
+    assert se == pytest.approx([math.sqrt(fit.cov[0, 0])] * 9)
+
+
+def test_a_raters_change_allows_for_form_difficulty():
+    # a cohort without learning where form Y is much harder: raw changes are +-, adjusted ones near 0
+    bank = synthetic_bank(200, seed=21)
+    sim = simulate_forms(
+        bank,
+        n_raters=16,
+        form_size=60,
+        seed=22,
+        accuracy_gain=0.0,
+        length_fade=1.0,
+        calibration_keep=1.0,
+        form_shift=1.2,
+        retention=False,
+    )
+    out = training_effect(prepare(bank, sim))
+    raw, adjusted = [], []
+    for rater in out["raters"].values():
+        acc = rater["effect"]["accuracy"]
+        raw.append(acc["post"] - acc["pre"])
+        adjusted.append(acc["change"])
+        assert acc["change"] == pytest.approx(acc["post"] - acc["pre"] - acc["form_adjustment"])
+        assert acc["ci_low"] < acc["change"] < acc["ci_high"]
+    assert np.mean(np.abs(raw)) > 0.15 and np.mean(np.abs(adjusted)) < 0.1
+    assert "difference in difficulty" in out["raters"]["sim-01-steady"]["effect"]["accuracy"]["summary"]
 
 
 def test_wilcoxon_matches_scipy():
@@ -179,7 +210,9 @@ def test_schema(learned):
         assert list(rater[key]) == list(MEASURES)
         assert list(learned["cohort"][key]) == list(MEASURES)
         for entry in rater[key].values():
-            assert set(entry) == {*EFFECT_COLUMNS[3:], "summary"}
+            assert set(entry) - {"form_adjustment"} == {*EFFECT_COLUMNS[3:], "summary"}
+        for m in ("accuracy", "score", "brier_skill", "overconfidence"):
+            assert "form_adjustment" in rater[key][m]
     assert learned["cohort"]["n_raters"] == 16
     assert learned["cohort"]["order_balance"]["balanced"]
     assert learned["cohort"]["summary"][0].startswith("Training effect over 16 rater(s)")
@@ -191,6 +224,9 @@ def test_planted_learning_is_found(learned):
     assert cohort["overconfidence"]["significant"] and cohort["overconfidence"]["change"] < 0
     assert cohort["brier_skill"]["significant"] and cohort["brier_skill"]["change"] > 0
     assert cohort["length"]["change"] < 1
+    # the check from the raters' own changes agrees in direction
+    check = cohort["length"]["raters_mean"]
+    assert check["n"] == 16 and check["change"] < 1 and check["ci_low"] < check["change"] < check["ci_high"]
 
 
 def test_effect_table_rows(learned):
@@ -246,3 +282,48 @@ def test_rater_bias_change_recovers_a_planted_ratio(bank):
     planted = math.exp(math.log(2.0) * 0.25 - math.log(2.0))
     assert got["ci_low"] < planted < got["ci_high"]
     assert got["significant"]
+
+
+def test_demo_cohort_with_forms_holds_the_forms_out_of_the_drills():
+    from calibration.simulate import demo_cohort
+
+    bank = synthetic_bank(300, seed=1)
+    sim = demo_cohort(bank, n_raters=12, n_per_rater=40, with_forms=True, form_size=20)
+    drills, forms = sim[sim["form"] == ""], sim[sim["form"] != ""]
+    assert not set(drills["pair_id"]) & set(forms["pair_id"])
+    first_drill = drills.groupby("rater")["answered_at"].min()
+    pre_done = forms[forms["form"] == "pre"].groupby("rater")["answered_at"].max()
+    assert (pre_done < first_drill.reindex(pre_done.index)).all()
+    cohort = training_effect(prepare(bank, sim))["cohort"]["effect"]
+    assert cohort["accuracy"]["significant"] and cohort["accuracy"]["change"] > 0
+    # the existing call is unchanged
+    plain = demo_cohort(bank, n_raters=3, n_per_rater=10)
+    assert "form" not in plain.columns and len(plain) == 30
+
+
+def test_simulate_forms_needs_two_forms_of_pairs():
+    with pytest.raises(ValueError, match=re.escape("bank has 30 pairs; two forms of 20 need 40.")):
+        simulate_forms(synthetic_bank(30, seed=0), n_raters=2, form_size=20)
+
+
+def test_probe_rates_are_compared_where_forms_hold_probes(bank):
+    sim = simulate_forms(bank, n_raters=4, form_size=40, seed=8, retention=False)
+    prepared = prepare(bank, sim)
+    probes = prepared["pair_id"].isin(
+        prepared["pair_id"].drop_duplicates().iloc[::4]
+    )  # a quarter of the pairs
+    # the restyled copy is the one picked in every pre answer and never in a post answer
+    prepared.loc[probes, "probe"] = "polish"
+    styled = np.where(
+        prepared["form"] == "pre", prepared["choice"], np.where(prepared["choice"] == "A", "B", "A")
+    )
+    prepared.loc[probes, "styled"] = styled[probes.to_numpy()]
+    out = training_effect(prepared)
+    cohort = out["cohort"]["effect"]["probe_polish"]
+    assert (cohort["pre"], cohort["post"], cohort["change"]) == (1.0, 0.0, -1.0)
+    assert cohort["significant"] and cohort["n"] == int(probes.sum())
+    ref = confint_proportions_2indep(
+        0, cohort["n"] // 2, cohort["n"] // 2, cohort["n"] // 2, method="newcomb"
+    )
+    assert cohort["ci_low"] == pytest.approx(ref[0]) and cohort["ci_high"] == pytest.approx(ref[1])
+    assert "probe_polish" in out["raters"]["sim-01-steady"]["effect"]
