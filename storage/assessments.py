@@ -405,6 +405,21 @@ def form_judgments(
     return frame
 
 
+def forms_version(store: Store, cohort_id: int) -> tuple[int, int]:
+    """(closed attempts, answers in them) of the cohort's raters: changes when a form closes."""
+    a, x = assessment_attempts, assessment_answers
+    query = (
+        sa.select(sa.func.count(sa.distinct(a.c.id)), sa.func.count(x.c.choice))
+        .select_from(a)
+        .join(raters, raters.c.id == a.c.rater_id)
+        .outerjoin(x, x.c.attempt_id == a.c.id)
+        .where(raters.c.cohort_id == int(cohort_id), a.c.closed_at.is_not(None))
+    )
+    with store.read() as conn:
+        closed, answered = conn.execute(query).one()
+    return int(closed), int(answered)
+
+
 def insert_closed_attempts(store: Store, attempts_rows: list[dict[str, Any]]) -> int:
     """Store finished attempts in one transaction (a demo cohort's simulated forms).
 
@@ -444,6 +459,7 @@ __all__ = [
     "cohort_raters",
     "create_attempt",
     "form_judgments",
+    "forms_version",
     "hidden_pairs",
     "insert_closed_attempts",
     "mark_shown",

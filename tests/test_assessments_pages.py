@@ -109,3 +109,18 @@ def test_the_demo_forms_give_the_console_and_my_report_a_training_effect(env):
     mine = assessments.rater_assessment(store, sim)
     assert mine is not None and mine["stage"] == "retention"
     assert "chance of passing" in mine["readiness"]["summary"]
+
+
+def test_the_cohort_report_opens_with_the_training_effect_of_the_forms(env):
+    from calibration.report import build_report
+
+    store, lead, rater, _ = env
+    assessments.load_demo_forms(store, lead, STARTER_BANK_NAME, seed=5, n_raters=8)
+    forms = assessments.cohort_form_answers(store, lead.cohort_id)
+    assert set(forms["form"]) == {"pre", "post", "retention"} and forms["rater"].nunique() == 8
+    assert assessments.forms_version(store, lead.cohort_id) == (8 * 3, len(forms))
+    report = build_report(forms, n_boot=50, simulated=store.simulated_raters(cohort="alpha"))
+    effect = report["cohort"]["effect"]["accuracy"]
+    assert effect["post"] > effect["pre"] and effect["ci_low"] <= effect["change"] <= effect["ci_high"]
+    opening = report["cohort"]["verdict"][0]  # the verdict opens with it, labelled simulated
+    assert opening.startswith("Training effect over 8 rater(s)") and "simulated" in opening

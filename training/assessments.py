@@ -641,6 +641,23 @@ def _prepared_forms(store: Store, cohort: str, bank: str, names: list[str] | Non
     return prepare(store.load_bank(bank), answers)
 
 
+def cohort_form_answers(store: Store, cohort_id: int) -> pd.DataFrame:
+    """The cohort's answers in closed forms on its plan's bank, prepared (with ``form``); empty if none.
+
+    Added to the cohort's drill answers, they give :func:`calibration.report.build_report` its
+    training effect.
+    """
+    the_plan = plan(store, cohort_id)
+    if the_plan is None:
+        return pd.DataFrame()
+    return _prepared_forms(store, _cohort_name(store, cohort_id), the_plan["bank"])
+
+
+def forms_version(store: Store, cohort_id: int) -> tuple[int, int]:
+    """Closed attempts and their answers in the cohort: a cache key of figures built on the forms."""
+    return rows.forms_version(store, cohort_id)
+
+
 def _effect(prepared: pd.DataFrame) -> dict[str, Any] | None:
     """:func:`calibration.effect.training_effect` once there are pre and post answers, else None."""
     from calibration.effect import training_effect
@@ -732,7 +749,9 @@ __all__ = [
     "form_balance",
     "forms_of",
     "cohort_assessment",
+    "cohort_form_answers",
     "cohort_form_judgments",
+    "forms_version",
     "hidden_pairs",
     "load_demo_forms",
     "mark_pairs",

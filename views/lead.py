@@ -109,8 +109,9 @@ def cohort_report(
         {b: store.cohort_judgments(cohort=cohort, bank=b, only_repeats=True) for b in banks}
     )
     answers = pd.concat([frame[list(JUDGMENT_COLUMNS)], repeats[list(JUDGMENT_COLUMNS)]], ignore_index=True)
+    forms = assessments.cohort_form_answers(store, cohort_id)  # the report opens with their effect
     report = build_report(
-        frame,
+        pd.concat([frame, forms], ignore_index=True) if len(forms) else frame,
         n_boot=300,
         simulated=cache.simulated(),
         streaks=cache.streaks(day),
@@ -726,7 +727,11 @@ with export:
         if st.button("Build the cohort report", key="build_cohort_report"):
             st.session_state["cohort_report_ready"] = True
         if st.session_state.get("cohort_report_ready"):
-            version = (*data.version(), *(store.bank_revision(b) for b in shown_banks))
+            version = (
+                *data.version(),
+                *(store.bank_revision(b) for b in shown_banks),
+                *assessments.forms_version(store, lead.cohort_id),
+            )
             report = cohort_report(lead.cohort, lead.cohort_id, shown_banks, version, today)
             st.caption(covers_sentence(shown_banks, len(prepared)))
             c = st.columns(3)
