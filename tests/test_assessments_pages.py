@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pairs.bank import STARTER_BANK_NAME
 from tests import test_console
 from tests.test_app import app_as, text_of
-from training import accounts, assessments
+from training import accounts, assessments, cohort
 
 env = test_console.env  # the fixture: a cohort "alpha" with its lead lena and a rater ravi (onboarded)
 PAGE = "views/assessment.py"
@@ -109,6 +109,10 @@ def test_the_demo_forms_give_the_console_and_my_report_a_training_effect(env):
     mine = assessments.rater_assessment(store, sim)
     assert mine is not None and mine["stage"] == "retention"
     assert "chance of passing" in mine["readiness"]["summary"]
+    # removing the demo data removes its forms too
+    cohort.remove_demo_data(store, lead)
+    assert assessments.cohort_assessment(store, lead.cohort_id) is None
+    assert assessments.forms_version(store, lead.cohort_id) == (0, 0)
 
 
 def test_the_cohort_report_opens_with_the_training_effect_of_the_forms(env):

@@ -165,7 +165,9 @@ if state.due is not None and the_plan is not None:
 
 closed = [stage for stage in assessments.STAGES if stage in state.attempts and state.attempts[stage].closed]
 if not closed:
-    if the_plan is None or user.is_lead:
+    if user.is_lead:
+        st.info("Leads take no forms: set them up and see the results under Assessments in the console.")
+    elif the_plan is None:
         st.info("Your cohort has no assessment forms.")
     else:
         st.info(state.next_note or "No form is due for you now.")
