@@ -128,3 +128,18 @@ def test_the_cohort_report_opens_with_the_training_effect_of_the_forms(env):
     assert effect["post"] > effect["pre"] and effect["ci_low"] <= effect["change"] <= effect["ci_high"]
     opening = report["cohort"]["verdict"][0]  # the verdict opens with it, labelled simulated
     assert opening.startswith("Training effect over 8 rater(s)") and "simulated" in opening
+
+
+def test_pairs_set_aside_after_a_drill_leave_the_review_page(env):
+    from datetime import date
+
+    from tests.test_review import drill_day, shown_pairs
+
+    store, lead, rater, _ = env
+    missed, _ = drill_day(store, rater, STARTER_BANK_NAME, date(2026, 3, 2), wrong=4)
+    at = app_as(store, rater, "views/review.py")
+    assert shown_pairs(at) == set(missed)
+    assessments.mark_pairs(store, lead, STARTER_BANK_NAME, missed[:2])
+    at = app_as(store, rater, "views/review.py")
+    assert not at.exception
+    assert shown_pairs(at) == set(missed[2:])  # their gold and reason are not shown again
