@@ -146,7 +146,8 @@ if open_attempt is not None:
     show_item(attempt)
     st.stop()
 if state.due is not None and the_plan is not None:
-    size = int((assessments.forms_of(store, user.cohort_id, the_plan["bank"]) == "X").sum())
+    form = assessments.stage_form(store, user.id, state.due)
+    size = int((assessments.forms_of(store, user.cohort_id, the_plan["bank"]) == form).sum())
     st.header(assessments.STAGE_NAMES[state.due])
     intro = {
         "pre": "Before your first drill, a short baseline form measures where you start.",
@@ -154,7 +155,7 @@ if state.due is not None and the_plan is not None:
         "retention": "The retention form shows how much of your training has stayed with you.",
     }[state.due]
     st.markdown(
-        f"{intro} It has about {size} pairs and {the_plan['time_limit_minutes']} minutes. "
+        f"{intro} It has {size} pairs and {the_plan['time_limit_minutes']} minutes. "
         "You take it once; nothing about its pairs (the expert's choice, right or wrong) is shown until "
         "it closes. The clock starts when you press Start."
     )
