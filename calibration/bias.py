@@ -3,29 +3,76 @@
 The bias model (:func:`bias_by_rater`, :func:`pooled_bias`) is a logistic
 regression per rater of ``y`` = "picked the answer shown on the left" on
 
-=============  ================================================================
-covariate      meaning (oriented left minus right)
-=============  ================================================================
-``position``   1 (the intercept): the log odds of picking the left answer
-               when everything else is equal, i.e. position bias
-``gold``       +1 when gold is the left answer, -1 when it is the right one:
-               the rater's skill, not reported here
-``length``     ``length_doublings`` (log2 word ratio): +1 = left twice as long
-``polish``     ``polish_diff / 0.5``: +1 = the left answer has clearly more
-               formatting, e.g. 4 markdown elements against 1
-=============  ================================================================
+=================  ============================================================
+covariate          meaning (oriented left minus right)
+=================  ============================================================
+``position``       1 (the intercept): the log odds of picking the left answer
+                   when everything else is equal, i.e. position bias
+``a_side``         1 on rows whose left side is unknown (oriented A minus B):
+                   a pull toward response A, not reported
+``length``         ``length_doublings`` (log2 word ratio): +1 = left twice as long
+``polish``         ``polish_diff / 0.5``: +1 = the left answer has clearly more
+                   formatting, e.g. 4 markdown elements against 1
+``gold:<stratum>`` +1 when gold is the left answer, -1 when it is the right one,
+                   on the pairs of one item stratum (0 elsewhere): the rater's
+                   skill on that kind of pair, not reported
+=================  ============================================================
 
 so ``exp(coefficient)`` is the odds ratio in the unit a rater reads in the
-verdict. Judgments on gold ties are left out (:func:`calibration.data.split_ties`), and so are
-tie answers ("About equally good"), which chose neither side (:func:`calibration.data.sided`),
-and probes (:func:`calibration.data.ordinary_mask`): a probe repeats its base pair's content
-with one response restyled, so fitting it would count the base twice; the probe measure
-(:func:`calibration.probes.probe_rates`) is the test designed for it. The same holds for
-:func:`plain_rates`.
-Where the side shown on the left is unknown, the row is oriented A minus B
-with ``y`` = "picked A" and no intercept (position then says nothing about it);
-a rater's position bias is reported only when at least ``min_n`` decided
-judgments have ``left`` recorded.
+verdict.
+
+Item difficulty. The model is an explanatory item response model (De Boeck &
+Wilson 2004): a Rasch-type skill term (Rasch 1960) per *item stratum*, the
+pair's ``source`` and whether it carries one of :data:`DIFFICULTY_TAGS`
+(``adversarial``), with the person covariates length, polish and position. A
+single skill term for all pairs reads "this pair is hard" as bias whenever
+difficulty goes with length: on LLMBar the adversarial pairs are both much
+harder and mostly short-gold, and an unbiased rater who is simply worse on them
+was told "you favour longer answers" in 18% of simulated cases at 200
+judgments; with a skill term per stratum, 0.3% (``tests/test_bias_targets.py``,
+raters of :mod:`calibration.people`). Strata with fewer than
+:data:`MIN_STRATUM` of the rater's judgments share one term, and that one joins
+the rater's largest stratum if still too small, so the fit stays stable.
+The style tags (``length``, ``polish``) and the content tags are not strata:
+the first say whether gold is the shorter answer, and banks give the second
+mostly to pairs without a style trap, so a term per tag would absorb the bias
+being measured. A per-*pair* easiness is not estimated: for one pair the
+length covariate is the gold side times that pair's gold-minus-other length,
+so a free easiness per pair is exactly collinear with length (any length bias
+can be rewritten as easiness); only a prior tying easiness to the stratum mean
+would separate them, which is what the strata do, and a cohort whose raters all
+favour length keeps that bias. The limit: difficulty that goes with length
+*within* a stratum is read as length bias, and nothing in the judgments can tell
+them apart. With easiness rising 0.2 log-odds per doubling of gold's length
+advantage inside each stratum (``calibration.people.llmbar_like_bank(...,
+confound=0.2)``), 8.7% of unbiased raters were told "you favour longer
+answers"; with 0.4, 57%. A bank whose strata do not capture its difficulty
+needs finer strata (a ``source`` per set of pairs built alike).
+
+Inference. Every per-rater effect gets a penalized likelihood-ratio test and a
+profile penalized likelihood interval (Heinze & Schemper 2002;
+:func:`calibration.firth.penalized_inference`), which hold their level at
+drill sizes where Wald's lose power. A rater's three dimensions are one family:
+``significant`` is Holm's correction over the estimable ones (Holm 1979),
+with ``p_adjusted`` and ``correction`` beside it. A view listing raters
+flagged across a cohort uses :func:`across_raters` (Benjamini-Hochberg).
+A rater who never disagreed with gold (or always did) gets "not enough
+evidence": their choices hold no information on a pull, and an odds ratio
+would come from Firth's penalty alone.
+
+Which judgments count. Judgments on gold ties are left out
+(:func:`calibration.data.split_ties`), and so are tie answers ("About equally
+good"), which chose neither side (:func:`calibration.data.sided`), repeats of
+a pair the rater answered before (:func:`calibration.data.first_answer_mask`:
+its gold was shown, so the answer measures memory), and probes
+(:func:`calibration.data.ordinary_mask`): a probe repeats its base pair's
+content with one response restyled, so fitting it would count the base twice;
+the probe measure (:func:`calibration.probes.probe_rates`) is the test designed
+for it. The same holds for :func:`plain_rates` (which keeps repeats: the
+caller passes first answers). Where the side shown on the left is unknown, the
+row is oriented A minus B with ``y`` = "picked A" and the ``a_side``
+intercept; a rater's position bias is reported only when at least ``min_n``
+decided judgments have ``left`` recorded.
 
 All three effects share one output layout (one row per rater and effect):
 
@@ -34,19 +81,34 @@ column            meaning
 ================  ================================================================
 ``rater``         rater id, or ``"cohort"`` for :func:`pooled_bias`
 ``effect``        ``"length"``, ``"polish"`` or ``"position"``
-``n``             decided judgments behind the estimate (for ``position``: those
-                  with the left side recorded)
+``n``             decided first answers behind the estimate (for ``position``:
+                  those with the left side recorded)
 ``odds_ratio``    ``exp(coefficient)`` in the unit of ``unit``; NaN when not estimable
-``ci_low``        lower end of the 95% confidence interval of ``odds_ratio``
-``ci_high``       upper end
-``p_value``       two-sided Wald p-value for "odds ratio = 1" (normal per rater,
+``ci_low``        lower end of the 95% interval of ``odds_ratio`` (profile
+                  penalized likelihood per rater; cluster-robust Wald with
                   Student t over raters for the cohort)
-``significant``   ``p_value < 0.05`` (False when not estimable)
-``estimable``     False when there is too little data or no variation; the
-                  reason is then in ``summary`` and the numbers are NaN
+``ci_high``       upper end
+``p_value``       two-sided p-value for "odds ratio = 1", uncorrected (penalized
+                  likelihood ratio per rater; cluster-robust Wald t for the cohort)
+``significant``   ``p_adjusted < 0.05`` (False when not estimable)
+``estimable``     False when there is too little data, no variation or no
+                  evidence; the reason is then in ``summary`` and the numbers are NaN
 ``unit``          what one unit of the odds ratio means
 ``summary``       the verdict sentence, or why there is none
+``p_adjusted``    ``p_value`` after the correction named in ``correction``
+``correction``    what was corrected, e.g. "Holm over your 3 bias dimensions tested"
 ================  ================================================================
+
+References
+----------
+Rasch, G. (1960). Probabilistic models for some intelligence and attainment
+tests. Danish Institute for Educational Research.
+
+De Boeck, P. and Wilson, M. (eds.) (2004). Explanatory item response models.
+Springer.
+
+Holm, S. (1979). A simple sequentially rejective multiple test procedure.
+Scandinavian Journal of Statistics 6(2), 65-70.
 """
 
 from __future__ import annotations
@@ -57,8 +119,8 @@ import numpy as np
 import pandas as pd
 from scipy import special  # scipy.stats, slow to import, only where a test needs it
 
-from calibration.data import ordinary_mask, sided_mask, split_ties
-from calibration.firth import firth_logistic
+from calibration.data import first_answer_mask, ordinary_mask, sided_mask, split_ties
+from calibration.firth import firth_logistic, penalized_inference
 from calibration.intervals import wilson_interval
 from pairs.export import count_of
 
@@ -66,17 +128,18 @@ __all__ = [
     "BIAS_COLUMNS",
     "EFFECTS",
     "MIN_JUDGMENTS",
+    "across_raters",
+    "benjamini_hochberg",
     "bias_by_rater",
+    "holm",
     "plain_rates",
     "pooled_bias",
     "tag_accuracy",
 ]
 
-#: Decided (non-tie) judgments a rater needs before any bias is estimated. With
+#: Decided (non-tie) first answers a rater needs before any bias is estimated. With
 #: fewer, four parameters rest on too few judgments: estimates are dominated by
-#: Firth's shrinkage and intervals span most of the plausible range. At 30 the
-#: Wald tests are conservative (simulated false-positive rates 0.4-1.7%, see
-#: :func:`bias_by_rater`), so a bias flagged this early is rarely a false alarm.
+#: Firth's shrinkage and intervals span most of the plausible range.
 MIN_JUDGMENTS = 30
 
 #: Effects reported, in output order.
@@ -107,6 +170,8 @@ BIAS_COLUMNS = [
     "estimable",
     "unit",
     "summary",
+    "p_adjusted",
+    "correction",
 ]
 
 UNITS = {
@@ -115,10 +180,22 @@ UNITS = {
     "position": "left answer against right answer, all else equal",
 }
 
-_DESIGN = ("position", "gold", "length", "polish")  # columns of the design matrix
+#: Fewest decided judgments of one item stratum that get their own skill term;
+#: smaller strata share one term (and join the largest one if that is still too small).
+MIN_STRATUM = 20
+
+#: Tags that mark a stratum of item difficulty (with ``source``). The style tags
+#: ``length`` and ``polish`` say whether gold is the shorter or plainer answer,
+#: and content tags are given in many banks only to pairs without a style trap,
+#: so a skill term per such tag would absorb the very bias being measured.
+DIFFICULTY_TAGS = ("adversarial",)
+
+#: Columns of the design matrix before the skill terms (one ``gold`` column per stratum follows).
+_DESIGN = ("position", "a_side", "length", "polish")
 _COLUMN = {effect: _DESIGN.index(effect) for effect in EFFECTS}
 _Z = special.ndtri(1 - ALPHA / 2)
 _NEEDED = ("rater", "choice", "gold", "tie", "left", "length_doublings", "polish_diff")
+
 #: Raters per batched fit; with the padding to the largest group in a batch this
 #: bounds memory to a few arrays of this many rows times the judgments per rater.
 _BATCH_CELLS = 1_000_000
@@ -127,40 +204,51 @@ _BATCH_CELLS = 1_000_000
 def bias_by_rater(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS) -> pd.DataFrame:
     r"""Length, polish and position bias of each rater, from one batched Firth fit.
 
-    For rater :math:`r` and decided judgment :math:`i`,
+    For rater :math:`r` and decided first answer :math:`i` to a pair of stratum :math:`k(i)`,
 
     .. math::
 
         \operatorname{logit} P(\text{picked left}) = \beta_{pos}
-            + \beta_{gold} g_i + \beta_{len} \ell_i + \beta_{pol} \pi_i / 0.5,
+            + \theta_{k(i)} g_i + \beta_{len} \ell_i + \beta_{pol} \pi_i / 0.5,
 
-    with :math:`g_i = \pm 1` the side of gold, :math:`\ell_i` the log2 word
-    ratio and :math:`\pi_i` the normalized polish difference, all left minus
-    right (A minus B, without :math:`\beta_{pos}`, where ``left`` is unknown).
-    It is fitted by Firth's penalized likelihood
-    (:func:`calibration.firth.firth_logistic`), which stays finite for raters
-    who always agree with gold (complete separation) and removes the small-sample
-    bias of maximum likelihood.
+    with :math:`g_i = \pm 1` the side of gold, :math:`\theta_k` the rater's
+    skill on stratum :math:`k` (see the module docstring), :math:`\ell_i` the
+    log2 word ratio and :math:`\pi_i` the normalized polish difference, all
+    left minus right (A minus B, with an "A" intercept in place of
+    :math:`\beta_{pos}`, where ``left`` is unknown). It is fitted by Firth's
+    penalized likelihood (:func:`calibration.firth.firth_logistic`), which
+    stays finite for raters who always agree with gold on a stratum (complete
+    separation) and removes the small-sample bias of maximum likelihood.
 
-    Odds ratios are :math:`e^{\beta}`; the 95% interval and the p-value are
-    Wald's, :math:`e^{\beta \pm 1.96\,se}` and :math:`2\Phi(-|\beta|/se)`, with
-    :math:`se` from the inverse Fisher information at the penalized estimate.
-    Wald rather than penalized likelihood ratio because (a) the interval and the
-    test then agree, so a verdict never calls an effect significant while its
-    interval covers 1; (b) it needs one fit, not one more per effect; (c) the
-    tested coefficients are continuous covariates that are not separated even
-    when ``gold`` is, so the Hauck-Donner failure of Wald tests under separation
-    (Heinze & Schemper 2002) concerns the skill coefficient, which is not tested.
+    Odds ratios are :math:`e^{\beta}`. The p-value is the penalized
+    likelihood-ratio test of :math:`\beta = 0` and the 95% interval the
+    profile penalized likelihood interval (Heinze & Schemper 2002), all raters
+    at once (:func:`calibration.firth.penalized_inference`); the two agree, so
+    an uncorrected p below 0.05 goes with an interval that leaves out 1.
+    ``significant`` is ``p_adjusted < 0.05``, Holm's correction over the
+    rater's estimable dimensions.
 
-    Validation (``tests/test_bias.py``; 1,000 simulated raters of skill
-    0.5-2.5 on a synthetic bank, 200 judgments each): with no planted bias the
-    share flagged significant was 3.6% (length), 3.6% (polish) and 5.2%
-    (position); with 30 judgments 1.1%, 1.7% and 0.4% (conservative). With a
-    planted odds ratio of 2 per doubling, length bias was flagged for 99.6% of
-    raters, and the 95% intervals covered the planted length, polish and
-    position odds ratios for 94.8%, 95.5% and 94.5% of them. Estimates agree
-    with statsmodels ``Logit`` to within a tenth of a standard error on 2,500
-    judgments.
+    Validation. Synthetic bank (``tests/test_bias.py``; 1,000 raters of skill
+    0.5-2.5, 200 judgments each): with no planted bias the uncorrected tests
+    rejected for 4.5% (length), 3.8% (polish) and 5.8% (position), and 3.4% of
+    raters got at least one bias line after Holm's correction; with 30
+    judgments 3.4%, 3.9%, 3.2% and 2.9%. With planted odds ratios (2 per
+    doubling, 1.65, 1.35) length bias was flagged for 99.1% of raters, and the
+    intervals covered the planted odds ratios for 94.7%, 95.0% and 93.7%.
+    Raters who behave like people (``tests/test_bias_targets.py``,
+    :mod:`calibration.people`: hard short-gold pairs, item easiness spread,
+    fatigue, 10% repeats; 300 raters): an unbiased rater was told "you favour
+    longer answers" in 0% of cases at 200 judgments (with one skill term for all
+    pairs, 16% for the uncorrected test), 6.0% got any bias line;
+    position odds ratio 2.7 was found in 86% at 100 judgments; coverage
+    94.0%, 94.7% and 95.0%. A length odds ratio of 2 (skill 1, synthetic
+    bank) was found in 96% at 100 judgments and 37% at 30 (58% before Holm's
+    correction). Estimates agree with statsmodels ``Logit`` to within a tenth of a
+    standard error on 2,500 judgments. Speed (``bench/bench_stats.py``'s
+    cohort, 2 shared cores): 200 raters x 200 judgments take about 1 s and
+    1,000 x 200 about 6 s, against 0.09 s and 0.5 s for the single Wald fit
+    this replaced: the tests and intervals need a null fit per effect and a
+    few held fits per interval end, all batched and warm-started.
 
     Parameters
     ----------
@@ -205,22 +293,33 @@ def bias_by_rater(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS) -> pd.D
     fit_ok = n >= min_n
     with_position = fit_ok & (n_left >= min_n)
     design["X"][:, 0] *= with_position[design["code"]]
+    design["X"] = np.column_stack([design["X"], _gold_block(design, design["code"], n_raters)])
 
-    coef = np.full((n_raters, len(_DESIGN)), np.nan)
-    se = np.full((n_raters, len(_DESIGN)), np.nan)
+    cols = [_COLUMN[e] for e in EFFECTS]
+    est = {key: np.full((n_raters, len(cols)), np.nan) for key in ("beta", "low", "high", "p")}
     converged = np.zeros(n_raters, dtype=bool)
-    for batch in _batches(np.flatnonzero(fit_ok), n):
+    nan_coef = np.zeros(n_raters, dtype=bool)
+    for batch in _batches(np.flatnonzero(fit_ok), n, copies=2 * len(cols)):
         X, y, w = _stack(design, batch)
-        fit = firth_logistic(X, y, w)
-        coef[batch] = fit.coef
-        se[batch] = np.sqrt(np.diagonal(fit.cov, axis1=1, axis2=2))
-        converged[batch] = fit.converged
+        out = penalized_inference(X, y, w, cols)
+        for key in est:
+            est[key][batch] = out[key]
+        converged[batch] = out["converged"]
+        nan_coef[batch] = out["collinear"]
 
-    columns = {effect: _COLUMN[effect] for effect in EFFECTS}
-    estimates = {effect: (coef[:, j], se[:, j]) for effect, j in columns.items()}
-    reasons = _reasons_by_rater(design, fit_ok, with_position, converged, coef, min_n)
+    reasons = _reasons_by_rater(design, fit_ok, with_position, converged, nan_coef, min_n)
+    for j, effect in enumerate(EFFECTS):
+        open_ended = ~np.isfinite(est["low"][:, j]) | ~np.isfinite(est["high"][:, j])
+        needs = open_ended & fit_ok & np.array([r is None for r in reasons[effect]], dtype=bool)
+        reasons[effect][needs] = (
+            "Not enough evidence: your choices do not pin this effect down yet (its interval does not close)."
+        )
+    estimates = {
+        effect: tuple(est[key][:, j] for key in ("beta", "low", "high", "p"))
+        for j, effect in enumerate(EFFECTS)
+    }
     counts = {"length": n, "polish": n, "position": n_left}
-    return _assemble(raters, estimates, counts, reasons, _wald, subject="you")
+    return _assemble(raters, estimates, counts, reasons, subject="you", correction="holm")
 
 
 def pooled_bias(
@@ -233,23 +332,31 @@ def pooled_bias(
     r"""The cohort's bias: one model on every rater's decided judgments.
 
     The model is that of :func:`bias_by_rater`, fitted once (Firth) on all
-    raters' judgments with a common coefficient for every term. Judgments of
-    one rater are not independent (each rater has their own skill and biases),
-    so the covariance is the cluster-robust sandwich over raters,
+    raters' judgments with a common coefficient for every term (the skill terms
+    per item stratum of the cohort). Judgments of one rater are not independent
+    (each rater has their own skill and biases), and neither are judgments of
+    one pair (each pair has its own difficulty, shared by every rater who
+    judges it), so the covariance is two-way cluster-robust, by rater and by
+    pair (Cameron, Gelbach & Miller 2011):
+    :math:`V = V_{rater} + V_{pair} - V_{rater \cap pair}`, each
 
     .. math::
 
-        V = c\, I^{-1} \Big(\sum_g s_g s_g^\top\Big) I^{-1}, \qquad
+        V_c = c\, I^{-1} \Big(\sum_g s_g s_g^\top\Big) I^{-1}, \qquad
         s_g = \sum_{i \in g} x_i (y_i - \hat\mu_i), \qquad
         c = \frac{G}{G - 1} \frac{N - 1}{N - K},
 
-    with :math:`G` raters, :math:`N` judgments and :math:`K` coefficients (the
+    with :math:`G` clusters, :math:`N` judgments and :math:`K` coefficients (the
     CR1 correction statsmodels and Stata use). The estimate is a
     population-averaged effect (a GEE with an independence working correlation,
     Liang & Zeger 1986). Intervals and p-values use Student's t with
-    :math:`G - 1` degrees of freedom, as advised for few clusters (Cameron &
-    Miller 2015). Firth's penalty is O(1) against an O(N) likelihood here, so the
-    sandwich uses the ordinary score.
+    :math:`G - 1` degrees of freedom for the smaller of the two cluster counts,
+    as advised for few clusters (Cameron & Miller 2015). Firth's penalty is
+    O(1) against an O(N) likelihood here, so the sandwich uses the ordinary
+    score. Clustering by rater alone, a cohort of 40 unbiased raters on a bank
+    of 300 LLMBar-like pairs (each judged about 27 times) was called
+    length-biased in 25% of simulated cohorts (uncorrected); pair difficulty
+    shared across raters is the reason.
 
     Parameters
     ----------
@@ -279,6 +386,10 @@ def pooled_bias(
 
     References
     ----------
+    Cameron, A. C., Gelbach, J. B. and Miller, D. L. (2011). Robust inference
+    with multiway clustering. Journal of Business & Economic Statistics 29(2),
+    238-249.
+
     Liang, K.-Y. and Zeger, S. L. (1986). Longitudinal data analysis using
     generalized linear models. Biometrika 73(1), 13-22.
 
@@ -301,7 +412,9 @@ def pooled_bias(
 
 def _pooled_fit(design: dict, rows: np.ndarray, label: str, min_n: int, min_raters: int) -> pd.DataFrame:
     """The pooled model of :func:`pooled_bias` on the design's ``rows``, its three rows named ``label``."""
-    code, X, y = design["code"][rows], design["X"][rows], design["y"][rows]
+    sub = {**design, "stratum": design["stratum"][rows], "g": design["g"][rows]}
+    gold = _gold_block(sub, np.zeros(int(rows.sum()), dtype=int), 1)
+    code, X, y = design["code"][rows], np.column_stack([design["X"][rows], gold]), design["y"][rows]
     total = len(y)
     known = X[:, 0] != 0  # the side shown on the left was recorded
     n_raters = len(design["raters"])
@@ -319,8 +432,8 @@ def _pooled_fit(design: dict, rows: np.ndarray, label: str, min_n: int, min_rate
             f"Not estimable for the cohort: judgments from {int(raters_with.sum())} rater(s); "
             f"a cluster-robust interval needs at least {min_raters}."
         )
-    coef = np.full(len(_DESIGN), np.nan)
-    cov = np.full((len(_DESIGN), len(_DESIGN)), np.nan)
+    coef = np.full(X.shape[1], np.nan)
+    cov = np.full((X.shape[1], X.shape[1]), np.nan)
     groups = 0
     if reason is None:
         distinct, weights = _distinct_rows(X, y)
@@ -329,7 +442,7 @@ def _pooled_fit(design: dict, rows: np.ndarray, label: str, min_n: int, min_rate
             reason = "Not estimable for the cohort: the model did not converge."
         else:
             coef = fit.coef[0]
-            cov, groups = _cluster_cov(X, y, code, coef, fit.cov[0])
+            cov, groups = _cluster_cov(X, y, code, design["pair"][rows], coef, fit.cov[0])
 
     estimates = {e: (coef[[_COLUMN[e]]], np.sqrt(np.diag(cov))[[_COLUMN[e]]]) for e in EFFECTS}
     reasons = {e: np.array([reason], dtype=object) for e in EFFECTS}
@@ -346,10 +459,13 @@ def _pooled_fit(design: dict, rows: np.ndarray, label: str, min_n: int, min_rate
                 reasons[effect][0] = _NO_VARIATION[effect].format(who="the cohort judged")
     counts = {"length": np.array([total]), "polish": np.array([total]), "position": np.array([n_left])}
 
-    def t_test(beta, se):
-        return _wald(beta, se, df=max(groups - 1, 1))
-
-    return _assemble(np.array([label], dtype=object), estimates, counts, reasons, t_test, subject="cohort")
+    tested = {}
+    for effect, (beta, se) in estimates.items():
+        _, low, high, p = _wald(beta, se, df=max(groups - 1, 1))
+        tested[effect] = (beta, np.log(low), np.log(high), p)
+    return _assemble(
+        np.array([label], dtype=object), tested, counts, reasons, subject="cohort", correction="holm"
+    )
 
 
 def plain_rates(prepared: pd.DataFrame) -> pd.DataFrame:
@@ -602,6 +718,8 @@ def _design(prepared: pd.DataFrame) -> dict:
     # a tie answer chose neither side: it says nothing about a pull; a probe repeats its base's
     # content (the probe measure of calibration.probes is designed for it)
     kept = sided_mask(prepared) & ordinary_mask(prepared)
+    if "pair_id" in prepared.columns:  # a repeat is answered from memory of its gold: first answers only
+        kept &= first_answer_mask(prepared)
     decided = prepared[kept]
     raters, code = _rater_codes(prepared, decided)
     # the side each row is oriented towards ("first"): the left one, or A when unknown;
@@ -616,7 +734,7 @@ def _design(prepared: pd.DataFrame) -> dict:
     X = np.column_stack(
         [
             known.astype(float),
-            np.where(is_first("gold"), 1.0, -1.0),
+            (~known).astype(float),  # the "A" intercept: a pull toward A, kept out of length
             sign * decided["length_doublings"].to_numpy(dtype=float),
             sign * decided["polish_diff"].to_numpy(dtype=float) / POLISH_UNIT,
         ]
@@ -624,9 +742,69 @@ def _design(prepared: pd.DataFrame) -> dict:
     if not np.all(np.isfinite(X)):
         raise ValueError("prepared has missing length_doublings or polish_diff on decided judgments.")
     y = is_first("choice").astype(float)
+    g = np.where(is_first("gold"), 1.0, -1.0)
+    stratum, strata = _strata(decided)
     n = np.bincount(code, minlength=len(raters))
     n_left = np.bincount(code[known], minlength=len(raters))
-    return {"raters": raters, "code": code, "X": X, "y": y, "n": n, "n_left": n_left, "kept": kept}
+    errors = np.bincount(code, weights=(y != (g > 0)), minlength=len(raters))
+    return {
+        "raters": raters,
+        "code": code,
+        "X": X,
+        "y": y,
+        "g": g,
+        "stratum": stratum,
+        "strata": strata,
+        "n": n,
+        "n_left": n_left,
+        "errors": errors,
+        "kept": kept,
+        "pair": pd.factorize(decided["pair_id"].astype(str))[0] if "pair_id" in decided.columns else code,
+    }
+
+
+def _strata(decided: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's item stratum (``source`` and the :data:`DIFFICULTY_TAGS` it has) and the strata names."""
+    source = (
+        decided["source"].fillna("").astype(str).to_numpy(dtype=object)
+        if "source" in decided.columns
+        else np.full(len(decided), "", dtype=object)
+    )
+    if "tags" in decided.columns:
+        marks = [
+            "+".join(t for t in DIFFICULTY_TAGS if isinstance(tags, (tuple, list, np.ndarray)) and t in tags)
+            for tags in decided["tags"].to_numpy(dtype=object)
+        ]
+    else:
+        marks = [""] * len(decided)
+    key = pd.Series(source, dtype=object).str.cat(pd.Series(marks, dtype=object), sep="|")
+    code, names = pd.factorize(key, sort=True)
+    return code.astype(int), np.asarray(names, dtype=object)
+
+
+def _gold_block(design: dict, group: np.ndarray, n_groups: int, min_count: int = MIN_STRATUM) -> np.ndarray:
+    """The skill terms: ``g`` times an indicator of the row's stratum, strata merged per group.
+
+    In each group (a rater, or the cohort) a stratum with fewer than
+    ``min_count`` rows shares one column with the other small ones; if those
+    together are still fewer than ``min_count``, they join the group's largest
+    stratum. Columns used by no group are dropped.
+    """
+    stratum, g = design["stratum"], design["g"]
+    k = len(design["strata"])
+    if len(g) == 0:
+        return np.zeros((0, 1))
+    counts = np.zeros((n_groups, k))
+    np.add.at(counts, (group, stratum), 1.0)
+    small = counts < min_count
+    column = np.where(small[group, stratum], k, stratum)
+    merged = np.where(small, counts, 0.0).sum(axis=1)
+    largest = np.argmax(counts, axis=1)
+    to_largest = (column == k) & (merged[group] < min_count)
+    column = np.where(to_largest, largest[group], column)
+    block = np.zeros((len(g), k + 1))
+    block[np.arange(len(g)), column] = g
+    return block[:, np.any(block != 0, axis=0)]
 
 
 def _rater_codes(prepared: pd.DataFrame, decided: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -642,13 +820,17 @@ def _equals(column: pd.Series, value: str) -> np.ndarray:
     return column.eq(value).to_numpy(dtype=bool, na_value=False)
 
 
-def _batches(raters: np.ndarray, n: np.ndarray):
-    """Split raters, sorted by judgment count, into batches of bounded padded size."""
+def _batches(raters: np.ndarray, n: np.ndarray, copies: int = 1):
+    """Split raters, sorted by judgment count, into batches of bounded padded size.
+
+    ``copies``: how many copies of a batch are fitted at once (the held fits of
+    :func:`calibration.firth.penalized_inference`), which share the bound.
+    """
     order = raters[np.argsort(n[raters], kind="stable")]
     start = 0
     while start < len(order):
         stop = start + 1
-        while stop < len(order) and (stop + 1 - start) * n[order[stop]] <= _BATCH_CELLS:
+        while stop < len(order) and copies * (stop + 1 - start) * n[order[stop]] <= _BATCH_CELLS:
             stop += 1
         yield order[start:stop]
         start = stop
@@ -690,23 +872,41 @@ def _distinct_rows(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return first, np.bincount(codes)
 
 
-def _cluster_cov(X, y, code, coef, bread) -> tuple[np.ndarray, int]:
-    """CR1 cluster-robust covariance over raters, restricted to the fitted coefficients."""
+def _cluster_cov(X, y, code, pair, coef, bread) -> tuple[np.ndarray, int]:
+    """Two-way (rater, pair) cluster-robust covariance, restricted to the fitted coefficients.
+
+    :math:`V = V_{rater} + V_{pair} - V_{rater \\cap pair}`, each a CR1 sandwich
+    (Cameron, Gelbach & Miller 2011; statsmodels ``cov_cluster_2groups``);
+    where that is not positive on the diagonal, the larger one-way variance.
+    Returns the covariance and the clusters of the smaller dimension, whose
+    count less one is the t test's degrees of freedom.
+    """
     free = np.isfinite(np.diag(bread))
     Xf = X[:, free]
     mu = 1.0 / (1.0 + np.exp(-(Xf @ coef[free])))
     scores = Xf * (y - mu)[:, None]
-    used = np.unique(code)
-    per_rater = np.zeros((code.max() + 1, free.sum()))
-    np.add.at(per_rater, code, scores)
-    per_rater = per_rater[used]
-    groups, total, k = len(used), len(y), int(free.sum())
-    meat = per_rater.T @ per_rater
+    total, k = len(y), int(free.sum())
     B = bread[np.ix_(free, free)]
-    correction = groups / (groups - 1) * (total - 1) / max(total - k, 1)
+
+    def one_way(cluster: np.ndarray) -> tuple[np.ndarray, int]:
+        _, cluster = np.unique(cluster, return_inverse=True)
+        per = np.zeros((int(cluster.max()) + 1, k))
+        np.add.at(per, cluster, scores)
+        g = len(per)
+        factor = g / max(g - 1, 1) * (total - 1) / max(total - k, 1)
+        return factor * B @ (per.T @ per) @ B, g
+
+    v_rater, groups = one_way(code)
+    v_pair, n_pairs = one_way(pair)
+    v_both, _ = one_way(code.astype(np.int64) * (int(pair.max()) + 1) + pair)
+    two_way = v_rater + v_pair - v_both
+    bad = np.diag(two_way) <= 0
+    if bad.any():
+        fallback = np.maximum(np.diag(v_rater), np.diag(v_pair))
+        two_way[bad, bad] = fallback[bad]
     cov = np.full_like(bread, np.nan)
-    cov[np.ix_(free, free)] = correction * B @ meat @ B
-    return cov, groups
+    cov[np.ix_(free, free)] = two_way
+    return cov, min(groups, n_pairs)
 
 
 # --- tests and reporting -----------------------------------------------------------------
@@ -756,7 +956,7 @@ def _trait_verdict(name, more, less, when, ratio, low, high, significant, s) -> 
         r, lo, hi = _numbers(ratio, low, high, significant)
         return (
             f"No clear {name} bias: {when}, {s['odds']} of picking it are {r}x as high "
-            f"(95% CI {lo}-{hi}), consistent with no effect."
+            f"(95% CI {lo}-{hi}), {_no_clear_reason(low, high, 'effect')}."
         )
     if ratio > 1:
         r, lo, hi = _numbers(ratio, low, high, significant)
@@ -776,7 +976,7 @@ def _verdict_position(ratio, low, high, significant, s) -> str:
         r, lo, hi = _numbers(ratio, low, high, significant)
         return (
             f"No clear position bias: {s['odds']} of picking the left answer over the right one are "
-            f"{r}x (95% CI {lo}-{hi}), consistent with no preference."
+            f"{r}x (95% CI {lo}-{hi}), {_no_clear_reason(low, high, 'preference')}."
         )
     side, other = ("left", "right") if ratio > 1 else ("right", "left")
     if ratio < 1:
@@ -786,6 +986,13 @@ def _verdict_position(ratio, low, high, significant, s) -> str:
         f"{s['favour']} the answer shown on the {side}: {s['odds']} of picking the {side} answer are "
         f"{r}x those of picking the {other} one (95% CI {lo}-{hi}), all else equal."
     )
+
+
+def _no_clear_reason(low: float, high: float, what: str) -> str:
+    """Why an effect is not called: its interval covers 1, or it does not survive the correction."""
+    if not (low > 1 or high < 1):
+        return f"consistent with no {what}"
+    return "not clear once the other bias dimensions tested are allowed for (Holm's correction)"
 
 
 _VERDICTS: dict[str, Callable[..., str]] = {
@@ -815,7 +1022,7 @@ _NO_VARIATION = {
 }
 
 
-def _reasons_by_rater(design, fit_ok, with_position, converged, coef, min_n) -> dict[str, np.ndarray]:
+def _reasons_by_rater(design, fit_ok, with_position, converged, collinear, min_n) -> dict[str, np.ndarray]:
     """Why each rater's effect is not estimable (None where it is)."""
     n, n_left, code, X = design["n"], design["n_left"], design["code"], design["X"]
     n_raters = len(n)
@@ -833,32 +1040,52 @@ def _reasons_by_rater(design, fit_ok, with_position, converged, coef, min_n) -> 
         f"{a} of your {b} decided judgments (at least {min_n} needed)."
         for a, b in zip(n_left[partial], n[partial], strict=True)
     ]
-    failed = fit_ok & ~converged
-    collinear = failed & np.isnan(coef).all(axis=1)
+    errors = np.rint(design["errors"]).astype(int)
+    no_errors = fit_ok & (errors == 0)
+    all_wrong = fit_ok & (errors == n)
+    failed = fit_ok & ~converged & ~collinear
     for effect in EFFECTS:
         reasons[effect][failed] = "Not estimable: the model did not converge."
-        reasons[effect][collinear] = "Not estimable: your judgments cannot tell these effects apart."
+        reasons[effect][fit_ok & collinear] = "Not estimable: your judgments cannot tell these effects apart."
+        reasons[effect][no_errors] = [
+            f"Not enough evidence: you agreed with the expert on all {k} decided pairs, so your "
+            "choices cannot show a pull yet (any odds ratio would come from the model's penalty alone)."
+            for k in n[no_errors]
+        ]
+        reasons[effect][all_wrong] = [
+            f"Not enough evidence: you disagreed with the expert on all {k} decided pairs, so your "
+            "choices cannot show a pull yet."
+            for k in n[all_wrong]
+        ]
         reasons[effect][~fit_ok] = [
             f"Not enough data yet: {k} decided judgments, at least {min_n} needed." for k in n[~fit_ok]
         ]
     return reasons
 
 
-def _assemble(raters, estimates, counts, reasons, test, *, subject: str) -> pd.DataFrame:
-    """Long frame in :data:`BIAS_COLUMNS` order: raters outer, effects inner."""
+def _assemble(raters, estimates, counts, reasons, *, subject: str, correction: str) -> pd.DataFrame:
+    """Long frame in :data:`BIAS_COLUMNS` order: raters outer, effects inner.
+
+    ``estimates[effect]`` is ``(beta, low, high, p)`` (log odds, one per rater);
+    ``correction`` is ``"holm"``: each rater's estimable effects are one family.
+    """
+    ok = {e: np.array([r is None for r in reasons[e]], dtype=bool) for e in EFFECTS}
+    p_raw = np.column_stack([np.where(ok[e], estimates[e][3], np.nan) for e in EFFECTS])
+    p_adj = holm(p_raw)
+    tested = np.isfinite(p_raw).sum(axis=1)
     frames = []
-    for effect in EFFECTS:
-        beta, se = estimates[effect]
-        ok = np.array([r is None for r in reasons[effect]], dtype=bool)
-        beta = np.where(ok, beta, np.nan)
-        se = np.where(ok, se, np.nan)
-        ratio, low, high, p = test(beta, se)
-        significant = ok & (p < ALPHA)
+    for j, effect in enumerate(EFFECTS):
+        beta, low, high, p = (np.where(ok[effect], v, np.nan) for v in estimates[effect])
+        ratio, lo, hi = np.exp(beta), np.exp(low), np.exp(high)
+        significant = ok[effect] & (p_adj[:, j] < ALPHA)
         verdict = _VERDICTS[effect]
         summary = [
             verdict(*vals, _SUBJECTS[subject]) if good else reason
-            for good, reason, *vals in zip(ok, reasons[effect], ratio, low, high, significant, strict=True)
+            for good, reason, *vals in zip(
+                ok[effect], reasons[effect], ratio, lo, hi, significant, strict=True
+            )
         ]
+        label = [_holm_label(m, subject) if good else "" for good, m in zip(ok[effect], tested, strict=True)]
         frames.append(
             pd.DataFrame(
                 {
@@ -866,19 +1093,125 @@ def _assemble(raters, estimates, counts, reasons, test, *, subject: str) -> pd.D
                     "effect": effect,
                     "n": counts[effect].astype(int),
                     "odds_ratio": ratio,
-                    "ci_low": low,
-                    "ci_high": high,
+                    "ci_low": lo,
+                    "ci_high": hi,
                     "p_value": p,
                     "significant": significant,
-                    "estimable": ok,
+                    "estimable": ok[effect],
                     "unit": UNITS[effect],
                     "summary": pd.Series(summary, dtype=object),
+                    "p_adjusted": p_adj[:, j],
+                    "correction": pd.Series(label, dtype=object),
                 }
             )
         )
     out = pd.concat(frames, ignore_index=True)
     order = np.argsort(np.tile(np.arange(len(raters)), len(EFFECTS)), kind="stable")
     return out.iloc[order].reset_index(drop=True)[BIAS_COLUMNS]
+
+
+def _holm_label(m: int, subject: str) -> str:
+    if m <= 1:
+        return "none: one bias dimension tested"
+    whose = "your" if subject == "you" else "the cohort's"
+    return f"Holm over {whose} {m} bias dimensions tested"
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values along the last axis; NaN entries are not tests.
+
+    For the :math:`m` finite p-values of a row sorted as :math:`p_{(1)} \\le \\dots`,
+    :math:`\\tilde p_{(i)} = \\max_{j \\le i} \\min\\{1, (m - j + 1) p_{(j)}\\}`
+    (Holm 1979): rejecting where :math:`\\tilde p < \\alpha` keeps the chance of any
+    false alarm in the row at most :math:`\\alpha`. Equals statsmodels
+    ``multipletests(method="holm")``.
+
+    Examples
+    --------
+    >>> holm(np.array([[0.01, 0.04, np.nan], [0.03, 0.02, 0.5]])).round(3).tolist()
+    [[0.02, 0.04, nan], [0.06, 0.06, 0.5]]
+    """
+    p = np.atleast_2d(np.asarray(p, dtype=float))
+    finite = np.isfinite(p)
+    m = finite.sum(axis=1, keepdims=True)
+    order = np.argsort(np.where(finite, p, np.inf), axis=1, kind="stable")
+    ranked = np.take_along_axis(p, order, axis=1)
+    scaled = np.minimum(1.0, (m - np.arange(p.shape[1])) * ranked)
+    scaled = np.where(np.isfinite(scaled), scaled, -np.inf)
+    adjusted = np.maximum.accumulate(scaled, axis=1)
+    out = np.empty_like(p)
+    np.put_along_axis(out, order, adjusted, axis=1)
+    return np.where(finite, out, np.nan)
+
+
+def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q-values) of a 1-d array; NaN entries are not tests.
+
+    :math:`\\tilde p_{(i)} = \\min_{j \\ge i} \\min\\{1, m p_{(j)} / j\\}`; flagging where
+    :math:`\\tilde p < \\alpha` keeps the expected share of false flags among all
+    flags at most :math:`\\alpha` (Benjamini & Hochberg 1995). Equals statsmodels
+    ``multipletests(method="fdr_bh")``.
+
+    Examples
+    --------
+    >>> benjamini_hochberg(np.array([0.01, 0.04, 0.03, np.nan])).round(3).tolist()
+    [0.03, 0.04, 0.04, nan]
+    """
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    finite = np.flatnonzero(np.isfinite(p))
+    if finite.size == 0:
+        return out
+    vals = p[finite]
+    order = np.argsort(vals, kind="stable")
+    m = len(vals)
+    scaled = np.minimum(1.0, vals[order] * m / np.arange(1, m + 1))
+    adjusted = np.minimum.accumulate(scaled[::-1])[::-1]
+    res = np.empty(m)
+    res[order] = adjusted
+    out[finite] = res
+    return out
+
+
+def across_raters(bias: pd.DataFrame) -> pd.DataFrame:
+    """A cohort view of :func:`bias_by_rater`: flags that control the false discovery rate.
+
+    Listing every rater flagged for a bias makes many tests at once; among
+    unbiased raters some would be flagged by chance. Here ``p_adjusted`` is the
+    Benjamini-Hochberg adjustment of every estimable ``p_value`` in the table
+    (all raters and dimensions), ``significant`` is ``p_adjusted <`` 0.05 (so
+    the expected share of false flags among the flags is at most 5%), and
+    ``correction`` says so. The sentences in ``summary`` are the rater's own
+    (Holm within the rater) and are kept.
+
+    Parameters
+    ----------
+    bias : DataFrame
+        Output of :func:`bias_by_rater`.
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``p_adjusted``, ``significant`` and ``correction`` replaced.
+
+    References
+    ----------
+    Benjamini, Y. and Hochberg, Y. (1995). Controlling the false discovery
+    rate. JRSS B 57(1), 289-300.
+    """
+    out = bias.copy()
+    p = np.where(out["estimable"].to_numpy(dtype=bool), out["p_value"].to_numpy(dtype=float), np.nan)
+    q = benjamini_hochberg(p)
+    m = int(np.isfinite(p).sum())
+    raters = int(out.loc[np.isfinite(p), "rater"].nunique())
+    out["p_adjusted"] = q
+    out["significant"] = np.isfinite(q) & (q < ALPHA)
+    out["correction"] = np.where(
+        np.isfinite(q),
+        f"Benjamini-Hochberg over {m} tests from {raters} raters",
+        "",
+    )
+    return out
 
 
 # --- plain rates -------------------------------------------------------------------------

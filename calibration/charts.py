@@ -28,6 +28,7 @@ __all__ = [
     "PROGRESS_PANELS",
     "ROWS",
     "ROW_STEP",
+    "corp_diagram",
     "drawn_rows",
     "forest_plot",
     "inline_values",
@@ -238,6 +239,103 @@ def reliability_diagram(
         )
     )
     return _titled((diagonal + bars + points).properties(width=440, height=300, autosize=_AUTOSIZE), title)
+
+
+CORP_COLUMNS = ["confidence", "calibrated", "accuracy", "n"]
+
+
+def corp_diagram(
+    corp: pd.DataFrame,
+    *,
+    mcb: float | None = None,
+    dsc: float | None = None,
+    unc: float | None = None,
+    title: str | None = "How often you are right at each confidence",
+) -> alt.LayerChart:
+    """The CORP reliability diagram: the isotonic estimate of accuracy at each stated confidence.
+
+    Dimitriadis, Gneiting & Jordan (2021): no bins to choose; the curve is the
+    pool-adjacent-violators fit of being right on the stated confidence
+    (:func:`calibration.reliability.corp_reliability`), drawn as steps over the
+    confidences the rater used, with the raw share right at each confidence as
+    points sized by their judgments. On the dashed diagonal the confidence is
+    calibrated; a flat curve means confidence without resolution. The grey
+    band is the 90% consistency band
+    (:func:`calibration.reliability.corp_consistency_band`): where the curve
+    of a calibrated rater with the same confidences and counts would fall, so
+    a step outside it is more than chance. The subtitle gives the Brier
+    decomposition ``MCB - DSC + UNC`` when given.
+
+    Parameters
+    ----------
+    corp : DataFrame
+        The curve (``CorpReliability.curve``, or a report's ``calibration.corp``):
+        columns ``confidence``, ``calibrated``, ``accuracy``, ``n``.
+    mcb, dsc, unc : float, optional
+        Miscalibration, discrimination and uncertainty, for the subtitle.
+    title : str or None
+        Chart title; None for none (then the decomposition is not written either).
+
+    Returns
+    -------
+    altair.LayerChart
+        The diagonal, the consistency band, the steps of the fit and the raw points.
+    """
+    from calibration.reliability import corp_consistency_band
+
+    frame = _numeric(corp, CORP_COLUMNS)
+    frame = frame[(frame["n"] > 0) & frame["confidence"].notna() & frame["calibrated"].notna()]
+    frame = frame[CORP_COLUMNS].sort_values("confidence")
+    low, high = corp_consistency_band(frame["confidence"].to_numpy(), frame["n"].to_numpy(dtype=int))
+    frame = frame.assign(band_low=low, band_high=high)
+    axis = alt.Scale(domain=[0.5, 1.0])
+    yaxis = alt.Scale(domain=[0.0, 1.0])
+    diagonal = (
+        alt.Chart(inline_values(pd.DataFrame({"x": [0.5, 1.0], "y": [0.5, 1.0]}), rows=False))
+        .mark_line(strokeDash=[4, 4], color="#333")
+        .encode(
+            x=alt.X("x:Q", scale=axis, title="Stated confidence", axis=alt.Axis(format="%")),
+            y=alt.Y("y:Q", scale=yaxis, title="Agreed with the expert", axis=alt.Axis(format="%")),
+        )
+    )
+    band = (
+        alt.Chart(inline_values(frame))
+        .mark_area(interpolate="step-after", color="#bbbbbb", opacity=0.45)
+        .encode(x=alt.X("confidence:Q", scale=axis), y=alt.Y("band_low:Q", scale=yaxis), y2="band_high:Q")
+    )
+    steps = (
+        alt.Chart(inline_values(frame))
+        .mark_line(interpolate="step-after", color="#d95f02", strokeWidth=2.5)
+        .encode(x=alt.X("confidence:Q", scale=axis), y=alt.Y("calibrated:Q", scale=yaxis))
+    )
+    points = (
+        alt.Chart(inline_values(frame))
+        .mark_point(filled=True, color="#7570b3", opacity=0.6)
+        .encode(
+            x=alt.X("confidence:Q", scale=axis),
+            y=alt.Y("accuracy:Q", scale=yaxis),
+            size=alt.Size("n:Q", title="judgments", scale=alt.Scale(range=[20, 240], zero=False)),
+            tooltip=[
+                alt.Tooltip("confidence:Q", format=".0%", title="stated"),
+                alt.Tooltip("calibrated:Q", format=".0%", title="estimated right (CORP)"),
+                alt.Tooltip("accuracy:Q", format=".0%", title="right at this confidence"),
+                alt.Tooltip("n:Q", title="judgments"),
+            ],
+        )
+    )
+    chart = (diagonal + band + steps + points).properties(width=440, height=300, autosize=_AUTOSIZE)
+    if title is None:
+        return chart
+    figures = [
+        (name, value) for name, value in (("MCB", mcb), ("DSC", dsc), ("UNC", unc)) if value is not None
+    ]
+    if len(figures) == 3 and all(np.isfinite(v) for _, v in figures):
+        subtitle = [  # short lines: a phone's width holds about 55 characters
+            f"miscalibration MCB {mcb:.3f}, discrimination DSC {dsc:.3f},",
+            f"uncertainty UNC {unc:.3f} (Brier score = MCB - DSC + UNC)",
+        ]
+        return chart.properties(title=alt.TitleParams(title, subtitle=subtitle))
+    return chart.properties(title=title)
 
 
 def tag_accuracy_chart(tags: pd.DataFrame, *, title: str | None = "Accuracy by trap kind") -> alt.LayerChart:

@@ -35,6 +35,8 @@ column                 meaning
 ``split``              True when ``gold_share < 1``: the experts disagreed
 ``tie_answer``         True when ``choice`` is ``"tie"``
 ``tags``               tuple of the pair's trap kinds
+``source``             the pair's ``source`` in the bank (``""`` when the bank has none):
+                       with the ``adversarial`` tag, the item strata of the bias model
 ``length_doublings``   ``log2((words_a + 1) / (words_b + 1))``, A minus B
 ``polish_diff``        ``(polish_a - polish_b) / (polish_a + polish_b + 1)``
 ``longer``             ``"A"``, ``"B"`` or ``""`` (same word count)
@@ -87,6 +89,7 @@ __all__ = [
     "JUDGMENT_COLUMNS",
     "across_banks",
     "PROBE_COLUMNS",
+    "first_answer_mask",
     "first_answers",
     "ordinary_mask",
     "prepare",
@@ -129,6 +132,23 @@ def first_answers(judgments: pd.DataFrame) -> pd.DataFrame:
     """
     if judgments.empty:
         return judgments
+    return judgments[first_answer_mask(judgments)]
+
+
+def first_answer_mask(judgments: pd.DataFrame) -> np.ndarray:
+    """Which rows :func:`first_answers` keeps, as a boolean array in the frame's order.
+
+    An assessment form (column ``form``) is part of the key, so a retention form
+    that repeats the pre form's pairs still counts.
+
+    Examples
+    --------
+    >>> j = pd.DataFrame({"rater": ["a", "a", "b"], "pair_id": ["p", "p", "p"]})
+    >>> first_answer_mask(j).tolist()
+    [True, False, True]
+    """
+    if len(judgments) == 0:
+        return np.zeros(0, dtype=bool)
     keys = judgments[["rater", "pair_id", *(["form"] if "form" in judgments.columns else [])]]
     keys = keys.astype(str)
     if "answered_at" in judgments.columns:
@@ -140,7 +160,7 @@ def first_answers(judgments: pd.DataFrame) -> pd.DataFrame:
         later[order] = ranked.duplicated().to_numpy()
     else:
         later = keys.duplicated().to_numpy()
-    return judgments[~later]
+    return ~later
 
 
 def prepare(
@@ -217,6 +237,10 @@ def prepare(
     j["split"] = (j["gold_share"] < 1).to_numpy()
     j["tie_answer"] = j["choice"].eq("tie").to_numpy()
     j["tags"] = bank["tags"].to_numpy(dtype=object)[row]
+    if "source" in bank.columns:
+        j["source"] = bank["source"].fillna("").astype(str).to_numpy(dtype=object)[row]
+    else:
+        j["source"] = ""
     for col in ("length_doublings", "polish_diff", "longer", "more_polished"):
         j[col] = feats[col].array.take(row)
     for col in PROBE_COLUMNS:  # optional in a bank: absent (or empty everywhere) means no probes

@@ -242,24 +242,6 @@ def _inverted_p(bounds, estimate, null=0.0, iterations: int = 60):
     return np.where(np.isfinite(estimate), np.where(estimate == null, 1.0, p), np.nan)
 
 
-def _welch(m1, v1, n1, m2, v2, n2, confidence: float):
-    """Welch's t interval and p-value for ``m2 - m1`` from means, sample variances and counts."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        a, b = v1 / n1, v2 / n2
-        se = np.sqrt(a + b)
-        df = (a + b) ** 2 / (a**2 / (n1 - 1) + b**2 / (n2 - 1))
-        df = np.where(np.isfinite(df), df, np.minimum(n1, n2) - 1.0)
-        d = m2 - m1
-        crit = special.stdtrit(df, 0.5 + confidence / 2)
-        p = np.where(se > 0, 2 * special.stdtr(df, -np.abs(d / se)), np.where(d == 0, 1.0, 0.0))
-        ok = (n1 >= 2) & (n2 >= 2)
-        return (
-            np.where(ok, d - crit * se, np.nan),
-            np.where(ok, d + crit * se, np.nan),
-            np.where(ok, p, np.nan),
-        )
-
-
 def _pooled_sd(v1, n1, v2, n2):
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.sqrt(((n1 - 1) * v1 + (n2 - 1) * v2) / (n1 + n2 - 2))
@@ -541,13 +523,18 @@ def _plain_reason(measure: str, n1: float, n2: float, before: str, after: str) -
 # --- bias with a stage interaction -----------------------------------------------------------
 
 
-def _bias_design(prepared: pd.DataFrame, before: str, after: str):
+def _bias_design(prepared: pd.DataFrame, before: str, after: str, *, by_rater: bool):
     """The bias design of the answers in two stages, with the stage interaction appended."""
     rows = prepared[prepared["form"].isin([before, after]).to_numpy()]
     design = _bias._design(rows)
     later = rows["form"].to_numpy()[design["kept"]] == after
     X = design["X"]
-    design["X8"] = np.hstack([X, X * later[:, None]])
+    # the skill terms of the bias model (one per item stratum), per rater or for the cohort,
+    # with their own change between stages, so learning to find gold is not read as a change
+    # in a pull; they follow the 2 * _K covariate columns whose indices the ratios use
+    group = design["code"] if by_rater else np.zeros(len(design["y"]), dtype=int)
+    skill = _bias._gold_block(design, group, int(group.max()) + 1 if len(group) else 1)
+    design["X8"] = np.hstack([X, X * later[:, None], skill, skill * later[:, None]])
     design["later"] = later
     return design
 
@@ -563,7 +550,7 @@ def _bias_rater(prepared, raters, before, after, confidence):
         for e in _RATIOS
     }
     reasons = {e: np.full(R, None, dtype=object) for e in _RATIOS}
-    design = _bias_design(prepared, before, after)
+    design = _bias_design(prepared, before, after, by_rater=True)
     index = pd.Index(raters).get_indexer(np.asarray(design["raters"], dtype=object))
     code = design["code"]
     later = design["later"]
@@ -576,8 +563,9 @@ def _bias_rater(prepared, raters, before, after, confidence):
     with_pos = fit_ok & (lb >= MIN_FORM_BIAS) & (la >= MIN_FORM_BIAS)
     X8 = design["X8"].copy()
     X8[:, [0, _K]] *= with_pos[code][:, None]
-    coef = np.full((len(design["raters"]), 2 * _K), np.nan)
-    cov = np.full((len(design["raters"]), 2 * _K, 2 * _K), np.nan)
+    width = X8.shape[1]
+    coef = np.full((len(design["raters"]), width), np.nan)
+    cov = np.full((len(design["raters"]), width, width), np.nan)
     converged = np.zeros(len(design["raters"]), dtype=bool)
     stack = {"raters": design["raters"], "code": code, "X": X8, "y": design["y"]}
     for batch in _bias._batches(np.flatnonzero(fit_ok), nb + na):
@@ -632,7 +620,7 @@ def _ratio_arrays(coef, cov, j, z, df):
 def _bias_cohort(prepared, paired: np.ndarray, before, after, confidence):
     """Pooled interaction fit over the raters in ``paired`` with rater-clustered covariance."""
     rows = prepared[prepared["rater"].astype(str).isin(paired).to_numpy()]
-    design = _bias_design(rows, before, after)
+    design = _bias_design(rows, before, after, by_rater=False)
     X8, y, code = design["X8"], design["y"], design["code"]
     later = design["later"]
     known = design["X"][:, 0] != 0
@@ -656,7 +644,7 @@ def _bias_cohort(prepared, paired: np.ndarray, before, after, confidence):
             reason = "the model did not converge"
         else:
             coef = fit.coef
-            cov, groups = _bias._cluster_cov(X8, y, code, fit.coef[0], fit.cov[0])
+            cov, groups = _bias._cluster_cov(X8, y, code, design["pair"], fit.coef[0], fit.cov[0])
             cov = cov[None]
     z = special.ndtri(0.5 + confidence / 2)
     for effect in _RATIOS:
@@ -837,6 +825,9 @@ def training_effect(prepared: pd.DataFrame, *, confidence: float = 0.95) -> dict
         Output of :func:`calibration.data.prepare` with a ``form`` column;
         drill answers (``form == ""``) are ignored. One answer per rater, pair
         and stage (a retention form may repeat the pairs of the pre form).
+        Pass the whole cohort's form answers even to show one rater's effect:
+        a rater's ``form_adjustment`` comes from the cohort (with one rater it
+        is 0 and their change includes any difference between their forms).
     confidence : float, default 0.95
         Level of every interval; a change is ``significant`` when its p-value
         is below ``1 - confidence``.
@@ -956,8 +947,8 @@ def _note_adjustment(entry: dict[str, Any], measure: str, shift: float) -> None:
     entry["form_adjustment"] = shift if np.isfinite(entry["change"]) else math.nan
     if shift != 0 and np.isfinite(entry["change"]):
         entry["summary"] += (
-            f" Allowing for the forms' difference in difficulty ({_fmt(measure, shift, signed=True)} "
-            "from the later form alone, estimated from the cohort)."
+            " The change allows for the difference in difficulty between the two forms as the cohort "
+            f"shows it ({_fmt(measure, shift, signed=True)} on the later form whoever takes it)."
         )
 
 

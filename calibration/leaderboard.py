@@ -20,21 +20,29 @@ on a gold tie; a side answered on a gold tie scores ``-(2c - 1)^2`` (0 at 50%).
 Gold ties therefore count in ``n`` and the score.
 
 A rater's ``raw_score`` is the mean over their judgments. To keep a lucky
-handful of answers from topping the board, the ranking uses ``score``, shrunk
-toward the cohort mean with a prior worth ``k`` pseudo-judgments (as
-Metaculus's leaderboard uses a prior of 30 questions)::
-
-    score = (n * raw_score + k * cohort_mean) / (n + k)
+handful of answers from topping the board, the board shows and ranks
+``score``, the empirical-Bayes estimate of the rater's true mean score
+(:func:`rank_raters`): the raw mean pulled toward the cohort by as much as the
+spread between raters and the rater's own number of answers call for, and
+``ci_low``-``ci_high``, the 95% posterior interval *of that score*. The
+interval always contains the score, stays inside the score's range
+:data:`SCORE_RANGE` (-3 to 1) and never has zero width, even for 20 sure right
+answers out of 20. ``raw_ci_low``-``raw_ci_high`` is the t interval of
+``raw_score`` (what ``ci_low``-``ci_high`` held before).
 
 Raters with fewer than ``min_n`` scored judgments are listed but not ranked.
 
 Columns of :func:`leaderboard`: ``rank`` (1 = best; NaN when unranked),
 ``rater``, ``n`` (scored judgments), ``score``, ``raw_score``, ``ci_low``,
-``ci_high`` (95% t interval of ``raw_score``), ``accuracy``, ``overconfidence``
-(mean confidence minus accuracy), ``length_or`` and ``polish_or`` (odds ratios
-from :func:`calibration.bias.bias_by_rater`; NaN below its minimum),
-``streak`` (days in a row with a finished daily drill, as given by the
-caller, else estimated from timestamps), ``ranked``.
+``ci_high`` (95% posterior interval of ``score``), ``accuracy``,
+``overconfidence`` (mean confidence minus accuracy), ``length_or`` and
+``polish_or`` (odds ratios from :func:`calibration.bias.bias_by_rater`; NaN
+below its minimum), ``streak`` (days in a row with a finished daily drill, as
+given by the caller, else estimated from timestamps), ``ranked``, then
+``raw_ci_low``, ``raw_ci_high`` (95% t interval of ``raw_score``) and
+``prior_judgments`` (the weight of the cohort mean in the score, in
+judgments: ``score`` is about ``(n * raw_score + prior_judgments * mean) /
+(n + prior_judgments)``).
 
 Two steps, so that a live cohort need not be recomputed whole: each rater's
 row of :func:`rater_scores` depends on that rater's judgments only, and
@@ -56,6 +64,8 @@ from calibration.scoring import ranked_probability_skill
 
 __all__ = [
     "DRILL_SIZE",
+    "SCORE_RANGE",
+    "eb_scores",
     "LEADERBOARD_COLUMNS",
     "MIN_RANKED",
     "PRIOR_JUDGMENTS",
@@ -69,7 +79,14 @@ __all__ = [
 ]
 
 PRIOR_JUDGMENTS = 30
-"""Weight of the cohort mean in a rater's shrunk score, in pseudo-judgments (``k``)."""
+"""Most weight the cohort mean can have in a rater's score, in pseudo-judgments (``k``)."""
+SCORE_RANGE = (-3.0, 1.0)
+"""Lowest and highest mean score per answer: every answer sure and wrong, every answer sure and right."""
+PRIOR_DF = 10
+"""Degrees of freedom of the cohort's per-answer variance in each rater's own (Smyth 2004)."""
+VARIANCE_FLOOR = 0.25
+"""Least pooled per-answer variance assumed, so a lone rater or a cohort of perfect raters still gets
+intervals of honest width: about the variance of a rater right 98% of the time at 95% confidence."""
 MIN_RANKED = 20
 """Scored judgments a rater needs to be ranked (``min_n``)."""
 DRILL_SIZE = 10
@@ -100,6 +117,9 @@ LEADERBOARD_COLUMNS = [
     "polish_or",
     "streak",
     "ranked",
+    "raw_ci_low",
+    "raw_ci_high",
+    "prior_judgments",
 ]
 
 
@@ -241,6 +261,124 @@ def bias_odds(bias: pd.DataFrame, raters) -> pd.DataFrame:
     return out
 
 
+def eb_scores(
+    n: np.ndarray, points: np.ndarray, points_sq: np.ndarray, *, k: float = PRIOR_JUDGMENTS
+) -> pd.DataFrame:
+    """Empirical-Bayes scores of raters and their 95% posterior intervals, inside :data:`SCORE_RANGE`.
+
+    Normal-normal empirical Bayes (Efron & Morris 1975) on the score scale,
+    with the true mean score bounded to its range:
+
+    1. Each rater's raw mean :math:`\\bar x_i` has sampling variance
+       :math:`v_i = \\tilde s_i^2 / n_i`, where :math:`\\tilde s_i^2` is the
+       rater's per-answer variance moderated toward the cohort's pooled one
+       with :data:`PRIOR_DF` degrees of freedom (Smyth 2004), so a rater right
+       20 times of 20 is not taken to have no variance. The pooled variance is
+       at least :data:`VARIANCE_FLOOR`.
+    2. The true means :math:`\\theta_i` vary across the cohort as
+       :math:`N(\\mu, \\tau^2)`; :math:`\\tau^2` is the DerSimonian-Laird
+       method-of-moments estimate, floored at the pooled variance over ``k``
+       so that the cohort mean never weighs more than ``k`` answers (with
+       one or two raters the floor is the estimate); :math:`\\mu` is the
+       precision-weighted mean.
+    3. Each rater's posterior is that normal prior, cut to
+       :data:`SCORE_RANGE` (a mean score cannot leave it), times the normal
+       likelihood of :math:`\\bar x_i`: a normal with mean
+       :math:`m_i = (\\bar x_i / v_i + \\mu / \\tau^2) / (1 / v_i + 1 / \\tau^2)`
+       and variance :math:`1 / (1 / v_i + 1 / \\tau^2)`, truncated to the
+       range. ``score`` is its mean, ``ci_low``, ``ci_high`` its 2.5% and
+       97.5% quantiles. A truncated normal is log-concave, so its mean lies
+       between its 37% and 63% quantiles: always inside the interval.
+
+    Parameters
+    ----------
+    n, points, points_sq : array_like of shape (R,)
+        Each rater's number of scored answers, the sum of their scores and of
+        the squared scores (:func:`rater_scores`).
+    k : float, default 30
+        Most weight of the cohort mean, in answers (:data:`PRIOR_JUDGMENTS`).
+
+    Returns
+    -------
+    DataFrame
+        One row per rater, columns ``score``, ``ci_low``, ``ci_high`` and
+        ``prior_judgments`` (the cohort mean's weight in answers,
+        :math:`\\tilde s_i^2 / \\tau^2`); NaN for raters without answers.
+
+    References
+    ----------
+    Efron, B., & Morris, C. (1975). Data analysis using Stein's estimator and
+    its generalizations. JASA 70(350), 311-319.
+    DerSimonian, R., & Laird, N. (1986). Meta-analysis in clinical trials.
+    Controlled Clinical Trials 7(3), 177-188.
+    Smyth, G. K. (2004). Linear models and empirical Bayes methods for
+    assessing differential expression in microarray experiments. Statistical
+    Applications in Genetics and Molecular Biology 3(1), article 3.
+
+    Examples
+    --------
+    Twenty sure right answers, beside two ordinary raters:
+
+    >>> out = eb_scores([20, 40, 40], [20.0, 16.0, 8.0], [20.0, 30.0, 28.0])
+    >>> out.round(3)
+       score  ci_low  ci_high  prior_judgments
+    0  0.918   0.778    0.997            0.971
+    1  0.410   0.182    0.639            3.205
+    2  0.227  -0.011    0.466            3.517
+    """
+    n = np.asarray(n, dtype=float)
+    s = np.asarray(points, dtype=float)
+    ss = np.asarray(points_sq, dtype=float)
+    lo, hi = SCORE_RANGE
+    has = n > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        raw = np.where(has, s / np.where(has, n, 1), np.nan)
+        within = np.where(n > 1, np.maximum(ss - n * np.nan_to_num(raw) ** 2, 0.0), 0.0)
+    df = np.maximum(n - 1, 0)
+    pooled = within.sum() / df.sum() if df.sum() > 0 else VARIANCE_FLOOR
+    pooled = max(pooled, VARIANCE_FLOOR)
+    own = (PRIOR_DF * pooled + within) / (PRIOR_DF + df)  # moderated per-answer variance
+    v = np.where(has, own / np.where(has, n, 1), np.inf)
+    tau2 = pooled / k if k > 0 else np.inf
+    w = np.where(has, 1 / v, 0.0)
+    if has.sum() >= 3 and np.isfinite(tau2):
+        mean_w = np.sum(w * np.nan_to_num(raw)) / w.sum()
+        q = np.sum(w * (np.nan_to_num(raw) - mean_w) ** 2)
+        c = w.sum() - np.sum(w**2) / w.sum()
+        tau2 = max(tau2, (q - (has.sum() - 1)) / c)
+    if has.any() and np.isfinite(tau2):
+        weights = np.where(has, 1 / (tau2 + v), 0.0)
+        mu = np.sum(weights * np.nan_to_num(raw)) / weights.sum()
+    else:  # no rater, or no prior (k = 0): the cohort mean does not enter
+        mu = 0.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = 1 / v + 1 / tau2
+        m = (np.nan_to_num(raw) / v + mu / tau2) / precision
+        sd = np.sqrt(1 / precision)
+        a, b = (lo - m) / sd, (hi - m) / sd
+        below, above = special.ndtr(a), special.ndtr(b)
+        mass = above - below
+        mean = m + sd * (_phi(a) - _phi(b)) / mass
+
+        def quantile(u: float) -> np.ndarray:
+            return np.clip(m + sd * special.ndtri(below + u * mass), lo, hi)
+
+        out = pd.DataFrame(
+            {
+                "score": np.clip(mean, lo, hi),
+                "ci_low": quantile(0.025),
+                "ci_high": quantile(0.975),
+                "prior_judgments": own / tau2,
+            }
+        )
+    return out.where(np.repeat(has[:, None], out.shape[1], axis=1))
+
+
+def _phi(x: np.ndarray) -> np.ndarray:
+    """Standard normal density (0 at infinity)."""
+    return np.exp(-0.5 * np.square(x)) / np.sqrt(2 * np.pi)
+
+
 def rank_raters(
     scores: pd.DataFrame,
     *,
@@ -248,18 +386,18 @@ def rank_raters(
     min_n: int = MIN_RANKED,
     streaks: Mapping[str, int] | None = None,
 ) -> pd.DataFrame:
-    """Shrink each rater's mean score toward the cohort mean and rank.
+    """Score each rater by empirical Bayes (:func:`eb_scores`) and rank.
 
-    The cohort mean is the mean of every scored judgment,
-    ``scores["points"].sum() / scores["n"].sum()``: the only quantity that
-    mixes raters, so re-ranking after one rater's row changed is cheap.
+    The cohort's spread and mean (:func:`eb_scores`) are the only quantities
+    that mix raters, computed from the rows' sums, so re-ranking after one
+    rater's row changed is cheap.
 
     Parameters
     ----------
     scores : DataFrame
         Rows of :func:`rater_scores` (:data:`RATER_SCORE_COLUMNS`), one per rater.
     k : float, default 30
-        Weight of the cohort mean, in pseudo-judgments.
+        Most weight of the cohort mean, in pseudo-judgments.
     min_n : int, default 20
         Scored judgments needed to be ranked.
     streaks : mapping of str to int, optional
@@ -279,27 +417,29 @@ def rank_raters(
         raise ValueError("k must be >= 0.")
     n = scores["n"].to_numpy(dtype=float)
     s = scores["points"].to_numpy(dtype=float)
-    total = n.sum()
-    cohort_mean = s.sum() / total if total > 0 else np.nan
+    ss = scores["points_sq"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         raw = s / n
-        var = (scores["points_sq"].to_numpy(dtype=float) - n * raw**2) / (n - 1)
+        var = (ss - n * raw**2) / (n - 1)
         half = special.stdtrit(np.maximum(n - 1, 1), 0.975) * np.sqrt(np.maximum(var, 0) / n)
-        shrunk = (s + k * cohort_mean) / (n + k)
     raw = np.where(n > 0, raw, np.nan)
     half = np.where(n >= 2, half, np.nan)
+    eb = eb_scores(n, s, ss, k=k)
     out = pd.DataFrame(
         {
             "rater": scores["rater"].to_numpy(),
             "n": n.astype(int),
-            "score": np.where(n > 0, shrunk, np.nan),
+            "score": eb["score"].to_numpy(),
             "raw_score": raw,
-            "ci_low": raw - half,
-            "ci_high": raw + half,
+            "ci_low": eb["ci_low"].to_numpy(),
+            "ci_high": eb["ci_high"].to_numpy(),
             "accuracy": scores["accuracy"].to_numpy(dtype=float),
             "overconfidence": (scores["mean_confidence"] - scores["mean_correct"]).to_numpy(dtype=float),
             "length_or": scores["length_or"].to_numpy(dtype=float),
             "polish_or": scores["polish_or"].to_numpy(dtype=float),
+            "raw_ci_low": raw - half,
+            "raw_ci_high": raw + half,
+            "prior_judgments": eb["prior_judgments"].to_numpy(),
         }
     )
     given = streaks or {}
@@ -333,7 +473,7 @@ def leaderboard(
     prepared : DataFrame
         Output of :func:`calibration.data.prepare`.
     k : float, default 30
-        Weight of the cohort mean, in pseudo-judgments.
+        Most weight of the cohort mean, in pseudo-judgments (:func:`eb_scores`).
     min_n : int, default 20
         Scored judgments needed to be ranked.
     streaks : mapping of str to int, optional

@@ -21,15 +21,7 @@ from calibration.explain import NOTE_KEYS, plain_notes
 from pairs.export import signed_percent
 from pairs.markdown import escape_markdown
 
-__all__ = [
-    "CHARTS_FOR_AT_MOST",
-    "covers_text",
-    "effect_html",
-    "effect_markdown",
-    "effect_rows",
-    "to_html",
-    "to_markdown",
-]
+__all__ = ["CHARTS_FOR_AT_MOST", "covers_text", "resolution_figures", "to_html", "to_markdown"]
 
 CHARTS_FOR_AT_MOST = 30
 """A cohort HTML report draws per-rater charts only up to this many raters (tables beyond)."""
@@ -196,6 +188,84 @@ def _probes_html(probes: dict[str, Any], title: str = "<h3>Probes</h3>") -> str:
     return f"{title}<p class='muted'>{html.escape(_PROBE_NOTE)}</p>{table}<ul>{sentences}</ul>"
 
 
+def resolution_figures(cal: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The calibration figures beside the Brier score: (measure, value as text, what it means).
+
+    CORP's decomposition and the two tests behind the verdict
+    (:mod:`calibration.confidence`); "n/a" where a figure is not defined.
+
+    Parameters
+    ----------
+    cal : dict
+        A report's ``calibration``.
+
+    Returns
+    -------
+    list of tuple of str
+
+    Examples
+    --------
+    >>> rows = resolution_figures({"mcb": 0.04, "dsc": 0.0, "unc": 0.1875, "auc": 0.5,
+    ...                            "auc_p_value": 0.5, "spiegelhalter_z": 5.0,
+    ...                            "spiegelhalter_p_value": 5.7e-07})
+    >>> [(measure, value) for measure, value, _ in rows]  # doctest: +NORMALIZE_WHITESPACE
+    [('miscalibration, CORP MCB (lower is better)', '0.0400'),
+     ('discrimination, CORP DSC (higher is better)', '0.0000'),
+     ('uncertainty, CORP UNC', '0.1875'),
+     ('resolution: right answers more confident (AUC)', '50% (p = 0.500)'),
+     ("Spiegelhalter's z (0 = calibrated)", '+5.00 (p = 0.000)')]
+    """
+
+    def p_value(key: str) -> str:
+        return "" if _missing(cal.get(key)) else f" (p = {cal[key]:.3f})"
+
+    auc = "n/a" if _missing(cal.get("auc")) else f"{cal['auc']:.0%}{p_value('auc_p_value')}"
+    z = cal.get("spiegelhalter_z")
+    return [
+        (
+            "miscalibration, CORP MCB (lower is better)",
+            _fmt(cal.get("mcb"), ".4f"),
+            "How much your Brier score would drop if each confidence you use were replaced by how "
+            "often you are right when you use it (the CORP curve); 0 is calibrated.",
+        ),
+        (
+            "discrimination, CORP DSC (higher is better)",
+            _fmt(cal.get("dsc"), ".4f"),
+            "How much better those replaced confidences do than always stating your overall "
+            "accuracy; 0 means your confidence does not tell right answers from wrong ones.",
+        ),
+        (
+            "uncertainty, CORP UNC",
+            _fmt(cal.get("unc"), ".4f"),
+            "The Brier score of always stating your overall accuracy: accuracy x (1 - accuracy).",
+        ),
+        (
+            "resolution: right answers more confident (AUC)",
+            auc,
+            "The chance that one of your right answers carried more confidence than one of your wrong "
+            "ones; 50% is chance. p: one-sided Mann-Whitney test that it is above 50%.",
+        ),
+        (
+            "Spiegelhalter's z (0 = calibrated)",
+            "n/a" if _missing(z) else f"{z:+.2f}{p_value('spiegelhalter_p_value')}",
+            "Tests every stated confidence at once against how often you were right; above 0 your "
+            "surest answers are too sure, below 0 not sure enough.",
+        ),
+    ]
+
+
+def _score_interval(row: dict[str, Any]) -> str:
+    """A leaderboard row's 95% interval of its score, "0.412 to 0.655" ("n/a" when not known).
+
+    Examples
+    --------
+    >>> _score_interval({"ci_low": -0.2, "ci_high": 0.31}), _score_interval({"ci_low": None})
+    ('-0.200 to 0.310', 'n/a')
+    """
+    low, high = row.get("ci_low"), row.get("ci_high")
+    return "n/a" if _missing(low) or _missing(high) else f"{low:.3f} to {high:.3f}"
+
+
 def _notes(r: dict[str, Any]) -> list[str]:
     """The plain line on each statistic (:func:`calibration.explain.plain_notes`), in reading order."""
     notes = plain_notes(r)
@@ -237,6 +307,8 @@ def _rater_md(r: dict[str, Any]) -> list[str]:
         "",
     ]
     lines += _bins_md(cal["bins"]) + [""]
+    lines += ["| measure | value | what it means |", "| --- | --- | --- |"]
+    lines += [f"| {m} | {v} | {w} |" for m, v, w in resolution_figures(cal)] + [""]
     lines += ["What these figures mean for you:", ""] + [f"- {n}" for n in _notes(r)] + [""]
     a = r["agreement"]
     lines += [
@@ -318,14 +390,14 @@ def to_markdown(report: dict[str, Any]) -> str:
     lines += [
         "### Leaderboard",
         "",
-        "| rank | rater | n | score | accuracy | overconfidence |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| rank | rater | n | score | 95% interval | accuracy | overconfidence |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in c["leaderboard"]:
         rank = "-" if row["rank"] is None else str(int(row["rank"]))
         lines.append(
             f"| {rank} | {_md(row['rater'])} | {row['n']} | {_fmt(row['score'], '.3f')} | "
-            f"{_pct(row['accuracy'])} | "
+            f"{_score_interval(row)} | {_pct(row['accuracy'])} | "
             f"{signed_percent(row['overconfidence'])} |"
         )
     lines.append("")
@@ -383,6 +455,11 @@ def _bias_html(bias: dict[str, Any]) -> str:
 _BIAS_COLUMNS = ["effect", "odds_ratio", "ci_low", "ci_high", "p_value", "significant", "estimable"]
 _BIN_COLUMNS = ["bin", "confidence", "accuracy", "n", "ci_low", "ci_high"]
 _TAG_COLUMNS = ["tag", "n", "accuracy", "ci_low", "ci_high", "weak_spot"]
+_CORP_COLUMNS = ["confidence", "calibrated", "accuracy", "n"]
+
+
+def _number(x: Any) -> float | None:
+    return None if _missing(x) else float(x)
 
 
 def _charts_html(r: dict[str, Any]) -> str:
@@ -393,6 +470,12 @@ def _charts_html(r: dict[str, Any]) -> str:
             pd.DataFrame([{"effect": e, **v} for e, v in r["bias"].items()], columns=_BIAS_COLUMNS)
         ),
         charts.reliability_diagram(pd.DataFrame(r["calibration"]["bins"], columns=_BIN_COLUMNS)),
+        charts.corp_diagram(
+            pd.DataFrame(r["calibration"].get("corp") or [], columns=_CORP_COLUMNS),
+            mcb=_number(r["calibration"].get("mcb")),
+            dsc=_number(r["calibration"].get("dsc")),
+            unc=_number(r["calibration"].get("unc")),
+        ),
         charts.tag_accuracy_chart(pd.DataFrame(r["tags"], columns=_TAG_COLUMNS)),
     ]
     # a chart without rows (no estimable bias, no confidence, no decided pair) is left out, not drawn empty
@@ -441,6 +524,9 @@ def _rater_html(r: dict[str, Any], *, with_charts: bool) -> str:
                 "slope",
             ],
         )
+    )
+    out.append(
+        _table_html([list(row) for row in resolution_figures(cal)], ["measure", "value", "what it means"])
     )
     out.append(
         _table_html(
@@ -535,6 +621,7 @@ def to_html(report: dict[str, Any]) -> str:
                 row["rater"] + (" (simulated)" if row["rater"] in simulated else ""),
                 row["n"],
                 _fmt(row["score"], ".3f"),
+                _score_interval(row),
                 _pct(row["accuracy"]),
                 signed_percent(row["overconfidence"]),
                 _fmt(row["length_or"]),
@@ -546,7 +633,8 @@ def to_html(report: dict[str, Any]) -> str:
         parts.append(
             "<h3>Leaderboard</h3><p class='muted'>Ranked by Brier skill "
             "(a proper score: honest confidence pays), "
-            "shrunk toward the cohort mean for raters with few judgments.</p>"
+            "shrunk toward the cohort mean for raters with few judgments (empirical Bayes); the 95% "
+            "interval is the interval of the score shown.</p>"
             + _table_html(
                 board,
                 [
@@ -554,6 +642,7 @@ def to_html(report: dict[str, Any]) -> str:
                     "rater",
                     "n",
                     "score",
+                    "95% interval",
                     "accuracy",
                     "overconfidence",
                     "length OR",
@@ -591,6 +680,8 @@ def to_html(report: dict[str, Any]) -> str:
 
 
 # --------------------------------------------------------------------------- training effect
+
+__all__ += ["effect_html", "effect_markdown", "effect_rows"]
 
 _EFFECT_COMPARISONS = {
     "effect": "post vs pre",

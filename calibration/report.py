@@ -11,14 +11,19 @@ Schema (``build_report(..., rater=ID)`` gives one rater object; without
     rater object
       rater, simulated, n, n_ties, accuracy, accuracy_ci_low, accuracy_ci_high,
       bias: {length|polish|position: {odds_ratio, ci_low, ci_high, p_value,
-             significant, estimable, unit, summary}},
+             significant, estimable, unit, summary, p_adjusted, correction}},
+      trend: {length|polish: {change_per_100_judgments, ci_low, ci_high, p_value,
+              p_adjusted, significant, estimable, summary}},
       plain_rates: [{dimension, n_gold_less, rate_gold_less, ci_low_gold_less,
                      ci_high_gold_less, n_gold_more, rate_gold_more, ..., p_value, summary}],
       calibration: {n, n_excluded, brier, brier_skill, log_score, reliability,
                     resolution, uncertainty, ece, overconfidence,
                     overconfidence_ci_low, overconfidence_ci_high, slope,
                     intercept, calibration, verdict,
-                    bins: [{bin, confidence, accuracy, n, ci_low, ci_high}]},
+                    bins: [{bin, confidence, accuracy, n, ci_low, ci_high}],
+                    spiegelhalter_z, spiegelhalter_p_value, auc, auc_p_value,
+                    resolution_shown, mcb, dsc, unc,
+                    corp: [{confidence, calibrated, accuracy, n}]},
       agreement: {alpha_vs_gold, ci_low, ci_high, n, reason},
       tags: [{tag, n, accuracy, ci_low, ci_high, weak_spot}],
       tracks: [{track, n, correct, accuracy, ci_low, ci_high,
@@ -35,9 +40,14 @@ Schema (``build_report(..., rater=ID)`` gives one rater object; without
       n_raters, n_judgments, n_ties, accuracy, simulated_raters,
       n_split, n_tie_answers, n_tie_answers_on_ties,
       bias: {...as above, pooled with cluster-robust intervals},
+      bias_flags: [{rater, effect, odds_ratio, ci_low, ci_high, p_value, p_adjusted}],
+      bias_flags_correction: str,
       calibration: {...as above, over all judgments},
       agreement: {alpha, ci_low, ci_high, n_raters, n_pairs, reason},
-      leaderboard: [rows of calibration.leaderboard.leaderboard],
+      leaderboard: [rows of calibration.leaderboard.leaderboard: rank, rater, n,
+                    score, raw_score, ci_low, ci_high (95% posterior interval
+                    of score), accuracy, overconfidence, length_or, polish_or,
+                    streak, ranked, raw_ci_low, raw_ci_high, prior_judgments],
       gold_audit: [rows of calibration.items.item_table flagged gold_doubtful],
       tracks: [{track, n_raters, n, correct, accuracy, ci_low, ci_high,
                 length_or, ..., position_significant}]  (empty without ``domains``),
@@ -100,6 +110,28 @@ repeated answers, which the prepared frame has dropped: pass every answer with
 ``build_report(..., answers=judgments)`` (the CLI does); without it there is no
 ``swap``.
 
+Calibration (:mod:`calibration.confidence`): ``calibration`` is one of
+``"overconfident"``, ``"underconfident"``, ``"well calibrated"``, ``"not
+enough data yet"``, ``"confidence without resolution"`` (confidence right on
+average that does not tell right answers from wrong ones) or
+``"miscalibrated"`` (right on average, spread too wide or narrow);
+``spiegelhalter_z``/``spiegelhalter_p_value`` test every stated confidence at
+once, ``auc``/``auc_p_value``/``resolution_shown`` whether right answers carry
+more confidence than wrong ones, ``mcb``, ``dsc``, ``unc`` are CORP's
+decomposition of the Brier score and ``corp`` its reliability diagram.
+
+Bias inference (:mod:`calibration.bias`): ``p_value`` is the penalized
+likelihood-ratio test and ``ci_low``/``ci_high`` the profile interval;
+``significant`` is the verdict after correcting for multiple tests, with
+``p_adjusted`` and ``correction`` saying which: Holm over a rater's (or the
+cohort's) bias dimensions. ``bias_flags`` lists the (rater, effect) pairs
+flagged across the cohort with the Benjamini-Hochberg false discovery rate at
+5% over every rater's tests (:func:`calibration.bias.across_raters`);
+``bias_flags_correction`` says so. ``trend`` is
+:func:`calibration.trend.bias_trend`: whether the rater's length (polish)
+odds ratio changes, per 100 judgments, with its test (a rater with fewer than
+60 decided first answers gets ``estimable: false``).
+
 NaN is written as ``null``.
 """
 
@@ -114,7 +146,7 @@ import numpy as np
 import pandas as pd
 
 from calibration.agreement import N_BOOT, alpha_by_rater, alpha_vs_gold, cohort_alpha
-from calibration.bias import EFFECTS, bias_by_rater, plain_rates, pooled_bias, tag_accuracy
+from calibration.bias import EFFECTS, across_raters, bias_by_rater, plain_rates, pooled_bias, tag_accuracy
 from calibration.confidence import calibration_summaries, calibration_summary
 from calibration.effect import effect_table, training_effect
 from calibration.intervals import wilson_interval
@@ -123,11 +155,25 @@ from calibration.leaderboard import leaderboard
 from calibration.probes import KINDS, probe_objects, probe_rates_of, probe_verdict, swap_consistency
 from calibration.scoring import ranked_probability_skill
 from calibration.tracks import TRACK_COLUMNS, cohort_track_accuracy, track_accuracy
-from pairs.export import count_of, csv_text
+from calibration.trend import BIAS_TREND_COLUMNS, bias_trend
+from pairs.export import count_of
 
 __all__ = ["CHARTS_FOR_AT_MOST", "FORMATS", "build_report", "effect_csv", "to_html", "to_json", "to_markdown"]
 
-_BIAS_KEYS = ["odds_ratio", "ci_low", "ci_high", "p_value", "significant", "estimable", "unit", "summary"]
+_BIAS_KEYS = [
+    "odds_ratio",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "significant",
+    "estimable",
+    "unit",
+    "summary",
+    "p_adjusted",
+    "correction",
+]
+_TREND_KEYS = BIAS_TREND_COLUMNS[3:]  # after rater, effect, n
+_FLAG_KEYS = ["rater", "effect", "odds_ratio", "ci_low", "ci_high", "p_value", "p_adjusted"]
 _PLAIN_KEYS = [
     "dimension",
     "n_gold_less",
@@ -295,6 +341,8 @@ def effect_csv(report: dict[str, Any]) -> str:
         CSV text with the columns :data:`calibration.effect.EFFECT_COLUMNS`
         (only the header when the report has no training effect).
     """
+    from pairs.export import csv_text
+
     inverse = {field: key for key, field in _EFFECT_FIELDS.items()}
 
     def back(obj: dict[str, Any]) -> dict[str, Any]:
@@ -344,6 +392,7 @@ def _rater_objects(
 ) -> list[dict[str, Any]]:
     probes = probes or {}
     bias_rows = _by_rater(bias, ["effect", *_BIAS_KEYS])
+    trend_rows = _by_rater(bias_trend(prepared), ["effect", *_TREND_KEYS])
     plain = _by_rater(plain_rates(prepared), _PLAIN_KEYS)
     tags = _by_rater(tag_accuracy(prepared), _TAG_KEYS)
     by_track = {} if tracks is None else _by_rater(tracks, TRACK_COLUMNS[1:])
@@ -390,6 +439,7 @@ def _rater_objects(
             "accuracy_ci_low": float(low[i]),
             "accuracy_ci_high": float(high[i]),
             "bias": {r["effect"]: {key: r[key] for key in _BIAS_KEYS} for r in bias_rows.get(rater, [])},
+            "trend": {r["effect"]: {key: r[key] for key in _TREND_KEYS} for r in trend_rows.get(rater, [])},
             "plain_rates": plain.get(rater, []),
             "calibration": calibration[str(rater)],
             "agreement": agreement[rater],
@@ -450,6 +500,7 @@ def _cohort_object(
     agreement = cohort_alpha(prepared, n_boot=n_boot)
     items = item_table(prepared)
     board = leaderboard(prepared, bias=bias, streaks=streaks)
+    flags = across_raters(bias)
     raters = pd.unique(prepared["rater"])
     cal = calibration_summary(prepared.assign(rater="cohort"))
     by_track = (
@@ -471,6 +522,8 @@ def _cohort_object(
             if key != "score"
         },
         "bias": {r["effect"]: {key: r[key] for key in _BIAS_KEYS} for r in pooled.to_dict("records")},
+        "bias_flags": flags.loc[flags["significant"], _FLAG_KEYS].to_dict("records"),
+        "bias_flags_correction": _flags_correction(flags),
         "calibration": cal,
         "agreement": {
             "alpha": agreement["alpha"],
@@ -496,6 +549,14 @@ def _rater_verdict(obj: dict[str, Any]) -> list[str]:
         )
     significant = [e for e in EFFECTS if obj["bias"].get(e, {}).get("significant")]
     lines += _bias_lines(obj["bias"], significant + [e for e in EFFECTS if e not in significant])
+    corrected = {b.get("correction") for b in obj["bias"].values() if b.get("estimable")} - {None, ""}
+    if any(c.startswith("Holm") for c in corrected):
+        tested = sum(1 for b in obj["bias"].values() if b.get("estimable"))
+        lines.append(
+            f"These bias verdicts allow for testing {tested} dimensions at once (Holm's correction), "
+            "so a chance pull in one of them is not reported as a bias."
+        )
+    lines += [t["summary"] for t in obj.get("trend", {}).values() if t.get("significant")]
     lines += _probe_lines(obj["probes"], obj["bias"], you=True)
     if obj["calibration"].get("verdict"):
         lines.append(obj["calibration"]["verdict"])
@@ -522,6 +583,12 @@ def _bias_lines(bias: dict[str, Any], order: list[str]) -> list[str]:
     return lines
 
 
+def _flags_correction(flags: pd.DataFrame) -> str:
+    """The correction behind ``bias_flags`` ("" when no rater had a bias test)."""
+    used = flags.loc[flags["estimable"], "correction"]
+    return str(used.iloc[0]) if len(used) else ""
+
+
 def _cohort_verdict(obj: dict[str, Any]) -> list[str]:
     lines = [
         f"{count_of(obj['n_raters'], 'rater')}, {count_of(obj['n_judgments'], 'judgment')}; "
@@ -533,6 +600,12 @@ def _cohort_verdict(obj: dict[str, Any]) -> list[str]:
     if obj["simulated_raters"]:
         lines.append(f"{obj['simulated_raters']} of the raters are simulated (demo data).")
     lines += ["Cohort: " + line for line in _bias_lines(obj["bias"], list(EFFECTS))]
+    if obj.get("bias_flags_correction"):
+        flagged = len({f["rater"] for f in obj["bias_flags"]})
+        lines.append(
+            f"{count_of(flagged, 'rater')} flagged for a bias across the cohort, the false discovery "
+            f"rate controlled at 5% ({obj['bias_flags_correction']}): about 1 flag in 20 may be chance."
+        )
     if obj["gold_audit"]:
         disputed = len(obj["gold_audit"])
         has = "has" if disputed == 1 else "have"

@@ -393,9 +393,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "leaderboard",
         help="rank raters by a proper score of their confidence",
-        description="Rank by Brier skill over the coin, shrunk toward the cohort mean with a prior of "
-        "--prior "
-        "pseudo-judgments; raters with fewer than --min-n scored judgments are listed unranked.",
+        description="Rank by Brier skill over the coin, shrunk toward the cohort mean by empirical Bayes "
+        "(the cohort mean weighs at most --prior pseudo-judgments), with the 95% interval of the score "
+        "shown; raters with fewer than --min-n scored judgments are listed unranked.",
     )
     _inputs(p)
     p.add_argument("--format", choices=["csv", "json"], default="csv")
@@ -404,7 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=PRIOR_JUDGMENTS,
         metavar="K",
-        help=f"prior weight in judgments (default {PRIOR_JUDGMENTS})",
+        help=f"most weight of the cohort mean, in judgments (default {PRIOR_JUDGMENTS})",
     )
     p.add_argument(
         "--min-n",

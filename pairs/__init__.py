@@ -16,6 +16,7 @@ module             what it holds
 ``features``       text features of responses and pairs: length, Markdown polish
 ``balance``        how balanced a bank is (shorter or plainer answer gold, traps)
 ``probes``         counterfactual probes: a pair again with one response restyled
+``forms``          parallel assessment forms: matched splits, their balance, counterbalanced order
 ``traps``          trap tags read off the texts of pairs imported without tags
 ``markdown``       pair text and names as HTML that loads nothing from elsewhere
 ``files``          CSV rows with their lines, atomic writes
@@ -41,6 +42,7 @@ from pairs.errors import InputError, Problem
 from pairs.export import csv_text, formula_like, neutralize_formula, spreadsheet_safe, write_csv
 from pairs.features import pair_features, response_features
 from pairs.files import atomic_write
+from pairs.forms import balance_summary, form_balance, form_order, split_forms
 from pairs.importers import FORMATS, check_bank, check_bank_bytes, detect_format, read_bank, read_bank_bytes
 from pairs.judgments import COLUMNS as JUDGMENT_COLUMNS
 from pairs.judgments import parse_judgments, read_judgments, validate_judgments
@@ -65,6 +67,7 @@ __all__ = [
     "atomic_write",
     "balance_problems",
     "bank_stats",
+    "balance_summary",
     "bank_to_records",
     "build_bank",
     "check_bank",
@@ -74,6 +77,8 @@ __all__ = [
     "derive_probes",
     "detect_format",
     "escape_markdown",
+    "form_balance",
+    "form_order",
     "formula_like",
     "judgments_to_csv",
     "lookalike",
@@ -89,6 +94,7 @@ __all__ = [
     "read_bank_bytes",
     "read_judgments",
     "response_features",
+    "split_forms",
     "spreadsheet_safe",
     "style_traps",
     "tag_traps",

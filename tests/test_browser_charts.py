@@ -88,11 +88,18 @@ def test_my_report_charts_and_the_downloaded_report(launch, browser, tmp_path, w
     page.wait_for_timeout(1500)  # the charts finish drawing
     page.screenshot(path=str(shots / f"my-report-{width}.png"))
     charts = page.evaluate(CHARTS_JS, ".vega-embed svg")
-    # titled by the page's subheaders, except the trend's ("Over time" heads it)
-    assert [c["title"] for c in charts] == [None, None, "Is the bias shrinking?", None]
-    tags = [label["text"] for label in charts[3]["labels"]]
+    # titled by the page's subheaders, except the CORP diagram's and the trend's
+    assert [c["title"] for c in charts] == [
+        None,
+        None,
+        "How often you are right at each confidence",
+        "Is the bias shrinking?",
+        None,
+    ]
+    tags = [label["text"] for label in charts[4]["labels"]]
     assert len(tags) >= 5
-    check_report_charts([charts[0], charts[1], charts[3], charts[2]], tags, width=width)
+    assert charts[2]["marks"]["2"] == 1 and charts[2]["marks"]["3"] >= 3  # the CORP steps and points
+    check_report_charts([charts[0], charts[1], charts[4], charts[2], charts[3]], tags, width=width)
 
     with page.expect_download() as download:
         page.get_by_role("button", name="Bias report (HTML)").click()
@@ -106,9 +113,10 @@ def test_my_report_charts_and_the_downloaded_report(launch, browser, tmp_path, w
     assert [c["title"] for c in drawn] == [
         "What sways your choices",
         "Is your confidence right?",
+        "How often you are right at each confidence",
         "Accuracy by trap kind",
     ]
-    check_report_charts(drawn, tags, width=width)
+    check_report_charts([drawn[0], drawn[1], drawn[3], drawn[2]], tags, width=width)
     assert "Traceback" not in server.log
 
 
@@ -143,13 +151,17 @@ def test_the_cohort_report_downloaded_from_the_console_draws_every_raters_charts
     drawn = exported.evaluate(CHARTS_JS, ".charts > svg")
     raters = exported.locator("h2").all_inner_texts()[1:]  # after "Cohort"
     assert len(raters) >= 5
-    # the cohort's bias and confidence charts, then each rater's three (none drawn empty)
-    assert [c["title"] for c in drawn[:2]] == ["What sways your choices", "Is your confidence right?"]
-    forests = [c for c in drawn[2:] if c["title"] == "What sways your choices"]
+    # the cohort's bias and two confidence charts, then each rater's four (none drawn empty)
+    assert [c["title"] for c in drawn[:3]] == [
+        "What sways your choices",
+        "Is your confidence right?",
+        "How often you are right at each confidence",
+    ]
+    forests = [c for c in drawn[3:] if c["title"] == "What sways your choices"]
     assert len(forests) >= len(raters) - 2  # raters with too few answers for the bias model have none
     # the first rater's bias chart (the one that came out empty) has all three effects
-    assert drawn[2]["title"] == "What sways your choices"
-    check_rows(drawn[2], list(EFFECT_LABELS.values()), mark_layer="1")
+    assert drawn[3]["title"] == "What sways your choices"
+    check_rows(drawn[3], list(EFFECT_LABELS.values()), mark_layer="1")
     for chart in [drawn[0], *forests]:
         shown = [label["text"] for label in chart["labels"]]
         assert len(shown) >= 2 and set(shown) <= set(EFFECT_LABELS.values())

@@ -171,6 +171,25 @@ def test_reliability_diagram_draws_a_point_per_filled_bin(rater):
     assert {t for t, _, shown in axis_labels(svg, "X") if shown} >= {"50%", "100%"}
 
 
+def test_corp_diagram_draws_the_reports_curve_and_decomposition(rater):
+    cal = rater["calibration"]
+    corp = pd.DataFrame(cal["corp"])
+    chart = charts.corp_diagram(corp, mcb=cal["mcb"], dsc=cal["dsc"], unc=cal["unc"])
+    rows = charts.drawn_rows(chart)
+    assert [r["calibrated"] for r in rows] == pytest.approx(corp["calibrated"].tolist())
+    assert [r["calibrated"] for r in rows] == sorted(r["calibrated"] for r in rows)  # isotonic: never falls
+    spec = chart.to_dict()
+    assert spec["title"]["subtitle"] == [
+        f"miscalibration MCB {cal['mcb']:.3f}, discrimination DSC {cal['dsc']:.3f},",
+        f"uncertainty UNC {cal['unc']:.3f} (Brier score = MCB - DSC + UNC)",
+    ]
+    assert all(r["band_low"] <= r["band_high"] for r in rows)
+    svg = charts.to_svg(chart)
+    assert len(layer_marks(svg, 3)) == len(corp)
+    assert charts.drawn_rows(charts.corp_diagram(pd.DataFrame(columns=corp.columns))) == []
+    assert "subtitle" not in json.dumps(charts.corp_diagram(corp, title="t").to_dict()["title"])
+
+
 def test_chart_data_is_plain_json_without_nan(rater):
     """NaN cells (an interval not estimated) go as null, not as NaN, which is not JSON."""
     tags = pd.DataFrame(rater["tags"]).astype({"ci_low": float})
@@ -200,10 +219,11 @@ def html_svgs(page: str) -> list[str]:
 
 
 def check_rater_charts(svgs: list[str], report: dict) -> None:
-    forest, reliability, tags = svgs
+    forest, reliability, corp, tags = svgs
     estimable = [e for e, v in report["bias"].items() if v["estimable"] and v["odds_ratio"] is not None]
     check_rows_drawn(forest, [charts.EFFECT_LABELS[e] for e in estimable], mark_layer=1)
     assert len(layer_marks(reliability, 2)) == sum(b["n"] > 0 for b in report["calibration"]["bins"])
+    assert len(layer_marks(corp, 3)) == len(report["calibration"]["corp"]) > 0  # a point per confidence used
     check_rows_drawn(tags, [t["tag"] for t in report["tags"] if t["n"] > 0], mark_layer=0)
 
 
@@ -213,10 +233,11 @@ def test_rater_html_report_draws_every_chart_with_its_rows(rater):
 
 def test_cohort_html_report_draws_each_raters_charts(cohort):
     svgs = html_svgs(to_html(cohort))
-    assert len(svgs) == 2 + 3 * len(cohort["raters"])  # the cohort's bias and confidence, then each rater's
+    # the cohort's bias, confidence bins and CORP diagram, then each rater's four charts
+    assert len(svgs) == 3 + 4 * len(cohort["raters"])
     check_rows_drawn(svgs[0], list(charts.EFFECT_LABELS.values()), mark_layer=1)
     for i, r in enumerate(cohort["raters"]):
-        check_rater_charts(svgs[2 + 3 * i : 5 + 3 * i], r)
+        check_rater_charts(svgs[3 + 4 * i : 7 + 4 * i], r)
 
 
 def test_html_report_charts_keep_their_data_while_streamlit_draws_a_chart(cohort):
@@ -234,7 +255,7 @@ def test_html_report_charts_keep_their_data_while_streamlit_draws_a_chart(cohort
         svgs = html_svgs(to_html(cohort))
     assert not taken
     for i, r in enumerate(cohort["raters"]):
-        check_rater_charts(svgs[2 + 3 * i : 5 + 3 * i], r)
+        check_rater_charts(svgs[3 + 4 * i : 7 + 4 * i], r)
 
 
 # --------------------------------------------------------------------------- the app's copy
@@ -258,10 +279,13 @@ def test_my_report_charts_as_the_app_draws_them(app_store, width):
     at = app_as(store, nora, "views/report.py")
     assert not at.exception, at.exception
     specs = [app_spec(c.proto) for c in at.get("vega_lite_chart")]
-    # the bias chart, the reliability diagram, the trend and the trap kinds; the page's subheaders
-    # name the first, second and fourth, so they carry no title of their own to repeat it
-    assert [s.get("title") for s in specs] == [None, None, "Is the bias shrinking?", None]
-    forest, _, _, tags = specs
+    # the bias chart, the reliability diagram, the CORP diagram, the trend and the trap kinds; the
+    # page's subheaders name the first, second and fifth, so they carry no title of their own to repeat it
+    titles = [s.get("title") for s in specs]
+    assert titles[:2] == [None, None] and titles[3:] == ["Is the bias shrinking?", None]
+    assert titles[2]["text"] == "How often you are right at each confidence"
+    assert titles[2]["subtitle"][0].startswith("miscalibration MCB ")
+    forest, _, _, _, tags = specs
     assert forest["layer"][0]["encoding"]["y"]["field"] == "label"
     assert tags["layer"][0]["encoding"]["y"]["field"] == "tag"
     for spec in specs:

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import brier_score_loss
+from scipy import stats
+from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from calibration import scoring
 from calibration.confidence import (
@@ -20,7 +21,7 @@ from calibration.confidence import (
     calibration_summary,
 )
 from calibration.data import prepare
-from calibration.reliability import reliability_bins
+from calibration.reliability import corp_reliability, reliability_bins
 from pairs.bank import build_bank
 
 GRID = np.arange(50, 101) / 100
@@ -56,7 +57,7 @@ def scored(frame):
 def test_summary_keys_and_values_match_scoring_functions():
     frame = cohort(1, 300, shift=[0.1])
     s = calibration_summary(frame)
-    assert list(s) == [*SUMMARY_FIELDS, "bins"]
+    assert list(s) == [*SUMMARY_FIELDS, "bins", "corp"]
     y, p = scored(frame)
     assert s["n"] == len(y)
     assert s["n_excluded"] == len(frame) - len(y) > 0
@@ -102,7 +103,7 @@ def test_by_rater_equals_summary_of_each_rater():
         s = calibration_summary(rows)
         row = table.set_index("rater").loc[rater]
         for field in SUMMARY_FIELDS:
-            if isinstance(s[field], str):
+            if isinstance(s[field], str) or s[field] is None or isinstance(s[field], bool):
                 assert row[field] == s[field], (rater, field)
             else:
                 assert row[field] == pytest.approx(s[field], nan_ok=True, abs=1e-9), (rater, field)
@@ -243,7 +244,7 @@ def test_summaries_of_every_rater_equal_one_summary_each():
         alone = calibration_summary(frame[frame["rater"] == rater])
         assert summary.keys() == alone.keys()
         for key, value in alone.items():
-            if key == "bins":
+            if key in ("bins", "corp"):  # corp: the cohort pass and the single one differ by rounding
                 pd.testing.assert_frame_equal(pd.DataFrame(summary[key]), pd.DataFrame(value), rtol=1e-12)
             elif isinstance(value, float) and math.isnan(value):
                 assert math.isnan(summary[key]), (rater, key)
@@ -251,3 +252,115 @@ def test_summaries_of_every_rater_equal_one_summary_each():
                 assert summary[key] == pytest.approx(value, rel=1e-12), (rater, key)
             else:
                 assert summary[key] == value, (rater, key)
+
+
+# ----------------------------------------------------------------------------- resolution and Spiegelhalter
+
+
+def spiegelhalter_reference(y, p):
+    """Spiegelhalter's z written out from the 1986 paper (confidences clipped at 0.5%/99.5%)."""
+    p = np.clip(p, 0.005, 0.995)
+    z = np.sum((y - p) * (1 - 2 * p)) / np.sqrt(np.sum((1 - 2 * p) ** 2 * p * (1 - p)))
+    return z, 2 * stats.norm.sf(abs(z))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_spiegelhalter_auc_and_corp_match_references(seed):
+    frame = cohort(3, 80 + 40 * seed, seed=seed, shift=[0.0, 0.15, -0.1])
+    table = calibration_by_rater(frame).set_index("rater")
+    for rater, rows in frame.groupby("rater"):
+        y, p = scored(rows)
+        row = table.loc[rater]
+        z, z_p = spiegelhalter_reference(y, p)
+        assert row["spiegelhalter_z"] == pytest.approx(z, rel=1e-10)
+        assert row["spiegelhalter_p_value"] == pytest.approx(z_p, rel=1e-8)
+        mw = stats.mannwhitneyu(
+            p[y == 1], p[y == 0], alternative="greater", method="asymptotic", use_continuity=False
+        )
+        assert row["auc"] == pytest.approx(roc_auc_score(y, p), abs=1e-12)
+        assert row["auc_p_value"] == pytest.approx(mw.pvalue, rel=1e-8)
+        corp = corp_reliability(y, p)
+        assert (row["mcb"], row["dsc"], row["unc"]) == pytest.approx(
+            (corp.mcb, corp.dsc, corp.unc), abs=1e-12
+        )
+        s = calibration_summary(rows)
+        curve = pd.DataFrame(s["corp"])
+        pd.testing.assert_frame_equal(curve, corp.curve, check_exact=False, atol=1e-12)
+
+
+def test_corp_curves_of_a_cohort_equal_each_raters_own():
+    frame = cohort(30, 50, seed=12, shift=np.linspace(-0.2, 0.2, 30))
+    grouped = calibration_summaries(frame)
+    for rater, rows in frame.groupby("rater"):
+        y, p = scored(rows)
+        corp = corp_reliability(y, p)
+        pd.testing.assert_frame_equal(pd.DataFrame(grouped[rater]["corp"]), corp.curve, atol=1e-12)
+        assert grouped[rater]["mcb"] == pytest.approx(corp.mcb, abs=1e-12)
+
+
+def test_resolution_edge_cases():
+    constant = pd.DataFrame({"rater": "a", "confidence": 0.8, "correct": [1.0, 1.0, 1.0, 1.0, 0.0] * 8})
+    s = calibration_summary(constant)
+    assert (s["auc"], s["auc_p_value"], s["resolution_shown"]) == (0.5, 1.0, False)
+    assert s["calibration"] == "confidence without resolution"
+    assert "you gave every answer the same confidence" in s["verdict"]
+    all_right = calibration_summary(pd.DataFrame({"rater": "a", "confidence": 0.9, "correct": np.ones(40)}))
+    assert math.isnan(all_right["auc"]) and all_right["resolution_shown"] is None
+    assert all_right["calibration"] == "underconfident"
+    json.dumps(s)
+
+
+def realistic_raters(kind, n_raters, n, rng):
+    """Raters who behave like people: items differ in difficulty, and the rater's confidence is a
+    noisy, rounded reading of it (``calibrated``); or confidence that carries nothing: 55% and 95%
+    at random (``coin``), any of 55-95% at random (``habit``), or a steady habit while accuracy
+    slides from 85% to 65% with fatigue (``fatigue``); right 75% of the time on average."""
+    size = (n_raters, n)
+    if kind == "calibrated":
+        q = 0.5 + 0.5 * rng.beta(2.0, 1.2, size)
+        c = np.clip(np.round((q + rng.normal(0, 0.07, size)) * 20) / 20, 0.5, 1.0)
+        right = rng.random(size) < q
+    else:
+        c = {
+            "coin": lambda: rng.choice([0.55, 0.95], size),
+            "habit": lambda: rng.choice(np.arange(55, 100, 5) / 100, size),
+            "fatigue": lambda: rng.choice(np.arange(60, 95, 5) / 100, size),
+        }[kind]()
+        acc = np.linspace(0.85, 0.65, n) if kind == "fatigue" else np.full(n, 0.75)
+        right = rng.random(size) < acc
+    return pd.DataFrame(
+        {
+            "rater": np.repeat([f"{kind}{i:03d}" for i in range(n_raters)], n),
+            "confidence": c.ravel(),
+            "correct": right.ravel().astype(float),
+        }
+    )
+
+
+@pytest.mark.parametrize("n", [30, 50, 100, 200])
+def test_confidence_without_resolution_is_not_called_well_calibrated(n):
+    """Target: confidence without resolution called well calibrated <= 20% (measured at n = 30-200:
+    at most 6%); raters with real resolution are called well calibrated more often as n grows and are
+    rarely called over- or underconfident."""
+    rng = np.random.default_rng(n)
+    for kind in ("coin", "habit", "fatigue"):
+        table = calibration_by_rater(realistic_raters(kind, 400, n, rng))
+        assert (table["calibration"] == "well calibrated").mean() <= 0.10, kind
+        assert (
+            table["calibration"]
+            .isin(["confidence without resolution", "overconfident", "underconfident", "miscalibrated"])
+            .mean()
+            >= 0.90
+        ), kind
+    table = calibration_by_rater(realistic_raters("coin", 400, n, rng))
+    unresolved = table[table["calibration"] == "confidence without resolution"]
+    hinted = unresolved["verdict"].str.contains("a sign that more answers may confirm").mean()
+    assert hinted <= 0.25  # uninformative confidence: worded as promising 16-18% at n = 30, 0-2% at 100
+    honest = calibration_by_rater(realistic_raters("calibrated", 400, n, rng))
+    if n <= 100:  # honest raters whose resolution is not yet clear mostly hear that it may be coming
+        waiting = honest[honest["calibration"] == "confidence without resolution"]["verdict"]
+        assert waiting.str.contains("a sign that more answers may confirm").mean() >= 0.35
+    accused = honest["calibration"].isin(["overconfident", "underconfident"]).mean()
+    assert accused <= 0.12
+    well = (honest["calibration"] == "well calibrated").mean()
+    assert well >= {30: 0.25, 50: 0.40, 100: 0.60, 200: 0.70}[n]

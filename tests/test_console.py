@@ -231,7 +231,7 @@ def test_the_readable_board_says_how_many_answers_are_missing_never_none():
         f"not ranked yet ({MIN_RANKED} more answers)",
     ]
     assert table["score"].tolist() == ["0.400", "0.200", "no score yet"]
-    assert table["interval"].tolist() == ["0.200 to 0.600", "0.000 to 0.400", "needs 2 answers"]
+    assert table["interval"].tolist() == ["0.200 to 0.600", "0.000 to 0.400", "no answers yet"]
     cells = {str(v) for v in table.drop(columns="score_bar").to_numpy().ravel()}
     assert not cells & {"None", "nan", "NaN", "<NA>"}
 

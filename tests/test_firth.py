@@ -215,3 +215,69 @@ def test_memory_is_bounded_by_chunks(n_jobs):
     chunk_bytes = 1_000 * 200 * 4 * 8  # one (chunk, n, p) array of floats
     # a few chunk-sized arrays per thread, not a multiple of the 32 MB input
     assert peak < 8 * n_jobs * chunk_bytes
+
+
+def test_held_coefficient_at_a_value_is_the_profile_point():
+    """Holding a coefficient at b via ``start``: the free ones maximize the penalized likelihood."""
+    rng = np.random.default_rng(7)
+    n = 120
+    x = rng.normal(size=n)
+    z = rng.normal(size=n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(0.3 + 0.8 * x - 0.5 * z)))).astype(float)
+    X = np.column_stack([np.ones(n), x, z])[None]
+    held = firth_logistic(X, y[None], fixed=[False, True, False], start=[0.0, 0.5, 0.0])
+    assert held.coef[0, 1] == 0.5
+    # the penalized log-likelihood is maximal over the free coefficients: nudging them lowers it
+    full = firth_logistic(X, y[None])
+    assert full.loglik[0] >= held.loglik[0]
+    for j in (0, 2):
+        for step in (-1e-3, 1e-3):
+            nudged = held.coef.copy()
+            nudged[0, j] += step
+            moved = firth_logistic(X, y[None], fixed=[True, True, True], start=nudged[0])
+            assert moved.loglik[0] < held.loglik[0]
+    # a warm start lands on the same estimate in fewer steps
+    warm = firth_logistic(X, y[None], start=full.coef[0] + 1e-4)
+    np.testing.assert_allclose(warm.coef, full.coef, atol=1e-7)
+    assert warm.n_iter[0] < full.n_iter[0]
+
+
+def _penalized_loglik(X, y, beta):
+    eta = X @ beta
+    mu = 1 / (1 + np.exp(-eta))
+    info = X.T @ (X * (mu * (1 - mu))[:, None])
+    return np.sum(y * eta - np.logaddexp(0, eta)) + 0.5 * np.linalg.slogdet(info)[1]
+
+
+def test_penalized_inference_matches_a_direct_profile():
+    """Test and interval equal those computed by maximizing the penalized likelihood with scipy."""
+    from scipy import optimize, stats
+
+    from calibration.firth import penalized_inference
+
+    rng = np.random.default_rng(11)
+    n = 40
+    X = np.column_stack([np.ones(n), rng.choice([-1.0, 1.0], n), rng.normal(size=n)])
+    y = (rng.random(n) < 1 / (1 + np.exp(-(X @ [0.2, 1.5, 0.4])))).astype(float)
+    out = penalized_inference(X[None], y[None], np.ones((1, n)), [0, 2])
+
+    def best(held_col, value):
+        free = [c for c in range(3) if c != held_col]
+
+        def neg(b):
+            beta = np.empty(3)
+            beta[free], beta[held_col] = b, value
+            return -_penalized_loglik(X, y, beta)
+
+        return -optimize.minimize(neg, np.zeros(2), method="BFGS", options={"gtol": 1e-9}).fun
+
+    top = -optimize.minimize(lambda b: -_penalized_loglik(X, y, b), np.zeros(3), method="BFGS").fun
+    crit = stats.chi2.ppf(0.95, 1)
+    for i, col in enumerate([0, 2]):
+        stat = 2 * (top - best(col, 0.0))
+        assert out["p"][0, i] == pytest.approx(stats.chi2.sf(stat, 1), rel=1e-4)
+        est = out["beta"][0, i]
+        low = optimize.brentq(lambda v, c=col: 2 * (top - best(c, v)) - crit, est - 6, est)
+        high = optimize.brentq(lambda v, c=col: 2 * (top - best(c, v)) - crit, est, est + 6)
+        assert out["low"][0, i] == pytest.approx(low, abs=2e-3)
+        assert out["high"][0, i] == pytest.approx(high, abs=2e-3)

@@ -12,7 +12,13 @@ from sklearn.calibration import calibration_curve
 from sklearn.isotonic import IsotonicRegression
 from statsmodels.stats.proportion import proportion_confint
 
-from calibration.reliability import BIN_COLUMNS, CORP_COLUMNS, corp_reliability, reliability_bins
+from calibration.reliability import (
+    BIN_COLUMNS,
+    CORP_COLUMNS,
+    corp_consistency_band,
+    corp_reliability,
+    reliability_bins,
+)
 from calibration.scoring import brier_loss, murphy_decomposition
 
 GRID = np.arange(50, 101) / 100
@@ -139,3 +145,34 @@ def test_corp_degenerate_inputs():
     one = corp_reliability([0], [0.8])
     assert one.mcb == pytest.approx(0.64) and one.dsc == 0 and one.unc == 0
     assert isinstance(one.curve, pd.DataFrame)
+
+
+def test_consistency_band_holds_calibrated_raters_and_not_uninformative_ones():
+    """A calibrated rater's CORP curve stays inside the 90% band at most confidences (measured 91%);
+    a rater whose confidence carries nothing (right 75% whatever is said) falls below it at their
+    highest confidence (measured in 86% of such raters, of calibrated raters 7%)."""
+    rng = np.random.default_rng(3)
+    grid = np.arange(55, 100, 5) / 100
+    inside, below_at_top = {"calibrated": [], "flat": []}, {"calibrated": [], "flat": []}
+    for _ in range(100):
+        c = rng.choice(grid, 150)
+        for kind, y in (("calibrated", rng.random(150) < c), ("flat", rng.random(150) < 0.75)):
+            curve = corp_reliability(y * 1.0, c).curve
+            low, high = corp_consistency_band(curve["confidence"], curve["n"], n_resamples=300, seed=1)
+            fit = curve["calibrated"].to_numpy()
+            inside[kind].append(np.mean((low - 1e-12 <= fit) & (fit <= high + 1e-12)))
+            below_at_top[kind].append(fit[-1] < low[-1] - 1e-12)
+    assert np.mean(inside["calibrated"]) >= 0.85
+    assert np.mean(below_at_top["calibrated"]) <= 0.10
+    assert np.mean(below_at_top["flat"]) >= 0.85
+
+
+def test_consistency_band_narrows_to_the_diagonal_and_checks_its_input():
+    low, high = corp_consistency_band([0.55, 0.75, 0.95], [20000] * 3)
+    np.testing.assert_allclose(low, [0.55, 0.75, 0.95], atol=0.01)
+    np.testing.assert_allclose(high, [0.55, 0.75, 0.95], atol=0.01)
+    assert corp_consistency_band([], [])[0].size == 0
+    with pytest.raises(
+        ValueError, match=re.escape("confidence and n must be 1-D arrays of the same length.")
+    ):
+        corp_consistency_band([0.6], [1, 2])

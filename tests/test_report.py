@@ -248,13 +248,13 @@ def test_a_cohort_report_fits_the_per_rater_bias_model_once(files, monkeypatch):
     prepared = prepare(bank, judgments)
     n_raters = prepared["rater"].nunique()
     fitted = []
-    solver = calibration.bias.firth_logistic
+    solver = calibration.bias.penalized_inference
 
     def counting(X, *args, **kwargs):
-        fitted.append(X.shape[0])  # raters in this batched fit (1 for the pooled cohort model)
+        fitted.append(X.shape[0])  # raters in this batched fit, tests and intervals included
         return solver(X, *args, **kwargs)
 
-    monkeypatch.setattr(calibration.bias, "firth_logistic", counting)
+    monkeypatch.setattr(calibration.bias, "penalized_inference", counting)
     report = build_report(prepared, n_boot=0)
     assert fitted.count(n_raters) == 1, fitted
     board = {row["rater"]: row for row in report["cohort"]["leaderboard"]}

@@ -136,3 +136,22 @@ def test_agrees_with_plain_rates_over_one_period():
     decided = prepared[~prepared["tie"]]
     assert out.loc["accuracy", "value"] == pytest.approx(decided["correct"].mean())
     assert out.loc[MEAN_CONFIDENCE, "value"] == pytest.approx(decided["confidence"].mean())
+
+
+def test_bias_trend_counts_first_answers_only_and_needs_enough_of_them():
+    """Repeats (answered from memory of the gold) change nothing; too few first answers: no verdict."""
+    from calibration.people import Person, llmbar_like_bank, simulate_people
+    from calibration.trend import BIAS_TREND_COLUMNS, MIN_TREND, bias_trend
+
+    bank = llmbar_like_bank(400, seed=2)
+    sim = simulate_people(bank, [Person("a", length_bias=0.5), Person("b")], n_per_rater=150, seed=3)
+    first = bias_trend(prepare(bank, sim))
+    assert list(first.columns) == BIAS_TREND_COLUMNS
+    assert first["effect"].tolist() == ["length", "polish", "length", "polish"]
+    # the same judgments, each answered again later (right, from memory): the same result
+    again = sim.assign(answered_at=sim["answered_at"] + pd.Timedelta(days=60), choice=sim["choice"])
+    again["choice"] = prepare(bank, again)["gold"].to_numpy()
+    both = bias_trend(prepare(bank, pd.concat([sim, again], ignore_index=True)))
+    pd.testing.assert_frame_equal(both, first)
+    few = bias_trend(prepare(bank, sim.groupby("rater").head(MIN_TREND - 1)))
+    assert not few["estimable"].any() and few["summary"].str.startswith("Not enough data yet").all()

@@ -418,17 +418,17 @@ def readable_board(
         yet (N more answers)"``), ``score`` text with three decimals (``"no
         score yet"`` without scored answers), ``score_bar`` the score clipped
         to [-1, 1] for a bar (0 without a score), ``interval`` the 95%
-        interval of the mean score as ``"0.120 to 0.480"`` (``"needs 2
-        answers"`` before there is one), ``n`` and ``streak`` integers; then
+        posterior interval of the shown score as ``"0.120 to 0.480"``
+        (``"no answers yet"`` before there is one), ``n`` and ``streak`` integers; then
         the ``keep`` columns, as text for those in :data:`KEPT_FORMATS`
         (``"n/a"`` where not defined).
 
     Examples
     --------
-    >>> board = pd.DataFrame({"rank": [1.0, np.nan], "rater": ["ann", "bo"], "n": [25, 4],
-    ...     "score": [0.31, 0.1], "ci_low": [0.1, np.nan], "ci_high": [0.5, np.nan], "streak": [2, 0]})
+    >>> board = pd.DataFrame({"rank": [1.0, np.nan], "rater": ["ann", "bo"], "n": [25, 0],
+    ...     "score": [0.31, np.nan], "ci_low": [0.1, np.nan], "ci_high": [0.5, np.nan], "streak": [2, 0]})
     >>> readable_board(board, min_n=20)[["rank", "score", "interval"]].values.tolist()
-    [['1', '0.310', '0.100 to 0.500'], ['not ranked yet (16 more answers)', '0.100', 'needs 2 answers']]
+    [['1', '0.310', '0.100 to 0.500'], ['not ranked yet (20 more answers)', 'no score yet', 'no answers yet']]
     """
     sim = set(simulated)
     names = board["rater"].astype(str)
@@ -451,7 +451,7 @@ def readable_board(
         for r, k in zip(kept_rank.tolist(), n.tolist(), strict=True)
     ]
     interval = [
-        "needs 2 answers" if _missing(lo) or _missing(hi) else f"{_number(lo, '.3f')} to {_number(hi, '.3f')}"
+        "no answers yet" if _missing(lo) or _missing(hi) else f"{_number(lo, '.3f')} to {_number(hi, '.3f')}"
         for lo, hi in zip(board["ci_low"].tolist(), board["ci_high"].tolist(), strict=True)
     ]
     return pd.DataFrame(

@@ -54,7 +54,8 @@ def show_board(table: pd.DataFrame, *, extra: dict | None = None) -> None:
                 "Score (bar, -1 to 1)", min_value=-1.0, max_value=1.0, format="%.2f"
             ),
             "interval": st.column_config.TextColumn(
-                "95% interval", help="Where your mean score per answer most likely lies"
+                "95% interval",
+                help="Where your true score per answer most likely lies; it holds the score shown",
             ),
             "n": st.column_config.NumberColumn("Answers", format="%d"),
             "streak": st.column_config.NumberColumn("Streak (days)", format="%d"),

@@ -7,7 +7,7 @@ import streamlit as st
 
 from calibration import charts
 from calibration.explain import plain_notes
-from calibration.render import to_html
+from calibration.render import resolution_figures, to_html
 from calibration.report import build_report, to_json
 from calibration.trend import trend
 from pairs.bank import PROBE_KINDS
@@ -132,6 +132,24 @@ def show_rater_report(
     right.caption(notes["ece"])
     with right.expander("The Brier score in detail"):
         st.dataframe(spreadsheet_safe(calibration_table(cal, notes)), hide_index=True, key=f"{key}_brier")
+    corp = charts.corp_diagram(
+        pd.DataFrame(cal.get("corp") or [], columns=["confidence", "calibrated", "accuracy", "n"]),
+        mcb=cal.get("mcb"),
+        dsc=cal.get("dsc"),
+        unc=cal.get("unc"),
+    )
+    if charts.drawn_rows(corp):
+        left, right = st.columns([3, 2])
+        left.altair_chart(corp, width="stretch")
+        right.caption(
+            "The same question without bins (the CORP diagram): the orange steps estimate how often you "
+            "are right at each confidence you used, rising or flat, never falling back. On the dashed "
+            "line your confidence is right; steps that stay flat while your confidence rises mean your "
+            "confidence does not tell your right answers from your wrong ones. The grey band is where the "
+            "steps of a perfectly calibrated rater with your answers' confidences would fall 9 times in 10: "
+            "steps outside it are more than chance. The dots are the raw share right at each confidence, "
+            "sized by how often you used it."
+        )
 
     st.subheader("Agreement with the experts")
     st.markdown(notes["alpha"])
@@ -158,6 +176,11 @@ def show_rater_report(
         st.info("Not enough days yet to show a trend.")
     else:
         st.altair_chart(charts.trend_chart(series, title="Is the bias shrinking?"), width="stretch")
+    # each point rests on few judgments: the test of a change is the verdict, not the chart
+    for effect in ("length", "polish"):
+        summary = (report.get("trend") or {}).get(effect, {}).get("summary")
+        if summary:
+            st.caption(escape_markdown(summary))
 
     st.subheader("Accuracy by trap kind")
     tags = pd.DataFrame(report["tags"])
@@ -254,7 +277,8 @@ def calibration_table(cal: dict, notes: dict[str, str]) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Columns ``measure``, ``value``, ``what it means``.
+        Columns ``measure``, ``value``, ``what it means``: the Brier decomposition, then
+        :func:`calibration.render.resolution_figures`.
     """
     rows = [
         ("Brier score", "brier", ".3f"),
@@ -264,11 +288,13 @@ def calibration_table(cal: dict, notes: dict[str, str]) -> pd.DataFrame:
         ("log score (higher is better)", "log_score", ".3f"),
         ("ECE (lower is better)", "ece", ".3f"),
     ]
+    extra = resolution_figures(cal)
     return pd.DataFrame(
         {
-            "measure": [label for label, _, _ in rows],
-            "value": ["n/a" if cal.get(k) is None else format(cal[k], spec) for _, k, spec in rows],
-            "what it means": [notes[k] for _, k, _ in rows],
+            "measure": [label for label, _, _ in rows] + [m for m, _, _ in extra],
+            "value": ["n/a" if cal.get(k) is None else format(cal[k], spec) for _, k, spec in rows]
+            + [v for _, v, _ in extra],
+            "what it means": [notes[k] for _, k, _ in rows] + [w for _, _, w in extra],
         }
     )
 

@@ -29,8 +29,9 @@ st.title(f"Leaderboard: {escape_markdown(user.cohort)}")
 st.caption(
     "Each answer scores 1 - (confidence - right)^2 / 0.25: +1 for a sure right answer, 0 for a coin "
     "flip, -3 for a sure wrong one. Saying exactly how sure you are is the best strategy, so honest "
-    f"confidence pays. Scores are pulled toward the cohort average until you have many answers "
-    f"(a prior of {PRIOR_JUDGMENTS}); {MIN_RANKED} answers to be ranked. The streak counts days in a "
+    "confidence pays. Scores are pulled toward the cohort average until you have many answers (by "
+    f"empirical Bayes, never by more than {PRIOR_JUDGMENTS} answers' worth), and the 95% interval is the "
+    f"interval of the score shown; {MIN_RANKED} answers to be ranked. The streak counts days in a "
     "row with the daily drill finished."
 )
 if not info["bank"]:
@@ -64,7 +65,13 @@ if len(mine):  # the viewer's own line, above the table (styling one row of a 1,
         f"{shown_rank} of {int(table['rank'].str.isdigit().sum())}" if row["ranked"] else "not ranked yet",
         help=f"{MIN_RANKED} answers with a confidence to be ranked; you have {int(row['n'])}.",
     )
-    c[1].metric("Your score", "n/a" if pd.isna(row["score"]) else f"{row['score']:.3f}")
+    c[1].metric(
+        "Your score",
+        "n/a" if pd.isna(row["score"]) else f"{row['score']:.3f}",
+        help=None
+        if pd.isna(row["ci_low"])
+        else f"95% interval {row['ci_low']:.3f} to {row['ci_high']:.3f}: where your true score likely lies.",
+    )
     c[2].metric("Your streak", count_of(row["streak"], "day"))
     if not row["ranked"]:
         st.caption(f"{count_of(missing, 'more answer')} with a confidence and you are ranked.")
