@@ -9,7 +9,7 @@ session cookie's routes and the security headers (``views/web.py``).
 import streamlit as st
 
 from storage.engine import DatabaseUnavailable
-from training import onboarding
+from training import assessments, onboarding
 from views.common import ONBOARDED, OUTAGE, current_user, get_store, sign_out
 from views.rich_text import install_styles, show_literal
 
@@ -31,8 +31,12 @@ try:
         drill = st.Page(
             "views/drill.py", title="Drill", icon=":material/fitness_center:", default=not (lead or new)
         )
+        # A form due (the baseline before the first drill, a post or retention form later) comes before
+        # the drill; the form and its deadline are in the database.
+        assessment = st.Page("views/assessment.py", title="Assessment", icon=":material/quiz:")
         pages = [
             drill,
+            assessment,
             st.Page("views/report.py", title="My report", icon=":material/insights:"),
             st.Page("views/review.py", title="Review", icon=":material/history:"),
             st.Page("views/leaderboard.py", title="Leaderboard", icon=":material/leaderboard:"),
@@ -53,6 +57,13 @@ try:
     page = st.navigation(pages)
     if user is not None and new and page is drill:  # the drill waits until onboarding is done
         st.switch_page(guide)
+    if (
+        user is not None
+        and not user.is_lead
+        and page is drill
+        and assessments.status(get_store(), user.id).due
+    ):
+        st.switch_page(assessment)
     install_styles()  # the style sheet of every block of pair text, once for the whole page
     page.run()
 except DatabaseUnavailable:

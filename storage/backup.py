@@ -29,6 +29,16 @@ file                       content, one row per ...
 ``retired_pairs.csv``      retired pair (never drawn into a drill again): ``bank, pair_id,
                            retired_at``
 ``cohort_guidelines.csv``  cohort's rating guidelines: ``cohort, text, updated_at, updated_by``
+``assessment_pairs.csv``   pair a cohort set aside for assessment forms: ``cohort, bank,
+                           pair_id, form, marked_at``
+``assessment_plans.csv``   cohort's assessment schedule and bar: ``cohort, bank,
+                           post_after_days, post_after_drills, retention_after_days,
+                           time_limit_minutes, min_accuracy, max_overconfidence, updated_at``
+``assessment_attempts.csv`` rater's attempt at one stage's form: ``cohort, rater, stage, form,
+                           bank, started_at, deadline, closed_at``
+``assessment_answers.csv`` item of an attempt and its answer: ``cohort, rater, stage,
+                           position, pair_id, left, choice, confidence, shown_at,
+                           answered_at, seconds``
 =========================  ==================================================================
 
 A cohort, a rater or a bank is named, never numbered: ``owner_cohort`` is the
@@ -82,7 +92,8 @@ export gives byte-identical files, whichever of SQLite and PostgreSQL is on
 either side.
 
 The three files of the gold audit and the guidelines (``pair_changes.csv``,
-``retired_pairs.csv`` and ``cohort_guidelines.csv``) joined version 2 after
+``retired_pairs.csv`` and ``cohort_guidelines.csv``), and the four of the
+assessment forms (``assessment_*.csv``), joined version 2 after
 its first exports were written: a version-2 directory without one of them,
 whose manifest lists no rows for it, is read with that table empty (a missing
 file whose rows the manifest lists is an error, as for any other file).
@@ -104,8 +115,8 @@ database upgrade (revision ``0002``) does, with what a version-1 export holds
 * the first lead in ``raters.csv`` (the oldest) is the admin; nobody is removed;
 * a judgment is a repeat when an earlier row of ``judgments.csv`` has the same
   rater, bank and pair;
-* there are no invitations, identities, recorded changes, retired pairs or
-  guidelines.
+* there are no invitations, identities, recorded changes, retired pairs,
+  guidelines or assessments.
 """
 
 from __future__ import annotations
@@ -134,7 +145,19 @@ from pairs.errors import InputError, Problem
 from pairs.files import atomic_write
 from pairs.judgments import neutralize_formula
 from storage.audit import FIELDS as CHANGE_FIELDS
-from storage.schema import as_utc, cohort_guidelines, identities, invites, pair_changes, retired_pairs
+from storage.schema import (
+    STAGES,
+    as_utc,
+    assessment_answers,
+    assessment_attempts,
+    assessment_pairs,
+    assessment_plans,
+    cohort_guidelines,
+    identities,
+    invites,
+    pair_changes,
+    retired_pairs,
+)
 from storage.store import Store, banks, cohorts, drill_items, judgments, metadata, raters, settings
 
 DERIVED_TABLES = ("bank_text_counts",)
@@ -238,9 +261,56 @@ FILES: dict[str, dict[str, str]] = {
         "updated_at": "time",
         "updated_by": "text?",
     },
+    "assessment_pairs.csv": {
+        "cohort": "text",
+        "bank": "text",
+        "pair_id": "text",
+        "form": "text",
+        "marked_at": "time",
+    },
+    "assessment_plans.csv": {
+        "cohort": "text",
+        "bank": "text",
+        "post_after_days": "int?",
+        "post_after_drills": "int?",
+        "retention_after_days": "int?",
+        "time_limit_minutes": "int",
+        "min_accuracy": "float",
+        "max_overconfidence": "float",
+        "updated_at": "time",
+    },
+    "assessment_attempts.csv": {
+        "cohort": "text",
+        "rater": "text",
+        "stage": "text",
+        "form": "text",
+        "bank": "text",
+        "started_at": "time",
+        "deadline": "time",
+        "closed_at": "time?",
+    },
+    "assessment_answers.csv": {
+        "cohort": "text",
+        "rater": "text",
+        "stage": "text",
+        "position": "int",
+        "pair_id": "text",
+        "left": "text",
+        "choice": "text?",
+        "confidence": "float?",
+        "shown_at": "time?",
+        "answered_at": "time?",
+        "seconds": "float?",
+    },
 }
+ASSESSMENT_FILES = (
+    "assessment_pairs.csv",
+    "assessment_plans.csv",
+    "assessment_attempts.csv",
+    "assessment_answers.csv",
+)
 # Files that joined version 2 after its first exports: a version-2 directory may lack them.
-LATER_IN_2_FILES = ("pair_changes.csv", "retired_pairs.csv", "cohort_guidelines.csv")
+LATER_IN_2_FILES = ("pair_changes.csv", "retired_pairs.csv", "cohort_guidelines.csv", *ASSESSMENT_FILES)
 # Columns that joined version 2 after its first exports (at the end of their files), and their value
 # in a directory written without them.
 LATER_IN_2_COLUMNS: dict[str, dict[str, Any]] = {"cohorts.csv": {"tie_answers": False}}
@@ -437,7 +507,8 @@ def export_store(store: Store, directory: str | os.PathLike) -> dict[str, int]:
     dict
         Rows written per kind: ``settings``, ``banks``, ``pairs``, ``cohorts``,
         ``raters``, ``drill_items``, ``judgments``, ``invites``, ``identities``,
-        ``pair_changes``, ``retired_pairs``, ``cohort_guidelines``.
+        ``pair_changes``, ``retired_pairs``, ``cohort_guidelines``, ``assessment_pairs``,
+        ``assessment_plans``, ``assessment_attempts``, ``assessment_answers``.
 
     Raises
     ------
@@ -683,8 +754,88 @@ def _read_store(store: Store, conn: Connection) -> tuple[dict[str, list[dict]], 
             retired_rows, key=lambda r: (as_utc(r["retired_at"]), r["bank"], r["pair_id"])
         ),
         "cohort_guidelines.csv": guideline_rows,
+        **_assessment_rows(conn),
     }
     return tables, bank_frames
+
+
+def _assessment_rows(conn: Connection) -> dict[str, list[dict]]:
+    """The rows of the four assessment files, in the order they were stored (by key where none)."""
+    a, x, p, plan = assessment_attempts, assessment_answers, assessment_pairs, assessment_plans
+    who = sa.select(raters.c.id, raters.c.name.label("rater"), cohorts.c.name.label("cohort")).join(
+        cohorts, cohorts.c.id == raters.c.cohort_id
+    )
+    person = who.subquery()
+    marked = [
+        dict(r)
+        for r in conn.execute(
+            sa.select(
+                cohorts.c.name.label("cohort"),
+                banks.c.name.label("bank"),
+                p.c.pair_id,
+                p.c.form,
+                p.c.marked_at,
+            )
+            .join(cohorts, cohorts.c.id == p.c.cohort_id)
+            .join(banks, banks.c.id == p.c.bank_id)
+        ).mappings()
+    ]
+    plans = [
+        dict(r)
+        for r in conn.execute(
+            sa.select(
+                cohorts.c.name.label("cohort"),
+                banks.c.name.label("bank"),
+                *[plan.c[f] for f in ("post_after_days", "post_after_drills", "retention_after_days")],
+                *[
+                    plan.c[f]
+                    for f in ("time_limit_minutes", "min_accuracy", "max_overconfidence", "updated_at")
+                ],
+            )
+            .join(cohorts, cohorts.c.id == plan.c.cohort_id)
+            .join(banks, banks.c.id == plan.c.bank_id)
+            .order_by(cohorts.c.id)
+        ).mappings()
+    ]
+    attempts = [
+        dict(r)
+        for r in conn.execute(
+            sa.select(
+                person.c.cohort,
+                person.c.rater,
+                a.c.stage,
+                a.c.form,
+                banks.c.name.label("bank"),
+                a.c.started_at,
+                a.c.deadline,
+                a.c.closed_at,
+            )
+            .join(person, person.c.id == a.c.rater_id)
+            .join(banks, banks.c.id == a.c.bank_id)
+            .order_by(a.c.id)
+        ).mappings()
+    ]
+    answers = [
+        dict(r)
+        for r in conn.execute(
+            sa.select(
+                person.c.cohort,
+                person.c.rater,
+                a.c.stage,
+                *[x.c[f] for f in ("position", "pair_id", "left", "choice", "confidence")],
+                *[x.c[f] for f in ("shown_at", "answered_at", "seconds")],
+            )
+            .join(a, a.c.id == x.c.attempt_id)
+            .join(person, person.c.id == a.c.rater_id)
+            .order_by(a.c.id, x.c.position)
+        ).mappings()
+    ]
+    return {
+        "assessment_pairs.csv": sorted(marked, key=lambda r: (r["cohort"], r["bank"], r["pair_id"])),
+        "assessment_plans.csv": plans,
+        "assessment_attempts.csv": attempts,
+        "assessment_answers.csv": answers,
+    }
 
 
 # -- import ----------------------------------------------------------------------------
@@ -1099,6 +1250,67 @@ def _reference_problems(
                 (cohort, row["updated_by"]) in people,
                 f"unknown rater {row['updated_by']!r} of cohort {cohort!r}",
             )
+    problems += _assessment_problems(directory, tables, pairs_of, cohort_names, people)
+    return problems
+
+
+def _assessment_problems(
+    directory: Path,
+    tables: dict[str, list[tuple[int, dict]]],
+    pairs_of: dict[str, set],
+    cohort_names: set[str],
+    people: set[tuple[str, str]],
+) -> list[Problem]:
+    """Rows of the assessment files naming what the export does not hold, or given twice."""
+    problems: list[Problem] = []
+
+    def check(file: str, line: int, field: str, ok: bool, message: str) -> None:
+        if not ok:
+            problems.append(Problem(str(directory / file), line, field, message))
+
+    for file in ("assessment_pairs.csv", "assessment_plans.csv", "assessment_attempts.csv"):
+        for line, row in tables.get(file, []):
+            if "cohort" in row:
+                check(
+                    file, line, "cohort", row["cohort"] in cohort_names, f"unknown cohort {row['cohort']!r}"
+                )
+            if "bank" in row:
+                check(file, line, "bank", row["bank"] in pairs_of, f"unknown bank {row['bank']!r}")
+    for line, row in tables.get("assessment_pairs.csv", []):
+        if {"bank", "pair_id"} <= set(row) and row["bank"] in pairs_of:
+            known = row["pair_id"] in pairs_of[row["bank"]]
+            check(
+                "assessment_pairs.csv",
+                line,
+                "pair_id",
+                known,
+                f"no pair {row['pair_id']!r} in {row['bank']!r}",
+            )
+    opened: set[tuple] = set()
+    for line, row in tables.get("assessment_attempts.csv", []):
+        if not {"cohort", "rater", "stage"} <= set(row):
+            continue
+        key = (row["cohort"], row["rater"], row["stage"])
+        check("assessment_attempts.csv", line, "rater", key[:2] in people, f"unknown rater {row['rater']!r}")
+        check("assessment_attempts.csv", line, "stage", key not in opened, f"a second {row['stage']} attempt")
+        check(
+            "assessment_attempts.csv",
+            line,
+            "stage",
+            row["stage"] in STAGES,
+            f"must be one of {', '.join(STAGES)}, got {row['stage']!r}",
+        )
+        opened.add(key)
+    for line, row in tables.get("assessment_answers.csv", []):
+        if {"cohort", "rater", "stage"} <= set(row):
+            key = (row["cohort"], row["rater"], row["stage"])
+            check(
+                "assessment_answers.csv",
+                line,
+                "stage",
+                key in opened,
+                f"no {row['stage']} attempt of {row['rater']!r}",
+            )
     return problems
 
 
@@ -1230,6 +1442,52 @@ def _insert(
                 else rater_ids[(row["cohort"], row["updated_by"])],
             }
             for row in rows("cohort_guidelines.csv")
+        ],
+    )
+    insert(
+        assessment_pairs,
+        [
+            {
+                **{k: v for k, v in row.items() if k not in ("cohort", "bank")},
+                "cohort_id": cohort_ids[row["cohort"]],
+                "bank_id": bank_ids[row["bank"]],
+            }
+            for row in rows("assessment_pairs.csv")
+        ],
+    )
+    insert(
+        assessment_plans,
+        [
+            {
+                **{k: v for k, v in row.items() if k not in ("cohort", "bank")},
+                "cohort_id": cohort_ids[row["cohort"]],
+                "bank_id": bank_ids[row["bank"]],
+            }
+            for row in rows("assessment_plans.csv")
+        ],
+    )
+    for row in rows("assessment_attempts.csv"):  # one at a time: each answer names its attempt's id
+        conn.execute(
+            sa.insert(assessment_attempts).values(
+                **{k: v for k, v in row.items() if k not in ("cohort", "rater", "bank")},
+                rater_id=rater_ids[(row["cohort"], row["rater"])],
+                bank_id=bank_ids[row["bank"]],
+            )
+        )
+    attempt_ids = {
+        (rater_id, stage): attempt_id
+        for attempt_id, rater_id, stage in conn.execute(
+            sa.select(assessment_attempts.c.id, assessment_attempts.c.rater_id, assessment_attempts.c.stage)
+        )
+    }
+    insert(
+        assessment_answers,
+        [
+            {
+                **{k: v for k, v in row.items() if k not in ("cohort", "rater", "stage")},
+                "attempt_id": attempt_ids[(rater_ids[(row["cohort"], row["rater"])], row["stage"])],
+            }
+            for row in rows("assessment_answers.csv")
         ],
     )
     counts = {name.removesuffix(".csv"): len(rows) for name, rows in tables.items()}

@@ -246,3 +246,78 @@ cohort_guidelines = sa.Table(
     sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.Column("updated_by", sa.Integer, sa.ForeignKey("raters.id", ondelete="SET NULL"), nullable=True),
 )
+
+STAGES = ("pre", "post", "retention")
+"""The assessment stages, in the order a rater meets them: baseline, after training, later again."""
+
+assessment_pairs = sa.Table(
+    "assessment_pairs",
+    metadata,
+    # Pairs a cohort's lead set aside for assessment forms: no drill, practice or review of the cohort
+    # shows them. ``form`` is the parallel form ("X", "Y", ...) the pair belongs to ("" until split).
+    sa.Column("cohort_id", sa.Integer, sa.ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("bank_id", sa.Integer, sa.ForeignKey("banks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("pair_id", sa.String(200), primary_key=True),
+    sa.Column("form", sa.String(10), nullable=False, server_default=""),
+    sa.Column("marked_at", UtcDateTime(), nullable=False),
+)
+
+assessment_plans = sa.Table(
+    "assessment_plans",
+    metadata,
+    # A cohort's assessment schedule and qualification bar. The post form falls due after
+    # ``post_after_days`` days or ``post_after_drills`` finished drills since the baseline, whichever
+    # comes first (NULL: not by that rule); the retention form ``retention_after_days`` after the post
+    # form (NULL: none). Each form closes ``time_limit_minutes`` after it is opened.
+    sa.Column("cohort_id", sa.Integer, sa.ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("bank_id", sa.Integer, sa.ForeignKey("banks.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("post_after_days", sa.Integer, nullable=True),
+    sa.Column("post_after_drills", sa.Integer, nullable=True),
+    sa.Column("retention_after_days", sa.Integer, nullable=True),
+    sa.Column("time_limit_minutes", sa.Integer, nullable=False),
+    sa.Column("min_accuracy", sa.Float, nullable=False),
+    sa.Column("max_overconfidence", sa.Float, nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+assessment_attempts = sa.Table(
+    "assessment_attempts",
+    metadata,
+    # One attempt per rater and stage: the form taken, when it opened, its deadline (answers after it
+    # are refused) and when it closed (all answered, or found past its deadline).
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("rater_id", sa.Integer, sa.ForeignKey("raters.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("stage", sa.String(10), nullable=False),
+    sa.Column("form", sa.String(10), nullable=False),
+    sa.Column("bank_id", sa.Integer, sa.ForeignKey("banks.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("deadline", UtcDateTime(), nullable=False),
+    sa.Column("closed_at", UtcDateTime(), nullable=True),
+    sa.UniqueConstraint("rater_id", "stage", name="one_attempt_per_stage"),
+    sa.CheckConstraint("stage IN ('pre', 'post', 'retention')", name="stage_value"),
+)
+
+assessment_answers = sa.Table(
+    "assessment_answers",
+    metadata,
+    # The items of an attempt, in the order shown, and the answer to each (NULL until answered).
+    sa.Column(
+        "attempt_id",
+        sa.Integer,
+        sa.ForeignKey("assessment_attempts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("pair_id", sa.String(200), nullable=False),
+    sa.Column("left", sa.String(1), nullable=False),
+    sa.Column("choice", sa.String(3), nullable=True),
+    sa.Column("confidence", sa.Float, nullable=True),
+    sa.Column("shown_at", UtcDateTime(), nullable=True),
+    sa.Column("answered_at", UtcDateTime(), nullable=True),
+    sa.Column("seconds", sa.Float, nullable=True),
+    sa.CheckConstraint("choice IS NULL OR choice IN ('A', 'B', 'tie')", name="form_choice_value"),
+    sa.CheckConstraint("\"left\" IN ('A', 'B')", name="form_left_value"),
+    sa.CheckConstraint(
+        "confidence IS NULL OR (confidence >= 0.5 AND confidence <= 1)", name="form_confidence_range"
+    ),
+)

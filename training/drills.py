@@ -45,6 +45,7 @@ from calibration.debrief import skill_by_confidence
 from calibration.scoring import ranked_probability_skill
 from pairs.bank import with_probe_columns
 from pairs.features import response_features
+from storage import assessments as assessment_rows
 from storage import audit
 from storage import drills as rows
 from storage.schema import as_utc
@@ -109,6 +110,7 @@ def best_offered_confidence(split_percent: int) -> int:
     (100, 60, 70)
     """
     return min(CONFIDENCE_PERCENTS, key=lambda c: (abs(c - split_percent), c))
+
 
 #: Word ratio from which the feedback note says the rater picked the longer answer.
 LENGTH_NOTE_RATIO = 1.5
@@ -366,6 +368,9 @@ def _create_drill(store: Store, rater_id: int, bank: str, key: str, size: int, r
     pairs, bank_id, raw = _judged(store, rater_id, bank)
     rng = np.random.default_rng(drill_seed(rater_id, key, rng_seed))
     drawable = pairs[~pairs["id"].isin(audit.retired(store, bank))]  # a retired pair is never drawn again
+    held_out = _held_out(store, rater_id, bank)  # nor a pair set aside for the cohort's assessment forms
+    if held_out:
+        drawable = drawable[~drawable["id"].isin(held_out) & ~_probe_bases(drawable).isin(held_out)]
     history = prepare(pairs, raw)
     day = parse_drill_key(key)[1]
     probes = choose_probes(drawable, history, probe_slots(min(int(size), len(drawable))), rng, today=day)
@@ -403,6 +408,18 @@ def _create_drill(store: Store, rater_id: int, bank: str, key: str, size: int, r
     if drill is None:  # pragma: no cover - the insert above committed
         raise RuntimeError(f"drill {key!r} of rater {rater_id} was not stored.")
     return drill
+
+
+def _held_out(store: Store, rater_id: int, bank: str) -> set[str]:
+    """Pairs of ``bank`` the rater's cohort set aside for its assessment forms (never drilled)."""
+    with store.read() as conn:
+        cohort_id = assessment_rows.rater_cohort(conn, rater_id)
+        return set() if cohort_id is None else assessment_rows.hidden_pairs(store, cohort_id, bank, conn)
+
+
+def _probe_bases(pairs: pd.DataFrame) -> pd.Series:
+    """Each row's base pair id if it is a probe, else "": a probe of a held-out pair is held out too."""
+    return with_probe_columns(pairs)["probe_of"].fillna("").astype(str)
 
 
 def _drill(conn, rater_id: int, key: str) -> Drill | None:

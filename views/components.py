@@ -481,3 +481,111 @@ def show_probes(probes: dict) -> None:
                 st.markdown(escape_markdown(line))
     if "swap" in probes and probes["swap"].get("summary"):
         st.markdown(escape_markdown(probes["swap"]["summary"]))
+
+
+# -- assessments: the training effect and the qualification bar -----------------------------------
+
+_PERCENT_MEASURES = ("accuracy", "overconfidence")
+_RATIO_MEASURES = ("length", "polish", "position")
+EFFECT_MEASURE_NAMES = {
+    "accuracy": "Accuracy",
+    "score": "Score per answer",
+    "brier_skill": "Brier skill",
+    "overconfidence": "Overconfidence",
+    "length": "Length pull (odds ratio)",
+    "polish": "Polish pull (odds ratio)",
+    "position": "Position pull (odds ratio)",
+}
+
+
+def _effect_value(measure: str, value: float, *, change: bool = False) -> str:
+    """One cell of the pre/post table: percentages for rates, "×" for a ratio of odds ratios.
+
+    A change is written in words ("up 9 points"): a cell starting with a sign would be taken for a
+    formula by a spreadsheet, and :func:`spreadsheet_safe` would put an apostrophe before it.
+    """
+    if value != value:  # NaN
+        return "–"
+    if measure in _RATIO_MEASURES:
+        return f"×{value:.2f}" if change else f"{value:.2f}"
+    percent = measure in _PERCENT_MEASURES or measure.startswith("probe")
+    if not change:  # a plain number ("-0.15", "12%") is no formula to a spreadsheet
+        return f"{round(100 * value) + 0:d}%" if percent else f"{value + 0.0:.2f}".replace("-0.00", "0.00")
+    size = f"{abs(100 * value):.0f} points" if percent else f"{abs(value):.2f}"
+    if size in ("0 points", "0.00"):
+        return "no change"
+    return ("up " if value > 0 else "down ") + size
+
+
+def _interval(measure: str, low: float, high: float) -> str:
+    """The 95% interval of a change, "between −3 and +12 points" (signed inside, a word first)."""
+    if low != low or high != high:
+        return "–"
+    if measure in _RATIO_MEASURES:
+        return f"between ×{low:.2f} and ×{high:.2f}"
+    if measure in _PERCENT_MEASURES or measure.startswith("probe"):
+        return f"between {100 * low:+.0f} and {100 * high:+.0f} points"
+    return f"between {low:+.2f} and {high:+.2f}"
+
+
+def effect_rows(effect: dict, who: str) -> pd.DataFrame:
+    """The tidy pre/post rows of one rater (or ``"cohort"``) from a training effect, as the CSV has them."""
+    from calibration.effect import effect_table
+
+    table = effect_table(effect)
+    return table[table["rater"].astype(str) == who].reset_index(drop=True)
+
+
+def show_training_effect(effect: dict | None, *, who: str, key: str, simulated: bool = False) -> None:
+    """The change between assessment forms (post against pre, and retention) with 95% intervals.
+
+    ``who`` is a rater's name or ``"cohort"``; ``effect`` None before any post form. A table per
+    comparison, then the pre/post table as CSV.
+    """
+    rows = effect_rows(effect, who) if effect is not None else pd.DataFrame()
+    if rows.empty:
+        st.info("No change to show yet: it needs answers in both the baseline and the post form.")
+        return
+    if simulated:
+        st.caption("Simulated raters: these forms were answered by the demo's simulated raters, not people.")
+    for comparison, part in rows.groupby("comparison", sort=False):
+        st.markdown(f"**{escape_markdown(str(comparison)).capitalize()}**")
+        shown = pd.DataFrame(
+            {
+                "measure": [EFFECT_MEASURE_NAMES.get(m, m) for m in part["measure"]],
+                "before": [_effect_value(m, v) for m, v in zip(part["measure"], part["pre"], strict=True)],
+                "after": [_effect_value(m, v) for m, v in zip(part["measure"], part["post"], strict=True)],
+                "change": [
+                    _effect_value(m, v, change=True)
+                    for m, v in zip(part["measure"], part["change"], strict=True)
+                ],
+                "95% interval": [
+                    _interval(m, lo, hi)
+                    for m, lo, hi in zip(part["measure"], part["ci_low"], part["ci_high"], strict=True)
+                ],
+                "clear change": ["yes" if s else "no" for s in part["significant"]],
+            }
+        )
+        st.dataframe(spreadsheet_safe(shown), hide_index=True, key=f"{key}_{comparison}")
+    st.caption(
+        "A change is clear when its 95% interval leaves out no change (0 points, or ×1.00 for an odds "
+        "ratio). Odds ratios above 1 mean the longer, more polished or left-hand answer was picked more "
+        "often than its quality explains."
+    )
+    st.download_button(
+        "Pre/post table (CSV)",
+        spreadsheet_safe(rows).to_csv(index=False),
+        f"paircal-training-effect-{who}.csv",
+        "text/csv",
+        key=f"{key}_effect_csv",
+    )
+
+
+def show_qualification(passed: dict, ready: dict | None) -> None:
+    """The qualification bar, judged on the confidence bounds, and the readiness estimate."""
+    if passed.get("passed"):
+        st.success(passed["summary"])
+    else:
+        st.warning(passed["summary"])
+    if ready is not None and ready.get("summary"):
+        st.info(ready["summary"])

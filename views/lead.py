@@ -23,8 +23,9 @@ from pairs.judgments import spreadsheet_safe, to_csv
 from pairs.markdown import escape_markdown
 from pairs.probes import probe_counts
 from storage.store import BankRefused
-from training import accounts, cohort
+from training import accounts, assessments, cohort
 from views import cohort_cache as cohort_data
+from views.assessment_setup import show_assessment_console
 from views.board import readable, show_board
 from views.common import FLASH, get_store, load_bank, pair_texts, rater_prepared, require_lead
 from views.components import show_rater_report
@@ -77,11 +78,12 @@ tab_names = [
     "Drill settings",
     "Raters",
     "Export",
+    "Assessments",
 ]
 if lead.admin:
     tab_names.append("Server admin")
 tabs = st.tabs(tab_names, key="console_tab")  # the tab stays open across the reruns of its actions
-overview, progress_tab, audit, banks_tab, guidelines_tab, settings, raters_tab, export = tabs[:8]
+overview, progress_tab, audit, banks_tab, guidelines_tab, settings, raters_tab, export, assess_tab = tabs[:9]
 data = cohort_data.cohort_cache(lead.cohort, lead.cohort_id, shown_banks) if shown_banks else None
 prepared = data.prepared() if data is not None else pd.DataFrame()
 # the gold audit acts on one bank: the one picked above, else the drill bank
@@ -108,8 +110,9 @@ def cohort_report(
         {b: store.cohort_judgments(cohort=cohort, bank=b, only_repeats=True) for b in banks}
     )
     answers = pd.concat([frame[list(JUDGMENT_COLUMNS)], repeats[list(JUDGMENT_COLUMNS)]], ignore_index=True)
+    forms = assessments.cohort_form_answers(store, cohort_id)  # the report opens with their effect
     report = build_report(
-        frame,
+        pd.concat([frame, forms], ignore_index=True) if len(forms) else frame,
         n_boot=300,
         simulated=cache.simulated(),
         streaks=cache.streaks(day),
@@ -149,6 +152,12 @@ def remove_demo_button(where: str) -> None:
 
 
 with overview:
+    opening = assessments.cohort_assessment(store, lead.cohort_id)
+    if opening is not None and opening["effect"] is not None:  # the cohort's report opens with it
+        st.subheader("Training effect")
+        for line in opening["effect"].get("cohort", {}).get("summary", [])[:4]:
+            st.caption(line)
+        st.caption("The whole pre/post table, and each rater against the bar, are under Assessments.")
     if prepared.empty:
         st.info(
             "No judgments yet. Share the invite code, or load a simulated demo cohort under Drill settings."
@@ -633,7 +642,8 @@ with settings:
     st.subheader("Simulated demo cohort")
     st.write(
         "Adds 24 simulated raters (names start with `sim-`, always labelled as simulated) with planted "
-        "length, polish and position biases and over- or underconfidence, so you can explore the console."
+        "length, polish and position biases and over- or underconfidence, so you can explore the console; "
+        "they also take baseline, post and retention forms with planted learning (see Assessments)."
     )
     if st.button("Load simulated demo cohort", disabled=not bank_name, key="load_demo"):
         with st.spinner("Simulating..."):
@@ -645,6 +655,9 @@ with settings:
             judgments = judgments[judgments["answered_at"] <= now]
             accounts.add_simulated_raters(store, lead.cohort_id, sorted(judgments["rater"].unique()))
             counts = store.import_judgments(judgments, bank=bank_name, cohort=lead.cohort)
+            # and their assessment forms, with planted learning: pre, post and retention
+            forms_bank = (assessments.plan(store, lead.cohort_id) or {}).get("bank") or bank_name
+            assessments.load_demo_forms(store, lead, forms_bank, seed=lead.cohort_id)
         # The rerun refreshes the figures drawn above; the message is shown after it, here.
         st.session_state[FLASH] = (
             f"Loaded {counts['added']} simulated judgments."
@@ -653,6 +666,9 @@ with settings:
         )
         st.rerun()
     remove_demo_button("settings")
+
+with assess_tab:
+    show_assessment_console(store, lead, bank_name)
 
 with raters_tab:
     people = accounts.list_raters(store, lead.cohort_id)
@@ -683,7 +699,7 @@ with raters_tab:
                         st.rerun()
 
 if lead.admin:
-    with tabs[8]:
+    with tabs[9]:
         st.write(
             "You are this server's admin: you create cohorts and invite their leads. A lead invite is "
             "shown once and admits one lead; it expires in "
@@ -723,7 +739,11 @@ with export:
         if st.button("Build the cohort report", key="build_cohort_report"):
             st.session_state["cohort_report_ready"] = True
         if st.session_state.get("cohort_report_ready"):
-            version = (*data.version(), *(store.bank_revision(b) for b in shown_banks))
+            version = (
+                *data.version(),
+                *(store.bank_revision(b) for b in shown_banks),
+                *assessments.forms_version(store, lead.cohort_id),
+            )
             report = cohort_report(lead.cohort, lead.cohort_id, shown_banks, version, today)
             st.caption(covers_sentence(shown_banks, len(prepared)))
             c = st.columns(3)

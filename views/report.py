@@ -6,9 +6,15 @@ import streamlit as st
 
 from calibration.data import across_banks
 from pairs.markdown import escape_markdown
-from training import accounts, cohort
+from training import accounts, assessments, cohort
 from views.common import get_store, rater_answers, rater_prepared, rater_version, require_user
-from views.components import show_cohort_tracks, show_rater_report, show_track_picker
+from views.components import (
+    show_cohort_tracks,
+    show_qualification,
+    show_rater_report,
+    show_track_picker,
+    show_training_effect,
+)
 from views.coverage import bank_domains, choose_banks, covers_sentence
 
 store = get_store()
@@ -35,6 +41,14 @@ if len(corrected):  # the lead corrected the gold of pairs this rater answered: 
         f"Your lead corrected the gold of pairs you answered, so your answers to them are scored against "
         f"the new gold: {listed}."
     )
+found = assessments.rater_assessment(store, user)
+if found is not None:  # the assessment forms: the training effect and the qualification bar
+    st.subheader("Training effect and readiness")
+    stage = assessments.STAGE_NAMES[found["stage"]].lower()
+    st.caption(f"From your assessment forms; the bar is judged on your latest, the {stage}.")
+    show_qualification(found["qualification"], found["readiness"])
+    show_training_effect(found["effect"], who=user.name, key="mine_effect", simulated=user.simulated)
+    st.divider()
 show_rater_report(mine, key="mine", simulated=user.simulated, domains=bank_domains(banks), answers=answers)
 if user.is_lead:
     show_cohort_tracks(store, user, info["bank"])

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from calibration.data import across_banks
-from training import accounts, cohort, drills, glossary, review
+from training import accounts, assessments, cohort, drills, glossary, review
 from views.common import get_store, load_bank, rater_prepared, rater_version, require_user
 from views.coverage import covers_sentence
 from views.rich_text import show_literal, show_markdown, show_pair_texts
@@ -31,8 +31,13 @@ if not banks:
 
 
 def answers_on(bank: str) -> pd.DataFrame:
-    """The rater's first answers on one bank, with the pair's own id (``pair_id`` may become BANK / ID)."""
+    """The rater's first answers on one bank, with the pair's own id (``pair_id`` may become BANK / ID).
+
+    Pairs the lead has since set aside for the cohort's assessment forms are left out: their gold
+    and reason are not shown again before the forms are taken.
+    """
     prepared = rater_prepared(user.cohort, bank, user.name, rater_version(user.cohort, bank, user.name))
+    prepared = prepared[~prepared["pair_id"].isin(assessments.hidden_pairs(store, user.cohort_id, bank))]
     return prepared.assign(own_id=prepared["pair_id"])
 
 
