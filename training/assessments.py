@@ -689,13 +689,20 @@ def rater_assessment(store: Store, rater: Rater) -> dict[str, Any] | None:
     the_plan = plan(store, rater.cohort_id)
     if the_plan is None:
         return None
-    prepared = _prepared_forms(store, rater.cohort, the_plan["bank"], [rater.name])
+    # the effect is fitted on the whole cohort's forms, as the cohort report does, so the
+    # adjustment for a harder form (learnt from everyone) is the same on both pages; only this
+    # rater's entry is kept
+    cohort = _prepared_forms(store, rater.cohort, the_plan["bank"])
+    prepared = cohort[cohort["rater"].astype(str) == rater.name] if not cohort.empty else cohort
     if prepared.empty:
         return None
     stage = next(s for s in reversed(STAGES) if (prepared["form"] == s).any())
     latest = prepared[prepared["form"] == stage]
     passed, ready = _gate(the_plan, latest, quiz_size=READINESS_QUIZ)
-    return {"stage": stage, "effect": _effect(prepared), "qualification": passed, "readiness": ready}
+    effect = _effect(cohort) if {"pre", "post"} <= set(prepared["form"]) else None
+    if effect is not None:
+        effect = {"raters": {k: v for k, v in effect["raters"].items() if k == rater.name}}
+    return {"stage": stage, "effect": effect, "qualification": passed, "readiness": ready}
 
 
 def cohort_assessment(store: Store, cohort_id: int) -> dict[str, Any] | None:
