@@ -282,8 +282,9 @@ def bias_by_rater(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS) -> pd.D
     correction, 36.5% and 33% with equal shares). Estimates agree with
     statsmodels ``Logit`` to within a tenth of a standard error on 2,500
     judgments. Speed (``bench/bench_stats.py``'s
-    cohort, 2 shared cores): 1,000 raters x 200 judgments take about 1.5-2 s,
-    against 0.5 s for the single Wald fit this replaced: the tests and
+    cohort, 2 cores): 1,000 raters x 200 judgments take about 0.8 s when the
+    cores are idle and 1.5-2 s when other work shares them, against 0.5 s for
+    the single Wald fit this replaced: the tests and
     intervals need a null fit per effect and one or two held fits per interval
     end, all batched and warm-started.
 
