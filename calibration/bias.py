@@ -53,8 +53,25 @@ Inference. Every per-rater effect gets a penalized likelihood-ratio test and a
 profile penalized likelihood interval (Heinze & Schemper 2002;
 :func:`calibration.firth.penalized_inference`), which hold their level at
 drill sizes where Wald's lose power. A rater's three dimensions are one family:
-``significant`` is Holm's correction over the estimable ones (Holm 1979),
-with ``p_adjusted`` and ``correction`` beside it. A view listing raters
+``significant`` is the weighted Holm correction over the estimable ones (Holm
+1979; Benjamini & Hochberg 1997), with ``p_adjusted`` and ``correction``
+beside it. The chance that a rater with no bias gets any bias line stays at
+most 5%, but the level is not split evenly: length, the primary and best
+documented bias, gets 60% of it at first, position 30% and polish 10%
+(:data:`HOLM_WEIGHTS`), and the share of a dimension found carries forward to
+the others. Measured on raters of :mod:`calibration.people` (a length odds
+ratio of 2 per doubling, skill 1, 30 judgments; 1,500 raters): the
+uncorrected test finds 53%, Holm's equal thirds 33%, the weights 42%. The
+target of 50% at 30 judgments is not reached with family-wise control: the
+position share cannot fall below 30% without losing its own target (an odds
+ratio of 2.7 found in 85% of raters at 100 judgments: 85.6% with 30%, 84.8%
+with 28%), and even 70% on length finds 45%. The fallback procedure (Wiens
+2003: length, then position, then polish, each passing its share on when
+rejected) finds the same as these weights when one bias is planted. The
+penalized likelihood-ratio test itself is not what holds power back at 30
+judgments: under no bias its mean statistic for length was 0.97 (1 for an
+exact chi-square) and it rejected 3.3% (600 raters), so a Bartlett-type
+rescaling gains about one point. A view listing raters
 flagged across a cohort uses :func:`across_raters` (Benjamini-Hochberg).
 A rater who never disagreed with gold (or always did) gets "not enough
 evidence": their choices hold no information on a pull, and an odds ratio
@@ -96,7 +113,8 @@ column            meaning
 ``unit``          what one unit of the odds ratio means
 ``summary``       the verdict sentence, or why there is none
 ``p_adjusted``    ``p_value`` after the correction named in ``correction``
-``correction``    what was corrected, e.g. "Holm over your 3 bias dimensions tested"
+``correction``    what was corrected, e.g. "Holm over your 3 bias dimensions tested,
+                  weighted (length 60%, position 30%, polish 10% of the 5% level at first)"
 ================  ================================================================
 
 References
@@ -109,6 +127,12 @@ Springer.
 
 Holm, S. (1979). A simple sequentially rejective multiple test procedure.
 Scandinavian Journal of Statistics 6(2), 65-70.
+
+Benjamini, Y. and Hochberg, Y. (1997). Multiple hypotheses testing with
+weights. Scandinavian Journal of Statistics 24(3), 407-418.
+
+Wiens, B. L. (2003). A fixed sequence Bonferroni procedure for testing
+multiple endpoints. Pharmaceutical Statistics 2(3), 211-215.
 """
 
 from __future__ import annotations
@@ -127,6 +151,7 @@ from pairs.export import count_of
 __all__ = [
     "BIAS_COLUMNS",
     "EFFECTS",
+    "HOLM_WEIGHTS",
     "MIN_JUDGMENTS",
     "across_raters",
     "benjamini_hochberg",
@@ -144,6 +169,14 @@ MIN_JUDGMENTS = 30
 
 #: Effects reported, in output order.
 EFFECTS = ("length", "polish", "position")
+
+#: Shares of the level :data:`ALPHA` that the weighted Holm correction over a
+#: rater's dimensions gives each one at first (:func:`holm`); the share of a
+#: dimension found carries forward to the others. Length, the primary and best
+#: documented bias of human and model judges, gets the largest; position keeps
+#: what finds an odds ratio of 2.7 in 85% of raters at 100 judgments. Measured
+#: in the module docstring.
+HOLM_WEIGHTS = {"length": 0.6, "polish": 0.1, "position": 0.3}
 
 #: Normalized polish difference that counts as one unit: (4 - 1) / (4 + 1 + 1) = 0.5.
 POLISH_UNIT = 0.5
@@ -225,30 +258,35 @@ def bias_by_rater(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS) -> pd.D
     profile penalized likelihood interval (Heinze & Schemper 2002), all raters
     at once (:func:`calibration.firth.penalized_inference`); the two agree, so
     an uncorrected p below 0.05 goes with an interval that leaves out 1.
-    ``significant`` is ``p_adjusted < 0.05``, Holm's correction over the
-    rater's estimable dimensions.
+    ``significant`` is ``p_adjusted < 0.05``, the weighted Holm correction
+    over the rater's estimable dimensions (:data:`HOLM_WEIGHTS`).
 
     Validation. Synthetic bank (``tests/test_bias.py``; 1,000 raters of skill
     0.5-2.5, 200 judgments each): with no planted bias the uncorrected tests
-    rejected for 4.5% (length), 3.8% (polish) and 5.8% (position), and 3.4% of
-    raters got at least one bias line after Holm's correction; with 30
-    judgments 3.4%, 3.9%, 3.2% and 2.9%. With planted odds ratios (2 per
-    doubling, 1.65, 1.35) length bias was flagged for 99.1% of raters, and the
-    intervals covered the planted odds ratios for 94.7%, 95.0% and 93.7%.
+    rejected for 4.5% (length), 3.8% (polish) and 5.8% (position), and 4.3% of
+    raters got at least one bias line after the weighted Holm correction (3.4%
+    with equal shares); with 30 judgments 3.4%, 3.9%, 3.2% and 2.7%. With
+    planted odds ratios (2 per doubling, 1.65, 1.35) length bias was flagged
+    for 99.3% of raters, polish for 57.2% and position for 32.0% (99.1%, 62.9%
+    and 30.9% with equal shares: polish's smaller share costs it power), and
+    the intervals covered the planted odds ratios for 94.7%, 95.0% and 93.7%.
     Raters who behave like people (``tests/test_bias_targets.py``,
     :mod:`calibration.people`: hard short-gold pairs, item easiness spread,
     fatigue, 10% repeats; 300 raters): an unbiased rater was told "you favour
     longer answers" in 0% of cases at 200 judgments (with one skill term for all
-    pairs, 16% for the uncorrected test), 6.0% got any bias line;
-    position odds ratio 2.7 was found in 86% at 100 judgments; coverage
-    94.0%, 94.7% and 95.0%. A length odds ratio of 2 (skill 1, synthetic
-    bank) was found in 96% at 100 judgments and 37% at 30 (58% before Holm's
-    correction). Estimates agree with statsmodels ``Logit`` to within a tenth of a
-    standard error on 2,500 judgments. Speed (``bench/bench_stats.py``'s
-    cohort, 2 shared cores): 200 raters x 200 judgments take about 1 s and
-    1,000 x 200 about 6 s, against 0.09 s and 0.5 s for the single Wald fit
-    this replaced: the tests and intervals need a null fit per effect and a
-    few held fits per interval end, all batched and warm-started.
+    pairs, 16% for the uncorrected test), 4.0% got any bias line (6.0% with
+    Holm's equal shares); position odds ratio 2.7 was found in 85.3% at 100
+    judgments (85.6% of 900 raters); coverage 94.0%, 94.7% and 95.0%. A length
+    odds ratio of 2 (skill 1, synthetic bank) was found in 98% at 100 judgments
+    and 46.5% at 30 (400 raters; 42.3% of 1,500; 58% and 53% before the
+    correction, 36.5% and 33% with equal shares). Estimates agree with
+    statsmodels ``Logit`` to within a tenth of a standard error on 2,500
+    judgments. Speed (``bench/bench_stats.py``'s
+    cohort, 2 cores): 1,000 raters x 200 judgments take about 0.8 s when the
+    cores are idle and 1.5-2 s when other work shares them, against 0.5 s for
+    the single Wald fit this replaced: the tests and
+    intervals need a null fit per effect and one or two held fits per interval
+    end, all batched and warm-started.
 
     Parameters
     ----------
@@ -1067,12 +1105,13 @@ def _assemble(raters, estimates, counts, reasons, *, subject: str, correction: s
     """Long frame in :data:`BIAS_COLUMNS` order: raters outer, effects inner.
 
     ``estimates[effect]`` is ``(beta, low, high, p)`` (log odds, one per rater);
-    ``correction`` is ``"holm"``: each rater's estimable effects are one family.
+    ``correction`` is ``"holm"``: each rater's estimable effects are one family,
+    corrected by the weighted Holm procedure with :data:`HOLM_WEIGHTS`.
     """
     ok = {e: np.array([r is None for r in reasons[e]], dtype=bool) for e in EFFECTS}
     p_raw = np.column_stack([np.where(ok[e], estimates[e][3], np.nan) for e in EFFECTS])
-    p_adj = holm(p_raw)
-    tested = np.isfinite(p_raw).sum(axis=1)
+    p_adj = holm(p_raw, weights=[HOLM_WEIGHTS[e] for e in EFFECTS])
+    tested = np.isfinite(p_raw)
     frames = []
     for j, effect in enumerate(EFFECTS):
         beta, low, high, p = (np.where(ok[effect], v, np.nan) for v in estimates[effect])
@@ -1085,7 +1124,7 @@ def _assemble(raters, estimates, counts, reasons, *, subject: str, correction: s
                 ok[effect], reasons[effect], ratio, lo, hi, significant, strict=True
             )
         ]
-        label = [_holm_label(m, subject) if good else "" for good, m in zip(ok[effect], tested, strict=True)]
+        label = [_holm_label(t, subject) if good else "" for good, t in zip(ok[effect], tested, strict=True)]
         frames.append(
             pd.DataFrame(
                 {
@@ -1110,15 +1149,22 @@ def _assemble(raters, estimates, counts, reasons, *, subject: str, correction: s
     return out.iloc[order].reset_index(drop=True)[BIAS_COLUMNS]
 
 
-def _holm_label(m: int, subject: str) -> str:
+def _holm_label(tested: np.ndarray, subject: str) -> str:
+    """The ``correction`` string for a rater whose dimensions ``tested`` (bool, :data:`EFFECTS` order)."""
+    m = int(tested.sum())
     if m <= 1:
         return "none: one bias dimension tested"
     whose = "your" if subject == "you" else "the cohort's"
-    return f"Holm over {whose} {m} bias dimensions tested"
+    names = [e for e, t in zip(EFFECTS, tested, strict=True) if t]
+    total = sum(HOLM_WEIGHTS[e] for e in names)
+    shares = ", ".join(
+        f"{e} {100 * HOLM_WEIGHTS[e] / total:.0f}%" for e in sorted(names, key=lambda e: -HOLM_WEIGHTS[e])
+    )
+    return f"Holm over {whose} {m} bias dimensions tested, weighted ({shares} of the 5% level at first)"
 
 
-def holm(p: np.ndarray) -> np.ndarray:
-    """Holm's step-down adjusted p-values along the last axis; NaN entries are not tests.
+def holm(p: np.ndarray, weights=None) -> np.ndarray:
+    """Holm's step-down adjusted p-values along the last axis, optionally weighted; NaN entries are not tests.
 
     For the :math:`m` finite p-values of a row sorted as :math:`p_{(1)} \\le \\dots`,
     :math:`\\tilde p_{(i)} = \\max_{j \\le i} \\min\\{1, (m - j + 1) p_{(j)}\\}`
@@ -1126,17 +1172,39 @@ def holm(p: np.ndarray) -> np.ndarray:
     false alarm in the row at most :math:`\\alpha`. Equals statsmodels
     ``multipletests(method="holm")``.
 
+    With ``weights`` :math:`w_i > 0` (one per column), the weighted Holm procedure
+    (Holm 1979, section 5): the tests are ordered by :math:`p_i / w_i` and
+    :math:`\\tilde p_{(i)} = \\max_{j \\le i} \\min\\{1, p_{(j)} W_j / w_{(j)}\\}`, where
+    :math:`W_j` sums the weights of the tests not yet rejected at step :math:`j`
+    (those of NaN entries do not count). Hypothesis :math:`i` first gets the
+    share :math:`w_i / \\sum w` of :math:`\\alpha`, and the share of each rejected
+    one carries forward to the rest, so the family-wise error rate stays at most
+    :math:`\\alpha`; equal weights give Holm's procedure.
+
     Examples
     --------
     >>> holm(np.array([[0.01, 0.04, np.nan], [0.03, 0.02, 0.5]])).round(3).tolist()
     [[0.02, 0.04, nan], [0.06, 0.06, 0.5]]
+
+    Length given 60% of the level, polish 10% and position 30%: a lone p of 0.02
+    on length survives (0.02 < 0.6 x 0.05), one on polish does not.
+
+    >>> holm(np.array([[0.02, 0.5, 0.6], [0.5, 0.02, 0.6]]), weights=[0.6, 0.1, 0.3]).round(3).tolist()
+    [[0.033, 0.8, 0.8], [0.75, 0.2, 0.75]]
     """
     p = np.atleast_2d(np.asarray(p, dtype=float))
     finite = np.isfinite(p)
-    m = finite.sum(axis=1, keepdims=True)
-    order = np.argsort(np.where(finite, p, np.inf), axis=1, kind="stable")
+    w = np.ones(p.shape[1]) if weights is None else np.asarray(weights, dtype=float)
+    if w.shape != (p.shape[1],) or not np.all(w > 0):
+        raise ValueError(f"weights must be {p.shape[1]} positive numbers, one per column; got {weights!r}.")
+    w = np.where(finite, w, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        order = np.argsort(np.where(finite, p / w, np.inf), axis=1, kind="stable")
     ranked = np.take_along_axis(p, order, axis=1)
-    scaled = np.minimum(1.0, (m - np.arange(p.shape[1])) * ranked)
+    w_ranked = np.take_along_axis(w, order, axis=1)
+    remaining = np.cumsum(w_ranked[:, ::-1], axis=1)[:, ::-1]  # weight of this test and the later ones
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scaled = np.minimum(1.0, ranked * remaining / w_ranked)
     scaled = np.where(np.isfinite(scaled), scaled, -np.inf)
     adjusted = np.maximum.accumulate(scaled, axis=1)
     out = np.empty_like(p)

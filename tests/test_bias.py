@@ -471,3 +471,37 @@ def test_holm_and_benjamini_hochberg_equal_statsmodels():
     np.testing.assert_allclose(
         benjamini_hochberg(flat)[tested], multipletests(flat[tested], method="fdr_bh")[1], rtol=1e-12
     )
+
+
+def test_weighted_holm_is_the_closed_test_of_weighted_bonferroni():
+    """Weighted Holm rejects exactly what the closure principle does (Marcus, Peritz & Gabriel 1976).
+
+    A hypothesis is rejected when every intersection containing it is rejected by
+    the weighted Bonferroni test: some p_j <= alpha w_j / (sum of the weights in it).
+    The closure is computed here by brute force over all subsets, at several levels.
+    """
+    from itertools import combinations
+
+    from calibration.bias import HOLM_WEIGHTS, holm
+
+    rng = np.random.default_rng(9)
+    p = np.where(rng.random((300, 3)) < 0.4, rng.random((300, 3)) * 0.05, rng.random((300, 3)))
+    p[rng.random((300, 3)) < 0.1] = np.nan  # dimensions not tested
+    w = np.array([HOLM_WEIGHTS[e] for e in ("length", "polish", "position")])
+    adjusted = holm(p, weights=w)
+    for alpha in (0.01, 0.03, 0.05, 0.1):
+        for row, adj in zip(p, adjusted, strict=True):
+            tested = [i for i in range(3) if np.isfinite(row[i])]
+            for i in tested:
+                closed = all(
+                    any(row[j] <= alpha * w[j] / w[list(s)].sum() for j in s)
+                    for k in range(1, len(tested) + 1)
+                    for s in combinations(tested, k)
+                    if i in s
+                )
+                assert (adj[i] <= alpha) == closed, (row, i, alpha)
+            assert np.isnan(adj[[i for i in range(3) if i not in tested]]).all()
+    # equal weights are Holm's procedure
+    np.testing.assert_allclose(holm(p, weights=[2.0, 2.0, 2.0]), holm(p), rtol=1e-12)
+    with pytest.raises(ValueError, match="weights"):
+        holm(p, weights=[1.0, 0.0, 1.0])
