@@ -55,23 +55,24 @@ profile penalized likelihood interval (Heinze & Schemper 2002;
 drill sizes where Wald's lose power. A rater's three dimensions are one family:
 ``significant`` is the weighted Holm correction over the estimable ones (Holm
 1979; Benjamini & Hochberg 1997), with ``p_adjusted`` and ``correction``
-beside it. The chance that a rater with no bias gets any bias line stays at
-most 5%, but the level is not split evenly: length, the primary and best
-documented bias, gets 60% of it at first, position 30% and polish 10%
-(:data:`HOLM_WEIGHTS`), and the share of a dimension found carries forward to
-the others. Measured on raters of :mod:`calibration.people` (a length odds
-ratio of 2 per doubling, skill 1, 30 judgments; 1,500 raters): the
-uncorrected test finds 53%, Holm's equal thirds 33%, the weights 42%. The
-target of 50% at 30 judgments is not reached with family-wise control: the
-position share cannot fall below 30% without losing its own target (an odds
-ratio of 2.7 found in 85% of raters at 100 judgments: 85.6% with 30%, 84.8%
-with 28%), and even 70% on length finds 45%. The fallback procedure (Wiens
-2003: length, then position, then polish, each passing its share on when
-rejected) finds the same as these weights when one bias is planted. The
-penalized likelihood-ratio test itself is not what holds power back at 30
-judgments: under no bias its mean statistic for length was 0.97 (1 for an
-exact chi-square) and it rejected 3.3% (600 raters), so a Bartlett-type
-rescaling gains about one point. A view listing raters
+beside it. The family is held at a 10% family-wise error rate
+(:data:`FAMILY_ALPHA`): a rater with no bias gets any of the three lines at
+most one time in ten, the ceiling the verdicts are built to, while no single
+line is tested above the usual 5%. The level is not split evenly: length, the
+primary and best documented bias, gets half of it at first (5%), position 30%
+(3%) and polish 20% (2%) (:data:`HOLM_WEIGHTS`), and the share of a dimension
+found carries forward to the others. Why 10% and these shares, measured on
+raters of :mod:`calibration.people`: at a 5% family level no split finds a
+length odds ratio of 2 per doubling in half the raters at 30 judgments (skill 1,
+1,500 raters: uncorrected 53%, Holm's equal thirds 33%, 60% of 5% on length
+44%, and position needs 30% of the level for its own target); at 10% with
+these shares length is found in 52%, position odds ratio 2.7 at 100
+judgments in 89% (600 raters), and unbiased raters get any line in 8.7% at 200
+judgments (600 raters; hard short-gold pairs, fatigue, 10% repeats) and 8.2% at
+50. The fallback procedure (Wiens 2003) finds the same as these weights when
+one bias is planted. The penalized likelihood-ratio test itself holds its level
+at 30 judgments (mean statistic for length 0.97 under no bias, 3.3% rejected at
+5%), so the power lost is the price of the family, not of the test. A view listing raters
 flagged across a cohort uses :func:`across_raters` (Benjamini-Hochberg).
 A rater who never disagreed with gold (or always did) gets "not enough
 evidence": their choices hold no information on a pull, and an odds ratio
@@ -107,14 +108,15 @@ column            meaning
 ``ci_high``       upper end
 ``p_value``       two-sided p-value for "odds ratio = 1", uncorrected (penalized
                   likelihood ratio per rater; cluster-robust Wald t for the cohort)
-``significant``   ``p_adjusted < 0.05`` (False when not estimable)
+``significant``   ``p_adjusted < 0.10`` (:data:`FAMILY_ALPHA`; False when not estimable)
 ``estimable``     False when there is too little data, no variation or no
                   evidence; the reason is then in ``summary`` and the numbers are NaN
 ``unit``          what one unit of the odds ratio means
 ``summary``       the verdict sentence, or why there is none
 ``p_adjusted``    ``p_value`` after the correction named in ``correction``
 ``correction``    what was corrected, e.g. "Holm over your 3 bias dimensions tested,
-                  weighted (length 60%, position 30%, polish 10% of the 5% level at first)"
+                  weighted (length 50%, position 30%, polish 20% of the 10% family-wise
+                  level at first)"
 ================  ================================================================
 
 References
@@ -151,6 +153,7 @@ from pairs.export import count_of
 __all__ = [
     "BIAS_COLUMNS",
     "EFFECTS",
+    "FAMILY_ALPHA",
     "HOLM_WEIGHTS",
     "MIN_JUDGMENTS",
     "across_raters",
@@ -176,7 +179,7 @@ EFFECTS = ("length", "polish", "position")
 #: documented bias of human and model judges, gets the largest; position keeps
 #: what finds an odds ratio of 2.7 in 85% of raters at 100 judgments. Measured
 #: in the module docstring.
-HOLM_WEIGHTS = {"length": 0.6, "polish": 0.1, "position": 0.3}
+HOLM_WEIGHTS = {"length": 0.5, "polish": 0.2, "position": 0.3}
 
 #: Normalized polish difference that counts as one unit: (4 - 1) / (4 + 1 + 1) = 0.5.
 POLISH_UNIT = 0.5
@@ -186,6 +189,11 @@ LENGTH_RATIO = 1.5
 
 #: Significance level of every test in this module.
 ALPHA = 0.05
+
+#: Family-wise error rate of a rater's three bias lines: the chance that a rater with no
+#: bias gets any line. Split by :data:`HOLM_WEIGHTS`, so each line alone is held at most
+#: 5% (length), 3% (position) and 2% (polish) at first.
+FAMILY_ALPHA = 0.10
 
 #: :func:`tag_accuracy` flags a tag when accuracy on it is at least this much
 #: below accuracy on the rater's other judgments (and the difference is significant).
@@ -258,8 +266,9 @@ def bias_by_rater(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS) -> pd.D
     profile penalized likelihood interval (Heinze & Schemper 2002), all raters
     at once (:func:`calibration.firth.penalized_inference`); the two agree, so
     an uncorrected p below 0.05 goes with an interval that leaves out 1.
-    ``significant`` is ``p_adjusted < 0.05``, the weighted Holm correction
-    over the rater's estimable dimensions (:data:`HOLM_WEIGHTS`).
+    ``significant`` is ``p_adjusted <`` :data:`FAMILY_ALPHA` (0.10), the weighted
+    Holm correction over the rater's estimable dimensions (:data:`HOLM_WEIGHTS`):
+    length is first tested at 5%, position at 3%, polish at 2%.
 
     Validation. Synthetic bank (``tests/test_bias.py``; 1,000 raters of skill
     0.5-2.5, 200 judgments each): with no planted bias the uncorrected tests
@@ -357,7 +366,7 @@ def bias_by_rater(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS) -> pd.D
         for j, effect in enumerate(EFFECTS)
     }
     counts = {"length": n, "polish": n, "position": n_left}
-    return _assemble(raters, estimates, counts, reasons, subject="you", correction="holm")
+    return _assemble(raters, estimates, counts, reasons, subject="you", family_alpha=FAMILY_ALPHA)
 
 
 def pooled_bias(
@@ -502,7 +511,7 @@ def _pooled_fit(design: dict, rows: np.ndarray, label: str, min_n: int, min_rate
         _, low, high, p = _wald(beta, se, df=max(groups - 1, 1))
         tested[effect] = (beta, np.log(low), np.log(high), p)
     return _assemble(
-        np.array([label], dtype=object), tested, counts, reasons, subject="cohort", correction="holm"
+        np.array([label], dtype=object), tested, counts, reasons, subject="cohort", family_alpha=ALPHA
     )
 
 
@@ -1101,12 +1110,15 @@ def _reasons_by_rater(design, fit_ok, with_position, converged, collinear, min_n
     return reasons
 
 
-def _assemble(raters, estimates, counts, reasons, *, subject: str, correction: str) -> pd.DataFrame:
+def _assemble(raters, estimates, counts, reasons, *, subject: str, family_alpha: float) -> pd.DataFrame:
     """Long frame in :data:`BIAS_COLUMNS` order: raters outer, effects inner.
 
     ``estimates[effect]`` is ``(beta, low, high, p)`` (log odds, one per rater);
-    ``correction`` is ``"holm"``: each rater's estimable effects are one family,
-    corrected by the weighted Holm procedure with :data:`HOLM_WEIGHTS`.
+    Each rater's estimable effects are one family, corrected by the weighted Holm
+    procedure with :data:`HOLM_WEIGHTS` at the family-wise level ``family_alpha``
+    (:data:`FAMILY_ALPHA` for a rater; 5% for the pooled cohort, whose
+    cluster-robust test with few clusters runs above its level, so the cohort's
+    length line stays rare for unbiased cohorts).
     """
     ok = {e: np.array([r is None for r in reasons[e]], dtype=bool) for e in EFFECTS}
     p_raw = np.column_stack([np.where(ok[e], estimates[e][3], np.nan) for e in EFFECTS])
@@ -1116,7 +1128,7 @@ def _assemble(raters, estimates, counts, reasons, *, subject: str, correction: s
     for j, effect in enumerate(EFFECTS):
         beta, low, high, p = (np.where(ok[effect], v, np.nan) for v in estimates[effect])
         ratio, lo, hi = np.exp(beta), np.exp(low), np.exp(high)
-        significant = ok[effect] & (p_adj[:, j] < ALPHA)
+        significant = ok[effect] & (p_adj[:, j] < family_alpha)
         verdict = _VERDICTS[effect]
         summary = [
             verdict(*vals, _SUBJECTS[subject]) if good else reason
@@ -1124,7 +1136,10 @@ def _assemble(raters, estimates, counts, reasons, *, subject: str, correction: s
                 ok[effect], reasons[effect], ratio, lo, hi, significant, strict=True
             )
         ]
-        label = [_holm_label(t, subject) if good else "" for good, t in zip(ok[effect], tested, strict=True)]
+        label = [
+            _holm_label(t, subject, family_alpha) if good else ""
+            for good, t in zip(ok[effect], tested, strict=True)
+        ]
         frames.append(
             pd.DataFrame(
                 {
@@ -1149,7 +1164,7 @@ def _assemble(raters, estimates, counts, reasons, *, subject: str, correction: s
     return out.iloc[order].reset_index(drop=True)[BIAS_COLUMNS]
 
 
-def _holm_label(tested: np.ndarray, subject: str) -> str:
+def _holm_label(tested: np.ndarray, subject: str, family_alpha: float) -> str:
     """The ``correction`` string for a rater whose dimensions ``tested`` (bool, :data:`EFFECTS` order)."""
     m = int(tested.sum())
     if m <= 1:
@@ -1160,7 +1175,11 @@ def _holm_label(tested: np.ndarray, subject: str) -> str:
     shares = ", ".join(
         f"{e} {100 * HOLM_WEIGHTS[e] / total:.0f}%" for e in sorted(names, key=lambda e: -HOLM_WEIGHTS[e])
     )
-    return f"Holm over {whose} {m} bias dimensions tested, weighted ({shares} of the 5% level at first)"
+    level = f"{100 * family_alpha:.0f}%"
+    return (
+        f"Holm over {whose} {m} bias dimensions tested, weighted ({shares} of the {level} "
+        f"family-wise level at first)"
+    )
 
 
 def holm(p: np.ndarray, weights=None) -> np.ndarray:

@@ -84,9 +84,10 @@ def test_no_planted_bias_flags_about_five_percent(bank):
     # 1,000 raters: the standard error of a 5% rate is 0.7 points, so 7.5% tells 5% from 10%
     assert (rates <= 0.075).all(), rates.to_dict()
     assert (rates >= 0.025).all(), rates.to_dict()  # not uselessly conservative either
-    # ... and Holm over the three keeps the share of raters with any bias line near 5% at most
+    # ... and the weighted Holm correction over the three keeps the share of raters with any
+    # bias line at its 10% family-wise level at most (FAMILY_ALPHA)
     any_line = out.groupby("rater")["significant"].any().mean()
-    assert any_line <= 0.065, any_line
+    assert any_line <= 0.10, any_line
 
 
 @pytest.mark.slow
