@@ -2,7 +2,7 @@
 
 Run::
 
-    python bench/validity.py                 # print the tables (400 raters a cell, 100 cohorts)
+    python bench/validity.py                 # print the tables (200 raters a cell, 80 cohorts)
     python bench/validity.py --write         # ... and regenerate VALIDITY.md's generated section
     python bench/validity.py --quick         # tiny sizes, written to bench/out/VALIDITY.quick.md
 
@@ -136,9 +136,11 @@ SCENARIOS = {
     s.key: s
     for s in (
         Scenario("model", "model-like (the model's own assumptions)", "plain", {"item_weight": 0.0}),
-        Scenario("people", "people: easiness spread, fatigue, side pull", "spread", {"fatigue": 1.0}, 0.3),
-        Scenario("confound", "LLMBar-like: hard pairs mostly short-gold", "llmbar", {"fatigue": 1.0}, 0.3),
-        Scenario("memory", "memory: 30% repeats of revealed pairs", "spread", {"memory": 0.9}, 0.3, 0.3),
+        Scenario("people", "people: easiness spread, fatigue", "spread", {"fatigue": 1.0}),
+        Scenario("confound", "LLMBar-like: hard pairs mostly short-gold", "llmbar", {"fatigue": 1.0}),
+        Scenario(
+            "memory", "memory: 30% repeats of revealed pairs", "spread", {"memory": 0.9}, repeat_share=0.3
+        ),
         Scenario("fatigue", "fatigue: skill falls 2 log-odds within a drill", "spread", {"fatigue": 2.0}),
         Scenario(
             "position",
@@ -568,8 +570,8 @@ def run(n_raters: int, n_cohorts: int, seed: int, *, quick: bool = False) -> tup
 def main(argv: list[str] | None = None) -> None:
     """Print the tables; ``--write`` regenerates VALIDITY.md's section, ``--quick`` writes bench/out/."""
     p = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    p.add_argument("--raters", type=int, default=400, help="simulated raters a per-rater cell (default 400)")
-    p.add_argument("--cohorts", type=int, default=100, help="simulated cohorts a cohort cell (default 100)")
+    p.add_argument("--raters", type=int, default=200, help="simulated raters a per-rater cell (default 200)")
+    p.add_argument("--cohorts", type=int, default=80, help="simulated cohorts a cohort cell (default 80)")
     p.add_argument("--seed", type=int, default=12)
     p.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test), to bench/out/")
     p.add_argument("--write", action="store_true", help="regenerate VALIDITY.md between its markers")
