@@ -18,8 +18,11 @@ module                 what it computes
 ``reliability``        reliability bins and CORP diagrams
 ``agreement``          Krippendorff's alpha against gold and within the cohort
 ``items``              per-pair statistics and the gold audit
+``latent``             the gold audit's model of raters and pairs (Dawid-Skene,
+                       GLAD, MACE) and its Bayesian false discovery rule
 ``leaderboard``        a proper-score leaderboard, per-rater rows and ranking
-``trend``              measures per week or day
+``trend``              measures per week or day, and the test of a changing bias
+                       (:func:`bias_trend`)
 ``report``             the report as data (:func:`build_report`, :func:`to_json`)
 ``render``             the report as Markdown and self-contained HTML
 ``explain``            plain-language notes on a rater's figures
@@ -27,7 +30,11 @@ module                 what it computes
 ``probes``             counterfactual probes: the style-pull test per probe kind
                        (:func:`probe_rates`) and the swap figure
                        (:func:`swap_consistency`)
+``effect``             the training effect between assessment forms, the
+                       qualification gate and readiness
 ``simulate``           simulated raters with planted biases, synthetic banks
+``people``             simulated raters who behave like people (hard pairs,
+                       fatigue, memory of repeats)
 ``intervals``          the Wilson and exact (Clopper-Pearson) intervals
 =====================  ==========================================================
 
@@ -46,24 +53,39 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "bias": (
         "BIAS_COLUMNS",
         "EFFECTS",
+        "FAMILY_ALPHA",
+        "HOLM_WEIGHTS",
         "MIN_JUDGMENTS",
+        "across_raters",
+        "benjamini_hochberg",
         "bias_by_rater",
+        "holm",
         "plain_rates",
         "pooled_bias",
         "tag_accuracy",
     ),
-    "charts": ("forest_plot", "reliability_diagram", "tag_accuracy_chart", "to_svg", "trend_chart"),
+    "charts": (
+        "corp_diagram",
+        "forest_plot",
+        "reliability_diagram",
+        "tag_accuracy_chart",
+        "to_svg",
+        "trend_chart",
+    ),
     "confidence": ("SUMMARY_FIELDS", "calibration_by_rater", "calibration_summaries", "calibration_summary"),
     "data": ("JUDGMENT_COLUMNS", "prepare", "split_ties"),
     "explain": ("plain_notes",),
     "firth": ("FirthResult", "firth_logistic"),
     "intervals": ("clopper_pearson_interval", "wilson_interval"),
-    "items": ("ITEM_COLUMNS", "agreement_model", "item_table"),
+    "effect": ("EFFECT_COLUMNS", "effect_table", "qualification", "readiness", "training_effect"),
+    "items": ("ITEM_COLUMNS", "agreement_model", "audit_summary", "item_table"),
+    "latent": ("LatentFit", "bayesian_fdr", "fit_latent_truth"),
     "leaderboard": (
         "LEADERBOARD_COLUMNS",
         "MIN_RANKED",
         "PRIOR_JUDGMENTS",
         "RATER_SCORE_COLUMNS",
+        "eb_scores",
         "leaderboard",
         "rank_raters",
         "rater_scores",
@@ -71,7 +93,14 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "timestamp_streaks",
     ),
     "probes": ("probe_rates", "probe_rates_of", "swap_consistency"),
-    "reliability": ("BIN_COLUMNS", "CorpReliability", "corp_reliability", "reliability_bins"),
+    "people": ("Person", "llmbar_like_bank", "simulate_people"),
+    "reliability": (
+        "BIN_COLUMNS",
+        "CorpReliability",
+        "corp_consistency_band",
+        "corp_reliability",
+        "reliability_bins",
+    ),
     "render": ("to_html", "to_markdown"),
     "report": ("FORMATS", "build_report", "to_json"),
     "scoring": (
@@ -88,7 +117,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "overconfidence",
     ),
     "simulate": ("RaterSpec", "demo_cohort", "demo_raters", "simulate_judgments", "synthetic_bank"),
-    "trend": ("MEASURES", "TREND_COLUMNS", "trend"),
+    "trend": ("BIAS_TREND_COLUMNS", "MEASURES", "TREND_COLUMNS", "bias_trend", "trend"),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 

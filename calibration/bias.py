@@ -12,7 +12,7 @@ covariate          meaning (oriented left minus right)
                    a pull toward response A, not reported
 ``length``         ``length_doublings`` (log2 word ratio): +1 = left twice as long
 ``polish``         ``polish_diff / 0.5``: +1 = the left answer has clearly more
-                   formatting, e.g. 4 markdown elements against 1
+                   formatting, e.g. 4 list items against 1, or 2 headers against none
 ``gold:<stratum>`` +1 when gold is the left answer, -1 when it is the right one,
                    on the pairs of one item stratum (0 elsewhere): the rater's
                    skill on that kind of pair, not reported
@@ -181,7 +181,9 @@ EFFECTS = ("length", "polish", "position")
 #: in the module docstring.
 HOLM_WEIGHTS = {"length": 0.5, "polish": 0.2, "position": 0.3}
 
-#: Normalized polish difference that counts as one unit: (4 - 1) / (4 + 1 + 1) = 0.5.
+#: Polish difference (:func:`pairs.features.pair_features`: half the sum over the kinds of
+#: markup of ln((1 + count A) / (1 + count B))) that counts as one unit: about 4 items of
+#: one kind against 1 (0.46) or 2 against none (0.55).
 POLISH_UNIT = 0.5
 
 #: Word ratio (of ``words + 1``) from which :func:`plain_rates` calls one answer longer.
@@ -217,7 +219,7 @@ BIAS_COLUMNS = [
 
 UNITS = {
     "length": "per doubling: one answer twice as long as the other",
-    "polish": "per 0.5 normalized polish difference: e.g. 4 markdown elements against 1",
+    "polish": "per 0.5 of polish difference: e.g. 4 list items against 1, or 2 headers against none",
     "position": "left answer against right answer, all else equal",
 }
 
@@ -254,7 +256,7 @@ def bias_by_rater(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS) -> pd.D
 
     with :math:`g_i = \pm 1` the side of gold, :math:`\theta_k` the rater's
     skill on stratum :math:`k` (see the module docstring), :math:`\ell_i` the
-    log2 word ratio and :math:`\pi_i` the normalized polish difference, all
+    log2 word ratio and :math:`\pi_i` the polish difference, all
     left minus right (A minus B, with an "A" intercept in place of
     :math:`\beta_{pos}`, where ``left`` is unknown). It is fitted by Firth's
     penalized likelihood (:func:`calibration.firth.firth_logistic`), which
@@ -989,7 +991,7 @@ def _verdict_polish(ratio, low, high, significant, s) -> str:
         "polish",
         "more polished",
         "plainer",
-        "when one answer has clearly more formatting (e.g. 4 markdown elements against 1)",
+        "when one answer has clearly more formatting (e.g. 4 list items against 1)",
         ratio,
         low,
         high,

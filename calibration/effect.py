@@ -183,6 +183,14 @@ EFFECT_COLUMNS = [
 ]
 
 _PROPORTIONS = ("accuracy", "overconfidence")  # written in points
+
+
+def _signed_points(x: float) -> str:
+    """``100 x`` rounded to a signed whole number, never "-0" (``_signed_points(-0.003) == "+0"``)."""
+    v = int(round(100 * float(x)))
+    return f"{v:+d}"
+
+
 _RATIOS = ("length", "polish", "position")
 _NAMES = {
     "accuracy": "Accuracy",
@@ -334,12 +342,12 @@ def _mean_var(s1, s2, n):
 def _fmt(measure: str, x: float, *, signed: bool = False) -> str:
     if measure in _PROPORTIONS:
         if signed:
-            return f"{100 * x:+.0f} points"
-        return f"{100 * x:.0f}%" if measure == "accuracy" else f"{100 * x:+.0f} points"
+            return f"{_signed_points(x)} points"
+        return f"{100 * x:.0f}%" if measure == "accuracy" else f"{_signed_points(x)} points"
     if measure in _RATIOS:
         return f"x{x:.2f}"
     if measure.startswith("probe_"):
-        return f"{100 * x:+.0f} points" if signed else f"{100 * x:.0f}%"
+        return f"{_signed_points(x)} points" if signed else f"{100 * x:.0f}%"
     return f"{x:+.2f}" if signed else f"{x:.2f}"
 
 
@@ -1080,7 +1088,8 @@ def _order_balance(versions, paired, before, after, plain, both, confidence) -> 
     else:
         where = ", ".join(f"{k}: {v}" for k, v in orders.items())
         diff = ", ".join(
-            f"form {v} {100 * e:+.0f} points of accuracy against form {names[0]}" for v, e in effects.items()
+            f"form {v} {_signed_points(e)} points of accuracy against form {names[0]}"
+            for v, e in effects.items()
         )
         summary = (
             f"Form order {'balanced' if balanced else 'unbalanced'} ({where}); the cohort's changes are "
@@ -1280,7 +1289,7 @@ def qualification(
         if max_overconfidence is not None:
             if nc:
                 parts.append(
-                    f"overconfidence {100 * over:+.0f} points, at most {100 * over_high:+.0f} "
+                    f"overconfidence {_signed_points(over)} points, at most {_signed_points(over_high)} "
                     f"({'within' if cal_ok else 'outside'} the {100 * max_overconfidence:.0f}-point limit)"
                 )
             else:

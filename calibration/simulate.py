@@ -106,7 +106,7 @@ class RaterSpec:
         Log odds ratio of picking an answer per doubling of its length relative
         to the other (``log(2)``: odds x2 when one answer is twice as long).
     polish_bias : float, default 0.0
-        Log odds ratio per 0.5 of normalized polish difference.
+        Log odds ratio per 0.5 of polish difference (``pairs.features``).
     position_bias : float, default 0.0
         Log odds of picking the left answer, all else equal.
     confidence_scale : float, default 1.0
