@@ -247,7 +247,10 @@ def build_report(
     """
     simulated = {str(name) for name in simulated}
     if rater is not None:
-        one, forms = _drills_and_forms(prepared[prepared["rater"] == rater])
+        one, _ = _drills_and_forms(prepared[prepared["rater"] == rater])
+        # the effect is fitted on every rater's forms given (the form-difficulty adjustment is
+        # learnt from all of them), then this rater's entry is kept
+        _, forms = _drills_and_forms(prepared)
         if one.empty:
             raise ValueError(f"rater {rater!r} has no judgments.")
         bias = bias_by_rater(one)
@@ -276,7 +279,7 @@ def _drills_and_forms(prepared: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     assessment forms) and the assessment-form answers (None without any)."""
     if "form" not in prepared.columns:
         return prepared, None
-    in_form = prepared["form"].astype(str).ne("").to_numpy()
+    in_form = prepared["form"].fillna("").astype(str).ne("").to_numpy()
     if not in_form.any():
         return prepared, None
     return (prepared[~in_form] if (~in_form).any() else prepared), prepared[in_form]

@@ -83,3 +83,29 @@ def test_without_forms_or_before_the_post_form_there_is_no_effect(inputs):
     assert "effect" not in pre_only["cohort"]
     assert pre_only["cohort"]["n_judgments"] == 6 * 40  # the pre form is still not a drill
     assert effect_csv(plain).splitlines() == [",".join(EFFECT_COLUMNS)]
+
+
+def test_a_raters_effect_is_the_one_the_cohort_report_gives(inputs, report):
+    """Fitted on every rater's forms, a rater's own report adjusts for form difficulty as the
+    cohort report does, also when the drill answers come without a ``form`` column (My report
+    adds the cohort's closed forms to the rater's drills)."""
+    bank, judgments, _ = inputs
+    name = "sim-02-overconfident"
+    drills = prepare(
+        bank, judgments[(judgments["rater"] == name) & (judgments["form"] == "")].drop(columns="form")
+    )
+    forms = prepare(bank, judgments[judgments["form"] != ""])
+    assert "form" not in drills.columns or set(drills["form"]) == {""}
+    one = build_report(pd.concat([drills.assign(form=""), forms], ignore_index=True), rater=name, n_boot=20)
+    cohort_entry = next(r for r in report["raters"] if r["rater"] == name)
+    assert one["n"] == 40
+    for measure in ("accuracy", "overconfidence", "length"):
+        assert one["effect"][measure]["change"] == pytest.approx(
+            cohort_entry["effect"][measure]["change"], nan_ok=True
+        )
+        assert one["effect"][measure]["ci_low"] == pytest.approx(
+            cohort_entry["effect"][measure]["ci_low"], nan_ok=True
+        )
+    # the adjustment is real: fitted on this rater's forms alone the change differs
+    alone = build_report(prepare(bank, judgments[judgments["rater"] == name]), rater=name, n_boot=20)
+    assert alone["effect"]["accuracy"]["change"] != pytest.approx(one["effect"]["accuracy"]["change"])

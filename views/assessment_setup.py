@@ -86,6 +86,13 @@ def show_pairs_aside(store: Store, lead: Rater, bank: str, drill_bank: str | Non
         st.markdown("**How well the forms are matched**")
         balance = assessments.form_balance(store, lead.cohort_id, bank)
         shown = balance.drop(columns=[c for c in ("criterion", "kind") if c in balance.columns])
+        # numbers as text with two decimals; the size row has no standardized difference: an
+        # empty cell, not "None"
+        for column in shown.columns:
+            if pd.api.types.is_float_dtype(shown[column]):
+                shown[column] = [
+                    "" if pd.isna(v) else f"{v:.2f}".rstrip("0").rstrip(".") for v in shown[column]
+                ]
         st.dataframe(spreadsheet_safe(shown), hide_index=True, key="form_balance")
         st.caption(
             "Each row compares the forms on one thing that makes a pair hard or tempting; smd is the "

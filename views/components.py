@@ -25,6 +25,7 @@ def rater_report(
     simulated: bool,
     domains: pd.Series | None = None,
     answers: pd.DataFrame | None = None,
+    forms: pd.DataFrame | None = None,
 ) -> dict:
     """The bias report of one rater's prepared judgments (cached by their content).
 
@@ -38,6 +39,10 @@ def rater_report(
         The bank's ``domain`` by pair id: the report then has figures per track.
     answers : DataFrame, optional
         Every answer of the rater, repeats included: the probes' swap figure.
+    forms : DataFrame, optional
+        The cohort's prepared answers in closed assessment forms: the report then
+        has the rater's training effect, fitted on the whole cohort's forms as
+        the cohort report's is (so both adjust alike for a harder form).
 
     Returns
     -------
@@ -46,7 +51,11 @@ def rater_report(
     """
     rater = str(prepared_rater["rater"].iloc[0])
     labelled = {rater} if simulated else set()
-    return build_report(prepared_rater, rater=rater, simulated=labelled, domains=domains, answers=answers)
+    rows = prepared_rater
+    if forms is not None and not forms.empty:  # drill answers are in no form
+        drills = prepared_rater if "form" in prepared_rater.columns else prepared_rater.assign(form="")
+        rows = pd.concat([drills, forms], ignore_index=True)
+    return build_report(rows, rater=rater, simulated=labelled, domains=domains, answers=answers)
 
 
 def show_rater_report(
@@ -56,6 +65,7 @@ def show_rater_report(
     simulated: bool,
     domains: pd.Series | None = None,
     answers: pd.DataFrame | None = None,
+    forms: pd.DataFrame | None = None,
 ) -> None:
     """Everything the bias report says about one rater, with charts and downloads.
 
@@ -72,11 +82,14 @@ def show_rater_report(
         bias per track, and its downloads carry them.
     answers : DataFrame, optional
         Every answer of the rater, repeats included, for the probes' swap figure.
+    forms : DataFrame, optional
+        The cohort's prepared answers in closed assessment forms, for the training
+        effect in the downloaded report (:func:`rater_report`).
     """
     if prepared_rater.empty:
         st.info("No judgments yet: finish a drill and your report appears here.")
         return
-    report = rater_report(prepared_rater, simulated, domains, answers)
+    report = rater_report(prepared_rater, simulated, domains, answers, forms)
     name = report["rater"]
     if report["simulated"]:
         st.warning("Simulated rater: demo data, not a person.")
