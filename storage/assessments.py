@@ -30,6 +30,7 @@ from storage.schema import (
     assessment_plans,
     banks,
     cohorts,
+    judgments,
     raters,
 )
 from storage.store import Store
@@ -371,9 +372,21 @@ def form_judgments(
     ``form`` is the stage the answer was given at (``"pre"``, ``"post"`` or ``"retention"``), as
     ``calibration.data.prepare`` and the training effect read it. Only answered items of closed
     attempts (an open form shows nothing yet), of ``cohort``'s raters (every cohort if None) or of
-    ``names``; oldest first.
+    ``names``; oldest first. An answer on a pair the rater had already answered in a drill (its
+    gold was shown there, e.g. a drill drawn before the lead set the pair aside) is left out: it
+    would measure memory, not skill.
     """
     a, x = assessment_attempts, assessment_answers
+    seen_in_a_drill = (
+        sa.exists()
+        .where(
+            judgments.c.rater_id == a.c.rater_id,
+            judgments.c.bank_id == a.c.bank_id,
+            judgments.c.pair_id == x.c.pair_id,
+            judgments.c.answered_at < x.c.answered_at,
+        )
+        .correlate(a, x)
+    )
     query = (
         sa.select(
             raters.c.name,
@@ -389,7 +402,7 @@ def form_judgments(
         .join(raters, raters.c.id == a.c.rater_id)
         .join(cohorts, cohorts.c.id == raters.c.cohort_id)
         .join(banks, banks.c.id == a.c.bank_id)
-        .where(banks.c.name == bank, x.c.choice.is_not(None), a.c.closed_at.is_not(None))
+        .where(banks.c.name == bank, x.c.choice.is_not(None), a.c.closed_at.is_not(None), ~seen_in_a_drill)
         .order_by(x.c.answered_at, a.c.id, x.c.position)
     )
     if cohort is not None:

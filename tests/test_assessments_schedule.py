@@ -263,3 +263,30 @@ def test_standing_after_the_baseline_alone_has_no_effect_yet_but_a_bar_and_readi
     cohort = assessments.cohort_assessment(store, lead.cohort_id)
     assert cohort is not None and cohort["effect"] is None
     assert cohort["raters"]["rater"].tolist() == ["ravi"] and cohort["raters"]["forms"].tolist() == ["pre"]
+
+
+def test_a_form_answer_on_a_pair_seen_in_an_earlier_drill_is_left_out_of_the_effect(env):
+    """A drill drawn before its pairs were set aside still shows them (with their gold); the form
+    answers on those pairs then measure memory, so the training effect leaves them out."""
+    store, lead, (ravi, rosa, _) = env
+    drill = drills.get_or_create_drill(store, ravi.id, STARTER_BANK_NAME, date(2026, 3, 1), size=8)
+    for k, item in enumerate(drill.items):
+        drills.submit(
+            store, ravi.id, drill.key, item.position, "A", 0.7, at=T0 - timedelta(hours=1, seconds=k)
+        )
+    seen = {item.pair_id for item in drill.items}
+    bank = store.load_bank(STARTER_BANK_NAME)
+    others = bank.loc[(bank["gold"] != "tie") & ~bank["id"].isin(seen), "id"].astype(str).head(16).tolist()
+    assessments.mark_pairs(store, lead, STARTER_BANK_NAME, sorted(seen) + others)
+    assessments.save_plan(
+        store, lead, bank=STARTER_BANK_NAME, post_after_days=7, post_after_drills=3, time_limit_minutes=20
+    )
+    ravi_form = take(store, ravi, T0)
+    rosa_form = take(store, rosa, T0)
+    answers = rows.form_judgments(store, cohort="alpha", bank=STARTER_BANK_NAME)
+    in_ravis = {i.pair_id for i in ravi_form.items}
+    kept = set(answers.loc[answers["rater"] == "ravi", "pair_id"])
+    assert in_ravis & seen  # the check is not empty: some drilled pairs are in ravi's form
+    assert kept == in_ravis - seen
+    # rosa never drilled: all of her answers count
+    assert set(answers.loc[answers["rater"] == "rosa", "pair_id"]) == {i.pair_id for i in rosa_form.items}
