@@ -722,7 +722,7 @@ def _effect_value(measure: str, x: Any, *, change: bool = False) -> str:
     if measure in ("length", "polish", "position"):
         return f"x{x:.2f}"
     if measure == "overconfidence" or (change and (measure == "accuracy" or measure.startswith("probe_"))):
-        return f"{100 * x:+.0f} pts"
+        return f"{int(round(100 * x)) + 0:+d} pts"  # never "-0 pts"
     if measure == "accuracy" or measure.startswith("probe_"):
         return f"{x:.0%}"
     return f"{x:+.2f}" if change else f"{x:.2f}"
@@ -774,7 +774,9 @@ def effect_rows(obj: dict[str, Any]) -> list[list[str]]:
 
 _EFFECT_NOTE = (
     "Changes between assessment forms answered without feedback: before = the earlier form, after = the "
-    "later one; odds ratio changes are ratios (after / before). * significant at 5%. Effect size: "
+    "later one; odds ratio changes are ratios (after / before). A change is adjusted for the forms' "
+    "difficulty (learnt from every rater who took both forms), so it can differ from after minus before. "
+    "* significant at 5%. Effect size: "
     "Cohen's h (rates), standardized difference (scores), log odds ratio (bias); for the cohort d_z."
 )
 

@@ -583,7 +583,8 @@ def show_training_effect(effect: dict | None, *, who: str, key: str, simulated: 
     st.caption(
         "A change is clear when its 95% interval leaves out no change (0 points, or ×1.00 for an odds "
         "ratio). Odds ratios above 1 mean the longer, more polished or left-hand answer was picked more "
-        "often than its quality explains."
+        "often than its quality explains. A change is adjusted for how hard each form was (learnt from "
+        "everyone who took both), so it can differ from after minus before."
     )
     st.download_button(
         "Pre/post table (CSV)",
