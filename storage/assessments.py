@@ -361,6 +361,19 @@ def cohort_raters(conn: Connection, cohort_id: int) -> list[int]:
     return [int(i) for i in conn.execute(query).scalars()]
 
 
+def cohort_started(store: Store, cohort_id: int) -> bool:
+    """Whether any rater of the cohort has opened an assessment form (the forms are then fixed)."""
+    a = assessment_attempts
+    query = (
+        sa.select(sa.func.count())
+        .select_from(a)
+        .join(raters, raters.c.id == a.c.rater_id)
+        .where(raters.c.cohort_id == int(cohort_id))
+    )
+    with store.read() as conn:
+        return int(conn.execute(query).scalar_one()) > 0
+
+
 # -- answers as judgments -------------------------------------------------------------------------
 
 
@@ -470,6 +483,7 @@ __all__ = [
     "attempts",
     "close_attempt",
     "cohort_raters",
+    "cohort_started",
     "create_attempt",
     "form_judgments",
     "forms_version",

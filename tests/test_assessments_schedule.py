@@ -103,7 +103,7 @@ def test_the_baseline_is_due_at_once_then_post_after_days_and_retention_later(en
     assert assessments.status(store, lead.id, at=T0).due is None  # leads take no form
     assert assessments.status(store, ravi.id, at=T0).due == "pre"
     pre = take(store, ravi, T0)
-    assert len(pre.items) == N_MARKED // 2
+    assert len(pre.items) == N_MARKED // 3  # a retention form is planned: three forms
     state = assessments.status(store, ravi.id, at=T0 + timedelta(minutes=5))
     assert state.due is None and state.attempts["pre"].closed
     assert "2026-03-09" in state.next_note
@@ -114,7 +114,8 @@ def test_the_baseline_is_due_at_once_then_post_after_days_and_retention_later(en
     state = assessments.status(store, ravi.id, at=T0 + timedelta(days=9))
     assert state.due is None and "retention" in state.next_note
     assert assessments.status(store, ravi.id, at=T0 + timedelta(days=38, minutes=1)).due == "retention"
-    take(store, ravi, T0 + timedelta(days=39))
+    kept = take(store, ravi, T0 + timedelta(days=39))
+    assert kept.form not in {pre.form, post.form}  # never the baseline again: its golds were shown
     assert assessments.status(store, ravi.id, at=T0 + timedelta(days=400)).due is None
 
 
@@ -290,3 +291,23 @@ def test_a_form_answer_on_a_pair_seen_in_an_earlier_drill_is_left_out_of_the_eff
     assert kept == in_ravis - seen
     # rosa never drilled: all of her answers count
     assert set(answers.loc[answers["rater"] == "rosa", "pair_id"]) == {i.pair_id for i in rosa_form.items}
+
+
+def test_a_plan_with_a_retention_form_gets_three_forms_so_no_stage_repeats_a_revealed_form(env):
+    """The baseline's results page shows its golds: with two forms the retention form would repeat
+    it and measure memory. A plan with retention splits the pairs into three forms, one per stage."""
+    store, lead, raters = env
+    set_up(store, lead)  # no retention: two forms
+    assert set(assessments.forms_of(store, lead.cohort_id, STARTER_BANK_NAME)) == {"X", "Y"}
+    assessments.save_plan(
+        store, lead, bank=STARTER_BANK_NAME, post_after_days=7, post_after_drills=3, retention_after_days=30
+    )
+    forms = assessments.forms_of(store, lead.cohort_id, STARTER_BANK_NAME)
+    assert set(forms) == {"X", "Y", "Z"} and len(forms) == N_MARKED
+    for rater in raters:
+        stages = [assessments.stage_form(store, rater.id, s) for s in ("pre", "post", "retention")]
+        assert len(set(stages)) == 3, stages
+    # once a rater has opened a form, the forms stay as they are
+    assessments.open_form(store, raters[0].id, at=T0)
+    assessments.save_plan(store, lead, bank=STARTER_BANK_NAME, post_after_days=7, post_after_drills=3)
+    assert set(assessments.forms_of(store, lead.cohort_id, STARTER_BANK_NAME)) == {"X", "Y", "Z"}

@@ -186,21 +186,27 @@ def pair_easiness(store: Store, cohort: str, bank: str, pair_ids: list[str]) -> 
     return enough.rename("easiness") if len(enough) else None
 
 
-def split(store: Store, cohort_id: int, bank: str, *, n_forms: int = 2, seed: int = 0) -> pd.Series:
+def split(store: Store, cohort_id: int, bank: str, *, n_forms: int | None = None, seed: int = 0) -> pd.Series:
     """Split the cohort's marked pairs of ``bank`` into ``n_forms`` parallel forms and store them.
 
-    Returns the form of each pair (:func:`pairs.forms.split_forms`); empty when fewer than
-    ``2 * n_forms`` pairs are marked (a form needs at least two).
+    ``n_forms`` None: as many as the cohort's plan needs (:func:`forms_needed`). Returns the form
+    of each pair (:func:`pairs.forms.split_forms`); empty when fewer than ``2 * n_forms`` pairs
+    are marked (a form needs at least two).
     """
     from pairs.forms import split_forms
 
+    if n_forms is None:
+        n_forms = forms_needed(plan(store, cohort_id))
     marked = _marked_bank(store, cohort_id, bank)
     if len(marked) < 2 * n_forms:
         rows.set_forms(store, cohort_id, store.bank_id(bank), {})
         return pd.Series(dtype=object)
     cohort = _cohort_name(store, cohort_id)
     difficulty = pair_easiness(store, cohort, bank, marked["id"].astype(str).tolist())
-    forms = split_forms(marked, n_forms=n_forms, difficulty=difficulty, seed=seed)
+    try:
+        forms = split_forms(marked, n_forms=n_forms, difficulty=difficulty, seed=seed)
+    except ValueError as error:  # e.g. probes and shared prompts leave fewer groups than forms
+        raise AccountError(f"The pairs set aside cannot be split into {n_forms} forms: {error}") from None
     rows.set_forms(store, cohort_id, store.bank_id(bank), {str(k): str(v) for k, v in forms.items()})
     return forms
 
@@ -278,7 +284,18 @@ def save_plan(
     rows.write_plan(store, lead.cohort_id, store.bank_id(bank), values, at=now())
     found = plan(store, lead.cohort_id)
     assert found is not None
+    # a retention form needs a third form (the baseline's golds were shown on its results page);
+    # the forms are split again only while nobody has opened one
+    stored = set(forms_of(store, lead.cohort_id, bank))
+    if stored and len(stored) != forms_needed(found) and not rows.cohort_started(store, lead.cohort_id):
+        split(store, lead.cohort_id, bank)
     return found
+
+
+def forms_needed(the_plan: dict[str, Any] | None) -> int:
+    """Parallel forms the plan needs: three with a retention form, so no stage repeats a form whose
+    golds a results page showed; two otherwise."""
+    return 3 if the_plan is not None and the_plan.get("retention_after_days") else 2
 
 
 def plan(store: Store, cohort_id: int) -> dict[str, Any] | None:
@@ -754,6 +771,7 @@ __all__ = [
     "answer",
     "attempt",
     "form_balance",
+    "forms_needed",
     "forms_of",
     "cohort_assessment",
     "cohort_form_answers",
