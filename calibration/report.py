@@ -149,7 +149,15 @@ import numpy as np
 import pandas as pd
 
 from calibration.agreement import N_BOOT, alpha_by_rater, alpha_vs_gold, cohort_alpha
-from calibration.bias import EFFECTS, across_raters, bias_by_rater, plain_rates, pooled_bias, tag_accuracy
+from calibration.bias import (
+    BIAS_COLUMNS,
+    EFFECTS,
+    across_raters,
+    bias_by_rater,
+    plain_rates,
+    pooled_bias,
+    tag_accuracy,
+)
 from calibration.confidence import calibration_summaries, calibration_summary
 from calibration.effect import effect_table, training_effect
 from calibration.intervals import wilson_interval
@@ -163,18 +171,7 @@ from pairs.export import count_of
 
 __all__ = ["CHARTS_FOR_AT_MOST", "FORMATS", "build_report", "effect_csv", "to_html", "to_json", "to_markdown"]
 
-_BIAS_KEYS = [
-    "odds_ratio",
-    "ci_low",
-    "ci_high",
-    "p_value",
-    "significant",
-    "estimable",
-    "unit",
-    "summary",
-    "p_adjusted",
-    "correction",
-]
+_BIAS_KEYS = BIAS_COLUMNS[BIAS_COLUMNS.index("odds_ratio") :]  # the columns after rater, effect, n
 _TREND_KEYS = BIAS_TREND_COLUMNS[3:]  # after rater, effect, n
 _FLAG_KEYS = ["rater", "effect", "odds_ratio", "ci_low", "ci_high", "p_value", "p_adjusted"]
 _PLAIN_KEYS = [
