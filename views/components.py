@@ -11,7 +11,7 @@ from calibration.render import resolution_figures, to_html
 from calibration.report import build_report, to_json
 from calibration.trend import trend
 from pairs.bank import PROBE_KINDS
-from pairs.export import count_of, signed_percent
+from pairs.export import count_of, csv_text, signed_percent
 from pairs.judgments import spreadsheet_safe, to_csv
 from pairs.markdown import escape_markdown
 from storage.store import Store
@@ -588,7 +588,7 @@ def show_training_effect(effect: dict | None, *, who: str, key: str, simulated: 
     )
     st.download_button(
         "Pre/post table (CSV)",
-        spreadsheet_safe(rows).to_csv(index=False),
+        csv_text(rows),
         f"paircal-training-effect-{who}.csv",
         "text/csv",
         key=f"{key}_effect_csv",
