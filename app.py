@@ -9,8 +9,8 @@ session cookie's routes and the security headers (``views/web.py``).
 import streamlit as st
 
 from storage.engine import DatabaseUnavailable
-from training import assessments, onboarding
-from views.common import ONBOARDED, OUTAGE, current_user, get_store, sign_out
+from training import onboarding
+from views.common import ONBOARDED, OUTAGE, current_user, form_due, get_store, sign_out
 from views.rich_text import install_styles, show_literal
 
 st.set_page_config(page_title="PairCal", page_icon="⚖️", layout="wide")
@@ -57,12 +57,7 @@ try:
     page = st.navigation(pages)
     if user is not None and new and page is drill:  # the drill waits until onboarding is done
         st.switch_page(guide)
-    if (
-        user is not None
-        and not user.is_lead
-        and page is drill
-        and assessments.status(get_store(), user.id).due
-    ):
+    if user is not None and not user.is_lead and page is drill and form_due(user.id):
         st.switch_page(assessment)
     install_styles()  # the style sheet of every block of pair text, once for the whole page
     page.run()

@@ -52,6 +52,9 @@ def test_a_new_rater_walks_through_onboarding_to_the_first_drill(launch, browser
 
     page.get_by_role("heading", name="How to rate").wait_for(timeout=30_000)
     page.wait_for_selector(IDLE, timeout=30_000)
+    # the page's last block arrives after the first: wait for the practice pair below the guidelines
+    page.get_by_text("Practice pair 1 of 3", exact=True).wait_for(timeout=30_000)
+    page.get_by_text("A longer answer earns nothing for its length.").wait_for(timeout=30_000)
     body = page.inner_text("body")
     assert "Pair 1 of" not in body
     assert "Longer is not better" in body and "None, a plain comparison" in body

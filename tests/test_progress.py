@@ -203,7 +203,7 @@ def test_weekly_score_and_overconfidence_are_the_leaderboards():
     mine = weekly_progress(part)
     score = measure(mine, "score").iloc[0]
     assert (score["value"], score["ci_low"], score["ci_high"]) == pytest.approx(
-        tuple(board.loc[0, ["raw_score", "ci_low", "ci_high"]])
+        tuple(board.loc[0, ["raw_score", "raw_ci_low", "raw_ci_high"]])
     )
     assert measure(mine, "overconfidence")["value"].iloc[0] == pytest.approx(board.loc[0, "overconfidence"])
     assert measure(mine, "overconfidence")["value"].iloc[0] > 0.05  # planted overconfidence shows

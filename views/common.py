@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import gc
 import sys
+import time
 
 import pandas as pd
 import streamlit as st
 
 from storage.store import Store
-from training import accounts
+from training import accounts, assessments
 from views import web
 
 TOKEN = "paircal_token"
@@ -284,3 +285,27 @@ def rater_prepared(cohort: str, bank: str, rater: str, version: tuple[int, ...])
 
     judgments = get_store().cohort_judgments(cohort=cohort, bank=bank, names=[rater])
     return prepare(load_bank(bank, version[-1]), judgments)
+
+
+#: Session key: (rater id, time) of the last check that found no assessment form due.
+FORM_CHECK = "assessment_checked"
+#: How long "no form due" is trusted before the database is asked again: the drill's own reruns
+#: (each answer, each next pair) then cost no extra transaction, and a form the lead sets up
+#: reaches a rater in the middle of a drill within a minute (the form itself is in the database).
+FORM_CHECK_SECONDS = 60
+
+
+def form_due(rater_id: int) -> bool:
+    """Whether an assessment form is due for the rater (:func:`training.assessments.status`).
+
+    A "due" answer is never cached: the router sends the rater to the form until it is taken.
+    """
+    checked = st.session_state.get(FORM_CHECK)
+    if checked is not None and checked[0] == rater_id and time.monotonic() - checked[1] < FORM_CHECK_SECONDS:
+        return False
+    due = bool(assessments.status(get_store(), rater_id).due)
+    if due:
+        st.session_state.pop(FORM_CHECK, None)
+    else:
+        st.session_state[FORM_CHECK] = (rater_id, time.monotonic())
+    return due
