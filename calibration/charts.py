@@ -188,6 +188,21 @@ def forest_plot(bias: pd.DataFrame, *, title: str | None = "What sways your choi
     return _titled(chart, title)
 
 
+def _confidence_axes() -> tuple[alt.Scale, alt.Scale, alt.Chart]:
+    """The scales of a confidence diagram (stated 50-100%, agreement 0-100%) and its dashed diagonal."""
+    axis = alt.Scale(domain=[0.5, 1.0])
+    yaxis = alt.Scale(domain=[0.0, 1.0])
+    diagonal = (
+        alt.Chart(inline_values(pd.DataFrame({"x": [0.5, 1.0], "y": [0.5, 1.0]}), rows=False))
+        .mark_line(strokeDash=[4, 4], color="#333")
+        .encode(
+            x=alt.X("x:Q", scale=axis, title="Stated confidence", axis=alt.Axis(format="%")),
+            y=alt.Y("y:Q", scale=yaxis, title="Agreed with the expert", axis=alt.Axis(format="%")),
+        )
+    )
+    return axis, yaxis, diagonal
+
+
 def reliability_diagram(
     bins: pd.DataFrame, *, title: str | None = "Is your confidence right?"
 ) -> alt.LayerChart:
@@ -209,16 +224,7 @@ def reliability_diagram(
     frame = _numeric(bins, ["confidence", "accuracy", "ci_low", "ci_high", "n"])
     frame = frame[(frame["n"] > 0) & frame["confidence"].notna() & frame["accuracy"].notna()]
     frame = frame[["confidence", "accuracy", "ci_low", "ci_high", "n"]]
-    axis = alt.Scale(domain=[0.5, 1.0])
-    yaxis = alt.Scale(domain=[0.0, 1.0])
-    diagonal = (
-        alt.Chart(inline_values(pd.DataFrame({"x": [0.5, 1.0], "y": [0.5, 1.0]}), rows=False))
-        .mark_line(strokeDash=[4, 4], color="#333")
-        .encode(
-            x=alt.X("x:Q", scale=axis, title="Stated confidence", axis=alt.Axis(format="%")),
-            y=alt.Y("y:Q", scale=yaxis, title="Agreed with the expert", axis=alt.Axis(format="%")),
-        )
-    )
+    axis, yaxis, diagonal = _confidence_axes()
     bars = (
         alt.Chart(inline_values(frame))
         .mark_rule(strokeWidth=2, color="#2c7fb8")
@@ -288,16 +294,7 @@ def corp_diagram(
     frame = frame[CORP_COLUMNS].sort_values("confidence")
     low, high = corp_consistency_band(frame["confidence"].to_numpy(), frame["n"].to_numpy(dtype=int))
     frame = frame.assign(band_low=low, band_high=high)
-    axis = alt.Scale(domain=[0.5, 1.0])
-    yaxis = alt.Scale(domain=[0.0, 1.0])
-    diagonal = (
-        alt.Chart(inline_values(pd.DataFrame({"x": [0.5, 1.0], "y": [0.5, 1.0]}), rows=False))
-        .mark_line(strokeDash=[4, 4], color="#333")
-        .encode(
-            x=alt.X("x:Q", scale=axis, title="Stated confidence", axis=alt.Axis(format="%")),
-            y=alt.Y("y:Q", scale=yaxis, title="Agreed with the expert", axis=alt.Axis(format="%")),
-        )
-    )
+    axis, yaxis, diagonal = _confidence_axes()
     band = (
         alt.Chart(inline_values(frame))
         .mark_area(interpolate="step-after", color="#bbbbbb", opacity=0.45)
