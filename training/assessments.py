@@ -697,11 +697,13 @@ def _gate(the_plan: dict[str, Any], prepared_one: pd.DataFrame, quiz_size: int) 
 def rater_assessment(store: Store, rater: Rater) -> dict[str, Any] | None:
     """A rater's training effect, qualification and readiness from their closed forms; None without any.
 
-    Returns ``{"stage", "effect", "qualification", "readiness"}``: ``effect`` is
+    Returns ``{"stage", "effect", "qualification", "readiness", "forms"}``: ``effect`` is
     :func:`calibration.effect.training_effect` of the rater's forms (None before the post form),
     ``qualification`` the lead's bar judged on the confidence bounds of the latest form
     (:func:`calibration.effect.qualification`), ``readiness`` the chance of passing a
-    :data:`READINESS_QUIZ`-pair quiz at the bar (:func:`calibration.effect.readiness`).
+    :data:`READINESS_QUIZ`-pair quiz at the bar (:func:`calibration.effect.readiness`), ``forms``
+    the cohort's prepared answers in closed forms the effect was fitted on (as
+    :func:`cohort_form_answers`), for the rater's downloadable report without a second read.
     """
     the_plan = plan(store, rater.cohort_id)
     if the_plan is None:
@@ -719,7 +721,7 @@ def rater_assessment(store: Store, rater: Rater) -> dict[str, Any] | None:
     effect = _effect(cohort) if {"pre", "post"} <= set(prepared["form"]) else None
     if effect is not None:
         effect = {"raters": {k: v for k, v in effect["raters"].items() if k == rater.name}}
-    return {"stage": stage, "effect": effect, "qualification": passed, "readiness": ready}
+    return {"stage": stage, "effect": effect, "qualification": passed, "readiness": ready, "forms": cohort}
 
 
 def cohort_assessment(store: Store, cohort_id: int) -> dict[str, Any] | None:

@@ -49,8 +49,9 @@ if found is not None:  # the assessment forms: the training effect and the quali
     show_qualification(found["qualification"], found["readiness"])
     show_training_effect(found["effect"], who=user.name, key="mine_effect", simulated=user.simulated)
     st.divider()
-# the cohort's closed forms: the downloaded report carries the training effect, fitted as the cohort's
-forms = assessments.cohort_form_answers(store, user.cohort_id) if found is not None else None
+# the cohort's closed forms (read once, above): the downloaded report carries the training effect,
+# fitted as the cohort's
+forms = found["forms"] if found is not None else None
 show_rater_report(
     mine, key="mine", simulated=user.simulated, domains=bank_domains(banks), answers=answers, forms=forms
 )
