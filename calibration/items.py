@@ -41,8 +41,10 @@ column                meaning
                       gold, from :func:`calibration.latent.fit_latent_truth`
                       (rater skills and pulls estimated on every pair, the
                       pair's difficulty integrated out)
-``clarity``           posterior mean of the pair's clarity: 1 = the clearest
-                      pairs of the bank, 0 = even good raters guess (a hard pair)
+``clarity``           posterior mean of the pair's clarity for a rater of typical
+                      skill: 1 = the clearest pairs of the bank, 0 = such a
+                      rater guesses (a hard pair), below 0 = a trap that such a
+                      rater falls for while stronger ones do not
 ``fdr_q``             Bayesian q-value (:func:`calibration.latent.bayesian_fdr`):
                       the expected share of correct golds among the pairs
                       flagged if flagging stops at this one; NaN below
@@ -259,7 +261,8 @@ def audit_summary(items: pd.DataFrame) -> dict[str, float | int | str]:
     flagged = items["gold_doubtful"].to_numpy(dtype=bool)
     return {
         "method": (
-            "latent-class model of raters and pairs (Dawid-Skene truth, GLAD-style skill x clarity, "
+            "latent-class model of raters and pairs (Dawid-Skene truth, GLAD-style skill x clarity and "
+            "Rasch-style trap depth, "
             "each rater's length, polish and side pull); pairs flagged at a Bayesian false discovery "
             f"rate of {AUDIT_FDR:.0%}"
         ),

@@ -5,29 +5,46 @@ its gold is the better answer, :math:`-1` when the other one is. Rater
 :math:`j` has a skill :math:`s_j` (log odds of picking the better answer on
 the clearest pairs; 0 for a rater who clicks at random) and pulls
 :math:`\beta_j`; pair :math:`i` has a clarity :math:`\tau_i \in [0, 1]`
-(0: even the best raters guess); each judgment has covariates
-:math:`x_{ij}` oriented toward the gold answer (its length advantage in
-doublings, its polish advantage, its side). A judgment agrees with gold with
-probability
+(0: even the best raters guess) and a trap depth :math:`\delta_i \ge 0`;
+each judgment has covariates :math:`x_{ij}` oriented toward the gold answer
+(its length advantage in doublings, its polish advantage, its side). A
+judgment agrees with gold with probability
 
 .. math::
 
-    P(y_{ij} = 1 \mid z_i, \tau_i) = \operatorname{expit}(z_i\, s_j\, \tau_i + \beta_j^\top x_{ij}),
+    P(y_{ij} = 1 \mid z_i, \tau_i, \delta_i)
+        = \operatorname{expit}(z_i\, (s_j\, \tau_i - \delta_i) + \beta_j^\top x_{ij}),
 
 so skill times clarity is the item-response term of GLAD (Whitehill et al.
-2009), the latent truth is Dawid & Skene's (1979) one-coin model with a
-prior :math:`P(z_i = -1) = \pi` (the bank's share of wrong golds), and a
-rater who ignores the pair and clicks one side or the longer answer is a
-rater with no skill and a strong pull, as MACE's spammers (Hovy et al.
-2013). A pull acts on choices whatever the truth, as a length bias does, so
-a pair whose gold is the shorter answer is expected to draw votes against
-it. A wrong gold is told apart from a hard pair by *which* raters contradict
-it: on a hard pair everyone is near a coin (plus their pull), so the votes
-say little and the posterior stays near :math:`\pi`; on a wrong gold the
-raters who are reliable everywhere else side against it.
+2009), the trap depth is a Rasch-style difficulty (Rasch 1960) that puts
+raters whose skill is below it under a coin, the latent truth is Dawid &
+Skene's (1979) one-coin model with a prior :math:`P(z_i = -1) = \pi` (the
+bank's share of wrong golds), and a rater who ignores the pair and clicks
+one side or the longer answer is a rater with no skill and a strong pull, as
+MACE's spammers (Hovy et al. 2013). A pull acts on choices whatever the
+truth, as a length bias does, so a pair whose gold is the shorter answer is
+expected to draw votes against it. A wrong gold is told apart from a hard
+pair by *which* raters contradict it: on a pair that is merely unclear
+everyone is near a coin (plus their pull), so the votes say little and the
+posterior stays near :math:`\pi`; on a trap the weaker raters fall for it
+and the stronger ones do not; on a wrong gold the raters who are reliable
+everywhere else side against it.
 
-Clarity is integrated out over the grid :data:`CLARITY_GRID`. Its
-distribution is estimated per stratum of the *better* answer's length
+Why both terms. With clarity alone (GLAD's form) no correct gold can draw
+a majority against it from raters who are right elsewhere, so an ordinary
+spread of difficulty (the same pair a little harder for everyone, which
+puts the weakest raters below a coin on the hardest pairs) reads as wrong
+gold: on simulated cohorts with easiness spread by a standard deviation of
+0.6 log-odds, 8% wrong golds and 20 raters a pair, 16% of the flags were
+correct golds. With a free additive difficulty alone, a wrong gold is a
+correct one deep enough below a coin for everyone and the audit hardly
+flags anything (power 19% instead of 54%). The three trap depths of
+:data:`TRAP_DEPTHS` with clarity 1, beside the clarity grid at depth 0,
+held the same cohorts to 7% false flags with 48% of the wrong golds found
+(24 cohorts; ``bench/validity.py``).
+
+Clarity and depth are integrated out over the points of :data:`ITEM_GRID`.
+Their distribution is estimated per stratum of the *better* answer's length
 (clearly shorter, a little shorter, a little longer, clearly longer: the
 gold's stratum if it is right, the other answer's if not), since hard pairs
 are often those where the better answer is the shorter one; each stratum's
@@ -59,6 +76,9 @@ References
 Dawid, A. P. and Skene, A. M. (1979). Maximum likelihood estimation of
 observer error-rates using the EM algorithm. *Applied Statistics* 28, 20-28.
 
+Rasch, G. (1960). *Probabilistic models for some intelligence and
+attainment tests*. Copenhagen: Danish Institute for Educational Research.
+
 Whitehill, J., Ruvolo, P., Wu, T., Bergsma, J. and Movellan, J. (2009).
 Whose vote should count more: optimal integration of labels from labelers
 of unknown expertise. *NeurIPS* 22.
@@ -85,13 +105,33 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.special import expit, log_expit, logsumexp
 
-__all__ = ["CLARITY_GRID", "MAX_FIT", "LatentFit", "bayesian_fdr", "fit_latent_truth"]
+__all__ = [
+    "CLARITY_GRID",
+    "ITEM_GRID",
+    "MAX_FIT",
+    "TRAP_DEPTHS",
+    "LatentFit",
+    "bayesian_fdr",
+    "fit_latent_truth",
+]
 
 #: Judgments above which :func:`fit_latent_truth` fits its parameters on a random sample of this many.
 MAX_FIT = 20_000
 
 #: Values of pair clarity :math:`\tau` the model mixes over (0: a coin for everyone).
 CLARITY_GRID = np.linspace(0.0, 1.0, 6)
+
+#: Trap depths :math:`\delta` the model mixes over, at clarity 1 (log odds taken off every
+#: rater's skill): a rater of the prior's typical skill (1.5) is at 0.75, 0 and -0.75 on them.
+TRAP_DEPTHS = np.array([0.75, 1.5, 2.25])
+
+#: The (clarity, trap depth) points of a pair: the clarity grid without a trap, then the traps.
+ITEM_GRID = np.vstack(
+    [
+        np.column_stack([CLARITY_GRID, np.zeros_like(CLARITY_GRID)]),
+        np.column_stack([np.ones_like(TRAP_DEPTHS), TRAP_DEPTHS]),
+    ]
+)
 
 #: Beta(2, 61) prior of the wrong-gold share: mean 3.2%, about the 3.3% of labels found wrong in
 #: ten common machine-learning test sets (Northcutt, Athalye & Mueller 2021); its mode is above 0,
@@ -117,15 +157,17 @@ class LatentFit:
     p_wrong : ndarray of shape (n_items,)
         Posterior probability that the item's gold is not the better answer.
     clarity : ndarray of shape (n_items,)
-        Posterior mean clarity :math:`\\tau_i` (0 = raters guess, 1 = clearest).
+        Posterior mean clarity for a rater of typical skill,
+        :math:`\\tau_i - \\delta_i / 1.5` (1 = the clearest pairs, 0 = raters
+        guess, below 0 = a trap such a rater falls for).
     skill : ndarray of shape (n_raters,)
         Each rater's skill :math:`s_j` (log odds on the clearest pairs).
     pull : ndarray of shape (n_raters, n_pull)
         Each rater's pull weights :math:`\\beta_j`.
     wrong_rate : float
         The estimated share of wrong golds :math:`\\pi`.
-    clarity_weights : ndarray of shape (n_strata, len(CLARITY_GRID))
-        The estimated mixing distribution of clarity in each stratum.
+    clarity_weights : ndarray of shape (n_strata, len(ITEM_GRID))
+        The estimated mixing distribution of (clarity, trap depth) in each stratum.
     iterations : int
         EM iterations run.
     log_likelihood : float
@@ -201,9 +243,9 @@ def fit_latent_truth(
     >>> agree[:8].sum(axis=1).tolist()  # raters agreeing with each gold
     [1.0, 1.0, 2.0, 0.0, 2.0, 0.0, 4.0, 5.0]
     >>> fit.p_wrong[:8].round(2).tolist()
-    [0.62, 0.74, 0.31, 0.96, 0.31, 0.96, 0.0, 0.0]
+    [0.46, 0.64, 0.27, 0.93, 0.26, 0.93, 0.0, 0.0]
     >>> int((bayesian_fdr(fit.p_wrong) <= 0.10).sum())  # flagged at a 10% false discovery rate
-    3
+    2
     """
     y = np.asarray(agree, dtype=float)
     item = np.asarray(item, dtype=np.intp)
@@ -237,10 +279,9 @@ def fit_latent_truth(
     per_item = np.bincount(item, minlength=n_i)
     starts = (np.cumsum(per_item) - per_item)[per_item > 0]
     judged = per_item > 0
-    grid = CLARITY_GRID
-    K = len(grid)
-    # combos c = (z, clarity index): z = +1 for the first K, -1 for the last K
-    zt = np.concatenate([grid, -grid])  # z * tau per combo, shape (2K,)
+    # combos c = (z, grid point): z = +1 for the first K, -1 for the last K
+    zt, zd, point_clarity = _combos()
+    K = len(point_clarity)
     strata = np.zeros((n_i, 2), dtype=np.intp) if stratum is None else np.asarray(stratum, dtype=np.intp)
     if strata.ndim == 1:
         strata = np.column_stack([strata, strata])
@@ -262,7 +303,7 @@ def fit_latent_truth(
         iterations += 1
         offset = (X * beta[rater]).sum(axis=1)
         # E-step: log-likelihood of each item's votes under each combo, (n_items, 2K)
-        eta = zt[None, :] * skill[rater][:, None] + offset[:, None]  # (n, 2K)
+        eta = zt[None, :] * skill[rater][:, None] + zd[None, :] + offset[:, None]  # (n, 2K)
         ll_j = log_expit(s[:, None] * eta)
         ll = np.zeros((n_i, 2 * K))
         if len(y):
@@ -292,7 +333,7 @@ def fit_latent_truth(
         skill, beta = _newton_step(y, rater, X, post[item], eta, zt, skill, beta, gamma, n_r)
         gamma = beta.mean(axis=0) if n_r else gamma
     p_wrong = post[:, K:].sum(axis=1)
-    clarity = post[:, :K] @ grid + post[:, K:] @ grid
+    clarity = post[:, :K] @ point_clarity + post[:, K:] @ point_clarity
     p_wrong[~judged] = np.nan
     clarity[~judged] = np.nan
     return LatentFit(p_wrong, clarity, skill, beta, wrong, weights, iterations, total)
@@ -300,13 +341,12 @@ def fit_latent_truth(
 
 def _final_posterior(y, item, rater, X, fit: LatentFit, n_i: int, stratum) -> LatentFit:
     """The E-step of :func:`fit_latent_truth` on every judgment, with the parameters of ``fit``."""
-    grid = CLARITY_GRID
-    K = len(grid)
-    zt = np.concatenate([grid, -grid])
+    zt, zd, point_clarity = _combos()
+    K = len(point_clarity)
     strata = np.zeros((n_i, 2), dtype=np.intp) if stratum is None else np.asarray(stratum, dtype=np.intp)
     if strata.ndim == 1:
         strata = np.column_stack([strata, strata])
-    eta = zt[None, :] * fit.skill[rater][:, None] + (X * fit.pull[rater]).sum(axis=1)[:, None]
+    eta = zt[None, :] * fit.skill[rater][:, None] + zd[None, :] + (X * fit.pull[rater]).sum(axis=1)[:, None]
     ll_j = log_expit((2 * y - 1)[:, None] * eta)
     ll = np.stack([np.bincount(item, ll_j[:, c], minlength=n_i) for c in range(2 * K)], axis=1)
     log_w = np.log(fit.clarity_weights)
@@ -317,11 +357,22 @@ def _final_posterior(y, item, rater, X, fit: LatentFit, n_i: int, stratum) -> La
     norm = logsumexp(joint, axis=1)
     post = np.exp(joint - norm[:, None])
     p_wrong = post[:, K:].sum(axis=1)
-    clarity = post[:, :K] @ grid + post[:, K:] @ grid
+    clarity = post[:, :K] @ point_clarity + post[:, K:] @ point_clarity
     judged = np.bincount(item, minlength=n_i) > 0
     p_wrong[~judged] = np.nan
     clarity[~judged] = np.nan
     return replace(fit, p_wrong=p_wrong, clarity=clarity, log_likelihood=float(norm.sum()))
+
+
+def _combos() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Per (truth, grid point): the factor of skill and the constant in the log odds of agreeing with gold.
+
+    Also each grid point's clarity for a rater of typical skill
+    (:math:`\tau - \delta / 1.5`): 1 for the clearest pairs, 0 for a coin,
+    below 0 for a trap that rater falls for.
+    """
+    tau, depth = ITEM_GRID[:, 0], ITEM_GRID[:, 1]
+    return np.concatenate([tau, -tau]), np.concatenate([-depth, depth]), tau - depth / _SKILL_PRIOR_MEAN
 
 
 def _log_prior(skill: np.ndarray, beta: np.ndarray, gamma: np.ndarray) -> float:

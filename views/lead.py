@@ -255,7 +255,8 @@ def show_audit_pair(pair_id: str, evidence, *, editable: bool, key: str) -> None
         model = (
             f"Chance the better answer is not the gold: {evidence['p_gold_wrong']:.0%}, weighing each "
             f"rater's reliability on the other pairs and their pull toward the longer, more formatted or "
-            f"left answer; clarity {evidence['clarity']:.2f} (1 = as clear as the bank's clearest pairs)."
+            f"left answer; clarity {evidence['clarity']:.2f} (1 = as clear as the bank's clearest pairs, "
+            "0 = a typical rater guesses, below 0 = a trap that fools a typical rater)."
             if pd.notna(evidence["fdr_q"])
             else f"Fewer than {AUDIT_MIN_RATERS} raters have answered it: not audited yet."
         )
