@@ -40,7 +40,9 @@ import sys
 import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -271,16 +273,25 @@ class Row:
         return "yes" if self.check(self.k, self.m) else "no"
 
 
+def _at_most(p: float, k: int, m: int) -> bool:
+    return k / m <= p
+
+
+def _between(lo: float, hi: float, k: int, m: int) -> bool:
+    return lo <= k / m <= hi
+
+
+# checks are partials of module functions, so rows can come back from worker processes
 def at_most(p: float) -> Callable[[int, int], bool]:
-    return lambda k, m: k / m <= p
+    return partial(_at_most, p)
 
 
 def at_least(p: float) -> Callable[[int, int], bool]:
-    return lambda k, m: k / m >= p
+    return partial(_between, p, float("inf"))
 
 
 def between(lo: float, hi: float) -> Callable[[int, int], bool]:
-    return lambda k, m: lo <= k / m <= hi
+    return partial(_between, lo, hi)
 
 
 def zero(k: int, m: int) -> bool:
@@ -314,16 +325,27 @@ TITLES = {
 }
 
 
-def per_rater_rows(banks: Banks, n_raters: int, seed: int, sizes: Iterable[int]) -> list[Row]:
-    """False alarms, power, coverage and the calibration verdict: one report per simulated rater."""
-    rows: list[Row] = []
+def per_rater_plans() -> list[tuple[str, str, float, float | None]]:
+    """The per-rater cells' ``(scenario, planted, length bias, position bias)``, in table order."""
     unbiased = ("model", "people", "confound", "memory", "fatigue", "position", "a_pref")
     plans: list[tuple[str, str, float, float | None]] = [(s, "none", 0.0, None) for s in unbiased]
     plans += [(s, "length OR 2", float(np.log(LENGTH_OR)), None) for s in ("model", "people", "confound")]
     plans += [(s, "position OR 2.7", 0.0, float(np.log(POSITION_OR))) for s in ("model", "people")]
     plans = [(k, "position OR 2.7" if k == "position" else p, lb, pb) for k, p, lb, pb in plans]
     plans += [("no_resolution", "none", 0.0, None), ("calibrated", "none", 0.0, None)]
-    for key, planted, length_bias, position_bias in plans:
+    return plans
+
+
+def per_rater_rows(
+    banks: Banks,
+    n_raters: int,
+    seed: int,
+    sizes: Iterable[int],
+    plans: list[tuple[str, str, float, float | None]] | None = None,
+) -> list[Row]:
+    """False alarms, power, coverage and the calibration verdict: one report per simulated rater."""
+    rows: list[Row] = []
+    for key, planted, length_bias, position_bias in per_rater_plans() if plans is None else plans:
         scenario = SCENARIOS[key]
         bank, features = banks.get(scenario.bank)
         for n in sizes:
@@ -549,42 +571,73 @@ def write_section(path: Path, text: str) -> None:
 
 
 def _progress(done: str, began: float) -> None:
-    print(f"{done} done: {time.process_time() - began:.0f} s of processor time", file=sys.stderr, flush=True)
+    print(f"{done} done: {time.monotonic() - began:.0f} s", file=sys.stderr, flush=True)
 
 
-def run(n_raters: int, n_cohorts: int, seed: int, *, quick: bool = False) -> tuple[list[Row], float]:
-    """Every row of every table, and the processor seconds it took."""
+def _task(name: str, seed: int, bank_pairs: int, n_raters: int, n_cohorts: int, plan=None):
+    """One independent part of :func:`run`: its rows and the processor seconds it took."""
     began = time.process_time()
-    banks = Banks(seed, 400 if quick else BANK_PAIRS)
-    rows = per_rater_rows(banks, n_raters, seed, SIZES)
-    _progress("per-rater cells", began)
-    rows += cohort_rows(banks, n_cohorts, seed, SIZES)
-    _progress("cohort cells", began)
-    rows += audit_rows(banks, max(1, n_cohorts // 4), seed, SIZES)
-    _progress("gold audit cells", began)
-    rows += leaderboard_rows(banks, max(1, n_cohorts // 4), seed, LEADERBOARD_SIZES)
-    _progress("leaderboard cells", began)
+    banks = Banks(seed, bank_pairs)
+    few = max(1, n_cohorts // 4)
+    if name == "per-rater":
+        rows = per_rater_rows(banks, n_raters, seed, SIZES, [plan])
+    elif name == "cohort":
+        rows = cohort_rows(banks, n_cohorts, seed, SIZES)
+    elif name == "audit":
+        rows = audit_rows(banks, few, seed, SIZES)
+    else:
+        rows = leaderboard_rows(banks, few, seed, LEADERBOARD_SIZES)
     return rows, time.process_time() - began
+
+
+def run(
+    n_raters: int, n_cohorts: int, seed: int, *, quick: bool = False, jobs: int = 1
+) -> tuple[list[Row], float]:
+    """Every row of every table, and the processor seconds it took (summed over ``jobs`` processes).
+
+    The parts are independent and each seeds its own cells, so the tables are
+    the same whatever ``jobs`` is.
+    """
+    bank_pairs = 400 if quick else BANK_PAIRS
+    tasks = [("per-rater", plan) for plan in per_rater_plans()]
+    tasks += [("cohort", None), ("audit", None), ("leaderboard", None)]
+    args = [(name, seed, bank_pairs, n_raters, n_cohorts, plan) for name, plan in tasks]
+    began = time.monotonic()
+    if jobs > 1:
+        with ProcessPoolExecutor(jobs) as pool:
+            futures = [pool.submit(_task, *a) for a in args]
+            results = []
+            for (name, plan), future in zip(tasks, futures, strict=True):
+                results.append(future.result())
+                _progress(name if plan is None else f"{name} {plan[0]} {plan[1]}", began)
+    else:
+        results = []
+        for (name, plan), a in zip(tasks, args, strict=True):
+            results.append(_task(*a))
+            _progress(name if plan is None else f"{name} {plan[0]} {plan[1]}", began)
+    rows = [row for part, _ in results for row in part]
+    return rows, sum(took for _, took in results)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Print the tables; ``--write`` regenerates VALIDITY.md's section, ``--quick`` writes bench/out/."""
     p = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    p.add_argument("--raters", type=int, default=200, help="simulated raters a per-rater cell (default 200)")
+    p.add_argument("--raters", type=int, default=400, help="simulated raters a per-rater cell (default 400)")
     p.add_argument("--cohorts", type=int, default=80, help="simulated cohorts a cohort cell (default 80)")
     p.add_argument("--seed", type=int, default=12)
     p.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test), to bench/out/")
     p.add_argument("--write", action="store_true", help="regenerate VALIDITY.md between its markers")
     p.add_argument("--out", type=Path, help="also write the tables to this file")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes (the tables do not depend on it)")
     args = p.parse_args(argv)
     if args.quick:
         args.raters, args.cohorts = 6, 4
-    rows, took = run(args.raters, args.cohorts, args.seed, quick=args.quick)
+    rows, took = run(args.raters, args.cohorts, args.seed, quick=args.quick, jobs=args.jobs)
     header = (
         f"Generated by `python bench/validity.py{' --quick' if args.quick else ''}` "
         f"({args.raters} simulated raters a per-rater cell; {args.cohorts} cohorts a cohort cell, "
         f"{max(1, args.cohorts // 4)} for the gold audit and the leaderboard; seed {args.seed}; "
-        f"{took / 60:.1f} min of processor time, one core).\n\n{summary(rows)}"
+        f"{took / 60:.1f} min of processor time).\n\n{summary(rows)}"
     )
     text = render(rows, header)
     print(text)

@@ -93,6 +93,7 @@ import pandas as pd
 from scipy import special
 from scipy.special import expit, logit
 
+from calibration.bias import item_strata
 from calibration.firth import firth_logistic
 from calibration.intervals import wilson_interval
 from calibration.latent import bayesian_fdr, fit_latent_truth
@@ -330,7 +331,10 @@ def _latent_audit(decided: pd.DataFrame, pairs: pd.Index) -> pd.DataFrame:
     decided judgment of each pair (a repeat, made after the gold was shown,
     would count memory as a second vote), with the gold answer's pull: its
     length advantage in doublings, its polish advantage and its side (+1
-    left, -1 right, 0 unknown). Pairs decided by fewer than
+    left, -1 right, 0 unknown). A pair's difficulty prior is that of its
+    stratum: the better answer's length (clearly or a little shorter, a little
+    or clearly longer) crossed with the pair's source and trap tag
+    (:func:`calibration.bias.item_strata`). Pairs decided by fewer than
     :data:`AUDIT_MIN_RATERS` raters get no q-value and are never flagged.
     """
     out = pd.DataFrame(
@@ -359,6 +363,11 @@ def _latent_audit(decided: pd.DataFrame, pairs: pd.Index) -> pd.DataFrame:
     # right, the other answer if not
     bins = [-LENGTH_STRATUM, 0.0, LENGTH_STRATUM]
     stratum = np.column_stack([np.digitize(gold_longer, bins), np.digitize(-gold_longer, bins)])
+    # and by the pair's source and trap tag, as the bias model's skill terms: an adversarial set
+    # has more traps than a natural one
+    built, _ = item_strata(first)
+    built = pd.Series(built).groupby(item).first().reindex(range(len(items))).to_numpy()
+    stratum = stratum + (len(bins) + 1) * built[:, None]
     fit = fit_latent_truth(first["correct"].to_numpy(dtype=float), item, rater, pull, stratum=stratum)
     n_raters = np.bincount(item, minlength=len(items))
     p_wrong = np.where(n_raters >= AUDIT_MIN_RATERS, fit.p_wrong, np.nan)

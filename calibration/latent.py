@@ -47,7 +47,9 @@ Clarity and depth are integrated out over the points of :data:`ITEM_GRID`.
 Their distribution is estimated per stratum of the *better* answer's length
 (clearly shorter, a little shorter, a little longer, clearly longer: the
 gold's stratum if it is right, the other answer's if not), since hard pairs
-are often those where the better answer is the shorter one; each stratum's
+are often those where the better answer is the shorter one, crossed in the
+gold audit with the pair's source and trap tag (an adversarial set has more
+traps than a natural one; :func:`calibration.bias.item_strata`); each stratum's
 distribution is shrunk toward the pooled one, which is smoothed over the
 grid, so a pair judged by only three raters borrows its difficulty prior
 from the whole bank. Priors: :math:`s_j \sim N(1.5, 1^2)` (skills rest on a
