@@ -132,3 +132,21 @@ def test_the_published_section_has_its_markers():
     assert text.count(validity.BEGIN) == 1 and text.count(validity.END) == 1
     assert text.index(validity.BEGIN) < text.index(validity.END)
     assert "## Probes against the model" in text
+
+
+def test_worker_processes_give_the_same_tables(tmp_path):
+    """``--jobs 2`` splits the run over processes; each cell seeds itself, so the tables match one process."""
+    outs = []
+    for jobs in (1, 2):
+        out = tmp_path / f"jobs{jobs}.md"
+        done = subprocess.run(
+            [sys.executable, "bench/validity.py", "--quick", "--jobs", str(jobs), "--out", str(out)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        outs.append(out.read_text().split("\n", 1)[1])  # the first line holds the processor time
+    assert "| yes |" in outs[0] or "| no |" in outs[0]
+    assert outs[0] == outs[1]
