@@ -622,7 +622,7 @@ def run(
 def main(argv: list[str] | None = None) -> None:
     """Print the tables; ``--write`` regenerates VALIDITY.md's section, ``--quick`` writes bench/out/."""
     p = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    p.add_argument("--raters", type=int, default=400, help="simulated raters a per-rater cell (default 400)")
+    p.add_argument("--raters", type=int, default=1000, help="simulated raters a per-rater cell (default 1000)")
     p.add_argument("--cohorts", type=int, default=80, help="simulated cohorts a cohort cell (default 80)")
     p.add_argument("--seed", type=int, default=12)
     p.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test), to bench/out/")

@@ -58,24 +58,27 @@ drill sizes where Wald's lose power. A rater's three dimensions are one family:
 beside it. The family is held at a 10% family-wise error rate
 (:data:`FAMILY_ALPHA`): a rater with no bias gets any of the three lines at
 most one time in ten, the ceiling the verdicts are built to. The level is not
-split evenly: length, the primary and best documented bias, gets three
-quarters of it at first (7.5%), position a fifth (2%) and polish a twentieth
-(0.5%) (:data:`HOLM_WEIGHTS`), and the share of a dimension found carries
-forward to the others. Polish gets the least because it is also measured by
-design: a polish probe restyles one answer of a decided pair and nothing else
+split evenly: length, the primary and best documented bias, gets four fifths
+of it at first (8%), position 15% (1.5%) and polish 5% (0.5%)
+(:data:`HOLM_WEIGHTS`), and the share of a dimension found carries forward
+to the others. Polish gets the least because it is also measured by design:
+a polish probe restyles one answer of a decided pair and nothing else
 (:mod:`calibration.probes`), and finds a pull with about half the answers the
 regression needs. Why 10% and these shares, measured on raters of
 :mod:`calibration.people`: at a 5% family level no split finds a length odds
 ratio of 2 per doubling in half the raters at 30 judgments (skill 1, 1,500
 raters: uncorrected 53%, Holm's equal thirds 33%, 60% of 5% on length 44%,
 and position needs 30% of the level for its own target). At 10%, on the
-scenarios of ``bench/validity.py`` (600 raters each), half the level on length
-found it at 30 judgments in 45% of model-like raters (skill 0.8 to 2.2, who
-err too rarely to show much), 48% with easiness spread and fatigue and 55% on
-an LLMBar-like bank; these shares find 52%, 54% and 61%, position odds ratio
-2.7 at 100 judgments in 89% and 94% (91% and 96% before), and unbiased raters
-get any line in 6.8% (model-like, 30 judgments), 7.8% (spread and fatigue,
-50) and 9.3% and 8.8% (LLMBar-like, 100 and 200). The fallback procedure
+scenarios of ``bench/validity.py`` (1,500 raters each), half the level on
+length found it at 30 judgments in 41% of model-like raters (skill 0.8 to
+2.2, who err too rarely to show much), 49% with easiness spread and fatigue
+and 56% on an LLMBar-like bank; these shares find 49%, 58% and 64% (at 8%
+the length test is near the edge of what 30 judgments of such raters hold:
+another 1,000 model-like raters gave 54%), position odds ratio 2.7 at 100
+judgments in 88.5% and 93% (92% and 96% before), and unbiased raters get
+any line in 8.5% to 9.6% at 200 judgments over six scenarios (hard
+short-gold pairs, fatigue, repeats, a preference for response A). The
+fallback procedure
 (Wiens 2003) finds the same as these weights when
 one bias is planted. The penalized likelihood-ratio test itself holds its level
 at 30 judgments (mean statistic for length 0.97 under no bias, 3.3% rejected at
@@ -122,7 +125,7 @@ column            meaning
 ``summary``       the verdict sentence, or why there is none
 ``p_adjusted``    ``p_value`` after the correction named in ``correction``
 ``correction``    what was corrected, e.g. "Holm over your 3 bias dimensions tested,
-                  weighted (length 75%, position 20%, polish 5% of the 10% family-wise
+                  weighted (length 80%, position 15%, polish 5% of the 10% family-wise
                   level at first)"
 ================  ================================================================
 
@@ -187,7 +190,7 @@ EFFECTS = ("length", "polish", "position")
 #: documented bias of human and model judges, gets the largest; position keeps
 #: what finds an odds ratio of 2.7 in 85% of raters at 100 judgments. Measured
 #: in the module docstring.
-HOLM_WEIGHTS = {"length": 0.75, "polish": 0.05, "position": 0.2}
+HOLM_WEIGHTS = {"length": 0.8, "polish": 0.05, "position": 0.15}
 
 #: Polish difference (:func:`pairs.features.pair_features`: half the sum over the kinds of
 #: markup of ln((1 + count A) / (1 + count B))) that counts as one unit: about 4 items of
@@ -202,7 +205,7 @@ ALPHA = 0.05
 
 #: Family-wise error rate of a rater's three bias lines: the chance that a rater with no
 #: bias gets any line. Split by :data:`HOLM_WEIGHTS`, so each line alone is held at most
-#: 7.5% (length), 2% (position) and 0.5% (polish) at first.
+#: 8% (length), 1.5% (position) and 0.5% (polish) at first.
 FAMILY_ALPHA = 0.10
 
 #: :func:`tag_accuracy` flags a tag when accuracy on it is at least this much
@@ -278,7 +281,7 @@ def bias_by_rater(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS) -> pd.D
     an uncorrected p below 0.05 goes with an interval that leaves out 1.
     ``significant`` is ``p_adjusted <`` :data:`FAMILY_ALPHA` (0.10), the weighted
     Holm correction over the rater's estimable dimensions (:data:`HOLM_WEIGHTS`):
-    length is first tested at 7.5%, position at 2%, polish at 0.5%.
+    length is first tested at 8%, position at 1.5%, polish at 0.5%.
 
     Validation. Synthetic bank (``tests/test_bias.py``; 1,000 raters of skill
     0.5-2.5, 200 judgments each): with no planted bias the uncorrected tests
