@@ -835,15 +835,28 @@ def item_strata(decided: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         else np.full(len(decided), "", dtype=object)
     )
     if "tags" in decided.columns:
-        marks = [
-            "+".join(t for t in DIFFICULTY_TAGS if isinstance(tags, (tuple, list, np.ndarray)) and t in tags)
-            for tags in decided["tags"].to_numpy(dtype=object)
-        ]
+        marks = _difficulty_marks(decided["tags"].to_numpy(dtype=object))
     else:
-        marks = [""] * len(decided)
+        marks = np.full(len(decided), "", dtype=object)
     key = pd.Series(source, dtype=object).str.cat(pd.Series(marks, dtype=object), sep="|")
     code, names = pd.factorize(key, sort=True)
     return code.astype(int), np.asarray(names, dtype=object)
+
+
+def _difficulty_marks(tags: np.ndarray) -> np.ndarray:
+    """Each row's :data:`DIFFICULTY_TAGS` joined by "+" ("" for none), worked out once per tag set."""
+
+    def mark(value) -> str:
+        if not isinstance(value, (tuple, list, np.ndarray)):
+            return ""
+        return "+".join(t for t in DIFFICULTY_TAGS if t in value)
+
+    try:  # banks hold a few distinct tag tuples over many rows
+        codes, distinct = pd.factorize(pd.Series(tags, dtype=object), use_na_sentinel=True)
+    except TypeError:  # unhashable tag lists: one row at a time
+        return np.array([mark(value) for value in tags], dtype=object)
+    marks = np.array([mark(value) for value in distinct] + [""], dtype=object)
+    return marks[codes]  # a missing value's code, -1, takes the last entry: ""
 
 
 def _gold_block(design: dict, group: np.ndarray, n_groups: int, min_count: int = MIN_STRATUM) -> np.ndarray:

@@ -506,3 +506,20 @@ def test_weighted_holm_is_the_closed_test_of_weighted_bonferroni():
     np.testing.assert_allclose(holm(p, weights=[2.0, 2.0, 2.0]), holm(p), rtol=1e-12)
     with pytest.raises(ValueError, match="weights"):
         holm(p, weights=[1.0, 0.0, 1.0])
+
+
+def test_item_strata_read_source_and_the_adversarial_tag_whatever_the_tags_container():
+    """Tags arrive as tuples from the store, lists or arrays from other readers, or are missing."""
+    from calibration.bias import item_strata
+
+    frame = pd.DataFrame(
+        {
+            "source": ["llmbar", "llmbar", None, "llmbar", "mt"],
+            "tags": [("adversarial", "length"), ("length",), None, ["adversarial"], np.array(["polish"])],
+        }
+    )
+    code, names = item_strata(frame)
+    assert list(names[code]) == ["llmbar|adversarial", "llmbar|", "|", "llmbar|adversarial", "mt|"]
+    tuples = [("adversarial", "length"), ("length",), None, ("adversarial",), ("polish",)]
+    code2, names2 = item_strata(frame.assign(tags=tuples))
+    assert list(names2[code2]) == list(names[code])
