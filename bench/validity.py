@@ -36,6 +36,7 @@ with the target; the interval says how sure that comparison is.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 import zlib
@@ -607,17 +608,16 @@ def run(
     tasks += [("cohort", None), ("audit", None), ("leaderboard", None)]
     args = [(name, seed, bank_pairs, n_raters, n_cohorts, plan) for name, plan in tasks]
     began = time.monotonic()
-    if jobs > 1:
-        with ProcessPoolExecutor(jobs) as pool:
-            futures = [pool.submit(_task, *a) for a in args]
-            results = []
-            for (name, plan), future in zip(tasks, futures, strict=True):
-                results.append(future.result())
-                _progress(name if plan is None else f"{name} {plan[0]} {plan[1]}", began)
-    else:
+    with ProcessPoolExecutor(jobs) if jobs > 1 else contextlib.nullcontext() as pool:
+        # in order, each as it is ready: from the workers, or run here one by one
+        outcomes = (
+            (future.result() for future in [pool.submit(_task, *a) for a in args])
+            if pool is not None
+            else (_task(*a) for a in args)
+        )
         results = []
-        for (name, plan), a in zip(tasks, args, strict=True):
-            results.append(_task(*a))
+        for (name, plan), outcome in zip(tasks, outcomes, strict=True):
+            results.append(outcome)
             _progress(name if plan is None else f"{name} {plan[0]} {plan[1]}", began)
     rows = [row for part, _ in results for row in part]
     return rows, sum(took for _, took in results)
