@@ -75,6 +75,7 @@ def firth_logistic(
     *,
     fixed=None,
     start=None,
+    offset=None,
     max_iter: int = 50,
     max_step: float = 5.0,
     max_halvings: int = 15,
@@ -92,7 +93,8 @@ def firth_logistic(
                      + \tfrac12 \log\det I(\beta), \qquad
         I(\beta) = X^\top \operatorname{diag}\{w_i \mu_i (1 - \mu_i)\} X,
 
-    with :math:`\eta = X\beta` and :math:`\mu = \operatorname{expit}(\eta)`, by
+    with :math:`\eta = X\beta + o` (``o`` the offset, 0 by default) and
+    :math:`\mu = \operatorname{expit}(\eta)`, by
     Newton-Raphson on the modified score
 
     .. math::
@@ -131,6 +133,9 @@ def firth_logistic(
         value, so ``fixed`` with ``start`` fits the model with some
         coefficients held at any value (the points of a profile likelihood).
         A warm start from a nearby fit saves Newton steps.
+    offset : array_like of shape (R, n), optional
+        A known term added to each row's log odds (coefficient 1, not
+        estimated), e.g. a pair's easiness estimated elsewhere. Default: 0.
     max_iter : int, default 50
     max_step : float, default 5.0
         Largest change of any coefficient in one Newton step.
@@ -210,6 +215,11 @@ def firth_logistic(
         if beta0.shape not in ((p,), (R, p)) or not np.all(np.isfinite(beta0)):
             raise ValueError(f"start must be finite with shape {(p,)} or {(R, p)}; got {beta0.shape}.")
         beta0 = np.broadcast_to(beta0, (R, p))
+    off = None  # no (R, n) array of zeros: memory stays bounded by the chunks
+    if offset is not None:
+        off = np.asarray(offset, dtype=float)
+        if off.shape != (R, n) or not np.all(np.isfinite(off)):
+            raise ValueError(f"offset must be finite with shape {(R, n)}; got {off.shape}.")
     if not np.all(np.isfinite(X)):
         raise ValueError("X has missing or infinite values.")
     if not np.all(np.isfinite(w)) or np.any(w < 0):
@@ -233,7 +243,20 @@ def firth_logistic(
     chunks = [slice(start, min(start + size, R)) for start in range(0, R, size)]
 
     def fit(sl: slice) -> None:  # each chunk writes its own rows of ``out``
-        _fit_chunk(X[sl], y[sl], w[sl], fix[sl], beta0[sl], out, sl, max_iter, max_step, max_halvings, tol)
+        _fit_chunk(
+            X[sl],
+            y[sl],
+            w[sl],
+            None if off is None else off[sl],
+            fix[sl],
+            beta0[sl],
+            out,
+            sl,
+            max_iter,
+            max_step,
+            max_halvings,
+            tol,
+        )
 
     if threads == 1:
         for sl in chunks:
@@ -259,7 +282,7 @@ class _State(NamedTuple):
 _FISHER_ITERATIONS = 8
 
 
-def _fit_chunk(X, y, w, fix, beta0, out, sl, max_iter, max_step, max_halvings, tol) -> None:
+def _fit_chunk(X, y, w, off, fix, beta0, out, sl, max_iter, max_step, max_halvings, tol) -> None:
     r, _, p = X.shape
     colsq = np.einsum("rnp,rn->rp", X * X, w)
     dropped = colsq == 0  # columns with no information in this group
@@ -275,6 +298,8 @@ def _fit_chunk(X, y, w, fix, beta0, out, sl, max_iter, max_step, max_halvings, t
     def evaluate(idx, beta, exact=False) -> _State:
         Xi, Xti, wi, yi, fr = X[idx], Xt[idx], w[idx], y[idx], free[idx]
         eta = (beta[:, None, :] @ Xti)[:, 0]
+        if off is not None:
+            eta = eta + off[idx]
         mu = expit(eta)
         m = mu * (1.0 - mu)
         info = (Xti * (wi * m)[:, None, :]) @ Xi + pad[idx]
@@ -415,7 +440,7 @@ def _diag(mask: np.ndarray) -> np.ndarray:
 
 
 def penalized_inference(
-    X, y, weights, columns, *, level: float = 0.95, n_jobs: int = -1
+    X, y, weights, columns, *, level: float = 0.95, offset=None, n_jobs: int = -1
 ) -> dict[str, np.ndarray]:
     r"""Firth fits with penalized likelihood-ratio tests and profile intervals, batched over groups.
 
@@ -455,6 +480,7 @@ def penalized_inference(
     columns : sequence of int
         The coefficients tested.
     level : float, default 0.95
+    offset : array_like of shape (R, n), optional
     n_jobs : int, default -1
         As in :func:`firth_logistic`.
 
@@ -496,7 +522,8 @@ def penalized_inference(
     cols = [int(c) for c in columns]
     k = len(cols)
     z = float(ndtri(0.5 + level / 2))
-    full = firth_logistic(X, y, w, n_jobs=n_jobs)
+    off = None if offset is None else np.asarray(offset, dtype=float)
+    full = firth_logistic(X, y, w, offset=off, n_jobs=n_jobs)
     collinear = np.isnan(full.coef).all(axis=1)
     coef = np.nan_to_num(full.coef)
     beta = coef[:, cols]
@@ -510,7 +537,14 @@ def penalized_inference(
         st = starts.copy()
         st[np.arange(len(rater)), column] = value
         return firth_logistic(
-            X[rater], y[rater], w[rater], fixed=fixed, start=st, tol=_HELD_TOL, n_jobs=n_jobs
+            X[rater],
+            y[rater],
+            w[rater],
+            fixed=fixed,
+            start=st,
+            offset=None if off is None else off[rater],
+            tol=_HELD_TOL,
+            n_jobs=n_jobs,
         )
 
     # copies (column, group) for the tests, (side, column, group) for the interval ends

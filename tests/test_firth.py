@@ -282,3 +282,34 @@ def test_penalized_inference_matches_a_direct_profile():
         # the ends end with a secant step onto the root: exact to well within 1e-3
         assert out["low"][0, i] == pytest.approx(low, abs=5e-4)
         assert out["high"][0, i] == pytest.approx(high, abs=5e-4)
+
+
+def test_offset_of_a_constant_moves_only_the_intercept():
+    # the information matrix depends on the fitted probabilities alone, so a constant offset
+    # is absorbed by the intercept exactly, penalty included
+    X, y = _simulated(3, 200, [0.2, 1.0, 0.5, -0.3], seed=11)
+    plain = firth_logistic(X, y)
+    moved = firth_logistic(X, y, offset=np.full(y.shape, 0.7))
+    np.testing.assert_allclose(moved.coef[:, 0], plain.coef[:, 0] - 0.7, atol=1e-6)
+    np.testing.assert_allclose(moved.coef[:, 1:], plain.coef[:, 1:], atol=1e-6)
+    np.testing.assert_allclose(moved.loglik, plain.loglik, atol=1e-8)
+
+
+def test_offset_matches_statsmodels_on_a_large_sample():
+    X, y0 = _simulated(1, 20_000, [0.2, 1.0, 0.5, -0.3], seed=12)
+    rng = np.random.default_rng(13)
+    offset = rng.normal(0.0, 0.8, (1, 20_000))
+    y = (rng.random((1, 20_000)) < expit(X[0] @ np.array([0.2, 1.0, 0.5, -0.3]) + offset[0])).astype(float)
+    fit = firth_logistic(X, y, offset=offset)
+    ml = sm.Logit(y[0], X[0], offset=offset[0]).fit(disp=0)
+    np.testing.assert_allclose(fit.coef[0], ml.params, atol=0.05 * ml.bse.min())
+    ignored = firth_logistic(X, y)  # without the offset the estimates are pulled toward 0
+    assert abs(ignored.coef[0, 1]) < abs(fit.coef[0, 1]) - 3 * ml.bse[1]
+
+
+def test_penalized_inference_with_an_offset_tests_the_planted_value():
+    X, y = _simulated(1, 400, [0.0, 0.8, 0.0, 0.0], seed=14)
+    offset = 0.8 * X[:, :, 1]  # the whole effect of column 1, given as known
+    out = firth.penalized_inference(X, y, np.ones(y.shape), [1], offset=offset)
+    assert abs(out["beta"][0, 0]) < 0.3 and out["p"][0, 0] > 0.01
+    assert out["low"][0, 0] < 0 < out["high"][0, 0]
