@@ -1,0 +1,136 @@
+"""Pair easiness from a cohort (calibration.easiness) and its use as an offset in the rater's bias model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit
+
+from calibration.bias import bias_by_rater, cohort_easiness
+from calibration.data import prepare
+from calibration.easiness import pair_easiness
+from calibration.people import Person, simulate_people
+from calibration.simulate import synthetic_bank
+
+LOG2 = float(np.log(2.0))
+
+
+def _crossed(n_raters, n_pairs, sigma, seed, length_pull=0.0):
+    """Every rater judges every pair; agreement from rater accuracy, pair easiness and a length pull."""
+    rng = np.random.default_rng(seed)
+    accuracy = rng.uniform(0.5, 2.0, n_raters)
+    easiness = rng.normal(0.0, sigma, n_pairs)
+    advantage = rng.normal(0.0, 1.0, n_pairs)  # the gold's length advantage, in doublings
+    rater, pair = (a.ravel() for a in np.indices((n_raters, n_pairs)))
+    eta = accuracy[rater] + easiness[pair] + length_pull * advantage[pair]
+    agree = (rng.random(len(rater)) < expit(eta)).astype(float)
+    return agree, rater, pair, easiness, advantage[pair]
+
+
+def test_recovers_the_spread_and_the_order_of_easiness():
+    agree, rater, pair, true, _ = _crossed(40, 300, 0.8, seed=1)
+    fit = pair_easiness(agree, rater, pair, np.zeros(len(agree), dtype=int))
+    assert fit.converged
+    assert 0.85 * np.std(true) < fit.sigma < 1.15 * np.std(true)
+    assert np.corrcoef(fit.easiness, true)[0, 1] > 0.8
+
+
+def test_no_spread_gives_offsets_near_zero():
+    agree, rater, pair, _, _ = _crossed(20, 300, 0.0, seed=2)
+    fit = pair_easiness(agree, rater, pair, np.zeros(len(agree), dtype=int))
+    assert fit.converged and fit.sigma < 0.15
+    assert np.abs(fit.offset).max() < 0.2
+
+
+def test_a_pair_judged_by_one_rater_alone_gets_no_offset():
+    agree, rater, pair, _, _ = _crossed(20, 100, 1.0, seed=3)
+    # pair 100 is judged once, by rater 0
+    agree, rater, pair = np.r_[agree, 0.0], np.r_[rater, 0], np.r_[pair, 100]
+    fit = pair_easiness(agree, rater, pair, np.zeros(len(agree), dtype=int))
+    assert fit.offset[-1] == pytest.approx(0.0, abs=0.01)  # one Newton step from the fit
+    # its own answer moved the pair's easiness, but not the offset that answer is modelled with
+    assert fit.easiness[100] < -0.05
+
+
+def test_the_offset_leaves_out_the_judgment_it_belongs_to():
+    agree, rater, pair, _, _ = _crossed(8, 60, 1.0, seed=4)
+    fit = pair_easiness(agree, rater, pair, np.zeros(len(agree), dtype=int))
+    # refit without one judgment: its pair's easiness is (about) the offset given to that judgment
+    for n in (0, 17, 301):
+        keep = np.arange(len(agree)) != n
+        refit = pair_easiness(agree[keep], rater[keep], pair[keep], np.zeros(keep.sum(), dtype=int))
+        assert fit.offset[n] == pytest.approx(refit.easiness[pair[n]], abs=0.05)
+
+
+def test_a_cohort_wide_length_pull_goes_to_the_pull_not_to_easiness():
+    agree, rater, pair, _, advantage = _crossed(30, 300, 0.5, seed=5, length_pull=LOG2)
+    fit = pair_easiness(agree, rater, pair, np.zeros(len(agree), dtype=int), advantage[:, None])
+    assert fit.pull[0] == pytest.approx(LOG2, abs=0.1)
+    assert abs(np.corrcoef(fit.offset, advantage)[0, 1]) < 0.1
+
+
+def test_strata_keep_their_own_mean():
+    agree, rater, pair, _, _ = _crossed(20, 200, 0.3, seed=6)
+    stratum = (pair >= 100).astype(int)
+    hard = stratum == 1
+    rng = np.random.default_rng(7)
+    agree[hard] = (rng.random(hard.sum()) < 0.45).astype(float)  # stratum 1: far harder for everyone
+    fit = pair_easiness(agree, rater, pair, stratum)
+    # each stratum is centred on its own mean: being in the hard stratum is no pair's own easiness
+    for k in (0, 1):
+        assert abs(np.nanmean(fit.easiness[np.unique(pair[stratum == k])])) < 0.05
+
+
+def test_bad_input_is_named():
+    with pytest.raises(ValueError, match="same length"):
+        pair_easiness(np.ones(3), np.zeros(3, dtype=int), np.zeros(2, dtype=int), np.zeros(3, dtype=int))
+
+
+@pytest.fixture(scope="module")
+def spread_cohorts():
+    """Ten cohorts of 40 people-like raters (skill 0.8-2.2, length OR 2), 20 raters to each of 400 pairs
+    of easiness spread by 0.8 log odds."""
+    bank = synthetic_bank(400, seed=21)
+    bank = bank.assign(easiness=np.random.default_rng(22).normal(0.0, 0.8, len(bank)))
+    out = []
+    for c in range(10):
+        skill = np.random.default_rng(100 + c).uniform(0.8, 2.2, 40)
+        people = [Person(f"c{c}-{i}", skill=float(s), length_bias=LOG2) for i, s in enumerate(skill)]
+        out.append(prepare(bank, simulate_people(bank, people, n_per_rater=200, seed=200 + c)))
+    return out
+
+
+@pytest.mark.slow
+def test_easiness_from_the_cohort_brings_the_length_estimate_toward_the_planted_one(spread_cohorts):
+    # pair easiness left out of a rater's model pulls the length estimate toward 0 (the
+    # non-collapsibility of the logistic model): measured from the rest of the cohort, less so
+    alone, in_cohort = [], []
+    for prepared in spread_cohorts:
+        for easiness, into in ((None, alone), (cohort_easiness(prepared), in_cohort)):
+            rows = bias_by_rater(prepared, easiness=easiness)
+            into.append(rows[rows["effect"] == "length"])
+    alone, in_cohort = pd.concat(alone), pd.concat(in_cohort)
+
+    def covered(rows):
+        return float(((rows["ci_low"] <= 2.0) & (rows["ci_high"] >= 2.0)).mean())
+
+    gap_alone = LOG2 - np.log(alone["odds_ratio"]).mean()
+    gap_cohort = LOG2 - np.log(in_cohort["odds_ratio"]).mean()
+    # 400 raters: alone the mean log odds ratio fell short by 0.063 (about 10 standard errors),
+    # with the easiness from the cohort by 0.040; coverage of OR 2 92.5% and 93.3%
+    assert gap_alone > 0.05  # the attenuation is real on these raters
+    assert gap_cohort < 0.8 * gap_alone
+    assert covered(in_cohort) >= covered(alone) - 0.005
+
+
+def test_easiness_must_have_one_value_per_row(spread_cohorts):
+    prepared = spread_cohorts[0]
+    with pytest.raises(ValueError, match="one value per row"):
+        bias_by_rater(prepared, easiness=np.zeros(3))
+
+
+def test_a_rater_alone_gets_the_same_report_with_or_without_easiness(spread_cohorts):
+    one = spread_cohorts[0][spread_cohorts[0]["rater"] == "c0-0"]
+    with_offsets = bias_by_rater(one, easiness=cohort_easiness(one))
+    pd.testing.assert_frame_equal(with_offsets, bias_by_rater(one), atol=1e-6)
