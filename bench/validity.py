@@ -13,8 +13,10 @@ by :func:`calibration.data.prepare` and read from
 :func:`calibration.report.build_report`: a rater's verdicts from the report of
 that rater alone (``build_report(prepared, rater=...)`` on the rater's own
 judgments, as My report builds it), the cohort's pooled bias, leaderboard and
-gold audit from the cohort report. Nothing is read from inside the statistics
-modules; the report fields read are looked up in one place each
+gold audit from the cohort report. The cells marked "in a cohort" read a
+rater's verdicts from the cohort report instead, whose bias model allows for
+each pair's easiness measured on the other raters (as the lead sees them).
+Nothing is read from inside the statistics modules; the report fields read are looked up in one place each
 (:data:`FIELDS`, :func:`interval_columns`), and a missing field stops the run
 with its name.
 
@@ -70,6 +72,8 @@ LENGTH_OR = 2.0
 POSITION_OR = 2.7
 BANK_PAIRS = 2000
 COHORT_RATERS, COHORT_BANK = 20, 400
+#: Raters in a cohort whose reports allow for pair easiness (:func:`in_cohort_rows`), and raters a pair.
+IN_COHORT_RATERS, IN_COHORT_PER_PAIR = 40, 20
 AUDIT_RATERS, AUDIT_BANK, AUDIT_WRONG = 20, 200, 0.08
 LEADERBOARD_RATERS = 40
 N_BOOT = 50  # agreement bootstrap resamples: no figure here reads the agreement intervals
@@ -422,6 +426,71 @@ def per_rater_rows(
     return rows
 
 
+def in_cohort_plans() -> list[tuple[str, str, float]]:
+    """The in-cohort cells' ``(scenario, planted, length bias)``, in table order."""
+    return [
+        (key, planted, bias)
+        for key in ("people", "confound")
+        for planted, bias in (("none", 0.0), ("length OR 2", float(np.log(LENGTH_OR))))
+    ]
+
+
+def in_cohort_rows(
+    banks: Banks, n_raters: int, seed: int, sizes: Iterable[int], plan: tuple[str, str, float]
+) -> list[Row]:
+    """A rater's verdicts inside a cohort: the cohort report's rater objects, which allow for each
+    pair's easiness measured on the other raters (:func:`calibration.bias.with_cohort_easiness`).
+
+    Cohorts of :data:`IN_COHORT_RATERS` raters, each pair judged by :data:`IN_COHORT_PER_PAIR`
+    (a bank of ``2 n`` pairs at ``n`` judgments a rater), enough cohorts for ``n_raters`` raters.
+    """
+    key, planted, length_bias = plan
+    scenario = SCENARIOS[key]
+    label = f"{planted}; in a cohort ({IN_COHORT_RATERS} raters, {IN_COHORT_PER_PAIR} a pair)"
+    cohorts = max(1, -(-n_raters // IN_COHORT_RATERS))
+    rows: list[Row] = []
+    for n in sizes:
+        bank, features = banks.get(scenario.bank, IN_COHORT_RATERS * n // IN_COHORT_PER_PAIR)
+        s = cell_seed(seed, "in-cohort", key, planted, n)
+        objs: list[dict] = []
+        for c in range(cohorts):
+            prepared = simulate(scenario, bank, features, IN_COHORT_RATERS, n, s + c, length_bias=length_bias)
+            objs += build_report(prepared, n_boot=N_BOOT)["raters"]
+        m = len(objs)
+
+        def add(table: str, k: int, m: int = m, **kw: Any) -> None:
+            rows.append(Row(table, scenario.label, label, n, k, m, "raters", s, **kw))  # noqa: B023
+
+        at_most_10 = {"target": "<= 10%", "check": at_most(0.10)}
+        if length_bias == 0:
+            longer = sum(_toward(o, "length") for o in objs)
+            add("longer", longer, **(at_most_10 if key == "confound" else {}))
+            any_line = sum(any(bool(lookup(o, "significant", effect=e)) for e in EFFECTS) for o in objs)
+            add("any", any_line, **(at_most_10 if n == 200 else {}))
+        else:
+            found = sum(_toward(o, "length") for o in objs)
+            goal = {30: 0.50, 100: 0.90}.get(n)
+            tgt = {"target": f">= {goal:.0%}", "check": at_least(goal)} if goal else {}
+            add("power_length", found, **tgt)
+        planted_or = float(np.exp(length_bias))
+        covered = [c for c in (_covers(o, "length", planted_or) for o in objs) if c is not None]
+        rows.append(
+            Row(
+                "coverage",
+                scenario.label,
+                f"length OR {np.exp(length_bias):.3g}; in a cohort",
+                n,
+                sum(covered),
+                len(covered),
+                "raters",
+                s,
+                "92%-98%",
+                between(0.92, 0.98),
+            )
+        )
+    return rows
+
+
 def cohort_rows(banks: Banks, n_cohorts: int, seed: int, sizes: Iterable[int]) -> list[Row]:
     """Cohorts of unbiased raters: the pooled length verdict of the cohort report."""
     rows = []
@@ -586,6 +655,8 @@ def _task(name: str, seed: int, bank_pairs: int, n_raters: int, n_cohorts: int, 
     few = max(1, n_cohorts // 4)
     if name == "per-rater":
         rows = per_rater_rows(banks, n_raters, seed, SIZES, [plan])
+    elif name == "in-cohort":
+        rows = in_cohort_rows(banks, n_raters, seed, SIZES, plan)
     elif name == "cohort":
         rows = cohort_rows(banks, n_cohorts, seed, SIZES)
     elif name == "audit":
@@ -604,7 +675,8 @@ def run(
     the same whatever ``jobs`` is.
     """
     bank_pairs = 400 if quick else BANK_PAIRS
-    tasks = [("per-rater", plan) for plan in per_rater_plans()]
+    tasks: list[tuple[str, Any]] = [("per-rater", plan) for plan in per_rater_plans()]
+    tasks += [("in-cohort", plan) for plan in in_cohort_plans()]
     tasks += [("cohort", None), ("audit", None), ("leaderboard", None)]
     args = [(name, seed, bank_pairs, n_raters, n_cohorts, plan) for name, plan in tasks]
     began = time.monotonic()

@@ -43,7 +43,7 @@ collinear with length (any length bias can be rewritten as easiness). Inside a
 cohort it can be measured on the *other* raters' judgments, with a normal prior
 tying easiness to its stratum's mean and the cohort's own length pull fitted
 beside it (:func:`cohort_easiness`, :mod:`calibration.easiness`), and given
-to :func:`bias_by_rater` as ``easiness``, a known term. On cohorts of 40
+to :func:`bias_by_rater` as the column ``easiness``, a known term. On cohorts of 40
 people-like raters sharing 400 pairs whose easiness is spread by 0.8 log odds
 (length odds ratio 2, 200 judgments each), the rater's mean log odds ratio
 fell short of the planted one by 0.063 alone and by 0.040 with the cohort's
@@ -172,6 +172,7 @@ __all__ = [
     "BIAS_COLUMNS",
     "EFFECTS",
     "cohort_easiness",
+    "with_cohort_easiness",
     "FAMILY_ALPHA",
     "HOLM_WEIGHTS",
     "MIN_JUDGMENTS",
@@ -264,9 +265,7 @@ _NEEDED = ("rater", "choice", "gold", "tie", "left", "length_doublings", "polish
 _BATCH_CELLS = 1_000_000
 
 
-def bias_by_rater(
-    prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS, easiness: np.ndarray | None = None
-) -> pd.DataFrame:
+def bias_by_rater(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS) -> pd.DataFrame:
     r"""Length, polish and position bias of each rater, from one batched Firth fit.
 
     For rater :math:`r` and decided first answer :math:`i` to a pair of stratum :math:`k(i)`,
@@ -321,19 +320,21 @@ def bias_by_rater(
     intervals need a null fit per effect and one or two held fits per interval
     end, all batched and warm-started.
 
+    Inside a cohort, a column ``easiness`` in ``prepared`` (each judgment's
+    pair easiness measured on the rest of the cohort, log odds toward gold:
+    :func:`cohort_easiness`) enters the model as a known term :math:`e_i g_i`,
+    so a pair that was hard for everyone does not read as a pull. NaN counts
+    as 0; without the column the rater is modelled alone (the skill terms per
+    item stratum only).
+
     Parameters
     ----------
     prepared : DataFrame
-        Output of :func:`calibration.data.prepare` (one row per judgment).
+        Output of :func:`calibration.data.prepare` (one row per judgment),
+        optionally with ``easiness``.
     min_n : int, default :data:`MIN_JUDGMENTS`
         Decided judgments a rater needs; below it the numbers are NaN and the
         verdict says "not enough data yet".
-    easiness : array_like of shape (len(prepared),), optional
-        Each judgment's pair easiness measured on the rest of a cohort, in log
-        odds toward gold (:func:`cohort_easiness`), added to the model as a
-        known term :math:`e_i g_i`, so a pair that is hard for everyone does
-        not read as a pull. NaN counts as 0. Default: none, the rater alone
-        (the skill terms per item stratum only).
 
     Returns
     -------
@@ -364,7 +365,7 @@ def bias_by_rater(
     """
     min_n = _check_min_n(min_n)
     design = _design(prepared)
-    offset = _offset(design, prepared, easiness)
+    offset = _offset(design, prepared)
     raters = design["raters"]
     n_raters = len(raters)
     n, n_left = design["n"], design["n_left"]
@@ -408,8 +409,8 @@ def cohort_easiness(prepared: pd.DataFrame) -> np.ndarray:
     cohort's decided first answers (those :func:`bias_by_rater` models), with
     the pairs' item strata (:func:`item_strata`) and the cohort's length,
     polish and left-side pulls. Each value leaves out the judgment it belongs
-    to, so passed to :func:`bias_by_rater` as ``easiness`` it tells a rater's
-    model how hard the pair was for everyone else.
+    to, so as the column ``easiness`` of ``prepared`` it tells
+    :func:`bias_by_rater` how hard the pair was for everyone else.
 
     Parameters
     ----------
@@ -419,8 +420,8 @@ def cohort_easiness(prepared: pd.DataFrame) -> np.ndarray:
     Returns
     -------
     ndarray of shape (len(prepared),)
-        NaN on judgments the bias model leaves out (ties, probes, repeats);
-        0 where no one else judged the pair.
+        NaN on judgments the bias model leaves out (ties, probes, repeats) and
+        on those whose pair no one else judged (nothing to measure it on).
     """
     out = np.full(len(prepared), np.nan)
     if "pair_id" not in prepared.columns:
@@ -432,8 +433,35 @@ def cohort_easiness(prepared: pd.DataFrame) -> np.ndarray:
     agree = (design["y"] == (g > 0)).astype(float)
     toward_gold = g[:, None] * X[:, [_DESIGN.index(e) for e in ("length", "polish", "position")]]
     fit = pair_easiness(agree, design["code"], design["pair"], design["stratum"], toward_gold)
-    out[np.flatnonzero(np.asarray(design["kept"]))] = fit.offset
+    alone = np.bincount(design["pair"])[design["pair"]] < 2
+    out[np.flatnonzero(np.asarray(design["kept"]))] = np.where(alone, np.nan, fit.offset)
     return out
+
+
+def with_cohort_easiness(prepared: pd.DataFrame) -> pd.DataFrame:
+    """``prepared`` with the column ``easiness`` (:func:`cohort_easiness`) when its raters share pairs.
+
+    A cohort view of the bias model (the cohort report, the leaderboard) calls
+    this first, so each rater's model allows for how hard each pair was for the
+    others; a frame of one rater, or one that has ``easiness`` already, or
+    whose raters share no pair, is returned as it is (the rater alone: skill
+    terms per item stratum).
+
+    Parameters
+    ----------
+    prepared : DataFrame
+        Output of :func:`calibration.data.prepare`.
+
+    Returns
+    -------
+    DataFrame
+    """
+    if "easiness" in prepared.columns or "pair_id" not in prepared.columns or prepared["rater"].nunique() < 2:
+        return prepared
+    easiness = cohort_easiness(prepared)
+    if np.isnan(easiness).all():
+        return prepared
+    return prepared.assign(easiness=easiness)
 
 
 def pooled_bias(
@@ -1001,16 +1029,14 @@ def _layout(design: dict, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     return rows, slot, pos, int(counts.max())
 
 
-def _offset(design: dict, prepared: pd.DataFrame, easiness) -> np.ndarray | None:
-    """The design rows' known term ``easiness * g`` (None without ``easiness``)."""
-    if easiness is None:
+def _offset(design: dict, prepared: pd.DataFrame) -> np.ndarray | None:
+    """The design rows' known term ``easiness * g`` (None without an ``easiness`` column)."""
+    if "easiness" not in prepared.columns:
         return None
-    values = np.asarray(easiness, dtype=float)
-    if values.shape != (len(prepared),):
-        raise ValueError(
-            f"easiness must have one value per row of prepared ({len(prepared)}); got {values.shape}."
-        )
-    return np.nan_to_num(values[design["kept"]]) * design["g"]
+    values = pd.to_numeric(prepared["easiness"], errors="raise").to_numpy(dtype=float)
+    if np.isinf(values).any():
+        raise ValueError("prepared's easiness column has infinite values.")
+    return np.nan_to_num(values[np.asarray(design["kept"])]) * design["g"]
 
 
 def _distinct_rows(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

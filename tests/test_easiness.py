@@ -107,8 +107,11 @@ def test_easiness_from_the_cohort_brings_the_length_estimate_toward_the_planted_
     # non-collapsibility of the logistic model): measured from the rest of the cohort, less so
     alone, in_cohort = [], []
     for prepared in spread_cohorts:
-        for easiness, into in ((None, alone), (cohort_easiness(prepared), in_cohort)):
-            rows = bias_by_rater(prepared, easiness=easiness)
+        for frame, into in (
+            (prepared, alone),
+            (prepared.assign(easiness=cohort_easiness(prepared)), in_cohort),
+        ):
+            rows = bias_by_rater(frame)
             into.append(rows[rows["effect"] == "length"])
     alone, in_cohort = pd.concat(alone), pd.concat(in_cohort)
 
@@ -124,13 +127,43 @@ def test_easiness_from_the_cohort_brings_the_length_estimate_toward_the_planted_
     assert covered(in_cohort) >= covered(alone) - 0.005
 
 
-def test_easiness_must_have_one_value_per_row(spread_cohorts):
+def test_an_easiness_column_that_is_not_numbers_is_an_error(spread_cohorts):
     prepared = spread_cohorts[0]
-    with pytest.raises(ValueError, match="one value per row"):
-        bias_by_rater(prepared, easiness=np.zeros(3))
+    with pytest.raises(ValueError):
+        bias_by_rater(prepared.assign(easiness="hard"))
+    with pytest.raises(ValueError, match="infinite"):
+        bias_by_rater(prepared.assign(easiness=np.inf))
 
 
 def test_a_rater_alone_gets_the_same_report_with_or_without_easiness(spread_cohorts):
     one = spread_cohorts[0][spread_cohorts[0]["rater"] == "c0-0"]
-    with_offsets = bias_by_rater(one, easiness=cohort_easiness(one))
+    with_offsets = bias_by_rater(one.assign(easiness=cohort_easiness(one)))
     pd.testing.assert_frame_equal(with_offsets, bias_by_rater(one), atol=1e-6)
+
+
+def test_the_cohort_report_and_a_raters_report_from_the_cohort_agree_and_say_so(spread_cohorts):
+    from calibration.report import build_report
+
+    prepared = spread_cohorts[1]
+    cohort = build_report(prepared, n_boot=20)
+    mine = build_report(prepared, rater="c1-3", n_boot=20)
+    theirs = next(r for r in cohort["raters"] if r["rater"] == "c1-3")
+    assert mine["pair_easiness"] == theirs["pair_easiness"] == 200  # every pair was judged by others too
+    for effect in ("length", "polish", "position"):
+        assert mine["bias"][effect]["odds_ratio"] == pytest.approx(
+            theirs["bias"][effect]["odds_ratio"], rel=1e-9
+        )
+    said = [line for line in mine["verdict"] if "rest of your cohort" in line]
+    assert said == [
+        "Your bias verdicts allow for how hard each pair was for the rest of your cohort (200 judgments of "
+        "yours on pairs others judged too), so a pair that was hard for everyone does not count as a pull."
+    ]
+    # the same rater's judgments alone: bank strata only, and no such sentence
+    alone = build_report(prepared[prepared["rater"] == "c1-3"], rater="c1-3", n_boot=20)
+    assert alone["pair_easiness"] == 0
+    assert not any("rest of your cohort" in line for line in alone["verdict"])
+    length = bias_by_rater(prepared[prepared["rater"] == "c1-3"]).set_index("effect").loc["length"]
+    assert alone["bias"]["length"]["odds_ratio"] == pytest.approx(length["odds_ratio"], rel=1e-12)
+    assert alone["bias"]["length"]["odds_ratio"] != pytest.approx(
+        mine["bias"]["length"]["odds_ratio"], rel=1e-3
+    )

@@ -64,10 +64,21 @@ def test_every_measure_has_its_table(quick_tables):
 
 def test_every_target_of_the_issue_has_a_row_with_a_verdict(quick_tables):
     confound = validity.SCENARIOS["confound"].label
+    people = validity.SCENARIOS["people"].label
+    in_cohort = "none; in a cohort (40 raters, 20 a pair)"
     targets = [
-        ("longer", {"scenario": confound, "n": 200}, "<= 10%"),
-        ("any", {"scenario": confound, "n": 200}, "<= 10%"),
+        ("longer", {"scenario": confound, "planted": "none", "n": 200}, "<= 10%"),
+        ("any", {"scenario": confound, "planted": "none", "n": 200}, "<= 10%"),
         ("any", {"scenario": validity.SCENARIOS["model"].label, "n": 200}, "<= 10%"),
+        # a rater's verdicts inside a cohort, allowing for pair easiness measured on the others
+        ("longer", {"scenario": confound, "planted": in_cohort, "n": 200}, "<= 10%"),
+        ("any", {"scenario": people, "planted": in_cohort, "n": 200}, "<= 10%"),
+        (
+            "power_length",
+            {"scenario": people, "planted": in_cohort.replace("none", "length OR 2"), "n": 30},
+            ">= 50%",
+        ),
+        ("coverage", {"scenario": people, "planted": "length OR 2; in a cohort", "n": 200}, "92%-98%"),
         ("cohort", {"scenario": confound, "n": 200}, "<= 10%"),
         ("power_length", {"scenario": validity.SCENARIOS["model"].label, "n": 30}, ">= 50%"),
         ("power_length", {"scenario": validity.SCENARIOS["model"].label, "n": 100}, ">= 90%"),

@@ -36,11 +36,13 @@ recomputes that week's rows or the streaks once. Several server processes
 keep a cache each; all of them see a new judgment on their next view, since
 the versions come from the database they share.
 
-Two things are not per rater. The gold audit judges each pair by every
+Three things are not per rater. The gold audit judges each pair by every
 rater's answers together; one answer cannot move it, so it is recomputed when
 the cohort's judgments have changed by more than :data:`AUDIT_STALE_SHARE`
 (1%) since it was computed, and on every change below
-:data:`AUDIT_ALWAYS_BELOW` judgments. And the cache assumes the bank's pairs do
+:data:`AUDIT_ALWAYS_BELOW` judgments. Each pair's easiness measured on the
+cohort (:meth:`CohortCache.easiness`, which a rater's report opened in the
+lead console allows for) is kept the same way. And the cache assumes the bank's pairs do
 not change under it: the lead console clears it, as it clears the bank, when a
 bank is imported.
 """
@@ -55,7 +57,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from calibration.bias import bias_by_rater
+from calibration.bias import bias_by_rater, with_cohort_easiness
 from calibration.data import across_banks, prepare
 from calibration.items import item_table
 from calibration.leaderboard import bias_odds, rank_raters, rater_scores
@@ -111,6 +113,7 @@ class CohortCache:
         self._bias: dict[pd.Timestamp | None, tuple[pd.DataFrame, dict[str, tuple[int, int]]]] = {}
         self._streaks: tuple[date | None, dict[str, tuple[tuple[int, int], int]]] = (None, {})
         self._audit: tuple[tuple[int, int], pd.DataFrame] | None = None
+        self._easiness: tuple[tuple[int, int], pd.DataFrame] | None = None
 
     # -- keeping up with the database -------------------------------------------------
 
@@ -198,7 +201,7 @@ class CohortCache:
             return self._loaded(None)
 
     def rater_prepared(self, rater: str) -> pd.DataFrame:
-        """One rater's prepared judgments, oldest first.
+        """One rater's prepared judgments, oldest first, with their pairs' easiness in the cohort.
 
         Parameters
         ----------
@@ -208,10 +211,41 @@ class CohortCache:
         Returns
         -------
         DataFrame
-            Their rows of :meth:`prepared` (empty if they have none).
+            Their rows of :meth:`prepared` (empty if they have none), with
+            ``easiness`` (:meth:`easiness`) where the rest of the cohort
+            measured it, so their report allows for it as the cohort report does.
         """
         frame = self.prepared()
-        return frame[frame["rater"].to_numpy() == rater].reset_index(drop=True)
+        rows = frame[frame["rater"].to_numpy() == rater].reset_index(drop=True)
+        measured = self.easiness()
+        mine = measured[measured["rater"].to_numpy() == rater].set_index("pair_id")["easiness"]
+        if rows.empty or mine.empty:
+            return rows
+        return rows.assign(easiness=rows["pair_id"].map(mine).to_numpy(dtype=float))
+
+    def easiness(self) -> pd.DataFrame:
+        """Each first answer's pair easiness, measured on the rest of the cohort.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``rater``, ``pair_id``, ``easiness``
+            (:func:`calibration.bias.with_cohort_easiness` of :meth:`prepared`;
+            answers whose pair no one else judged are left out), recomputed as
+            the gold audit is (after a change of more than 1%).
+        """
+        with self._lock:
+            frame = self.prepared()
+            if self._easiness is not None and self._still_fresh(self._easiness[0], len(frame)):
+                return self._easiness[1]
+            measured = with_cohort_easiness(frame)
+            if "easiness" in measured.columns:
+                table = measured.loc[measured["easiness"].notna(), ["rater", "pair_id", "easiness"]]
+                table = table.drop_duplicates(["rater", "pair_id"]).reset_index(drop=True)
+            else:
+                table = pd.DataFrame({"rater": [], "pair_id": [], "easiness": []})
+            self._easiness = (self.version(), table)
+            return table
 
     def simulated(self) -> set[str]:
         """The raters the database marks as simulated.
@@ -314,16 +348,17 @@ class CohortCache:
         """
         with self._lock:
             frame = self.prepared()
-            if self._audit is not None:
-                at, table = self._audit
-                moved = abs(len(frame) - at[0])
-                if at == self.version() or (
-                    len(frame) >= AUDIT_ALWAYS_BELOW and moved <= AUDIT_STALE_SHARE * at[0]
-                ):
-                    return table
+            if self._audit is not None and self._still_fresh(self._audit[0], len(frame)):
+                return self._audit[1]
             table = item_table(frame)
             self._audit = (self.version(), table)
             return table
+
+    def _still_fresh(self, at: tuple[int, int], judgments: int) -> bool:
+        """Whether a cohort-wide result computed at version ``at`` still stands for ``judgments``."""
+        moved = abs(judgments - at[0])
+        small = judgments >= AUDIT_ALWAYS_BELOW and moved <= AUDIT_STALE_SHARE * at[0]
+        return at == self.version() or small
 
     # -- per-rater pieces ---------------------------------------------------------------
 
