@@ -48,7 +48,9 @@ people-like raters sharing 400 pairs whose easiness is spread by 0.8 log odds
 (length odds ratio 2, 200 judgments each), the rater's mean log odds ratio
 fell short of the planted one by 0.063 alone and by 0.040 with the cohort's
 easiness, and the interval covered it for 92.5% and 93.3%
-(``tests/test_easiness.py``). Reports do not pass it yet. The limit: difficulty that goes with length
+(``tests/test_easiness.py``). The cohort report, and a rater's report built
+from a cohort's judgments, add it (:func:`with_cohort_easiness`); My report
+reads only the rater's own judgments and keeps the strata alone. The limit: difficulty that goes with length
 *within* a stratum is read as length bias, and nothing in the judgments can tell
 them apart. With easiness rising 0.2 log-odds per doubling of gold's length
 advantage inside each stratum (``calibration.people.llmbar_like_bank(...,
