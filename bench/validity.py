@@ -189,15 +189,20 @@ class Banks:
         """``(bank, features)`` of one kind: ``plain``, ``spread`` or ``llmbar``."""
         n = n_pairs or self.n_pairs
         if (kind, n) not in self._cache:
-            if kind == "llmbar":
-                bank = llmbar_like_bank(n, seed=self.seed)
-            else:
-                bank = synthetic_bank(n, seed=self.seed)
-                if kind == "spread":
-                    rng = np.random.default_rng(self.seed + 1)
-                    bank = bank.assign(easiness=rng.normal(0.0, 0.6, len(bank)))
-            self._cache[(kind, n)] = (bank, pair_features(bank))
+            self._cache[(kind, n)] = self.fresh(kind, n, self.seed)
         return self._cache[(kind, n)]
+
+    @staticmethod
+    def fresh(kind: str, n_pairs: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """A new ``(bank, features)`` of one kind, drawn with ``seed`` (not cached)."""
+        if kind == "llmbar":
+            bank = llmbar_like_bank(n_pairs, seed=seed)
+        else:
+            bank = synthetic_bank(n_pairs, seed=seed)
+            if kind == "spread":
+                rng = np.random.default_rng(seed + 1)
+                bank = bank.assign(easiness=rng.normal(0.0, 0.6, len(bank)))
+        return bank, pair_features(bank)
 
 
 def simulate(
@@ -442,7 +447,8 @@ def in_cohort_rows(
     pair's easiness measured on the other raters (:func:`calibration.bias.with_cohort_easiness`).
 
     Cohorts of :data:`IN_COHORT_RATERS` raters, each pair judged by :data:`IN_COHORT_PER_PAIR`
-    (a bank of ``2 n`` pairs at ``n`` judgments a rater), enough cohorts for ``n_raters`` raters.
+    (a bank of ``2 n`` pairs at ``n`` judgments a rater, drawn afresh for each cohort), enough
+    cohorts for ``n_raters`` raters.
     """
     key, planted, length_bias = plan
     scenario = SCENARIOS[key]
@@ -450,10 +456,11 @@ def in_cohort_rows(
     cohorts = max(1, -(-n_raters // IN_COHORT_RATERS))
     rows: list[Row] = []
     for n in sizes:
-        bank, features = banks.get(scenario.bank, IN_COHORT_RATERS * n // IN_COHORT_PER_PAIR)
         s = cell_seed(seed, "in-cohort", key, planted, n)
         objs: list[dict] = []
         for c in range(cohorts):
+            # each cohort its own bank: a cell is not one small bank's draw
+            bank, features = banks.fresh(scenario.bank, IN_COHORT_RATERS * n // IN_COHORT_PER_PAIR, s + c)
             prepared = simulate(scenario, bank, features, IN_COHORT_RATERS, n, s + c, length_bias=length_bias)
             objs += build_report(prepared, n_boot=N_BOOT)["raters"]
         m = len(objs)
