@@ -434,9 +434,19 @@ def cohort_easiness(prepared: pd.DataFrame) -> np.ndarray:
     g, X = design["g"], design["X"]
     agree = (design["y"] == (g > 0)).astype(float)
     toward_gold = g[:, None] * X[:, [_DESIGN.index(e) for e in ("length", "polish", "position")]]
-    fit = pair_easiness(agree, design["code"], design["pair"], design["stratum"], toward_gold)
+    # fitted in an order set by the names (rater, pair, stratum), not by the rows' order, so the
+    # same judgments give the same values to the last bit from a file or from the database
+    kept = np.flatnonzero(np.asarray(design["kept"]))
+    rater = np.asarray(design["raters"], dtype=object)[design["code"]].astype(str)
+    pair = prepared["pair_id"].to_numpy()[kept].astype(str)
+    stratum = np.asarray(design["strata"], dtype=object)[design["stratum"]].astype(str)
+    order = np.lexsort((pair, rater))
+    codes = [pd.factorize(values[order], sort=True)[0] for values in (rater, pair, stratum)]
+    fit = pair_easiness(agree[order], *codes, toward_gold[order])
+    offset = np.empty(len(order))
+    offset[order] = fit.offset
     alone = np.bincount(design["pair"])[design["pair"]] < 2
-    out[np.flatnonzero(np.asarray(design["kept"]))] = np.where(alone, np.nan, fit.offset)
+    out[kept] = np.where(alone, np.nan, offset)
     return out
 
 

@@ -167,3 +167,10 @@ def test_the_cohort_report_and_a_raters_report_from_the_cohort_agree_and_say_so(
     assert alone["bias"]["length"]["odds_ratio"] != pytest.approx(
         mine["bias"]["length"]["odds_ratio"], rel=1e-3
     )
+
+
+def test_the_same_judgments_in_another_order_give_the_same_easiness_to_the_last_bit(spread_cohorts):
+    prepared = spread_cohorts[2]
+    shuffled = prepared.sample(frac=1.0, random_state=3)
+    again = pd.Series(cohort_easiness(shuffled), index=shuffled.index).reindex(prepared.index)
+    np.testing.assert_array_equal(again.to_numpy(), cohort_easiness(prepared))
