@@ -441,8 +441,8 @@ def cohort_easiness(prepared: pd.DataFrame) -> np.ndarray:
     pair = prepared["pair_id"].to_numpy()[kept].astype(str)
     stratum = np.asarray(design["strata"], dtype=object)[design["stratum"]].astype(str)
     order = np.lexsort((pair, rater))
-    codes = [pd.factorize(values[order], sort=True)[0] for values in (rater, pair, stratum)]
-    fit = pair_easiness(agree[order], *codes, toward_gold[order])
+    r_code, p_code, s_code = (pd.factorize(values[order], sort=True)[0] for values in (rater, pair, stratum))
+    fit = pair_easiness(agree[order], r_code, p_code, s_code, toward_gold[order])
     offset = np.empty(len(order))
     offset[order] = fit.offset
     alone = np.bincount(design["pair"])[design["pair"]] < 2
