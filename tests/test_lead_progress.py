@@ -34,12 +34,15 @@ def seed_cohort(store, *, people: int = 3, weeks: int = 5) -> accounts.Rater:
         simulate_judgments(bank, late, n_per_rater=half, seed=4, start=now - pd.Timedelta(days=days // 2)),
     ]
     judged = pd.concat(parts, ignore_index=True)
-    store.import_judgments(judged[judged["answered_at"] <= now], bank=STARTER_BANK_NAME, cohort="alpha")
+    # imported answers end before this week (Monday 00:00 UTC): this week holds rosa's drill alone,
+    # whatever the day and hour the tests run
+    week = now.normalize() - pd.Timedelta(days=now.weekday())
+    store.import_judgments(judged[judged["answered_at"] < week], bank=STARTER_BANK_NAME, cohort="alpha")
     demo = simulate_judgments(
         bank, [RaterSpec("sim-01-steady")], n_per_rater=40, seed=5, start=now - pd.Timedelta(days=30)
     )
     accounts.add_simulated_raters(store, lead.cohort_id, ["sim-01-steady"])
-    store.import_judgments(demo[demo["answered_at"] <= now], bank=STARTER_BANK_NAME, cohort="alpha")
+    store.import_judgments(demo[demo["answered_at"] < week], bank=STARTER_BANK_NAME, cohort="alpha")
     drill = drills.get_or_create_drill(store, rosa.id, STARTER_BANK_NAME, now.date(), size=5)
     for item in drill.items:
         drills.submit(store, rosa.id, drill.key, item.position, choice="A", confidence=0.7)
