@@ -453,9 +453,9 @@ def cohort_easiness(prepared: pd.DataFrame) -> np.ndarray:
 def with_cohort_easiness(prepared: pd.DataFrame) -> pd.DataFrame:
     """``prepared`` with the column ``easiness`` (:func:`cohort_easiness`) when its raters share pairs.
 
-    A cohort view of the bias model (the cohort report, the leaderboard) calls
-    this first, so each rater's model allows for how hard each pair was for the
-    others; a frame of one rater, or one that has ``easiness`` already, or
+    A cohort view of the bias model (the cohort report, a rater's report built
+    from a cohort's judgments) calls this first, so each rater's model allows
+    for how hard each pair was for the others; a frame of one rater, or one that has ``easiness`` already, or
     whose raters share no pair, is returned as it is (the rater alone: skill
     terms per item stratum).
 
