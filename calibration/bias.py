@@ -1,4 +1,4 @@
-"""Length, polish and position bias of each rater, and the plain rates behind them.
+r"""Length, polish and position bias of each rater, and the plain rates behind them.
 
 The bias model (:func:`bias_by_rater`, :func:`pooled_bias`) is a logistic
 regression per rater of ``y`` = "picked the answer shown on the left" on
@@ -31,8 +31,15 @@ harder and mostly short-gold, and an unbiased rater who is simply worse on them
 was told "you favour longer answers" in 18% of simulated cases at 200
 judgments; with a skill term per stratum, 0.3% (``tests/test_bias_targets.py``,
 raters of :mod:`calibration.people`). Strata with fewer than
-:data:`MIN_STRATUM` of the rater's judgments share one term, and that one joins
-the rater's largest stratum if still too small, so the fit stays stable.
+:data:`MIN_STRATUM` (10) of the rater's judgments share one term, and that one joins
+the rater's largest stratum if still too small, so the fit stays stable. The
+threshold is low because a shared term brings the confound back: with 20, the
+two strata of an LLMBar-like bank (40% and 60% of the pairs) shared one term
+for most raters at 30 judgments, and 10.1% of unbiased raters were told "you
+favour longer answers"; with 10, 5.4% (1,000 raters, ``bench/validity.py``'s
+scenario). The length odds ratio of 2 was then found at 30 judgments in 46% of
+such raters rather than 61%: the difference was the hard short-gold pairs'
+own pull, added to the planted one.
 The style tags (``length``, ``polish``) and the content tags are not strata:
 the first say whether gold is the shorter answer, and banks give the second
 mostly to pairs without a style trap, so a term per tag would absorb the bias
@@ -43,13 +50,29 @@ collinear with length (any length bias can be rewritten as easiness). Inside a
 cohort it can be measured on the *other* raters' judgments, with a normal prior
 tying easiness to its stratum's mean and the cohort's own length pull fitted
 beside it (:func:`cohort_easiness`, :mod:`calibration.easiness`), and given
-to :func:`bias_by_rater` as the column ``easiness``, a known term. On cohorts of 40
+to :func:`bias_by_rater` as the column ``easiness``, a known term. It keeps
+its stratum's mean, so a rater whose strata share one skill term still gets
+each stratum's difficulty from the cohort (LLMBar-like cohorts, 50 judgments
+a rater, strata hidden from the rater's model: 4.75% of unbiased raters told
+"you favour longer answers", 12% with the easiness centred on its stratum,
+12.75% without it; ``tests/test_easiness.py``). On cohorts of 40
 people-like raters sharing 400 pairs whose easiness is spread by 0.8 log odds
 (length odds ratio 2, 200 judgments each), the rater's mean log odds ratio
 fell short of the planted one by 0.063 alone and by 0.040 with the cohort's
 easiness, and the interval covered it for 92.5% and 93.3%
-(``tests/test_easiness.py``). The cohort report, and a rater's report built
-from a cohort's judgments, add it (:func:`with_cohort_easiness`); My report
+(``tests/test_easiness.py``). The cohort measures each pair's easiness only
+up to a posterior variance :math:`v` (20 raters a pair leave about half of a
+0.6 spread unmeasured), and what is left still pulls the estimates toward 0:
+a logistic model that leaves out a normal term of variance :math:`v` estimates
+:math:`\beta / \sqrt{1 + c^2 v}`, with :math:`c = 16\sqrt{3} / (15\pi)` (Zeger,
+Liang & Albert 1988). So when ``prepared`` also carries ``easiness_var``,
+:func:`bias_by_rater` multiplies each rater's log odds ratios and their
+interval ends by :math:`\sqrt{1 + c^2 \bar v}`, :math:`\bar v` the mean over
+the rater's judgments, which turns them back into odds ratios per pair; the
+p-values, and so every verdict, are unchanged (on the cohorts above the
+shortfall fell from 0.040 to 0.015, and the intervals that miss below 2 from
+6.0% to 4.75%). The cohort report, and a rater's report built
+from a cohort's judgments, add both columns (:func:`with_cohort_easiness`); My report
 reads only the rater's own judgments and keeps the strata alone. The limit: difficulty that goes with length
 *within* a stratum is read as length bias, and nothing in the judgments can tell
 them apart. With easiness rising 0.2 log-odds per doubling of gold's length
@@ -154,6 +177,9 @@ weights. Scandinavian Journal of Statistics 24(3), 407-418.
 
 Wiens, B. L. (2003). A fixed sequence Bonferroni procedure for testing
 multiple endpoints. Pharmaceutical Statistics 2(3), 211-215.
+
+Zeger, S. L., Liang, K.-Y. and Albert, P. S. (1988). Models for longitudinal
+data: a generalized estimating equation approach. Biometrics 44(4), 1049-1060.
 """
 
 from __future__ import annotations
@@ -220,6 +246,11 @@ ALPHA = 0.05
 #: 8% (length), 1.5% (position) and 0.5% (polish) at first.
 FAMILY_ALPHA = 0.10
 
+#: The constant of the logistic-normal approximation (Zeger, Liang & Albert 1988):
+#: :math:`E_u[\operatorname{expit}(\eta + u)] \approx \operatorname{expit}(\eta / \sqrt{1 + c^2 v})`
+#: for :math:`u \sim N(0, v)`.
+LOGIT_NORMAL_C = 16.0 * np.sqrt(3.0) / (15.0 * np.pi)
+
 #: :func:`tag_accuracy` flags a tag when accuracy on it is at least this much
 #: below accuracy on the rater's other judgments (and the difference is significant).
 WEAK_SPOT_GAP = 0.10
@@ -248,7 +279,7 @@ UNITS = {
 
 #: Fewest decided judgments of one item stratum that get their own skill term;
 #: smaller strata share one term (and join the largest one if that is still too small).
-MIN_STRATUM = 20
+MIN_STRATUM = 10
 
 #: Tags that mark a stratum of item difficulty (with ``source``). The style tags
 #: ``length`` and ``polish`` say whether gold is the shorter or plainer answer,
@@ -327,13 +358,19 @@ def bias_by_rater(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS) -> pd.D
     :func:`cohort_easiness`) enters the model as a known term :math:`e_i g_i`,
     so a pair that was hard for everyone does not read as a pull. NaN counts
     as 0; without the column the rater is modelled alone (the skill terms per
-    item stratum only).
+    item stratum only). A column ``easiness_var`` (the posterior variance of
+    each value, :func:`cohort_easiness` with ``return_variance=True``) turns
+    the odds ratios and their intervals into ones per pair: each rater's log
+    odds ratios and interval ends are multiplied by :math:`\sqrt{1 + c^2 \bar
+    v}` (:data:`LOGIT_NORMAL_C`, :math:`\bar v` the mean over the rater's
+    modelled judgments, NaN counting as 0), the share of easiness the cohort
+    left unmeasured (module docstring). The p-values are those of the fit.
 
     Parameters
     ----------
     prepared : DataFrame
         Output of :func:`calibration.data.prepare` (one row per judgment),
-        optionally with ``easiness``.
+        optionally with ``easiness`` and ``easiness_var``.
     min_n : int, default :data:`MIN_JUDGMENTS`
         Decided judgments a rater needs; below it the numbers are NaN and the
         verdict says "not enough data yet".
@@ -396,6 +433,9 @@ def bias_by_rater(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS) -> pd.D
         reasons[effect][needs] = (
             "Not enough evidence: your choices do not pin this effect down yet (its interval does not close)."
         )
+    scale = _per_pair_scale(design, prepared, n_raters)
+    for key in ("beta", "low", "high"):
+        est[key] *= scale[:, None]
     estimates = {
         effect: tuple(est[key][:, j] for key in ("beta", "low", "high", "p"))
         for j, effect in enumerate(EFFECTS)
@@ -404,7 +444,9 @@ def bias_by_rater(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS) -> pd.D
     return _assemble(raters, estimates, counts, reasons, subject="you", family_alpha=FAMILY_ALPHA)
 
 
-def cohort_easiness(prepared: pd.DataFrame) -> np.ndarray:
+def cohort_easiness(
+    prepared: pd.DataFrame, *, return_variance: bool = False
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Each judgment's pair easiness, measured on the rest of the cohort (log odds toward gold).
 
     The crossed rater and pair model of :mod:`calibration.easiness` on the
@@ -418,19 +460,30 @@ def cohort_easiness(prepared: pd.DataFrame) -> np.ndarray:
     ----------
     prepared : DataFrame
         Output of :func:`calibration.data.prepare`, with ``pair_id``.
+    return_variance : bool, default False
+        Also return each value's posterior variance (the part of the pair's
+        easiness the rest of the cohort left unmeasured; the spread between
+        pairs of a stratum, squared, where no one else judged the pair), which
+        :func:`bias_by_rater` reads as ``easiness_var``.
 
     Returns
     -------
-    ndarray of shape (len(prepared),)
-        NaN on judgments the bias model leaves out (ties, probes, repeats) and
-        on those whose pair no one else judged (nothing to measure it on).
+    easiness : ndarray of shape (len(prepared),)
+        About the pairs' mean easiness (0), the stratum's mean included; a
+        pair no one else judged gets its stratum's mean. NaN on judgments the
+        bias model leaves out (ties, probes, repeats), and everywhere when no
+        pair was judged by two raters (nothing to measure it on).
+    variance : ndarray of shape (len(prepared),)
+        Only when ``return_variance``; NaN where ``easiness`` is.
     """
     out = np.full(len(prepared), np.nan)
+    variance = np.full(len(prepared), np.nan)
+    nothing = (out, variance) if return_variance else out
     if "pair_id" not in prepared.columns:
-        return out
+        return nothing
     design = _design(prepared)
     if not len(design["y"]):
-        return out
+        return nothing
     g, X = design["g"], design["X"]
     agree = (design["y"] == (g > 0)).astype(float)
     toward_gold = g[:, None] * X[:, [_DESIGN.index(e) for e in ("length", "polish", "position")]]
@@ -443,15 +496,19 @@ def cohort_easiness(prepared: pd.DataFrame) -> np.ndarray:
     order = np.lexsort((pair, rater))
     r_code, p_code, s_code = (pd.factorize(values[order], sort=True)[0] for values in (rater, pair, stratum))
     fit = pair_easiness(agree[order], r_code, p_code, s_code, toward_gold[order])
-    offset = np.empty(len(order))
-    offset[order] = fit.offset
-    alone = np.bincount(design["pair"])[design["pair"]] < 2
-    out[kept] = np.where(alone, np.nan, offset)
-    return out
+    if (np.bincount(design["pair"]) < 2).all():
+        return nothing  # no pair judged twice: nothing measured
+    offset, var = np.empty(len(order)), np.empty(len(order))
+    # the stratum's mean stays in: a rater whose small strata share one skill term would
+    # otherwise lose the cohort's measure of how much harder one stratum is than another
+    offset[order], var[order] = fit.offset + fit.stratum_mean, fit.offset_var
+    out[kept], variance[kept] = offset, var
+    return (out, variance) if return_variance else out
 
 
 def with_cohort_easiness(prepared: pd.DataFrame) -> pd.DataFrame:
-    """``prepared`` with the column ``easiness`` (:func:`cohort_easiness`) when its raters share pairs.
+    """``prepared`` with the columns ``easiness`` and ``easiness_var`` (:func:`cohort_easiness`)
+    when its raters share pairs.
 
     A cohort view of the bias model (the cohort report, a rater's report built
     from a cohort's judgments) calls this first, so each rater's model allows
@@ -470,10 +527,10 @@ def with_cohort_easiness(prepared: pd.DataFrame) -> pd.DataFrame:
     """
     if "easiness" in prepared.columns or "pair_id" not in prepared.columns or prepared["rater"].nunique() < 2:
         return prepared
-    easiness = cohort_easiness(prepared)
+    easiness, variance = cohort_easiness(prepared, return_variance=True)
     if np.isnan(easiness).all():
         return prepared
-    return prepared.assign(easiness=easiness)
+    return prepared.assign(easiness=easiness, easiness_var=variance)
 
 
 def pooled_bias(
@@ -1039,6 +1096,20 @@ def _layout(design: dict, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     counts = np.bincount(slot, minlength=len(batch))
     pos = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
     return rows, slot, pos, int(counts.max())
+
+
+def _per_pair_scale(design: dict, prepared: pd.DataFrame, n_raters: int) -> np.ndarray:
+    """Each rater's factor :math:`\\sqrt{1 + c^2 \\bar v}` from ``easiness_var`` (1 without the column)."""
+    scale = np.ones(n_raters)
+    if "easiness_var" not in prepared.columns or not len(design["code"]):
+        return scale
+    values = pd.to_numeric(prepared["easiness_var"], errors="raise").to_numpy(dtype=float)
+    values = np.nan_to_num(values[np.asarray(design["kept"])])
+    if (values < 0).any() or np.isinf(values).any():
+        raise ValueError("prepared's easiness_var column must hold finite variances (0 or more).")
+    count = np.bincount(design["code"], minlength=n_raters)
+    mean = np.bincount(design["code"], values, minlength=n_raters) / np.maximum(count, 1)
+    return np.sqrt(1.0 + LOGIT_NORMAL_C**2 * mean)
 
 
 def _offset(design: dict, prepared: pd.DataFrame) -> np.ndarray | None:

@@ -63,7 +63,7 @@ MacKay, D. J. C. (1992). Bayesian interpolation. Neural Computation 4(3), 415-44
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import expit
@@ -92,6 +92,14 @@ class EasinessFit:
         The cohort's pull weights :math:`\\gamma`.
     iterations : int
     converged : bool
+    offset_var : ndarray of shape (n,)
+        Posterior variance of each judgment's ``offset`` (the inverse
+        curvature of its pair's posterior without that judgment;
+        :math:`\\sigma^2` for a pair no one else judged).
+    stratum_mean : ndarray of shape (n,)
+        The mean easiness :math:`\\mu_k` of each judgment's stratum (the
+        pairs' mean is 0): ``offset + stratum_mean`` is the pair's easiness
+        without the judgment, not centred.
     """
 
     offset: np.ndarray
@@ -100,6 +108,8 @@ class EasinessFit:
     pull: np.ndarray
     iterations: int
     converged: bool
+    offset_var: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    stratum_mean: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def pair_easiness(
@@ -221,7 +231,10 @@ def pair_easiness(
     h = np.bincount(j, w, n_j) + 1.0 / sigma2
     # without judgment n: pair j's score at the fit loses res_n and its curvature w_n
     without = e[j] - res / (h[j] - w)
+    offset_var = 1.0 / (h[j] - w)
     centre = mu[s_pair]
     offset = without - centre[j]
     easiness = np.where(judged, e - centre, np.nan)
-    return EasinessFit(offset, easiness, float(np.sqrt(sigma2)), gamma.copy(), sweeps, converged)
+    return EasinessFit(
+        offset, easiness, float(np.sqrt(sigma2)), gamma.copy(), sweeps, converged, offset_var, centre[j]
+    )

@@ -30,7 +30,7 @@ Schema (``build_report(..., rater=ID)`` gives one rater object; without
                 length_or, length_ci_low, length_ci_high, length_significant,
                 polish_..., position_...}]  (empty without ``domains``),
       n_split, n_tie_answers, n_tie_answers_on_ties, score,
-      pair_easiness (judgments whose pair's easiness the rest of the cohort measured),
+      pair_easiness (judgments given their pair's easiness measured on the rest of the cohort),
       probes: {polish|padding|authority: {n, picked_styled, rate, ci_low, ci_high,
                expected, p_value, significant, summary},
                swap: {n, consistent, rate, ci_low, ci_high, summary}}
@@ -276,7 +276,8 @@ def build_report(
 
 
 def _with_easiness(cohort: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
-    """``rows`` (a slice of ``cohort``) with each judgment's pair easiness measured on the rest of ``cohort``.
+    """``rows`` (a slice of ``cohort``) with each judgment's pair easiness measured on the rest of ``cohort``
+    and its posterior variance (``easiness``, ``easiness_var``).
 
     Left as they are when they carry ``easiness`` already (e.g. from the app's
     cache), or when ``cohort``'s raters share no pair or its index does not
@@ -287,7 +288,8 @@ def _with_easiness(cohort: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     measured = with_cohort_easiness(cohort)
     if "easiness" not in measured.columns:
         return rows
-    return rows.assign(easiness=measured["easiness"].reindex(rows.index).to_numpy())
+    columns = ["easiness", "easiness_var"]
+    return rows.assign(**{c: measured[c].reindex(rows.index).to_numpy() for c in columns})
 
 
 def _drills_and_forms(prepared: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -450,7 +452,7 @@ def _rater_objects(
     decided = n - n_ties
     low, high = wilson_interval(right, decided)
     counts = _split_and_tie_counts(prepared, code, len(raters))
-    measured = np.zeros(len(raters), dtype=int)  # judgments whose pair easiness the cohort measured
+    measured = np.zeros(len(raters), dtype=int)  # judgments given their pair's easiness in the cohort
     if "easiness" in prepared.columns:
         has = prepared["easiness"].notna().to_numpy()
         measured = np.bincount(code[has], minlength=len(raters))
@@ -587,8 +589,8 @@ def _rater_verdict(obj: dict[str, Any]) -> list[str]:
     if obj.get("pair_easiness") and any(b.get("estimable") for b in obj["bias"].values()):
         lines.append(
             "Your bias verdicts allow for how hard each pair was for the rest of your cohort "
-            f"({count_of(obj['pair_easiness'], 'judgment')} of yours on pairs others judged too), "
-            "so a pair that was hard for everyone does not count as a pull."
+            f"({count_of(obj['pair_easiness'], 'judgment')} of yours; a pair no one else judged counts "
+            "as hard as its kind), so a pair that was hard for everyone does not count as a pull."
         )
     lines += [t["summary"] for t in obj.get("trend", {}).values() if t.get("significant")]
     lines += _probe_lines(obj["probes"], obj["bias"], you=True)

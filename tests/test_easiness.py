@@ -49,6 +49,7 @@ def test_a_pair_judged_by_one_rater_alone_gets_no_offset():
     agree, rater, pair = np.r_[agree, 0.0], np.r_[rater, 0], np.r_[pair, 100]
     fit = pair_easiness(agree, rater, pair, np.zeros(len(agree), dtype=int))
     assert fit.offset[-1] == pytest.approx(0.0, abs=0.01)  # one Newton step from the fit
+    assert fit.offset_var[-1] == pytest.approx(fit.sigma**2)  # nothing measured it: the whole spread
     # its own answer moved the pair's easiness, but not the offset that answer is modelled with
     assert fit.easiness[100] < -0.05
 
@@ -61,6 +62,38 @@ def test_the_offset_leaves_out_the_judgment_it_belongs_to():
         keep = np.arange(len(agree)) != n
         refit = pair_easiness(agree[keep], rater[keep], pair[keep], np.zeros(keep.sum(), dtype=int))
         assert fit.offset[n] == pytest.approx(refit.easiness[pair[n]], abs=0.05)
+
+
+@pytest.mark.parametrize("sigma", [0.4, 0.8])
+def test_the_offsets_variance_is_about_its_error_against_the_planted_easiness(sigma):
+    # 20 raters a pair: the posterior variance of a left-out easiness against the squared error of
+    # the offset about the drawn easiness (measured 0.091 against 0.110, 0.188 against 0.240: the
+    # Laplace variance leaves out the uncertainty of the raters' accuracies and of the spread)
+    agree, rater, pair, true, _ = _crossed(20, 300, sigma, seed=3)
+    fit = pair_easiness(agree, rater, pair, np.zeros(len(agree), dtype=int))
+    error = fit.offset - (true - true.mean())[pair]
+    assert 0.7 < fit.offset_var.mean() / np.mean(error**2) < 1.0
+    assert np.all(fit.offset_var > 0) and np.all(fit.offset_var <= fit.sigma**2 + 1e-12)
+
+
+@pytest.mark.parametrize("v", [0.05, 0.2, 0.5])
+def test_the_per_pair_scale_is_the_slope_lost_to_a_normal_term(v):
+    # a logistic slope seen through a left-out normal term of variance v: the marginal slope of
+    # logit E[expit(eta + u)], by quadrature, against 1 / sqrt(1 + c^2 v) (Zeger, Liang & Albert 1988)
+    from scipy import integrate, special, stats
+
+    from calibration.bias import LOGIT_NORMAL_C
+
+    def marginal(eta):
+        density = stats.norm(0.0, np.sqrt(v)).pdf
+        mean = integrate.quad(lambda u: special.expit(eta + u) * density(u), -15, 15, epsabs=1e-13)[0]
+        return special.logit(mean)
+
+    # within 0.025 for a rater right 50-88% of the time on the pair (eta 0-2); at eta 3 (95%) the
+    # true loss is smaller and the scale overshoots by up to 0.05 (v = 0.5)
+    for eta, tolerance in ((0.0, 0.025), (1.0, 0.025), (2.0, 0.025), (3.0, 0.05)):
+        slope = (marginal(eta + 1e-3) - marginal(eta - 1e-3)) / 2e-3
+        assert slope == pytest.approx(1.0 / np.sqrt(1.0 + LOGIT_NORMAL_C**2 * v), abs=tolerance)
 
 
 def test_a_cohort_wide_length_pull_goes_to_the_pull_not_to_easiness():
@@ -105,26 +138,57 @@ def spread_cohorts():
 def test_easiness_from_the_cohort_brings_the_length_estimate_toward_the_planted_one(spread_cohorts):
     # pair easiness left out of a rater's model pulls the length estimate toward 0 (the
     # non-collapsibility of the logistic model): measured from the rest of the cohort, less so
-    alone, in_cohort = [], []
+    alone, in_cohort, per_pair = [], [], []
     for prepared in spread_cohorts:
+        easiness, variance = cohort_easiness(prepared, return_variance=True)
         for frame, into in (
             (prepared, alone),
-            (prepared.assign(easiness=cohort_easiness(prepared)), in_cohort),
+            (prepared.assign(easiness=easiness), in_cohort),
+            (prepared.assign(easiness=easiness, easiness_var=variance), per_pair),
         ):
             rows = bias_by_rater(frame)
             into.append(rows[rows["effect"] == "length"])
-    alone, in_cohort = pd.concat(alone), pd.concat(in_cohort)
+    alone, in_cohort, per_pair = pd.concat(alone), pd.concat(in_cohort), pd.concat(per_pair)
 
     def covered(rows):
         return float(((rows["ci_low"] <= 2.0) & (rows["ci_high"] >= 2.0)).mean())
 
     gap_alone = LOG2 - np.log(alone["odds_ratio"]).mean()
     gap_cohort = LOG2 - np.log(in_cohort["odds_ratio"]).mean()
+    gap_per_pair = LOG2 - np.log(per_pair["odds_ratio"]).mean()
     # 400 raters: alone the mean log odds ratio fell short by 0.063 (about 10 standard errors),
-    # with the easiness from the cohort by 0.040; coverage of OR 2 92.5% and 93.3%
+    # with the easiness from the cohort by 0.040, and by 0.015 with its unmeasured part allowed for;
+    # coverage of OR 2 92.5%, 93.3% and 93.0%, the intervals wholly below 2 7.0%, 6.0% and 4.75%
+    # (wholly above: 0.5%, 0.75%, 2.25%)
     assert gap_alone > 0.05  # the attenuation is real on these raters
     assert gap_cohort < 0.8 * gap_alone
     assert covered(in_cohort) >= covered(alone) - 0.005
+    assert 0.0 < gap_per_pair < 0.7 * gap_cohort  # part of the rest, not more than all of it
+    assert covered(per_pair) >= covered(in_cohort) - 0.01
+    # the misses are no longer nearly all on one side
+    assert (per_pair["ci_high"] < 2.0).mean() < (in_cohort["ci_high"] < 2.0).mean()
+    # the verdicts are the fit's: the same p-values, and so the same lines
+    assert per_pair["p_value"].to_numpy() == pytest.approx(in_cohort["p_value"].to_numpy(), rel=1e-12)
+    assert (per_pair["significant"].to_numpy() == in_cohort["significant"].to_numpy()).all()
+
+
+def test_the_per_pair_scale_multiplies_each_raters_log_odds_ratios(spread_cohorts):
+    from calibration.bias import LOGIT_NORMAL_C
+
+    prepared = spread_cohorts[3]
+    easiness, variance = cohort_easiness(prepared, return_variance=True)
+    plain = bias_by_rater(prepared.assign(easiness=easiness))
+    scaled = bias_by_rater(prepared.assign(easiness=easiness, easiness_var=variance))
+    mean_v = pd.Series(variance).groupby(prepared["rater"].to_numpy()).mean()
+    factor = np.sqrt(1.0 + LOGIT_NORMAL_C**2 * plain["rater"].map(mean_v).to_numpy())
+    assert 1.01 < factor.min() and factor.max() < 1.2
+    for column in ("odds_ratio", "ci_low", "ci_high"):
+        assert np.log(scaled[column]).to_numpy() == pytest.approx(np.log(plain[column]).to_numpy() * factor)
+    # no variance (or NaN) changes nothing; a negative one is an error
+    same = bias_by_rater(prepared.assign(easiness=easiness, easiness_var=np.where(easiness > 0, 0.0, np.nan)))
+    pd.testing.assert_frame_equal(same, plain)
+    with pytest.raises(ValueError, match="easiness_var"):
+        bias_by_rater(prepared.assign(easiness=easiness, easiness_var=-variance))
 
 
 def test_an_easiness_column_that_is_not_numbers_is_an_error(spread_cohorts):
@@ -156,7 +220,8 @@ def test_the_cohort_report_and_a_raters_report_from_the_cohort_agree_and_say_so(
     said = [line for line in mine["verdict"] if "rest of your cohort" in line]
     assert said == [
         "Your bias verdicts allow for how hard each pair was for the rest of your cohort (200 judgments of "
-        "yours on pairs others judged too), so a pair that was hard for everyone does not count as a pull."
+        "yours; a pair no one else judged counts as hard as its kind), so a pair that was hard for everyone "
+        "does not count as a pull."
     ]
     # the same rater's judgments alone: bank strata only, and no such sentence
     alone = build_report(prepared[prepared["rater"] == "c1-3"], rater="c1-3", n_boot=20)
@@ -174,3 +239,33 @@ def test_the_same_judgments_in_another_order_give_the_same_easiness_to_the_last_
     shuffled = prepared.sample(frac=1.0, random_state=3)
     again = pd.Series(cohort_easiness(shuffled), index=shuffled.index).reindex(prepared.index)
     np.testing.assert_array_equal(again.to_numpy(), cohort_easiness(prepared))
+
+
+def test_the_cohort_carries_each_strata_difficulty_where_a_rater_has_one_skill_term():
+    # LLMBar-like cohorts (hard pairs mostly short-gold), unbiased raters with 50 judgments each.
+    # With one skill term for all pairs (the strata unknown, or too small to get their own term),
+    # hard short-gold pairs read as length bias; the cohort's easiness keeps each stratum's mean
+    # so it does not (10 cohorts of 40, told "you favour longer": 5.0% with a term per stratum,
+    # 4.75% with one term, 12.75% with one term and no easiness, and 12% when the easiness was
+    # centred on its stratum)
+    from calibration.bias import with_cohort_easiness
+    from calibration.people import llmbar_like_bank
+
+    told = {"strata": [], "one term": [], "one term, no easiness": []}
+    for c in range(10):
+        bank = llmbar_like_bank(100, seed=80 + c)
+        skill = np.random.default_rng(90 + c).uniform(0.8, 2.2, 40)
+        people = [Person(f"c{c}-{i}", skill=float(s)) for i, s in enumerate(skill)]
+        prepared = prepare(bank, simulate_people(bank, people, n_per_rater=50, seed=95 + c))
+        measured = with_cohort_easiness(prepared)
+        for name, frame in (
+            ("strata", measured),
+            ("one term", measured.drop(columns=["source", "tags"])),
+            ("one term, no easiness", prepared.drop(columns=["source", "tags"])),
+        ):
+            rows = bias_by_rater(frame)
+            length = rows[rows["effect"] == "length"]
+            told[name].append((length["significant"] & (length["odds_ratio"] > 1)).to_numpy())
+    share = {name: float(np.concatenate(parts).mean()) for name, parts in told.items()}
+    assert share["one term, no easiness"] > 0.09  # the scenario bites
+    assert share["one term"] < 0.08 and share["strata"] < 0.08

@@ -212,16 +212,17 @@ class CohortCache:
         -------
         DataFrame
             Their rows of :meth:`prepared` (empty if they have none), with
-            ``easiness`` (:meth:`easiness`) where the rest of the cohort
-            measured it, so their report allows for it as the cohort report does.
+            ``easiness`` and ``easiness_var`` (:meth:`easiness`), so their
+            report allows for it as the cohort report does.
         """
         frame = self.prepared()
         rows = frame[frame["rater"].to_numpy() == rater].reset_index(drop=True)
         measured = self.easiness()
-        mine = measured[measured["rater"].to_numpy() == rater].set_index("pair_id")["easiness"]
+        mine = measured[measured["rater"].to_numpy() == rater].set_index("pair_id")
         if rows.empty or mine.empty:
             return rows
-        return rows.assign(easiness=rows["pair_id"].map(mine).to_numpy(dtype=float))
+        columns = ["easiness", "easiness_var"]
+        return rows.assign(**{c: rows["pair_id"].map(mine[c]).to_numpy(dtype=float) for c in columns})
 
     def easiness(self) -> pd.DataFrame:
         """Each first answer's pair easiness, measured on the rest of the cohort.
@@ -229,21 +230,23 @@ class CohortCache:
         Returns
         -------
         DataFrame
-            Columns ``rater``, ``pair_id``, ``easiness``
-            (:func:`calibration.bias.with_cohort_easiness` of :meth:`prepared`;
-            answers whose pair no one else judged are left out), recomputed as
-            the gold audit is (after a change of more than 1%).
+            Columns ``rater``, ``pair_id``, ``easiness``, ``easiness_var``
+            (:func:`calibration.bias.with_cohort_easiness` of :meth:`prepared`:
+            the answers the bias model reads; ``easiness`` is NaN where no one
+            else judged the pair), recomputed as the gold audit is (after a
+            change of more than 1%).
         """
         with self._lock:
             frame = self.prepared()
             if self._easiness is not None and self._still_fresh(self._easiness[0], len(frame)):
                 return self._easiness[1]
             measured = with_cohort_easiness(frame)
+            columns = ["rater", "pair_id", "easiness", "easiness_var"]
             if "easiness" in measured.columns:
-                table = measured.loc[measured["easiness"].notna(), ["rater", "pair_id", "easiness"]]
+                table = measured.loc[measured["easiness_var"].notna(), columns]
                 table = table.drop_duplicates(["rater", "pair_id"]).reset_index(drop=True)
             else:
-                table = pd.DataFrame({"rater": [], "pair_id": [], "easiness": []})
+                table = pd.DataFrame({c: [] for c in columns})
             self._easiness = (self.version(), table)
             return table
 
