@@ -21,7 +21,10 @@ from calibration.bias import (
     _check_min_n,
     _design,
     _gold_block,
+    _offset,
+    _per_pair_scale,
     _stack,
+    _stack_values,
     holm,
 )
 from calibration.firth import penalized_inference
@@ -221,7 +224,11 @@ def bias_trend(prepared: pd.DataFrame, *, min_n: int = MIN_TREND) -> pd.DataFram
     Only first answers count (:func:`calibration.data.first_answer_mask`): a
     repeated pair is answered from memory of its gold, which would look like
     learning. Per-period points (:func:`trend`) stay for the chart; this is
-    the verdict.
+    the verdict. Inside a cohort the pairs' easiness measured on the other
+    raters (columns ``easiness`` and ``easiness_var``, as
+    :func:`calibration.bias.bias_by_rater` reads them) enters as the same
+    known term and per-pair scale, so pairs that grow harder over a rater's
+    drills, in a way that runs with their length, do not read as a change of bias.
 
     Validation (``tests/test_bias_targets.py``, raters of :mod:`calibration.people`
     with item difficulty, fatigue and 10% repeats, 200 judgments): a stable
@@ -232,7 +239,7 @@ def bias_trend(prepared: pd.DataFrame, *, min_n: int = MIN_TREND) -> pd.DataFram
     ----------
     prepared : DataFrame
         Output of :func:`calibration.data.prepare` (columns of the bias model
-        and ``answered_at``).
+        and ``answered_at``), optionally with ``easiness`` and ``easiness_var``.
     min_n : int, default :data:`MIN_TREND`
 
     Returns
@@ -257,6 +264,7 @@ def bias_trend(prepared: pd.DataFrame, *, min_n: int = MIN_TREND) -> pd.DataFram
     """
     min_n = _check_min_n(min_n)
     design = _design(prepared)
+    offset = _offset(design, prepared)
     raters, code, n = design["raters"], design["code"], design["n"]
     R = len(raters)
     # place of each kept row in its rater's sequence, in time order (row order for missing times)
@@ -285,10 +293,14 @@ def bias_trend(prepared: pd.DataFrame, *, min_n: int = MIN_TREND) -> pd.DataFram
     informative = fit_ok & (errors > 0) & (errors < n)
     for batch in _batches(np.flatnonzero(informative), n, copies=2 * len(cols)):
         Xb, yb, wb = _stack(design, batch)
-        out = penalized_inference(Xb, yb, wb, cols)
+        off = None if offset is None else _stack_values(design, batch, offset)
+        out = penalized_inference(Xb, yb, wb, cols, offset=off)
         for key in est:
             est[key][batch] = out[key]
         ok[batch] = out["converged"] & ~out["collinear"]
+    scale = _per_pair_scale(design, prepared, R)
+    for key in ("beta", "low", "high"):
+        est[key] *= scale[:, None]
     varies = np.column_stack(
         [np.bincount(code, weights=interactions[:, j] != 0, minlength=R) > 0 for j in range(2)]
     )

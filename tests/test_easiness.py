@@ -241,6 +241,43 @@ def test_the_same_judgments_in_another_order_give_the_same_easiness_to_the_last_
     np.testing.assert_array_equal(again.to_numpy(), cohort_easiness(prepared))
 
 
+def test_pairs_that_grow_harder_over_the_drills_do_not_read_as_a_changing_length_bias():
+    # unbiased raters who meet, early on, the pairs that are easy when gold is the longer answer and
+    # hard when it is the shorter, and late the other way round: the same answers in that order
+    # look like a length bias fading away. Measured on the rest of the cohort, the pairs' easiness
+    # takes it back (3 cohorts of 40: 81% of raters told "changing" alone, 10% in the cohort)
+    from calibration.bias import with_cohort_easiness
+    from calibration.trend import bias_trend
+    from pairs.features import pair_features
+
+    told = {"alone": [], "cohort": []}
+    for c in range(3):
+        bank = synthetic_bank(400, seed=30 + c)
+        bank = bank.assign(easiness=np.random.default_rng(40 + c).normal(0.0, 0.8, len(bank)))
+        skill = np.random.default_rng(50 + c).uniform(0.8, 2.2, 40)
+        people = [Person(f"c{c}-{i}", skill=float(s)) for i, s in enumerate(skill)]
+        answers = simulate_people(bank, people, n_per_rater=200, seed=60 + c).drop(columns="repeat")
+        doublings = pair_features(bank).reindex(bank["id"].astype(str))["length_doublings"].to_numpy()
+        gold_longer = np.where(bank["gold"].to_numpy() == "A", 1.0, -1.0) * np.sign(doublings)
+        key = dict(zip(bank["id"].astype(str), bank["easiness"].to_numpy() * gold_longer, strict=True))
+        noise = np.random.default_rng(70 + c).normal(0.0, 0.5, len(answers))
+        answers = answers.assign(order=-(answers["pair_id"].astype(str).map(key).to_numpy() + noise))
+        answers = answers.sort_values(["rater", "order"]).drop(columns="order")
+        place = answers.groupby("rater").cumcount().to_numpy()
+        answers["answered_at"] = (
+            pd.Timestamp("2025-01-06", tz="UTC")
+            + pd.to_timedelta(place // 10, unit="D")
+            + pd.to_timedelta(place % 10, unit="min")
+        )
+        prepared = prepare(bank, answers)
+        for name, frame in (("alone", prepared), ("cohort", with_cohort_easiness(prepared))):
+            rows = bias_trend(frame)
+            told[name].append(rows.loc[rows["effect"] == "length", "significant"].to_numpy())
+    alone, cohort = (float(np.concatenate(told[k]).mean()) for k in ("alone", "cohort"))
+    assert alone > 0.6  # the order alone makes the trend: the scenario bites
+    assert cohort < 0.2
+
+
 def test_the_cohort_carries_each_strata_difficulty_where_a_rater_has_one_skill_term():
     # LLMBar-like cohorts (hard pairs mostly short-gold), unbiased raters with 50 judgments each.
     # With one skill term for all pairs (the strata unknown, or too small to get their own term),
