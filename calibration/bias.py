@@ -104,7 +104,9 @@ and position needs 30% of the level for its own target). At 10%, on the
 scenarios of ``bench/validity.py`` (1,500 raters each), half the level on
 length found it at 30 judgments in 41% of model-like raters (skill 0.8 to
 2.2, who err too rarely to show much), 49% with easiness spread and fatigue
-and 56% on an LLMBar-like bank; these shares find 49%, 58% and 64% (at 8%
+and 56% on an LLMBar-like bank; these shares find 49%, 58% and 64% (the
+LLMBar-like figures with strata merged below 20 judgments, whose hard
+short-gold pairs added their own pull: 50.6% with :data:`MIN_STRATUM` 10; at 8%
 the length test is near the edge of what 30 judgments of such raters hold:
 another 1,000 model-like raters gave 54%), position odds ratio 2.7 at 100
 judgments in 88.5% and 93% (92% and 96% before), and unbiased raters get
