@@ -1106,9 +1106,10 @@ def _per_pair_scale(design: dict, prepared: pd.DataFrame, n_raters: int) -> np.n
     if "easiness_var" not in prepared.columns or not len(design["code"]):
         return scale
     values = pd.to_numeric(prepared["easiness_var"], errors="raise").to_numpy(dtype=float)
-    values = np.nan_to_num(values[np.asarray(design["kept"])])
+    values = values[np.asarray(design["kept"])]
     if (values < 0).any() or np.isinf(values).any():
         raise ValueError("prepared's easiness_var column must hold finite variances (0 or more).")
+    values = np.nan_to_num(values)
     count = np.bincount(design["code"], minlength=n_raters)
     mean = np.bincount(design["code"], values, minlength=n_raters) / np.maximum(count, 1)
     return np.sqrt(1.0 + LOGIT_NORMAL_C**2 * mean)

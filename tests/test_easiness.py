@@ -187,8 +187,9 @@ def test_the_per_pair_scale_multiplies_each_raters_log_odds_ratios(spread_cohort
     # no variance (or NaN) changes nothing; a negative one is an error
     same = bias_by_rater(prepared.assign(easiness=easiness, easiness_var=np.where(easiness > 0, 0.0, np.nan)))
     pd.testing.assert_frame_equal(same, plain)
-    with pytest.raises(ValueError, match="easiness_var"):
-        bias_by_rater(prepared.assign(easiness=easiness, easiness_var=-variance))
+    for bad in (-variance, np.where(easiness > 0, np.inf, variance)):
+        with pytest.raises(ValueError, match="easiness_var"):
+            bias_by_rater(prepared.assign(easiness=easiness, easiness_var=bad))
 
 
 def test_an_easiness_column_that_is_not_numbers_is_an_error(spread_cohorts):
