@@ -435,9 +435,7 @@ def bias_by_rater(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS) -> pd.D
         reasons[effect][needs] = (
             "Not enough evidence: your choices do not pin this effect down yet (its interval does not close)."
         )
-    scale = _per_pair_scale(design, prepared, n_raters)
-    for key in ("beta", "low", "high"):
-        est[key] *= scale[:, None]
+    _per_pair(est, design, prepared)
     estimates = {
         effect: tuple(est[key][:, j] for key in ("beta", "low", "high", "p"))
         for j, effect in enumerate(EFFECTS)
@@ -491,6 +489,8 @@ def cohort_easiness(
     toward_gold = g[:, None] * X[:, [_DESIGN.index(e) for e in ("length", "polish", "position")]]
     # fitted in an order set by the names (rater, pair, stratum), not by the rows' order, so the
     # same judgments give the same values to the last bit from a file or from the database
+    if (np.bincount(design["pair"]) < 2).all():
+        return nothing  # no pair judged twice: nothing to measure
     kept = np.flatnonzero(np.asarray(design["kept"]))
     rater = np.asarray(design["raters"], dtype=object)[design["code"]].astype(str)
     pair = prepared["pair_id"].to_numpy()[kept].astype(str)
@@ -498,8 +498,6 @@ def cohort_easiness(
     order = np.lexsort((pair, rater))
     r_code, p_code, s_code = (pd.factorize(values[order], sort=True)[0] for values in (rater, pair, stratum))
     fit = pair_easiness(agree[order], r_code, p_code, s_code, toward_gold[order])
-    if (np.bincount(design["pair"]) < 2).all():
-        return nothing  # no pair judged twice: nothing measured
     offset, var = np.empty(len(order)), np.empty(len(order))
     # the stratum's mean stays in: a rater whose small strata share one skill term would
     # otherwise lose the cohort's measure of how much harder one stratum is than another
@@ -1100,29 +1098,39 @@ def _layout(design: dict, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     return rows, slot, pos, int(counts.max())
 
 
-def _per_pair_scale(design: dict, prepared: pd.DataFrame, n_raters: int) -> np.ndarray:
-    """Each rater's factor :math:`\\sqrt{1 + c^2 \\bar v}` from ``easiness_var`` (1 without the column)."""
-    scale = np.ones(n_raters)
-    if "easiness_var" not in prepared.columns or not len(design["code"]):
-        return scale
-    values = pd.to_numeric(prepared["easiness_var"], errors="raise").to_numpy(dtype=float)
-    values = values[np.asarray(design["kept"])]
-    if (values < 0).any() or np.isinf(values).any():
-        raise ValueError("prepared's easiness_var column must hold finite variances (0 or more).")
-    values = np.nan_to_num(values)
+def _per_pair(est: dict, design: dict, prepared: pd.DataFrame) -> None:
+    """Multiply each rater's rows of ``est["beta"]``, ``["low"]`` and ``["high"]`` (raters x effects) by
+    :math:`\\sqrt{1 + c^2 \\bar v}`, :math:`\\bar v` the mean ``easiness_var`` of the rater's design
+    rows (NaN counting as 0); nothing without the column."""
+    values = _design_values(design, prepared, "easiness_var")
+    if values is None:
+        return
+    if (values < 0).any():
+        raise ValueError("prepared's easiness_var column must hold variances of 0 or more.")
+    n_raters = est["beta"].shape[0]
     count = np.bincount(design["code"], minlength=n_raters)
-    mean = np.bincount(design["code"], values, minlength=n_raters) / np.maximum(count, 1)
-    return np.sqrt(1.0 + LOGIT_NORMAL_C**2 * mean)
+    mean = np.bincount(design["code"], np.nan_to_num(values), minlength=n_raters) / np.maximum(count, 1)
+    scale = np.sqrt(1.0 + LOGIT_NORMAL_C**2 * mean)[:, None]
+    for key in ("beta", "low", "high"):
+        est[key] *= scale
 
 
 def _offset(design: dict, prepared: pd.DataFrame) -> np.ndarray | None:
     """The design rows' known term ``easiness * g`` (None without an ``easiness`` column)."""
-    if "easiness" not in prepared.columns:
+    values = _design_values(design, prepared, "easiness")
+    return None if values is None else np.nan_to_num(values) * design["g"]
+
+
+def _design_values(design: dict, prepared: pd.DataFrame, column: str) -> np.ndarray | None:
+    """Numeric column ``column`` of ``prepared`` on the design's rows (None without it).
+
+    Not a number anywhere, or infinite anywhere (kept row or not), is an error."""
+    if column not in prepared.columns:
         return None
-    values = pd.to_numeric(prepared["easiness"], errors="raise").to_numpy(dtype=float)
+    values = pd.to_numeric(prepared[column], errors="raise").to_numpy(dtype=float)
     if np.isinf(values).any():
-        raise ValueError("prepared's easiness column has infinite values.")
-    return np.nan_to_num(values[np.asarray(design["kept"])]) * design["g"]
+        raise ValueError(f"prepared's {column} column has infinite values.")
+    return values[np.asarray(design["kept"])]
 
 
 def _distinct_rows(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -22,7 +22,7 @@ from calibration.bias import (
     _design,
     _gold_block,
     _offset,
-    _per_pair_scale,
+    _per_pair,
     _stack,
     _stack_values,
     holm,
@@ -298,9 +298,7 @@ def bias_trend(prepared: pd.DataFrame, *, min_n: int = MIN_TREND) -> pd.DataFram
         for key in est:
             est[key][batch] = out[key]
         ok[batch] = out["converged"] & ~out["collinear"]
-    scale = _per_pair_scale(design, prepared, R)
-    for key in ("beta", "low", "high"):
-        est[key] *= scale[:, None]
+    _per_pair(est, design, prepared)
     varies = np.column_stack(
         [np.bincount(code, weights=interactions[:, j] != 0, minlength=R) > 0 for j in range(2)]
     )
