@@ -87,37 +87,46 @@ profile penalized likelihood interval (Heinze & Schemper 2002;
 drill sizes where Wald's lose power. A rater's three dimensions are one family:
 ``significant`` is the weighted Holm correction over the estimable ones (Holm
 1979; Benjamini & Hochberg 1997), with ``p_adjusted`` and ``correction``
-beside it. The family is held at a 10% family-wise error rate
-(:data:`FAMILY_ALPHA`): a rater with no bias gets any of the three lines at
-most one time in ten, the ceiling the verdicts are built to. The level is not
-split evenly: length, the primary and best documented bias, gets four fifths
-of it at first (8%), position 15% (1.5%) and polish 5% (0.5%)
-(:data:`HOLM_WEIGHTS`), and the share of a dimension found carries forward
-to the others. Polish gets the least because it is also measured by design:
-a polish probe restyles one answer of a decided pair and nothing else
+beside it. The family is held at a 7% family-wise error rate
+(:data:`FAMILY_ALPHA`): a rater with no bias gets any of the three lines about
+one time in fourteen, under the ceiling of one in ten the verdicts are built
+to, with room for what the model does not capture (at 10%, unbiased raters who
+behave like people got a line in up to 11.2% of cases at 200 judgments). The
+level is not split evenly: length, the primary and best documented bias, gets
+four fifths of it at first (5.6%), position 15% (1.05%) and polish 5%
+(0.35%) (:data:`HOLM_WEIGHTS`), and the share of a dimension found carries
+forward to the others. Polish gets the least because it is also measured by
+design: a polish probe restyles one answer of a decided pair and nothing else
 (:mod:`calibration.probes`), and finds a pull with about half the answers the
-regression needs. Why 10% and these shares, measured on raters of
-:mod:`calibration.people`: at a 5% family level no split finds a length odds
-ratio of 2 per doubling in half the raters at 30 judgments (skill 1, 1,500
-raters: uncorrected 53%, Holm's equal thirds 33%, 60% of 5% on length 44%,
-and position needs 30% of the level for its own target). At 10%, on the
-scenarios of ``bench/validity.py`` (1,500 raters each), half the level on
-length found it at 30 judgments in 41% of model-like raters (skill 0.8 to
-2.2, who err too rarely to show much), 49% with easiness spread and fatigue
-and 56% on an LLMBar-like bank; these shares find 49%, 58% and 64% (the
-LLMBar-like figures with strata merged below 20 judgments, whose hard
-short-gold pairs added their own pull: 50.6% with :data:`MIN_STRATUM` 10; at 8%
-the length test is near the edge of what 30 judgments of such raters hold:
-another 1,000 model-like raters gave 54%), position odds ratio 2.7 at 100
-judgments in 88.5% and 93% (92% and 96% before), and unbiased raters get
-any line in 8.5% to 9.6% at 200 judgments over six scenarios (hard
-short-gold pairs, fatigue, repeats, a preference for response A). The
-fallback procedure
-(Wiens 2003) finds the same as these weights when
-one bias is planted. The penalized likelihood-ratio test itself holds its level
-at 30 judgments (mean statistic for length 0.97 under no bias, 3.3% rejected at
-5%), so the power lost is the price of the family, not of the test. A view listing raters
-flagged across a cohort uses :func:`across_raters` (Benjamini-Hochberg).
+regression needs. Nor is a dimension's share split evenly between its two
+directions: the traps PairCal drills pull one way (toward the longer, the more
+polished, the left answer), so 90% of the length and polish shares and 80% of
+position's go to that side and the rest to the other (:data:`TOWARD_SHARES`,
+:func:`directed`: a weighted Bonferroni test over the two directions, whose
+level stays the share). "You favour shorter answers" still exists, on stronger
+evidence: a planted odds ratio of 1/2 per doubling is found at 100 judgments in
+73% of raters against 94% with the level split evenly
+(``tests/test_bias_targets.py``). Measured on the scenarios of
+``bench/validity.py`` (1,000 raters a cell, the same raters for both rules; two
+sets, seeds 12 and 99: the levels and shares were chosen on the first and
+checked on the second), against the former rule (10%, each share split
+evenly): unbiased raters with any line at 200 judgments over eight scenarios
+6.2-9.4% and 6.4-7.4% (8.4-11.2% and 8.8-10.8%); a length odds ratio of 2 per
+doubling found at 30 judgments in 54.8-59.0% and 55.3-61.5% of raters alone
+(49.7-54.3%, 49.6-57.8%) and 51.4-62.4% and 54.6-60.8% in a cohort
+(46.4-58.3%, 50.1-56.7%); position odds ratio 2.7 at 100 judgments in
+86.4-92.7% and 86.1-93.1% (85.8-92.4%, 85.7-92.2%); "you favour longer
+answers" for unbiased raters on the LLMBar-like bank, where the hard pairs
+are short-gold, in 3.8-7.7% and 4.1-7.1% (2.8-6.0%, 3.2-6.0%), the price of
+spending most of the level on the side that confound pushes. At a 5% family
+level no two-sided split finds a length odds ratio of 2 in half the raters at
+30 judgments (skill 1, 1,500 raters: uncorrected 53%, Holm's equal thirds
+33%, 60% of 5% on length 44%). The fallback procedure (Wiens 2003) finds the
+same as these weights when one bias is planted. The penalized likelihood-ratio
+test itself holds its level at 30 judgments (mean statistic for length 0.97
+under no bias, 3.3% rejected at 5%), so the power lost is the price of the
+family, not of the test. A view listing raters flagged across a cohort uses
+:func:`across_raters` (Benjamini-Hochberg, on the two-sided p-values).
 A rater who never disagreed with gold (or always did) gets "not enough
 evidence": their choices hold no information on a pull, and an odds ratio
 would come from Firth's penalty alone.
@@ -152,15 +161,17 @@ column            meaning
 ``ci_high``       upper end
 ``p_value``       two-sided p-value for "odds ratio = 1", uncorrected (penalized
                   likelihood ratio per rater; cluster-robust Wald t for the cohort)
-``significant``   ``p_adjusted < 0.10`` (:data:`FAMILY_ALPHA`; False when not estimable)
+``significant``   ``p_adjusted < 0.07`` (:data:`FAMILY_ALPHA`; False when not estimable)
 ``estimable``     False when there is too little data, no variation or no
                   evidence; the reason is then in ``summary`` and the numbers are NaN
 ``unit``          what one unit of the odds ratio means
 ``summary``       the verdict sentence, or why there is none
-``p_adjusted``    ``p_value`` after the correction named in ``correction``
+``p_adjusted``    ``p_value`` made one-directional (:func:`directed`, by
+                  :data:`TOWARD_SHARES`), then corrected as ``correction`` says
 ``correction``    what was corrected, e.g. "Holm over your 3 bias dimensions tested,
-                  weighted (length 80%, position 15%, polish 5% of the 10% family-wise
-                  level at first)"
+                  weighted (length 80%, position 15%, polish 5% of the 7% family-wise
+                  level at first); each dimension's share goes mostly to the usual
+                  direction (toward longer 90%, ...) and the rest to the other"
 ================  ================================================================
 
 References
@@ -206,8 +217,10 @@ __all__ = [
     "FAMILY_ALPHA",
     "HOLM_WEIGHTS",
     "MIN_JUDGMENTS",
+    "TOWARD_SHARES",
     "across_raters",
     "benjamini_hochberg",
+    "directed",
     "bias_by_rater",
     "holm",
     "item_strata",
@@ -245,8 +258,15 @@ ALPHA = 0.05
 
 #: Family-wise error rate of a rater's three bias lines: the chance that a rater with no
 #: bias gets any line. Split by :data:`HOLM_WEIGHTS`, so each line alone is held at most
-#: 8% (length), 1.5% (position) and 0.5% (polish) at first.
-FAMILY_ALPHA = 0.10
+#: 5.6% (length), 1.05% (position) and 0.35% (polish) at first, and each of those by
+#: :data:`TOWARD_SHARES` between its two directions.
+FAMILY_ALPHA = 0.07
+
+#: Share of each line's level spent on the direction answers are known to pull raters (an
+#: odds ratio above 1: toward the longer, the more polished, the left answer); the rest keeps
+#: watch on the other side (:func:`directed`). Length: 5.04% toward longer, 0.56% toward
+#: shorter at first. Measured in the module docstring.
+TOWARD_SHARES = {"length": 0.9, "polish": 0.9, "position": 0.8}
 
 #: The constant of the logistic-normal approximation (Zeger, Liang & Albert 1988):
 #: :math:`E_u[\operatorname{expit}(\eta + u)] \approx \operatorname{expit}(\eta / \sqrt{1 + c^2 v})`
@@ -324,9 +344,13 @@ def bias_by_rater(prepared: pd.DataFrame, *, min_n: int = MIN_JUDGMENTS) -> pd.D
     profile penalized likelihood interval (Heinze & Schemper 2002), all raters
     at once (:func:`calibration.firth.penalized_inference`); the two agree, so
     an uncorrected p below 0.05 goes with an interval that leaves out 1.
-    ``significant`` is ``p_adjusted <`` :data:`FAMILY_ALPHA` (0.10), the weighted
-    Holm correction over the rater's estimable dimensions (:data:`HOLM_WEIGHTS`):
-    length is first tested at 8%, position at 1.5%, polish at 0.5%.
+    ``significant`` is ``p_adjusted <`` :data:`FAMILY_ALPHA` (0.07), the weighted
+    Holm correction over the rater's estimable dimensions (:data:`HOLM_WEIGHTS`)
+    of p-values that spend most of each level on one direction
+    (:data:`TOWARD_SHARES`, :func:`directed`): length is first tested at 5.04%
+    toward longer and 0.56% toward shorter, position at 0.84% toward the left and
+    0.21% toward the right, polish at 0.315% toward more polished and 0.035% toward
+    less.
 
     Validation. Synthetic bank (``tests/test_bias.py``; 1,000 raters of skill
     0.5-2.5, 200 judgments each): with no planted bias the uncorrected tests
@@ -1230,15 +1254,16 @@ def _verdict_polish(ratio, low, high, significant, s) -> str:
 def _trait_verdict(name, more, less, when, ratio, low, high, significant, s) -> str:
     if not significant:
         r, lo, hi = _numbers(ratio, low, high, significant)
+        against = f"a pull toward {less} answers" if ratio < 1 else None
         return (
             f"No clear {name} bias: {when}, {s['odds']} of picking it are {r}x as high "
-            f"(95% CI {lo}-{hi}), {_no_clear_reason(low, high, 'effect')}."
+            f"(95% CI {lo}-{hi}), {_no_clear_reason(low, high, 'effect', against, f'{more} answers')}."
         )
     if ratio > 1:
         r, lo, hi = _numbers(ratio, low, high, significant)
         return (
             f"{s['favour']} {more} answers: {when}, {s['odds']} of picking it rise {r}x "
-            f"(95% CI {lo}-{hi}) beyond what answer quality explains."
+            f"(95% CI {lo}-{hi}) beyond what answer quality explains.{_moderate(low, f'{more} answers')}"
         )
     r, lo, hi = _numbers(1 / ratio, 1 / high, 1 / low, significant)
     return (
@@ -1250,25 +1275,44 @@ def _trait_verdict(name, more, less, when, ratio, low, high, significant, s) -> 
 def _verdict_position(ratio, low, high, significant, s) -> str:
     if not significant:
         r, lo, hi = _numbers(ratio, low, high, significant)
+        against = "a pull to the right" if ratio < 1 else None
+        reason = _no_clear_reason(low, high, "preference", against, "the left")
         return (
             f"No clear position bias: {s['odds']} of picking the left answer over the right one are "
-            f"{r}x (95% CI {lo}-{hi}), {_no_clear_reason(low, high, 'preference')}."
+            f"{r}x (95% CI {lo}-{hi}), {reason}."
         )
     side, other = ("left", "right") if ratio > 1 else ("right", "left")
+    moderate = _moderate(low, "the left answer") if ratio > 1 else ""
     if ratio < 1:
         ratio, low, high = 1 / ratio, 1 / high, 1 / low
     r, lo, hi = _numbers(ratio, low, high, significant)
     return (
         f"{s['favour']} the answer shown on the {side}: {s['odds']} of picking the {side} answer are "
-        f"{r}x those of picking the {other} one (95% CI {lo}-{hi}), all else equal."
+        f"{r}x those of picking the {other} one (95% CI {lo}-{hi}), all else equal.{moderate}"
     )
 
 
-def _no_clear_reason(low: float, high: float, what: str) -> str:
-    """Why an effect is not called: its interval covers 1, or it does not survive the correction."""
+def _no_clear_reason(low: float, high: float, what: str, against: str | None = None, usual: str = "") -> str:
+    """Why an effect is not called: its interval covers 1, it runs against the direction the
+    test looks at first (``against``: :data:`TOWARD_SHARES`), or it does not survive the correction."""
     if not (low > 1 or high < 1):
         return f"consistent with no {what}"
+    if against is not None:
+        return (
+            f"not clear yet: {against} needs stronger evidence than one toward {usual}, "
+            "the pull the drills' traps set"
+        )
     return "not clear once the other bias dimensions tested are allowed for (Holm's correction)"
+
+
+def _moderate(low: float, toward: str) -> str:
+    """A called pull in the usual direction whose 95% interval still reaches 1: say so plainly."""
+    if not np.isfinite(low) or low > 1:
+        return ""
+    return (
+        " The evidence is moderate: the 95% interval still reaches 1, and a pull toward "
+        f"{toward} is the one the test looks for first."
+    )
 
 
 _VERDICTS: dict[str, Callable[..., str]] = {
@@ -1350,7 +1394,12 @@ def _assemble(raters, estimates, counts, reasons, *, subject: str, family_alpha:
     length line stays rare for unbiased cohorts).
     """
     ok = {e: np.array([r is None for r in reasons[e]], dtype=bool) for e in EFFECTS}
-    p_raw = np.column_stack([np.where(ok[e], estimates[e][3], np.nan) for e in EFFECTS])
+    p_raw = np.column_stack(
+        [
+            np.where(ok[e], directed(estimates[e][3], estimates[e][0], TOWARD_SHARES[e]), np.nan)
+            for e in EFFECTS
+        ]
+    )
     p_adj = holm(p_raw, weights=[HOLM_WEIGHTS[e] for e in EFFECTS])
     tested = np.isfinite(p_raw)
     frames = []
@@ -1395,20 +1444,56 @@ def _assemble(raters, estimates, counts, reasons, *, subject: str, family_alpha:
 
 def _holm_label(tested: np.ndarray, subject: str, family_alpha: float) -> str:
     """The ``correction`` string for a rater whose dimensions ``tested`` (bool, :data:`EFFECTS` order)."""
-    m = int(tested.sum())
-    if m <= 1:
-        return "none: one bias dimension tested"
-    whose = "your" if subject == "you" else "the cohort's"
     names = [e for e, t in zip(EFFECTS, tested, strict=True) if t]
+    sides = ", ".join(f"toward {_TOWARD[e]} {100 * TOWARD_SHARES[e]:.0f}%" for e in names)
+    usual = f"mostly to the usual direction ({sides}) and the rest to the other"
+    m = len(names)
+    if m <= 1:
+        return f"none: one bias dimension tested; its level goes {usual}"
+    whose = "your" if subject == "you" else "the cohort's"
     total = sum(HOLM_WEIGHTS[e] for e in names)
     shares = ", ".join(
         f"{e} {100 * HOLM_WEIGHTS[e] / total:.0f}%" for e in sorted(names, key=lambda e: -HOLM_WEIGHTS[e])
     )
-    level = f"{100 * family_alpha:.0f}%"
+    level = f"{100 * family_alpha:g}%"
     return (
         f"Holm over {whose} {m} bias dimensions tested, weighted ({shares} of the {level} "
-        f"family-wise level at first)"
+        f"family-wise level at first); each dimension's share goes {usual}"
     )
+
+
+#: The direction each line spends most of its level on (:data:`TOWARD_SHARES`), for ``correction``.
+_TOWARD = {"length": "longer", "polish": "more polished", "position": "the left"}
+
+
+def directed(p: np.ndarray, log_odds: np.ndarray, toward: float) -> np.ndarray:
+    """Two-sided p-values of a signed test, made those of a test that spends the share
+    ``toward`` of its level on an odds ratio above 1 and the rest on one below.
+
+    With :math:`p/2` the one-sided p-value in the direction of the estimate, the
+    result is :math:`\\min\\{1, (p/2)/t\\}` when the log odds are positive and
+    :math:`\\min\\{1, (p/2)/(1-t)\\}` otherwise. Rejecting where it is at most
+    :math:`\\alpha` rejects upward when the upward one-sided p-value is at most
+    :math:`t\\alpha` and downward when the downward one is at most
+    :math:`(1-t)\\alpha`: a weighted Bonferroni test over the two directions, so
+    the level stays :math:`\\alpha` and neither direction goes untested.
+    ``toward = 0.5`` gives ``p`` back. NaN stays NaN.
+
+    Examples
+    --------
+    A p of 0.08 counts as 0.044 toward the side given 90% of the level, and as
+    0.4 toward the other side:
+
+    >>> directed(np.array([0.08, 0.08]), np.array([0.7, -0.7]), 0.9).round(3).tolist()
+    [0.044, 0.4]
+    >>> directed(np.array([0.08, np.nan]), np.array([-0.7, 0.2]), 0.5).tolist()
+    [0.08, nan]
+    """
+    if not 0.0 < toward < 1.0:
+        raise ValueError(f"toward must lie strictly between 0 and 1; got {toward!r}.")
+    p = np.asarray(p, dtype=float)
+    share = np.where(np.asarray(log_odds, dtype=float) > 0, toward, 1.0 - toward)
+    return np.minimum(1.0, p / 2.0 / share)
 
 
 def holm(p: np.ndarray, weights=None) -> np.ndarray:

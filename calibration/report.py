@@ -127,8 +127,10 @@ Bias inference (:mod:`calibration.bias`): ``p_value`` is the penalized
 likelihood-ratio test and ``ci_low``/``ci_high`` the profile interval;
 ``significant`` is the verdict after correcting for multiple tests, with
 ``p_adjusted`` and ``correction`` saying which: weighted Holm over a rater's
-bias dimensions at a 10% family-wise level (the cohort's: 5%), ``significant``
-when ``p_adjusted`` is below it. ``bias_flags`` lists the (rater, effect) pairs
+bias dimensions at a 7% family-wise level (the cohort's: 5%), each dimension's
+share spent mostly on the direction the traps push (longer, more polished, the
+left: :data:`calibration.bias.TOWARD_SHARES`), ``significant`` when
+``p_adjusted`` is below it. ``bias_flags`` lists the (rater, effect) pairs
 flagged across the cohort with the Benjamini-Hochberg false discovery rate at
 5% over every rater's tests (:func:`calibration.bias.across_raters`);
 ``bias_flags_correction`` says so. ``trend`` is

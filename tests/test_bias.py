@@ -85,9 +85,9 @@ def test_no_planted_bias_flags_about_five_percent(bank):
     assert (rates <= 0.075).all(), rates.to_dict()
     assert (rates >= 0.025).all(), rates.to_dict()  # not uselessly conservative either
     # ... and the weighted Holm correction over the three keeps the share of raters with any
-    # bias line at its 10% family-wise level at most (FAMILY_ALPHA)
+    # bias line at its 7% family-wise level (FAMILY_ALPHA), under the 10% target
     any_line = out.groupby("rater")["significant"].any().mean()
-    assert any_line <= 0.10, any_line
+    assert any_line <= 0.09, any_line
 
 
 @pytest.mark.slow
@@ -203,6 +203,24 @@ def test_verdicts_name_the_direction(bank):
     assert said["sim-fancy", "position"].startswith("You favour the answer shown on the left:")
     assert said["sim-long", "polish"].startswith("No clear polish bias")
     assert re.search(r"rise \d+\.\dx \(95% CI \d+\.\d+-\d+\.\d+\)", said["sim-long", "length"])
+
+
+def test_sentences_say_when_the_direction_decided_the_verdict(bank):
+    """Most of each level goes to the usual direction (TOWARD_SHARES): a called pull toward
+    longer whose 95% interval reaches 1 says the evidence is moderate, and a pull toward
+    shorter that the interval shows but the verdict does not call says it needs more."""
+    rng = np.random.default_rng(3)
+    pulls = rng.choice([-math.log(2), 0.0, math.log(2)], 300)
+    specs = [RaterSpec(f"sim-{i:03d}", skill=1.2, length_bias=float(b)) for i, b in enumerate(pulls)]
+    out = bias_by_rater(prepare(bank, simulate_judgments(bank, specs, n_per_rater=40, seed=14)))
+    rows = out[(out["effect"] == "length") & out["estimable"]]
+    moderate = rows["summary"].str.contains("The evidence is moderate: the 95% interval still reaches 1")
+    up = rows["significant"] & (rows["odds_ratio"] > 1)
+    assert (moderate == (up & (rows["ci_low"] <= 1))).all()
+    held = rows["summary"].str.contains("a pull toward shorter answers needs stronger evidence")
+    assert (held == (~rows["significant"] & (rows["ci_high"] < 1))).all()
+    # both happen among these raters, so the two checks above are not vacuous
+    assert moderate.sum() >= 5 and held.sum() >= 5, (moderate.sum(), held.sum())
 
 
 # --- missing data and degenerate raters ----------------------------------------------------
@@ -506,6 +524,34 @@ def test_weighted_holm_is_the_closed_test_of_weighted_bonferroni():
     np.testing.assert_allclose(holm(p, weights=[2.0, 2.0, 2.0]), holm(p), rtol=1e-12)
     with pytest.raises(ValueError, match="weights"):
         holm(p, weights=[1.0, 0.0, 1.0])
+
+
+def test_directed_p_is_a_weighted_bonferroni_over_the_two_directions():
+    """``directed`` against one-sided normal tail areas from scipy: a signed statistic z
+    (p = 2 P(|Z| > |z|)) is rejected at alpha upward exactly when P(Z > z) <= t alpha and
+    downward when P(Z < z) <= (1 - t) alpha, so the level is alpha and both sides are tested."""
+    from calibration.bias import directed
+
+    rng = np.random.default_rng(4)
+    z = rng.normal(0.0, 1.0, 200_000)
+    p = 2 * stats.norm.sf(np.abs(z))
+    toward, alpha = 0.9, 0.056
+    got = directed(p, z, toward) <= alpha
+    up = stats.norm.sf(z) <= toward * alpha
+    down = stats.norm.cdf(z) <= (1 - toward) * alpha
+    assert np.array_equal(got, up | down)
+    # under the null the level holds, split as asked (standard error of 5.6%: 0.05 points)
+    assert abs(got.mean() - alpha) < 0.0025, got.mean()
+    assert abs((got & (z < 0)).mean() - (1 - toward) * alpha) < 0.001
+    # a shift of 1.7 upward is found as often as a one-sided test at 5.04% finds it
+    shifted = z + 1.7
+    found = (directed(2 * stats.norm.sf(np.abs(shifted)), shifted, toward) <= alpha).mean()
+    assert found == pytest.approx(stats.norm.sf(stats.norm.isf(toward * alpha) - 1.7), abs=0.005)
+    assert found > stats.norm.sf(stats.norm.isf(alpha / 2) - 1.7) + 0.05  # the two-sided split's
+    np.testing.assert_allclose(directed(p[:100], z[:100], 0.5), p[:100])
+    for bad in (0.0, 1.0):
+        with pytest.raises(ValueError, match="toward"):
+            directed(p[:3], z[:3], bad)
 
 
 def test_item_strata_read_source_and_the_adversarial_tag_whatever_the_tags_container():
