@@ -588,6 +588,11 @@ def _rater_verdict(obj: dict[str, Any]) -> list[str]:
             f"These bias verdicts allow for testing {tested} dimensions at once (Holm's correction), "
             "so a chance pull in one of them is not reported as a bias."
         )
+    if any(b.get("estimable") for b in obj["bias"].values()):
+        lines.append(
+            "The bias verdicts look first for the pulls the drills' traps set (toward longer, more "
+            "polished and left answers), so a pull the other way needs stronger evidence to be called."
+        )
     if obj.get("pair_easiness") and any(b.get("estimable") for b in obj["bias"].values()):
         lines.append(
             "Your bias verdicts allow for how hard each pair was for the rest of your cohort "

@@ -76,6 +76,10 @@ def test_report_flags_the_planted_biases(files):
     assert by["sim-over"]["calibration"]["calibration"] == "overconfident"
     assert not by["sim-fair"]["bias"]["length"]["significant"]
     assert any("longer" in s for s in by["sim-long"]["verdict"])
+    direction = "The bias verdicts look first for the pulls the drills' traps set"
+    assert sum(s.startswith(direction) for s in by["sim-fair"]["verdict"]) == 1
+    few = build_report(prepare(bank, judgments.groupby("rater").head(10)), n_boot=50)["raters"]
+    assert not any(s.startswith(direction) for r in few for s in r["verdict"])  # no bias line estimable
     # the numbers in the report are those of the statistics modules
     from calibration.scoring import brier_loss
 
