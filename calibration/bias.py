@@ -237,12 +237,12 @@ MIN_JUDGMENTS = 30
 #: Effects reported, in output order.
 EFFECTS = ("length", "polish", "position")
 
-#: Shares of the level :data:`ALPHA` that the weighted Holm correction over a
-#: rater's dimensions gives each one at first (:func:`holm`); the share of a
-#: dimension found carries forward to the others. Length, the primary and best
-#: documented bias of human and model judges, gets the largest; position keeps
-#: what finds an odds ratio of 2.7 in 85% of raters at 100 judgments. Measured
-#: in the module docstring.
+#: Shares of the family level (:data:`FAMILY_ALPHA` for a rater) that the weighted Holm
+#: correction over a rater's dimensions gives each one at first (:func:`holm`); the share
+#: of a dimension found carries forward to the others. Length, the primary and best
+#: documented bias of human and model judges, gets the largest; position keeps what
+#: finds an odds ratio of 2.7 in 85% of raters at 100 judgments. Measured in the module
+#: docstring.
 HOLM_WEIGHTS = {"length": 0.8, "polish": 0.05, "position": 0.15}
 
 #: Polish difference (:func:`pairs.features.pair_features`: half the sum over the kinds of
