@@ -581,19 +581,19 @@ def _rater_verdict(obj: dict[str, Any]) -> list[str]:
         )
     significant = [e for e in EFFECTS if obj["bias"].get(e, {}).get("significant")]
     lines += _bias_lines(obj["bias"], significant + [e for e in EFFECTS if e not in significant])
-    corrected = {b.get("correction") for b in obj["bias"].values() if b.get("estimable")} - {None, ""}
+    estimable = [b for b in obj["bias"].values() if b.get("estimable")]
+    corrected = {b.get("correction") for b in estimable} - {None, ""}
     if any(c.startswith("Holm") for c in corrected):
-        tested = sum(1 for b in obj["bias"].values() if b.get("estimable"))
         lines.append(
-            f"These bias verdicts allow for testing {tested} dimensions at once (Holm's correction), "
+            f"These bias verdicts allow for testing {len(estimable)} dimensions at once (Holm's correction), "
             "so a chance pull in one of them is not reported as a bias."
         )
-    if any(b.get("estimable") for b in obj["bias"].values()):
+    if estimable:
         lines.append(
             "The bias verdicts look first for the pulls the drills' traps set (toward longer, more "
             "polished and left answers), so a pull the other way needs stronger evidence to be called."
         )
-    if obj.get("pair_easiness") and any(b.get("estimable") for b in obj["bias"].values()):
+    if obj.get("pair_easiness") and estimable:
         lines.append(
             "Your bias verdicts allow for how hard each pair was for the rest of your cohort "
             f"({count_of(obj['pair_easiness'], 'judgment')} of yours; a pair no one else judged counts "
