@@ -146,7 +146,14 @@ def _odds_ratio(bias: dict[str, Any]) -> str:
     effect, b = max(shown, key=lambda item: abs(math.log(item[1]["odds_ratio"])))
     odds = b["odds_ratio"]
     pull = "toward" if odds >= 1 else "away from"
-    clear = "clearly" if b.get("significant") else "though not clearly (its interval includes 1)"
+    low, high = b.get("ci_low"), b.get("ci_high")
+    apart = _known(low) and _known(high) and (low > 1 or high < 1)  # the 95% interval leaves out 1
+    if b.get("significant"):
+        clear = "clearly" if apart else "though the evidence is moderate (its interval reaches 1)"
+    elif apart:
+        clear = "though not clearly yet (its interval leaves out 1, but not by what the verdict needs)"
+    else:
+        clear = "though not clearly (its interval includes 1)"
     return (
         f"An odds ratio says how much a feature pulls your choice beyond what answer quality explains: "
         f"1 is no pull. Your largest is {odds:.2f} for {EFFECT_NAMES[effect]}: your odds of picking it "

@@ -57,6 +57,24 @@ def test_each_statistic_has_a_sentence_with_the_raters_own_figure():
 
 
 @pytest.mark.parametrize(
+    ("significant", "low", "high", "said"),
+    [
+        (True, 1.2, 2.6, "toward it, clearly."),
+        (True, 0.97, 3.87, "toward it, though the evidence is moderate (its interval reaches 1)."),
+        (False, 0.9, 2.6, "toward it, though not clearly (its interval includes 1)."),
+        (False, 1.1, 2.6, "toward it, though not clearly yet (its interval leaves out 1, but not by what"),
+    ],
+)
+def test_the_odds_ratio_note_agrees_with_its_interval(significant, low, high, said):
+    """The verdict's level is not the 95% interval's (a weighted Holm over one-directional tests), so
+    the note reads both: it never says "clearly" beside an interval reaching 1, nor "includes 1"
+    beside one that leaves it out."""
+    r = rater()
+    r["bias"]["length"].update(significant=significant, ci_low=low, ci_high=high)
+    assert said in plain_notes(r)["odds_ratio"]
+
+
+@pytest.mark.parametrize(
     ("brier", "verdict"),
     [(0.10, "better than a coin toss"), (COIN_BRIER, "no better than a coin toss"), (0.31, "worse than")],
 )
