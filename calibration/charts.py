@@ -125,6 +125,11 @@ EFFECT_LABELS = {
 }
 
 
+#: The forest plot's legend: "found" for a line the verdict calls (the report's "You favour ..."),
+#: whose 95% interval may still reach 1 when the evidence is moderate, so not "clear".
+FOUND, NOT_FOUND = "bias found", "no clear bias"
+
+
 def forest_plot(bias: pd.DataFrame, *, title: str | None = "What sways your choices") -> alt.LayerChart:
     """Odds ratios with 95% CIs on a log axis; 1 = no bias.
 
@@ -146,7 +151,7 @@ def forest_plot(bias: pd.DataFrame, *, title: str | None = "What sways your choi
     frame = frame[frame["estimable"].fillna(False).astype(bool) & frame["odds_ratio"].notna()]
     frame = frame.assign(
         label=frame["effect"].map(EFFECT_LABELS).fillna(frame["effect"]).astype(str),
-        verdict=np.where(frame["significant"].fillna(False).astype(bool), "clear bias", "no clear bias"),
+        verdict=np.where(frame["significant"].fillna(False).astype(bool), FOUND, NOT_FOUND),
     )
     frame = frame.assign(ci_low=frame["ci_low"].fillna(frame["odds_ratio"]))
     frame = frame.assign(ci_high=frame["ci_high"].fillna(frame["odds_ratio"]))
@@ -160,7 +165,7 @@ def forest_plot(bias: pd.DataFrame, *, title: str | None = "What sways your choi
     color = alt.Color(
         "verdict:N",
         title=None,
-        scale=alt.Scale(domain=["clear bias", "no clear bias"], range=["#c0392b", "#7f8c8d"]),
+        scale=alt.Scale(domain=[FOUND, NOT_FOUND], range=["#c0392b", "#7f8c8d"]),
         legend=alt.Legend(orient="bottom"),
     )
     rule = base.mark_rule(strokeWidth=2).encode(

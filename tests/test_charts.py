@@ -117,6 +117,8 @@ def test_forest_plot_has_one_band_per_effect_with_the_reports_odds_ratios(rater)
         assert (row["odds_ratio"], row["ci_low"], row["ci_high"]) == pytest.approx(
             (expected["odds_ratio"], expected["ci_low"], expected["ci_high"])
         )
+        # the legend follows the verdict, not the interval (a called pull may reach 1)
+        assert row["verdict"] == ("bias found" if expected["significant"] else "no clear bias")
     svg = charts.to_svg(chart)
     check_rows_drawn(svg, list(charts.EFFECT_LABELS.values()), mark_layer=1)
 
