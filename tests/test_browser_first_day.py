@@ -204,7 +204,7 @@ def test_a_new_raters_first_day(launch, browser, tmp_path):  # noqa: F811
         answers.append((pick, tens))
         ready(page, f"Pair {position + 1} of {SIZE}")
         assert feedback(page).count() == 0
-        assert bank.loc[item.pair_id, "rationale"][:60] not in page.inner_text("body")
+        assert plain(bank.loc[item.pair_id, "rationale"])[:60] not in page.locator(MAIN).evaluate(FLAT)
         press(page, pick, selected(page, f"Response {pick}"))
         press(page, tens, chosen(page, "100 %" if tens == "0" else f"{tens}0 %"))
         press(page, "Enter", feedback(page))
