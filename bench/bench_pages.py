@@ -1,4 +1,4 @@
-"""The app's cohort pages at 200,000 judgments: the leaderboard, first open and after one new judgment.
+"""Two app pages at 200,000 judgments (the leaderboard, My report): first open, after one new judgment.
 
 Run::
 
@@ -31,6 +31,11 @@ a new server process serves its first visitor:
   that rater is re-read and re-scored (see ``views/cohort_cache.py``);
 * **unchanged**: the page run again with nothing new.
 
+My report is measured the same way, opened by the same rater: its first open
+reads the whole cohort too (the cohort cache of ``views/cohort_cache.py``,
+shared with the leaderboard in a real server), since the rater's bias verdicts
+allow for each pair's easiness measured on the rest of the cohort.
+
 Times are wall clock around ``AppTest.run()``, which includes running the
 page script and building every element Streamlit would send.
 """
@@ -53,6 +58,7 @@ N_RATERS, PER_RATER, BANK_PAIRS = 1000, 200, 2000
 QUICK = (40, 50, 300)
 REPEATS = 5
 TARGET_FIRST, TARGET_AFTER_ONE = 1.5, 0.5
+PAGES = {"week": "leaderboard.py", "all": "leaderboard.py", "report": "report.py"}
 COHORT, LEAD, PASSWORD, BANK = "bench", "lena", "lead-password", "bench"
 VIEWER = "r00000"  # a rater on the board opens the page (their own line is shown above the table)
 
@@ -164,7 +170,9 @@ def build_database(path: Path, *, n_raters: int, per_rater: int, bank_pairs: int
 
 
 def child(argv: list[str]) -> None:
-    """``--child DB WINDOW CHANGES``: open the leaderboard as a rater, then after CHANGES new judgments.
+    """``--child DB WINDOW CHANGES``: open a page as a rater, then after CHANGES new judgments.
+
+    WINDOW is a key of :data:`PAGES`: the leaderboard's two periods, or My report.
 
     Prints JSON: ``first`` (s), ``unchanged`` (s), ``after_one`` (list of s),
     ``rows`` (raters on the board) and ``judgments`` (in the database).
@@ -188,7 +196,7 @@ def child(argv: list[str]) -> None:
 
     store = Store()
     viewer = accounts.login(store, COHORT, VIEWER, PASSWORD)
-    at = AppTest.from_file(str(SCRIPT.parent.parent / "views" / "leaderboard.py"), default_timeout=300)
+    at = AppTest.from_file(str(SCRIPT.parent.parent / "views" / PAGES[window]), default_timeout=300)
     if getattr(warm, "_bidi_component_manager", None) is not None:  # Streamlit's private attribute
         at._bidi_component_manager = warm._bidi_component_manager
     at.session_state[TOKEN] = accounts.start_session(store, viewer.id)
@@ -212,12 +220,15 @@ def child(argv: list[str]) -> None:
     after = []
     for i in range(changes):
         rater_id = int(raters["rater_id"].iloc[(97 * i + 13) % len(raters)])
-        drill = drills.get_or_create_drill(
-            store, rater_id, BANK, today, size=10, kind="practice", round=1 + i // len(raters) + 50
-        )
+        drill, round_no = None, 51 + i // len(raters)
+        while drill is None or drill.next_position is None:  # earlier children finished some rounds
+            drill = drills.get_or_create_drill(
+                store, rater_id, BANK, today, size=10, kind="practice", round=round_no
+            )
+            round_no += 1
         drills.submit(store, rater_id, drill.key, drill.next_position, "A", 0.8)
         after.append(timed_run())
-    board = at.dataframe[0].value if at.dataframe else None
+    board = at.dataframe[0].value if at.dataframe and window in ("week", "all") else None
     print(
         json.dumps(
             {
@@ -249,51 +260,59 @@ def main(argv: list[str] | None = None) -> None:
         start = time.perf_counter()
         sizes = build_database(db, n_raters=n_raters, per_rater=per_rater, bank_pairs=bank_pairs)
         built = time.perf_counter() - start
-        runs: dict[str, list[dict]] = {"week": [], "all": []}
+        runs: dict[str, list[dict]] = {window: [] for window in PAGES}
         for _ in range(repeat):
             for window in runs:
                 runs[window].append(_table.in_child(SCRIPT, [str(db), window, str(changes)], timeout=900))
     label = f"{sizes['raters']:,} raters, {sizes['judgments']:,} judgments"
     rows = []
-    names = {"week": '"This week" (the default)', "all": '"All time"'}
+    names = {"week": 'Leaderboard page{}, "This week" (the default)', "all": 'Leaderboard page{}, "All time"'}
+    names["report"] = "My report page{}"
     for window, results in runs.items():
         first = _table.median([r["first"] for r in results])
         after = _table.median([t for r in results for t in r["after_one"]])
         shown, scored = results[0]["rows"], results[0]["scored"]
+        what = (
+            f"{shown:,} raters and {scored:,} scored judgments on the board; read, prepare, score, "
+            "rank, streaks from the drill store (the issue measured 4.0 s before this change)"
+            if window != "report"
+            else "the cohort read and prepared, each pair's easiness measured on it, then the rater's report "
+            f"(bias model, calibration, charts) built from their {per_rater} judgments; no issue sets a "
+            "target for this page. Paid once per server process and cohort: the cache is shared by every "
+            "session (the page read only the rater's own judgments before it allowed for pair easiness: "
+            "1.09-1.25 s over 3 runs on this database, 2.67-2.91 s after)"
+        )
         rows.append(
             _table.row(
-                f"Leaderboard page, first open, {names[window]}: {label}",
+                f"{names[window].format(', first open')}: {label}",
                 first,
                 unit="s",
-                target=f"<= {TARGET_FIRST:g} s",
-                met=first <= TARGET_FIRST,
-                notes=(
-                    f"median of {repeat} fresh processes; AppTest run of views/leaderboard.py as a rater: "
-                    f"{shown:,} raters and {scored:,} scored judgments on the board; read, prepare, score, "
-                    "rank, streaks from the drill store (the issue measured 4.0 s before this change)"
-                ),
+                target="" if window == "report" else f"<= {TARGET_FIRST:g} s",
+                met=None if window == "report" else first <= TARGET_FIRST,
+                notes=f"median of {repeat} fresh processes; AppTest run of views/{PAGES[window]} as a rater: "
+                + what,
             )
         )
         rows.append(
             _table.row(
-                f"Leaderboard page after one new judgment, {names[window]}",
+                names[window].format(" after one new judgment"),
                 after,
                 unit="s",
-                target=f"<= {TARGET_AFTER_ONE:g} s",
-                met=after <= TARGET_AFTER_ONE,
+                target="" if window == "report" else f"<= {TARGET_AFTER_ONE:g} s",
+                met=None if window == "report" else after <= TARGET_AFTER_ONE,
                 notes=(
                     f"median of {len(results) * changes} runs, each after one answer by another rater "
-                    "(training.drills.submit); before this change every new judgment recomputed the cohort"
+                    "(training.drills.submit); only that rater is read again"
                 ),
             )
         )
         rows.append(
             _table.row(
-                f"Leaderboard page, nothing new, {names[window]}",
+                names[window].format(", nothing new"),
                 _table.median([r["unchanged"] for r in results]),
                 unit="s",
                 section="breakdown",
-                notes="the second run of the page: one version query, the ranking and the table",
+                notes="the second run of the page: one version query, then what the page draws",
             )
         )
     rows.append(
@@ -306,7 +325,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     )
     preamble = (
-        f"The leaderboard page of an SQLite cohort of {label}, opened by a rater, under Streamlit's AppTest."
+        f"The leaderboard and My report pages of an SQLite cohort of {label}, opened by a rater, "
+        "under Streamlit's AppTest."
         + (" QUICK RUN: tiny sizes, one repeat; not a figure." if args.quick else "")
     )
     _table.report(rows, title="Cohort pages", preamble=preamble, json_path=args.json)

@@ -45,7 +45,7 @@ SCRIPTS = {
     "import": ("bench_import.py", "3. Importing a 10,000-pair bank"),
     "report": ("bench_report.py", "4. The exported HTML reports, of a rater and of a cohort"),
     "cli": ("bench_cli.py", "5. The leaderboard command from a judgments CSV"),
-    "pages": ("bench_pages.py", "6. The leaderboard page of a 200,000-judgment cohort"),
+    "pages": ("bench_pages.py", "6. The leaderboard and My report pages of a 200,000-judgment cohort"),
 }
 HAND_WRITTEN = """
 ## Where the time goes

@@ -12,10 +12,12 @@ raters, in the judgment-store layout, are cut to first answers
 by :func:`calibration.data.prepare` and read from
 :func:`calibration.report.build_report`: a rater's verdicts from the report of
 that rater alone (``build_report(prepared, rater=...)`` on the rater's own
-judgments, as My report builds it), the cohort's pooled bias, leaderboard and
-gold audit from the cohort report. The cells marked "in a cohort" read a
-rater's verdicts from the cohort report instead, whose bias model allows for
-each pair's easiness measured on the other raters (as the lead sees them).
+judgments, as the CLI builds it for a file of one rater, and My report for a
+rater whose pairs nobody else in the cohort judged), the cohort's pooled bias,
+leaderboard and gold audit from the cohort report. The cells marked "in a
+cohort" read a rater's verdicts from the cohort report instead, whose bias
+model allows for each pair's easiness measured on the other raters (as My
+report and the lead's console show them).
 Nothing is read from inside the statistics modules; the report fields read are looked up in one place each
 (:data:`FIELDS`, :func:`interval_columns`), and a missing field stops the run
 with its name.
@@ -249,7 +251,7 @@ def simulate(
 
 
 def rater_reports(prepared: pd.DataFrame) -> list[dict]:
-    """Each rater's report object, built for that rater alone (as My report does)."""
+    """Each rater's report object, built for that rater alone (no one else judged their pairs)."""
     return [
         build_report(one, rater=str(name), n_boot=N_BOOT)
         for name, one in prepared.groupby("rater", sort=False)

@@ -71,9 +71,10 @@ interval ends by :math:`\sqrt{1 + c^2 \bar v}`, :math:`\bar v` the mean over
 the rater's judgments, which turns them back into odds ratios per pair; the
 p-values, and so every verdict, are unchanged (on the cohorts above the
 shortfall fell from 0.040 to 0.015, and the intervals that miss below 2 from
-6.0% to 4.75%). The cohort report, and a rater's report built
-from a cohort's judgments, add both columns (:func:`with_cohort_easiness`); My report
-reads only the rater's own judgments and keeps the strata alone. The limit: difficulty that goes with length
+6.0% to 4.75%). The cohort report, a rater's report built
+from a cohort's judgments, and the app's My report and lead console add both
+columns (:func:`with_cohort_easiness`); a rater modelled alone (a file of one
+rater, or the first rater of a cohort) keeps the strata alone. The limit: difficulty that goes with length
 *within* a stratum is read as length bias, and nothing in the judgments can tell
 them apart. With easiness rising 0.2 log-odds per doubling of gold's length
 advantage inside each stratum (``calibration.people.llmbar_like_bank(...,

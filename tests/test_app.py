@@ -13,7 +13,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from pairs.markdown import markdown_to_html
+from pairs.markdown import escape_markdown, markdown_to_html
 from storage.store import Store
 from training import accounts, drills, onboarding
 from views.common import TOKEN
@@ -284,17 +284,46 @@ def drill_days(store: Store, rater: accounts.Rater, days: list, *, size: int, ch
             drills.submit(store, rater.id, drill.key, item.position, choice=choice, confidence=0.7)
 
 
-def test_my_report_reads_only_my_judgments(env, monkeypatch):
-    store, _, rater, invite = env
-    other = accounts.join_cohort(store, invite, "olga", "olga-password")
+def test_my_report_allows_for_pair_easiness_as_the_lead_sees_it(env, monkeypatch):
+    """My report reads the rater's judgments with each pair's easiness measured on the rest of the
+    cohort: its bias figures are the ones the lead console shows for that rater, it says so, and a
+    later answer by someone else re-reads only them."""
+    from calibration.report import build_report
+    from calibration.simulate import RaterSpec, simulate_judgments
+    from views.cohort_cache import CohortCache
+
+    store, lead, rater, invite = env
+    bank = store.load_bank("starter")
+    specs = [RaterSpec(f"sim{i}", skill=0.8 + i / 5, length_bias=0.3) for i in range(8)]
+    store.import_judgments(
+        simulate_judgments(bank, specs, n_per_rater=60, seed=5), bank="starter", cohort="alpha"
+    )
     today = datetime.now(UTC).date()
-    drill_days(store, other, [today], size=10)
-    drill_days(store, rater, [today], size=10)
-    reads = JudgmentReads(monkeypatch)
+    drill_days(store, rater, [today - timedelta(days=d) for d in range(4)], size=10)
     at = app_as(store, rater, "views/report.py")
     assert not at.exception, at.exception
-    assert [m.value for m in at.metric][0] == "10"
-    assert reads.reads and reads.raters() == {"ravi"}
+    assert [m.value for m in at.metric][0] == "40"
+    assert "how hard each pair was for the rest of your cohort" in text_of(at)
+
+    cache = CohortCache(store, "alpha", lead.cohort_id, {"starter": bank})
+    cache.refresh()
+    seen = cache.rater_prepared("ravi")
+    assert seen["easiness"].notna().sum() > 20
+    lead_view = build_report(seen, rater="ravi", n_boot=20)
+    alone = build_report(seen.drop(columns=["easiness", "easiness_var"]), rater="ravi", n_boot=20)
+    summaries = [lead_view["bias"][e]["summary"] for e in ("length", "polish", "position")]
+    assert summaries != [alone["bias"][e]["summary"] for e in ("length", "polish", "position")]
+    page = "\n".join(m.value for m in at.markdown)
+    for summary in summaries:  # the lead's sentences, odds ratios and intervals included
+        assert escape_markdown(summary) in page
+
+    other = accounts.join_cohort(store, invite, "olga", "olga-password")
+    onboarding.finish(store, other.id)
+    drill_days(store, other, [today], size=10)
+    reads = JudgmentReads(monkeypatch)
+    at.run()
+    assert not at.exception, at.exception
+    assert reads.reads and reads.raters() == {"olga"}  # the cohort is cached: only the new answers are read
 
 
 def test_a_new_judgment_rereads_only_its_rater_on_the_leaderboard(env, monkeypatch):

@@ -41,8 +41,8 @@ rater's answers together; one answer cannot move it, so it is recomputed when
 the cohort's judgments have changed by more than :data:`AUDIT_STALE_SHARE`
 (1%) since it was computed, and on every change below
 :data:`AUDIT_ALWAYS_BELOW` judgments. Each pair's easiness measured on the
-cohort (:meth:`CohortCache.easiness`, which a rater's report opened in the
-lead console allows for) is kept the same way. And the cache assumes the bank's pairs do
+cohort (:meth:`CohortCache.easiness`, which a rater's report allows for,
+in My report as in the lead console) is kept the same way. And the cache assumes the bank's pairs do
 not change under it: the lead console clears it, as it clears the bank, when a
 bank is imported.
 """

@@ -1,4 +1,13 @@
-"""My report: a rater's own biases, calibration and progress, from their judgments only."""
+"""My report: a rater's own biases, calibration and progress.
+
+The figures are the rater's own judgments. The one thing the rest of the cohort
+adds is how hard each pair was (:meth:`views.cohort_cache.CohortCache.rater_prepared`,
+each pair's easiness measured on the other raters' answers), so the bias
+verdicts a rater reads here are the ones their lead reads in the console and
+in the cohort report: a pair that was hard for everyone does not count as a
+pull toward its longer answer. A rater whose pairs nobody else judged gets
+the bank's strata alone.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +16,8 @@ import streamlit as st
 from calibration.data import across_banks
 from pairs.markdown import escape_markdown
 from training import accounts, assessments, cohort
-from views.common import get_store, rater_answers, rater_prepared, rater_version, require_user
+from views.cohort_cache import cohort_cache
+from views.common import get_store, rater_answers, rater_version, require_user
 from views.components import (
     show_cohort_tracks,
     show_qualification,
@@ -27,7 +37,8 @@ if not info["bank"]:
 show_track_picker(store, user, info["bank"])
 banks = choose_banks(cohort.figure_banks(store, user.cohort, info["bank"]), info["bank"], key="report_banks")
 versions = {bank: rater_version(user.cohort, bank, user.name) for bank in banks}
-mine = across_banks({bank: rater_prepared(user.cohort, bank, user.name, versions[bank]) for bank in banks})
+# the rater's judgments with each pair's easiness measured on the rest of the cohort (the lead's view)
+mine = cohort_cache(user.cohort, user.cohort_id, banks).rater_prepared(user.name)
 # every answer, repeats included: a pair shown again with its sides swapped is a probe
 answers = across_banks({bank: rater_answers(user.cohort, bank, user.name, versions[bank]) for bank in banks})
 st.caption(covers_sentence(banks, len(mine)))
