@@ -304,6 +304,8 @@ def _rater_md(r: dict[str, Any]) -> list[str]:
     if r.get("effect"):
         lines += effect_markdown({"cohort": _effect_object(r)}, title="### Training effect")
     lines += ["### Bias", ""] + _bias_table_md(r["bias"]) + [""]
+    if r.get("bias_method"):
+        lines += ["How these verdicts were made: " + _md(" ".join(r["bias_method"])), ""]
     lines += [f"- {_md(p['summary'])}" for p in r["plain_rates"] if p.get("summary")] + [""]
     lines += _probes_md(r.get("probes") or {})
     lines += ["### Confidence", ""]
@@ -503,6 +505,12 @@ def _rater_html(r: dict[str, Any], *, with_charts: bool) -> str:
     if r.get("effect"):
         out.append(effect_html(_effect_object(r)))
     out.append("<h3>Bias</h3>" + _bias_html(r["bias"]))
+    if r.get("bias_method"):
+        out.append(
+            '<p class="muted">How these verdicts were made: '
+            + html.escape(" ".join(r["bias_method"]))
+            + "</p>"
+        )
     plain = [p["summary"] for p in r["plain_rates"] if p.get("summary")]
     if plain:
         out.append("<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in plain) + "</ul>")

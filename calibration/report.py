@@ -35,7 +35,8 @@ Schema (``build_report(..., rater=ID)`` gives one rater object; without
                expected, p_value, significant, summary},
                swap: {n, consistent, rate, ci_low, ci_high, summary}}
               (kinds without answers, and swap without swapped repeats, left out),
-      verdict: [sentences, most important first]
+      verdict: [sentences, most important first],
+      bias_method: [sentences: what the bias verdicts allow for]
 
     cohort object
       n_raters, n_judgments, n_ties, accuracy, simulated_raters,
@@ -480,6 +481,7 @@ def _rater_objects(
             "pair_easiness": int(measured[i]),
         }
         obj["verdict"] = _rater_verdict(obj)
+        obj["bias_method"] = _bias_method(obj)
         out.append(_clean(obj))
     return out
 
@@ -581,24 +583,6 @@ def _rater_verdict(obj: dict[str, Any]) -> list[str]:
         )
     significant = [e for e in EFFECTS if obj["bias"].get(e, {}).get("significant")]
     lines += _bias_lines(obj["bias"], significant + [e for e in EFFECTS if e not in significant])
-    estimable = [b for b in obj["bias"].values() if b.get("estimable")]
-    corrected = {b.get("correction") for b in estimable} - {None, ""}
-    if any(c.startswith("Holm") for c in corrected):
-        lines.append(
-            f"These bias verdicts allow for testing {len(estimable)} dimensions at once (Holm's correction), "
-            "so a chance pull in one of them is not reported as a bias."
-        )
-    if estimable:
-        lines.append(
-            "The bias verdicts look first for the pulls the drills' traps set (toward longer, more "
-            "polished and left answers), so a pull the other way needs stronger evidence to be called."
-        )
-    if obj.get("pair_easiness") and estimable:
-        lines.append(
-            "Your bias verdicts allow for how hard each pair was for the rest of your cohort "
-            f"({count_of(obj['pair_easiness'], 'judgment')} of yours; a pair no one else judged counts "
-            "as hard as its kind), so a pair that was hard for everyone does not count as a pull."
-        )
     lines += [t["summary"] for t in obj.get("trend", {}).values() if t.get("significant")]
     lines += _probe_lines(obj["probes"], obj["bias"], you=True)
     if obj["calibration"].get("verdict"):
@@ -606,6 +590,34 @@ def _rater_verdict(obj: dict[str, Any]) -> list[str]:
     weak = [t["tag"] for t in obj["tags"] if t.get("weak_spot")]
     if weak:
         lines.append("You miss these trap kinds more than others: " + ", ".join(weak) + ".")
+    return lines
+
+
+def _bias_method(obj: dict[str, Any]) -> list[str]:
+    """How a rater's bias verdicts were made, in plain sentences (none without an estimable line).
+
+    Shown beside the bias figures, not in the verdict: they say what the
+    verdicts allow for, not what the rater does."""
+    estimable = [b for b in obj["bias"].values() if b.get("estimable")]
+    if not estimable:
+        return []
+    lines = []
+    corrected = {b.get("correction") for b in estimable} - {None, ""}
+    if any(c.startswith("Holm") for c in corrected):
+        lines.append(
+            f"These bias verdicts allow for testing {len(estimable)} dimensions at once (Holm's correction), "
+            "so a chance pull in one of them is not reported as a bias."
+        )
+    lines.append(
+        "The bias verdicts look first for the pulls the drills' traps set (toward longer, more "
+        "polished and left answers), so a pull the other way needs stronger evidence to be called."
+    )
+    if obj.get("pair_easiness"):
+        lines.append(
+            "Your bias verdicts allow for how hard each pair was for the rest of your cohort "
+            f"({count_of(obj['pair_easiness'], 'judgment')} of yours; a pair no one else judged counts "
+            "as hard as its kind), so a pair that was hard for everyone does not count as a pull."
+        )
     return lines
 
 

@@ -218,7 +218,7 @@ def test_the_cohort_report_and_a_raters_report_from_the_cohort_agree_and_say_so(
         assert mine["bias"][effect]["odds_ratio"] == pytest.approx(
             theirs["bias"][effect]["odds_ratio"], rel=1e-9
         )
-    said = [line for line in mine["verdict"] if "rest of your cohort" in line]
+    said = [line for line in mine["bias_method"] if "rest of your cohort" in line]
     assert said == [
         "Your bias verdicts allow for how hard each pair was for the rest of your cohort (200 judgments of "
         "yours; a pair no one else judged counts as hard as its kind), so a pair that was hard for everyone "
@@ -227,7 +227,7 @@ def test_the_cohort_report_and_a_raters_report_from_the_cohort_agree_and_say_so(
     # the same rater's judgments alone: bank strata only, and no such sentence
     alone = build_report(prepared[prepared["rater"] == "c1-3"], rater="c1-3", n_boot=20)
     assert alone["pair_easiness"] == 0
-    assert not any("rest of your cohort" in line for line in alone["verdict"])
+    assert not any("rest of your cohort" in line for line in alone["bias_method"] + alone["verdict"])
     length = bias_by_rater(prepared[prepared["rater"] == "c1-3"]).set_index("effect").loc["length"]
     assert alone["bias"]["length"]["odds_ratio"] == pytest.approx(length["odds_ratio"], rel=1e-12)
     assert alone["bias"]["length"]["odds_ratio"] != pytest.approx(

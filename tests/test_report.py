@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import subprocess
@@ -18,6 +19,7 @@ from calibration.simulate import RaterSpec, simulate_judgments, synthetic_bank
 from cli.calibration import main
 from pairs.bank import bank_to_records
 from pairs.judgments import to_csv
+from pairs.markdown import escape_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 BIAS_KEYS = {"odds_ratio", "ci_low", "ci_high", "p_value", "significant", "unit", "summary"}
@@ -77,9 +79,15 @@ def test_report_flags_the_planted_biases(files):
     assert not by["sim-fair"]["bias"]["length"]["significant"]
     assert any("longer" in s for s in by["sim-long"]["verdict"])
     direction = "The bias verdicts look first for the pulls the drills' traps set"
-    assert sum(s.startswith(direction) for s in by["sim-fair"]["verdict"]) == 1
+    assert sum(s.startswith(direction) for s in by["sim-fair"]["bias_method"]) == 1
+    assert not any(s.startswith(direction) for r in by.values() for s in r["verdict"])  # beside, not in it
     few = build_report(prepare(bank, judgments.groupby("rater").head(10)), n_boot=50)["raters"]
-    assert not any(s.startswith(direction) for r in few for s in r["verdict"])  # no bias line estimable
+    assert all(r["bias_method"] == [] for r in few)  # no bias line estimable
+    # the exports show them beside the bias figures
+    page, text = to_html(report), to_markdown(report)
+    for r in report["raters"]:
+        assert "How these verdicts were made: " + html.escape(" ".join(r["bias_method"])) in page
+        assert "How these verdicts were made: " + escape_markdown(" ".join(r["bias_method"])) in text
     # the numbers in the report are those of the statistics modules
     from calibration.scoring import brier_loss
 

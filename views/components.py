@@ -123,6 +123,8 @@ def show_rater_report(
     else:
         st.altair_chart(forest, width="stretch")
     st.caption(notes["odds_ratio"])
+    if report.get("bias_method"):
+        st.caption("How these verdicts were made: " + escape_markdown(" ".join(report["bias_method"])))
     with st.expander("The odds ratios in detail"):
         st.dataframe(spreadsheet_safe(bias_table(report["bias"])), hide_index=True, key=f"{key}_bias")
         st.caption(
