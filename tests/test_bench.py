@@ -52,6 +52,9 @@ def test_run_all_quick_writes_every_figure_and_keeps_the_notes(tmp_path):
         "300-pair bank: validated and imported": "s",
         "HTML report, build + write": "s",
         "HTML report size": "KiB",
+        "Leaderboard page, first open": "s",
+        "My report page, first open": "s",
+        "My report page after one new judgment": "s",
     }
     for figure, unit in figures.items():
         line = next((row for row in summary.splitlines() if figure in row), None)
