@@ -140,8 +140,7 @@ def test_trap_misses_count_decided_pairs_per_kind_and_leave_control_out():
     # polish: p2 and p3, both missed; length: p1 right, p3 missed, p5 right
     assert got.values.tolist() == [["polish", 2, 2, 1.0], ["length", 3, 1, pytest.approx(1 / 3)]]
     assert (
-        trap_sentence(got)
-        == "The trap that caught you most: Looks are not content (polish; 2 of 2 missed)."
+        trap_sentence(got) == "The trap that caught you most: Looks are not content (polish; 2 of 2 missed)."
     )
     assert trap_sentence(got.iloc[:0]) == "No trap caught you in this drill."
 
@@ -184,8 +183,7 @@ def test_the_debrief_compares_the_drill_with_the_seven_days_before_it():
         (
             0.75,
             0.7,
-            "You were 75% sure on average and right 70% of the time: "
-            "your confidence matched your accuracy.",
+            "You were 75% sure on average and right 70% of the time: your confidence matched your accuracy.",
         ),
         (
             np.nan,
