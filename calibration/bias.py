@@ -127,7 +127,7 @@ same as these weights when one bias is planted. The penalized likelihood-ratio
 test itself holds its level at 30 judgments (mean statistic for length 0.97
 under no bias, 3.3% rejected at 5%), so the power lost is the price of the
 family, not of the test. A view listing raters flagged across a cohort uses
-:func:`across_raters` (Benjamini-Hochberg, on the two-sided p-values).
+:func:`across_raters` (Benjamini-Hochberg, on the same directed p-values).
 A rater who never disagreed with gold (or always did) gets "not enough
 evidence": their choices hold no information on a pull, and an odds ratio
 would come from Firth's penalty alone.
@@ -1579,10 +1579,13 @@ def across_raters(bias: pd.DataFrame) -> pd.DataFrame:
     """A cohort view of :func:`bias_by_rater`: flags that control the false discovery rate.
 
     Listing every rater flagged for a bias makes many tests at once; among
-    unbiased raters some would be flagged by chance. Here ``p_adjusted`` is the
-    Benjamini-Hochberg adjustment of every estimable ``p_value`` in the table
-    (all raters and dimensions), ``significant`` is ``p_adjusted <`` 0.05 (so
-    the expected share of false flags among the flags is at most 5%), and
+    unbiased raters some would be flagged by chance. Each estimable test first
+    looks in the traps' direction, as the rater's own verdict does: its
+    ``p_value`` is made :func:`directed` with the dimension's share of
+    :data:`TOWARD_SHARES`. ``p_adjusted`` is then the Benjamini-Hochberg
+    adjustment of all of them (all raters and dimensions), ``significant`` is
+    ``p_adjusted <`` 0.05 (so the expected share of false flags among the
+    flags is at most 5%: each directed p-value is a valid one), and
     ``correction`` says so. The sentences in ``summary`` are the rater's own
     (Holm within the rater) and are kept.
 
@@ -1603,6 +1606,12 @@ def across_raters(bias: pd.DataFrame) -> pd.DataFrame:
     """
     out = bias.copy()
     p = np.where(out["estimable"].to_numpy(dtype=bool), out["p_value"].to_numpy(dtype=float), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_odds = np.log(out["odds_ratio"].to_numpy(dtype=float))
+    effect = out["effect"].to_numpy()
+    for name, toward in TOWARD_SHARES.items():
+        rows = effect == name
+        p[rows] = directed(p[rows], log_odds[rows], toward)
     q = benjamini_hochberg(p)
     m = int(np.isfinite(p).sum())
     raters = int(out.loc[np.isfinite(p), "rater"].nunique())
@@ -1610,7 +1619,7 @@ def across_raters(bias: pd.DataFrame) -> pd.DataFrame:
     out["significant"] = np.isfinite(q) & (q < ALPHA)
     out["correction"] = np.where(
         np.isfinite(q),
-        f"Benjamini-Hochberg over {m} tests from {raters} raters",
+        f"Benjamini-Hochberg over {m} tests from {raters} raters, each looking first in the traps' direction",
         "",
     )
     return out

@@ -133,7 +133,8 @@ share spent mostly on the direction the traps push (longer, more polished, the
 left: :data:`calibration.bias.TOWARD_SHARES`), ``significant`` when
 ``p_adjusted`` is below it. ``bias_flags`` lists the (rater, effect) pairs
 flagged across the cohort with the Benjamini-Hochberg false discovery rate at
-5% over every rater's tests (:func:`calibration.bias.across_raters`);
+5% over every rater's tests, each spending its level on the directions as the
+rater's own verdict does (:func:`calibration.bias.across_raters`);
 ``bias_flags_correction`` says so. ``trend`` is
 :func:`calibration.trend.bias_trend`: whether the rater's length (polish)
 odds ratio changes, per 100 judgments, with its test (a rater with fewer than

@@ -492,6 +492,38 @@ def test_holm_and_benjamini_hochberg_equal_statsmodels():
     )
 
 
+def test_cohort_flags_look_first_in_the_traps_direction_as_a_raters_own_verdict():
+    """across_raters: Benjamini-Hochberg (statsmodels) over the directed p-values.
+
+    Two raters with the same two-sided p of 0.04 for length, one toward longer
+    answers and one toward shorter: with two tests, the two-sided values would
+    flag both (q = 0.04); toward longer the one-sided 0.02 spends 90% of the
+    level (0.022) and is flagged, toward shorter 10% (0.2) and is not.
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    from calibration.bias import TOWARD_SHARES, across_raters
+
+    table = pd.DataFrame(
+        {
+            "rater": ["long", "short", "none"],
+            "effect": ["length", "length", "position"],
+            "odds_ratio": [1.8, 1 / 1.8, 1.2],
+            "p_value": [0.04, 0.04, np.nan],
+            "estimable": [True, True, False],
+        }
+    )
+    out = across_raters(table)
+    assert out["significant"].tolist() == [True, False, False]
+    one_sided = np.array([0.02 / TOWARD_SHARES["length"], 0.02 / (1 - TOWARD_SHARES["length"])])
+    np.testing.assert_allclose(
+        out["p_adjusted"].to_numpy()[:2], multipletests(one_sided, method="fdr_bh")[1], rtol=1e-12
+    )
+    assert np.isnan(out["p_adjusted"].iloc[2])
+    assert out["correction"].iloc[0].startswith("Benjamini-Hochberg over 2 tests from 2 raters")
+    assert "traps' direction" in out["correction"].iloc[0]
+
+
 def test_weighted_holm_is_the_closed_test_of_weighted_bonferroni():
     """Weighted Holm rejects exactly what the closure principle does (Marcus, Peritz & Gabriel 1976).
 
