@@ -474,19 +474,34 @@ def _number(x: Any) -> float | None:
     return None if _missing(x) else float(x)
 
 
-def _charts_html(r: dict[str, Any]) -> str:
+#: Chart titles of the cohort's section (a rater's section keeps the charts' own, which say "you").
+_COHORT_TITLES = {
+    "forest": "What sways the cohort's choices",
+    "reliability": "Is the cohort's confidence right?",
+    "corp": "How often the cohort is right at each confidence",
+}
+
+
+def _charts_html(r: dict[str, Any], *, cohort: bool = False) -> str:
     from calibration import charts
+
+    def title(chart: str) -> dict[str, Any]:
+        return {"title": _COHORT_TITLES[chart]} if cohort else {}
 
     drawn = [
         charts.forest_plot(
-            pd.DataFrame([{"effect": e, **v} for e, v in r["bias"].items()], columns=_BIAS_COLUMNS)
+            pd.DataFrame([{"effect": e, **v} for e, v in r["bias"].items()], columns=_BIAS_COLUMNS),
+            **title("forest"),
         ),
-        charts.reliability_diagram(pd.DataFrame(r["calibration"]["bins"], columns=_BIN_COLUMNS)),
+        charts.reliability_diagram(
+            pd.DataFrame(r["calibration"]["bins"], columns=_BIN_COLUMNS), **title("reliability")
+        ),
         charts.corp_diagram(
             pd.DataFrame(r["calibration"].get("corp") or [], columns=_CORP_COLUMNS),
             mcb=_number(r["calibration"].get("mcb")),
             dsc=_number(r["calibration"].get("dsc")),
             unc=_number(r["calibration"].get("unc")),
+            **title("corp"),
         ),
         charts.tag_accuracy_chart(pd.DataFrame(r["tags"], columns=_TAG_COLUMNS)),
     ]
@@ -624,7 +639,9 @@ def to_html(report: dict[str, Any]) -> str:
         )
         if c.get("effect"):
             parts.append(effect_html(_effect_object(c)))
-        parts.append(_charts_html({"bias": c["bias"], "calibration": c["calibration"], "tags": []}))
+        parts.append(
+            _charts_html({"bias": c["bias"], "calibration": c["calibration"], "tags": []}, cohort=True)
+        )
         parts.append("<h3>Cohort bias (pooled, cluster-robust intervals)</h3>" + _bias_html(c["bias"]))
         if probes := _probes_html(c.get("probes") or {}, "<h3>Cohort probes</h3>"):
             parts.append(probes)

@@ -339,7 +339,7 @@ def _with_effect(
         lines = list(effect["cohort"]["summary"])
         n_simulated = sum(name in simulated for name in effect["raters"])
         if lines and n_simulated:
-            lines[0] += f" {n_simulated} of the raters are simulated (demo data with planted learning)."
+            lines[0] += f" {_simulated_of(n_simulated)} (demo data with planted learning)."
         cohort["verdict"] = lines + cohort["verdict"]
     return report
 
@@ -639,6 +639,11 @@ def _bias_lines(bias: dict[str, Any], order: list[str]) -> list[str]:
     return lines
 
 
+def _simulated_of(n: int) -> str:
+    """How many of the raters are simulated, the verb agreeing with the count."""
+    return f"{n} of the raters {'is' if n == 1 else 'are'} simulated"
+
+
 def _flags_correction(flags: pd.DataFrame) -> str:
     """The correction behind ``bias_flags`` ("" when no rater had a bias test)."""
     used = flags.loc[flags["estimable"], "correction"]
@@ -654,13 +659,16 @@ def _cohort_verdict(obj: dict[str, Any]) -> list[str]:
         else "No judgments yet."
     ]
     if obj["simulated_raters"]:
-        lines.append(f"{obj['simulated_raters']} of the raters are simulated (demo data).")
+        lines.append(f"{_simulated_of(obj['simulated_raters'])} (demo data).")
     lines += ["Cohort: " + line for line in _bias_lines(obj["bias"], list(EFFECTS))]
     if obj.get("bias_flags_correction"):
         flagged = len({f["rater"] for f in obj["bias_flags"]})
+        rate = f"the false discovery rate controlled at 5% ({obj['bias_flags_correction']})"
         lines.append(
-            f"{count_of(flagged, 'rater')} flagged for a bias across the cohort, the false discovery "
-            f"rate controlled at 5% ({obj['bias_flags_correction']}): about 1 flag in 20 may be chance."
+            f"No rater flagged for a bias across the cohort, {rate}."
+            if flagged == 0
+            else f"{count_of(flagged, 'rater')} flagged for a bias across the cohort, {rate}: "
+            "about 1 flag in 20 may be chance."
         )
     if obj["gold_audit"]:
         disputed = len(obj["gold_audit"])

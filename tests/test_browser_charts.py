@@ -153,9 +153,9 @@ def test_the_cohort_report_downloaded_from_the_console_draws_every_raters_charts
     assert len(raters) >= 5
     # the cohort's bias and two confidence charts, then each rater's four (none drawn empty)
     assert [c["title"] for c in drawn[:3]] == [
-        "What sways your choices",
-        "Is your confidence right?",
-        "How often you are right at each confidence",
+        "What sways the cohort's choices",
+        "Is the cohort's confidence right?",
+        "How often the cohort is right at each confidence",
     ]
     forests = [c for c in drawn[3:] if c["title"] == "What sways your choices"]
     assert len(forests) >= len(raters) - 2  # raters with too few answers for the bias model have none

@@ -112,6 +112,39 @@ def test_json_is_strict_and_html_is_self_contained(files):
     assert md.startswith("# PairCal bias report") and "| length |" in md
 
 
+def test_html_cohort_charts_speak_of_the_cohort_and_each_raters_of_you(files):
+    _, _, bank, judgments = files
+    page = to_html(build_report(prepare(bank, judgments), n_boot=0))
+    cohort, raters = page.split("<h2>Cohort</h2>")[1].split("<h2>", 1)
+    for title in (
+        "What sways the cohort's choices",
+        "Is the cohort's confidence right?",
+        "How often the cohort is right at each confidence",
+    ):
+        assert f">{title}</text>" in cohort
+    assert "your" not in cohort  # no chart or line of the cohort speaks to a rater
+    assert raters.count(">What sways your choices</text>") == 3  # one per rater
+    assert "cohort's" not in raters
+
+
+def test_cohort_verdict_counts_flags_and_simulated_raters_in_plain_words(files):
+    _, _, bank, judgments = files
+    everyone = build_report(prepare(bank, judgments), n_boot=0, simulated={"sim-fair"})["cohort"]["verdict"]
+    assert "1 of the raters is simulated (demo data)." in everyone
+    flagged = [line for line in everyone if "flagged for a bias across the cohort" in line]
+    assert len(flagged) == 1 and flagged[0].startswith("1 rater flagged")  # sim-long, planted
+    assert flagged[0].endswith("about 1 flag in 20 may be chance.")
+    unbiased = judgments[judgments["rater"] != "sim-long"]
+    rest = build_report(prepare(bank, unbiased), n_boot=0, simulated={"sim-fair", "sim-over"})["cohort"]
+    assert "2 of the raters are simulated (demo data)." in rest["verdict"]
+    assert rest["bias_flags"] == []
+    none = [line for line in rest["verdict"] if "flagged for a bias across the cohort" in line]
+    assert none == [
+        "No rater flagged for a bias across the cohort, the false discovery rate controlled at 5% "
+        f"({rest['bias_flags_correction']})."
+    ]
+
+
 def test_html_escapes_rater_names(files):
     _, _, bank, judgments = files
     j = judgments.replace({"rater": {"sim-fair": "<script>alert(1)</script>"}})
