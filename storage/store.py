@@ -563,18 +563,25 @@ class Store:
         bank = read_bank(STARTER_BANK_PATH, "jsonl")
 
         def fn(conn: Connection) -> bool:
-            if conn.execute(sa.select(banks.c.id).where(banks.c.name == STARTER_BANK_NAME)).first():
+            if self._starter_bank_stored(conn):
                 return False
             self.add_pairs(conn, STARTER_BANK_NAME, bank, source_file=STARTER_BANK_PATH.name, read_only=True)
             return True
 
         try:
             return self.write(fn)
-        except IntegrityError:
-            # PostgreSQL: another server inserted it between our check and our insert.
+        except (IntegrityError, BankRefused):
+            # PostgreSQL: another server stored it after our check. Our insert then
+            # collides with its row (IntegrityError), or, when its transaction committed
+            # before add_pairs looked the name up, add_pairs finds a read-only bank.
             if STARTER_BANK_NAME in self.bank_names():
                 return False
             raise
+
+    @staticmethod
+    def _starter_bank_stored(conn: Connection) -> bool:
+        found = conn.execute(sa.select(banks.c.id).where(banks.c.name == STARTER_BANK_NAME)).first()
+        return found is not None
 
     # -- cohorts and raters ---------------------------------------------------------
 

@@ -442,3 +442,27 @@ def test_text_counts_are_kept_with_the_bank_and_follow_its_changes(db_url, monke
     assert (s.text_counts("b", loaded) == real(loaded)).all()
     assert counted == [4, 4]
     assert s.text_counts("b", loaded)[1, 3] == 0  # no header left in q1's response A
+
+
+def test_starter_bank_stored_by_another_server_between_our_checks_is_not_an_error(db_url, monkeypatch):
+    """Two servers start at once: the second checked before the first committed, then finds its row.
+
+    On PostgreSQL each statement sees rows committed since the transaction began,
+    so ``add_pairs`` can find the starter bank the check inside the same
+    transaction missed (it then refuses to write to a read-only bank); 16
+    servers starting together hit this in ``test_concurrency.py`` under load.
+    """
+    first, second = Store(db_url), Store(db_url)
+    assert first.ensure_starter_bank()
+    pairs = len(first.load_bank(store_mod.STARTER_BANK_NAME))
+    real_names, calls = second.bank_names, []
+
+    def names_before_the_commit(**kwargs):
+        calls.append(kwargs)
+        return [] if len(calls) == 1 else real_names(**kwargs)
+
+    monkeypatch.setattr(second, "bank_names", names_before_the_commit)
+    monkeypatch.setattr(Store, "_starter_bank_stored", staticmethod(lambda conn: False))
+    assert second.ensure_starter_bank() is False
+    assert first.bank_names().count(store_mod.STARTER_BANK_NAME) == 1
+    assert len(first.load_bank(store_mod.STARTER_BANK_NAME)) == pairs
