@@ -54,7 +54,10 @@ def make_engine(url: str | None = None) -> Engine:
     url = database_url(url)
     sa_url = sa.engine.make_url(url)
     if sa_url.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        # A burst of answers larger than the pool (5 + 10 overflow) waits for a free
+        # connection, as SQLite's writers wait for the lock (60 s), rather than failing
+        # after the default 30 s on a busy machine.
+        return sa.create_engine(url, pool_pre_ping=True, pool_timeout=120, hide_parameters=True)
     if sa_url.database and sa_url.database != ":memory:":
         Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(
